@@ -1,0 +1,299 @@
+"""Sandbox configuration (contract §5.2): defaults, validation and merging."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ._clock import parse_config_ts
+from ._errors import Issues
+from ._ids import KEY_RE
+
+__all__ = [
+    "ACTIONS",
+    "DEFAULT_CONFIG",
+    "DURATION_KEYS",
+    "FAILURE_KINDS",
+    "PATCHABLE",
+    "SNAKE_TO_CAMEL",
+    "TIERS",
+    "normalize_config",
+]
+
+DURATION_KEYS = {
+    "influencer": 60,
+    "keywords": 270,
+    "slideshowRemix": 120,
+    "slideshowBuilder": 60,
+    "videoRemix": 240,
+    "ugcRemix": 180,
+    "publish": 10,
+    "oauthTtl": 600,
+}
+FAILURE_KINDS = ("influencer_create", "keywords_refresh", "content_generate", "publish", "oauth")
+ACTIONS = (
+    "http_500",
+    "http_502",
+    "http_503",
+    "http_429",
+    "drop_before_commit",
+    "drop_after_commit",
+    "latency",
+)
+#: Per tier: read-light/min, write-light/min, long-running/min, write-light/day, running jobs.
+TIERS: dict[str, tuple[int, int, int, int, int]] = {
+    "standard": (120, 60, 20, 10_000, 10),
+    "pilot": (1_200, 600, 60, 100_000, 50),
+    "partner": (6_000, 3_000, 300, 500_000, 200),
+    "sandbox": (120, 60, 20, 10_000, 10),
+}
+KNOWN_SCOPES = frozenset(
+    {
+        "projects:read",
+        "projects:write",
+        "social:read",
+        "social:write",
+        "influencers:write",
+        "content:read",
+        "content:write",
+        "jobs:read",
+        "jobs:cancel",
+        "publish:read",
+        "publish:write",
+        "org:admin",
+        "*",
+        "ingest:write",
+        "leased:write",
+        "metrics:read",
+        "ads:read",
+        "content:approve",
+        "github:admin",
+        "layer:write",
+    }
+)
+_ADS_WRITE = re.compile(r"^ads:write:[a-z_]+$")
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "seed": 0,
+    "speed": 60,
+    "clockStart": None,
+    "jitter": 0.2,
+    "publicBaseUrl": None,
+    "organizations": [
+        {
+            "ref": "partner",
+            "name": "Sandbox Partner",
+            "includedThisPeriod": 1000,
+            "prepaidBalance": 5000,
+            "subscriptionTier": "pro",
+        }
+    ],
+    "apiKeys": [
+        {
+            "name": "demo-live",
+            "organization": "partner",
+            "env": "live",
+            "rateLimitTier": "standard",
+            "scopes": ["*", "org:admin"],
+            "returnUrlAllowlist": ["localhost", "127.0.0.1"],
+        },
+        {
+            "name": "demo-test",
+            "organization": "partner",
+            "env": "test",
+            "rateLimitTier": "standard",
+            "scopes": ["*", "org:admin"],
+            "returnUrlAllowlist": ["localhost", "127.0.0.1"],
+        },
+    ],
+    "durations": dict(DURATION_KEYS),
+    "failureRates": dict.fromkeys(FAILURE_KINDS, 0.0),
+    "oauthAutoCompleteSeconds": None,
+    "webhookDelivery": "http",
+    "webhookTimeoutSeconds": 10,
+    "faults": [],
+}
+#: Keys `PATCH /_sandbox/config` may change.
+PATCHABLE = frozenset(
+    {
+        "failureRates",
+        "faults",
+        "oauthAutoCompleteSeconds",
+        "webhookDelivery",
+        "webhookTimeoutSeconds",
+        "durations",
+        "jitter",
+        "speed",
+    }
+)
+SNAKE_TO_CAMEL = {
+    "seed": "seed",
+    "speed": "speed",
+    "clock_start": "clockStart",
+    "jitter": "jitter",
+    "public_base_url": "publicBaseUrl",
+    "organizations": "organizations",
+    "api_keys": "apiKeys",
+    "durations": "durations",
+    "failure_rates": "failureRates",
+    "oauth_auto_complete_seconds": "oauthAutoCompleteSeconds",
+    "webhook_delivery": "webhookDelivery",
+    "webhook_timeout_seconds": "webhookTimeoutSeconds",
+    "faults": "faults",
+}
+
+
+def _num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _check_faults(faults: Any, issues: Issues) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    if not isinstance(faults, list):
+        issues.add("faults", "Must be an array of rules.")
+        return out
+    allowed = {"id", "route", "action", "probability", "times", "retryAfter", "latencyMs"}
+    for i, rule in enumerate(faults):
+        p = f"faults.{i}"
+        if not isinstance(rule, Mapping):
+            issues.add(p, "Must be an object.")
+            continue
+        for k in rule:
+            if k not in allowed:
+                issues.add(f"{p}.{k}", "Unknown field.")
+        route = rule.get("route", "*")
+        if not isinstance(route, str) or (route != "*" and len(route.split(" ", 1)) != 2):
+            issues.add(f"{p}.route", 'Must be "*" or "<METHOD> <path template>".')
+        action = rule.get("action")
+        if action not in ACTIONS:
+            issues.add(f"{p}.action", "Must be one of " + ", ".join(ACTIONS) + ".")
+        prob = rule.get("probability", 1)
+        if not _num(prob) or not 0 <= prob <= 1:
+            issues.add(f"{p}.probability", "Must be a number from 0 to 1.")
+        times = rule.get("times")
+        if times is not None and (
+            not isinstance(times, int) or isinstance(times, bool) or times < 0
+        ):
+            issues.add(f"{p}.times", "Must be a non-negative integer or null.")
+        ra = rule.get("retryAfter", 1)
+        if not isinstance(ra, int) or isinstance(ra, bool) or ra < 1:
+            issues.add(f"{p}.retryAfter", "Must be a positive integer.")
+        lat = rule.get("latencyMs", 0)
+        if not isinstance(lat, int) or isinstance(lat, bool) or lat < 0:
+            issues.add(f"{p}.latencyMs", "Must be a non-negative integer.")
+        out.append(
+            {
+                "id": rule.get("id"),
+                "route": route,
+                "action": action,
+                "probability": prob,
+                "times": times,
+                "retryAfter": ra,
+                "latencyMs": lat,
+            }
+        )
+    return out
+
+
+def normalize_config(
+    raw: Mapping[str, Any], base: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Merge `raw` over `base` (or the defaults) and validate; raises ApiError 422 on problems."""
+    cfg = copy.deepcopy(dict(base if base is not None else DEFAULT_CONFIG))
+    issues = Issues()
+    for key, value in raw.items():
+        if key not in DEFAULT_CONFIG:
+            issues.add(key, "Unknown configuration key.")
+            continue
+        if key in ("durations", "failureRates") and isinstance(value, Mapping):
+            merged = dict(cfg[key])
+            merged.update(value)
+            cfg[key] = merged
+        else:
+            cfg[key] = copy.deepcopy(value)
+    if not isinstance(cfg["seed"], int) or isinstance(cfg["seed"], bool):
+        issues.add("seed", "Must be an integer.")
+    if not _num(cfg["speed"]) or cfg["speed"] < 0:
+        issues.add("speed", "Must be a number >= 0.")
+    cs = cfg["clockStart"]
+    if cs is not None and (not isinstance(cs, str) or parse_config_ts(cs) is None):
+        issues.add("clockStart", "Must be a UTC timestamp ending in Z, or null.")
+    if not _num(cfg["jitter"]) or not 0 <= cfg["jitter"] <= 1:
+        issues.add("jitter", "Must be a number from 0 to 1.")
+    pbu = cfg["publicBaseUrl"]
+    if pbu is not None and (
+        not isinstance(pbu, str) or not pbu.startswith(("http://", "https://"))
+    ):
+        issues.add("publicBaseUrl", "Must be an http(s) URL or null.")
+    durations = cfg["durations"]
+    if not isinstance(durations, Mapping):
+        issues.add("durations", "Must be an object.")
+    else:
+        for k, v in durations.items():
+            if k not in DURATION_KEYS:
+                issues.add(f"durations.{k}", "Unknown duration.")
+            elif not _num(v) or v < 0:
+                issues.add(f"durations.{k}", "Must be a number >= 0.")
+    rates = cfg["failureRates"]
+    if not isinstance(rates, Mapping):
+        issues.add("failureRates", "Must be an object.")
+    else:
+        for k, v in rates.items():
+            if k not in FAILURE_KINDS:
+                issues.add(f"failureRates.{k}", "Unknown kind.")
+            elif not _num(v) or not 0 <= v <= 1:
+                issues.add(f"failureRates.{k}", "Must be a number from 0 to 1.")
+    oac = cfg["oauthAutoCompleteSeconds"]
+    if oac is not None and (not _num(oac) or oac < 0):
+        issues.add("oauthAutoCompleteSeconds", "Must be a number >= 0 or null.")
+    if cfg["webhookDelivery"] not in ("http", "record"):
+        issues.add("webhookDelivery", "Must be http or record.")
+    if not _num(cfg["webhookTimeoutSeconds"]) or cfg["webhookTimeoutSeconds"] <= 0:
+        issues.add("webhookTimeoutSeconds", "Must be a positive number.")
+    cfg["faults"] = _check_faults(cfg["faults"], issues)
+    refs: set[str] = set()
+    orgs = cfg["organizations"]
+    if not isinstance(orgs, list) or not orgs:
+        issues.add("organizations", "Must be a non-empty array.")
+    else:
+        for i, org in enumerate(orgs):
+            if not isinstance(org, Mapping) or not isinstance(org.get("ref"), str):
+                issues.add(f"organizations.{i}", "Must be an object with a string ref.")
+                continue
+            refs.add(org["ref"])
+            for f in ("includedThisPeriod", "prepaidBalance"):
+                v = org.get(f, 0)
+                if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                    issues.add(f"organizations.{i}.{f}", "Must be a non-negative integer.")
+    keys = cfg["apiKeys"]
+    if not isinstance(keys, list):
+        issues.add("apiKeys", "Must be an array.")
+    else:
+        for i, k in enumerate(keys):
+            p = f"apiKeys.{i}"
+            if not isinstance(k, Mapping):
+                issues.add(p, "Must be an object.")
+                continue
+            if k.get("organization") not in refs:
+                issues.add(f"{p}.organization", "Must name an organization ref.")
+            if k.get("rateLimitTier", "standard") not in TIERS:
+                issues.add(f"{p}.rateLimitTier", "Must be one of " + ", ".join(TIERS) + ".")
+            key_string = k.get("key")
+            if key_string is not None and (
+                not isinstance(key_string, str) or not KEY_RE.match(key_string)
+            ):
+                issues.add(f"{p}.key", "Must match the lp_<env>_<keyId16>_<secret43> format.")
+            if k.get("env", "live") not in ("live", "test"):
+                issues.add(f"{p}.env", "Must be live or test.")
+            scopes = k.get("scopes", ["*"])
+            if not isinstance(scopes, list) or not all(
+                isinstance(s, str) and (s in KNOWN_SCOPES or _ADS_WRITE.match(s)) for s in scopes
+            ):
+                issues.add(f"{p}.scopes", "Must be an array of known scope strings.")
+            allow = k.get("returnUrlAllowlist", [])
+            if not isinstance(allow, list) or not all(isinstance(h, str) for h in allow):
+                issues.add(f"{p}.returnUrlAllowlist", "Must be an array of host names.")
+    issues.raise_if_any()
+    return cfg

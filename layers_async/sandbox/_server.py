@@ -1,0 +1,198 @@
+"""`Sandbox`: run the embedded Layers API in process, on 127.0.0.1 and a free port."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import socket
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from ._app import SandboxCore
+from ._clock import format_ts
+from ._config import SNAKE_TO_CAMEL, normalize_config
+from ._errors import ApiError
+
+__all__ = ["Sandbox", "SandboxConfigError"]
+
+_TICK_SECONDS = 0.1
+
+
+class SandboxConfigError(ValueError):
+    """The sandbox configuration is invalid; `issues` lists every problem."""
+
+    def __init__(self, issues: list[dict[str, str]]) -> None:
+        self.issues = issues
+        super().__init__(
+            "invalid sandbox configuration: "
+            + "; ".join(f"{i['path'] or '<root>'}: {i['message']}" for i in issues)
+        )
+
+
+def _merge_options(config: Mapping[str, Any] | None, options: Mapping[str, Any]) -> dict[str, Any]:
+    raw: dict[str, Any] = copy.deepcopy(dict(config or {}))
+    unknown = [k for k in options if k not in SNAKE_TO_CAMEL]
+    if unknown:
+        raise TypeError(f"unknown Sandbox option(s): {', '.join(sorted(unknown))}")
+    for k, v in options.items():
+        raw[SNAKE_TO_CAMEL[k]] = v
+    try:
+        return normalize_config(raw)
+    except ApiError as err:
+        raise SandboxConfigError(list((err.details or {}).get("issues", []))) from None
+
+
+class Sandbox:
+    """A stateful local Layers API (contract §5) served over HTTP by aiohttp.web.
+
+    Use it as an async context manager::
+
+        async with Sandbox(speed=0, seed=7) as sandbox:
+            print(sandbox.url, sandbox.api_key)
+            await sandbox.advance(60)
+
+    Options are the §5.2 configuration keys in snake_case (``clock_start``,
+    ``failure_rates``, ...); ``config=`` takes the same keys in camelCase.
+    """
+
+    def __init__(
+        self,
+        config: Mapping[str, Any] | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        **options: Any,
+    ) -> None:
+        self._config = _merge_options(config, options)
+        self._host = host
+        self._port = port
+        self._core = SandboxCore(self._config)
+        self._runner: web.AppRunner | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._url: str | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        """Bind the listener and start the background ticker."""
+        if self._runner is not None:
+            return
+        app = web.Application(client_max_size=8 * 1_048_576)
+        app.router.add_route("*", "/{tail:.*}", self._core.handle)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        sock = socket.socket(socket.AF_INET6 if ":" in self._host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self._host, self._port))
+        except OSError:
+            sock.close()
+            await runner.cleanup()
+            raise
+        port = sock.getsockname()[1]
+        site = web.SockSite(runner, sock)
+        await site.start()
+        self._runner = runner
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        self._url = f"http://{host}:{port}"
+        self._core.build(self._url)
+        self._ticker = asyncio.create_task(self._tick())
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(_TICK_SECONDS)
+            world = self._core.world
+            if world is not None:
+                world.run_due()
+
+    async def aclose(self) -> None:
+        """Stop serving; idempotent."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    async def __aenter__(self) -> Sandbox:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------------ facts
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. ``http://127.0.0.1:8787``."""
+        if self._url is None:
+            raise RuntimeError("the sandbox is not started; use `async with Sandbox(...)`")
+        return self._url
+
+    @property
+    def keys(self) -> dict[str, str]:
+        """Current key strings by key name (``demo-live``, ``demo-test``, ...)."""
+        return {k["name"]: k["key"] for k in self._core.keys_json()}
+
+    @property
+    def api_key(self) -> str:
+        """The ``demo-live`` key string (else the first configured key)."""
+        keys = self.keys
+        if "demo-live" in keys:
+            return keys["demo-live"]
+        return next(iter(keys.values()))
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """A copy of the effective configuration."""
+        return copy.deepcopy(self._core.public_config())
+
+    # ------------------------------------------------------------------ control
+    async def state(self, organization_id: str | None = None) -> dict[str, Any]:
+        """What ``GET /_sandbox/state`` returns: now, speed and counts per resource."""
+        world = self._core.w
+        world.run_due()
+        return world.state_json(organization_id)
+
+    async def advance(self, seconds: float) -> dict[str, Any]:
+        """Move virtual time forward and apply every due transition, in order."""
+        if seconds <= 0:
+            raise ValueError("seconds must be > 0")
+        applied = self._core.advance(seconds)
+        return {"now": format_ts(self._core.w.now()), "transitionsApplied": applied}
+
+    async def set_speed(self, speed: float) -> None:
+        """Change the clock speed (0 pauses it)."""
+        if speed < 0:
+            raise ValueError("speed must be >= 0")
+        self._core.set_speed(speed)
+
+    async def configure(self, **patch: Any) -> dict[str, Any]:
+        """``PATCH /_sandbox/config`` with snake_case keys; returns the effective config."""
+        data = {SNAKE_TO_CAMEL.get(k, k): v for k, v in patch.items()}
+        try:
+            self._core.patch_config(data)
+        except ApiError as err:
+            raise SandboxConfigError(list((err.details or {}).get("issues", []))) from None
+        return self.config
+
+    async def reset(self, **partial: Any) -> None:
+        """``POST /_sandbox/reset``: wipe state, merging snake_case options over the config."""
+        data = {SNAKE_TO_CAMEL.get(k, k): v for k, v in partial.items()}
+        try:
+            self._core.reset(data)
+        except ApiError as err:
+            raise SandboxConfigError(list((err.details or {}).get("issues", []))) from None
+
+    def __repr__(self) -> str:
+        return f"<Sandbox url={self._url!r} speed={self._core.config['speed']!r}>"

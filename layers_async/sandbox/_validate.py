@@ -1,0 +1,206 @@
+"""Field validators for strict request bodies and query strings (contract §1.7)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, available_timezones
+
+from ._clock import parse_client_ts
+from ._errors import Issues
+from ._ids import UUID_RE
+
+__all__ = [
+    "BCP47_RE",
+    "Body",
+    "EMAIL_RE",
+    "check_https_url",
+    "is_timezone",
+]
+
+BCP47_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_TZ_CACHE: frozenset[str] | None = None
+
+
+def is_timezone(name: str) -> bool:
+    """True when `name` is an IANA zone this machine knows."""
+    global _TZ_CACHE
+    if _TZ_CACHE is None:
+        _TZ_CACHE = frozenset(available_timezones()) | {"UTC"}
+    if name in _TZ_CACHE:
+        return True
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError, OSError):
+        return False
+    return "/" in name or name == "UTC"
+
+
+_BLOCKED_NETS = [
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "::/128",
+        "::1/128",
+        "fc00::/7",
+        "fe80::/10",
+    )
+]
+
+
+def _ip_blocked(host: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip.version == net.version and ip in net for net in _BLOCKED_NETS)
+
+
+def check_https_url(url: str) -> str | None:
+    """The §3.3.1 URL rules on the text alone; returns a message, or None when allowed."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return "URL must be an absolute https URL."
+    if parts.scheme.lower() != "https":
+        return "URL must use https."
+    if not parts.netloc or host is None or host == "":
+        return "URL must be an absolute https URL."
+    if "@" in parts.netloc:
+        return "URL must not contain credentials."
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost") or host == "metadata.google.internal":
+        return "URL host is not allowed."
+    if _ip_blocked(host):
+        return "URL resolves to a private or reserved address."
+    # Numeric IPv4 shorthands (e.g. 2130706433, 0x7f.1) resolve to addresses too; refuse them.
+    if re.fullmatch(r"[0-9x.]+", host) and not re.fullmatch(r"(\d{1,3}\.){3}\d{1,3}", host):
+        return "URL resolves to a private or reserved address."
+    return None
+
+
+_MISSING: Any = object()
+
+
+class Body:
+    """A parsed strict JSON body: typed getters that record issues instead of raising."""
+
+    __slots__ = ("_allowed", "data", "issues")
+
+    def __init__(self, data: Mapping[str, Any], allowed: Iterable[str], issues: Issues) -> None:
+        self.data = data
+        self.issues = issues
+        self._allowed = frozenset(allowed)
+        for key in data:
+            if key not in self._allowed:
+                issues.add(key, "Unknown field.")
+
+    def has(self, name: str) -> bool:
+        """True when the field is present (even when null)."""
+        return name in self.data
+
+    def string(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        min_len: int = 0,
+        max_len: int | None = None,
+        nullable: bool = False,
+        choices: Iterable[str] | None = None,
+        pattern: re.Pattern[str] | None = None,
+        pattern_message: str = "Invalid format.",
+        path: str | None = None,
+    ) -> str | None:
+        """A string field; records an issue and returns None when invalid or absent."""
+        p = path or name
+        v = self.data.get(name, _MISSING)
+        if v is _MISSING or (v is None and nullable):
+            if required:
+                self.issues.add(p, "Required.")
+            return None
+        if v is None:
+            self.issues.add(p, "Must not be null." if not required else "Required.")
+            return None
+        if not isinstance(v, str):
+            self.issues.add(p, "Must be a string.")
+            return None
+        if choices is not None:
+            opts = list(choices)
+            if v not in opts:
+                self.issues.add(p, "Must be one of " + ", ".join(opts) + ".")
+                return None
+        n = len(v)
+        if n < min_len or (max_len is not None and n > max_len):
+            if max_len is None:
+                self.issues.add(p, f"Must be at least {min_len} characters.")
+            elif min_len <= 1 and n == 0 and min_len == 1:
+                self.issues.add(p, f"Must be 1 to {max_len} characters.")
+            else:
+                self.issues.add(p, f"Must be {min_len} to {max_len} characters.")
+            return None
+        if pattern is not None and not pattern.match(v):
+            self.issues.add(p, pattern_message)
+            return None
+        return v
+
+    def boolean(self, name: str) -> bool | None:
+        """An optional boolean field."""
+        v = self.data.get(name, _MISSING)
+        if v is _MISSING or v is None:
+            return None
+        if not isinstance(v, bool):
+            self.issues.add(name, "Must be a boolean.")
+            return None
+        return v
+
+    def prefixed_id(
+        self, name: str, prefix: str, *, required: bool = False, path: str | None = None
+    ) -> str | None:
+        """An id field `<prefix>_<uuid>`, normalised to lowercase."""
+        v = self.string(name, required=required, path=path)
+        if v is None:
+            return None
+        norm = normalize_prefixed(v, prefix, bare_ok=False)
+        if norm is None:
+            self.issues.add(path or name, f"Must be a {prefix}_<uuid> id.")
+        return norm
+
+    def timestamp(self, name: str, *, required: bool = False) -> int | None:
+        """A client timestamp in UTC `Z` form, as epoch milliseconds."""
+        v = self.data.get(name, _MISSING)
+        if v is _MISSING or v is None:
+            if required:
+                self.issues.add(name, "Required.")
+            return None
+        ms = parse_client_ts(v)
+        if ms is None:
+            self.issues.add(name, "Must be an ISO 8601 UTC timestamp ending in Z.")
+        return ms
+
+
+def normalize_prefixed(value: str, prefix: str, *, bare_ok: bool) -> str | None:
+    """`<prefix>_<uuid>` (or a bare UUID when allowed) → canonical lowercase prefixed id."""
+    head = prefix + "_"
+    if value.startswith(head):
+        rest = value[len(head) :]
+    elif bare_ok:
+        rest = value
+    else:
+        return None
+    if not UUID_RE.match(rest):
+        return None
+    return head + rest.lower()

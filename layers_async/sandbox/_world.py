@@ -1,0 +1,1101 @@
+"""The sandbox's whole state, its scheduler of time-driven transitions and its domain rules.
+
+Every mutation happens synchronously on the event loop, so one request's changes are atomic.
+Time-driven transitions sit in a heap ordered by virtual time and are applied, in order, by
+`World.run_due(now)` before each request and from a background ticker.
+"""
+
+from __future__ import annotations
+
+import calendar
+import functools
+import heapq
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from . import _fake
+from ._clock import VirtualClock, format_ts, parse_config_ts
+from ._config import DURATION_KEYS, TIERS
+from ._errors import ApiError, conflict
+from ._ids import IdFactory
+from ._models import (
+    ApiKey,
+    AppMedia,
+    Container,
+    CreditEvent,
+    IdempotencyRecord,
+    Influencer,
+    Job,
+    OAuthAttempt,
+    Organization,
+    Project,
+    ScheduledPost,
+    SocialAccount,
+    Wallet,
+    WebhookEndpoint,
+    Work,
+)
+
+__all__ = ["FORMAT_DURATION_KEY", "FORMAT_ESTIMATES", "World", "ts"]
+
+ts = format_ts
+
+#: Credits reserved per generation, keyed by the underscore format (§3.0.12).
+FORMAT_ESTIMATES = {
+    "slideshow_builder": 50,
+    "slideshow_remix": 50,
+    "video_remix": 120,
+    "ugc_remix": 120,
+    "auto": 120,
+}
+FORMAT_DURATION_KEY = {
+    "slideshow-remix": "slideshowRemix",
+    "slideshow-builder": "slideshowBuilder",
+    "video-remix": "videoRemix",
+    "ugc-remix": "ugcRemix",
+}
+_STAGES = {
+    "content_generate": (("queued", 0.0), ("generating_visuals", 0.05), ("finalizing", 0.85)),
+    "influencer_create": (("queued", 0.0), ("training", 0.10)),
+    "keywords_refresh": (("queued", 0.0), ("researching", 0.05), ("curating", 0.80)),
+}
+_STAGES["influencer_auto"] = _STAGES["influencer_create"]
+_STAGES["keywords_auto"] = _STAGES["keywords_refresh"]
+#: Stages in which a cancel request is refused (§1.12).
+NOT_CANCELABLE = {"content_generate": {"finalizing"}, "keywords_refresh": {"curating"}}
+_FAILURE_KIND = {
+    "content_generate": "content_generate",
+    "influencer_create": "influencer_create",
+    "influencer_auto": "influencer_create",
+    "keywords_refresh": "keywords_refresh",
+    "keywords_auto": "keywords_refresh",
+}
+_DURATION_KIND = {
+    "influencer_create": "influencer",
+    "influencer_auto": "influencer",
+    "keywords_refresh": "keywords",
+    "keywords_auto": "keywords",
+}
+_IMG_EXT = (".png", ".jpg", ".jpeg", ".webp", ".svg", ".heic")
+
+
+def _month_bounds(ms: int) -> tuple[int, int]:
+    t = time.gmtime(ms // 1000)
+    start = calendar.timegm((t.tm_year, t.tm_mon, 1, 0, 0, 0, 0, 0, 0))
+    y, m = (t.tm_year + 1, 1) if t.tm_mon == 12 else (t.tm_year, t.tm_mon + 1)
+    end = calendar.timegm((y, m, 1, 0, 0, 0, 0, 0, 0))
+    return start * 1000, end * 1000
+
+
+class World:
+    """All state of one sandbox run; rebuilt whole by `/_sandbox/reset`."""
+
+    def __init__(self, config: dict[str, Any], base_url: str) -> None:
+        self.config = config
+        self.base_url = base_url
+        seed = int(config["seed"])
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.fault_rng = random.Random(f"faults:{seed}")
+        self.request_rng = random.Random(f"requests:{seed}")
+        self.ids = IdFactory(self.rng)
+        self.request_ids = IdFactory(self.request_rng)
+        start = config["clockStart"]
+        start_ms = parse_config_ts(start) if start else int(time.time() * 1000)
+        assert start_ms is not None
+        self.clock = VirtualClock(start_ms, float(config["speed"]))
+        self._heap: list[tuple[int, int, Callable[[int], bool]]] = []
+        self._seq = 0
+        self.fault_fired: list[int] = [0] * len(config["faults"])
+
+        self.orgs: dict[str, Organization] = {}
+        self.org_refs: dict[str, str] = {}
+        self.keys: dict[str, ApiKey] = {}
+        self.key_by_string: dict[str, ApiKey] = {}
+        self.projects: dict[str, Project] = {}
+        self.external_ids: dict[tuple[str, str], str] = {}
+        self.media: dict[str, AppMedia] = {}
+        self.oauth: dict[str, OAuthAttempt] = {}
+        self.accounts: dict[str, SocialAccount] = {}
+        self.influencers: dict[str, Influencer] = {}
+        self.jobs: dict[str, Job] = {}
+        self.containers: dict[str, Container] = {}
+        self.posts: dict[str, ScheduledPost] = {}
+        self.credit_events: list[CreditEvent] = []
+        self.webhook_endpoints: dict[str, WebhookEndpoint] = {}
+        self.webhook_deliveries: dict[str, dict[str, Any]] = {}
+        self.idempotency: dict[tuple[str, ...], IdempotencyRecord] = {}
+        self.running_jobs: dict[str, set[str]] = {}
+        self.issued_media: set[str] = set()
+        # rate limiting: (key id, class) -> [window start, count]; (key id, day) -> count
+        self.buckets: dict[tuple[str, str], list[int]] = {}
+        self.daily: dict[tuple[str, int], int] = {}
+        self._bootstrap(start_ms)
+
+    # ------------------------------------------------------------------ bootstrap
+    def _bootstrap(self, now: int) -> None:
+        ps, pe = _month_bounds(now)
+        for o in self.config["organizations"]:
+            oid = o.get("id") or self.ids.prefixed("org")
+            wallet = Wallet(
+                included_this_period=int(o.get("includedThisPeriod", 0)),
+                prepaid=int(o.get("prepaidBalance", 0)),
+                subscription_tier=str(o.get("subscriptionTier", "pro")),
+                period_start=ps,
+                period_end=pe,
+            )
+            org = Organization(
+                id=oid,
+                name=str(o.get("name", o["ref"])),
+                wallet=wallet,
+                created_at=now,
+                updated_at=now,
+            )
+            self.orgs[oid] = org
+            self.org_refs[o["ref"]] = oid
+            if wallet.prepaid:
+                self._ledger(org, None, wallet.prepaid, "grant", now)
+        for k in self.config["apiKeys"]:
+            key_string = k.get("key")
+            env = key_string[3:7] if key_string else k.get("env", "live")
+            if not key_string:
+                key_string = self.ids.api_key(env)
+            key = ApiKey(
+                id=k.get("id") or self.ids.prefixed("key"),
+                name=str(k.get("name", "key")),
+                org_id=self.org_refs[k["organization"]],
+                env=env,
+                tier=k.get("rateLimitTier", "standard"),
+                scopes=list(k.get("scopes", ["*"])),
+                allowlist=frozenset(h.lower() for h in k.get("returnUrlAllowlist", [])),
+                key=key_string,
+                created_at=now,
+            )
+            self.keys[key.id] = key
+            self.key_by_string[key.key] = key
+
+    # ------------------------------------------------------------------ time
+    def now(self) -> int:
+        """Current virtual time (ms)."""
+        return self.clock.now()
+
+    def at(self, when: int, fn: Callable[[int], bool]) -> None:
+        """Schedule `fn(when)`; it returns True when it changed something."""
+        self._seq += 1
+        heapq.heappush(self._heap, (when, self._seq, fn))
+
+    def run_due(self, now: int | None = None) -> int:
+        """Apply every transition due by `now`, in virtual-time order; returns how many applied."""
+        if now is None:
+            now = self.clock.now()
+        heap = self._heap
+        applied = 0
+        while heap and heap[0][0] <= now:
+            when, _, fn = heapq.heappop(heap)
+            if fn(when):
+                applied += 1
+        return applied
+
+    def jittered(self, nominal_seconds: float) -> int:
+        """A duration in ms multiplied by a seeded factor in [1 - jitter, 1 + jitter]."""
+        j = float(self.config["jitter"])
+        factor = 1.0 + (self.rng.uniform(-j, j) if j > 0 else 0.0)
+        return max(1, round(nominal_seconds * 1000 * factor))
+
+    def duration(self, key: str) -> float:
+        """The configured nominal duration (virtual seconds)."""
+        return float(self.config["durations"].get(key, DURATION_KEYS[key]))
+
+    def fails(self, kind: str) -> bool:
+        """Draw once whether a piece of work of `kind` fails."""
+        rate = float(self.config["failureRates"].get(kind, 0.0))
+        draw = self.rng.random()
+        return rate > 0 and draw < rate
+
+    def media_url(self, name: str) -> str:
+        """A fake media URL served by `/_sandbox/media/{name}`."""
+        self.issued_media.add(name)
+        return f"{self.base_url}/_sandbox/media/{name}"
+
+    def media_base(self) -> str:
+        """The media URL prefix (names under it are registered by `register_media`)."""
+        return f"{self.base_url}/_sandbox/media"
+
+    def register_media_urls(self, obj: Any) -> None:
+        """Record every `/_sandbox/media/` name found in `obj` as issued."""
+        prefix = self.media_base() + "/"
+        if isinstance(obj, str):
+            if obj.startswith(prefix):
+                self.issued_media.add(obj[len(prefix) :])
+        elif isinstance(obj, dict):
+            for v in obj.values():
+                self.register_media_urls(v)
+        elif isinstance(obj, list):
+            for v in obj:
+                self.register_media_urls(v)
+
+    # ------------------------------------------------------------------ wallet
+    def wallet(self, org: Organization) -> Wallet:
+        """The org's wallet, rolled over to the current billing period if needed."""
+        w = org.wallet
+        now = self.now()
+        if now >= w.period_end:
+            w.period_start, w.period_end = _month_bounds(now)
+            w.used_this_period = 0
+        return w
+
+    def _ledger(
+        self,
+        org: Organization,
+        project_id: str | None,
+        credits: int,
+        event_type: str,
+        when: int,
+        *,
+        fmt: str | None = None,
+        container_id: str | None = None,
+        workflow_id: str | None = None,
+    ) -> None:
+        w = org.wallet
+        self.credit_events.append(
+            CreditEvent(
+                event_id=self.ids.uuid(),
+                org_id=org.id,
+                project_id=project_id,
+                credits=credits,
+                event_type=event_type,
+                balance_after_prepaid=w.prepaid,
+                usage_after_period=w.used_this_period,
+                created_at=when,
+                format=fmt,
+                container_id=container_id,
+                workflow_id=workflow_id,
+            )
+        )
+
+    def adjust_credits(self, org: Organization, credits: int) -> None:
+        """`/_sandbox/credits`: add to or take from prepaidBalance with an adjustment event."""
+        w = self.wallet(org)
+        w.prepaid = max(0, w.prepaid + credits)
+        self._ledger(org, None, credits, "adjustment", self.now())
+
+    def _release(self, work: Work) -> None:
+        if work.reserved:
+            org = self.orgs[work.org_id]
+            org.wallet.reserved = max(0, org.wallet.reserved - work.reserved)
+            work.reserved = 0
+
+    def _charge(self, work: Work, when: int) -> None:
+        org = self.orgs[work.org_id]
+        cost = work.reserved
+        self._release(work)
+        w = self.wallet(org)
+        from_included = min(cost, w.included_remaining)
+        w.prepaid -= cost - from_included
+        w.used_this_period += cost
+        self._ledger(
+            org,
+            work.project_id,
+            -cost,
+            "usage",
+            when,
+            fmt=work.format,
+            container_id=work.container_id,
+            workflow_id=work.job.id if work.job else None,
+        )
+
+    # ------------------------------------------------------------------ simulated work
+    def start_work(
+        self,
+        kind: str,
+        org_id: str,
+        project_id: str,
+        *,
+        duration_key: str | None = None,
+        job_kind: str | None = None,
+        influencer_id: str | None = None,
+        container_id: str | None = None,
+        reserve: int = 0,
+        fmt: str | None = None,
+    ) -> Work:
+        """Create a piece of timed work (and its job when `job_kind` is given) and schedule it."""
+        now = self.now()
+        dkey = duration_key or _DURATION_KIND[kind]
+        dur = self.jittered(self.duration(dkey))
+        fail_at = None
+        if self.fails(_FAILURE_KIND[kind]):
+            fail_at = now + int(dur * self.rng.uniform(0.2, 0.9))
+        work = Work(
+            kind=kind,
+            org_id=org_id,
+            project_id=project_id,
+            start=now,
+            duration=dur,
+            stages=_STAGES[kind],
+            fail_at=fail_at,
+            influencer_id=influencer_id,
+            container_id=container_id,
+            reserved=reserve,
+            format=fmt,
+        )
+        if reserve:
+            self.wallet(self.orgs[org_id]).reserved += reserve
+        if job_kind is not None:
+            job = Job(
+                id="job_" + self.ids.ulid(now),
+                kind=job_kind,
+                org_id=org_id,
+                project_id=project_id,
+                started_at=now,
+                updated_at=now,
+                work=work,
+                container_ids=[container_id] if container_id else None,
+                influencer_id=influencer_id,
+            )
+            work.job = job
+            self.jobs[job.id] = job
+            self.running_jobs.setdefault(org_id, set()).add(job.id)
+        for i in range(1, len(work.stages)):
+            self.at(now + int(dur * work.stages[i][1]), self._boundary(work, i))
+        self.at(now + dur, self._boundary(work, len(work.stages)))
+        if fail_at is not None:
+            self.at(fail_at, functools.partial(self._fail, work))
+        return work
+
+    def _boundary(self, work: Work, index: int) -> Callable[[int], bool]:
+        def fire(when: int) -> bool:
+            if work.done:
+                return False
+            if work.cancel_requested:
+                self._cancel(work, when)
+                return True
+            if index >= len(work.stages):
+                self._complete(work, when)
+                return True
+            work.stage_index = index
+            stage = work.stages[index][0]
+            if work.job:
+                work.job.updated_at = when
+            if work.kind in ("influencer_create", "influencer_auto") and stage == "training":
+                inf = self.influencers[work.influencer_id or ""]
+                inf.status = "training"
+                inf.updated_at = when
+            elif work.kind == "content_generate" and stage == "generating_visuals":
+                c = self.containers[work.container_id or ""]
+                c.status = "processing"
+                c.updated_at = when
+            return True
+
+        return fire
+
+    def progress(self, work: Work, now: int) -> float:
+        """Rounded job progress in [0, 1], frozen once the work has ended."""
+        if work.final_progress is not None:
+            return work.final_progress
+        frac = (now - work.start) / work.duration if work.duration else 1.0
+        return min(0.99, max(0.0, round(frac, 2)))
+
+    def stage_progress(self, work: Work, now: int) -> float:
+        """Progress within the current stage, 0-1."""
+        i = work.stage_index
+        lo = work.stages[i][1]
+        hi = work.stages[i + 1][1] if i + 1 < len(work.stages) else 1.0
+        t = min(now, work.end) if work.done else now
+        frac = (t - work.start) / work.duration if work.duration else 1.0
+        if hi <= lo:
+            return 1.0
+        return round(min(1.0, max(0.0, (frac - lo) / (hi - lo))), 2)
+
+    def _finish(self, work: Work, when: int, status: str) -> None:
+        work.done = True
+        if status == "completed":
+            work.final_progress = 1.0
+        else:
+            frac = (when - work.start) / work.duration if work.duration else 1.0
+            work.final_progress = min(0.99, max(0.0, round(frac, 2)))
+        job = work.job
+        if job is not None:
+            job.status = status
+            job.finished_at = when
+            job.updated_at = when
+            running = self.running_jobs.get(job.org_id)
+            if running is not None:
+                running.discard(job.id)
+
+    def _complete(self, work: Work, when: int) -> None:
+        self._finish(work, when, "completed")
+        job = work.job
+        if work.kind in ("influencer_create", "influencer_auto"):
+            inf = self.influencers[work.influencer_id or ""]
+            inf.status = "ready"
+            inf.image_url = self.media_url(f"{inf.id}.png")
+            inf.thumbnail_url = self.media_url(f"{inf.id}-thumb.png")
+            inf.updated_at = when
+            if job:
+                job.result = {"influencerId": inf.id, "imageUrl": inf.image_url}
+        elif work.kind in ("keywords_refresh", "keywords_auto"):
+            p = self.projects[work.project_id]
+            p.hashtags = _fake.hashtags(self.seed, p.app_name, p.app_description)
+            p.refreshed_at = when
+            if job:
+                job.result = {
+                    "projectId": p.id,
+                    "hashtagCount": len(p.hashtags),
+                    "refreshedAt": ts(when),
+                }
+        elif work.kind == "content_generate":
+            c = self.containers[work.container_id or ""]
+            self._render_container(c, when)
+            if work.reserved:
+                self._charge(work, when)
+            if job:
+                job.result = {"containerId": c.id, "assets": c.assets}
+
+    def _render_container(self, c: Container, when: int) -> None:
+        rng = _fake.rng_for("container", self.seed, c.id)
+        p = self.projects[c.project_id]
+        slideshow = c.format in ("slideshow-remix", "slideshow-builder")
+        if slideshow:
+            n = _fake.slide_count(c.source_tiktok_id) if c.source_tiktok_id else 6
+            assets = []
+            for _ in range(n):
+                aid = self.ids.prefixed("ast")
+                assets.append(
+                    {
+                        "assetId": aid,
+                        "kind": "image",
+                        "url": self.media_url(f"{aid}.png"),
+                        "thumbnailUrl": self.media_url(f"{aid}-thumb.png"),
+                    }
+                )
+            urls = [a["url"] for a in assets]
+            c.preview = {
+                "kind": "slideshow",
+                "primaryUrl": urls[0],
+                "thumbnailUrl": assets[0]["thumbnailUrl"],
+                "imageUrls": urls,
+                "videoUrl": None,
+                "hlsUrl": None,
+                "durationMs": None,
+                "aspectRatio": "9:16",
+            }
+        else:
+            aid = self.ids.prefixed("ast")
+            url = self.media_url(f"{aid}.mp4")
+            thumb = self.media_url(f"{aid}-thumb.png")
+            assets = [{"assetId": aid, "kind": "video", "url": url, "thumbnailUrl": thumb}]
+            c.preview = {
+                "kind": "video",
+                "primaryUrl": url,
+                "thumbnailUrl": thumb,
+                "imageUrls": [],
+                "videoUrl": url,
+                "hlsUrl": None,
+                "durationMs": rng.randint(15_000, 60_000),
+                "aspectRatio": "9:16",
+            }
+        c.assets = assets
+        tag = p.hashtags[0]["hashtag"] if p.hashtags else None
+        c.caption = _fake.caption(rng, p.app_name or p.name, tag)
+        c.status = "completed"
+        c.completed_at = when
+        c.updated_at = when
+        c.approval_status = "pending" if p.review_policy != "auto_approve" else "not_required"
+
+    def _fail(self, work: Work, when: int) -> bool:
+        if work.done:
+            return False
+        self._finish(work, when, "failed")
+        job = work.job
+        self._release(work)
+        if work.kind in ("influencer_create", "influencer_auto"):
+            inf = self.influencers[work.influencer_id or ""]
+            inf.status = "failed"
+            inf.error_message = "Persona rendering failed."
+            inf.updated_at = when
+            if job:
+                job.error = {"code": "TRAINING_FAILED", "message": "Persona rendering failed."}
+        elif work.kind in ("keywords_refresh", "keywords_auto"):
+            if job:
+                job.error = {"code": "RESEARCH_FAILED", "message": "Keyword research failed."}
+        elif work.kind == "content_generate":
+            c = self.containers[work.container_id or ""]
+            err = {"code": "GENERATION_FAILED", "message": "Generation failed while rendering."}
+            c.status = "failed"
+            c.last_error = dict(err)
+            c.failed_at = when
+            c.updated_at = when
+            if job:
+                job.error = err
+        return True
+
+    def _cancel(self, work: Work, when: int) -> None:
+        self._finish(work, when, "canceled")
+        self._release(work)
+        if work.kind in ("influencer_create", "influencer_auto"):
+            inf = self.influencers[work.influencer_id or ""]
+            inf.status = "failed"
+            inf.error_message = "Creation canceled."
+            inf.updated_at = when
+        elif work.kind == "content_generate":
+            c = self.containers[work.container_id or ""]
+            c.status = "canceled"
+            c.updated_at = when
+
+    def cancel_job(self, job: Job) -> dict[str, Any]:
+        """§3.8.2 cancel semantics; raises 409 in a stage that refuses it."""
+        if job.status != "running":
+            reason = {
+                "completed": "ALREADY_COMPLETED",
+                "failed": "ALREADY_FAILED",
+                "canceled": "ALREADY_CANCELED",
+            }[job.status]
+            return {"jobId": job.id, "accepted": False, "reason": reason}
+        work = job.work
+        assert work is not None
+        stage = work.stages[work.stage_index][0]
+        if stage in NOT_CANCELABLE.get(work.kind, ()):
+            raise ApiError(
+                409,
+                "CONFLICT",
+                "Job cannot be canceled during this stage.",
+                {"subcode": "JOB_CANCEL_UNAVAILABLE", "jobId": job.id, "stage": stage},
+            )
+        if stage == "queued":
+            self._cancel(work, self.now())
+        else:
+            work.cancel_requested = True
+        return {"jobId": job.id, "accepted": True}
+
+    # ------------------------------------------------------------------ domain helpers
+    def project_for(self, org_id: str, project_id: str) -> Project:
+        """The project, or 404 when absent or in another organization."""
+        p = self.projects.get(project_id)
+        if p is None or p.org_id != org_id:
+            raise ApiError(404, "NOT_FOUND", "Project not found.")
+        return p
+
+    def ensure_active(self, p: Project) -> None:
+        """409 when the project is archived or its organization suspended (generation, schedule)."""
+        if p.status == "archived":
+            raise conflict("Project is archived.", {"projectId": p.id, "status": "archived"})
+        org = self.orgs[p.org_id]
+        if org.status == "suspended":
+            raise conflict(
+                "Organization is suspended.", {"organizationId": org.id, "status": "suspended"}
+            )
+
+    def create_influencer(
+        self, p: Project, gender: str, age_range: str | None, *, with_job: bool
+    ) -> tuple[Influencer, Work]:
+        """An influencer row in `pending`, plus its creation work (a job when `with_job`)."""
+        now = self.now()
+        inf = Influencer(
+            id=self.ids.prefixed("inf"),
+            project_id=p.id,
+            name=_fake.influencer_name(self.rng, gender),
+            gender=gender,
+            age_range=age_range,
+            brand_voice=p.brand_voice,
+            language=p.primary_language,
+            created_at=now,
+            updated_at=now,
+        )
+        self.influencers[inf.id] = inf
+        kind = "influencer_create" if with_job else "influencer_auto"
+        work = self.start_work(
+            kind,
+            p.org_id,
+            p.id,
+            job_kind="influencer_create" if with_job else None,
+            influencer_id=inf.id,
+        )
+        return inf, work
+
+    def start_research(self, p: Project, *, with_job: bool) -> Work:
+        """A keyword research run (automatic, or a `keywords_refresh` job)."""
+        kind = "keywords_refresh" if with_job else "keywords_auto"
+        return self.start_work(
+            kind, p.org_id, p.id, job_kind="keywords_refresh" if with_job else None
+        )
+
+    def archive_project(self, p: Project) -> int:
+        """Archive: cancels queued posts and running jobs; returns how many posts it canceled."""
+        now = self.now()
+        p.status = "archived"
+        p.archived_at = now
+        p.updated_at = now
+        canceled = 0
+        for post in self.posts.values():
+            if post.project_id == p.id and post.status == "queued":
+                self._cancel_post(post, now)
+                canceled += 1
+        for job_id in list(self.running_jobs.get(p.org_id, ())):
+            job = self.jobs[job_id]
+            if job.project_id == p.id and job.work is not None and not job.work.done:
+                self._cancel(job.work, now)
+        return canceled
+
+    def _cancel_post(self, post: ScheduledPost, now: int) -> None:
+        post.status = "canceled"
+        post.canceled_at = now
+        post.updated_at = now
+        post.generation += 1
+
+    def cancel_post(self, post: ScheduledPost) -> None:
+        """Cancel one queued post."""
+        self._cancel_post(post, self.now())
+
+    def running_count(self, org_id: str) -> int:
+        """Jobs with status running in the organization."""
+        return len(self.running_jobs.get(org_id, ()))
+
+    def earliest_running_end(self, org_id: str) -> int | None:
+        """When the organization's earliest running job is due to finish."""
+        ends = [
+            self.jobs[j].work.end  # type: ignore[union-attr]
+            for j in self.running_jobs.get(org_id, ())
+            if self.jobs[j].work is not None
+        ]
+        return min(ends) if ends else None
+
+    def tier_limits(self, key: ApiKey) -> tuple[int, int, int, int, int]:
+        """The rate-limit tuple of the key's tier."""
+        return TIERS.get(key.tier, TIERS["standard"])
+
+    # ------------------------------------------------------------------ OAuth & posts
+    def schedule_oauth(self, att: OAuthAttempt) -> None:
+        """Schedule auto-completion (when configured) and expiry of a pending attempt."""
+        auto = self.config["oauthAutoCompleteSeconds"]
+        if auto is not None:
+            self.at(
+                att.created_at + int(float(auto) * 1000),
+                functools.partial(self._auto_complete, att),
+            )
+        self.at(att.expires_at, functools.partial(self._expire_oauth, att))
+
+    def _auto_complete(self, att: OAuthAttempt, when: int) -> bool:
+        return self.complete_oauth(att, when, "allow")
+
+    def _expire_oauth(self, att: OAuthAttempt, when: int) -> bool:
+        if att.status != "pending":
+            return False
+        att.status = "expired"
+        return True
+
+    def complete_oauth(self, att: OAuthAttempt, when: int, decision: str) -> bool:
+        """Complete a pending attempt (consent or denial); creates the account on success."""
+        if att.status != "pending":
+            return False
+        if when >= att.expires_at:
+            att.status = "expired"
+            return True
+        att.completed_at = when
+        if decision == "deny":
+            att.status = "failed"
+            att.error = {"code": "OAUTH_DENIED", "message": "The user declined consent."}
+            return True
+        if self.fails("oauth"):
+            att.status = "failed"
+            att.error = {"code": "OAUTH_FAILED", "message": "The platform token exchange failed."}
+            return True
+        p = self.projects[att.project_id]
+        acc = SocialAccount(
+            id=self.ids.prefixed("sa"),
+            project_id=p.id,
+            org_id=p.org_id,
+            platform=att.platform,
+            handle=_fake.handle(p.name, att.platform),
+            display_name=_fake.display_name(p.name, att.platform),
+            avatar_url=None,
+            connected_at=when,
+            token_expires_at=when + 60 * 86_400_000,
+        )
+        acc.avatar_url = self.media_url(f"{acc.id}-avatar.png")
+        self.accounts[acc.id] = acc
+        att.status = "completed"
+        att.social_account_id = acc.id
+        return True
+
+    def schedule_post(self, post: ScheduledPost) -> None:
+        """Arm the publish transition of a queued post for its current `scheduledFor`."""
+        gen = post.generation
+        self.at(post.scheduled_for, functools.partial(self._start_publish, post, gen))
+
+    def _start_publish(self, post: ScheduledPost, gen: int, when: int) -> bool:
+        if post.generation != gen or post.status != "queued":
+            return False
+        if self.orgs[post.org_id].status == "suspended":
+            return False  # held; resume (Tier 2) re-arms it
+        post.status = "publishing"
+        post.attempted_at = when
+        post.updated_at = when
+        acc = self.accounts.get(post.social_account_id)
+        bad_token = acc is not None and acc.status == "reauth_required"
+        done = when + self.jittered(self.duration("publish"))
+        self.at(done, functools.partial(self._end_publish, post, bad_token))
+        return True
+
+    def _end_publish(self, post: ScheduledPost, bad_token: bool, when: int) -> bool:
+        if post.status != "publishing":
+            return False
+        post.updated_at = when
+        if bad_token:
+            post.status = "failed"
+            post.last_error = {
+                "code": "CREDENTIAL_INVALID",
+                "message": "The account's token was invalid at publish time.",
+                "platformCode": None,
+            }
+        elif post.mode == "draft":
+            post.status = "draft"
+        elif post.will_fail:
+            post.status = "failed"
+            post.last_error = {
+                "code": "PLATFORM_ERROR",
+                "message": "The platform rejected the post.",
+                "platformCode": "sandbox_rejected",
+            }
+        else:
+            rng = _fake.rng_for("post", self.seed, post.id)
+            acc = self.accounts[post.social_account_id]
+            if post.platform == "tiktok":
+                ext = "7" + "".join(rng.choice("0123456789") for _ in range(18))
+                url = f"https://www.tiktok.com/@{acc.handle}/video/{ext}"
+            else:
+                ext = "1" + "".join(rng.choice("0123456789") for _ in range(16))
+                url = f"https://www.instagram.com/p/{ext}/"
+            post.status = "published"
+            post.published_at = when
+            post.external_id = ext
+            post.external_url = url
+        return True
+
+    # ------------------------------------------------------------------ JSON views
+    def org_json(self, org: Organization) -> dict[str, Any]:
+        """Organization (§3.0.14)."""
+        return {
+            "id": org.id,
+            "parentOrganizationId": org.parent_id,
+            "name": org.name,
+            "status": org.status,
+            "metadata": org.metadata,
+            "billingEmail": org.billing_email,
+            "archivedAt": ts(org.archived_at) if org.archived_at is not None else None,
+            "createdAt": ts(org.created_at),
+            "updatedAt": ts(org.updated_at),
+        }
+
+    def wallet_json(self, org: Organization) -> dict[str, Any]:
+        """Wallet (§3.0.12)."""
+        w = self.wallet(org)
+        return {
+            "organizationId": org.id,
+            "balance": w.balance,
+            "available": w.available,
+            "includedRemaining": w.included_remaining,
+            "prepaidBalance": w.prepaid,
+            "reservedCredits": w.reserved,
+            "includedThisPeriod": w.included_this_period,
+            "usedThisPeriod": w.used_this_period,
+            "currentPeriod": {
+                "start": ts(w.period_start),
+                "end": ts(w.period_end),
+                "usedCredits": w.used_this_period,
+            },
+            "subscriptionTier": w.subscription_tier,
+            "billingStatus": "active",
+            "estimatedCreditsPerFormat": dict(FORMAT_ESTIMATES),
+            "ingestCostsBilled": {"github": False, "website": False, "appstore": False},
+        }
+
+    def project_json(self, p: Project) -> dict[str, Any]:
+        """Project (§3.0.1)."""
+        logo = self.media.get(p.logo_id) if p.logo_id else None
+        return {
+            "id": p.id,
+            "organizationId": p.org_id,
+            "name": p.name,
+            "status": p.status,
+            "customerExternalId": p.customer_external_id,
+            "ownerEmail": p.owner_email,
+            "timezone": p.timezone,
+            "primaryLanguage": p.primary_language,
+            "appName": p.app_name,
+            "appDescription": p.app_description,
+            "tagline": p.tagline,
+            "brandVoice": p.brand_voice,
+            "targetGender": p.target_gender,
+            "brandContext": {
+                "appName": p.app_name,
+                "appDescription": p.app_description,
+                "tagline": p.tagline,
+                "audience": None,
+                "icp": None,
+                "brandVoice": p.brand_voice,
+                "keywords": [h["hashtag"] for h in p.hashtags[:10]],
+                "primaryLanguage": p.primary_language,
+                "logoUrl": logo.url if logo is not None and logo.live else None,
+            },
+            "requiresApproval": p.review_policy != "auto_approve",
+            "metadata": p.metadata,
+            "archivedAt": ts(p.archived_at) if p.archived_at is not None else None,
+            "createdAt": ts(p.created_at),
+            "updatedAt": ts(p.updated_at),
+        }
+
+    @staticmethod
+    def project_summary_json(p: Project) -> dict[str, Any]:
+        """ProjectSummary (§3.0.2)."""
+        return {
+            "id": p.id,
+            "name": p.name,
+            "status": p.status,
+            "customerExternalId": p.customer_external_id,
+            "timezone": p.timezone,
+            "primaryLanguage": p.primary_language,
+            "ownerEmail": p.owner_email,
+            "createdAt": ts(p.created_at),
+            "updatedAt": ts(p.updated_at),
+        }
+
+    @staticmethod
+    def media_json(m: AppMedia) -> dict[str, Any]:
+        """AppMedia (§3.0.3)."""
+        return {
+            "id": m.id,
+            "kind": m.kind,
+            "url": m.url,
+            "sourceUrl": m.source_url,
+            "mimeType": m.mime_type,
+            "byteSize": m.byte_size,
+            "createdAt": ts(m.created_at),
+        }
+
+    @staticmethod
+    def oauth_json(a: OAuthAttempt) -> dict[str, Any]:
+        """OAuthAttempt (§3.0.4)."""
+        return {
+            "state": a.state,
+            "status": a.status,
+            "projectId": a.project_id,
+            "platform": a.platform,
+            "socialAccountId": a.social_account_id,
+            "error": a.error,
+            "expiresAt": ts(a.expires_at),
+            "completedAt": ts(a.completed_at) if a.completed_at is not None else None,
+        }
+
+    @staticmethod
+    def account_json(a: SocialAccount) -> dict[str, Any]:
+        """SocialAccount (§3.0.5)."""
+        return {
+            "socialAccountId": a.id,
+            "projectId": a.project_id,
+            "platform": a.platform,
+            "handle": a.handle,
+            "displayName": a.display_name,
+            "avatarUrl": a.avatar_url,
+            "status": a.status,
+            "leased": a.leased,
+            "connectedAt": ts(a.connected_at),
+            "tokenExpiresAt": ts(a.token_expires_at) if a.token_expires_at is not None else None,
+            "disconnectedAt": ts(a.disconnected_at) if a.disconnected_at is not None else None,
+            "disconnectedReason": a.disconnected_reason,
+        }
+
+    @staticmethod
+    def influencer_json(i: Influencer) -> dict[str, Any]:
+        """Influencer (§3.0.6)."""
+        return {
+            "influencerId": i.id,
+            "projectId": i.project_id,
+            "name": i.name,
+            "imageUrl": i.image_url,
+            "gender": i.gender,
+            "ageRange": i.age_range,
+            "brandVoice": i.brand_voice,
+            "language": i.language,
+            "status": i.status,
+            "errorMessage": i.error_message,
+            "createdAt": ts(i.created_at),
+            "updatedAt": ts(i.updated_at),
+        }
+
+    @staticmethod
+    def influencer_summary_json(i: Influencer) -> dict[str, Any]:
+        """InfluencerSummary (§3.0.6)."""
+        return {
+            "influencerId": i.id,
+            "name": i.name,
+            "gender": i.gender,
+            "ageRange": i.age_range,
+            "status": i.status,
+            "thumbnailUrl": i.thumbnail_url,
+            "createdAt": ts(i.created_at),
+        }
+
+    def envelope_json(self, job: Job) -> dict[str, Any]:
+        """The 202 job envelope (§1.12): stage null, progress 0."""
+        body: dict[str, Any] = {
+            "jobId": job.id,
+            "kind": job.kind,
+            "status": "running",
+            "stage": None,
+            "progress": 0,
+            "projectId": job.project_id,
+        }
+        if job.container_ids is not None:
+            body["containerIds"] = list(job.container_ids)
+        if job.influencer_id is not None:
+            body["influencerId"] = job.influencer_id
+        body["locationUrl"] = f"/v1/jobs/{job.id}"
+        body["startedAt"] = ts(job.started_at)
+        return body
+
+    def job_json(self, job: Job, now: int) -> dict[str, Any]:
+        """Job (§3.0.10)."""
+        work = job.work
+        stage = work.stages[work.stage_index][0] if work is not None else None
+        progress = self.progress(work, now) if work is not None else 1
+        body: dict[str, Any] = {
+            "jobId": job.id,
+            "kind": job.kind,
+            "status": job.status,
+            "stage": stage,
+            "progress": 1 if progress == 1.0 else progress,
+            "projectId": job.project_id,
+        }
+        if job.container_ids is not None:
+            body["containerIds"] = list(job.container_ids)
+        if job.influencer_id is not None:
+            body["influencerId"] = job.influencer_id
+        body.update(
+            {
+                "locationUrl": f"/v1/jobs/{job.id}",
+                "startedAt": ts(job.started_at),
+                "updatedAt": ts(job.updated_at),
+                "finishedAt": ts(job.finished_at) if job.finished_at is not None else None,
+                "result": job.result if job.status == "completed" else None,
+                "error": job.error if job.status == "failed" else None,
+            }
+        )
+        return body
+
+    @staticmethod
+    def container_json(c: Container) -> dict[str, Any]:
+        """Container (§3.0.9)."""
+        return {
+            "id": c.id,
+            "projectId": c.project_id,
+            "jobId": c.job_id,
+            "status": c.status,
+            "format": c.format,
+            "creativeType": "generated",
+            "hook": c.hook,
+            "influencerId": c.influencer_id,
+            "socialAccountId": c.social_account_id,
+            "sourceTiktokId": c.source_tiktok_id,
+            "mediaId": c.media_id,
+            "caption": c.caption,
+            "firstComment": c.first_comment,
+            "preview": c.preview,
+            "assets": c.assets,
+            "approvalStatus": c.approval_status,
+            "lastError": c.last_error,
+            "createdAt": ts(c.created_at),
+            "updatedAt": ts(c.updated_at),
+            "completedAt": ts(c.completed_at) if c.completed_at is not None else None,
+            "failedAt": ts(c.failed_at) if c.failed_at is not None else None,
+        }
+
+    @staticmethod
+    def post_json(s: ScheduledPost) -> dict[str, Any]:
+        """ScheduledPost (§3.0.11)."""
+        return {
+            "id": s.id,
+            "containerId": s.container_id,
+            "projectId": s.project_id,
+            "socialAccountId": s.social_account_id,
+            "platform": s.platform,
+            "mode": s.mode,
+            "status": s.status,
+            "externalId": s.external_id,
+            "externalUrl": s.external_url,
+            "scheduledFor": ts(s.scheduled_for),
+            "attemptedAt": ts(s.attempted_at) if s.attempted_at is not None else None,
+            "publishedAt": ts(s.published_at) if s.published_at is not None else None,
+            "canceledAt": ts(s.canceled_at) if s.canceled_at is not None else None,
+            "lastError": s.last_error,
+            "createdAt": ts(s.created_at),
+            "updatedAt": ts(s.updated_at),
+        }
+
+    # ------------------------------------------------------------------ /_sandbox/state
+    def state_json(self, org_filter: str | None) -> dict[str, Any]:
+        """Counts per resource and status (§5.7)."""
+
+        def counts(
+            items: Any, org_of: Callable[[Any], str], status_of: Callable[[Any], str] | None
+        ) -> dict[str, Any]:
+            total = 0
+            by: dict[str, int] = {}
+            for it in items:
+                if org_filter is not None and org_of(it) != org_filter:
+                    continue
+                total += 1
+                if status_of is not None:
+                    s = status_of(it)
+                    by[s] = by.get(s, 0) + 1
+            out: dict[str, Any] = {"total": total}
+            if status_of is not None:
+                out["byStatus"] = by
+            return out
+
+        def proj_org(pid: str) -> str:
+            return self.projects[pid].org_id
+
+        return {
+            "now": ts(self.now()),
+            "speed": self.clock.speed,
+            "counts": {
+                "organizations": counts(self.orgs.values(), lambda o: o.id, lambda o: o.status),
+                "apiKeys": counts(self.keys.values(), lambda k: k.org_id, lambda k: k.status),
+                "projects": counts(self.projects.values(), lambda p: p.org_id, lambda p: p.status),
+                "appMedia": counts(
+                    [m for m in self.media.values() if m.live],
+                    lambda m: proj_org(m.project_id),
+                    None,
+                ),
+                "oauthAttempts": counts(
+                    self.oauth.values(), lambda a: a.org_id, lambda a: a.status
+                ),
+                "socialAccounts": counts(
+                    self.accounts.values(), lambda a: a.org_id, lambda a: a.status
+                ),
+                "influencers": counts(
+                    self.influencers.values(), lambda i: proj_org(i.project_id), lambda i: i.status
+                ),
+                "jobs": counts(self.jobs.values(), lambda j: j.org_id, lambda j: j.status),
+                "containers": counts(
+                    self.containers.values(), lambda c: proj_org(c.project_id), lambda c: c.status
+                ),
+                "scheduledPosts": counts(
+                    self.posts.values(), lambda s: s.org_id, lambda s: s.status
+                ),
+                "webhookEndpoints": counts(
+                    self.webhook_endpoints.values(), lambda e: e.org_id, lambda e: e.status
+                ),
+                "webhookDeliveries": counts(
+                    self.webhook_deliveries.values(), lambda d: d["orgId"], lambda d: d["status"]
+                ),
+                "creditEvents": counts(self.credit_events, lambda e: e.org_id, None),
+                "idempotencyRecords": {"total": len(self.idempotency)},
+            },
+        }
+
+    def is_image_name(self, name: str) -> bool:
+        """True when a media name is an image (else it is served as video)."""
+        return name.lower().endswith(_IMG_EXT)

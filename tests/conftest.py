@@ -1,0 +1,54 @@
+"""Fixtures shared by every test: the anyio backend and a paused sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import aiohttp
+import pytest
+
+from layers_async.sandbox import Sandbox
+from tests.sandbox._http import Api
+
+#: Virtual time every paused test sandbox starts at (a Thursday, mid-month).
+CLOCK_START = "2026-05-14T16:00:00.000Z"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Run every async test on asyncio: the SDK is asyncio-native."""
+    return "asyncio"
+
+
+def _paused(**options: Any) -> Sandbox:
+    options.setdefault("speed", 0)
+    options.setdefault("clock_start", CLOCK_START)
+    return Sandbox(**options)
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    """A sandbox with the default configuration, its clock paused at CLOCK_START."""
+    async with _paused() as sb:
+        yield sb
+
+
+@pytest.fixture
+def make_sandbox() -> Callable[..., AbstractAsyncContextManager[Sandbox]]:
+    """Factory for a sandbox with custom options (paused at CLOCK_START unless told otherwise)."""
+    return _paused
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """A plain aiohttp session (no SDK code) for contract tests."""
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+@pytest.fixture
+async def api(sandbox: Sandbox, session: aiohttp.ClientSession) -> Api:
+    """A raw HTTP helper bound to the paused sandbox and its demo-live key."""
+    return Api(session, sandbox.url, sandbox.api_key)

@@ -1,0 +1,198 @@
+"""Shared assertions and builders for the conventions, identity/projects and app-media tests."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from tests.sandbox._http import Api, Reply
+
+CROCKFORD = "0-9A-HJKMNP-TV-Z"
+UUID_RE = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+REQ_ID = re.compile(rf"^req_[{CROCKFORD}]{{26}}$")
+JOB_ID = re.compile(rf"^job_[{CROCKFORD}]{{26}}$")
+ORG_ID = re.compile(rf"^org_{UUID_RE}$")
+KEY_ID = re.compile(rf"^key_{UUID_RE}$")
+PRJ_ID = re.compile(rf"^prj_{UUID_RE}$")
+MED_ID = re.compile(rf"^med_{UUID_RE}$")
+INF_ID = re.compile(rf"^inf_{UUID_RE}$")
+CNT_ID = re.compile(rf"^cnt_{UUID_RE}$")
+SP_ID = re.compile(rf"^sp_{UUID_RE}$")
+SA_ID = re.compile(rf"^sa_{UUID_RE}$")
+TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+API_KEY = re.compile(rf"^lp_(live|test)_[{CROCKFORD}]{{16}}_[A-Za-z0-9_-]{{43}}$")
+
+#: The clock every paused fixture sandbox starts at.
+START = "2026-05-14T16:00:00.000Z"
+
+#: A valid appDescription (100-1000 code points).
+APP_DESCRIPTION = (
+    "Daily ritual coffee subscriptions for runners and night-shift workers. Fresh beans "
+    "roasted weekly, shipped on your schedule, paused any time from the app."
+)
+assert 100 <= len(APP_DESCRIPTION) <= 1000
+
+#: A well-formed API key that no sandbox ever issues.
+UNKNOWN_KEY = "lp_live_0123456789ABCDEF_" + "A" * 43
+
+JSON_CT = "application/json; charset=utf-8"
+
+
+def new_uuid() -> str:
+    """A fresh random lowercase uuid4 string."""
+    return str(uuid.uuid4())
+
+
+def assert_error(r: Reply, status: int, code: str) -> dict[str, Any]:
+    """Assert an error envelope with the given status and code; return the `error` object."""
+    assert r.status == status, r
+    assert r.headers.get("Content-Type") == JSON_CT, r.headers.get("Content-Type")
+    body = r.json
+    assert set(body) == {"error"}, body
+    err = body["error"]
+    assert err["code"] == code, r
+    assert isinstance(err["message"], str)
+    assert err["message"]
+    rid = r.headers.get("X-Request-Id")
+    assert rid is not None
+    assert REQ_ID.match(rid), rid
+    assert err["requestId"] == rid
+    assert set(err) <= {"code", "message", "requestId", "details"}, err
+    return dict(err)
+
+
+def assert_validation(r: Reply, *paths: str, exact: bool = True) -> list[dict[str, Any]]:
+    """Assert a 422 VALIDATION listing issues at `paths` (exactly those when `exact`)."""
+    err = assert_error(r, 422, "VALIDATION")
+    issues = err["details"]["issues"]
+    assert isinstance(issues, list)
+    assert issues
+    for issue in issues:
+        assert isinstance(issue["path"], str)
+        assert isinstance(issue["message"], str)
+        assert issue["message"]
+    got = [i["path"] for i in issues]
+    if exact:
+        assert sorted(set(got)) == sorted(set(paths)), got
+    else:
+        assert set(paths) <= set(got), got
+    return list(issues)
+
+
+def assert_rate_headers(r: Reply, endpoint_class: str, limit: int | None = None) -> None:
+    """Assert the four rate-limit headers of an authenticated /v1 response."""
+    h = r.headers
+    assert h.get("X-RateLimit-Endpoint-Class") == endpoint_class, dict(h)
+    assert h.get("X-RateLimit-Limit") is not None, dict(h)
+    assert h.get("X-RateLimit-Remaining") is not None, dict(h)
+    assert h.get("X-RateLimit-Reset") is not None, dict(h)
+    if limit is not None:
+        assert int(h["X-RateLimit-Limit"]) == limit
+    assert int(h["X-RateLimit-Remaining"]) >= 0
+    assert int(h["X-RateLimit-Reset"]) >= 0
+
+
+def assert_only_class_header(r: Reply, endpoint_class: str) -> None:
+    """Assert a pre-authentication /v1 response: only the endpoint-class header."""
+    h = r.headers
+    assert h.get("X-RateLimit-Endpoint-Class") == endpoint_class, dict(h)
+    for name in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"):
+        assert name not in h, dict(h)
+
+
+async def create_project(api: Api, **fields: Any) -> dict[str, Any]:
+    """POST /v1/projects with defaults for the required fields; assert 201; return the project."""
+    body: dict[str, Any] = {"name": "Acme Coffee", "timezone": "UTC"}
+    body.update(fields)
+    r = await api.post("/v1/projects", body)
+    assert r.status == 201, r
+    project: dict[str, Any] = r.json
+    return project
+
+
+async def ready_influencer(api: Api, project_id: str) -> str:
+    """Advance until the project's first influencer is ready; return its id."""
+    await api.advance(90)
+    r = await api.get(f"/v1/projects/{project_id}/influencers", params={"status": "ready"})
+    assert r.status == 200, r
+    assert r.json["items"], r
+    return str(r.json["items"][0]["influencerId"])
+
+
+async def connect_account(api: Api, project_id: str) -> str:
+    """Run the sandbox OAuth flow for a TikTok account; return the socialAccountId."""
+    r = await api.post(
+        f"/v1/projects/{project_id}/social/oauth-url",
+        {"platform": "tiktok", "returnUrl": "http://localhost:3000/cb"},
+    )
+    assert r.status == 200, r
+    state = r.json["state"]
+    auth = await api.with_key(None).get(r.json["authorizeUrl"])
+    assert auth.status == 302, auth
+    r = await api.get(f"/v1/projects/{project_id}/social/oauth-status", params={"state": state})
+    assert r.status == 200, r
+    assert r.json["status"] == "completed", r
+    return str(r.json["socialAccountId"])
+
+
+async def start_builder(api: Api, project_id: str, **extra: Any) -> dict[str, Any]:
+    """Start a slideshow-builder job (no actor needed); assert 202; return the envelope."""
+    body: dict[str, Any] = {"hook": "I kept running out of coffee\\nso I fixed it"}
+    body.update(extra)
+    r = await api.post(f"/v1/projects/{project_id}/content/slideshow-builder", body)
+    assert r.status == 202, r
+    env: dict[str, Any] = r.json
+    return env
+
+
+def two_org_config() -> dict[str, Any]:
+    """Sandbox options with two top-level organizations, a full key in each and a read-only key."""
+    return {
+        "organizations": [
+            {
+                "ref": "partner",
+                "name": "Sandbox Partner",
+                "includedThisPeriod": 1000,
+                "prepaidBalance": 5000,
+                "subscriptionTier": "pro",
+            },
+            {
+                "ref": "other",
+                "name": "Other Partner",
+                "includedThisPeriod": 1000,
+                "prepaidBalance": 5000,
+                "subscriptionTier": "pro",
+            },
+        ],
+        "api_keys": [
+            {
+                "name": "full",
+                "organization": "partner",
+                "rateLimitTier": "standard",
+                "scopes": ["*", "org:admin"],
+                "returnUrlAllowlist": ["localhost"],
+            },
+            {
+                "name": "star",
+                "organization": "partner",
+                "rateLimitTier": "standard",
+                "scopes": ["*"],
+                "returnUrlAllowlist": ["localhost"],
+            },
+            {
+                "name": "ro",
+                "organization": "partner",
+                "rateLimitTier": "standard",
+                "scopes": ["projects:read"],
+                "returnUrlAllowlist": ["localhost"],
+            },
+            {
+                "name": "foreign",
+                "organization": "other",
+                "rateLimitTier": "standard",
+                "scopes": ["*", "org:admin"],
+                "returnUrlAllowlist": ["localhost"],
+            },
+        ],
+    }

@@ -1,0 +1,763 @@
+"""Contract tests for influencers (§3.5, §4.2) and keywords (§3.6)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import aiohttp
+import pytest
+
+from layers_async.sandbox import Sandbox
+from tests.sandbox._flow_b import (
+    DESCRIPTION,
+    GHOST_INF,
+    GHOST_PRJ,
+    INF_RE,
+    INFLUENCER_FIELDS,
+    INFLUENCER_SUMMARY_FIELDS,
+    assert_ts,
+    check_envelope,
+    check_job,
+    create_project,
+    err,
+    get_job,
+    has_fields,
+    invalid,
+    ok,
+    shift,
+    two_org_options,
+)
+from tests.sandbox._http import Api
+
+MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
+AGE_RANGES = ["teen", "young_adult", "adult", "mid_adult", "mature", "senior"]
+
+
+def inf_path(project_id: str) -> str:
+    return f"/v1/projects/{project_id}/influencers"
+
+
+async def get_inf(api: Api, influencer_id: str) -> dict[str, Any]:
+    body: dict[str, Any] = ok(await api.get(f"/v1/influencers/{influencer_id}"))
+    return body
+
+
+async def create_inf(api: Api, project_id: str, body: Any = None) -> dict[str, Any]:
+    env: dict[str, Any] = ok(await api.post(inf_path(project_id), body or {}), 202)
+    return env
+
+
+def check_influencer(inf: dict[str, Any], *, project_id: str) -> None:
+    has_fields(inf, INFLUENCER_FIELDS)
+    assert INF_RE.match(inf["influencerId"]), inf
+    assert inf["projectId"] == project_id
+    assert isinstance(inf["name"], str)
+    assert inf["name"]
+    assert inf["gender"] in ("male", "female", "non_binary")
+    assert inf["ageRange"] is None or inf["ageRange"] in AGE_RANGES
+    assert inf["status"] in ("pending", "training", "ready", "failed")
+    assert_ts(inf["createdAt"])
+    assert_ts(inf["updatedAt"])
+    if inf["status"] == "ready":
+        assert isinstance(inf["imageUrl"], str)
+        assert inf["errorMessage"] is None
+    else:
+        assert inf["imageUrl"] is None
+    if inf["status"] == "failed":
+        assert isinstance(inf["errorMessage"], str)
+        assert inf["errorMessage"]
+    else:
+        assert inf["errorMessage"] is None
+
+
+# --- §3.5.1 list ---------------------------------------------------------------------------------
+@pytest.mark.anyio
+async def test_list_empty_without_app_description(api: Api) -> None:
+    """A project created without appDescription has no influencer."""
+    pid = (await create_project(api, app=False))["id"]
+    assert ok(await api.get(inf_path(pid))) == {"items": [], "nextCursor": None}
+
+
+@pytest.mark.anyio
+async def test_list_summary_shape_and_thumbnail(api: Api, sandbox: Sandbox) -> None:
+    """List rows are InfluencerSummary; thumbnailUrl is null until ready, then a sandbox media URL."""
+    pid = (await create_project(api))["id"]
+    page = ok(await api.get(inf_path(pid)))
+    assert page["nextCursor"] is None
+    [row] = page["items"]
+    has_fields(row, INFLUENCER_SUMMARY_FIELDS)
+    assert INF_RE.match(row["influencerId"])
+    assert row["status"] == "pending"
+    assert row["thumbnailUrl"] is None
+    assert row["gender"] == "female"
+    assert row["ageRange"] == "young_adult"
+    assert isinstance(row["name"], str)
+    assert row["name"]
+    assert_ts(row["createdAt"])
+    await api.advance(80)
+    [row] = ok(await api.get(inf_path(pid)))["items"]
+    assert row["status"] == "ready"
+    assert row["thumbnailUrl"].startswith(f"{sandbox.url}/_sandbox/media/")
+
+
+@pytest.mark.anyio
+async def test_list_order_status_filter_and_paging(api: Api) -> None:
+    """Newest createdAt first; status filters; limit=1 pages with a cursor."""
+    pid = (await create_project(api, app=False))["id"]
+    first = (await create_inf(api, pid))["influencerId"]
+    await api.advance(10)
+    second_env = await create_inf(api, pid)
+    second = second_env["influencerId"]
+    ok(await api.post(f"/v1/jobs/{second_env['jobId']}/cancel"), 202)
+    await api.advance(1)
+    third = (await create_inf(api, pid))["influencerId"]
+
+    page = ok(await api.get(inf_path(pid)))
+    assert [i["influencerId"] for i in page["items"]] == [third, second, first]
+
+    async def ids(**params: str) -> list[str]:
+        return [i["influencerId"] for i in ok(await api.get(inf_path(pid), params=params))["items"]]
+
+    assert await ids(status="failed") == [second]
+    assert await ids(status="training") == [first]
+    assert await ids(status="pending") == [third]
+    assert await ids(status="ready") == []
+
+    p1 = ok(await api.get(inf_path(pid), params={"limit": "1"}))
+    assert [i["influencerId"] for i in p1["items"]] == [third]
+    assert isinstance(p1["nextCursor"], str)
+    p2 = ok(await api.get(inf_path(pid), params={"limit": "2", "cursor": p1["nextCursor"]}))
+    assert [i["influencerId"] for i in p2["items"]] == [second, first]
+    assert len(ok(await api.get(inf_path(pid), params={"limit": "100"}))["items"]) == 3
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("params", "path"),
+    [
+        ({"limit": "0"}, "limit"),
+        ({"limit": "101"}, "limit"),
+        ({"limit": "1.5"}, "limit"),
+        ({"status": "archived"}, "status"),
+        ({"status": "READY"}, "status"),
+        ({"cursor": "%%%"}, "cursor"),
+    ],
+)
+async def test_list_validation(api: Api, params: dict[str, str], path: str) -> None:
+    """Bad limit, status or cursor → 422 with the parameter as path."""
+    pid = (await create_project(api))["id"]
+    invalid(await api.get(inf_path(pid), params=params), path)
+
+
+# --- §3.5.2 create -------------------------------------------------------------------------------
+@pytest.mark.anyio
+async def test_create_envelope_and_pending_row(api: Api) -> None:
+    """POST → 202 influencer_create envelope; the influencer exists at once as pending."""
+    project = await create_project(api, app=False, primaryLanguage="es-MX", brandVoice="witty")
+    pid = project["id"]
+    now = await api.now()
+    r = await api.post(inf_path(pid), {})
+    env = ok(r, 202)
+    check_envelope(env, kind="influencer_create", project_id=pid, now=now)
+    assert INF_RE.match(env["influencerId"])
+    assert r.headers["X-RateLimit-Endpoint-Class"] == "long-running"
+    inf = await get_inf(api, env["influencerId"])
+    check_influencer(inf, project_id=pid)
+    assert inf == {
+        **inf,
+        "status": "pending",
+        "imageUrl": None,
+        "gender": "female",
+        "ageRange": "young_adult",
+        "brandVoice": "witty",
+        "language": "es-MX",
+        "errorMessage": None,
+        "createdAt": now,
+    }
+    job = await get_job(api, env["jobId"])
+    check_job(job)
+    assert job["stage"] == "queued"
+    assert job["influencerId"] == env["influencerId"]
+    assert job["projectId"] == pid
+
+
+@pytest.mark.anyio
+async def test_create_without_body(api: Api) -> None:
+    """All create fields are optional: no body at all is accepted."""
+    pid = (await create_project(api, app=False))["id"]
+    r = await api.post(inf_path(pid))
+    assert r.status == 202, r
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("target", "expected"), [("all", "female"), ("female", "female"), ("male", "male")]
+)
+async def test_create_default_gender(api: Api, target: str, expected: str) -> None:
+    """Default gender is the project's targetGender when female/male, else female."""
+    pid = (await create_project(api, app=False, targetGender=target))["id"]
+    env = await create_inf(api, pid)
+    assert (await get_inf(api, env["influencerId"]))["gender"] == expected
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"gender": "non_binary", "ageRange": "senior", "prompt": "p" * 1000},
+        {"gender": "male", "ageRange": "teen", "prompt": "x"},
+        {"gender": None, "ageRange": None, "prompt": None},
+    ],
+)
+async def test_create_accepts_fields(api: Api, body: dict[str, Any]) -> None:
+    """gender, ageRange and prompt (1–1000 chars) are accepted; null means omitted on create."""
+    pid = (await create_project(api, app=False))["id"]
+    env = await create_inf(api, pid, body)
+    inf = await get_inf(api, env["influencerId"])
+    assert inf["gender"] == (body["gender"] or "female")
+    assert inf["ageRange"] == (body["ageRange"] or "young_adult")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        ({"gender": "other"}, "gender"),
+        ({"gender": "Female"}, "gender"),
+        ({"ageRange": "old"}, "ageRange"),
+        ({"ageRange": 30}, "ageRange"),
+        ({"prompt": ""}, "prompt"),
+        ({"prompt": "p" * 1001}, "prompt"),
+        ({"prompt": 5}, "prompt"),
+        ({"name": "Maya Torres"}, "name"),
+        ({"influencerId": GHOST_INF}, "influencerId"),
+        ({"brandVoice": "warm"}, "brandVoice"),
+        ({"language": "en"}, "language"),
+        ({"status": "ready"}, "status"),
+    ],
+)
+async def test_create_validation(api: Api, body: dict[str, Any], path: str) -> None:
+    """Strict create body: enum and bound checks, and name/brandVoice/language are not accepted."""
+    pid = (await create_project(api, app=False))["id"]
+    invalid(await api.post(inf_path(pid), body), path)
+    assert ok(await api.get(inf_path(pid)))["items"] == []
+
+
+@pytest.mark.anyio
+async def test_create_non_object_body(api: Api) -> None:
+    """A JSON array body → 422 with path ""."""
+    pid = (await create_project(api, app=False))["id"]
+    invalid(await api.post(inf_path(pid), ["gender"]), "")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("project", "status"), [(GHOST_PRJ, 404), ("prj_zzz", 422), ("not-a-project", 422)]
+)
+async def test_create_project_errors(api: Api, project: str, status: int) -> None:
+    """Unknown project → 404; malformed projectId → 422 path projectId."""
+    r = await api.post(inf_path(project), {})
+    if status == 404:
+        err(r, 404, "NOT_FOUND")
+    else:
+        invalid(r, "projectId")
+
+
+@pytest.mark.anyio
+async def test_create_on_archived_project(api: Api) -> None:
+    """Influencer create on an archived project → 409 {projectId, status: archived}."""
+    pid = (await create_project(api, app=False))["id"]
+    ok(await api.delete(f"/v1/projects/{pid}"))
+    e = err(await api.post(inf_path(pid), {}), 409, "CONFLICT")
+    assert e["details"] == {**e["details"], "projectId": pid, "status": "archived"}
+
+
+# --- §4.2 lifecycle -------------------------------------------------------------------------------
+@pytest.mark.anyio
+async def test_lifecycle_pending_training_ready(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+) -> None:
+    """jitter=0: pending for 6 s (stage queued), training until 60 s, then ready with imageUrl."""
+    async with make_sandbox(jitter=0) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid = (await create_project(api, app=False))["id"]
+        start = await api.now()
+        env = await create_inf(api, pid, {"gender": "male"})
+        iid, jid = env["influencerId"], env["jobId"]
+        last_progress = 0.0
+
+        async def snap(expect_inf: str, expect_stage: str, expect_job: str) -> None:
+            nonlocal last_progress
+            inf = await get_inf(api, iid)
+            check_influencer(inf, project_id=pid)
+            job = await get_job(api, jid)
+            check_job(job)
+            assert (inf["status"], job["stage"], job["status"]) == (
+                expect_inf,
+                expect_stage,
+                expect_job,
+            )
+            assert job["progress"] >= last_progress
+            last_progress = job["progress"]
+
+        await snap("pending", "queued", "running")
+        await api.advance(5)
+        await snap("pending", "queued", "running")
+        await api.advance(2)
+        await snap("training", "training", "running")
+        await api.advance(52)
+        await snap("training", "training", "running")
+        await api.advance(2)
+        await snap("ready", "training", "completed")
+        inf = await get_inf(api, iid)
+        assert inf["imageUrl"].startswith(f"{sb.url}/_sandbox/media/")
+        assert inf["gender"] == "male"
+        job = await get_job(api, jid)
+        assert job["progress"] == 1
+        assert job["finishedAt"] == shift(start, 60)
+        assert job["result"] == {**job["result"], "influencerId": iid, "imageUrl": inf["imageUrl"]}
+        [row] = ok(await api.get(inf_path(pid)))["items"]
+        assert isinstance(row["thumbnailUrl"], str)
+
+
+@pytest.mark.anyio
+async def test_first_influencer_lifecycle(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+) -> None:
+    """Project create with appDescription adds a pending first influencer that is ready at 60 s."""
+    async with make_sandbox(jitter=0) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid = (await create_project(api, targetGender="male"))["id"]
+        [row] = ok(await api.get(inf_path(pid)))["items"]
+        assert (row["status"], row["gender"], row["ageRange"]) == ("pending", "male", "young_adult")
+        await api.advance(7)
+        assert (await get_inf(api, row["influencerId"]))["status"] == "training"
+        await api.advance(54)
+        inf = await get_inf(api, row["influencerId"])
+        assert inf["status"] == "ready"
+        assert inf["brandVoice"] == "warm"
+        assert inf["language"] == "en"
+
+
+@pytest.mark.anyio
+async def test_failure_rate_fails_influencer(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+) -> None:
+    """influencer_create failure rate 1.0 → influencer failed with errorMessage, job TRAINING_FAILED."""
+    async with make_sandbox(jitter=0, failure_rates={"influencer_create": 1.0}) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid = (await create_project(api, app=False))["id"]
+        env = await create_inf(api, pid)
+        await api.advance(61)
+        inf = await get_inf(api, env["influencerId"])
+        check_influencer(inf, project_id=pid)
+        assert inf["status"] == "failed"
+        assert inf["imageUrl"] is None
+        job = await get_job(api, env["jobId"])
+        check_job(job)
+        assert job["status"] == "failed"
+        assert job["error"]["code"] == "TRAINING_FAILED"
+        [row] = ok(await api.get(inf_path(pid)))["items"]
+        assert row["status"] == "failed"
+        assert row["thumbnailUrl"] is None
+
+
+@pytest.mark.anyio
+async def test_cancel_while_queued_fails_influencer(api: Api) -> None:
+    """Canceling the creation job while queued cancels it at once: influencer failed, 'Creation canceled.'."""
+    pid = (await create_project(api, app=False))["id"]
+    env = await create_inf(api, pid)
+    r = await api.post(f"/v1/jobs/{env['jobId']}/cancel")
+    assert ok(r, 202) == {**r.json, "jobId": env["jobId"], "accepted": True}
+    job = await get_job(api, env["jobId"])
+    check_job(job)
+    assert job["status"] == "canceled"
+    inf = await get_inf(api, env["influencerId"])
+    assert inf["status"] == "failed"
+    assert inf["errorMessage"] == "Creation canceled."
+    assert inf["imageUrl"] is None
+    await api.advance(120)
+    assert (await get_inf(api, env["influencerId"]))["status"] == "failed"
+
+
+@pytest.mark.anyio
+async def test_cancel_while_training(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+) -> None:
+    """Cancel during training is accepted and takes effect at the end of the stage (instead of ready)."""
+    async with make_sandbox(jitter=0) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid = (await create_project(api, app=False))["id"]
+        env = await create_inf(api, pid)
+        await api.advance(20)
+        assert ok(await api.post(f"/v1/jobs/{env['jobId']}/cancel"), 202)["accepted"] is True
+        await api.advance(38)
+        assert (await get_job(api, env["jobId"]))["status"] == "running"
+        assert (await get_inf(api, env["influencerId"]))["status"] == "training"
+        await api.advance(3)
+        job = await get_job(api, env["jobId"])
+        assert job["status"] == "canceled"
+        assert job["stage"] == "training"
+        inf = await get_inf(api, env["influencerId"])
+        assert inf["status"] == "failed"
+        assert inf["errorMessage"] == "Creation canceled."
+
+
+# --- §3.5.3 get ----------------------------------------------------------------------------------
+@pytest.mark.anyio
+async def test_get_unknown_influencer(api: Api) -> None:
+    """A well-formed unknown influencer id → 404."""
+    err(await api.get(f"/v1/influencers/{GHOST_INF}"), 404, "NOT_FOUND")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "inf_123",
+        "5f0b8d2e-6a4c-4e1f-a3b5-c7d9e1f3a5b7",
+        "sa_5f0b8d2e-6a4c-4e1f-a3b5-c7d9e1f3a5b7",
+        "inf_5f0b8d2e6a4c4e1fa3b5c7d9e1f3a5b7",
+    ],
+)
+async def test_get_malformed_influencer_id(api: Api, bad: str) -> None:
+    """A malformed influencerId (including a bare UUID) → 422 path influencerId."""
+    invalid(await api.get(f"/v1/influencers/{bad}"), "influencerId")
+    invalid(await api.patch(f"/v1/influencers/{bad}", {"name": "X"}), "influencerId")
+
+
+@pytest.mark.anyio
+async def test_get_accepts_uppercase_uuid(api: Api) -> None:
+    """Input UUIDs match case-insensitively; the response uses the lowercase prefixed form."""
+    pid = (await create_project(api, app=False))["id"]
+    iid = (await create_inf(api, pid))["influencerId"]
+    inf = ok(await api.get(f"/v1/influencers/inf_{iid[4:].upper()}"))
+    assert inf["influencerId"] == iid
+
+
+@pytest.mark.anyio
+async def test_influencer_other_organization(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+) -> None:
+    """Another organization's influencer → 404 on GET and PATCH (never 403)."""
+    async with make_sandbox(**two_org_options()) as sb:
+        mine = Api(session, sb.url, sb.keys["demo-live"])
+        theirs = Api(session, sb.url, sb.keys["other-live"])
+        pid = (await create_project(theirs, app=False))["id"]
+        iid = (await create_inf(theirs, pid))["influencerId"]
+        err(await mine.get(f"/v1/influencers/{iid}"), 404, "NOT_FOUND")
+        err(await mine.patch(f"/v1/influencers/{iid}", {"name": "Hijack"}), 404, "NOT_FOUND")
+        err(await mine.get(inf_path(pid)), 404, "NOT_FOUND")
+        assert (await get_inf(theirs, iid))["name"] != "Hijack"
+
+
+# --- §3.5.4 PATCH --------------------------------------------------------------------------------
+@pytest.mark.anyio
+async def test_patch_fields(api: Api) -> None:
+    """PATCH changes the given fields, returns the whole Influencer and bumps updatedAt."""
+    pid = (await create_project(api, app=False))["id"]
+    iid = (await create_inf(api, pid))["influencerId"]
+    before = await get_inf(api, iid)
+    await api.advance(3)
+    now = await api.now()
+    patch = {
+        "name": "Maya Torres",
+        "gender": "non_binary",
+        "ageRange": "mature",
+        "brandVoice": "educational",
+        "language": "zh-Hans-CN",
+    }
+    r = await api.patch(f"/v1/influencers/{iid}", patch)
+    body = ok(r)
+    check_influencer(body, project_id=pid)
+    assert body == {**before, **patch, "updatedAt": now}
+    assert body["createdAt"] == before["createdAt"]
+    assert r.headers["X-RateLimit-Endpoint-Class"] == "write-light"
+    assert await get_inf(api, iid) == body
+
+
+@pytest.mark.anyio
+async def test_patch_null_age_range_clears(api: Api) -> None:
+    """ageRange: null clears the field; other fields are unchanged."""
+    pid = (await create_project(api, app=False))["id"]
+    iid = (await create_inf(api, pid, {"ageRange": "adult"}))["influencerId"]
+    before = await get_inf(api, iid)
+    body = ok(await api.patch(f"/v1/influencers/{iid}", {"ageRange": None}))
+    assert body["ageRange"] is None
+    assert body["name"] == before["name"]
+    assert body["gender"] == before["gender"]
+
+
+@pytest.mark.anyio
+async def test_patch_allowed_in_terminal_status(api: Api) -> None:
+    """PATCH works in every status (here: failed) and never changes status."""
+    pid = (await create_project(api, app=False))["id"]
+    env = await create_inf(api, pid)
+    ok(await api.post(f"/v1/jobs/{env['jobId']}/cancel"), 202)
+    body = ok(await api.patch(f"/v1/influencers/{env['influencerId']}", {"name": "Renamed"}))
+    assert body["name"] == "Renamed"
+    assert body["status"] == "failed"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        ({}, ""),
+        ({"status": "ready"}, "status"),
+        ({"name": None}, "name"),
+        ({"name": ""}, "name"),
+        ({"name": "n" * 129}, "name"),
+        ({"gender": None}, "gender"),
+        ({"gender": "robot"}, "gender"),
+        ({"ageRange": "ancient"}, "ageRange"),
+        ({"brandVoice": None}, "brandVoice"),
+        ({"brandVoice": "snarky"}, "brandVoice"),
+        ({"language": None}, "language"),
+        ({"language": "not a tag!"}, "language"),
+        ({"imageUrl": "https://x.example/a.png"}, "imageUrl"),
+        ({"prompt": "more"}, "prompt"),
+        ({"name": "Ok", "foo": 1}, "foo"),
+    ],
+)
+async def test_patch_validation(api: Api, body: dict[str, Any], path: str) -> None:
+    """PATCH is strict, needs one field, and refuses null except for ageRange."""
+    pid = (await create_project(api, app=False))["id"]
+    iid = (await create_inf(api, pid))["influencerId"]
+    before = await get_inf(api, iid)
+    invalid(await api.patch(f"/v1/influencers/{iid}", body), path)
+    assert await get_inf(api, iid) == before
+
+
+@pytest.mark.anyio
+async def test_patch_unknown_influencer(api: Api) -> None:
+    """PATCH on an unknown influencer → 404."""
+    err(await api.patch(f"/v1/influencers/{GHOST_INF}", {"name": "Nobody"}), 404, "NOT_FOUND")
+
+
+# --- §3.6 keywords --------------------------------------------------------------------------------
+def kw_path(project_id: str) -> str:
+    return f"/v1/projects/{project_id}/keywords"
+
+
+def check_bank(bank: dict[str, Any], *, project_id: str) -> None:
+    assert set(bank) >= {"projectId", "hashtags", "refreshedAt"}
+    assert bank["projectId"] == project_id
+    assert len(bank["hashtags"]) == 20
+    for h in bank["hashtags"]:
+        assert set(h) >= {"hashtag", "phrase", "score", "viewCount", "useCount"}, h
+        assert isinstance(h["hashtag"], str)
+        assert h["hashtag"]
+        assert "#" not in h["hashtag"]
+        assert " " not in h["hashtag"]
+        assert isinstance(h["phrase"], str)
+        assert isinstance(h["score"], int)
+        assert not isinstance(h["score"], bool)
+        assert 70 <= h["score"] <= 100
+        assert isinstance(h["viewCount"], int)
+        assert h["viewCount"] >= 0
+        assert isinstance(h["useCount"], int)
+        assert h["useCount"] >= 0
+    keys = [(-h["score"], -h["viewCount"]) for h in bank["hashtags"]]
+    assert keys == sorted(keys), bank["hashtags"]
+    assert_ts(bank["refreshedAt"])
+
+
+@pytest.mark.anyio
+async def test_keywords_empty_bank(api: Api) -> None:
+    """Before any research run the bank is {projectId, hashtags: [], refreshedAt: null}."""
+    pid = (await create_project(api, app=False))["id"]
+    r = await api.get(kw_path(pid))
+    assert ok(r) == {**r.json, "projectId": pid, "hashtags": [], "refreshedAt": None}
+    pid2 = (await create_project(api, name="With Desc"))["id"]
+    assert ok(await api.get(kw_path(pid2)))["hashtags"] == []
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("body", [None, {}])
+async def test_refresh_needs_app_description(api: Api, body: Any) -> None:
+    """Refresh without appDescription → 422 issue appDescription and missingFields [appDescription]."""
+    pid = (await create_project(api, app=False, appName="Acme Coffee"))["id"]
+    if body is None:
+        r = await api.post(kw_path(pid) + "/refresh")
+    else:
+        r = await api.post(kw_path(pid) + "/refresh", body)
+    e = invalid(r, "appDescription")
+    assert e["details"]["missingFields"] == ["appDescription"]
+
+
+@pytest.mark.anyio
+async def test_refresh_rejects_body_keys(api: Api) -> None:
+    """The refresh route takes no body: an unknown key → 422 with that key as path."""
+    pid = (await create_project(api))["id"]
+    invalid(await api.post(kw_path(pid) + "/refresh", {"force": True}), "force")
+
+
+@pytest.mark.anyio
+async def test_refresh_on_archived_project(api: Api) -> None:
+    """Refresh on an archived project → 409 {projectId, status: archived}."""
+    pid = (await create_project(api))["id"]
+    ok(await api.delete(f"/v1/projects/{pid}"))
+    e = err(await api.post(kw_path(pid) + "/refresh"), 409, "CONFLICT")
+    assert e["details"] == {**e["details"], "projectId": pid, "status": "archived"}
+
+
+@pytest.mark.anyio
+async def test_refresh_lifecycle(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+    """jitter=0: refresh job queued → researching → curating → completed at 270 s with 20 hashtags."""
+    async with make_sandbox(jitter=0) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid = (await create_project(api))["id"]
+        await api.advance(300)
+        old = ok(await api.get(kw_path(pid)))
+        check_bank(old, project_id=pid)
+        start = await api.now()
+        r = await api.post(kw_path(pid) + "/refresh")
+        env = ok(r, 202)
+        check_envelope(env, kind="keywords_refresh", project_id=pid, now=start)
+        assert r.headers["X-RateLimit-Endpoint-Class"] == "long-running"
+        jid = env["jobId"]
+        progress = 0.0
+        # walk the clock through the stages
+        t = 0.0
+        for at, stage in [
+            (0, "queued"),
+            (12, "queued"),
+            (20, "researching"),
+            (214, "researching"),
+            (218, "curating"),
+            (269, "curating"),
+        ]:
+            if at > t:
+                await api.advance(at - t)
+                t = at
+            job = await get_job(api, jid)
+            check_job(job)
+            assert (job["status"], job["stage"]) == ("running", stage), (at, job)
+            assert job["progress"] >= progress
+            progress = job["progress"]
+            assert ok(await api.get(kw_path(pid))) == old
+        await api.advance(2)
+        job = await get_job(api, jid)
+        check_job(job)
+        assert job["status"] == "completed"
+        assert job["stage"] == "curating"
+        new = ok(await api.get(kw_path(pid)))
+        check_bank(new, project_id=pid)
+        assert new["refreshedAt"] == shift(start, 270)
+        assert job["result"] == {
+            **job["result"],
+            "projectId": pid,
+            "hashtagCount": 20,
+            "refreshedAt": new["refreshedAt"],
+        }
+
+
+@pytest.mark.anyio
+async def test_automatic_research_fills_bank(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+) -> None:
+    """The research run started by project create fills the bank at 270 s (jitter=0)."""
+    async with make_sandbox(jitter=0) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        start = await api.now()
+        pid = (await create_project(api))["id"]
+        await api.advance(269)
+        assert ok(await api.get(kw_path(pid)))["refreshedAt"] is None
+        await api.advance(2)
+        bank = ok(await api.get(kw_path(pid)))
+        check_bank(bank, project_id=pid)
+        assert bank["refreshedAt"] == shift(start, 270)
+
+
+@pytest.mark.anyio
+async def test_refresh_failure_leaves_bank(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+) -> None:
+    """A failed refresh ends RESEARCH_FAILED and leaves the previous bank unchanged."""
+    async with make_sandbox(jitter=0) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid = (await create_project(api))["id"]
+        await api.advance(300)
+        old = ok(await api.get(kw_path(pid)))
+        check_bank(old, project_id=pid)
+        await api.configure({"failureRates": {"keywords_refresh": 1.0}})
+        env = ok(await api.post(kw_path(pid) + "/refresh", {}), 202)
+        await api.advance(280)
+        job = await get_job(api, env["jobId"])
+        check_job(job)
+        assert job["status"] == "failed"
+        assert job["error"]["code"] == "RESEARCH_FAILED"
+        assert ok(await api.get(kw_path(pid))) == old
+
+
+@pytest.mark.anyio
+async def test_refresh_failure_without_previous_bank(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+) -> None:
+    """With keywords_refresh failing, neither the automatic run nor a refresh fills the bank."""
+    async with make_sandbox(failure_rates={"keywords_refresh": 1.0}) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid = (await create_project(api))["id"]
+        env = ok(await api.post(kw_path(pid) + "/refresh"), 202)
+        await api.advance(400)
+        assert (await get_job(api, env["jobId"]))["error"]["code"] == "RESEARCH_FAILED"
+        bank = ok(await api.get(kw_path(pid)))
+        assert bank["hashtags"] == []
+        assert bank["refreshedAt"] is None
+
+
+@pytest.mark.anyio
+async def test_refresh_cancel_rules(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+) -> None:
+    """curating refuses cancel (409 JOB_CANCEL_UNAVAILABLE); researching cancels at its end, bank kept."""
+    async with make_sandbox(jitter=0) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid = (await create_project(api))["id"]
+        await api.advance(300)
+        old = ok(await api.get(kw_path(pid)))
+        late = ok(await api.post(kw_path(pid) + "/refresh"), 202)["jobId"]
+        await api.advance(30)
+        early = ok(await api.post(kw_path(pid) + "/refresh"), 202)["jobId"]
+        await api.advance(20)
+        assert ok(await api.post(f"/v1/jobs/{early}/cancel"), 202)["accepted"] is True
+        await api.advance(170)  # late: 220 s in → curating; early: 190 s in → researching
+        assert (await get_job(api, late))["stage"] == "curating"
+        e = err(await api.post(f"/v1/jobs/{late}/cancel"), 409, "CONFLICT")
+        assert e["details"] == {
+            **e["details"],
+            "subcode": "JOB_CANCEL_UNAVAILABLE",
+            "jobId": late,
+            "stage": "curating",
+        }
+        assert (await get_job(api, early))["status"] == "running"
+        await api.advance(30)  # early: 220 s in, past the researching boundary at 216 s
+        job = await get_job(api, early)
+        check_job(job)
+        assert job["status"] == "canceled"
+        assert job["stage"] == "researching"
+        assert ok(await api.get(kw_path(pid))) == old
+        await api.advance(60)  # late completes at 270 s
+        assert (await get_job(api, late))["status"] == "completed"
+        assert ok(await api.get(kw_path(pid)))["refreshedAt"] != old["refreshedAt"]
+
+
+@pytest.mark.anyio
+async def test_keywords_project_errors(api: Api) -> None:
+    """Keywords routes: unknown project → 404, malformed projectId → 422."""
+    err(await api.get(kw_path(GHOST_PRJ)), 404, "NOT_FOUND")
+    err(await api.post(kw_path(GHOST_PRJ) + "/refresh"), 404, "NOT_FOUND")
+    invalid(await api.get(kw_path("prj_bad")), "projectId")
+    invalid(await api.post(kw_path("prj_bad") + "/refresh"), "projectId")
+
+
+@pytest.mark.anyio
+async def test_keywords_accept_description_edge(api: Api) -> None:
+    """A project whose appDescription is set later via PATCH can be refreshed."""
+    pid = (await create_project(api, app=False))["id"]
+    ok(await api.patch(f"/v1/projects/{pid}", {"appDescription": DESCRIPTION}))
+    env = ok(await api.post(kw_path(pid) + "/refresh"), 202)
+    assert env["kind"] == "keywords_refresh"
