@@ -1,0 +1,1223 @@
+"""Contract tests for content (§3.7), jobs (§3.8) and their state machines (§4.4, §4.5)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import aiohttp
+import pytest
+
+from layers_async.sandbox import Sandbox
+from tests.sandbox._flow_b import (
+    CNT_RE,
+    DESCRIPTION,
+    ETAG_RE,
+    FORMAT_CREDITS,
+    FORMAT_SECONDS,
+    GHOST_CNT,
+    GHOST_INF,
+    GHOST_JOB,
+    GHOST_MED,
+    GHOST_PRJ,
+    GHOST_SA,
+    REQ_RE,
+    SOURCE_TIKTOK_ID,
+    TIKTOK_ID_RE,
+    VIDEO_FORMATS,
+    assert_ts,
+    check_container,
+    check_envelope,
+    check_job,
+    connect_account,
+    create_project,
+    err,
+    format_body,
+    get_container,
+    get_job,
+    invalid,
+    ok,
+    org_id,
+    ready_influencer,
+    shift,
+    start_content,
+    upload_demo_video,
+    wallet,
+)
+from tests.sandbox._http import Api
+
+MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
+FORMATS = list(FORMAT_SECONDS)
+ACTOR_FORMATS = ["slideshow-remix", "video-remix", "ugc-remix"]
+
+
+def sr_path(project_id: str) -> str:
+    return f"/v1/projects/{project_id}/content/source-recommendations"
+
+
+async def setup_project(api: Api, *, wait: float = 80) -> tuple[str, str]:
+    """A project with a ready first influencer: (projectId, influencerId)."""
+    pid = (await create_project(api))["id"]
+    return pid, await ready_influencer(api, pid, wait=wait)
+
+
+async def body_for(api: Api, pid: str, fmt: str, **actor: Any) -> dict[str, Any]:
+    """A valid body for `fmt`, uploading a demo video first for ugc-remix."""
+    if fmt == "ugc-remix" and not ok(
+        await api.get(f"/v1/projects/{pid}/app-media", params={"kind": "demo-video"})
+    )["items"]:
+        await upload_demo_video(api, pid)
+    return format_body(fmt, **actor)
+
+
+def check_source_item(item: dict[str, Any], base: str) -> None:
+    assert set(item) >= {
+        "tiktokId",
+        "kind",
+        "thumbnailUrl",
+        "caption",
+        "author",
+        "stats",
+        "imageCount",
+    }, item
+    assert TIKTOK_ID_RE.match(item["tiktokId"]), item
+    assert item["kind"] in ("slideshow", "video")
+    assert isinstance(item["thumbnailUrl"], str)
+    assert item["thumbnailUrl"].startswith(f"{base}/_sandbox/media/")
+    assert isinstance(item["caption"], str)
+    author = item["author"]
+    assert set(author) >= {"handle", "displayName", "avatarUrl", "followerCount"}, author
+    assert isinstance(author["handle"], str)
+    assert isinstance(author["displayName"], str)
+    assert author["avatarUrl"] is None or isinstance(author["avatarUrl"], str)
+    assert isinstance(author["followerCount"], int)
+    assert author["followerCount"] >= 0
+    stats = item["stats"]
+    assert set(stats) >= {"viewCount", "likeCount", "commentCount", "shareCount"}, stats
+    for v in stats.values():
+        assert isinstance(v, int)
+        assert v >= 0
+    assert stats["likeCount"] <= stats["viewCount"]
+    if item["kind"] == "slideshow":
+        assert isinstance(item["imageCount"], int)
+        assert 3 <= item["imageCount"] <= 10
+    else:
+        assert item["imageCount"] is None
+
+
+def assert_kinds(items: list[dict[str, Any]], kind: str) -> None:
+    if kind == "mixed":
+        expected = ["slideshow" if i % 2 == 0 else "video" for i in range(len(items))]
+        assert [i["kind"] for i in items] == expected
+    else:
+        assert {i["kind"] for i in items} == {kind}
+
+
+# --- §3.7.1 source recommendations ---------------------------------------------------------------
+@pytest.mark.anyio
+async def test_portfolio_empty_until_research(api: Api, sandbox: Sandbox) -> None:
+    """Portfolio mode returns [] before the first research run ends, then `limit` items."""
+    pid = (await create_project(api))["id"]
+    r = await api.get(sr_path(pid))
+    assert ok(r) == {**r.json, "items": [], "source": "portfolio", "nextCursor": None}
+    assert r.headers["X-RateLimit-Endpoint-Class"] == "read-light"
+    await api.advance(330)
+    page = ok(await api.get(sr_path(pid)))
+    assert page["source"] == "portfolio"
+    assert page["nextCursor"] is None
+    assert len(page["items"]) == 20
+    assert_kinds(page["items"], "mixed")
+    for item in page["items"]:
+        check_source_item(item, sandbox.url)
+    small = ok(await api.get(sr_path(pid), params={"limit": "5", "kind": "slideshow"}))
+    assert len(small["items"]) == 5
+    assert_kinds(small["items"], "slideshow")
+    assert ok(await api.get(sr_path(pid))) == page
+
+
+@pytest.mark.anyio
+async def test_portfolio_empty_without_research(api: Api) -> None:
+    """A project that never ran research has an empty portfolio whatever the limit."""
+    pid = (await create_project(api, app=False))["id"]
+    await api.advance(400)
+    page = ok(await api.get(sr_path(pid), params={"limit": "20", "kind": "video"}))
+    assert page["items"] == []
+    assert page["source"] == "portfolio"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("kind", "limit"), [("mixed", 20), ("slideshow", 20), ("video", 7), (None, 1)])
+async def test_live_search(api: Api, sandbox: Sandbox, kind: str | None, limit: int) -> None:
+    """Live search returns exactly `limit` well-formed items of the requested kind."""
+    pid = (await create_project(api, app=False))["id"]
+    params = {"keyword": "morning routine", "limit": str(limit)}
+    if kind is not None:
+        params["kind"] = kind
+    page = ok(await api.get(sr_path(pid), params=params))
+    assert page["source"] == "live_search"
+    assert page["nextCursor"] is None
+    assert len(page["items"]) == limit
+    assert_kinds(page["items"], kind or "mixed")
+    for item in page["items"]:
+        check_source_item(item, sandbox.url)
+
+
+@pytest.mark.anyio
+async def test_live_search_deterministic(api: Api) -> None:
+    """Live search is a function of (seed, keyword, kind): same inputs, same items, any project."""
+    pa = (await create_project(api, app=False, name="Project A"))["id"]
+    pb = (await create_project(api, app=False, name="Project B"))["id"]
+    params = {"keyword": "morning routine", "kind": "slideshow"}
+    first = ok(await api.get(sr_path(pa), params=params))
+    assert ok(await api.get(sr_path(pa), params=params)) == first
+    assert ok(await api.get(sr_path(pb), params=params)) == first
+    other = ok(await api.get(sr_path(pa), params={**params, "keyword": "night shift"}))
+    assert [i["tiktokId"] for i in other["items"]] != [i["tiktokId"] for i in first["items"]]
+    ids = [i["tiktokId"] for i in first["items"]]
+    assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.anyio
+async def test_source_recommendations_ignore_cursor(api: Api) -> None:
+    """`cursor` is accepted and ignored, even when it is not a valid cursor."""
+    pid = (await create_project(api, app=False))["id"]
+    params = {"keyword": "coffee", "limit": "3"}
+    plain = ok(await api.get(sr_path(pid), params=params))
+    with_cursor = ok(await api.get(sr_path(pid), params={**params, "cursor": "!!garbage!!"}))
+    assert with_cursor == plain
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("params", "path"),
+    [
+        ({"limit": "0"}, "limit"),
+        ({"limit": "21"}, "limit"),
+        ({"limit": "abc"}, "limit"),
+        ({"limit": "2.5"}, "limit"),
+        ({"kind": "image"}, "kind"),
+        ({"kind": "Slideshow"}, "kind"),
+        ({"keyword": ""}, "keyword"),
+        ({"keyword": "k" * 201}, "keyword"),
+    ],
+)
+async def test_source_recommendations_validation(
+    api: Api, params: dict[str, str], path: str
+) -> None:
+    """limit 1–20, kind enum and keyword 1–200 chars are enforced with the parameter as path."""
+    pid = (await create_project(api, app=False))["id"]
+    invalid(await api.get(sr_path(pid), params=params), path)
+
+
+@pytest.mark.anyio
+async def test_source_recommendations_keyword_bounds(api: Api) -> None:
+    """A 200-char keyword and limit 20 are accepted."""
+    pid = (await create_project(api, app=False))["id"]
+    page = ok(await api.get(sr_path(pid), params={"keyword": "k" * 200, "limit": "20"}))
+    assert len(page["items"]) == 20
+
+
+# --- §3.7.2 format routes: envelope and initial container ----------------------------------------
+@pytest.mark.anyio
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_format_envelope_and_queued_container(api: Api, fmt: str) -> None:
+    """Each format answers a 202 content_generate envelope and creates one queued container."""
+    pid, iid = await setup_project(api)
+    body = await body_for(api, pid, fmt, influencerId=iid)
+    media = ok(await api.get(f"/v1/projects/{pid}/app-media"))["items"]
+    now = await api.now()
+    r = await start_content(api, pid, fmt, body)
+    env = ok(r, 202)
+    check_envelope(env, kind="content_generate", project_id=pid, now=now)
+    assert r.headers["X-RateLimit-Endpoint-Class"] == "long-running"
+    [cid] = env["containerIds"]
+    assert CNT_RE.match(cid)
+    c = await get_container(api, cid)
+    check_container(c)
+    assert c == {
+        **c,
+        "id": cid,
+        "projectId": pid,
+        "jobId": env["jobId"],
+        "status": "queued",
+        "format": fmt,
+        "creativeType": "generated",
+        "hook": body.get("hook"),
+        "influencerId": iid,
+        "socialAccountId": None,
+        "sourceTiktokId": SOURCE_TIKTOK_ID if fmt.endswith("remix") and fmt != "ugc-remix" else None,
+        "mediaId": media[0]["id"] if fmt == "ugc-remix" else None,
+        "caption": None,
+        "preview": None,
+        "assets": [],
+        "approvalStatus": "not_required",
+        "lastError": None,
+        "completedAt": None,
+        "failedAt": None,
+        "createdAt": now,
+    }
+    job = await get_job(api, env["jobId"])
+    check_job(job)
+    assert job["stage"] == "queued"
+    assert job["containerIds"] == [cid]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("fmt", ACTOR_FORMATS)
+async def test_actor_required(api: Api, fmt: str) -> None:
+    """slideshow-remix, video-remix and ugc-remix with neither actor → 422 on both fields."""
+    pid, _ = await setup_project(api)
+    body = await body_for(api, pid, fmt)
+    invalid(await start_content(api, pid, fmt, body), "influencerId", "socialAccountId")
+    assert ok(await api.get(f"/v1/projects/{pid}/content"))["items"] == []
+
+
+@pytest.mark.anyio
+async def test_slideshow_builder_without_actor(api: Api) -> None:
+    """slideshow-builder with neither actor is accepted and carries no persona."""
+    pid = (await create_project(api, app=False))["id"]
+    env = ok(await start_content(api, pid, "slideshow-builder", {"hook": "Hi\\nthere"}), 202)
+    c = await get_container(api, env["containerIds"][0])
+    assert c["influencerId"] is None
+    assert c["socialAccountId"] is None
+    assert c["hook"] == "Hi\\nthere"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("fmt", "body", "path"),
+    [
+        ("slideshow-remix", {"influencerId": GHOST_INF}, "tiktokVideoId"),
+        ("slideshow-remix", {"tiktokVideoId": "abc", "influencerId": GHOST_INF}, "tiktokVideoId"),
+        ("slideshow-remix", {"tiktokVideoId": "", "influencerId": GHOST_INF}, "tiktokVideoId"),
+        ("video-remix", {"tiktokVideoId": "1" * 33, "influencerId": GHOST_INF}, "tiktokVideoId"),
+        ("video-remix", {"tiktokVideoId": 7301234567890123456, "influencerId": GHOST_INF},
+         "tiktokVideoId"),
+        ("slideshow-remix", {"tiktokVideoId": "7", "influencerId": "inf_1"}, "influencerId"),
+        ("slideshow-remix", {"tiktokVideoId": "7", "socialAccountId": GHOST_INF}, "socialAccountId"),
+        ("slideshow-remix", {"tiktokVideoId": "7", "influencerId": GHOST_INF, "hook": "x"}, "hook"),
+        ("slideshow-builder", {}, "hook"),
+        ("slideshow-builder", {"hook": ""}, "hook"),
+        ("slideshow-builder", {"hook": "h" * 2001}, "hook"),
+        ("slideshow-builder", {"hook": "x", "tiktokVideoId": "7"}, "tiktokVideoId"),
+        ("ugc-remix", {"influencerId": GHOST_INF, "hook": ""}, "hook"),
+        ("ugc-remix", {"influencerId": GHOST_INF, "mediaId": "med_1"}, "mediaId"),
+        ("ugc-remix", {"influencerId": GHOST_INF, "style": "raw"}, "style"),
+    ],
+)
+async def test_format_body_validation(
+    api: Api, fmt: str, body: dict[str, Any], path: str
+) -> None:
+    """Strict format bodies: required fields, id patterns, hook 1–2000 chars, unknown keys."""
+    pid = (await create_project(api, app=False))["id"]
+    invalid(await start_content(api, pid, fmt, body), path)
+
+
+@pytest.mark.anyio
+async def test_format_accepts_bounds(api: Api) -> None:
+    """A 2000-char hook and a 1–32 digit tiktokVideoId are accepted."""
+    pid, iid = await setup_project(api)
+    r1 = await start_content(api, pid, "slideshow-builder", {"hook": "h" * 2000})
+    assert r1.status == 202, r1
+    r2 = await start_content(
+        api, pid, "slideshow-remix", {"tiktokVideoId": "1" * 32, "influencerId": iid}
+    )
+    assert r2.status == 202, r2
+    r3 = await start_content(api, pid, "video-remix", {"tiktokVideoId": "7", "influencerId": iid})
+    assert r3.status == 202, r3
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_unknown_influencer(api: Api, fmt: str) -> None:
+    """An influencerId that is not an influencer of this project → 404 {resource: influencer, id}."""
+    pid, _ = await setup_project(api)
+    other = (await create_project(api, name="Other Project"))["id"]
+    foreign = await ready_influencer(api, other, wait=80)
+    for iid in (GHOST_INF, foreign):
+        body = await body_for(api, pid, fmt, influencerId=iid)
+        e = err(await start_content(api, pid, fmt, body), 404, "NOT_FOUND")
+        assert e["details"] == {**e["details"], "resource": "influencer", "id": iid}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_influencer_not_ready(api: Api, fmt: str) -> None:
+    """An influencer that is not ready → 409 {influencerId, status}."""
+    pid = (await create_project(api, app=False))["id"]
+    iid = ok(await api.post(f"/v1/projects/{pid}/influencers", {}), 202)["influencerId"]
+    body = await body_for(api, pid, fmt, influencerId=iid)
+    e = err(await start_content(api, pid, fmt, body), 409, "CONFLICT")
+    assert e["details"] == {**e["details"], "influencerId": iid, "status": "pending"}
+    await api.advance(20)
+    e = err(await start_content(api, pid, fmt, body), 409, "CONFLICT")
+    assert e["details"] == {**e["details"], "influencerId": iid, "status": "training"}
+
+
+@pytest.mark.anyio
+async def test_failed_influencer_conflict(api: Api) -> None:
+    """A failed influencer is not ready either: 409 with status failed."""
+    pid = (await create_project(api, app=False))["id"]
+    env = ok(await api.post(f"/v1/projects/{pid}/influencers", {}), 202)
+    ok(await api.post(f"/v1/jobs/{env['jobId']}/cancel"), 202)
+    body = format_body("slideshow-remix", influencerId=env["influencerId"])
+    e = err(await start_content(api, pid, "slideshow-remix", body), 409, "CONFLICT")
+    assert e["details"] == {**e["details"], "influencerId": env["influencerId"], "status": "failed"}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_unknown_social_account(api: Api, fmt: str) -> None:
+    """A socialAccountId that is not an account of this project → 404 {resource: social_account, id}."""
+    pid, _ = await setup_project(api)
+    other = (await create_project(api, app=False, name="Other Project"))["id"]
+    foreign = await connect_account(api, other)
+    for sa in (GHOST_SA, foreign):
+        body = await body_for(api, pid, fmt, socialAccountId=sa)
+        e = err(await start_content(api, pid, fmt, body), 404, "NOT_FOUND")
+        assert e["details"] == {**e["details"], "resource": "social_account", "id": sa}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_social_account_not_connected(api: Api, fmt: str) -> None:
+    """A reauth_required account → 409 {socialAccountId, status: reauth_required}."""
+    pid, iid = await setup_project(api)
+    sa = await connect_account(api, pid)
+    ok(await api.post(f"/_sandbox/social-accounts/{sa}/needs-reauth"))
+    body = await body_for(api, pid, fmt, socialAccountId=sa, influencerId=iid)
+    e = err(await start_content(api, pid, fmt, body), 409, "CONFLICT")
+    assert e["details"] == {**e["details"], "socialAccountId": sa, "status": "reauth_required"}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_social_account_only_uses_latest_ready_influencer(api: Api, fmt: str) -> None:
+    """With only socialAccountId the container uses the newest ready influencer and keeps the account."""
+    pid, _first = await setup_project(api)
+    second = ok(await api.post(f"/v1/projects/{pid}/influencers", {}), 202)["influencerId"]
+    await api.advance(80)
+    ok(await api.post(f"/v1/projects/{pid}/influencers", {}), 202)  # newer, still pending
+    sa = await connect_account(api, pid)
+    body = await body_for(api, pid, fmt, socialAccountId=sa)
+    env = ok(await start_content(api, pid, fmt, body), 202)
+    c = await get_container(api, env["containerIds"][0])
+    assert c["influencerId"] == second
+    assert c["socialAccountId"] == sa
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_social_account_only_without_ready_influencer(api: Api, fmt: str) -> None:
+    """Only socialAccountId and no ready influencer → 409 {socialAccountId, reason: no_ready_influencer}."""
+    pid = (await create_project(api))["id"]  # first influencer still pending
+    sa = await connect_account(api, pid)
+    body = await body_for(api, pid, fmt, socialAccountId=sa)
+    e = err(await start_content(api, pid, fmt, body), 409, "CONFLICT")
+    assert e["details"] == {**e["details"], "socialAccountId": sa, "reason": "no_ready_influencer"}
+
+
+@pytest.mark.anyio
+async def test_both_actors(api: Api) -> None:
+    """With both actors influencerId decides the persona and socialAccountId anchors the container."""
+    pid, first = await setup_project(api)
+    second = ok(await api.post(f"/v1/projects/{pid}/influencers", {}), 202)["influencerId"]
+    await api.advance(80)
+    sa = await connect_account(api, pid)
+    body = format_body("slideshow-remix", influencerId=first, socialAccountId=sa)
+    env = ok(await start_content(api, pid, "slideshow-remix", body), 202)
+    c = await get_container(api, env["containerIds"][0])
+    assert (c["influencerId"], c["socialAccountId"]) == (first, sa)
+    assert second != first
+
+
+# --- §3.7.6 ugc-remix precondition ----------------------------------------------------------------
+@pytest.mark.anyio
+async def test_ugc_remix_needs_demo_video(api: Api) -> None:
+    """ugc-remix with no demo video → 422 path mediaId, without missingFields."""
+    pid, iid = await setup_project(api)
+    ok(
+        await api.post(
+            f"/v1/projects/{pid}/app-media",
+            {"kind": "screenshot", "url": "https://cdn.acmecoffee.com/home.png"},
+        ),
+        201,
+    )
+    e = invalid(await start_content(api, pid, "ugc-remix", {"influencerId": iid}), "mediaId")
+    assert "missingFields" not in e["details"]
+
+
+@pytest.mark.anyio
+async def test_ugc_remix_media_rules(api: Api) -> None:
+    """mediaId must be a live demo video of this project; the default is the oldest demo video."""
+    pid, iid = await setup_project(api)
+    other = (await create_project(api, app=False, name="Other Project"))["id"]
+    foreign = await upload_demo_video(api, other, "foreign")
+    shot = ok(
+        await api.post(
+            f"/v1/projects/{pid}/app-media",
+            {"kind": "screenshot", "url": "https://cdn.acmecoffee.com/home.png"},
+        ),
+        201,
+    )["id"]
+    oldest = await upload_demo_video(api, pid, "first")
+    await api.advance(1)
+    newest = await upload_demo_video(api, pid, "second")
+    gone = await upload_demo_video(api, pid, "third")
+    ok(await api.delete(f"/v1/projects/{pid}/app-media/{gone}"))
+    for bad in (shot, foreign, gone, GHOST_MED):
+        r = await start_content(api, pid, "ugc-remix", {"influencerId": iid, "mediaId": bad})
+        invalid(r, "mediaId")
+    env = ok(await start_content(api, pid, "ugc-remix", {"influencerId": iid}), 202)
+    assert (await get_container(api, env["containerIds"][0]))["mediaId"] == oldest
+    env = ok(
+        await start_content(api, pid, "ugc-remix", {"influencerId": iid, "mediaId": newest}), 202
+    )
+    assert (await get_container(api, env["containerIds"][0]))["mediaId"] == newest
+
+
+# --- handler check order -----------------------------------------------------------------------
+@pytest.mark.anyio
+async def test_check_order_validation_before_archived(api: Api) -> None:
+    """Body validation (422) comes before the archived-project conflict (409)."""
+    pid = (await create_project(api, app=False))["id"]
+    ok(await api.delete(f"/v1/projects/{pid}"))
+    invalid(await start_content(api, pid, "slideshow-builder", {"hook": ""}), "hook")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_check_order_archived_first(api: Api, fmt: str) -> None:
+    """An archived project → 409 {projectId, status: archived} even with an unknown influencer."""
+    pid = (await create_project(api, app=False))["id"]
+    await upload_demo_video(api, pid)
+    ok(await api.delete(f"/v1/projects/{pid}"))
+    e = err(await start_content(api, pid, fmt, format_body(fmt, influencerId=GHOST_INF)), 409,
+            "CONFLICT")
+    assert e["details"] == {**e["details"], "projectId": pid, "status": "archived"}
+
+
+@pytest.mark.anyio
+async def test_check_order_existence_state_precondition(api: Api) -> None:
+    """404 (actor existence) before 409 (actor state) before 422 (demo-video precondition)."""
+    pid, iid = await setup_project(api)
+    sa = await connect_account(api, pid)
+    ok(await api.post(f"/_sandbox/social-accounts/{sa}/needs-reauth"))
+    pending = ok(await api.post(f"/v1/projects/{pid}/influencers", {}), 202)["influencerId"]
+    # unknown influencer + reauth account + no demo video → 404
+    r = await start_content(api, pid, "ugc-remix", {"influencerId": GHOST_INF, "socialAccountId": sa})
+    assert err(r, 404, "NOT_FOUND")["details"]["resource"] == "influencer"
+    # pending influencer + no demo video → 409
+    r = await start_content(api, pid, "ugc-remix", {"influencerId": pending})
+    assert err(r, 409, "CONFLICT")["details"]["influencerId"] == pending
+    # ready influencer + reauth account + no demo video → 409 on the account
+    r = await start_content(api, pid, "ugc-remix", {"influencerId": iid, "socialAccountId": sa})
+    assert err(r, 409, "CONFLICT")["details"]["socialAccountId"] == sa
+    # ready influencer + no demo video → 422
+    invalid(await start_content(api, pid, "ugc-remix", {"influencerId": iid}), "mediaId")
+
+
+def low_credit_org(prepaid: int = 5000) -> dict[str, Any]:
+    """make_sandbox options: one organization with no included credits."""
+    return {
+        "organizations": [
+            {
+                "ref": "partner",
+                "name": "Sandbox Partner",
+                "includedThisPeriod": 0,
+                "prepaidBalance": prepaid,
+                "subscriptionTier": "pro",
+            }
+        ]
+    }
+
+
+async def drain_to(api: Api, available: int) -> None:
+    """Use POST /_sandbox/credits (negative) to leave exactly `available` credits."""
+    w = await wallet(api)
+    delta = available - w["available"]
+    r = await api.post("/_sandbox/credits", {"organizationId": await org_id(api), "credits": delta})
+    assert ok(r)["available"] == available
+
+
+@pytest.mark.anyio
+async def test_check_order_precondition_before_credits(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+) -> None:
+    """The demo-video precondition (422) is checked before credits (402)."""
+    async with make_sandbox(**low_credit_org()) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid, iid = await setup_project(api)
+        await drain_to(api, 10)
+        invalid(await start_content(api, pid, "ugc-remix", {"influencerId": iid}), "mediaId")
+
+
+@pytest.mark.anyio
+async def test_check_order_actor_state_before_credits(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+) -> None:
+    """Actor existence (404) and state (409) come before credits (402)."""
+    async with make_sandbox(**low_credit_org()) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid = (await create_project(api))["id"]
+        pending = (ok(await api.get(f"/v1/projects/{pid}/influencers")))["items"][0]
+        await drain_to(api, 0)
+        body = format_body("slideshow-remix", influencerId=pending["influencerId"])
+        err(await start_content(api, pid, "slideshow-remix", body), 409, "CONFLICT")
+        body = format_body("slideshow-remix", influencerId=GHOST_INF)
+        err(await start_content(api, pid, "slideshow-remix", body), 404, "NOT_FOUND")
+
+
+# --- credits ---------------------------------------------------------------------------------------
+@pytest.mark.anyio
+async def test_credits_reserve_and_debit(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+) -> None:
+    """A live key reserves 50/120 on acceptance and debits exactly that on completion."""
+    async with make_sandbox(jitter=0) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid, iid = await setup_project(api, wait=61)
+        w0 = await wallet(api)
+        assert (w0["available"], w0["reservedCredits"], w0["usedThisPeriod"]) == (6000, 0, 0)
+        ok(await start_content(api, pid, "slideshow-remix", format_body("slideshow-remix", influencerId=iid)), 202)
+        w = await wallet(api)
+        assert (w["reservedCredits"], w["available"], w["balance"]) == (50, 5950, 6000)
+        ok(await start_content(api, pid, "video-remix", format_body("video-remix", influencerId=iid)), 202)
+        w = await wallet(api)
+        assert (w["reservedCredits"], w["available"], w["balance"]) == (170, 5830, 6000)
+        await api.advance(121)
+        w = await wallet(api)
+        assert w["reservedCredits"] == 120
+        assert w["usedThisPeriod"] == 50
+        assert w["currentPeriod"]["usedCredits"] == 50
+        assert w["includedRemaining"] == 950
+        assert w["prepaidBalance"] == 5000
+        assert (w["balance"], w["available"]) == (5950, 5830)
+        await api.advance(120)
+        w = await wallet(api)
+        assert (w["reservedCredits"], w["usedThisPeriod"], w["includedRemaining"]) == (0, 170, 830)
+        assert (w["balance"], w["available"]) == (5830, 5830)
+
+
+@pytest.mark.anyio
+async def test_credits_released_on_failure(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+) -> None:
+    """A failed generation releases its reservation and charges nothing."""
+    async with make_sandbox(jitter=0, failure_rates={"content_generate": 1.0}) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid = (await create_project(api, app=False))["id"]
+        ok(await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202)
+        assert (await wallet(api))["reservedCredits"] == 50
+        await api.advance(61)
+        w = await wallet(api)
+        assert (w["reservedCredits"], w["usedThisPeriod"], w["available"]) == (0, 0, 6000)
+
+
+@pytest.mark.anyio
+async def test_credits_released_on_cancel(api: Api) -> None:
+    """Canceling a queued generation releases its reservation at once."""
+    pid = (await create_project(api, app=False))["id"]
+    env = ok(await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202)
+    assert (await wallet(api))["reservedCredits"] == 50
+    ok(await api.post(f"/v1/jobs/{env['jobId']}/cancel"), 202)
+    w = await wallet(api)
+    assert (w["reservedCredits"], w["usedThisPeriod"], w["available"]) == (0, 0, 6000)
+
+
+@pytest.mark.anyio
+async def test_billing_exhausted(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+    """available below the estimate → 402 BILLING_EXHAUSTED with required/available/reason/format."""
+    async with make_sandbox(**low_credit_org()) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid, iid = await setup_project(api)
+        await drain_to(api, 20)
+        r = await start_content(api, pid, "slideshow-remix", format_body("slideshow-remix", influencerId=iid))
+        e = err(r, 402, "BILLING_EXHAUSTED")
+        assert e["details"] == {
+            **e["details"],
+            "required": 50,
+            "available": 20,
+            "reason": "insufficient_credits",
+            "format": "slideshow_remix",
+        }
+        state = await api.state()
+        assert state["counts"]["containers"]["total"] == 0
+        assert state["counts"]["jobs"]["total"] == 0
+        await drain_to(api, 100)
+        ok(await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202)
+        assert (await wallet(api))["available"] == 50
+        r = await start_content(api, pid, "ugc-remix", await body_for(api, pid, "ugc-remix", influencerId=iid))
+        e = err(r, 402, "BILLING_EXHAUSTED")
+        assert e["details"] == {
+            **e["details"],
+            "required": 120,
+            "available": 50,
+            "reason": "insufficient_credits",
+            "format": "ugc_remix",
+        }
+
+
+@pytest.mark.anyio
+async def test_test_key_never_reserves(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+) -> None:
+    """A test key reserves nothing, is never refused with 402, and charges nothing on completion."""
+    async with make_sandbox(**low_credit_org()) as sb:
+        api = Api(session, sb.url, sb.keys["demo-test"])
+        pid, iid = await setup_project(api)
+        await drain_to(api, 10)
+        for fmt in FORMATS:
+            body = await body_for(api, pid, fmt, influencerId=iid)
+            ok(await start_content(api, pid, fmt, body), 202)
+            w = await wallet(api)
+            assert (w["reservedCredits"], w["available"]) == (0, 10)
+        await api.advance(300)
+        w = await wallet(api)
+        assert (w["reservedCredits"], w["usedThisPeriod"], w["available"]) == (0, 0, 10)
+        content = ok(await api.get(f"/v1/projects/{pid}/content"))["items"]
+        assert {c["status"] for c in content} == {"completed"}
+
+
+# --- lifecycle -----------------------------------------------------------------------------------
+@pytest.mark.anyio
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_lifecycle(make_sandbox: MakeSandbox, session: aiohttp.ClientSession, fmt: str) -> None:
+    """jitter=0: queued (0–5 %) → processing/generating_visuals → finalizing (85 %) → completed."""
+    async with make_sandbox(jitter=0) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid, iid = await setup_project(api, wait=61)
+        body = await body_for(api, pid, fmt, influencerId=iid)
+        image_count = None
+        if fmt in ("slideshow-remix", "video-remix"):
+            kind = "slideshow" if fmt == "slideshow-remix" else "video"
+            items = ok(
+                await api.get(sr_path(pid), params={"keyword": "morning routine", "kind": kind})
+            )["items"]
+            body["tiktokVideoId"] = items[0]["tiktokId"]
+            image_count = items[0]["imageCount"]
+        start = await api.now()
+        env = ok(await start_content(api, pid, fmt, body), 202)
+        cid, jid = env["containerIds"][0], env["jobId"]
+        total = FORMAT_SECONDS[fmt]
+        t = 0.0
+        last = 0.0
+        for frac, stage, status in [
+            (0.0, "queued", "queued"),
+            (0.04, "queued", "queued"),
+            (0.06, "generating_visuals", "processing"),
+            (0.5, "generating_visuals", "processing"),
+            (0.84, "generating_visuals", "processing"),
+            (0.86, "finalizing", "processing"),
+            (0.99, "finalizing", "processing"),
+        ]:
+            at = frac * total
+            if at > t:
+                await api.advance(at - t)
+                t = at
+            job = await get_job(api, jid)
+            check_job(job)
+            assert (job["status"], job["stage"]) == ("running", stage), (frac, job)
+            assert job["progress"] >= last
+            last = job["progress"]
+            c = await get_container(api, cid)
+            check_container(c)
+            assert c["status"] == status, (frac, c)
+            prog = ok(await api.get(f"/v1/content/{cid}/progress"))
+            assert (prog["status"], prog["stage"]) == (status, stage)
+        await api.advance(total + 1 - t)
+        job = await get_job(api, jid)
+        check_job(job)
+        assert (job["status"], job["stage"], job["progress"]) == ("completed", "finalizing", 1)
+        assert job["finishedAt"] == shift(start, total)
+        c = await get_container(api, cid)
+        check_container(c)
+        assert c["status"] == "completed"
+        assert c["completedAt"] == shift(start, total)
+        assert job["result"] == {**job["result"], "containerId": cid, "assets": c["assets"]}
+        pv = c["preview"]
+        if fmt in VIDEO_FORMATS:
+            assert pv["kind"] == "video"
+            assert len(c["assets"]) == 1
+            assert c["assets"][0]["kind"] == "video"
+        else:
+            assert pv["kind"] == "slideshow"
+            slides = image_count if fmt == "slideshow-remix" else 6
+            assert len(pv["imageUrls"]) == slides
+            assert len(c["assets"]) == slides
+            assert {a["kind"] for a in c["assets"]} == {"image"}
+        prog = ok(await api.get(f"/v1/content/{cid}/progress"))
+        assert prog == {
+            **prog,
+            "containerId": cid,
+            "status": "completed",
+            "stage": "finalizing",
+            "stageProgress": 1,
+            "etaSeconds": 0,
+        }
+
+
+@pytest.mark.anyio
+async def test_generation_failure(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+    """content_generate failure rate 1.0 → job and container failed with GENERATION_FAILED."""
+    async with make_sandbox(jitter=0, failure_rates={"content_generate": 1.0}) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid = (await create_project(api, app=False))["id"]
+        env = ok(await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202)
+        await api.advance(10)  # failure point is in 20–90 % of the 60 s
+        assert (await get_job(api, env["jobId"]))["status"] == "running"
+        await api.advance(51)
+        job = await get_job(api, env["jobId"])
+        check_job(job)
+        assert job["status"] == "failed"
+        assert job["error"]["code"] == "GENERATION_FAILED"
+        assert isinstance(job["error"]["message"], str)
+        c = await get_container(api, env["containerIds"][0])
+        check_container(c)
+        assert c["status"] == "failed"
+        assert c["lastError"]["code"] == "GENERATION_FAILED"
+        assert c["failedAt"] == job["finishedAt"]
+        assert c["assets"] == []
+        assert c["caption"] is None
+        prog = ok(await api.get(f"/v1/content/{env['containerIds'][0]}/progress"))
+        assert prog["status"] == "failed"
+        assert prog["etaSeconds"] is None
+
+
+# --- §3.7.7 hooks ----------------------------------------------------------------------------------
+@pytest.mark.anyio
+async def test_hooks_shape_and_limits(api: Api) -> None:
+    """Hooks: {projectId, brandVoice, language, items}; default 10; limit 1 and 50; calls differ."""
+    pid = (await create_project(api, primaryLanguage="es"))["id"]
+    path = f"/v1/projects/{pid}/content/hooks"
+    r = await api.get(path)
+    body = ok(r)
+    assert body == {**body, "projectId": pid, "brandVoice": "warm", "language": "es"}
+    assert len(body["items"]) == 10
+    for item in body["items"]:
+        assert isinstance(item["hook"], str)
+        assert item["hook"]
+        assert "\n" not in item["hook"]
+    assert r.headers["X-RateLimit-Endpoint-Class"] == "read-light"
+    again = ok(await api.get(path))
+    assert again["items"] != body["items"]
+    assert len(ok(await api.get(path, params={"limit": "1"}))["items"]) == 1
+    assert len(ok(await api.get(path, params={"limit": "50"}))["items"]) == 50
+
+
+@pytest.mark.anyio
+async def test_hooks_voice_fallback(api: Api) -> None:
+    """Without an explicit brandVoice/primaryLanguage the hooks use authentic and en."""
+    pid = (
+        await create_project(api, app=False, appName="Acme Coffee", appDescription=DESCRIPTION)
+    )["id"]
+    body = ok(await api.get(f"/v1/projects/{pid}/content/hooks"))
+    assert (body["brandVoice"], body["language"]) == ("authentic", "en")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("limit", ["0", "51", "x", "-1"])
+async def test_hooks_limit_validation(api: Api, limit: str) -> None:
+    """hooks limit outside 1–50 → 422 path limit."""
+    pid = (await create_project(api))["id"]
+    invalid(await api.get(f"/v1/projects/{pid}/content/hooks", params={"limit": limit}), "limit")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("fields", "missing"),
+    [
+        ({"appName": "Acme Coffee"}, ["appDescription"]),
+        ({"appDescription": DESCRIPTION}, ["appName"]),
+        ({}, ["appName", "appDescription"]),
+    ],
+)
+async def test_hooks_missing_fields(api: Api, fields: dict[str, str], missing: list[str]) -> None:
+    """Hooks need appName and appDescription: 422 with missingFields and one issue per field."""
+    pid = (await create_project(api, app=False, **fields))["id"]
+    e = invalid(await api.get(f"/v1/projects/{pid}/content/hooks"), *missing)
+    assert sorted(e["details"]["missingFields"]) == sorted(missing)
+
+
+# --- §3.7.8 list -------------------------------------------------------------------------------------
+async def list_ids(api: Api, pid: str, params: Any = None) -> list[str]:
+    page = ok(await api.get(f"/v1/projects/{pid}/content", params=params))
+    for c in page["items"]:
+        check_container(c)
+    return [c["id"] for c in page["items"]]
+
+
+@pytest.mark.anyio
+async def test_content_list_filters(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+    """Content list: newest first, status/format repeatable or comma-separated, creativeType, since/until."""
+    async with make_sandbox(jitter=0) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid, iid = await setup_project(api, wait=61)
+        t0 = await api.now()
+        c1 = ok(await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202)["containerIds"][0]
+        await api.advance(10)
+        c2 = ok(await start_content(api, pid, "slideshow-remix", format_body("slideshow-remix", influencerId=iid)), 202)["containerIds"][0]
+        await api.advance(10)
+        c3 = ok(await start_content(api, pid, "video-remix", format_body("video-remix", influencerId=iid)), 202)["containerIds"][0]
+        await api.advance(10)
+        env4 = ok(await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202)
+        c4 = env4["containerIds"][0]
+        ok(await api.post(f"/v1/jobs/{env4['jobId']}/cancel"), 202)
+        await api.advance(31)  # c1 completes at t0 + 60
+
+        assert await list_ids(api, pid) == [c4, c3, c2, c1]
+        assert await list_ids(api, pid, {"status": "completed"}) == [c1]
+        assert await list_ids(api, pid, {"status": "processing"}) == [c3, c2]
+        assert await list_ids(api, pid, {"status": "canceled"}) == [c4]
+        assert await list_ids(api, pid, [("status", "completed"), ("status", "canceled")]) == [c4, c1]
+        assert await list_ids(api, pid, {"status": "completed,canceled"}) == [c4, c1]
+        assert await list_ids(api, pid, {"format": "slideshow-builder"}) == [c4, c1]
+        assert await list_ids(api, pid, {"format": "video-remix,slideshow-remix"}) == [c3, c2]
+        assert await list_ids(
+            api, pid, [("format", "slideshow-remix"), ("format", "video-remix")]
+        ) == [c3, c2]
+        assert await list_ids(api, pid, {"status": "processing", "format": "video-remix"}) == [c3]
+        assert await list_ids(api, pid, {"creativeType": "generated"}) == [c4, c3, c2, c1]
+        assert await list_ids(api, pid, {"creativeType": "uploaded"}) == []
+        assert await list_ids(api, pid, {"since": shift(t0, 10)}) == [c4, c3, c2]
+        assert await list_ids(api, pid, {"until": shift(t0, 20)}) == [c3, c2, c1]
+        assert await list_ids(api, pid, {"since": shift(t0, 10), "until": shift(t0, 20)}) == [c3, c2]
+        six = shift(t0, 10)[:-1] + "000Z"
+        assert await list_ids(api, pid, {"since": six, "until": six}) == [c2]
+        no_frac = shift(t0, 10)[:19] + "Z"
+        assert await list_ids(api, pid, {"since": no_frac, "until": no_frac}) == [c2]
+        page = ok(await api.get(f"/v1/projects/{pid}/content", params={"limit": "3"}))
+        assert [c["id"] for c in page["items"]] == [c4, c3, c2]
+        assert isinstance(page["nextCursor"], str)
+        page2 = ok(
+            await api.get(
+                f"/v1/projects/{pid}/content", params={"limit": "3", "cursor": page["nextCursor"]}
+            )
+        )
+        assert [c["id"] for c in page2["items"]] == [c1]
+        assert page2["nextCursor"] is None
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("params", "path"),
+    [
+        ({"status": "generating"}, "status"),
+        ({"status": "completed,bogus"}, "status"),
+        ({"format": "slideshow_remix"}, "format"),
+        ({"creativeType": "ai"}, "creativeType"),
+        ([("creativeType", "generated"), ("creativeType", "generated")], "creativeType"),
+        ({"since": "2026-05-14T16:00:00+00:00"}, "since"),
+        ({"since": "2026-05-14T16:00:00"}, "since"),
+        ({"since": "2026-05-14T09:00:00-07:00"}, "since"),
+        ({"since": "2026-05-14T16:00:00.1234567Z"}, "since"),
+        ({"until": "2026-05-14T16:00:00.000+00:00"}, "until"),
+        ({"until": "yesterday"}, "until"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "201"}, "limit"),
+        ({"cursor": "???"}, "cursor"),
+    ],
+)
+async def test_content_list_validation(api: Api, params: Any, path: str) -> None:
+    """Bad filters → 422: enums, single-valued creativeType, Z-only timestamps, limit 1–200, cursor."""
+    pid = (await create_project(api, app=False))["id"]
+    invalid(await api.get(f"/v1/projects/{pid}/content", params=params), path)
+
+
+@pytest.mark.anyio
+async def test_content_list_accepts_edge_params(api: Api) -> None:
+    """since with 6 fractional digits, until with none, and limit 200 are accepted."""
+    pid = (await create_project(api, app=False))["id"]
+    params = {"since": "2026-05-14T15:00:00.123456Z", "until": "2026-05-15T00:00:00Z", "limit": "200"}
+    r = await api.get(f"/v1/projects/{pid}/content", params=params)
+    assert ok(r) == {**r.json, "items": [], "nextCursor": None}
+
+
+# --- §3.7.9 get and §3.7.10 progress -----------------------------------------------------------
+@pytest.mark.anyio
+async def test_get_container_id_forms(api: Api) -> None:
+    """GET /v1/content accepts cnt_<uuid>, a bare UUID and uppercase; the response is prefixed."""
+    pid = (await create_project(api, app=False))["id"]
+    cid = ok(await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202)["containerIds"][0]
+    bare = cid[4:]
+    for form in (cid, bare, bare.upper(), "cnt_" + bare.upper()):
+        c = ok(await api.get(f"/v1/content/{form}"))
+        assert c["id"] == cid
+        prog = ok(await api.get(f"/v1/content/{form}/progress"))
+        assert prog["containerId"] == cid
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("cid", "status"), [(GHOST_CNT, 404), (GHOST_CNT[4:], 404), ("cnt_1", 422), ("prj_" + GHOST_CNT[4:], 422)])
+async def test_get_container_errors(api: Api, cid: str, status: int) -> None:
+    """Unknown container → 404; malformed containerId → 422 path containerId (get and progress)."""
+    for path in (f"/v1/content/{cid}", f"/v1/content/{cid}/progress"):
+        r = await api.get(path)
+        if status == 404:
+            err(r, 404, "NOT_FOUND")
+        else:
+            invalid(r, "containerId")
+
+
+@pytest.mark.anyio
+async def test_progress_shape_and_reset(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+    """progress: {containerId, status, stage, stageProgress, etaSeconds, updatedAt}; resets per stage."""
+    async with make_sandbox(jitter=0) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid = (await create_project(api, app=False))["id"]
+        env = ok(await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202)
+        cid = env["containerIds"][0]
+        path = f"/v1/content/{cid}/progress"
+
+        async def read() -> dict[str, Any]:
+            p: dict[str, Any] = ok(await api.get(path))
+            assert set(p) >= {"containerId", "status", "stage", "stageProgress", "etaSeconds", "updatedAt"}
+            assert p["containerId"] == cid
+            assert 0 <= p["stageProgress"] <= 1
+            assert p["etaSeconds"] is None or (isinstance(p["etaSeconds"], int) and p["etaSeconds"] >= 0)
+            assert_ts(p["updatedAt"])
+            return p
+
+        p0 = await read()
+        assert (p0["status"], p0["stage"]) == ("queued", "queued")
+        await api.advance(4)  # generating_visuals: 3–51 s
+        early = await read()
+        assert early["stage"] == "generating_visuals"
+        await api.advance(46)  # 50 s
+        late = await read()
+        assert late["stage"] == "generating_visuals"
+        assert late["stageProgress"] > early["stageProgress"]
+        await api.advance(2)  # 52 s: finalizing 51–60 s
+        fin = await read()
+        assert fin["stage"] == "finalizing"
+        assert fin["stageProgress"] < late["stageProgress"]
+
+
+@pytest.mark.anyio
+async def test_progress_after_cancel(api: Api) -> None:
+    """A canceled container's progress keeps the stage reached and has etaSeconds null."""
+    pid = (await create_project(api, app=False))["id"]
+    env = ok(await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202)
+    ok(await api.post(f"/v1/jobs/{env['jobId']}/cancel"), 202)
+    prog = ok(await api.get(f"/v1/content/{env['containerIds'][0]}/progress"))
+    assert (prog["status"], prog["stage"], prog["etaSeconds"]) == ("canceled", "queued", None)
+    c = await get_container(api, env["containerIds"][0])
+    check_container(c)
+    assert c["status"] == "canceled"
+    assert c["preview"] is None
+
+
+# --- §3.8.1 jobs -------------------------------------------------------------------------------------
+@pytest.mark.anyio
+async def test_job_shape_and_other_key(api: Api, sandbox: Sandbox) -> None:
+    """GET /v1/jobs returns the full Job with stage queued from the first read, to any key of the org."""
+    pid = (await create_project(api, app=False))["id"]
+    env = ok(await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202)
+    r = await api.get(f"/v1/jobs/{env['jobId']}")
+    job = ok(r)
+    check_job(job)
+    assert job == {
+        **job,
+        "jobId": env["jobId"],
+        "kind": "content_generate",
+        "status": "running",
+        "stage": "queued",
+        "projectId": pid,
+        "containerIds": env["containerIds"],
+        "locationUrl": env["locationUrl"],
+        "startedAt": env["startedAt"],
+        "finishedAt": None,
+        "result": None,
+        "error": None,
+    }
+    assert ETAG_RE.match(r.headers["ETag"]), r.headers
+    other = api.with_key(sandbox.keys["demo-test"])
+    assert ok(await other.get(f"/v1/jobs/{env['jobId']}")) == job
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("job_id", "status"),
+    [
+        (GHOST_JOB, 404),
+        ("job_01hxa1nhkjzxpv8r7q6wsm5bcd", 422),
+        ("job_123", 422),
+        ("01HXA1NHKJZXPV8R7Q6WSM5BCD", 422),
+        ("st_01HXA1NHKJZXPV8R7Q6WSM5BCD", 422),
+    ],
+)
+async def test_job_id_errors(api: Api, job_id: str, status: int) -> None:
+    """Unknown job → 404; malformed jobId (lowercase ULID, no prefix) → 422 path jobId."""
+    for r in (await api.get(f"/v1/jobs/{job_id}"), await api.post(f"/v1/jobs/{job_id}/cancel")):
+        if status == 404:
+            err(r, 404, "NOT_FOUND")
+        else:
+            invalid(r, "jobId")
+
+
+@pytest.mark.anyio
+async def test_job_etag_conditional_requests(api: Api) -> None:
+    """If-None-Match (single, list, *, W/) with the current tag → 304; a changed job → 200 + new tag."""
+    pid = (await create_project(api, app=False))["id"]
+    env = ok(await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202)
+    path = f"/v1/jobs/{env['jobId']}"
+    first = await api.get(path)
+    tag = first.headers["ETag"]
+    assert ETAG_RE.match(tag)
+    assert (await api.get(path)).headers["ETag"] == tag
+    for value in (tag, f'"0123456789abcdef", {tag}', "*", f"W/{tag}"):
+        r = await api.get(path, headers={"If-None-Match": value})
+        assert r.status == 304, (value, r)
+        assert r.body == b""
+        assert r.headers["ETag"] == tag
+        assert REQ_RE.match(r.headers["X-Request-Id"])
+        assert r.headers["X-RateLimit-Limit"] == "120"
+        assert r.headers["X-RateLimit-Endpoint-Class"] == "read-light"
+        assert int(r.headers["X-RateLimit-Remaining"]) >= 0
+        assert int(r.headers["X-RateLimit-Reset"]) >= 0
+    miss = await api.get(path, headers={"If-None-Match": '"0123456789abcdef"'})
+    assert miss.status == 200
+    assert miss.json == first.json
+    await api.advance(30)
+    changed = await api.get(path, headers={"If-None-Match": tag})
+    assert changed.status == 200, changed
+    assert changed.headers["ETag"] != tag
+    assert ETAG_RE.match(changed.headers["ETag"])
+    assert changed.json != first.json
+
+
+@pytest.mark.anyio
+async def test_job_304_consumes_rate_limit(api: Api) -> None:
+    """A 304 consumes one read-light unit: X-RateLimit-Remaining keeps decreasing."""
+    pid = (await create_project(api, app=False))["id"]
+    env = ok(await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202)
+    path = f"/v1/jobs/{env['jobId']}"
+    tag = (await api.get(path)).headers["ETag"]
+    a = await api.get(path, headers={"If-None-Match": tag})
+    b = await api.get(path, headers={"If-None-Match": tag})
+    assert a.status == b.status == 304
+    assert int(b.headers["X-RateLimit-Remaining"]) == int(a.headers["X-RateLimit-Remaining"]) - 1
+
+
+@pytest.mark.anyio
+async def test_job_progress_rounded_and_monotonic(api: Api) -> None:
+    """progress has at most two decimals and never decreases while polling."""
+    pid = (await create_project(api, app=False))["id"]
+    env = ok(await start_content(api, pid, "slideshow-remix", format_body("slideshow-remix", influencerId=None) | {"influencerId": GHOST_INF}), 404) if False else None
+    del env
+    env2 = ok(await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202)
+    last = 0.0
+    for _ in range(12):
+        job = await get_job(api, env2["jobId"])
+        check_job(job)
+        assert job["progress"] >= last
+        last = job["progress"]
+        await api.advance(7.3)
+    assert last == 1
+
+
+@pytest.mark.anyio
+async def test_terminal_job_keeps_etag(api: Api) -> None:
+    """A completed job never changes: its ETag keeps answering 304."""
+    pid = (await create_project(api, app=False))["id"]
+    env = ok(await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202)
+    await api.advance(80)
+    r = await api.get(f"/v1/jobs/{env['jobId']}")
+    assert r.json["status"] == "completed"
+    await api.advance(600)
+    r2 = await api.get(f"/v1/jobs/{env['jobId']}", headers={"If-None-Match": r.headers["ETag"]})
+    assert r2.status == 304
+
+
+# --- §3.8.2 cancel -------------------------------------------------------------------------------------
+@pytest.mark.anyio
+async def test_cancel_queued(api: Api) -> None:
+    """Cancel while queued → 202 accepted; job, container canceled at once; credits released."""
+    pid = (await create_project(api, app=False))["id"]
+    now = await api.now()
+    env = ok(await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202)
+    r = await api.post(f"/v1/jobs/{env['jobId']}/cancel")
+    assert ok(r, 202) == {**r.json, "jobId": env["jobId"], "accepted": True}
+    assert r.headers["X-RateLimit-Endpoint-Class"] == "write-light"
+    job = await get_job(api, env["jobId"])
+    check_job(job)
+    assert (job["status"], job["stage"], job["finishedAt"]) == ("canceled", "queued", now)
+    assert (await get_container(api, env["containerIds"][0]))["status"] == "canceled"
+    assert (await wallet(api))["reservedCredits"] == 0
+    again = await api.post(f"/v1/jobs/{env['jobId']}/cancel")
+    assert ok(again) == {**again.json, "jobId": env["jobId"], "accepted": False, "reason": "ALREADY_CANCELED"}
+
+
+@pytest.mark.anyio
+async def test_cancel_at_stage_boundary(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+    """Cancel during generating_visuals → 202 (again 202 while pending); canceled at the stage end."""
+    async with make_sandbox(jitter=0) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid, iid = await setup_project(api, wait=61)
+        start = await api.now()
+        env = ok(await start_content(api, pid, "slideshow-remix", format_body("slideshow-remix", influencerId=iid)), 202)
+        jid, cid = env["jobId"], env["containerIds"][0]
+        await api.advance(30)
+        assert ok(await api.post(f"/v1/jobs/{jid}/cancel"), 202) == {"jobId": jid, "accepted": True} | {
+            k: v for k, v in (await get_job(api, jid)).items() if False
+        }
+        await api.advance(20)
+        r = await api.post(f"/v1/jobs/{jid}/cancel")
+        assert ok(r, 202)["accepted"] is True
+        await api.advance(50)  # 100 s: the stage ends at 102 s
+        job = await get_job(api, jid)
+        assert (job["status"], job["stage"]) == ("running", "generating_visuals")
+        assert (await get_container(api, cid))["status"] == "processing"
+        assert (await wallet(api))["reservedCredits"] == 50
+        await api.advance(3)
+        job = await get_job(api, jid)
+        check_job(job)
+        assert (job["status"], job["stage"]) == ("canceled", "generating_visuals")
+        assert job["finishedAt"] == shift(start, 102)
+        c = await get_container(api, cid)
+        check_container(c)
+        assert c["status"] == "canceled"
+        w = await wallet(api)
+        assert (w["reservedCredits"], w["usedThisPeriod"], w["available"]) == (0, 0, 6000)
+        prog = ok(await api.get(f"/v1/content/{cid}/progress"))
+        assert (prog["status"], prog["stage"], prog["etaSeconds"]) == (
+            "canceled",
+            "generating_visuals",
+            None,
+        )
+
+
+@pytest.mark.anyio
+async def test_cancel_finalizing_refused(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+    """Cancel in finalizing → 409 CONFLICT JOB_CANCEL_UNAVAILABLE; the job then completes (200 reason)."""
+    async with make_sandbox(jitter=0) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid = (await create_project(api, app=False))["id"]
+        env = ok(await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202)
+        jid = env["jobId"]
+        await api.advance(55)
+        e = err(await api.post(f"/v1/jobs/{jid}/cancel"), 409, "CONFLICT")
+        assert e["details"] == {
+            **e["details"],
+            "subcode": "JOB_CANCEL_UNAVAILABLE",
+            "jobId": jid,
+            "stage": "finalizing",
+        }
+        await api.advance(6)
+        assert (await get_job(api, jid))["status"] == "completed"
+        r = await api.post(f"/v1/jobs/{jid}/cancel")
+        assert ok(r) == {**r.json, "jobId": jid, "accepted": False, "reason": "ALREADY_COMPLETED"}
+
+
+@pytest.mark.anyio
+async def test_cancel_failed_job(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+    """Cancel on a failed job → 200 {accepted: false, reason: ALREADY_FAILED}."""
+    async with make_sandbox(failure_rates={"content_generate": 1.0}) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid = (await create_project(api, app=False))["id"]
+        env = ok(await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202)
+        await api.advance(80)
+        assert (await get_job(api, env["jobId"]))["status"] == "failed"
+        r = await api.post(f"/v1/jobs/{env['jobId']}/cancel")
+        assert ok(r) == {**r.json, "jobId": env["jobId"], "accepted": False, "reason": "ALREADY_FAILED"}
