@@ -155,7 +155,7 @@ class SandboxCore:
             return self._error(rid, key_or_err, class_hdr)
         key = key_or_err
         org = w.orgs[key.org_id]
-        if org.status == "suspended" or org.status == "archived":
+        if org.status == "suspended":
             err = ApiError(
                 503, "KILL_SWITCH", "The organization is suspended.", {"scope": "organization"}
             )
@@ -166,7 +166,8 @@ class SandboxCore:
         if org_header is not None:
             eff = self._effective_org(key, org, org_header)
             if isinstance(eff, ApiError):
-                return self._error(rid, eff, class_hdr)
+                peek, _ = self._rate_limit(key, klass, now, consume=False)
+                return self._error(rid, eff, {**class_hdr, **peek})
             org = eff
 
         rl_headers, rl_err = self._rate_limit(key, klass, now)  # step 6
@@ -387,8 +388,9 @@ class SandboxCore:
         return child
 
     def _rate_limit(
-        self, key: ApiKey, klass: str, now: int
+        self, key: ApiKey, klass: str, now: int, *, consume: bool = True
     ) -> tuple[dict[str, str], ApiError | None]:
+        """Step 6: the per-minute bucket and the daily cap; headers describe the bucket."""
         w = self.w
         limits = TIERS.get(key.tier, TIERS["standard"])
         per_min = limits[_CLASS_INDEX[klass]]
@@ -405,6 +407,8 @@ class SandboxCore:
             "X-RateLimit-Remaining": str(max(0, per_min - bucket[1])),
             "X-RateLimit-Reset": str(real_seconds(reset_v, speed, minimum=0)),
         }
+        if not consume:
+            return headers, None
         if bucket[1] >= per_min:
             err = ApiError(
                 429,
@@ -552,9 +556,10 @@ class SandboxCore:
         if att is None:
             raise ApiError(404, "NOT_FOUND", "OAuth attempt not found.")
         now = w.now()
-        if att.status == "pending":
+        was_pending = att.status == "pending"
+        if was_pending:
             w.complete_oauth(att, now, decision)
-        status = "success" if att.status == "completed" and att.completed_at == now else "error"
+        status = "success" if was_pending and att.status == "completed" else "error"
         sep = "&" if "?" in att.return_url else "?"
         frag = ""
         url = att.return_url

@@ -38,7 +38,7 @@ TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 TIKTOK_ID_RE = re.compile(r"^7\d{18}$")
 ETAG_RE = re.compile(r'^"[0-9a-f]{16}"$')
 
-#: A valid `appDescription` (100–1000 chars).
+#: A valid `appDescription` (100-1000 chars).
 DESCRIPTION = (
     "Daily ritual coffee subscriptions for runners and night-shift workers. Fresh beans roasted "
     "weekly, shipped on your schedule, never stale, never late."

@@ -385,7 +385,7 @@ async def test_create_accepts_boundary_values(api: Api, overrides: dict[str, Any
 async def test_create_validation(
     api: Api, overrides: dict[str, Any], drop: tuple[str, ...], path: str
 ) -> None:
-    """Each create rule violation is 422 VALIDATION with the field's path, and nothing is created."""
+    """Each create rule violation is 422 with the field's path; nothing is created."""
     body: dict[str, Any] = {"name": "Acme", "timezone": "UTC"}
     body.update(overrides)
     for key in drop:
@@ -456,7 +456,9 @@ async def test_duplicate_customer_external_id_of_archived_project_is_409(api: Ap
     """Uniqueness holds whatever the existing project's status."""
     first = await create_project(api, customerExternalId="acme-coffee")
     assert (await api.delete(f"/v1/projects/{first['id']}")).status == 200
-    r = await api.post("/v1/projects", {"name": "Again", "timezone": "UTC", "customerExternalId": "acme-coffee"})
+    r = await api.post(
+        "/v1/projects", {"name": "Again", "timezone": "UTC", "customerExternalId": "acme-coffee"}
+    )
     err = assert_error(r, 409, "CONFLICT")
     assert err["details"]["projectId"] == first["id"]
 
@@ -483,7 +485,7 @@ async def test_customer_external_id_is_unique_per_organization_only(
 async def test_first_influencer_lifecycle(
     make_sandbox: MakeSandbox, session: aiohttp.ClientSession
 ) -> None:
-    """With appDescription, a pending influencer exists at once, trains after 10 %, ready at 60 s."""
+    """With appDescription a pending influencer exists at once; training at 10 %, ready at 60 s."""
     async with make_sandbox(jitter=0) as sb:
         api = Api(session, sb.url, sb.api_key)
         p = await create_project(api, **GUIDE_BODY)
@@ -581,7 +583,9 @@ async def test_no_app_description_no_background_work(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_background_failures(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+async def test_background_failures(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+) -> None:
     """Failure rates 1.0 make the first influencer fail (errorMessage) and leave the bank empty."""
     rates = {"influencer_create": 1.0, "keywords_refresh": 1.0}
     async with make_sandbox(failure_rates=rates) as sb:
@@ -619,7 +623,9 @@ async def test_patch_app_description_starts_research(
         assert same.status == 200
         await api.advance(300)
         assert (await api.get(path)).json == first
-        await api.patch(f"/v1/projects/{p['id']}", {"appDescription": APP_DESCRIPTION + " Now decaf."})
+        await api.patch(
+            f"/v1/projects/{p['id']}", {"appDescription": APP_DESCRIPTION + " Now decaf."}
+        )
         await api.advance(100)
         assert (await api.get(path)).json == first
         await api.advance(180)
@@ -842,7 +848,7 @@ async def test_patch_system_fields_are_422(api: Api, field: str, value: Any) -> 
 
 @pytest.mark.anyio
 async def test_patch_taken_customer_external_id_is_409(api: Api) -> None:
-    """Taking another project's customerExternalId is 409 with its details; keeping one's own is fine."""
+    """Taking another project's customerExternalId is 409; keeping one's own is fine."""
     a = await create_project(api, customerExternalId="taken")
     b = await create_project(api, customerExternalId="mine")
     r = await api.patch(f"/v1/projects/{b['id']}", {"customerExternalId": "taken"})
@@ -875,7 +881,7 @@ async def test_patch_unknown_project_is_404(api: Api) -> None:
 
 @pytest.mark.anyio
 async def test_patch_status_archive_and_unarchive(api: Api) -> None:
-    """PATCH status archived archives (archivedAt set); status active un-archives (archivedAt null)."""
+    """PATCH status archived sets archivedAt; status active un-archives (archivedAt null)."""
     created = await create_project(api)
     await api.advance(30)
     r = await api.patch(f"/v1/projects/{created['id']}", {"status": "archived"})
@@ -909,7 +915,7 @@ async def test_patch_archive_cancels_running_jobs(api: Api) -> None:
 
 @pytest.mark.anyio
 async def test_delete_response_and_repeat(api: Api) -> None:
-    """DELETE answers {id, status, archivedAt, canceledScheduledPosts}; a repeat refreshes archivedAt."""
+    """DELETE answers the archive shape; a repeat is 200 with a refreshed archivedAt."""
     p = await create_project(api)
     await api.advance(60)
     r = await api.delete(f"/v1/projects/{p['id']}")
@@ -1027,7 +1033,10 @@ def _parse_now(ts: str) -> datetime:
     [
         ("influencers", {}),
         ("keywords/refresh", None),
-        ("content/slideshow-remix", {"tiktokVideoId": "7301234567890123456", "influencerId": "INF"}),
+        (
+            "content/slideshow-remix",
+            {"tiktokVideoId": "7301234567890123456", "influencerId": "INF"},
+        ),
         ("content/video-remix", {"tiktokVideoId": "7301234567890123456", "influencerId": "INF"}),
         ("content/slideshow-builder", {"hook": "A hook"}),
         ("content/ugc-remix", {"influencerId": "INF"}),

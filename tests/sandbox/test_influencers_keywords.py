@@ -212,7 +212,7 @@ async def test_create_default_gender(api: Api, target: str, expected: str) -> No
     ],
 )
 async def test_create_accepts_fields(api: Api, body: dict[str, Any]) -> None:
-    """gender, ageRange and prompt (1–1000 chars) are accepted; null means omitted on create."""
+    """gender, ageRange and prompt (1-1000 chars) are accepted; null means omitted on create."""
     pid = (await create_project(api, app=False))["id"]
     env = await create_inf(api, pid, body)
     inf = await get_inf(api, env["influencerId"])

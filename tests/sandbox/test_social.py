@@ -192,10 +192,8 @@ async def test_oauth_url_allowlist_is_per_key_and_case_insensitive(
         ({"platform": "tiktok", "returnUrl": CB, "projectId": "x"}, ["projectId"]),
     ],
 )
-async def test_oauth_url_body_validation(
-    api: Api, body: dict[str, Any], paths: list[str]
-) -> None:
-    """Strict body: platform enum, required returnUrl, scopes ≤ 32 of 1–64 chars, usageNote ≤ 500."""
+async def test_oauth_url_body_validation(api: Api, body: dict[str, Any], paths: list[str]) -> None:
+    """Strict body: platform enum, required returnUrl, scopes ≤ 32 of 1-64 chars, usageNote ≤ 500."""
     pid = (await create_project(api))["id"]
     invalid(await api.post(oauth_path(pid), body), *paths)
 
@@ -481,7 +479,9 @@ async def test_authorize_unknown_state(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_oauth_auto_complete(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+async def test_oauth_auto_complete(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+) -> None:
     """oauthAutoCompleteSeconds completes pending attempts that many virtual seconds after creation."""
     async with make_sandbox(oauth_auto_complete_seconds=30) as sb:
         api = Api(session, sb.url, sb.api_key)
@@ -500,7 +500,9 @@ async def test_oauth_auto_complete(make_sandbox: MakeSandbox, session: aiohttp.C
 
 
 @pytest.mark.anyio
-async def test_oauth_failure_rate(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+async def test_oauth_failure_rate(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+) -> None:
     """With the `oauth` failure rate at 1.0, allow fails the attempt with OAUTH_FAILED."""
     async with make_sandbox(failure_rates={"oauth": 1.0}) as sb:
         api = Api(session, sb.url, sb.api_key)
@@ -608,9 +610,7 @@ async def test_social_accounts_pagination(api: Api) -> None:
         ({"cursor": "!!not-a-cursor!!"}, "cursor"),
     ],
 )
-async def test_social_accounts_list_validation(
-    api: Api, params: dict[str, str], path: str
-) -> None:
+async def test_social_accounts_list_validation(api: Api, params: dict[str, str], path: str) -> None:
     """Bad limit, filter values or cursor → 422 with the parameter as path."""
     pid = (await create_project(api))["id"]
     invalid(await api.get(f"/v1/projects/{pid}/social-accounts", params=params), path)
