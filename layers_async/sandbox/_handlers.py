@@ -270,7 +270,7 @@ def patch_project(ctx: Ctx, route: Route, issues: Issues) -> Out:
     _prep(ctx, route, issues)
     data = ctx.json_body(issues)
     b = Body(data, (*_PROJECT_FIELDS, "status"), issues)
-    if not data and not issues:
+    if data == {}:
         issues.add("", "At least one field is required.")
     status = b.string("status", choices=("active", "archived"))
     f = _project_fields(b, patch=True)
@@ -697,7 +697,7 @@ def patch_influencer(ctx: Ctx, route: Route, issues: Issues) -> Out:
     _prep(ctx, route, issues)
     data = ctx.json_body(issues)
     b = Body(data, ("name", "gender", "ageRange", "brandVoice", "language"), issues)
-    if not data and not issues:
+    if data == {}:
         issues.add("", "At least one field is required.")
     name = b.string("name", min_len=1, max_len=128)
     gender = b.string("gender", choices=INF_GENDERS)
@@ -860,8 +860,8 @@ def _generate(fmt: str) -> Any:
             and b.data.get("influencerId") is None
             and b.data.get("socialAccountId") is None
         ):
-            issues.add("influencerId", "Either influencerId or socialAccountId is required.")
-            issues.add("socialAccountId", "Either influencerId or socialAccountId is required.")
+            b.issues.add("influencerId", "Either influencerId or socialAccountId is required.")
+            b.issues.add("socialAccountId", "Either influencerId or socialAccountId is required.")
         issues.raise_if_any()
         w = ctx.world
         p = _project(ctx)
@@ -1143,9 +1143,9 @@ def schedule(ctx: Ctx, route: Route, issues: Issues) -> Out:
     raw_targets = b.data.get("targets")
     targets: list[dict[str, Any]] = []
     if raw_targets is None:
-        issues.add("targets", "Required.")
+        b.issues.add("targets", "Required.")
     elif not isinstance(raw_targets, list) or not 1 <= len(raw_targets) <= 50:
-        issues.add("targets", "Must be an array of 1 to 50 targets.")
+        b.issues.add("targets", "Must be an array of 1 to 50 targets.")
     else:
         for i, t in enumerate(raw_targets):
             tp = f"targets.{i}"

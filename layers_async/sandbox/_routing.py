@@ -185,21 +185,24 @@ class Ctx:
                 issues.add(name, f"Must be a well-formed {route.params[name].prefix} id.")
         return issues
 
-    def json_body(self, issues: Issues, *, optional_only: bool = False) -> dict[str, Any]:
-        """The body as a JSON object (empty body → {}); 422 path "" otherwise."""
+    def json_body(self, issues: Issues) -> dict[str, Any] | None:
+        """The body as a JSON object (empty body → {}); None after recording a path-"" issue.
+
+        A body that is not a JSON object is reported alone: its fields are not checked.
+        """
         if not self.body or not self.body.strip():
             return {}
         if len(self.body) > 1_048_576:
             issues.add("", "Body exceeds 1 MiB.")
-            return {}
+            return None
         try:
             data = loads(self.body)
         except ValueError:
             issues.add("", "Body is not valid JSON.")
-            return {}
+            return None
         if not isinstance(data, dict):
             issues.add("", "Body must be a JSON object.")
-            return {}
+            return None
         return data
 
 

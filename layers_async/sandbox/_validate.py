@@ -100,7 +100,14 @@ class Body:
 
     __slots__ = ("_allowed", "data", "issues")
 
-    def __init__(self, data: Mapping[str, Any], allowed: Iterable[str], issues: Issues) -> None:
+    def __init__(
+        self, data: Mapping[str, Any] | None, allowed: Iterable[str], issues: Issues
+    ) -> None:
+        if data is None:
+            # The body was not a JSON object (already reported): check no field, and send any
+            # field problem to a collector that is thrown away.
+            data = {}
+            issues = Issues()
         self.data = data
         self.issues = issues
         self._allowed = frozenset(allowed)
