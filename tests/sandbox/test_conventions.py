@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
+import json
 import math
 import os
 import signal
@@ -83,7 +85,8 @@ async def test_unknown_route_or_method_is_404(api: Api, method: str, path: str) 
         r = await api.call(method, path)
     else:
         r = await api.call(method, path, json={})
-    assert_error(r, 404, "NOT_FOUND")
+    err = assert_error(r, 404, "NOT_FOUND")
+    assert "details" not in err
 
 
 @pytest.mark.anyio
@@ -167,6 +170,8 @@ async def test_304_carries_request_id_etag_and_rate_headers(api: Api) -> None:
     assert r.headers["X-Request-Id"] != first.headers["X-Request-Id"]
     assert r.headers["ETag"] == etag
     assert_rate_headers(r, "read-light", 120)
+    before = int(first.headers["X-RateLimit-Remaining"])
+    assert int(r.headers["X-RateLimit-Remaining"]) == before - 1
 
 
 @pytest.mark.anyio
@@ -213,7 +218,8 @@ async def test_bad_authorization_is_401(api: Api, authorization: str | None) -> 
     if authorization is not None:
         headers = {"Authorization": authorization.replace("{key}", api.key or "")}
     r = await anon.get("/v1/whoami", headers=headers)
-    assert_error(r, 401, "UNAUTHENTICATED")
+    err = assert_error(r, 401, "UNAUTHENTICATED")
+    assert "details" not in err
     assert_only_class_header(r, "read-light")
 
 
@@ -469,7 +475,12 @@ async def test_malformed_or_non_object_body_is_422_root(api: Api, raw: bytes) ->
 async def test_body_over_one_mebibyte_is_422_root(api: Api) -> None:
     """A body over 1 MiB is 422 with issue path "" (nothing else reported)."""
     body = {"name": "Acme", "timezone": "UTC", "metadata": {"blob": "x" * (1024 * 1024)}}
-    r = await api.post("/v1/projects", body)
+    raw = io.BytesIO(json.dumps(body).encode())
+    r = await api.post(
+        "/v1/projects",
+        data=raw,  # type: ignore[arg-type]  # a stream avoids aiohttp's large-body warning
+        headers={"Content-Type": "application/json"},
+    )
     assert_validation(r, "")
     assert (await api.state())["counts"]["projects"]["total"] == 0
 
@@ -689,7 +700,8 @@ async def test_pre_auth_responses_carry_only_class_header(api: Api, method: str,
     r = await api.call(method, "/v1/does-not-exist")
     assert_error(r, 404, "NOT_FOUND")
     assert_only_class_header(r, cls)
-    r = await api.with_key(None).call(method, "/v1/projects")
+    path = "/v1/projects" if method != "DELETE" else f"/v1/projects/prj_{new_uuid()}"
+    r = await api.with_key(None).call(method, path)
     assert_error(r, 401, "UNAUTHENTICATED")
     assert_only_class_header(r, cls)
 
@@ -774,6 +786,69 @@ async def test_running_jobs_cap(make_sandbox: MakeSandbox, session: aiohttp.Clie
 
 
 @pytest.mark.anyio
+async def test_running_jobs_cap_is_per_organization(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+) -> None:
+    """The cap counts the organization's running jobs across keys, not automatic workflows."""
+    async with make_sandbox() as sb:
+        live = Api(session, sb.url, sb.keys["demo-live"])
+        test = Api(session, sb.url, sb.keys["demo-test"])
+        for _ in range(3):
+            await create_project(live, appDescription=APP_DESCRIPTION)
+        project = await create_project(live)
+        for i in range(10):
+            await start_builder(live if i % 2 else test, project["id"])
+        for key in (live, test):
+            r = await key.post(
+                f"/v1/projects/{project['id']}/content/slideshow-builder", {"hook": "more"}
+            )
+            err = assert_error(r, 429, "RATE_LIMITED")
+            assert err["details"]["limitType"] == "concurrent_jobs"
+            assert err["details"]["running"] == 10
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("tier", "limits"),
+    [
+        ("standard", (120, 60, 20)),
+        ("pilot", (1200, 600, 60)),
+        ("partner", (6000, 3000, 300)),
+        ("sandbox", (120, 60, 20)),
+    ],
+)
+async def test_rate_limit_per_tier(
+    make_sandbox: MakeSandbox,
+    session: aiohttp.ClientSession,
+    tier: str,
+    limits: tuple[int, int, int],
+) -> None:
+    """X-RateLimit-Limit is the per-minute limit of the class for the key's tier."""
+    keys = [
+        {
+            "name": "k",
+            "organization": "partner",
+            "rateLimitTier": tier,
+            "scopes": ["*"],
+            "returnUrlAllowlist": ["localhost"],
+        }
+    ]
+    async with make_sandbox(api_keys=keys) as sb:
+        api = Api(session, sb.url, sb.keys["k"])
+        r = await api.get("/v1/whoami")
+        assert_rate_headers(r, "read-light", limits[0])
+        assert int(r.headers["X-RateLimit-Remaining"]) == limits[0] - 1
+        project = await create_project(api)
+        r = await api.patch(f"/v1/projects/{project['id']}", {"name": "Renamed"})
+        assert_rate_headers(r, "write-light", limits[1])
+        r = await api.post(
+            f"/v1/projects/{project['id']}/content/slideshow-builder", {"hook": "hook"}
+        )
+        assert r.status == 202, r
+        assert_rate_headers(r, "long-running", limits[2])
+
+
+@pytest.mark.anyio
 async def test_long_running_bucket_counts_cap_refusals(api: Api) -> None:
     """Jobs refused by the running-jobs cap still consume long-running units (21st: per_minute)."""
     project = await create_project(api)
@@ -790,9 +865,15 @@ async def test_long_running_bucket_counts_cap_refusals(api: Api) -> None:
 
 @pytest.mark.anyio
 async def test_write_light_daily_cap(api: Api) -> None:
-    """After 10,000 write-light calls in a UTC day the next is 429 daily until midnight."""
+    """10,000 write-light calls a UTC day (refusals not counted), then 429 daily until midnight."""
     path = f"/v1/scheduled-posts/sp_{new_uuid()}"
-    done = 0
+    first = await asyncio.gather(*(api.delete(path) for _ in range(60)))
+    assert all(r.status == 404 for r in first)
+    refused = await asyncio.gather(*(api.delete(path) for _ in range(200)))
+    assert all(r.status == 429 for r in refused)
+    assert all(r.error["details"]["limitType"] == "per_minute" for r in refused)
+    await api.advance(60)
+    done = 60
     while done < 10_000:
         n = min(60, 10_000 - done)
         replies = await asyncio.gather(*(api.delete(path) for _ in range(n)))
@@ -976,6 +1057,23 @@ async def test_same_key_on_another_path_is_independent(api: Api) -> None:
     assert r2.status == 201, r2
     assert "Idempotency-Replayed" not in r2.headers
     assert r2.json["id"] != r1.json["id"]
+
+
+@pytest.mark.anyio
+async def test_idempotency_records_are_per_api_key(api: Api, sandbox: Sandbox) -> None:
+    """The same key string and body sent with another API key executes independently."""
+    first = await api.post("/v1/projects", _BODY, idem="per-key")
+    other = await api.with_key(sandbox.keys["demo-test"]).post(
+        "/v1/projects", _BODY, idem="per-key"
+    )
+    assert other.status == 201, other
+    assert "Idempotency-Replayed" not in other.headers
+    assert other.json["id"] != first.json["id"]
+    state = await api.state()
+    assert state["counts"]["projects"] == {"total": 2, "byStatus": {"active": 2}}
+    assert (await api.delete(f"/v1/projects/{first.json['id']}")).status == 200
+    state = await api.state()
+    assert state["counts"]["projects"]["byStatus"] == {"active": 1, "archived": 1}
 
 
 @pytest.mark.anyio
@@ -1605,10 +1703,11 @@ async def test_same_seed_same_responses(
     make_sandbox: MakeSandbox, session: aiohttp.ClientSession
 ) -> None:
     """Two sandboxes with the same seed and requests return identical bodies (bar requestId)."""
-    async with make_sandbox(seed=0) as a:
+    base = "http://sandbox.invalid:8787"
+    async with make_sandbox(seed=0, public_base_url=base) as a:
         run_a = await _scripted_run(Api(session, a.url, a.api_key))
         key_a = a.api_key
-    async with make_sandbox(seed=0) as b:
+    async with make_sandbox(seed=0, public_base_url=base) as b:
         run_b = await _scripted_run(Api(session, b.url, b.api_key))
         key_b = b.api_key
     assert key_a == key_b
