@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from tests.sandbox._http import Api, Reply
 
-# --- id and timestamp formats (§1.5, §1.6) ----------------------------------------------------
+# --- id and timestamp formats (§1.5, §1.6) --------------------------------------------------------
 UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 ULID = r"[0-9A-HJKMNP-TV-Z]{26}"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -74,7 +74,7 @@ VIDEO_FORMATS = ("video-remix", "ugc-remix")
 SOURCE_TIKTOK_ID = "7301234567890123456"
 
 
-# --- time helpers ------------------------------------------------------------------------------
+# --- time helpers ---------------------------------------------------------------------------------
 def parse_ts(value: str) -> datetime:
     """Parse a `...Z` timestamp."""
     assert isinstance(value, str), value
@@ -111,7 +111,7 @@ def ts_ms(value: str) -> int:
     return int(parse_ts(value).timestamp() * 1000)
 
 
-# --- reply helpers -------------------------------------------------------------------------------
+# --- reply helpers --------------------------------------------------------------------------------
 def ok(r: Reply, status: int = 200) -> Any:
     """Assert the status and return the JSON body."""
     assert r.status == status, r
@@ -267,7 +267,7 @@ async def completed_container(
     body: dict[str, Any] | None = None,
     wait: float | None = None,
 ) -> str:
-    """Generate content (slideshow-builder with no actor by default) and advance until it completes."""
+    """Generate content (no-actor slideshow-builder by default) and advance until completed."""
     env = ok(await start_content(api, project_id, fmt, body or format_body(fmt)), 202)
     cid = str(env["containerIds"][0])
     await api.advance(wait if wait is not None else FORMAT_SECONDS[fmt] * 1.25)
@@ -329,7 +329,7 @@ def two_org_options() -> dict[str, Any]:
     return {"organizations": orgs, "api_keys": keys}
 
 
-# --- shape checks (§3.0) -------------------------------------------------------------------------
+# --- shape checks (§3.0) --------------------------------------------------------------------------
 SOCIAL_ACCOUNT_FIELDS = {
     "socialAccountId",
     "projectId",
@@ -624,3 +624,46 @@ def check_post(p: dict[str, Any]) -> None:
         assert set(p["lastError"]) >= {"code", "message", "platformCode"}
     if p["status"] == "canceled":
         assert_ts(p["canceledAt"])
+
+
+# --- scope checks (§1.3, §2.1) --------------------------------------------------------------------
+ROUTE_SCOPES = (
+    "social:read",
+    "social:write",
+    "influencers:write",
+    "projects:read",
+    "projects:write",
+    "content:read",
+    "content:write",
+    "jobs:read",
+    "jobs:cancel",
+    "publish:read",
+    "publish:write",
+)
+
+
+def scoped_key_options() -> dict[str, Any]:
+    """make_sandbox options: `demo-live` (full), `bare` (unrelated scope), one key per scope."""
+    base = {
+        "organization": "partner",
+        "env": "live",
+        "rateLimitTier": "standard",
+        "returnUrlAllowlist": ["localhost", "127.0.0.1"],
+    }
+    keys = [
+        {**base, "name": "demo-live", "scopes": ["*", "org:admin"]},
+        {**base, "name": "bare", "scopes": ["ads:read"]},
+    ]
+    keys += [{**base, "name": f"only-{s}", "scopes": [s]} for s in ROUTE_SCOPES]
+    return {"api_keys": keys}
+
+
+async def assert_route_scope(
+    api: Api, keys: dict[str, str], method: str, path: str, scope: str
+) -> None:
+    """Without `scope` → 403 FORBIDDEN_SCOPE {requiredScope}; with only `scope` → past it."""
+    r = await api.with_key(keys["bare"]).call(method, path)
+    e = err(r, 403, "FORBIDDEN_SCOPE")
+    assert e["details"]["requiredScope"] == scope, r
+    r2 = await api.with_key(keys[f"only-{scope}"]).call(method, path)
+    assert r2.status != 403, (method, path, r2)

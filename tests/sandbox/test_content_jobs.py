@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -19,11 +21,13 @@ from tests.sandbox._flow_b import (
     GHOST_INF,
     GHOST_JOB,
     GHOST_MED,
+    GHOST_PRJ,
     GHOST_SA,
     REQ_RE,
     SOURCE_TIKTOK_ID,
     TIKTOK_ID_RE,
     VIDEO_FORMATS,
+    assert_route_scope,
     assert_ts,
     check_container,
     check_envelope,
@@ -38,6 +42,7 @@ from tests.sandbox._flow_b import (
     ok,
     org_id,
     ready_influencer,
+    scoped_key_options,
     shift,
     start_content,
     upload_demo_video,
@@ -91,7 +96,7 @@ def check_source_item(item: dict[str, Any], base: str) -> None:
     assert set(author) >= {"handle", "displayName", "avatarUrl", "followerCount"}, author
     assert isinstance(author["handle"], str)
     assert isinstance(author["displayName"], str)
-    assert author["avatarUrl"] is None or isinstance(author["avatarUrl"], str)
+    assert author["avatarUrl"] is None or author["avatarUrl"].startswith(f"{base}/_sandbox/media/")
     assert isinstance(author["followerCount"], int)
     assert author["followerCount"] >= 0
     stats = item["stats"]
@@ -115,7 +120,7 @@ def assert_kinds(items: list[dict[str, Any]], kind: str) -> None:
         assert {i["kind"] for i in items} == {kind}
 
 
-# --- §3.7.1 source recommendations ---------------------------------------------------------------
+# --- §3.7.1 source recommendations ----------------------------------------------------------------
 @pytest.mark.anyio
 async def test_portfolio_empty_until_research(api: Api, sandbox: Sandbox) -> None:
     """Portfolio mode returns [] before the first research run ends, then `limit` items."""
@@ -221,7 +226,7 @@ async def test_source_recommendations_keyword_bounds(api: Api) -> None:
     assert len(page["items"]) == 20
 
 
-# --- §3.7.2 format routes: envelope and initial container ----------------------------------------
+# --- §3.7.2 format routes: envelope and initial container -----------------------------------------
 @pytest.mark.anyio
 @pytest.mark.parametrize("fmt", FORMATS)
 async def test_format_envelope_and_queued_container(api: Api, fmt: str) -> None:
@@ -339,7 +344,7 @@ async def test_format_accepts_bounds(api: Api) -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize("fmt", FORMATS)
 async def test_unknown_influencer(api: Api, fmt: str) -> None:
-    """An influencerId that is not an influencer of this project → 404 {resource: influencer, id}."""
+    """An influencer not of this project → 404 {resource: influencer, id}."""
     pid, _ = await setup_project(api)
     other = (await create_project(api, name="Other Project"))["id"]
     foreign = await ready_influencer(api, other, wait=80)
@@ -377,7 +382,7 @@ async def test_failed_influencer_conflict(api: Api) -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize("fmt", FORMATS)
 async def test_unknown_social_account(api: Api, fmt: str) -> None:
-    """A socialAccountId that is not an account of this project → 404 {resource: social_account, id}."""
+    """An account not of this project → 404 {resource: social_account, id}."""
     pid, _ = await setup_project(api)
     other = (await create_project(api, app=False, name="Other Project"))["id"]
     foreign = await connect_account(api, other)
@@ -402,7 +407,7 @@ async def test_social_account_not_connected(api: Api, fmt: str) -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize("fmt", FORMATS)
 async def test_social_account_only_uses_latest_ready_influencer(api: Api, fmt: str) -> None:
-    """With only socialAccountId the container uses the newest ready influencer and keeps the account."""
+    """socialAccountId alone: the newest ready influencer is used, the account anchors."""
     pid, _first = await setup_project(api)
     second = ok(await api.post(f"/v1/projects/{pid}/influencers", {}), 202)["influencerId"]
     await api.advance(80)
@@ -418,7 +423,7 @@ async def test_social_account_only_uses_latest_ready_influencer(api: Api, fmt: s
 @pytest.mark.anyio
 @pytest.mark.parametrize("fmt", FORMATS)
 async def test_social_account_only_without_ready_influencer(api: Api, fmt: str) -> None:
-    """Only socialAccountId and no ready influencer → 409 {socialAccountId, reason: no_ready_influencer}."""
+    """socialAccountId alone, no ready influencer → 409 reason no_ready_influencer."""
     pid = (await create_project(api))["id"]  # first influencer still pending
     sa = await connect_account(api, pid)
     body = await body_for(api, pid, fmt, socialAccountId=sa)
@@ -428,7 +433,7 @@ async def test_social_account_only_without_ready_influencer(api: Api, fmt: str) 
 
 @pytest.mark.anyio
 async def test_both_actors(api: Api) -> None:
-    """With both actors influencerId decides the persona and socialAccountId anchors the container."""
+    """With both actors, influencerId is the persona and socialAccountId anchors."""
     pid, first = await setup_project(api)
     second = ok(await api.post(f"/v1/projects/{pid}/influencers", {}), 202)["influencerId"]
     await api.advance(80)
@@ -479,13 +484,13 @@ async def test_ugc_remix_media_rules(api: Api) -> None:
         invalid(r, "mediaId")
     env = ok(await start_content(api, pid, "ugc-remix", {"influencerId": iid}), 202)
     assert (await get_container(api, env["containerIds"][0]))["mediaId"] == oldest
-    env = ok(
-        await start_content(api, pid, "ugc-remix", {"influencerId": iid, "mediaId": newest}), 202
-    )
-    assert (await get_container(api, env["containerIds"][0]))["mediaId"] == newest
+    body = {"influencerId": iid, "mediaId": newest, "hook": "POV: fresh beans\\nevery week"}
+    env = ok(await start_content(api, pid, "ugc-remix", body), 202)
+    c = await get_container(api, env["containerIds"][0])
+    assert (c["mediaId"], c["hook"]) == (newest, body["hook"])
 
 
-# --- handler check order -----------------------------------------------------------------------
+# --- handler check order --------------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_check_order_validation_before_archived(api: Api) -> None:
     """Body validation (422) comes before the archived-project conflict (409)."""
@@ -582,7 +587,7 @@ async def test_check_order_actor_state_before_credits(
         err(await start_content(api, pid, "slideshow-remix", body), 404, "NOT_FOUND")
 
 
-# --- credits ---------------------------------------------------------------------------------------
+# --- credits --------------------------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_credits_reserve_and_debit(
     make_sandbox: MakeSandbox, session: aiohttp.ClientSession
@@ -656,7 +661,7 @@ async def test_credits_released_on_cancel(api: Api) -> None:
 
 @pytest.mark.anyio
 async def test_billing_exhausted(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
-    """available below the estimate → 402 BILLING_EXHAUSTED with required/available/reason/format."""
+    """available below the estimate → 402 BILLING_EXHAUSTED with full details."""
     async with make_sandbox(**low_credit_org()) as sb:
         api = Api(session, sb.url, sb.api_key)
         pid, iid = await setup_project(api)
@@ -715,7 +720,7 @@ async def test_test_key_never_reserves(
         assert {c["status"] for c in content} == {"completed"}
 
 
-# --- lifecycle -----------------------------------------------------------------------------------
+# --- lifecycle ------------------------------------------------------------------------------------
 @pytest.mark.anyio
 @pytest.mark.parametrize("fmt", FORMATS)
 async def test_lifecycle(
@@ -827,7 +832,7 @@ async def test_generation_failure(
         assert prog["etaSeconds"] is None
 
 
-# --- §3.7.7 hooks ----------------------------------------------------------------------------------
+# --- §3.7.7 hooks ---------------------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_hooks_shape_and_limits(api: Api) -> None:
     """Hooks: {projectId, brandVoice, language, items}; default 10; limit 1 and 50; calls differ."""
@@ -882,7 +887,7 @@ async def test_hooks_missing_fields(api: Api, fields: dict[str, str], missing: l
     assert sorted(e["details"]["missingFields"]) == sorted(missing)
 
 
-# --- §3.7.8 list -------------------------------------------------------------------------------------
+# --- §3.7.8 list ----------------------------------------------------------------------------------
 async def list_ids(api: Api, pid: str, params: Any = None) -> list[str]:
     page = ok(await api.get(f"/v1/projects/{pid}/content", params=params))
     for c in page["items"]:
@@ -894,7 +899,7 @@ async def list_ids(api: Api, pid: str, params: Any = None) -> list[str]:
 async def test_content_list_filters(
     make_sandbox: MakeSandbox, session: aiohttp.ClientSession
 ) -> None:
-    """Content list: newest first, status/format repeatable or comma-separated, creativeType, since/until."""
+    """Content list: newest first; status/format repeated or comma form; other filters."""
     async with make_sandbox(jitter=0) as sb:
         api = Api(session, sb.url, sb.api_key)
         pid, iid = await setup_project(api, wait=61)
@@ -986,7 +991,7 @@ async def test_content_list_filters(
     ],
 )
 async def test_content_list_validation(api: Api, params: Any, path: str) -> None:
-    """Bad filters → 422: enums, single-valued creativeType, Z-only timestamps, limit 1-200, cursor."""
+    """Bad filters → 422: enums, single creativeType, Z-only times, limit 1-200, cursor."""
     pid = (await create_project(api, app=False))["id"]
     invalid(await api.get(f"/v1/projects/{pid}/content", params=params), path)
 
@@ -1004,7 +1009,7 @@ async def test_content_list_accepts_edge_params(api: Api) -> None:
     assert ok(r) == {**r.json, "items": [], "nextCursor": None}
 
 
-# --- §3.7.9 get and §3.7.10 progress -----------------------------------------------------------
+# --- §3.7.9 get and §3.7.10 progress --------------------------------------------------------------
 @pytest.mark.anyio
 async def test_get_container_id_forms(api: Api) -> None:
     """GET /v1/content accepts cnt_<uuid>, a bare UUID and uppercase; the response is prefixed."""
@@ -1039,7 +1044,7 @@ async def test_get_container_errors(api: Api, cid: str, status: int) -> None:
 async def test_progress_shape_and_reset(
     make_sandbox: MakeSandbox, session: aiohttp.ClientSession
 ) -> None:
-    """progress: {containerId, status, stage, stageProgress, etaSeconds, updatedAt}; resets per stage."""
+    """The progress object has every field and stageProgress resets at each stage."""
     async with make_sandbox(jitter=0) as sb:
         api = Api(session, sb.url, sb.api_key)
         pid = (await create_project(api, app=False))["id"]
@@ -1099,10 +1104,10 @@ async def test_progress_after_cancel(api: Api) -> None:
     assert c["preview"] is None
 
 
-# --- §3.8.1 jobs -------------------------------------------------------------------------------------
+# --- §3.8.1 jobs ----------------------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_job_shape_and_other_key(api: Api, sandbox: Sandbox) -> None:
-    """GET /v1/jobs returns the full Job with stage queued from the first read, to any key of the org."""
+    """GET /v1/jobs: the full Job, stage queued from the first read, for any key of the org."""
     pid = (await create_project(api, app=False))["id"]
     env = ok(
         await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202
@@ -1151,7 +1156,7 @@ async def test_job_id_errors(api: Api, job_id: str, status: int) -> None:
 
 @pytest.mark.anyio
 async def test_job_etag_conditional_requests(api: Api) -> None:
-    """If-None-Match (single, list, *, W/) with the current tag → 304; a changed job → 200 + new tag."""
+    """If-None-Match (single, list, *, W/) → 304; a changed job → 200 with a new tag."""
     pid = (await create_project(api, app=False))["id"]
     env = ok(
         await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202
@@ -1160,6 +1165,8 @@ async def test_job_etag_conditional_requests(api: Api) -> None:
     first = await api.get(path)
     tag = first.headers["ETag"]
     assert ETAG_RE.match(tag)
+    canonical = json.dumps(first.json, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert tag == '"' + hashlib.sha256(canonical.encode()).hexdigest()[:16] + '"'
     assert (await api.get(path)).headers["ETag"] == tag
     for value in (tag, f'"0123456789abcdef", {tag}', "*", f"W/{tag}"):
         r = await api.get(path, headers={"If-None-Match": value})
@@ -1229,7 +1236,7 @@ async def test_terminal_job_keeps_etag(api: Api) -> None:
     assert r2.status == 304
 
 
-# --- §3.8.2 cancel -------------------------------------------------------------------------------------
+# --- §3.8.2 cancel --------------------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_cancel_queued(api: Api) -> None:
     """Cancel while queued → 202 accepted; job, container canceled at once; credits released."""
@@ -1259,7 +1266,7 @@ async def test_cancel_queued(api: Api) -> None:
 async def test_cancel_at_stage_boundary(
     make_sandbox: MakeSandbox, session: aiohttp.ClientSession
 ) -> None:
-    """Cancel during generating_visuals → 202 (again 202 while pending); canceled at the stage end."""
+    """Cancel in generating_visuals → 202 (repeatable); canceled at the stage end."""
     async with make_sandbox(jitter=0) as sb:
         api = Api(session, sb.url, sb.api_key)
         pid, iid = await setup_project(api, wait=61)
@@ -1304,7 +1311,7 @@ async def test_cancel_at_stage_boundary(
 async def test_cancel_finalizing_refused(
     make_sandbox: MakeSandbox, session: aiohttp.ClientSession
 ) -> None:
-    """Cancel in finalizing → 409 CONFLICT JOB_CANCEL_UNAVAILABLE; the job then completes (200 reason)."""
+    """Cancel in finalizing → 409 JOB_CANCEL_UNAVAILABLE; later → ALREADY_COMPLETED."""
     async with make_sandbox(jitter=0) as sb:
         api = Api(session, sb.url, sb.api_key)
         pid = (await create_project(api, app=False))["id"]
@@ -1346,3 +1353,134 @@ async def test_cancel_failed_job(make_sandbox: MakeSandbox, session: aiohttp.Cli
             "accepted": False,
             "reason": "ALREADY_FAILED",
         }
+
+
+# --- scopes, running-jobs cap, served media -------------------------------------------------------
+_P = f"/v1/projects/{GHOST_PRJ}/content"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("method", "path", "scope"),
+    [
+        ("GET", f"{_P}/source-recommendations", "content:read"),
+        ("POST", f"{_P}/slideshow-remix", "content:write"),
+        ("POST", f"{_P}/video-remix", "content:write"),
+        ("POST", f"{_P}/slideshow-builder", "content:write"),
+        ("POST", f"{_P}/ugc-remix", "content:write"),
+        ("GET", f"{_P}/hooks", "content:read"),
+        ("GET", _P, "content:read"),
+        ("GET", f"/v1/content/{GHOST_CNT}", "content:read"),
+        ("GET", f"/v1/content/{GHOST_CNT}/progress", "content:read"),
+        ("GET", f"/v1/jobs/{GHOST_JOB}", "jobs:read"),
+        ("POST", f"/v1/jobs/{GHOST_JOB}/cancel", "jobs:cancel"),
+    ],
+)
+async def test_routes_require_scope(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession, method: str, path: str, scope: str
+) -> None:
+    """Content and job routes need their scope: 403 FORBIDDEN_SCOPE {requiredScope}."""
+    async with make_sandbox(**scoped_key_options()) as sb:
+        await assert_route_scope(Api(session, sb.url, None), sb.keys, method, path, scope)
+
+
+@pytest.mark.anyio
+async def test_running_jobs_cap_before_credits(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+) -> None:
+    """At the running-jobs cap a generation gets 429 concurrent_jobs before the 402 for credits."""
+    async with make_sandbox(jitter=0, **low_credit_org()) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        test_api = api.with_key(sb.keys["demo-test"])
+        pid = (await create_project(api, app=False))["id"]
+        for _ in range(10):
+            ok(
+                await start_content(
+                    test_api, pid, "slideshow-builder", format_body("slideshow-builder")
+                ),
+                202,
+            )
+        await drain_to(api, 0)
+        r = await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder"))
+        e = err(r, 429, "RATE_LIMITED")
+        assert e["details"] == {
+            **e["details"],
+            "limitType": "concurrent_jobs",
+            "endpointClass": "long-running",
+            "running": 10,
+            "max": 10,
+        }
+        assert r.headers["Retry-After"] == "60"
+        await api.advance(61)
+        r = await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder"))
+        assert err(r, 402, "BILLING_EXHAUSTED")["details"]["available"] == 0
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("fmt", ["slideshow-builder", "video-remix"])
+async def test_output_media_is_served(api: Api, sandbox: Sandbox, fmt: str) -> None:
+    """Preview and asset URLs are sandbox media URLs that the sandbox serves with the right type."""
+    pid, iid = await setup_project(api)
+    env = ok(await start_content(api, pid, fmt, format_body(fmt, influencerId=iid)), 202)
+    await api.advance(FORMAT_SECONDS[fmt] * 1.25)
+    c = await get_container(api, env["containerIds"][0])
+    for asset in c["assets"]:
+        assert asset["url"].startswith(f"{sandbox.url}/_sandbox/media/")
+        r = await api.get(asset["url"])
+        assert r.status == 200, (asset, r)
+        expected = "video/mp4" if asset["kind"] == "video" else "image/png"
+        assert r.headers["Content-Type"].startswith(expected)
+    r = await api.get(c["preview"]["primaryUrl"])
+    assert r.status == 200
+
+
+@pytest.mark.anyio
+async def test_remix_slide_count_follows_tiktok_id(api: Api) -> None:
+    """slideshow-remix makes 3-10 slides, a deterministic function of tiktokVideoId."""
+    pid, iid = await setup_project(api)
+    counts = []
+    for tid in ("7301234567890123456", "7301234567890123456", "7999999999999999999"):
+        body = {"tiktokVideoId": tid, "influencerId": iid}
+        env = ok(await start_content(api, pid, "slideshow-remix", body), 202)
+        await api.advance(150)
+        c = await get_container(api, env["containerIds"][0])
+        assert c["sourceTiktokId"] == tid
+        counts.append(len(c["preview"]["imageUrls"]))
+    assert all(3 <= n <= 10 for n in counts)
+    assert counts[0] == counts[1]
+
+
+@pytest.mark.anyio
+async def test_failure_within_20_to_90_percent(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+) -> None:
+    """A failing generation is still running before 20 % of its duration and failed by 90 %."""
+    async with make_sandbox(jitter=0, failure_rates={"content_generate": 1.0}) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid, iid = await setup_project(api, wait=61)
+        body = format_body("video-remix", influencerId=iid)
+        env = ok(await start_content(api, pid, "video-remix", body), 202)
+        await api.advance(47)  # 19.6 % of 240 s
+        assert (await get_job(api, env["jobId"]))["status"] == "running"
+        await api.advance(170)  # 90.4 %
+        job = await get_job(api, env["jobId"])
+        assert job["status"] == "failed"
+        assert job["stage"] in ("generating_visuals", "finalizing")
+        assert (await get_container(api, env["containerIds"][0]))["status"] == "failed"
+
+
+@pytest.mark.anyio
+async def test_envelope_replay_keeps_stage_null(api: Api) -> None:
+    """A replayed format POST returns the original envelope (stage null) and starts no job."""
+    pid = (await create_project(api, app=False))["id"]
+    body = format_body("slideshow-builder")
+    first = await api.post(f"/v1/projects/{pid}/content/slideshow-builder", body, idem="gen-1")
+    assert first.status == 202
+    await api.advance(20)
+    again = await api.post(f"/v1/projects/{pid}/content/slideshow-builder", body, idem="gen-1")
+    assert again.status == 202
+    assert again.body == first.body
+    assert again.json["stage"] is None
+    assert again.headers.get("Idempotency-Replayed") == "true"
+    assert len(ok(await api.get(f"/v1/projects/{pid}/content"))["items"]) == 1
+    assert (await wallet(api))["reservedCredits"] == 50

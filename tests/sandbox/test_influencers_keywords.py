@@ -17,6 +17,7 @@ from tests.sandbox._flow_b import (
     INF_RE,
     INFLUENCER_FIELDS,
     INFLUENCER_SUMMARY_FIELDS,
+    assert_route_scope,
     assert_ts,
     check_envelope,
     check_job,
@@ -26,6 +27,7 @@ from tests.sandbox._flow_b import (
     has_fields,
     invalid,
     ok,
+    scoped_key_options,
     shift,
     two_org_options,
 )
@@ -72,7 +74,7 @@ def check_influencer(inf: dict[str, Any], *, project_id: str) -> None:
         assert inf["errorMessage"] is None
 
 
-# --- §3.5.1 list ---------------------------------------------------------------------------------
+# --- §3.5.1 list ----------------------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_list_empty_without_app_description(api: Api) -> None:
     """A project created without appDescription has no influencer."""
@@ -82,7 +84,7 @@ async def test_list_empty_without_app_description(api: Api) -> None:
 
 @pytest.mark.anyio
 async def test_list_summary_shape_and_thumbnail(api: Api, sandbox: Sandbox) -> None:
-    """List rows are InfluencerSummary; thumbnailUrl is null until ready, then a sandbox media URL."""
+    """List rows are InfluencerSummary; thumbnailUrl is null until ready."""
     pid = (await create_project(api))["id"]
     page = ok(await api.get(inf_path(pid)))
     assert page["nextCursor"] is None
@@ -151,7 +153,7 @@ async def test_list_validation(api: Api, params: dict[str, str], path: str) -> N
     invalid(await api.get(inf_path(pid), params=params), path)
 
 
-# --- §3.5.2 create -------------------------------------------------------------------------------
+# --- §3.5.2 create --------------------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_create_envelope_and_pending_row(api: Api) -> None:
     """POST → 202 influencer_create envelope; the influencer exists at once as pending."""
@@ -345,7 +347,7 @@ async def test_first_influencer_lifecycle(
 async def test_failure_rate_fails_influencer(
     make_sandbox: MakeSandbox, session: aiohttp.ClientSession
 ) -> None:
-    """influencer_create failure rate 1.0 → influencer failed with errorMessage, job TRAINING_FAILED."""
+    """Failure rate 1.0 → influencer failed with errorMessage, job TRAINING_FAILED."""
     async with make_sandbox(jitter=0, failure_rates={"influencer_create": 1.0}) as sb:
         api = Api(session, sb.url, sb.api_key)
         pid = (await create_project(api, app=False))["id"]
@@ -366,7 +368,7 @@ async def test_failure_rate_fails_influencer(
 
 @pytest.mark.anyio
 async def test_cancel_while_queued_fails_influencer(api: Api) -> None:
-    """Canceling the creation job while queued cancels it at once: influencer failed, 'Creation canceled.'."""
+    """Cancel while queued: at once, influencer failed with 'Creation canceled.'."""
     pid = (await create_project(api, app=False))["id"]
     env = await create_inf(api, pid)
     r = await api.post(f"/v1/jobs/{env['jobId']}/cancel")
@@ -386,7 +388,7 @@ async def test_cancel_while_queued_fails_influencer(api: Api) -> None:
 async def test_cancel_while_training(
     make_sandbox: MakeSandbox, session: aiohttp.ClientSession
 ) -> None:
-    """Cancel during training is accepted and takes effect at the end of the stage (instead of ready)."""
+    """Cancel during training takes effect at the end of the stage, instead of ready."""
     async with make_sandbox(jitter=0) as sb:
         api = Api(session, sb.url, sb.api_key)
         pid = (await create_project(api, app=False))["id"]
@@ -405,7 +407,7 @@ async def test_cancel_while_training(
         assert inf["errorMessage"] == "Creation canceled."
 
 
-# --- §3.5.3 get ----------------------------------------------------------------------------------
+# --- §3.5.3 get -----------------------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_get_unknown_influencer(api: Api) -> None:
     """A well-formed unknown influencer id → 404."""
@@ -453,7 +455,7 @@ async def test_influencer_other_organization(
         assert (await get_inf(theirs, iid))["name"] != "Hijack"
 
 
-# --- §3.5.4 PATCH --------------------------------------------------------------------------------
+# --- §3.5.4 PATCH ---------------------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_patch_fields(api: Api) -> None:
     """PATCH changes the given fields, returns the whole Influencer and bumps updatedAt."""
@@ -578,7 +580,7 @@ async def test_keywords_empty_bank(api: Api) -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize("body", [None, {}])
 async def test_refresh_needs_app_description(api: Api, body: Any) -> None:
-    """Refresh without appDescription → 422 issue appDescription and missingFields [appDescription]."""
+    """Refresh without appDescription → 422 with missingFields [appDescription]."""
     pid = (await create_project(api, app=False, appName="Acme Coffee"))["id"]
     if body is None:
         r = await api.post(kw_path(pid) + "/refresh")
@@ -606,7 +608,7 @@ async def test_refresh_on_archived_project(api: Api) -> None:
 
 @pytest.mark.anyio
 async def test_refresh_lifecycle(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
-    """jitter=0: refresh job queued → researching → curating → completed at 270 s with 20 hashtags."""
+    """jitter=0: queued → researching → curating → completed at 270 s, 20 hashtags."""
     async with make_sandbox(jitter=0) as sb:
         api = Api(session, sb.url, sb.api_key)
         pid = (await create_project(api))["id"]
@@ -713,7 +715,7 @@ async def test_refresh_failure_without_previous_bank(
 async def test_refresh_cancel_rules(
     make_sandbox: MakeSandbox, session: aiohttp.ClientSession
 ) -> None:
-    """curating refuses cancel (409 JOB_CANCEL_UNAVAILABLE); researching cancels at its end, bank kept."""
+    """curating refuses cancel (409); researching cancels at its end, bank kept."""
     async with make_sandbox(jitter=0) as sb:
         api = Api(session, sb.url, sb.api_key)
         pid = (await create_project(api))["id"]
@@ -761,3 +763,105 @@ async def test_keywords_accept_description_edge(api: Api) -> None:
     ok(await api.patch(f"/v1/projects/{pid}", {"appDescription": DESCRIPTION}))
     env = ok(await api.post(kw_path(pid) + "/refresh"), 202)
     assert env["kind"] == "keywords_refresh"
+
+
+# --- scopes, running-jobs cap, credits ---------------------------------------------------------
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("method", "path", "scope"),
+    [
+        ("GET", f"/v1/projects/{GHOST_PRJ}/influencers", "influencers:write"),
+        ("POST", f"/v1/projects/{GHOST_PRJ}/influencers", "influencers:write"),
+        ("GET", f"/v1/influencers/{GHOST_INF}", "influencers:write"),
+        ("PATCH", f"/v1/influencers/{GHOST_INF}", "influencers:write"),
+        ("GET", f"/v1/projects/{GHOST_PRJ}/keywords", "projects:read"),
+        ("POST", f"/v1/projects/{GHOST_PRJ}/keywords/refresh", "projects:write"),
+    ],
+)
+async def test_routes_require_scope(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession, method: str, path: str, scope: str
+) -> None:
+    """Influencer routes (reads included) need influencers:write; keywords need projects:*."""
+    async with make_sandbox(**scoped_key_options()) as sb:
+        await assert_route_scope(Api(session, sb.url, None), sb.keys, method, path, scope)
+
+
+@pytest.mark.anyio
+async def test_running_jobs_cap(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+    """The 11th running job → 429 concurrent_jobs {running, max}; automatic work is not counted."""
+    async with make_sandbox(jitter=0) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid = (await create_project(api))["id"]  # automatic influencer + research: not jobs
+        for _ in range(10):
+            ok(await api.post(inf_path(pid), {}), 202)
+        for path in (inf_path(pid), kw_path(pid) + "/refresh"):
+            r = await api.post(path, {})
+            e = err(r, 429, "RATE_LIMITED")
+            assert e["details"] == {
+                **e["details"],
+                "limitType": "concurrent_jobs",
+                "endpointClass": "long-running",
+                "running": 10,
+                "max": 10,
+            }
+            assert r.headers["Retry-After"] == "60"
+        assert len(ok(await api.get(inf_path(pid)))["items"]) == 11
+        await api.advance(61)
+        ok(await api.post(inf_path(pid), {}), 202)
+
+
+@pytest.mark.anyio
+async def test_influencer_creation_is_free(api: Api) -> None:
+    """Influencer creation reserves and charges no credits."""
+    pid = (await create_project(api, app=False))["id"]
+    ok(await api.post(inf_path(pid), {}), 202)
+    w = ok(await api.get("/v1/credits"))
+    assert (w["reservedCredits"], w["available"]) == (0, 6000)
+    await api.advance(80)
+    w = ok(await api.get("/v1/credits"))
+    assert (w["usedThisPeriod"], w["balance"]) == (0, 6000)
+
+
+@pytest.mark.anyio
+async def test_ready_portrait_is_served(api: Api) -> None:
+    """A ready influencer's imageUrl and thumbnailUrl are served by the sandbox."""
+    pid = (await create_project(api, app=False))["id"]
+    env = await create_inf(api, pid)
+    await api.advance(80)
+    inf = await get_inf(api, env["influencerId"])
+    [row] = ok(await api.get(inf_path(pid)))["items"]
+    for url in (inf["imageUrl"], row["thumbnailUrl"]):
+        r = await api.get(url)
+        assert r.status == 200, (url, r)
+        assert r.headers["Content-Type"].startswith("image/")
+
+
+@pytest.mark.anyio
+async def test_failure_happens_within_20_to_90_percent(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+) -> None:
+    """A failing creation is still running before 20 % of its duration and failed by 90 %."""
+    async with make_sandbox(jitter=0, failure_rates={"influencer_create": 1.0}) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid = (await create_project(api, app=False))["id"]
+        env = await create_inf(api, pid)
+        await api.advance(11)
+        assert (await get_job(api, env["jobId"]))["status"] == "running"
+        assert (await get_inf(api, env["influencerId"]))["status"] == "training"
+        await api.advance(44)
+        assert (await get_job(api, env["jobId"]))["status"] == "failed"
+        assert (await get_inf(api, env["influencerId"]))["status"] == "failed"
+
+
+@pytest.mark.anyio
+async def test_refresh_cancel_while_queued(api: Api) -> None:
+    """A refresh canceled while queued is canceled at once and leaves the bank as it was."""
+    pid = (await create_project(api))["id"]
+    env = ok(await api.post(kw_path(pid) + "/refresh"), 202)
+    r = await api.post(f"/v1/jobs/{env['jobId']}/cancel")
+    assert ok(r, 202) == {**r.json, "jobId": env["jobId"], "accepted": True}
+    job = await get_job(api, env["jobId"])
+    check_job(job)
+    assert (job["status"], job["stage"]) == ("canceled", "queued")
+    again = await api.post(f"/v1/jobs/{env['jobId']}/cancel")
+    assert ok(again)["reason"] == "ALREADY_CANCELED"

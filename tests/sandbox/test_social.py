@@ -18,6 +18,7 @@ from tests.sandbox._flow_b import (
     PRJ_RE,
     SA_RE,
     ST_RE,
+    assert_route_scope,
     assert_ts,
     authorize,
     check_social_account,
@@ -32,6 +33,7 @@ from tests.sandbox._flow_b import (
     ok,
     query_of,
     schedule,
+    scoped_key_options,
     shift,
     social_account,
     ts_ms,
@@ -48,7 +50,7 @@ def oauth_path(project_id: str) -> str:
     return f"/v1/projects/{project_id}/social/oauth-url"
 
 
-# --- §3.4.1 oauth-url ---------------------------------------------------------------------------
+# --- §3.4.1 oauth-url -----------------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_oauth_url_success_shape(api: Api, sandbox: Sandbox) -> None:
     """oauth-url returns authorizeUrl on the sandbox page, an st_<ULID> state and now + 600 s."""
@@ -97,7 +99,7 @@ async def test_oauth_url_creates_pending_attempt(api: Api) -> None:
     ],
 )
 async def test_oauth_url_accepted_return_urls(api: Api, return_url: str) -> None:
-    """https anywhere on the allowlist, http only for localhost/127.0.0.1; host case and port ignored."""
+    """https on the allowlist, http only for localhost/127.0.0.1; case and port ignored."""
     pid = (await create_project(api))["id"]
     r = await api.post(oauth_path(pid), {"platform": "tiktok", "returnUrl": return_url})
     assert r.status == 200, r
@@ -120,7 +122,7 @@ async def test_oauth_url_accepted_return_urls(api: Api, return_url: str) -> None
     ],
 )
 async def test_oauth_url_invalid_return_url(api: Api, return_url: Any) -> None:
-    """A returnUrl that is not absolute, not https (bar localhost http), too long or not a string → 422."""
+    """A returnUrl not absolute, not https (bar local http), too long or not a string → 422."""
     pid = (await create_project(api))["id"]
     r = await api.post(oauth_path(pid), {"platform": "tiktok", "returnUrl": return_url})
     invalid(r, "returnUrl")
@@ -138,7 +140,7 @@ async def test_oauth_url_invalid_return_url(api: Api, return_url: Any) -> None:
     ],
 )
 async def test_oauth_url_host_not_allowed(api: Api, return_url: str, host: str) -> None:
-    """A valid returnUrl whose host is not on the key's allowlist → 403 RETURN_URL_NOT_ALLOWED {host}."""
+    """A host not on the key's allowlist → 403 RETURN_URL_NOT_ALLOWED {host}."""
     pid = (await create_project(api))["id"]
     r = await api.post(oauth_path(pid), {"platform": "tiktok", "returnUrl": return_url})
     e = err(r, 403, "RETURN_URL_NOT_ALLOWED")
@@ -149,7 +151,7 @@ async def test_oauth_url_host_not_allowed(api: Api, return_url: str, host: str) 
 async def test_oauth_url_allowlist_is_per_key_and_case_insensitive(
     make_sandbox: MakeSandbox, session: aiohttp.ClientSession
 ) -> None:
-    """The allowlist of the calling key decides; entries compare case-insensitively, port ignored."""
+    """The calling key's allowlist decides; case-insensitive, port ignored."""
     keys = [
         {
             "name": "app",
@@ -193,7 +195,7 @@ async def test_oauth_url_allowlist_is_per_key_and_case_insensitive(
     ],
 )
 async def test_oauth_url_body_validation(api: Api, body: dict[str, Any], paths: list[str]) -> None:
-    """Strict body: platform enum, required returnUrl, scopes ≤ 32 of 1-64 chars, usageNote ≤ 500."""
+    """Strict body: platform enum, returnUrl, scopes ≤ 32 of 1-64 chars, usageNote ≤ 500."""
     pid = (await create_project(api))["id"]
     invalid(await api.post(oauth_path(pid), body), *paths)
 
@@ -259,7 +261,7 @@ async def test_oauth_url_project_errors(api: Api, project: str, status: int, cod
         assert "projectId" in r.issue_paths
 
 
-# --- §3.4.2 / §3.4.3 oauth-status ------------------------------------------------------------
+# --- §3.4.2 / §3.4.3 oauth-status -----------------------------------------------------------------
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     "params",
@@ -357,7 +359,7 @@ async def test_oauth_status_reference_path_errors(api: Api, state: str, status: 
         assert e["details"]["id"] == state
 
 
-# --- /_sandbox/oauth/authorize and §4.3 -------------------------------------------------------
+# --- /_sandbox/oauth/authorize and §4.3 -----------------------------------------------------------
 @pytest.mark.anyio
 async def test_authorize_allow_completes_attempt(api: Api) -> None:
     """allow → 302 to returnUrl?state=…&status=success; attempt completed; account connected."""
@@ -482,7 +484,7 @@ async def test_authorize_unknown_state(api: Api) -> None:
 async def test_oauth_auto_complete(
     make_sandbox: MakeSandbox, session: aiohttp.ClientSession
 ) -> None:
-    """oauthAutoCompleteSeconds completes pending attempts that many virtual seconds after creation."""
+    """oauthAutoCompleteSeconds completes pending attempts that long after creation."""
     async with make_sandbox(oauth_auto_complete_seconds=30) as sb:
         api = Api(session, sb.url, sb.api_key)
         pid = (await create_project(api))["id"]
@@ -534,7 +536,7 @@ async def test_oauth_failure_rate_applies_to_auto_complete(
         assert att["error"]["code"] == "OAUTH_FAILED"
 
 
-# --- §3.4.4 social-accounts list ---------------------------------------------------------------
+# --- §3.4.4 social-accounts list ------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_social_accounts_list_and_filters(api: Api) -> None:
     """The list is newest connectedAt first and filters by platform, status and leased."""
@@ -616,10 +618,10 @@ async def test_social_accounts_list_validation(api: Api, params: dict[str, str],
     invalid(await api.get(f"/v1/projects/{pid}/social-accounts", params=params), path)
 
 
-# --- /_sandbox/social-accounts/{id}/needs-reauth -------------------------------------------------
+# --- /_sandbox/social-accounts/{id}/needs-reauth --------------------------------------------------
 @pytest.mark.anyio
 async def test_needs_reauth_route(api: Api) -> None:
-    """The sandbox needs-reauth route moves a connected account to reauth_required and returns it."""
+    """The sandbox needs-reauth route moves an account to reauth_required."""
     pid = (await create_project(api))["id"]
     sa = await connect_account(api, pid)
     r = await api.post(f"/_sandbox/social-accounts/{sa}/needs-reauth")
@@ -630,7 +632,7 @@ async def test_needs_reauth_route(api: Api) -> None:
     assert (await social_account(api, pid, sa))["status"] == "reauth_required"
 
 
-# --- §3.4.5 disconnect -------------------------------------------------------------------------
+# --- §3.4.5 disconnect ----------------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_disconnect_shape_and_repeat(api: Api) -> None:
     """DELETE → 200 disconnect summary; account shows disconnected; a second DELETE → 404."""
@@ -667,7 +669,7 @@ async def test_disconnect_reauth_required_account(api: Api) -> None:
 
 @pytest.mark.anyio
 async def test_disconnect_cancels_queued_posts(api: Api) -> None:
-    """canceledScheduledPosts counts the account's queued posts, which become canceled; published stay."""
+    """canceledScheduledPosts counts queued posts, now canceled; published ones stay."""
     pid = (await create_project(api, app=False))["id"]
     sa = await connect_account(api, pid)
     other_sa = await connect_account(api, pid)
@@ -733,3 +735,69 @@ async def test_disconnect_other_organization(
         err(await mine.delete(f"/v1/social-accounts/{sa}"), 404, "NOT_FOUND")
         err(await mine.get(f"/v1/projects/{pid}/social-accounts"), 404, "NOT_FOUND")
         assert (await social_account(theirs, pid, sa))["status"] == "connected"
+
+
+# --- scopes (§1.3, §2.1 rows 11-15) -------------------------------------------------------------
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("method", "path", "scope"),
+    [
+        ("POST", f"/v1/projects/{GHOST_PRJ}/social/oauth-url", "social:write"),
+        ("GET", f"/v1/projects/{GHOST_PRJ}/social/oauth-status?state={GHOST_STATE}", "social:read"),
+        ("GET", f"/v1/social/oauth-status/{GHOST_STATE}", "social:read"),
+        ("GET", f"/v1/projects/{GHOST_PRJ}/social-accounts", "social:read"),
+        ("DELETE", f"/v1/social-accounts/{GHOST_SA}", "social:write"),
+    ],
+)
+async def test_social_routes_require_scope(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession, method: str, path: str, scope: str
+) -> None:
+    """Each social route needs its scope: 403 FORBIDDEN_SCOPE {requiredScope} before 404/422."""
+    async with make_sandbox(**scoped_key_options()) as sb:
+        await assert_route_scope(Api(session, sb.url, None), sb.keys, method, path, scope)
+
+
+@pytest.mark.anyio
+async def test_disconnect_replay_with_same_key(api: Api) -> None:
+    """DELETE is idempotent by key: the same Idempotency-Key replays the stored 200."""
+    pid = (await create_project(api))["id"]
+    sa = await connect_account(api, pid)
+    first = await api.delete(f"/v1/social-accounts/{sa}", idem="disconnect-1")
+    assert first.status == 200
+    again = await api.delete(f"/v1/social-accounts/{sa}", idem="disconnect-1")
+    assert again.status == 200
+    assert again.body == first.body
+    assert again.headers.get("Idempotency-Replayed") == "true"
+
+
+@pytest.mark.anyio
+async def test_disconnect_lets_publishing_post_finish(
+    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+) -> None:
+    """A post already publishing is not counted or canceled by disconnect; it finishes normally."""
+    async with make_sandbox(jitter=0) as sb:
+        api = Api(session, sb.url, sb.api_key)
+        pid = (await create_project(api, app=False))["id"]
+        sa = await connect_account(api, pid)
+        cid = await completed_container(api, pid)
+        when = shift(await api.now(), 30)
+        post_id = ok(
+            await schedule(api, cid, when, [{"socialAccountId": sa, "mode": "publish"}]), 201
+        )["scheduledPostIds"][0]
+        await api.advance(32)
+        assert (await get_post(api, post_id))["status"] == "publishing"
+        assert ok(await api.delete(f"/v1/social-accounts/{sa}"))["canceledScheduledPosts"] == 0
+        await api.advance(10)
+        assert (await get_post(api, post_id))["status"] == "published"
+
+
+@pytest.mark.anyio
+async def test_account_avatar_is_served(api: Api, sandbox: Sandbox) -> None:
+    """An account's avatarUrl, when set, is a sandbox media URL the sandbox serves."""
+    pid = (await create_project(api))["id"]
+    sa = await connect_account(api, pid)
+    acct = await social_account(api, pid, sa)
+    if acct["avatarUrl"] is not None:
+        assert acct["avatarUrl"].startswith(f"{sandbox.url}/_sandbox/media/")
+        r = await api.get(acct["avatarUrl"])
+        assert r.status == 200, r
