@@ -94,7 +94,7 @@ class ApiKey:
     @property
     def prefix(self) -> str:
         """The log-safe prefix `lp_<env>_<keyId16>`."""
-        return self.key[:25]
+        return self.key[:24]
 
     def has_scope(self, scope: str) -> bool:
         """`*` grants every scope but `org:admin`."""

@@ -1,0 +1,271 @@
+"""`LayersClient`: configuration, ownership of one aiohttp session and pool, views."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+
+from ._config import DEFAULT_BASE_URL, DEFAULT_LIMITS, DEFAULT_TIMEOUTS, Limits, Timeouts
+from ._errors import LayersValidationError
+from ._transport import NOT_GIVEN, NotGiven, Transport
+from ._validation import check_id
+from .models.identity import Whoami
+from .resources._base import options
+from .resources.app_media import AppMediaResource
+from .resources.content import Content
+from .resources.credits import Credits
+from .resources.influencers import Influencers
+from .resources.jobs import Jobs
+from .resources.keywords import Keywords
+from .resources.projects import Projects
+from .resources.scheduled_posts import ScheduledPosts
+from .resources.social import Social
+
+__all__ = ["LayersClient"]
+
+_VERSION = "0.1.0.dev0"
+USER_AGENT = (
+    f"layers-async/{_VERSION} Python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
+)
+_KEY_PREFIX = re.compile(r"^lp_(live|test)_[0-9A-HJKMNP-TV-Z]{16}")
+
+
+def key_hint(key: str) -> str:
+    """The log-safe form of a key: its `lp_<env>_<keyId16>` prefix, never the secret."""
+    m = _KEY_PREFIX.match(key)
+    return f"{m.group(0)}_…" if m else "<redacted>"
+
+
+class _Pool:
+    """The session and connector shared by a client and all its views."""
+
+    __slots__ = ("closed", "limits", "session", "trace_configs")
+
+    def __init__(self, limits: Limits, trace_configs: Sequence[aiohttp.TraceConfig]) -> None:
+        self.limits = limits
+        self.trace_configs = list(trace_configs)
+        self.session: aiohttp.ClientSession | None = None
+        self.closed = False
+
+    def get(self) -> aiohttp.ClientSession:
+        """The session, created on first use inside the running event loop."""
+        session = self.session
+        if session is not None:
+            return session
+        if self.closed:
+            raise RuntimeError(
+                "this LayersClient is closed; create a new one (`async with LayersClient(...)`)"
+            )
+        lim = self.limits
+        connector = aiohttp.TCPConnector(
+            limit=lim.max_connections,
+            limit_per_host=lim.max_connections_per_host,
+            keepalive_timeout=lim.keepalive_expiry,
+        )
+        self.session = aiohttp.ClientSession(
+            connector=connector,
+            trace_configs=self.trace_configs or None,
+            auto_decompress=True,
+        )
+        return self.session
+
+    async def close(self) -> None:
+        self.closed = True
+        session, self.session = self.session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+
+class LayersClient:
+    """The async client of the Layers Partner API.
+
+    ::
+
+        async with LayersClient() as client:          # reads LAYERS_API_KEY / LAYERS_BASE_URL
+            me = await client.whoami()
+            project = await client.projects.create(name="Acme Coffee", timezone="UTC")
+
+    One client owns one aiohttp session and connection pool (`limits.max_connections`,
+    default 100); `with_options()` and `for_organization()` return views that share it. Close
+    the client with `await client.aclose()` or use it as an async context manager.
+    """
+
+    _owner: bool
+    _pool: _Pool
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        organization: str | None = None,
+        timeout: float | Timeouts | None = DEFAULT_TIMEOUTS,
+        limits: Limits = DEFAULT_LIMITS,
+        default_headers: Mapping[str, str] | None = None,
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get("LAYERS_API_KEY")
+        if not key or not isinstance(key, str):
+            raise LayersValidationError(
+                "api_key", "no API key: pass api_key=... or set the LAYERS_API_KEY variable"
+            )
+        if key != key.strip() or any(c.isspace() for c in key):
+            raise LayersValidationError("api_key", "must not contain whitespace")
+        url = base_url if base_url is not None else os.environ.get("LAYERS_BASE_URL")
+        url = (url or DEFAULT_BASE_URL).rstrip("/")
+        if not url.startswith(("https://", "http://")):
+            raise LayersValidationError("base_url", f"must be an http(s) URL (got {url!r})")
+        if not isinstance(limits, Limits):
+            raise LayersValidationError("limits", "must be a layers_async.Limits")
+        self._pool = _Pool(limits, trace_configs)
+        self._owner = True
+        self._api_key = key
+        self._base_url = url
+        self._organization: str | None = None
+        self._timeouts = DEFAULT_TIMEOUTS
+        self._default_headers: dict[str, str] = {}
+        self._configure(organization, timeout, default_headers)
+
+    def _configure(
+        self,
+        organization: str | None,
+        timeout: float | Timeouts | NotGiven | None,
+        default_headers: Mapping[str, str] | None,
+    ) -> None:
+        if organization is not None:
+            check_id("organization", organization, "org")
+            self._organization = organization
+        if not isinstance(timeout, NotGiven):
+            self._timeouts = _as_timeouts(timeout, self._timeouts)
+        if default_headers is not None:
+            options(NOT_GIVEN, None, default_headers)  # same rules as extra_headers
+            self._default_headers = {**self._default_headers, **default_headers}
+        headers = {
+            "Authorization": f"Bearer {self._api_key}",
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+            **self._default_headers,
+        }
+        if self._organization is not None:
+            headers["X-Layers-Organization"] = self._organization
+        self._transport = Transport(
+            self._pool.get, self._base_url, headers, self._timeouts, key_hint(self._api_key)
+        )
+        self.projects = Projects(self)
+        self.app_media = AppMediaResource(self)
+        self.social = Social(self)
+        self.influencers = Influencers(self)
+        self.keywords = Keywords(self)
+        self.content = Content(self)
+        self.jobs = Jobs(self)
+        self.scheduled_posts = ScheduledPosts(self)
+        self.credits = Credits(self)
+
+    # ------------------------------------------------------------------ views
+    def _view(self) -> LayersClient:
+        view = object.__new__(LayersClient)
+        view.__dict__.update(self.__dict__)
+        view._owner = False
+        return view
+
+    def with_options(
+        self,
+        *,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        organization: str | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> LayersClient:
+        """A view with other defaults that shares this client's session and pool."""
+        view = self._view()
+        view._configure(organization, timeout, default_headers)
+        return view
+
+    def for_organization(self, organization_id: str) -> LayersClient:
+        """A view acting inside a child organization (`X-Layers-Organization`; needs org:admin)."""
+        return self.with_options(organization=organization_id)
+
+    # ------------------------------------------------------------------ calls
+    async def whoami(
+        self,
+        *,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Whoami:
+        """Resolve the key to its organization, scopes and tier (`GET /v1/whoami`)."""
+        return await self.projects._call(
+            Whoami, "GET", "/v1/whoami", options(timeout, idempotency_key, extra_headers)
+        )
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def base_url(self) -> str:
+        """The API base URL this client talks to."""
+        return self._base_url
+
+    @property
+    def organization(self) -> str | None:
+        """The child organization this view acts in, if any."""
+        return self._organization
+
+    @property
+    def is_closed(self) -> bool:
+        """True once the client (or the client this view belongs to) was closed."""
+        return self._pool.closed
+
+    async def __aenter__(self) -> LayersClient:
+        self._pool.get()  # create the session inside the running loop
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the session and its pool; idempotent. A view's `aclose()` does nothing: the
+        client that created it owns the pool."""
+        if self._owner:
+            await self._pool.close()
+
+    def __del__(self) -> None:
+        # Only a warning: nothing is scheduled from a finalizer.
+        pool = getattr(self, "_pool", None)
+        owner = getattr(self, "_owner", False)
+        if owner and pool is not None and pool.session is not None and not pool.closed:
+            warnings.warn(
+                f"unclosed {self!r}: close it with `await client.aclose()` or use "
+                "`async with LayersClient(...) as client:`",
+                ResourceWarning,
+                stacklevel=1,
+                source=self,
+            )
+
+    def __repr__(self) -> str:
+        org = f", organization={self._organization!r}" if self._organization else ""
+        return f"<LayersClient base_url={self._base_url!r} key={key_hint(self._api_key)!r}{org}>"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("LayersClient cannot be pickled (it owns a network session)")
+
+
+def _as_timeouts(value: float | Timeouts | None, current: Timeouts) -> Timeouts:
+    if isinstance(value, Timeouts):
+        return value
+    if value is None:
+        return Timeouts(total=None, connect=current.connect, read=current.read)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise LayersValidationError(
+            "timeout", "must be a positive number of seconds, a Timeouts or None"
+        )
+    return Timeouts(total=float(value), connect=current.connect, read=current.read)

@@ -1,0 +1,270 @@
+"""The exceptions layers_async raises.
+
+::
+
+    LayersError
+    ├── LayersValidationError(LayersError, ValueError)   bad input caught before any request
+    ├── APIConnectionError                                no response (reset, DNS, refused)
+    │   └── APITimeoutError(APIConnectionError, TimeoutError)
+    └── APIStatusError  (status_code, code, message, request_id, details, attempts)
+        ├── BadRequestError 400 · AuthenticationError 401 · PaymentRequiredError 402
+        ├── PermissionDeniedError 403 · NotFoundError 404 · ConflictError 409
+        │   └── IdempotencyConflictError (IDEMPOTENCY_CONFLICT)
+        ├── UnprocessableEntityError 422 (issues) · RateLimitError 429 (retry_after)
+        └── InternalServerError 5xx · KillSwitchError 503 KILL_SWITCH
+
+Branch on `code` (stable), never on `message`. Every `APIStatusError` carries the server's
+`request_id` when it gave one. No exception ever holds the API key: they carry the method and
+path of the request, never its headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "IdempotencyConflictError",
+    "InternalServerError",
+    "KillSwitchError",
+    "LayersError",
+    "LayersValidationError",
+    "NotFoundError",
+    "PaymentRequiredError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "UnprocessableEntityError",
+    "ValidationIssue",
+    "error_from_response",
+]
+
+
+def _restore(cls: type[LayersError], args: tuple[Any, ...], state: dict[str, Any]) -> LayersError:
+    err = cls.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
+
+
+class LayersError(Exception):
+    """Base class of every layers_async exception."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exceptions with keyword-only constructors do not pickle by default; rebuild from state.
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+class LayersValidationError(LayersError, ValueError):
+    """Input rejected before any request was sent. `field` names the offending parameter."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class APIConnectionError(LayersError):
+    """No response arrived: the connection failed, was reset or was closed early."""
+
+    def __init__(self, message: str, *, method: str, path: str, attempts: int = 1) -> None:
+        super().__init__(f"{message} ({method} {path})")
+        self.message = message
+        self.method = method
+        self.path = path
+        self.attempts = attempts
+
+
+class APITimeoutError(APIConnectionError, TimeoutError):
+    """The SDK's own deadline (or a socket timeout it set) expired before a response."""
+
+
+class ValidationIssue:
+    """One entry of a `422 VALIDATION` error's `details.issues`."""
+
+    __slots__ = ("message", "path")
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"ValidationIssue(path={self.path!r}, message={self.message!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ValidationIssue):
+            return NotImplemented
+        return (self.path, self.message) == (other.path, other.message)
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.message))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ValidationIssue, (self.path, self.message))
+
+
+class APIStatusError(LayersError):
+    """The API answered with an error status. Branch on `code`, never on `message`."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        code: str | None,
+        request_id: str | None,
+        details: Mapping[str, Any] | None,
+        method: str,
+        path: str,
+        attempts: int = 1,
+        retry_after: float | None = None,
+    ) -> None:
+        rid = f", request_id={request_id}" if request_id else ""
+        super().__init__(f"{status_code} {code or 'UNKNOWN'}: {message} ({method} {path}{rid})")
+        self.message = message
+        self.status_code = status_code
+        self.code = code
+        self.request_id = request_id
+        self.details: dict[str, Any] = dict(details or {})
+        self.method = method
+        self.path = path
+        self.attempts = attempts
+        self.retry_after = retry_after
+
+    @property
+    def issues(self) -> list[ValidationIssue]:
+        """`details.issues` as objects (empty unless the error is a 422)."""
+        raw = self.details.get("issues")
+        if not isinstance(raw, list):
+            return []
+        return [
+            ValidationIssue(str(i.get("path", "")), str(i.get("message", "")))
+            for i in raw
+            if isinstance(i, dict)
+        ]
+
+
+class BadRequestError(APIStatusError):
+    """400, e.g. `IDEMPOTENCY_REQUIRED`."""
+
+
+class AuthenticationError(APIStatusError):
+    """401 `UNAUTHENTICATED`: missing, malformed, unknown, revoked or rotated-away key."""
+
+
+class PaymentRequiredError(APIStatusError):
+    """402 `BILLING_EXHAUSTED`: `details` has `required`, `available`, `reason`."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: `FORBIDDEN_SCOPE`, `RETURN_URL_NOT_ALLOWED` or `APPROVAL_REQUIRED`."""
+
+
+class NotFoundError(APIStatusError):
+    """404 `NOT_FOUND`: absent, deleted, or in another organization."""
+
+
+class ConflictError(APIStatusError):
+    """409: the resource's state forbids the operation (`CONFLICT`, `CONTENT_REJECTED`)."""
+
+
+class IdempotencyConflictError(ConflictError):
+    """409 `IDEMPOTENCY_CONFLICT`: the same Idempotency-Key was sent with another body."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422 `VALIDATION`: `issues` lists every problem the server found."""
+
+
+class RateLimitError(APIStatusError):
+    """429 `RATE_LIMITED`: `retry_after` holds the server's Retry-After in seconds."""
+
+
+class InternalServerError(APIStatusError):
+    """A 5xx other than `KILL_SWITCH` (retryable by the SDK's rules)."""
+
+
+class KillSwitchError(APIStatusError):
+    """503 `KILL_SWITCH`: the key was killed or its organization suspended (never retried)."""
+
+
+_BY_CODE: dict[str, type[APIStatusError]] = {
+    "IDEMPOTENCY_REQUIRED": BadRequestError,
+    "UNAUTHENTICATED": AuthenticationError,
+    "BILLING_EXHAUSTED": PaymentRequiredError,
+    "FORBIDDEN_SCOPE": PermissionDeniedError,
+    "RETURN_URL_NOT_ALLOWED": PermissionDeniedError,
+    "APPROVAL_REQUIRED": PermissionDeniedError,
+    "NOT_FOUND": NotFoundError,
+    "CONFLICT": ConflictError,
+    "CONTENT_REJECTED": ConflictError,
+    "IDEMPOTENCY_CONFLICT": IdempotencyConflictError,
+    "VALIDATION": UnprocessableEntityError,
+    "RATE_LIMITED": RateLimitError,
+    "KILL_SWITCH": KillSwitchError,
+}
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    402: PaymentRequiredError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
+
+
+def error_from_response(
+    status: int,
+    payload: Any,
+    *,
+    request_id: str | None,
+    retry_after: str | None,
+    method: str,
+    path: str,
+) -> APIStatusError:
+    """Build the typed error for an error response (class chosen by `code`, then by status)."""
+    code: str | None = None
+    message = "The API returned an error."
+    details: Mapping[str, Any] | None = None
+    body_rid: str | None = None
+    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+        err = payload["error"]
+        code = err.get("code") if isinstance(err.get("code"), str) else None
+        if isinstance(err.get("message"), str):
+            message = err["message"]
+        if isinstance(err.get("details"), dict):
+            details = err["details"]
+        if isinstance(err.get("requestId"), str):
+            body_rid = err["requestId"]
+    elif status >= 500:
+        message = "The server returned a non-JSON error."
+    cls = _BY_CODE.get(code or "")
+    if cls is None:
+        cls = _BY_STATUS.get(status) or (InternalServerError if status >= 500 else APIStatusError)
+    return cls(
+        message,
+        status_code=status,
+        code=code,
+        request_id=request_id or body_rid,
+        details=details,
+        method=method,
+        path=path,
+        retry_after=_retry_after(retry_after),
+    )

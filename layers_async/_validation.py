@@ -1,0 +1,194 @@
+"""Request validation done before anything is sent (contract §1.7, §3): strict, typed, early."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from ._errors import LayersValidationError
+from ._serde import dumps, format_datetime
+
+__all__ = [
+    "check_bool",
+    "check_datetime",
+    "check_enum",
+    "check_enums",
+    "check_https_url",
+    "check_id",
+    "check_idempotency_key",
+    "check_int",
+    "check_str",
+]
+
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_ULID = r"[0-9A-HJKMNP-TV-Z]{26}"
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_ID_FORMS = {
+    "org": (re.compile(rf"^(org_)?{_UUID}$"), "an org_<uuid> id"),
+    "prj": (re.compile(rf"^(prj_)?{_UUID}$"), "a prj_<uuid> id"),
+    "cnt": (re.compile(rf"^(cnt_)?{_UUID}$"), "a cnt_<uuid> id"),
+    "med": (re.compile(rf"^med_{_UUID}$"), "a med_<uuid> id"),
+    "sa": (re.compile(rf"^sa_{_UUID}$"), "a sa_<uuid> id"),
+    "inf": (re.compile(rf"^inf_{_UUID}$"), "an inf_<uuid> id"),
+    "sp": (re.compile(rf"^sp_{_UUID}$"), "a sp_<uuid> id"),
+    "job": (re.compile(rf"^job_{_ULID}$"), "a job_<ULID> id"),
+    "st": (re.compile(rf"^st_{_ULID}$"), "a st_<ULID> state"),
+}
+BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+TIKTOK_ID = re.compile(r"^[0-9]{1,32}$")
+
+
+def fail(field: str, message: str) -> LayersValidationError:
+    """The error for one bad parameter."""
+    return LayersValidationError(field, message)
+
+
+def check_str(
+    field: str,
+    value: object,
+    *,
+    min_len: int = 0,
+    max_len: int | None = None,
+    pattern: re.Pattern[str] | None = None,
+    what: str = "",
+) -> str:
+    """A string within [min_len, max_len] code points, optionally matching `pattern`."""
+    if not isinstance(value, str):
+        raise fail(field, f"must be a string, not {type(value).__name__}")
+    n = len(value)
+    if n < min_len or (max_len is not None and n > max_len):
+        bound = f"{min_len} to {max_len}" if max_len is not None else f"at least {min_len}"
+        raise fail(field, f"must be {bound} characters (got {n})")
+    if pattern is not None and not pattern.match(value):
+        raise fail(field, f"must be {what or 'well formed'}")
+    return value
+
+
+def check_enum(field: str, value: object, choices: Collection[str]) -> str:
+    """One of `choices`."""
+    if not isinstance(value, str) or value not in choices:
+        raise fail(field, "must be one of " + ", ".join(sorted(choices)) + f" (got {value!r})")
+    return value
+
+
+def check_enums(field: str, value: object, choices: Collection[str]) -> list[str]:
+    """A single value or a sequence of values, each one of `choices`."""
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, Sequence) or not values:
+        raise fail(field, "must be a value or a non-empty sequence of values")
+    return [check_enum(field, v, choices) for v in values]
+
+
+def check_int(field: str, value: object, lo: int, hi: int) -> int:
+    """An integer in [lo, hi]."""
+    if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+        raise fail(field, f"must be an integer from {lo} to {hi} (got {value!r})")
+    return value
+
+
+def check_bool(field: str, value: object) -> bool:
+    """A bool."""
+    if not isinstance(value, bool):
+        raise fail(field, f"must be a bool (got {value!r})")
+    return value
+
+
+def check_id(field: str, value: object, kind: str) -> str:
+    """An id of the given kind (`prj`, `med`, ...); bare UUIDs where the API accepts them."""
+    pattern, what = _ID_FORMS[kind]
+    if not isinstance(value, str) or not pattern.match(value):
+        raise fail(field, f"must be {what} (got {value!r})")
+    return value
+
+
+def check_datetime(field: str, value: object) -> str:
+    """A timezone-aware datetime, returned as the UTC `Z` wire form."""
+    if not isinstance(value, datetime):
+        raise fail(field, f"must be a datetime (got {type(value).__name__})")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise fail(field, "must be timezone-aware (a naive datetime has no defined instant)")
+    return format_datetime(value)
+
+
+_BLOCKED = [
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "::/128",
+        "::1/128",
+        "fc00::/7",
+        "fe80::/10",
+    )
+]
+
+
+def check_https_url(field: str, value: object, *, max_len: int = 2048) -> str:
+    """An absolute https URL that the API's SSRF guard would accept (§3.3.1)."""
+    url = check_str(field, value, min_len=1, max_len=max_len)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        raise fail(field, "must be an absolute https URL") from None
+    if parts.scheme.lower() != "https" or not host:
+        raise fail(field, "must be an absolute https URL")
+    if "@" in parts.netloc:
+        raise fail(field, "must not contain credentials")
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost") or host == "metadata.google.internal":
+        raise fail(field, f"host {host!r} is not allowed")
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return url
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if any(ip.version == n.version and ip in n for n in _BLOCKED):
+        raise fail(field, "must not point at a private or reserved address")
+    return url
+
+
+def check_return_url(field: str, value: object) -> str:
+    """OAuth returnUrl: absolute, https (http only for localhost / 127.0.0.1), ≤ 2048 chars."""
+    url = check_str(field, value, min_len=1, max_len=2048)
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        raise fail(field, "must be an absolute URL") from None
+    if not host or parts.scheme not in ("https", "http"):
+        raise fail(field, "must be an absolute https URL")
+    if parts.scheme == "http" and host not in ("localhost", "127.0.0.1"):
+        raise fail(field, "must use https (http is allowed only for localhost and 127.0.0.1)")
+    return url
+
+
+def check_metadata(field: str, value: object, *, max_bytes: int = 8 * 1024) -> dict[str, Any]:
+    """A JSON object of at most `max_bytes` serialised."""
+    if not isinstance(value, Mapping):
+        raise fail(field, "must be a mapping")
+    try:
+        size = len(dumps(dict(value)))
+    except TypeError as exc:
+        raise fail(field, f"must be JSON-serialisable ({exc})") from None
+    if size > max_bytes:
+        raise fail(field, f"must be at most {max_bytes} bytes serialised (got {size})")
+    return dict(value)
+
+
+def check_idempotency_key(value: object) -> str:
+    """1-255 visible ASCII characters."""
+    if not isinstance(value, str) or not _IDEMPOTENCY_KEY.match(value):
+        raise fail("idempotency_key", "must be 1 to 255 visible ASCII characters")
+    return value

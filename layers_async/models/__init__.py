@@ -1,0 +1,1 @@
+"""Response models: frozen, slotted attrs classes, one module per resource."""

@@ -1,0 +1,1 @@
+"""Resource namespaces of `LayersClient`, one module per API namespace."""

@@ -1,0 +1,288 @@
+"""`client.projects`: create, get, list, update, archive (contract §3.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .._config import Timeouts
+from .._pagination import AsyncPaginator
+from .._transport import NOT_GIVEN, NotGiven
+from .._validation import (
+    BCP47,
+    EMAIL,
+    check_enum,
+    check_id,
+    check_metadata,
+    check_str,
+    fail,
+)
+from ..models.projects import (
+    BrandVoice,
+    Project,
+    ProjectArchived,
+    ProjectStatus,
+    ProjectSummary,
+    TargetGender,
+)
+from ._base import Params, Resource, options
+
+__all__ = ["Projects"]
+
+_VOICES = ("authentic", "witty", "professional", "warm", "casual", "educational")
+_GENDERS = ("all", "female", "male")
+_UNSET: Any = NOT_GIVEN
+
+
+def _fields(
+    *,
+    name: Any,
+    timezone: Any,
+    customer_external_id: Any,
+    owner_email: Any,
+    primary_language: Any,
+    app_name: Any,
+    app_description: Any,
+    tagline: Any,
+    brand_voice: Any,
+    target_gender: Any,
+    metadata: Any,
+    patch: bool,
+) -> dict[str, Any]:
+    """Validate project fields; NOT_GIVEN means omitted, None clears (PATCH, where allowed)."""
+    body: dict[str, Any] = {}
+
+    def put(wire: str, value: Any, check: Any, *, clearable: bool) -> None:
+        if isinstance(value, NotGiven):
+            return
+        if value is None:
+            if patch and clearable:
+                body[wire] = None
+                return
+            if patch:
+                raise fail(_SNAKE[wire], "cannot be cleared (None is not allowed)")
+            return  # on create, None means omitted
+        body[wire] = check(value)
+
+    put("name", name, lambda v: check_str("name", v, min_len=3, max_len=30), clearable=False)
+    put("timezone", timezone, lambda v: _tz(v), clearable=False)
+    put(
+        "customerExternalId",
+        customer_external_id,
+        lambda v: check_str("customer_external_id", v, min_len=1, max_len=128),
+        clearable=True,
+    )
+    put(
+        "ownerEmail",
+        owner_email,
+        lambda v: check_str(
+            "owner_email", v, min_len=3, max_len=254, pattern=EMAIL, what="an email address"
+        ),
+        clearable=True,
+    )
+    put(
+        "primaryLanguage",
+        primary_language,
+        lambda v: check_str(
+            "primary_language", v, min_len=2, max_len=35, pattern=BCP47, what="a BCP 47 tag"
+        ),
+        clearable=False,
+    )
+    put(
+        "appName",
+        app_name,
+        lambda v: check_str("app_name", v, min_len=3, max_len=30),
+        clearable=True,
+    )
+    put(
+        "appDescription",
+        app_description,
+        lambda v: check_str("app_description", v, min_len=100, max_len=1000),
+        clearable=True,
+    )
+    put(
+        "tagline", tagline, lambda v: check_str("tagline", v, min_len=1, max_len=80), clearable=True
+    )
+    put("brandVoice", brand_voice, lambda v: check_enum("brand_voice", v, _VOICES), clearable=False)
+    put(
+        "targetGender",
+        target_gender,
+        lambda v: check_enum("target_gender", v, _GENDERS),
+        clearable=False,
+    )
+    put("metadata", metadata, lambda v: check_metadata("metadata", v), clearable=False)
+    return body
+
+
+_SNAKE = {
+    "name": "name",
+    "timezone": "timezone",
+    "primaryLanguage": "primary_language",
+    "brandVoice": "brand_voice",
+    "targetGender": "target_gender",
+    "metadata": "metadata",
+}
+
+
+def _tz(value: Any) -> str:
+    tz = check_str("timezone", value, min_len=1, max_len=64)
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(tz)
+    except (ValueError, KeyError, OSError):
+        raise fail(
+            "timezone", f"must be an IANA time zone name such as 'UTC' (got {tz!r})"
+        ) from None
+    return tz
+
+
+class Projects(Resource):
+    """Customer projects: one per customer; `customer_external_id` binds it to your own id."""
+
+    __slots__ = ()
+
+    async def create(
+        self,
+        *,
+        name: str,
+        timezone: str,
+        customer_external_id: str | None = None,
+        owner_email: str | None = None,
+        primary_language: str | None = None,
+        app_name: str | None = None,
+        app_description: str | None = None,
+        tagline: str | None = None,
+        brand_voice: BrandVoice | None = None,
+        target_gender: TargetGender | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Project:
+        """Create a project (`POST /v1/projects`); with `app_description`, research and a first
+        influencer start in the background. Raises `ConflictError` when `customer_external_id`
+        is taken (`details["projectId"]` names the existing project)."""
+        opts = options(timeout, idempotency_key, extra_headers)
+        if isinstance(name, NotGiven) or name is None:
+            raise fail("name", "is required")
+        if timezone is None:
+            raise fail("timezone", "is required (use 'UTC' if there is no preference)")
+        body = _fields(
+            name=name,
+            timezone=timezone,
+            customer_external_id=customer_external_id,
+            owner_email=owner_email,
+            primary_language=primary_language,
+            app_name=app_name,
+            app_description=app_description,
+            tagline=tagline,
+            brand_voice=brand_voice,
+            target_gender=target_gender,
+            metadata=metadata,
+            patch=False,
+        )
+        return await self._call(Project, "POST", "/v1/projects", opts, body=body)
+
+    async def get(
+        self,
+        project_id: str,
+        *,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Project:
+        """Fetch one project (`prj_<uuid>` or a bare UUID)."""
+        opts = options(timeout, idempotency_key, extra_headers)
+        pid = check_id("project_id", project_id, "prj")
+        return await self._call(Project, "GET", f"/v1/projects/{pid}", opts)
+
+    def list(
+        self,
+        *,
+        status: ProjectStatus | None = None,
+        search: str | None = None,
+        customer_external_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> AsyncPaginator[ProjectSummary]:
+        """List projects, newest first (`limit` 1-200 per page). `customer_external_id` finds
+        the one project bound to your id. Await for a page; `async for` for every project."""
+        opts = options(timeout, idempotency_key, extra_headers)
+        params: Params = []
+        if status is not None:
+            params.append(("status", check_enum("status", status, ("active", "archived"))))
+        if search is not None:
+            params.append(("search", check_str("search", search, min_len=1, max_len=200)))
+        if customer_external_id is not None:
+            params.append(
+                (
+                    "customerExternalId",
+                    check_str("customer_external_id", customer_external_id, min_len=1, max_len=128),
+                )
+            )
+        return self._list(
+            ProjectSummary, "/v1/projects", params, opts, limit=limit, lo=1, hi=200, cursor=cursor
+        )
+
+    async def update(
+        self,
+        project_id: str,
+        *,
+        name: str | NotGiven = NOT_GIVEN,
+        status: ProjectStatus | NotGiven = NOT_GIVEN,
+        timezone: str | NotGiven = NOT_GIVEN,
+        customer_external_id: str | NotGiven | None = NOT_GIVEN,
+        owner_email: str | NotGiven | None = NOT_GIVEN,
+        primary_language: str | NotGiven = NOT_GIVEN,
+        app_name: str | NotGiven | None = NOT_GIVEN,
+        app_description: str | NotGiven | None = NOT_GIVEN,
+        tagline: str | NotGiven | None = NOT_GIVEN,
+        brand_voice: BrandVoice | NotGiven = NOT_GIVEN,
+        target_gender: TargetGender | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Project:
+        """Change fields (`PATCH`); omitted ones stay, None clears the clearable ones
+        (`customer_external_id`, `owner_email`, `app_name`, `app_description`, `tagline`).
+        `status="archived"` archives like `archive()`; `"active"` un-archives."""
+        opts = options(timeout, idempotency_key, extra_headers)
+        pid = check_id("project_id", project_id, "prj")
+        body = _fields(
+            name=name,
+            timezone=timezone,
+            customer_external_id=customer_external_id,
+            owner_email=owner_email,
+            primary_language=primary_language,
+            app_name=app_name,
+            app_description=app_description,
+            tagline=tagline,
+            brand_voice=brand_voice,
+            target_gender=target_gender,
+            metadata=metadata,
+            patch=True,
+        )
+        if not isinstance(status, NotGiven):
+            body["status"] = check_enum("status", status, ("active", "archived"))
+        if not body:
+            raise fail("update", "needs at least one field to change")
+        return await self._call(Project, "PATCH", f"/v1/projects/{pid}", opts, body=body)
+
+    async def archive(
+        self,
+        project_id: str,
+        *,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> ProjectArchived:
+        """Archive (`DELETE`): cancels queued posts and running jobs; reversible with
+        `update(project_id, status="active")`."""
+        opts = options(timeout, idempotency_key, extra_headers)
+        pid = check_id("project_id", project_id, "prj")
+        return await self._call(ProjectArchived, "DELETE", f"/v1/projects/{pid}", opts)
