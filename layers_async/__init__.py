@@ -13,6 +13,8 @@ command line, the tests and users' own test suites run against.
 
 from __future__ import annotations
 
+import attrs
+
 from ._client import LayersClient
 from ._config import DEFAULT_BASE_URL, DEFAULT_LIMITS, DEFAULT_TIMEOUTS, Limits, Timeouts
 from ._errors import (
@@ -92,7 +94,12 @@ __all__ = [
     "__version__",
 ]
 
-# Tracebacks and reprs name the public path, not the private module (httpx does the same).
+# Resolve the models' string annotations while their defining modules are still recorded...
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type) and attrs.has(_obj):
+        attrs.resolve_types(_obj)
+# ...then let tracebacks and reprs name the public path, not the private module (as httpx does).
 for _name in __all__:
     _obj = globals()[_name]
     if isinstance(_obj, type):

@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from layers_async import LayersClient
 from layers_async.sandbox import Sandbox
 from tests.sandbox._http import Api
 
@@ -52,3 +53,10 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 async def api(sandbox: Sandbox, session: aiohttp.ClientSession) -> Api:
     """A raw HTTP helper bound to the paused sandbox and its demo-live key."""
     return Api(session, sandbox.url, sandbox.api_key)
+
+
+@pytest.fixture
+async def client(sandbox: Sandbox) -> AsyncIterator[LayersClient]:
+    """An SDK client bound to the paused sandbox with its demo-live key."""
+    async with LayersClient(api_key=sandbox.api_key, base_url=sandbox.url) as c:
+        yield c
