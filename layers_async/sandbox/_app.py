@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 import struct
 import zlib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from aiohttp import web
 
 from ._clock import real_seconds
-from ._config import PATCHABLE, TIERS, normalize_config
-from ._errors import ApiError, Issues
+from ._config import PATCHABLE, normalize_config
+from ._errors import ApiError, Issues, validation
 from ._handlers import ROUTES
 from ._ids import KEY_RE
 from ._jsonio import dumps, dumps_canonical, loads
@@ -34,6 +35,10 @@ _IDEM_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _STORED_409 = frozenset({"CONFLICT", "CONTENT_REJECTED"})
 _ROUTER = Router(ROUTES)
 _MAX_BODY = 1_048_576
+
+
+def _finite(value: Any) -> TypeGuard[float]:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class _Drop(Exception):
@@ -109,47 +114,67 @@ class SandboxCore:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Dispatch one request: `/v1` through the pipeline, `/_sandbox/` to its routes."""
         w = self.w
-        w.run_due()
         rid = "req_" + w.request_ids.ulid(w.now())
-        path = request.path
-        if path.startswith("/_sandbox/"):
+        if request.path.startswith("/_sandbox/"):
             try:
                 return await self._sandbox_route(request, rid)
             except ApiError as err:
                 return self._error(rid, err)
+            finally:
+                self.w.end_request()
         try:
             return await self._v1(request, rid)
         except _Drop:
             if request.transport is not None:
                 request.transport.abort()
             raise asyncio.CancelledError from None
+        finally:
+            self.w.end_request()
 
     # ------------------------------------------------------------------ /v1 pipeline
     async def _v1(self, request: web.Request, rid: str) -> web.StreamResponse:
-        w = self.w
         method = request.method
         matched = _ROUTER.match(method, request.path)  # step 2
-        klass = "read-light" if method == "GET" else "write-light"
         if matched is None:
+            klass = "read-light" if method == "GET" else "write-light"
             return self._error(
                 rid,
                 ApiError(404, "NOT_FOUND", "No route matches this method and path."),
                 {"X-RateLimit-Endpoint-Class": klass},
             )
         route, raw_params = matched
-        klass = route.klass
-        class_hdr = {"X-RateLimit-Endpoint-Class": klass}
-        body = await request.read() if request.can_read_body else b""
+        class_hdr = {"X-RateLimit-Endpoint-Class": route.klass}
+        try:
+            body = await request.read() if request.can_read_body else b""
+        except web.HTTPRequestEntityTooLarge:
+            body = b"\x00" * (_MAX_BODY + 1)  # too large: the handler reports path ""
 
         drop_after = False
-        if w.config["faults"]:  # step 3
+        if self.w.config["faults"]:  # step 3
             fault = await self._faults(route, rid)
             if isinstance(fault, web.Response):
                 return fault
             drop_after = fault
+        # Re-read the world after any await: a reset may have replaced it meanwhile.
+        resp = self._pipeline(request, rid, route, raw_params, class_hdr, body)
+        if drop_after:
+            raise _Drop
+        return resp
 
-        w.run_due()
-        now = w.now()
+    def _pipeline(
+        self,
+        request: web.Request,
+        rid: str,
+        route: Route,
+        raw_params: dict[str, str],
+        class_hdr: dict[str, str],
+        body: bytes,
+    ) -> web.Response:
+        """Steps 4-10 of §1.15; synchronous, so one request's changes are atomic."""
+        w = self.w
+        now = w.begin_request()
+        method = request.method
+        klass = route.klass
         key_or_err = self._authenticate(request, now)  # step 4
         if isinstance(key_or_err, ApiError):
             return self._error(rid, key_or_err, class_hdr)
@@ -196,19 +221,14 @@ class SandboxCore:
         if method != "GET":  # step 8
             ik = request.headers.get("Idempotency-Key")
             if ik is not None:
-                if not _IDEM_KEY.match(ik):
-                    err = ApiError(
-                        422,
-                        "VALIDATION",
-                        "Request validation failed.",
-                        {
-                            "issues": [
-                                {
-                                    "path": "Idempotency-Key",
-                                    "message": "Must be 1-255 visible ASCII characters.",
-                                }
-                            ]
-                        },
+                if not _IDEM_KEY.fullmatch(ik):
+                    err = validation(
+                        [
+                            {
+                                "path": "Idempotency-Key",
+                                "message": "Must be 1-255 visible ASCII characters.",
+                            }
+                        ]
                     )
                     return self._error(rid, err, headers)
                 if route.honours_idempotency:
@@ -231,10 +251,7 @@ class SandboxCore:
                             )
                             return self._error(rid, err, headers)
                         h = {**headers, **rec.headers, "Idempotency-Replayed": "true"}
-                        resp = self._json(rec.status, rid, rec.body, h)
-                        if drop_after:
-                            raise _Drop
-                        return resp
+                        return self._json(rec.status, rid, rec.body, h)
 
         ctx = Ctx(
             world=w,
@@ -249,6 +266,7 @@ class SandboxCore:
         )
         try:  # steps 9-10
             out = route.handler(ctx, route, Issues())
+            payload = out.raw if out.raw is not None or out.status == 304 else dumps(out.body)
         except ApiError as err:
             resp_body = _error_body(rid, err)
             extra = dict(err.headers or {})
@@ -258,56 +276,49 @@ class SandboxCore:
                 w.idempotency[idem_scope] = IdempotencyRecord(
                     fingerprint, now, err.status, resp_body, extra
                 )
-            resp = self._json(err.status, rid, resp_body, {**headers, **extra})
-            if drop_after:
-                raise _Drop from None
-            return resp
+            return self._json(err.status, rid, resp_body, {**headers, **extra})
         except Exception:
             log.exception("sandbox handler failed: %s %s", method, request.path)
-            return self._error(
-                rid, ApiError(500, "INTERNAL_ERROR", "Unexpected sandbox error."), headers
-            )
+            internal = ApiError(500, "INTERNAL_ERROR", "Unexpected sandbox error.")
+            return self._error(rid, internal, headers)
 
-        if out.status == 304:
-            resp = self._json(304, rid, None, {**headers, **(out.headers or {})})
-        else:
-            payload = out.raw if out.raw is not None else dumps(out.body)
-            extra = dict(out.headers or {})
-            if idem_scope is not None and 200 <= out.status < 300:
-                w.idempotency[idem_scope] = IdempotencyRecord(
-                    fingerprint, now, out.status, payload, extra
-                )
-            w.register_media_urls(out.body) if out.body is not None and out.status < 300 else None
-            resp = self._json(out.status, rid, payload, {**headers, **extra})
-        if drop_after:
-            raise _Drop
-        return resp
+        extra = dict(out.headers or {})
+        if payload is None:  # 304 Not Modified
+            return self._json(304, rid, None, {**headers, **extra})
+        if idem_scope is not None and 200 <= out.status < 300:
+            w.idempotency[idem_scope] = IdempotencyRecord(
+                fingerprint, now, out.status, payload, extra
+            )
+        return self._json(out.status, rid, payload, {**headers, **extra})
 
     @staticmethod
     def _fingerprint(body: bytes) -> bytes:
+        """The request body as canonical JSON, so key order and whitespace do not matter."""
         if not body.strip():
             return b"{}"
         try:
             return dumps_canonical(loads(body))
-        except ValueError:
+        except (ValueError, TypeError):  # not JSON, or nested deeper than the encoder allows
             return b"raw:" + body
 
     async def _faults(self, route: Route, rid: str) -> web.Response | bool:
         """Apply fault rules in order; returns a response, or whether to drop after commit."""
         w = self.w
+        rules = w.config["faults"]
+        fired = w.fault_fired  # captured with `rules`: a config change mid-sleep swaps both
         label = route.label
-        for i, rule in enumerate(w.config["faults"]):
+        for i, rule in enumerate(rules):
             r = rule["route"]
             if r != "*":
                 m, _, tpl = r.partition(" ")
                 if tpl != route.template or (m != "*" and m != route.method):
                     continue
             times = rule["times"]
-            if times is not None and w.fault_fired[i] >= times:
+            if times is not None and fired[i] >= times:
                 continue
             if w.fault_rng.random() >= rule["probability"]:
                 continue
-            w.fault_fired[i] += 1
+            fired[i] += 1
             action = rule["action"]
             log.info("fault %s (%s) on %s", rule.get("id") or i, action, label)
             if action == "latency":
@@ -322,9 +333,8 @@ class SandboxCore:
                 return self._error(rid, ApiError(502, "BAD_GATEWAY", "Injected bad gateway."), h)
             if action == "http_503":
                 h["Retry-After"] = str(rule["retryAfter"])
-                return self._error(
-                    rid, ApiError(503, "SERVICE_UNAVAILABLE", "Injected unavailability."), h
-                )
+                err = ApiError(503, "SERVICE_UNAVAILABLE", "Injected unavailability.")
+                return self._error(rid, err, h)
             if action == "http_429":
                 h["Retry-After"] = str(rule["retryAfter"])
                 err = ApiError(
@@ -369,18 +379,13 @@ class SandboxCore:
             )
         oid = normalize_prefixed(value, "org", bare_ok=True)
         if oid is None:
-            return ApiError(
-                422,
-                "VALIDATION",
-                "Request validation failed.",
-                {
-                    "issues": [
-                        {
-                            "path": "X-Layers-Organization",
-                            "message": "Must be an org_<uuid> id or a bare UUID.",
-                        }
-                    ]
-                },
+            return validation(
+                [
+                    {
+                        "path": "X-Layers-Organization",
+                        "message": "Must be an org_<uuid> id or a bare UUID.",
+                    }
+                ]
             )
         child = self.w.orgs.get(oid)
         if child is None or child.parent_id != org.id or child.status == "archived":
@@ -392,7 +397,7 @@ class SandboxCore:
     ) -> tuple[dict[str, str], ApiError | None]:
         """Step 6: the per-minute bucket and the daily cap; headers describe the bucket."""
         w = self.w
-        limits = TIERS.get(key.tier, TIERS["standard"])
+        limits = w.tier_limits(key)
         per_min = limits[_CLASS_INDEX[klass]]
         window = now - now % 60_000
         bk = (key.id, klass)
@@ -447,12 +452,7 @@ class SandboxCore:
         except ValueError:
             data = None
         if not isinstance(data, dict):
-            raise ApiError(
-                422,
-                "VALIDATION",
-                "Request validation failed.",
-                {"issues": [{"path": "", "message": "Body must be a JSON object."}]},
-            )
+            raise validation([{"path": "", "message": "Body must be a JSON object."}])
         return data
 
     def _ok(self, rid: str, body: Any, status: int = 200) -> web.Response:
@@ -460,6 +460,7 @@ class SandboxCore:
 
     async def _sandbox_route(self, request: web.Request, rid: str) -> web.StreamResponse:
         w = self.w
+        w.run_due()
         m = request.method
         path = request.path
         if path == "/_sandbox/state" and m == "GET":
@@ -478,23 +479,15 @@ class SandboxCore:
                 or isinstance(speed, bool)
                 or speed < 0
             ):
-                raise ApiError(
-                    422,
-                    "VALIDATION",
-                    "Request validation failed.",
-                    {"issues": [{"path": "speed", "message": "Must be a number >= 0."}]},
-                )
+                raise validation([{"path": "speed", "message": "Must be a number >= 0."}])
             self.set_speed(float(speed))
             return self._ok(rid, {"now": ts(w.now()), "speed": w.clock.speed})
         if path == "/_sandbox/clock/advance" and m == "POST":
             data = await self._body_json(request)
             secs = data.get("seconds")
-            if not isinstance(secs, (int, float)) or isinstance(secs, bool) or secs <= 0:
-                raise ApiError(
-                    422,
-                    "VALIDATION",
-                    "Request validation failed.",
-                    {"issues": [{"path": "seconds", "message": "Must be a number > 0."}]},
+            if not _finite(secs) or not 0 < secs <= 10 * 365 * 86_400:
+                raise validation(
+                    [{"path": "seconds", "message": "Must be a number > 0 (at most ten years)."}]
                 )
             applied = self.advance(float(secs))
             return self._ok(rid, {"now": ts(w.now()), "transitionsApplied": applied})
@@ -560,14 +553,9 @@ class SandboxCore:
         if was_pending:
             w.complete_oauth(att, now, decision)
         status = "success" if was_pending and att.status == "completed" else "error"
-        sep = "&" if "?" in att.return_url else "?"
-        frag = ""
-        url = att.return_url
-        if "#" in url:
-            url, frag = url.split("#", 1)
-            frag = "#" + frag
-            sep = "&" if "?" in url else "?"
-        location = f"{url}{sep}state={state}&status={status}{frag}"
+        url, hash_sign, frag = att.return_url.partition("#")
+        sep = "&" if "?" in url else "?"
+        location = f"{url}{sep}state={state}&status={status}{hash_sign}{frag}"
         return web.Response(status=302, headers={"X-Request-Id": rid, "Location": location})
 
     # ------------------------------------------------------------------ control (also in process)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -73,7 +74,7 @@ KNOWN_SCOPES = frozenset(
         "layer:write",
     }
 )
-_ADS_WRITE = re.compile(r"^ads:write:[a-z_]+$")
+_ADS_WRITE = re.compile(r"^ads:write:[a-z_]+\Z")
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "seed": 0,
@@ -146,7 +147,7 @@ SNAKE_TO_CAMEL = {
 
 
 def _num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def _check_faults(faults: Any, issues: Issues) -> list[dict[str, Any]]:

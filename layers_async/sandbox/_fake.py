@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+from collections.abc import Callable
 from typing import Any
 
 __all__ = [
@@ -220,7 +221,7 @@ def slide_count(tiktok_id: str) -> int:
 
 
 def source_items(
-    rng: random.Random, media_base: str, kind: str, limit: int, topic: str
+    rng: random.Random, media_url: Callable[[str], str], kind: str, limit: int, topic: str
 ) -> list[dict[str, Any]]:
     """`limit` SourceItems; `mixed` alternates slideshow and video, slideshow first."""
     items = []
@@ -234,13 +235,13 @@ def source_items(
             {
                 "tiktokId": tid,
                 "kind": k,
-                "thumbnailUrl": f"{media_base}/src_{tid}-thumb.jpg",
+                "thumbnailUrl": media_url(f"src_{tid}-thumb.jpg"),
                 "caption": f"{rng.choice(['5 things', 'My routine', 'Try this', 'Honest take'])} "
                 f"about {topic} #{_slug(topic)[:20]}",
                 "author": {
                     "handle": author,
                     "displayName": author.capitalize(),
-                    "avatarUrl": f"{media_base}/src_{tid}-avatar.jpg",
+                    "avatarUrl": media_url(f"src_{tid}-avatar.jpg"),
                     "followerCount": rng.randint(1_000, 2_000_000),
                 },
                 "stats": {

@@ -39,7 +39,8 @@ _MIME_BY_EXT = {
     "mov": "video/quicktime",
     "webm": "video/webm",
 }
-_TIKTOK_ID = re.compile(r"^[0-9]{1,32}$")
+_EXT_BY_MIME = {mime: ext for ext, mime in _MIME_BY_EXT.items() if ext != "jpeg"}
+_TIKTOK_ID = re.compile(r"^[0-9]{1,32}\Z")
 _MB = 1_048_576
 
 PRJ = Param("prj", bare_ok=True)
@@ -121,7 +122,12 @@ def _metadata(b: Body, *, nullable: bool) -> dict[str, Any] | None:
     if not isinstance(v, dict):
         b.issues.add("metadata", "Must be an object.")
         return None
-    if len(dumps_canonical(v)) > 8 * 1024:
+    try:
+        size = len(dumps_canonical(v))
+    except TypeError:  # nested deeper than JSON encoders accept
+        b.issues.add("metadata", "Is nested too deeply.")
+        return None
+    if size > 8 * 1024:
         b.issues.add("metadata", "Must be at most 8 KB serialised.")
         return None
     return v
@@ -372,7 +378,7 @@ def upload_media(ctx: Ctx, route: Route, issues: Issues) -> Out:
                 msg = f"{mime} is not allowed for {kind}."
             else:
                 override = [v for k, v in parse_qsl(urlsplit(url).query) if k == "sandboxByteSize"]
-                if override and override[-1].isdigit():
+                if override and re.fullmatch(r"[0-9]{1,15}", override[-1]):
                     size = int(override[-1])
                 else:
                     r = _fake.rng_for("bytesize", url)
@@ -388,7 +394,7 @@ def upload_media(ctx: Ctx, route: Route, issues: Issues) -> Out:
     w = ctx.world
     p = _project(ctx)
     mid = w.ids.prefixed("med")
-    ext = {v: k for k, v in _MIME_BY_EXT.items()}[mime] if mime != "image/jpeg" else "jpg"
+    ext = _EXT_BY_MIME[mime]
     m = AppMedia(
         id=mid,
         project_id=p.id,
@@ -764,10 +770,9 @@ def source_recommendations(ctx: Ctx, route: Route, issues: Issues) -> Out:
     issues.raise_if_any()
     w = ctx.world
     p = _project(ctx)
-    base = w.media_base()
     if keyword is not None:
         rng = _fake.rng_for("live", w.seed, keyword, kind)
-        items = _fake.source_items(rng, base, kind, limit, keyword)
+        items = _fake.source_items(rng, w.media_url, kind, limit, keyword)
         source = "live_search"
     else:
         source = "portfolio"
@@ -776,13 +781,12 @@ def source_recommendations(ctx: Ctx, route: Route, issues: Issues) -> Out:
         else:
             tags = [h["hashtag"] for h in p.hashtags]
             rng = _fake.rng_for("portfolio", w.seed, p.id, p.refreshed_at, kind, ",".join(tags))
-            items = _fake.source_items(rng, base, kind, limit, tags[0] if tags else p.name)
-    w.register_media_urls(items)
+            items = _fake.source_items(rng, w.media_url, kind, limit, tags[0] if tags else p.name)
     return Out(200, {"items": items, "source": source, "nextCursor": None})
 
 
 def _actor(
-    ctx: Ctx, p: Project, inf_id: str | None, sa_id: str | None, *, need_one: bool
+    ctx: Ctx, p: Project, inf_id: str | None, sa_id: str | None
 ) -> tuple[str | None, str | None]:
     """Actor existence and state checks of §3.7.2; returns (influencer id used, account id)."""
     w = ctx.world
@@ -866,7 +870,7 @@ def _generate(fmt: str) -> Any:
         w = ctx.world
         p = _project(ctx)
         w.ensure_active(p)
-        used_inf, used_sa = _actor(ctx, p, inf_id, sa_id, need_one=needs_actor)
+        used_inf, used_sa = _actor(ctx, p, inf_id, sa_id)
         if fmt == "ugc-remix":
             demos = sorted(
                 (

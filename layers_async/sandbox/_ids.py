@@ -16,10 +16,10 @@ __all__ = [
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 UUID_RE = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
 )
-ULID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-KEY_RE = re.compile(r"^lp_(live|test)_[0-9A-HJKMNP-TV-Z]{16}_[A-Za-z0-9_-]{43}$")
+ULID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}\Z")
+KEY_RE = re.compile(r"^lp_(live|test)_[0-9A-HJKMNP-TV-Z]{16}_[A-Za-z0-9_-]{43}\Z")
 
 
 def _uuid_from_int(n: int) -> str:

@@ -223,6 +223,7 @@ class Work:
     done: bool = False
     cancel_requested: bool = False
     final_progress: float | None = None
+    ended_at: int | None = None
     reserved: int = 0
     format: str | None = None
 
@@ -275,7 +276,6 @@ class Container:
     last_error: dict[str, str] | None = None
     completed_at: int | None = None
     failed_at: int | None = None
-    stage_progress_final: float | None = None
 
 
 @attrs.define(slots=True)

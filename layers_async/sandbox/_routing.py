@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 from multidict import MultiDictProxy
 
-from ._errors import ApiError, Issues
+from ._errors import Issues
 from ._ids import ULID_RE
 from ._jsonio import dumps, loads
 from ._validate import normalize_prefixed
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from ._world import World
 
 __all__ = ["Ctx", "Out", "Param", "Query", "Route", "Router", "paginate"]
+
+_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 @attrs.frozen
@@ -81,12 +84,8 @@ class Query:
         raw = self.one("limit")
         if raw is None:
             return default
-        try:
-            n = int(raw, 10)
-        except ValueError:
-            self.issues.add("limit", f"Must be an integer from {lo} to {hi}.")
-            return default
-        if not lo <= n <= hi or not raw.strip("+-").isdigit():
+        n = int(raw) if _DIGITS.fullmatch(raw) else -1
+        if not lo <= n <= hi:
             self.issues.add("limit", f"Must be an integer from {lo} to {hi}.")
             return default
         return n
@@ -128,7 +127,13 @@ class Query:
             value = loads(base64.urlsafe_b64decode(raw + pad))
         except (ValueError, binascii.Error, TypeError):
             value = None
-        if not (isinstance(value, list) and len(value) == 2 and isinstance(value[1], str)):
+        if not (
+            isinstance(value, list)
+            and len(value) == 2
+            and isinstance(value[0], int)
+            and not isinstance(value[0], bool)
+            and isinstance(value[1], str)
+        ):
             self.issues.add("cursor", "Cursor is not valid.")
             return None
         return value
@@ -258,8 +263,3 @@ class Router:
             else:
                 return route, params
         return None
-
-
-def raise_not_found(what: str) -> ApiError:
-    """A plain 404 for a missing path resource."""
-    return ApiError(404, "NOT_FOUND", f"{what} not found.")

@@ -81,7 +81,7 @@ class Sandbox:
         if self._runner is not None:
             return
         app = web.Application(client_max_size=8 * 1_048_576)
-        app.router.add_route("*", "/{tail:.*}", self._core.handle)
+        app.router.add_route("*", r"/{tail:[\s\S]*}", self._core.handle)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         sock = socket.socket(socket.AF_INET6 if ":" in self._host else socket.AF_INET)

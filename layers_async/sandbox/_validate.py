@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,8 +22,8 @@ __all__ = [
     "is_timezone",
 ]
 
-BCP47_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+BCP47_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 _TZ_CACHE: frozenset[str] | None = None
 
 
@@ -86,9 +87,14 @@ def check_https_url(url: str) -> str | None:
         return "URL host is not allowed."
     if _ip_blocked(host):
         return "URL resolves to a private or reserved address."
-    # Numeric IPv4 shorthands (e.g. 2130706433, 0x7f.1) resolve to addresses too; refuse them.
-    if re.fullmatch(r"[0-9x.]+", host) and not re.fullmatch(r"(\d{1,3}\.){3}\d{1,3}", host):
-        return "URL resolves to a private or reserved address."
+    # Numeric IPv4 shorthands (2130706433, 0x0a000005, 010.0.0.1) name addresses too.
+    if re.fullmatch(r"(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}", host):
+        try:
+            packed = socket.inet_aton(host)
+        except OSError:
+            return "URL host is not allowed."
+        if _ip_blocked(socket.inet_ntoa(packed)):
+            return "URL resolves to a private or reserved address."
     return None
 
 

@@ -38,9 +38,15 @@ from ._models import (
     Work,
 )
 
-__all__ = ["FORMAT_DURATION_KEY", "FORMAT_ESTIMATES", "World", "ts"]
+__all__ = ["FORMAT_DURATION_KEY", "FORMAT_ESTIMATES", "World", "ts", "tsn"]
 
 ts = format_ts
+
+
+def tsn(ms: int | None) -> str | None:
+    """`ts(ms)`, or None for None."""
+    return format_ts(ms) if ms is not None else None
+
 
 #: Credits reserved per generation, keyed by the underscore format (§3.0.12).
 FORMAT_ESTIMATES = {
@@ -106,6 +112,7 @@ class World:
         start_ms = parse_config_ts(start) if start else int(time.time() * 1000)
         assert start_ms is not None
         self.clock = VirtualClock(start_ms, float(config["speed"]))
+        self._frozen: int | None = None
         self._heap: list[tuple[int, int, Callable[[int], bool]]] = []
         self._seq = 0
         self.fault_fired: list[int] = [0] * len(config["faults"])
@@ -178,8 +185,21 @@ class World:
 
     # ------------------------------------------------------------------ time
     def now(self) -> int:
-        """Current virtual time (ms)."""
-        return self.clock.now()
+        """Current virtual time (ms); fixed to the request's instant while one is handled."""
+        frozen = self._frozen
+        return frozen if frozen is not None else self.clock.now()
+
+    def begin_request(self) -> int:
+        """Read the clock once, apply every transition due by then, and fix `now()` to it."""
+        now = self.clock.now()
+        self._frozen = None
+        self.run_due(now)
+        self._frozen = now
+        return now
+
+    def end_request(self) -> None:
+        """Let `now()` follow the clock again."""
+        self._frozen = None
 
     def at(self, when: int, fn: Callable[[int], bool]) -> None:
         """Schedule `fn(when)`; it returns True when it changed something."""
@@ -220,27 +240,14 @@ class World:
         return f"{self.base_url}/_sandbox/media/{name}"
 
     def media_base(self) -> str:
-        """The media URL prefix (names under it are registered by `register_media`)."""
+        """The prefix of every fake media URL."""
         return f"{self.base_url}/_sandbox/media"
 
-    def register_media_urls(self, obj: Any) -> None:
-        """Record every `/_sandbox/media/` name found in `obj` as issued."""
-        prefix = self.media_base() + "/"
-        if isinstance(obj, str):
-            if obj.startswith(prefix):
-                self.issued_media.add(obj[len(prefix) :])
-        elif isinstance(obj, dict):
-            for v in obj.values():
-                self.register_media_urls(v)
-        elif isinstance(obj, list):
-            for v in obj:
-                self.register_media_urls(v)
-
     # ------------------------------------------------------------------ wallet
-    def wallet(self, org: Organization) -> Wallet:
-        """The org's wallet, rolled over to the current billing period if needed."""
+    def wallet(self, org: Organization, when: int | None = None) -> Wallet:
+        """The org's wallet, rolled over to the billing period of `when` (default: now)."""
         w = org.wallet
-        now = self.now()
+        now = self.now() if when is None else when
         if now >= w.period_end:
             w.period_start, w.period_end = _month_bounds(now)
             w.used_this_period = 0
@@ -278,8 +285,9 @@ class World:
     def adjust_credits(self, org: Organization, credits: int) -> None:
         """`/_sandbox/credits`: add to or take from prepaidBalance with an adjustment event."""
         w = self.wallet(org)
-        w.prepaid = max(0, w.prepaid + credits)
-        self._ledger(org, None, credits, "adjustment", self.now())
+        applied = max(-w.prepaid, credits)
+        w.prepaid += applied
+        self._ledger(org, None, applied, "adjustment", self.now())
 
     def _release(self, work: Work) -> None:
         if work.reserved:
@@ -291,7 +299,7 @@ class World:
         org = self.orgs[work.org_id]
         cost = work.reserved
         self._release(work)
-        w = self.wallet(org)
+        w = self.wallet(org, when)
         from_included = min(cost, w.included_remaining)
         w.prepaid -= cost - from_included
         w.used_this_period += cost
@@ -402,7 +410,7 @@ class World:
         i = work.stage_index
         lo = work.stages[i][1]
         hi = work.stages[i + 1][1] if i + 1 < len(work.stages) else 1.0
-        t = min(now, work.end) if work.done else now
+        t = work.ended_at if work.ended_at is not None else now
         frac = (t - work.start) / work.duration if work.duration else 1.0
         if hi <= lo:
             return 1.0
@@ -410,6 +418,7 @@ class World:
 
     def _finish(self, work: Work, when: int, status: str) -> None:
         work.done = True
+        work.ended_at = when
         if status == "completed":
             work.final_progress = 1.0
         else:
@@ -783,7 +792,7 @@ class World:
             "status": org.status,
             "metadata": org.metadata,
             "billingEmail": org.billing_email,
-            "archivedAt": ts(org.archived_at) if org.archived_at is not None else None,
+            "archivedAt": tsn(org.archived_at),
             "createdAt": ts(org.created_at),
             "updatedAt": ts(org.updated_at),
         }
@@ -841,7 +850,7 @@ class World:
             },
             "requiresApproval": p.review_policy != "auto_approve",
             "metadata": p.metadata,
-            "archivedAt": ts(p.archived_at) if p.archived_at is not None else None,
+            "archivedAt": tsn(p.archived_at),
             "createdAt": ts(p.created_at),
             "updatedAt": ts(p.updated_at),
         }
@@ -885,7 +894,7 @@ class World:
             "socialAccountId": a.social_account_id,
             "error": a.error,
             "expiresAt": ts(a.expires_at),
-            "completedAt": ts(a.completed_at) if a.completed_at is not None else None,
+            "completedAt": tsn(a.completed_at),
         }
 
     @staticmethod
@@ -901,8 +910,8 @@ class World:
             "status": a.status,
             "leased": a.leased,
             "connectedAt": ts(a.connected_at),
-            "tokenExpiresAt": ts(a.token_expires_at) if a.token_expires_at is not None else None,
-            "disconnectedAt": ts(a.disconnected_at) if a.disconnected_at is not None else None,
+            "tokenExpiresAt": tsn(a.token_expires_at),
+            "disconnectedAt": tsn(a.disconnected_at),
             "disconnectedReason": a.disconnected_reason,
         }
 
@@ -977,7 +986,7 @@ class World:
                 "locationUrl": f"/v1/jobs/{job.id}",
                 "startedAt": ts(job.started_at),
                 "updatedAt": ts(job.updated_at),
-                "finishedAt": ts(job.finished_at) if job.finished_at is not None else None,
+                "finishedAt": tsn(job.finished_at),
                 "result": job.result if job.status == "completed" else None,
                 "error": job.error if job.status == "failed" else None,
             }
@@ -1007,8 +1016,8 @@ class World:
             "lastError": c.last_error,
             "createdAt": ts(c.created_at),
             "updatedAt": ts(c.updated_at),
-            "completedAt": ts(c.completed_at) if c.completed_at is not None else None,
-            "failedAt": ts(c.failed_at) if c.failed_at is not None else None,
+            "completedAt": tsn(c.completed_at),
+            "failedAt": tsn(c.failed_at),
         }
 
     @staticmethod
@@ -1025,9 +1034,9 @@ class World:
             "externalId": s.external_id,
             "externalUrl": s.external_url,
             "scheduledFor": ts(s.scheduled_for),
-            "attemptedAt": ts(s.attempted_at) if s.attempted_at is not None else None,
-            "publishedAt": ts(s.published_at) if s.published_at is not None else None,
-            "canceledAt": ts(s.canceled_at) if s.canceled_at is not None else None,
+            "attemptedAt": tsn(s.attempted_at),
+            "publishedAt": tsn(s.published_at),
+            "canceledAt": tsn(s.canceled_at),
             "lastError": s.last_error,
             "createdAt": ts(s.created_at),
             "updatedAt": ts(s.updated_at),
@@ -1056,6 +1065,8 @@ class World:
 
         def proj_org(pid: str) -> str:
             return self.projects[pid].org_id
+
+        now = self.now()
 
         return {
             "now": ts(self.now()),
@@ -1092,7 +1103,11 @@ class World:
                     self.webhook_deliveries.values(), lambda d: d["orgId"], lambda d: d["status"]
                 ),
                 "creditEvents": counts(self.credit_events, lambda e: e.org_id, None),
-                "idempotencyRecords": {"total": len(self.idempotency)},
+                "idempotencyRecords": {
+                    "total": sum(
+                        1 for r in self.idempotency.values() if now - r.created_at < 86_400_000
+                    )
+                },
             },
         }
 
