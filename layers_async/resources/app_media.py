@@ -2,12 +2,118 @@
 
 from __future__ import annotations
 
-from ._base import Resource
+import ipaddress
+import re
+import socket
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from .._config import Timeouts
+from .._pagination import AsyncPaginator
+from .._transport import NOT_GIVEN, NotGiven
+from .._validation import _BLOCKED, check_enum, check_https_url, check_id, fail
+from ..models.app_media import AppMedia, AppMediaDeleted, MediaKind
+from ._base import Params, Resource, options
 
 __all__ = ["AppMediaResource"]
+
+_KINDS = ("logo", "screenshot", "demo-video")
+_NUMERIC_HOST = re.compile(r"^[0-9a-fA-FxX.]+$")
+
+
+def _media_url(value: object) -> str:
+    """`check_https_url`, plus the legacy numeric IPv4 forms (`2130706433`, `0x7f.1`, `127.1`)
+    that resolve to a private address: the API's SSRF guard refuses them too."""
+    url = check_https_url("url", value, max_len=2048)
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    if _NUMERIC_HOST.match(host):
+        try:
+            ip = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return url  # a host name made of hex letters, not an address
+        if any(ip.version == n.version and ip in n for n in _BLOCKED):
+            raise fail("url", "must not point at a private or reserved address")
+    return url
 
 
 class AppMediaResource(Resource):
     """Brand media of a project: logo (replaced), screenshots and demo videos (appended)."""
 
     __slots__ = ()
+
+    async def upload(
+        self,
+        project_id: str,
+        *,
+        kind: MediaKind,
+        url: str,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> AppMedia:
+        """Have Layers fetch and store a media file from a public URL
+        (`POST /v1/projects/{project_id}/app-media`).
+
+        `url` must be an absolute https URL of at most 2048 characters, without credentials and
+        not pointing at localhost or a private address (checked before sending). A new `logo`
+        replaces the previous one; screenshots and demo videos accumulate. Raises
+        `UnprocessableEntityError` (issue path `url`) when the media type cannot be determined,
+        is not allowed for `kind`, or the file is over the kind's size limit, and
+        `NotFoundError` for an unknown project.
+        """
+        opts = options(timeout, idempotency_key, extra_headers)
+        pid = check_id("project_id", project_id, "prj")
+        body = {
+            "kind": check_enum("kind", kind, _KINDS),
+            "url": _media_url(url),
+        }
+        return await self._call(AppMedia, "POST", f"/v1/projects/{pid}/app-media", opts, body=body)
+
+    def list(
+        self,
+        project_id: str,
+        *,
+        kind: MediaKind | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> AsyncPaginator[AppMedia]:
+        """List a project's live media, newest first (`GET /v1/projects/{project_id}/app-media`,
+        `limit` 1-100 per page); deleted and replaced items are left out. Await for a page;
+        `async for` for every item. Raises `NotFoundError` for an unknown project."""
+        opts = options(timeout, idempotency_key, extra_headers)
+        pid = check_id("project_id", project_id, "prj")
+        params: Params = []
+        if kind is not None:
+            params.append(("kind", check_enum("kind", kind, _KINDS)))
+        return self._list(
+            AppMedia,
+            f"/v1/projects/{pid}/app-media",
+            params,
+            opts,
+            limit=limit,
+            lo=1,
+            hi=100,
+            cursor=cursor,
+        )
+
+    async def delete(
+        self,
+        project_id: str,
+        media_id: str,
+        *,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> AppMediaDeleted:
+        """Soft-delete a media item (`DELETE /v1/projects/{project_id}/app-media/{media_id}`);
+        deleting the current logo clears `brand_context.logo_url`. Raises `NotFoundError` when
+        the item is missing, already deleted, replaced, or in another project."""
+        opts = options(timeout, idempotency_key, extra_headers)
+        pid = check_id("project_id", project_id, "prj")
+        mid = check_id("media_id", media_id, "med")
+        return await self._call(
+            AppMediaDeleted, "DELETE", f"/v1/projects/{pid}/app-media/{mid}", opts
+        )

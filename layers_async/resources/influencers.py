@@ -2,12 +2,148 @@
 
 from __future__ import annotations
 
-from ._base import Resource
+from collections.abc import Mapping
+from typing import Any
+
+from .._config import Timeouts
+from .._pagination import AsyncPaginator
+from .._transport import NOT_GIVEN, NotGiven
+from .._validation import BCP47, check_enum, check_id, check_str, fail
+from ..models.influencers import (
+    AgeRange,
+    Gender,
+    Influencer,
+    InfluencerStatus,
+    InfluencerSummary,
+)
+from ..models.jobs import Job
+from ..models.projects import BrandVoice
+from ._base import Params, Resource, options
 
 __all__ = ["Influencers"]
+
+_GENDERS = ("male", "female", "non_binary")
+_AGE_RANGES = ("teen", "young_adult", "adult", "mid_adult", "mature", "senior")
+_STATUSES = ("pending", "training", "ready", "failed")
+_VOICES = ("authentic", "witty", "professional", "warm", "casual", "educational")
 
 
 class Influencers(Resource):
     """Generated personas of a project."""
 
     __slots__ = ()
+
+    def list(
+        self,
+        project_id: str,
+        *,
+        status: InfluencerStatus | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> AsyncPaginator[InfluencerSummary]:
+        """List a project's influencers, newest first
+        (`GET /v1/projects/{project_id}/influencers`, `limit` 1-100 per page). Await for a
+        page; `async for` for every influencer. Raises `NotFoundError` for an unknown
+        project."""
+        opts = options(timeout, idempotency_key, extra_headers)
+        pid = check_id("project_id", project_id, "prj")
+        params: Params = []
+        if status is not None:
+            params.append(("status", check_enum("status", status, _STATUSES)))
+        return self._list(
+            InfluencerSummary,
+            f"/v1/projects/{pid}/influencers",
+            params,
+            opts,
+            limit=limit,
+            lo=1,
+            hi=100,
+            cursor=cursor,
+        )
+
+    async def create(
+        self,
+        project_id: str,
+        *,
+        gender: Gender | None = None,
+        age_range: AgeRange | None = None,
+        prompt: str | None = None,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Job:
+        """Create a persona (`POST /v1/projects/{project_id}/influencers`); returns the
+        `influencer_create` job's 202 envelope (`job.influencer_id` names the new persona, which
+        exists at once as `pending`). The server picks the name; `gender` defaults to the
+        project's target gender (or female), `age_range` to young_adult; `prompt` is a 1-1000
+        character visual hint.
+
+        Raises `ConflictError` for an archived project, `RateLimitError`
+        (`details["limitType"] == "concurrent_jobs"`) when the organization runs too many jobs,
+        and `NotFoundError` for an unknown project.
+        """
+        opts = options(timeout, idempotency_key, extra_headers)
+        pid = check_id("project_id", project_id, "prj")
+        body: dict[str, Any] = {}
+        if gender is not None:
+            body["gender"] = check_enum("gender", gender, _GENDERS)
+        if age_range is not None:
+            body["ageRange"] = check_enum("age_range", age_range, _AGE_RANGES)
+        if prompt is not None:
+            body["prompt"] = check_str("prompt", prompt, min_len=1, max_len=1000)
+        return await self._call(Job, "POST", f"/v1/projects/{pid}/influencers", opts, body=body)
+
+    async def get(
+        self,
+        influencer_id: str,
+        *,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Influencer:
+        """Fetch one influencer (`GET /v1/influencers/{influencer_id}`). Raises
+        `NotFoundError` when it is unknown or in another organization."""
+        opts = options(timeout, idempotency_key, extra_headers)
+        iid = check_id("influencer_id", influencer_id, "inf")
+        return await self._call(Influencer, "GET", f"/v1/influencers/{iid}", opts)
+
+    async def update(
+        self,
+        influencer_id: str,
+        *,
+        name: str | NotGiven = NOT_GIVEN,
+        gender: Gender | NotGiven = NOT_GIVEN,
+        age_range: AgeRange | NotGiven | None = NOT_GIVEN,
+        brand_voice: BrandVoice | NotGiven = NOT_GIVEN,
+        language: str | NotGiven = NOT_GIVEN,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Influencer:
+        """Change a persona's fields (`PATCH /v1/influencers/{influencer_id}`), in any status;
+        omitted fields stay, `age_range=None` clears the age range (no other field can be
+        cleared). `name` is 1-128 characters, `language` a BCP 47 tag. At least one field is
+        required. Raises `NotFoundError` when the influencer is unknown."""
+        opts = options(timeout, idempotency_key, extra_headers)
+        iid = check_id("influencer_id", influencer_id, "inf")
+        body: dict[str, Any] = {}
+        if not isinstance(name, NotGiven):
+            body["name"] = check_str("name", name, min_len=1, max_len=128)
+        if not isinstance(gender, NotGiven):
+            body["gender"] = check_enum("gender", gender, _GENDERS)
+        if not isinstance(age_range, NotGiven):
+            body["ageRange"] = (
+                None if age_range is None else check_enum("age_range", age_range, _AGE_RANGES)
+            )
+        if not isinstance(brand_voice, NotGiven):
+            body["brandVoice"] = check_enum("brand_voice", brand_voice, _VOICES)
+        if not isinstance(language, NotGiven):
+            body["language"] = check_str(
+                "language", language, min_len=2, pattern=BCP47, what="a BCP 47 tag"
+            )
+        if not body:
+            raise fail("update", "needs at least one field to change")
+        return await self._call(Influencer, "PATCH", f"/v1/influencers/{iid}", opts, body=body)

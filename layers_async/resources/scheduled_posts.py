@@ -2,12 +2,130 @@
 
 from __future__ import annotations
 
-from ._base import Resource
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from .._config import Timeouts
+from .._pagination import AsyncPaginator
+from .._transport import NOT_GIVEN, NotGiven
+from .._validation import check_datetime, check_enums, check_id, check_str
+from ..models.scheduled_posts import (
+    RescheduleResult,
+    ScheduledPost,
+    ScheduledPostCanceled,
+    ScheduledPostStatus,
+)
+from ._base import Params, Resource, options
 
 __all__ = ["ScheduledPosts"]
+
+_STATUSES = ("queued", "publishing", "draft", "published", "failed", "canceled")
 
 
 class ScheduledPosts(Resource):
     """Posts scheduled from containers, one per target account."""
 
     __slots__ = ()
+
+    def list(
+        self,
+        project_id: str,
+        *,
+        status: ScheduledPostStatus | Sequence[ScheduledPostStatus] | None = None,
+        social_account_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> AsyncPaginator[ScheduledPost]:
+        """List a project's scheduled posts, latest `scheduled_for` first
+        (`GET /v1/projects/{project_id}/scheduled-posts`).
+
+        `status` takes one value or several (sent repeated); `since`/`until` are timezone-aware
+        datetimes bounding `scheduled_for` (inclusive); `limit` 1-100 per page. Await for a
+        page; `async for` for every post.
+        """
+        opts = options(timeout, idempotency_key, extra_headers)
+        pid = check_id("project_id", project_id, "prj")
+        params: Params = []
+        if status is not None:
+            params += [("status", s) for s in check_enums("status", status, _STATUSES)]
+        if social_account_id is not None:
+            params.append(
+                ("socialAccountId", check_id("social_account_id", social_account_id, "sa"))
+            )
+        if since is not None:
+            params.append(("since", check_datetime("since", since)))
+        if until is not None:
+            params.append(("until", check_datetime("until", until)))
+        return self._list(
+            ScheduledPost,
+            f"/v1/projects/{pid}/scheduled-posts",
+            params,
+            opts,
+            limit=limit,
+            lo=1,
+            hi=100,
+            cursor=cursor,
+        )
+
+    async def get(
+        self,
+        scheduled_post_id: str,
+        *,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> ScheduledPost:
+        """Fetch one scheduled post (`GET /v1/scheduled-posts/{scheduled_post_id}`)."""
+        opts = options(timeout, idempotency_key, extra_headers)
+        sid = check_id("scheduled_post_id", scheduled_post_id, "sp")
+        return await self._call(ScheduledPost, "GET", f"/v1/scheduled-posts/{sid}", opts)
+
+    async def reschedule(
+        self,
+        scheduled_post_id: str,
+        *,
+        scheduled_for: datetime,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> RescheduleResult:
+        """Move a `queued` post to a new time (`POST /v1/scheduled-posts/{id}/reschedule`).
+
+        `scheduled_for` must be timezone-aware (sent as UTC `Z`) and at least 30 s after the
+        server's clock (checked by the server: `UnprocessableEntityError`). Raises
+        `ConflictError` (`details["status"]`) when the post is no longer `queued`. Caption and
+        account cannot change: cancel and schedule again instead.
+        """
+        opts = options(timeout, idempotency_key, extra_headers)
+        sid = check_id("scheduled_post_id", scheduled_post_id, "sp")
+        body = {"scheduledFor": check_datetime("scheduled_for", scheduled_for)}
+        return await self._call(
+            RescheduleResult, "POST", f"/v1/scheduled-posts/{sid}/reschedule", opts, body=body
+        )
+
+    async def cancel(
+        self,
+        scheduled_post_id: str,
+        *,
+        reason: str | None = None,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> ScheduledPostCanceled:
+        """Cancel a `queued` post (`DELETE /v1/scheduled-posts/{scheduled_post_id}`); the row is
+        kept as `canceled`. `reason` (at most 1024 chars) is sent only when given. Raises
+        `ConflictError` (`details["status"]`) when the post is not `queued`."""
+        opts = options(timeout, idempotency_key, extra_headers)
+        sid = check_id("scheduled_post_id", scheduled_post_id, "sp")
+        body: dict[str, Any] | None = None
+        if reason is not None:
+            body = {"reason": check_str("reason", reason, max_len=1024)}
+        return await self._call(
+            ScheduledPostCanceled, "DELETE", f"/v1/scheduled-posts/{sid}", opts, body=body
+        )

@@ -1,0 +1,404 @@
+"""`client.app_media` against the sandbox: upload, list, delete (contract §3.3)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from layers_async import (
+    APIStatusError,
+    AuthenticationError,
+    LayersClient,
+    LayersValidationError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnprocessableEntityError,
+)
+from layers_async.models.app_media import AppMedia, AppMediaDeleted
+from layers_async.sandbox import Sandbox
+
+MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
+
+REQ_ID = re.compile(r"^req_[0-9A-HJKMNP-TV-Z]{26}$")
+MED_ID = re.compile(r"^med_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+T0 = datetime(2026, 5, 14, 16, 0, tzinfo=timezone.utc)
+GHOST_PRJ = "prj_0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f"
+GHOST_MED = "med_0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f"
+LOGO = "https://cdn.acmecoffee.com/brand/logo-512.png"
+SHOT = "https://cdn.acmecoffee.com/product/home.png"
+VIDEO = "https://cdn.acmecoffee.com/marketing/30s-demo.mp4"
+MB = 1_048_576
+
+
+def api_error(exc: APIStatusError, status: int, code: str) -> dict[str, Any]:
+    """Check the common error attributes and return `details`."""
+    assert exc.status_code == status
+    assert exc.code == code
+    assert exc.request_id is not None
+    assert REQ_ID.match(exc.request_id), exc.request_id
+    return exc.details
+
+
+async def new_project(client: LayersClient, name: str = "Acme Coffee") -> str:
+    """A fresh project id."""
+    return (await client.projects.create(name=name, timezone="UTC")).id
+
+
+async def media_count(sandbox: Sandbox) -> int:
+    """Live app media in the sandbox."""
+    return int((await sandbox.state())["counts"]["appMedia"]["total"])
+
+
+# --- upload ---------------------------------------------------------------------------------------
+@pytest.mark.anyio
+async def test_upload_decodes_app_media(client: LayersClient, sandbox: Sandbox) -> None:
+    """upload returns an AppMedia with a med_ id, the stored url, the source url and a tz time."""
+    pid = await new_project(client)
+    media = await client.app_media.upload(pid, kind="logo", url=LOGO)
+    assert isinstance(media, AppMedia)
+    assert MED_ID.match(media.id), media.id
+    assert media.kind == "logo"
+    assert media.source_url == LOGO
+    assert media.mime_type == "image/png"
+    assert media.url == f"{sandbox.url}/_sandbox/media/{media.id}.png"
+    assert 10_000 <= media.byte_size <= 5 * MB // 2
+    assert media.created_at == T0
+    assert media.created_at.tzinfo is not None
+    assert media.meta is not None
+    assert media.meta.status_code == 201
+    assert media.request_id is not None
+    assert REQ_ID.match(media.request_id)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("kind", "url", "mime"),
+    [
+        ("screenshot", SHOT, "image/png"),
+        ("demo-video", VIDEO, "video/mp4"),
+        ("logo", "https://cdn.example.com/a/Logo.SVG?v=3", "image/svg+xml"),
+        ("screenshot", "https://cdn.example.com/shot.heic", "image/heic"),
+        ("demo-video", "https://cdn.example.com/clip.mov", "video/quicktime"),
+    ],
+)
+async def test_upload_kinds_and_mime_types(
+    client: LayersClient, kind: str, url: str, mime: str
+) -> None:
+    """Each kind accepts its media types; kind and mime_type are decoded as sent back."""
+    pid = await new_project(client)
+    media = await client.app_media.upload(pid, kind=kind, url=url)  # type: ignore[arg-type]
+    assert (media.kind, media.mime_type, media.source_url) == (kind, mime, url)
+
+
+@pytest.mark.anyio
+async def test_upload_logo_replaces_previous(client: LayersClient) -> None:
+    """A second logo replaces the first: the list and brand_context show only the new one."""
+    pid = await new_project(client)
+    first = await client.app_media.upload(pid, kind="logo", url=LOGO)
+    shot = await client.app_media.upload(pid, kind="screenshot", url=SHOT)
+    second = await client.app_media.upload(pid, kind="logo", url="https://cdn.example.com/l2.png")
+    page = await client.app_media.list(pid)
+    assert {m.id for m in page.items} == {second.id, shot.id}
+    project = await client.projects.get(pid)
+    assert project.brand_context is not None
+    assert project.brand_context.logo_url == second.url
+    with pytest.raises(NotFoundError) as ei:
+        await client.app_media.delete(pid, first.id)
+    api_error(ei.value, 404, "NOT_FOUND")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("kind", "url"),
+    [
+        ("logo", "https://cdn.example.com/brand/logo"),
+        ("logo", "https://cdn.example.com/brand/logo.gif"),
+        ("logo", "https://cdn.example.com/brand/logo.heic"),
+        ("screenshot", "https://cdn.example.com/clip.mp4"),
+        ("demo-video", "https://cdn.example.com/still.png"),
+        ("logo", f"https://cdn.example.com/logo.png?sandboxByteSize={5 * MB + 1}"),
+        ("screenshot", f"https://cdn.example.com/s.png?sandboxByteSize={10 * MB + 1}"),
+        ("demo-video", f"https://cdn.example.com/v.mp4?sandboxByteSize={200 * MB + 1}"),
+    ],
+)
+async def test_upload_server_rejection_is_422(
+    client: LayersClient, sandbox: Sandbox, kind: str, url: str
+) -> None:
+    """Unknown media type, a type not allowed for the kind, or an oversize file → 422 url."""
+    pid = await new_project(client)
+    with pytest.raises(UnprocessableEntityError) as ei:
+        await client.app_media.upload(pid, kind=kind, url=url)  # type: ignore[arg-type]
+    api_error(ei.value, 422, "VALIDATION")
+    assert [i.path for i in ei.value.issues] == ["url"]
+    assert await media_count(sandbox) == 0
+
+
+@pytest.mark.anyio
+async def test_upload_size_at_limit_is_accepted(client: LayersClient) -> None:
+    """A file of exactly the kind's maximum size is accepted and its byte_size decoded."""
+    pid = await new_project(client)
+    url = f"https://cdn.example.com/logo.png?sandboxByteSize={5 * MB}"
+    media = await client.app_media.upload(pid, kind="logo", url=url)
+    assert media.byte_size == 5 * MB
+
+
+@pytest.mark.anyio
+async def test_upload_unknown_project(client: LayersClient) -> None:
+    """upload into a project that does not exist raises NotFoundError."""
+    with pytest.raises(NotFoundError) as ei:
+        await client.app_media.upload(GHOST_PRJ, kind="logo", url=LOGO)
+    api_error(ei.value, 404, "NOT_FOUND")
+
+
+@pytest.mark.anyio
+async def test_upload_accepts_bare_project_uuid(client: LayersClient) -> None:
+    """A bare project UUID is accepted; the response is decoded as usual."""
+    pid = await new_project(client)
+    media = await client.app_media.upload(pid.removeprefix("prj_"), kind="logo", url=LOGO)
+    assert MED_ID.match(media.id)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"kind": "end-card", "url": LOGO}, "kind"),
+        ({"kind": "LOGO", "url": LOGO}, "kind"),
+        ({"kind": None, "url": LOGO}, "kind"),
+        ({"kind": "logo", "url": "http://cdn.example.com/logo.png"}, "url"),
+        ({"kind": "logo", "url": "ftp://cdn.example.com/logo.png"}, "url"),
+        ({"kind": "logo", "url": "/relative/logo.png"}, "url"),
+        ({"kind": "logo", "url": "https://user:pw@cdn.example.com/logo.png"}, "url"),
+        ({"kind": "logo", "url": "https://localhost/logo.png"}, "url"),
+        ({"kind": "logo", "url": "https://img.localhost/logo.png"}, "url"),
+        ({"kind": "logo", "url": "https://metadata.google.internal/logo.png"}, "url"),
+        ({"kind": "logo", "url": "https://10.0.0.5/logo.png"}, "url"),
+        ({"kind": "logo", "url": "https://169.254.169.254/logo.png"}, "url"),
+        ({"kind": "logo", "url": "https://[::1]/logo.png"}, "url"),
+        ({"kind": "logo", "url": "https://[fd00:ec2::254]/logo.png"}, "url"),
+        ({"kind": "logo", "url": "https://[::ffff:192.168.1.1]/logo.png"}, "url"),
+        ({"kind": "logo", "url": "https://2130706433/logo.png"}, "url"),
+        ({"kind": "logo", "url": "https://0x7f.1/logo.png"}, "url"),
+        ({"kind": "logo", "url": "https://10.1/logo.png"}, "url"),
+        ({"kind": "logo", "url": "https://cdn.example.com/" + "a" * 2030 + ".png"}, "url"),
+        ({"kind": "logo", "url": ""}, "url"),
+        ({"kind": "logo", "url": 42}, "url"),
+    ],
+)
+async def test_upload_client_validation(
+    client: LayersClient, sandbox: Sandbox, kwargs: dict[str, Any], field: str
+) -> None:
+    """Bad kind or URL (scheme, credentials, local host, private IP, length) fails client-side."""
+    pid = await new_project(client)
+    with pytest.raises(LayersValidationError) as ei:
+        await client.app_media.upload(pid, **kwargs)
+    assert ei.value.field == field
+    assert await media_count(sandbox) == 0
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("project_id", ["prj_nope", "med_0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f", ""])
+async def test_upload_bad_project_id(client: LayersClient, project_id: str) -> None:
+    """A malformed project id is refused client-side, naming project_id."""
+    with pytest.raises(LayersValidationError) as ei:
+        await client.app_media.upload(project_id, kind="logo", url=LOGO)
+    assert ei.value.field == "project_id"
+
+
+# --- list -----------------------------------------------------------------------------------------
+@pytest.mark.anyio
+async def test_list_newest_first_with_kind_filter(client: LayersClient, sandbox: Sandbox) -> None:
+    """list returns live media newest first, filters by kind, and decodes every item."""
+    pid = await new_project(client)
+    logo = await client.app_media.upload(pid, kind="logo", url=LOGO)
+    await sandbox.advance(5)
+    shot = await client.app_media.upload(pid, kind="screenshot", url=SHOT)
+    await sandbox.advance(5)
+    video = await client.app_media.upload(pid, kind="demo-video", url=VIDEO)
+    page = await client.app_media.list(pid)
+    assert [m.id for m in page.items] == [video.id, shot.id, logo.id]
+    assert page.items[0] == video
+    assert page.items[2].created_at == T0
+    assert page.items[0].created_at == T0 + timedelta(seconds=10)
+    assert page.next_cursor is None
+    assert page.meta is not None
+    assert page.meta.request_id is not None
+    shots = await client.app_media.list(pid, kind="screenshot")
+    assert [m.id for m in shots.items] == [shot.id]
+    assert [m.id for m in (await client.app_media.list(pid, kind="logo")).items] == [logo.id]
+
+
+@pytest.mark.anyio
+async def test_list_pages_with_limit(client: LayersClient, sandbox: Sandbox) -> None:
+    """limit=1 yields one item per page; `async for` walks every page in order."""
+    pid = await new_project(client)
+    made = []
+    for i in range(3):
+        made.append(await client.app_media.upload(pid, kind="screenshot", url=f"{SHOT}?n={i}"))
+        await sandbox.advance(1)
+    first = await client.app_media.list(pid, limit=1)
+    assert [m.id for m in first.items] == [made[2].id]
+    assert first.has_next
+    seen = [m.id async for m in client.app_media.list(pid, limit=1)]
+    assert seen == [m.id for m in reversed(made)]
+    rest = await client.app_media.list(pid, limit=100, cursor=first.next_cursor)
+    assert [m.id for m in rest.items] == [made[1].id, made[0].id]
+
+
+@pytest.mark.anyio
+async def test_list_unknown_project(client: LayersClient) -> None:
+    """Listing the media of a project that does not exist raises NotFoundError."""
+    with pytest.raises(NotFoundError) as ei:
+        await client.app_media.list(GHOST_PRJ)
+    api_error(ei.value, 404, "NOT_FOUND")
+
+
+@pytest.mark.anyio
+async def test_list_bad_cursor_is_422(client: LayersClient) -> None:
+    """A cursor the server cannot decode raises UnprocessableEntityError with path cursor."""
+    pid = await new_project(client)
+    with pytest.raises(UnprocessableEntityError) as ei:
+        await client.app_media.list(pid, cursor="!!not-a-cursor!!")
+    api_error(ei.value, 422, "VALIDATION")
+    assert [i.path for i in ei.value.issues] == ["cursor"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("project_id", "kwargs", "field"),
+    [
+        ("prj_nope", {}, "project_id"),
+        (GHOST_PRJ, {"kind": "end-card"}, "kind"),
+        (GHOST_PRJ, {"limit": 0}, "limit"),
+        (GHOST_PRJ, {"limit": 101}, "limit"),
+        (GHOST_PRJ, {"limit": "10"}, "limit"),
+        (GHOST_PRJ, {"limit": True}, "limit"),
+    ],
+)
+async def test_list_client_validation(
+    client: LayersClient, project_id: str, kwargs: dict[str, Any], field: str
+) -> None:
+    """A bad project id, kind or limit (1-100) fails when list() is called, before any request."""
+    with pytest.raises(LayersValidationError) as ei:
+        client.app_media.list(project_id, **kwargs)
+    assert ei.value.field == field
+
+
+# --- delete ---------------------------------------------------------------------------------------
+@pytest.mark.anyio
+async def test_delete_decodes_and_removes(client: LayersClient, sandbox: Sandbox) -> None:
+    """delete returns {id, deleted: true}; the item leaves the list; a second delete is 404."""
+    pid = await new_project(client)
+    shot = await client.app_media.upload(pid, kind="screenshot", url=SHOT)
+    gone = await client.app_media.delete(pid, shot.id)
+    assert isinstance(gone, AppMediaDeleted)
+    assert gone.id == shot.id
+    assert gone.deleted is True
+    assert gone.request_id is not None
+    assert REQ_ID.match(gone.request_id)
+    assert (await client.app_media.list(pid)).items == ()
+    assert await media_count(sandbox) == 0
+    with pytest.raises(NotFoundError) as ei:
+        await client.app_media.delete(pid, shot.id)
+    api_error(ei.value, 404, "NOT_FOUND")
+
+
+@pytest.mark.anyio
+async def test_delete_logo_clears_logo_url(client: LayersClient) -> None:
+    """Deleting the current logo sets the project's brand_context.logo_url to None."""
+    pid = await new_project(client)
+    logo = await client.app_media.upload(pid, kind="logo", url=LOGO)
+    before = await client.projects.get(pid)
+    assert before.brand_context is not None
+    assert before.brand_context.logo_url == logo.url
+    await client.app_media.delete(pid, logo.id)
+    after = await client.projects.get(pid)
+    assert after.brand_context is not None
+    assert after.brand_context.logo_url is None
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("where", ["unknown", "other_project"])
+async def test_delete_not_found(client: LayersClient, where: str) -> None:
+    """An unknown media id, or one of another project, raises NotFoundError."""
+    pid = await new_project(client)
+    media_id = GHOST_MED
+    if where == "other_project":
+        other = await new_project(client, "Other Co")
+        media_id = (await client.app_media.upload(other, kind="logo", url=LOGO)).id
+    with pytest.raises(NotFoundError) as ei:
+        await client.app_media.delete(pid, media_id)
+    api_error(ei.value, 404, "NOT_FOUND")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("project_id", "media_id", "field"),
+    [
+        ("prj_nope", GHOST_MED, "project_id"),
+        (GHOST_PRJ, "0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f", "media_id"),
+        (GHOST_PRJ, "med_nope", "media_id"),
+        (GHOST_PRJ, "sa_0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f", "media_id"),
+    ],
+)
+async def test_delete_client_validation(
+    client: LayersClient, project_id: str, media_id: str, field: str
+) -> None:
+    """Malformed ids (a bare UUID is not a media id) fail before sending."""
+    with pytest.raises(LayersValidationError) as ei:
+        await client.app_media.delete(project_id, media_id)
+    assert ei.value.field == field
+
+
+# --- errors common to every route -----------------------------------------------------------------
+def _scoped_keys() -> list[dict[str, Any]]:
+    base = {
+        "organization": "partner",
+        "env": "live",
+        "rateLimitTier": "standard",
+        "returnUrlAllowlist": ["localhost"],
+    }
+    return [
+        {**base, "name": "demo-live", "scopes": ["*", "org:admin"]},
+        {**base, "name": "bare", "scopes": ["ads:read"]},
+    ]
+
+
+CALLS: list[tuple[str, str, Callable[[LayersClient, str], Any]]] = [
+    (
+        "upload",
+        "projects:write",
+        lambda c, pid: c.app_media.upload(pid, kind="logo", url=LOGO),
+    ),
+    ("list", "projects:read", lambda c, pid: c.app_media.list(pid)),
+    ("delete", "projects:write", lambda c, pid: c.app_media.delete(pid, GHOST_MED)),
+]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("name", "scope", "call"), CALLS, ids=[c[0] for c in CALLS])
+async def test_scope_and_auth_errors(
+    make_sandbox: MakeSandbox,
+    name: str,
+    scope: str,
+    call: Callable[[LayersClient, str], Any],
+) -> None:
+    """Without the route's scope → PermissionDeniedError; an unknown key → AuthenticationError."""
+    async with (
+        make_sandbox(api_keys=_scoped_keys()) as sb,
+        LayersClient(api_key=sb.keys["demo-live"], base_url=sb.url) as full,
+        LayersClient(api_key=sb.keys["bare"], base_url=sb.url) as bare,
+        LayersClient(api_key="lp_live_unknown", base_url=sb.url) as stranger,
+    ):
+        pid = await new_project(full)
+        with pytest.raises(PermissionDeniedError) as denied:
+            await call(bare, pid)
+        assert api_error(denied.value, 403, "FORBIDDEN_SCOPE")["requiredScope"] == scope
+        with pytest.raises(AuthenticationError) as unauth:
+            await call(stranger, pid)
+        api_error(unauth.value, 401, "UNAUTHENTICATED")

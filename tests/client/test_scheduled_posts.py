@@ -1,0 +1,476 @@
+"""`client.scheduled_posts`: list, get, reschedule, cancel (§3.9.2-§3.9.5, §4.6)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+import pytest
+
+from layers_async import (
+    ConflictError,
+    ErrorInfo,
+    LayersClient,
+    LayersValidationError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnprocessableEntityError,
+)
+from layers_async.models.content import ScheduleTarget
+from layers_async.models.scheduled_posts import (
+    RescheduleResult,
+    ScheduledPost,
+    ScheduledPostCanceled,
+)
+from layers_async.sandbox import Sandbox
+from tests.client._content_helpers import (
+    GHOST_PRJ,
+    GHOST_SA,
+    GHOST_SP,
+    REQ_ID,
+    Scheduled,
+    assert_api_error,
+    connect_account,
+    later,
+    now,
+    scheduling_setup,
+    scoped_sandbox_options,
+)
+
+MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
+PACIFIC = timezone(timedelta(hours=-7))
+
+
+async def schedule_one(
+    client: LayersClient,
+    sandbox: Sandbox,
+    s: Scheduled,
+    *,
+    ahead: float = 60,
+    mode: str = "publish",
+    account: str | None = None,
+) -> str:
+    """Schedule the setup's container to one account `ahead` seconds from now; the post id."""
+    result = await client.content.schedule(
+        s.container_id,
+        scheduled_for=later(await now(sandbox), ahead),
+        targets=[ScheduleTarget(account or s.account_id, mode)],  # type: ignore[arg-type]
+    )
+    return result.scheduled_post_ids[0]
+
+
+def assert_aware(*values: datetime | None) -> None:
+    """Every given datetime is set and timezone-aware."""
+    for v in values:
+        assert v is not None
+        assert v.tzinfo is not None
+
+
+# --- get (§3.9.3) and the publishing lifecycle ----------------------------------------------------
+@pytest.mark.anyio
+async def test_get_queued_then_published(
+    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    """get() decodes a queued post, then the published one with external id, URL and times."""
+    s = await scheduling_setup(client, sandbox, session)
+    when = later(await now(sandbox), 60)
+    sid = await schedule_one(client, sandbox, s)
+    post = await client.scheduled_posts.get(sid)
+    assert isinstance(post, ScheduledPost)
+    assert (post.id, post.container_id, post.project_id) == (sid, s.container_id, s.project_id)
+    assert (post.social_account_id, post.platform, post.mode) == (s.account_id, "tiktok", "publish")
+    assert post.status == "queued"
+    assert not post.is_terminal
+    assert post.scheduled_for == when
+    assert (post.external_id, post.attempted_at, post.published_at, post.last_error) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert_aware(post.scheduled_for, post.created_at, post.updated_at)
+    assert post.request_id is not None
+    assert REQ_ID.match(post.request_id)
+    await sandbox.advance(61)
+    publishing = await client.scheduled_posts.get(sid)
+    assert publishing.status == "publishing"
+    assert_aware(publishing.attempted_at)
+    await sandbox.advance(20)
+    done = await client.scheduled_posts.get(sid)
+    assert done.status == "published"
+    assert done.is_terminal
+    assert done.external_id is not None
+    assert done.external_id.startswith("7")
+    assert done.external_url is not None
+    assert done.external_url.startswith("https://www.tiktok.com/@")
+    assert done.external_url.endswith(f"/video/{done.external_id}")
+    assert_aware(done.published_at)
+    assert done.published_at is not None
+    assert done.published_at > when
+
+
+@pytest.mark.anyio
+async def test_get_failed_post_carries_platform_error(make_sandbox: MakeSandbox) -> None:
+    """A rejected publish decodes last_error with code PLATFORM_ERROR and its platform_code."""
+    async with (
+        make_sandbox(failure_rates={"publish": 1.0}) as sb,
+        LayersClient(api_key=sb.api_key, base_url=sb.url) as client,
+        aiohttp.ClientSession() as session,
+    ):
+        s = await scheduling_setup(client, sb, session)
+        sid = await schedule_one(client, sb, s)
+        await sb.advance(100)
+        post = await client.scheduled_posts.get(sid)
+        assert post.status == "failed"
+        assert isinstance(post.last_error, ErrorInfo)
+        assert post.last_error.code == "PLATFORM_ERROR"
+        assert post.last_error.platform_code == "sandbox_rejected"
+
+
+@pytest.mark.anyio
+async def test_get_unknown_post(client: LayersClient) -> None:
+    """An unknown scheduled post is NotFoundError."""
+    with pytest.raises(NotFoundError) as ei:
+        await client.scheduled_posts.get(GHOST_SP)
+    assert_api_error(ei.value, NotFoundError, 404, "NOT_FOUND")
+
+
+# --- list (§3.9.2) --------------------------------------------------------------------------------
+@pytest.mark.anyio
+async def test_list_filters_and_pages(
+    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    """list() orders by scheduled_for desc and filters by status, account and time window."""
+    s = await scheduling_setup(client, sandbox, session)
+    other = await connect_account(session, sandbox, s.project_id)
+    base = await now(sandbox)
+    soon = await schedule_one(client, sandbox, s, ahead=60)
+    middle = await schedule_one(client, sandbox, s, ahead=600, mode="draft")
+    last = await schedule_one(client, sandbox, s, ahead=3600, account=other)
+    await client.scheduled_posts.cancel(middle)
+
+    page = await client.scheduled_posts.list(s.project_id)
+    assert [p.id for p in page.items] == [last, middle, soon]
+    assert all(isinstance(p, ScheduledPost) for p in page.items)
+    assert page.next_cursor is None
+    assert [p.id async for p in client.scheduled_posts.list(s.project_id, limit=1)] == [
+        last,
+        middle,
+        soon,
+    ]
+    first = await client.scheduled_posts.list(s.project_id, limit=2)
+    assert first.next_cursor is not None
+    rest = await client.scheduled_posts.list(s.project_id, limit=2, cursor=first.next_cursor)
+    assert [p.id for p in rest.items] == [soon]
+
+    queued = await client.scheduled_posts.list(s.project_id, status="queued")
+    assert [p.id for p in queued.items] == [last, soon]
+    several = await client.scheduled_posts.list(s.project_id, status=["canceled", "published"])
+    assert [p.id for p in several.items] == [middle]
+    mine = await client.scheduled_posts.list(s.project_id, social_account_id=other)
+    assert [p.id for p in mine.items] == [last]
+    nobody = await client.scheduled_posts.list(s.project_id, social_account_id=GHOST_SA)
+    assert nobody.items == ()
+    window = await client.scheduled_posts.list(
+        s.project_id,
+        since=later(base, 60).astimezone(PACIFIC),
+        until=later(base, 600),
+    )
+    assert [p.id for p in window.items] == [middle, soon]
+
+
+@pytest.mark.anyio
+async def test_list_sends_repeated_status_and_utc(sandbox: Sandbox) -> None:
+    """status goes out repeated; since/until as UTC Z; social_account_id as socialAccountId."""
+    urls: list[str] = []
+    trace = aiohttp.TraceConfig()
+
+    async def on_start(
+        _s: aiohttp.ClientSession, _c: SimpleNamespace, params: aiohttp.TraceRequestStartParams
+    ) -> None:
+        urls.append(str(params.url))
+
+    trace.on_request_start.append(on_start)
+    async with LayersClient(
+        api_key=sandbox.api_key, base_url=sandbox.url, trace_configs=[trace]
+    ) as client:
+        pid = (await client.projects.create(name="Acme Coffee", timezone="UTC")).id
+        when = datetime(2026, 5, 14, 9, 30, tzinfo=PACIFIC)
+        await client.scheduled_posts.list(
+            pid,
+            status=("queued", "draft"),
+            social_account_id=GHOST_SA,
+            since=when,
+            until=when,
+            limit=100,
+        )
+    q = urls[-1].split("?", 1)[1]
+    assert q.count("status=") == 2
+    assert "status=queued" in q
+    assert "status=draft" in q
+    assert f"socialAccountId={GHOST_SA}" in q
+    assert q.count("2026-05-14T16:30:00.000Z") == 2
+    assert "limit=100" in q
+
+
+@pytest.mark.anyio
+async def test_list_unknown_project(client: LayersClient) -> None:
+    """Listing an unknown project's posts is NotFoundError."""
+    with pytest.raises(NotFoundError) as ei:
+        await client.scheduled_posts.list(GHOST_PRJ)
+    assert_api_error(ei.value, NotFoundError, 404, "NOT_FOUND")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"project_id": "p"}, "project_id"),
+        ({"status": "done"}, "status"),
+        ({"status": ["queued", "draft_in_inbox"]}, "status"),
+        ({"social_account_id": "sa_1"}, "social_account_id"),
+        ({"social_account_id": GHOST_SA[3:]}, "social_account_id"),
+        ({"since": datetime(2026, 5, 14)}, "since"),
+        ({"until": datetime(2026, 5, 14)}, "until"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 101}, "limit"),
+    ],
+)
+async def test_list_validation(client: LayersClient, kwargs: dict[str, Any], field: str) -> None:
+    """Bad list filters are refused when the call is made, before anything is sent."""
+    args: dict[str, Any] = {"project_id": GHOST_PRJ, **kwargs}
+    pid = args.pop("project_id")
+    with pytest.raises(LayersValidationError) as ei:
+        client.scheduled_posts.list(pid, **args)
+    assert ei.value.field == field
+
+
+# --- reschedule (§3.9.4) --------------------------------------------------------------------------
+@pytest.mark.anyio
+async def test_reschedule_moves_a_queued_post(
+    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    """reschedule() decodes {id, status, scheduledFor, updatedAt}; the post moves."""
+    s = await scheduling_setup(client, sandbox, session)
+    sid = await schedule_one(client, sandbox, s)
+    when = later(await now(sandbox), 120).astimezone(PACIFIC)
+    moved = await client.scheduled_posts.reschedule(sid, scheduled_for=when)
+    assert isinstance(moved, RescheduleResult)
+    assert (moved.id, moved.status, moved.scheduled_for) == (sid, "queued", when)
+    assert_aware(moved.updated_at)
+    assert moved.request_id is not None
+    await sandbox.advance(70)
+    assert (await client.scheduled_posts.get(sid)).status == "queued"
+    assert (await client.scheduled_posts.get(sid)).scheduled_for == when
+
+
+@pytest.mark.anyio
+async def test_reschedule_too_soon(
+    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    """Less than 30 s ahead of the server's clock is a 422 on scheduledFor; the post stays."""
+    s = await scheduling_setup(client, sandbox, session)
+    sid = await schedule_one(client, sandbox, s)
+    before = await client.scheduled_posts.get(sid)
+    with pytest.raises(UnprocessableEntityError) as ei:
+        await client.scheduled_posts.reschedule(sid, scheduled_for=later(await now(sandbox), 5))
+    assert_api_error(ei.value, UnprocessableEntityError, 422, "VALIDATION")
+    assert [i.path for i in ei.value.issues] == ["scheduledFor"]
+    assert (await client.scheduled_posts.get(sid)).scheduled_for == before.scheduled_for
+
+
+@pytest.mark.anyio
+async def test_reschedule_not_queued(
+    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    """A post already publishing is ConflictError {scheduledPostId, status}."""
+    s = await scheduling_setup(client, sandbox, session)
+    sid = await schedule_one(client, sandbox, s)
+    await sandbox.advance(61)
+    with pytest.raises(ConflictError) as ei:
+        await client.scheduled_posts.reschedule(sid, scheduled_for=later(await now(sandbox), 60))
+    details = assert_api_error(ei.value, ConflictError, 409, "CONFLICT")
+    assert details == {"scheduledPostId": sid, "status": "publishing"}
+
+
+@pytest.mark.anyio
+async def test_reschedule_unknown_post(client: LayersClient, sandbox: Sandbox) -> None:
+    """Rescheduling an unknown post is NotFoundError."""
+    with pytest.raises(NotFoundError) as ei:
+        await client.scheduled_posts.reschedule(
+            GHOST_SP, scheduled_for=later(await now(sandbox), 60)
+        )
+    assert_api_error(ei.value, NotFoundError, 404, "NOT_FOUND")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("post_id", "when", "field"),
+    [
+        ("sp_1", datetime(2030, 1, 1, tzinfo=timezone.utc), "scheduled_post_id"),
+        (GHOST_SP[3:], datetime(2030, 1, 1, tzinfo=timezone.utc), "scheduled_post_id"),
+        (GHOST_SP, datetime(2030, 1, 1), "scheduled_for"),
+        (GHOST_SP, "2030-01-01T00:00:00Z", "scheduled_for"),
+        (GHOST_SP, 1_900_000_000, "scheduled_for"),
+    ],
+)
+async def test_reschedule_validation(
+    client: LayersClient, post_id: Any, when: Any, field: str
+) -> None:
+    """A malformed id or a naive/non-datetime time is refused before sending."""
+    with pytest.raises(LayersValidationError) as ei:
+        await client.scheduled_posts.reschedule(post_id, scheduled_for=when)
+    assert ei.value.field == field
+
+
+# --- cancel (§3.9.5) ------------------------------------------------------------------------------
+@pytest.mark.anyio
+@pytest.mark.parametrize("reason", [None, "customer changed their mind", "r" * 1024, ""])
+async def test_cancel_queued_post(
+    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession, reason: str | None
+) -> None:
+    """cancel() decodes {id, status: canceled, canceledAt}; the row stays, canceled."""
+    s = await scheduling_setup(client, sandbox, session)
+    sid = await schedule_one(client, sandbox, s)
+    out = await client.scheduled_posts.cancel(sid, reason=reason)
+    assert isinstance(out, ScheduledPostCanceled)
+    assert (out.id, out.status) == (sid, "canceled")
+    assert out.canceled_at == await now(sandbox)
+    post = await client.scheduled_posts.get(sid)
+    assert (post.status, post.canceled_at) == ("canceled", out.canceled_at)
+    await sandbox.advance(120)
+    assert (await client.scheduled_posts.get(sid)).status == "canceled"
+
+
+@pytest.mark.anyio
+async def test_cancel_sends_a_body_only_with_a_reason(sandbox: Sandbox) -> None:
+    """Without a reason the DELETE carries no body; with one it carries exactly {reason}."""
+    sent: list[tuple[str, bytes]] = []
+    trace = aiohttp.TraceConfig()
+
+    async def on_chunk(
+        _s: aiohttp.ClientSession,
+        _c: SimpleNamespace,
+        params: aiohttp.TraceRequestChunkSentParams,
+    ) -> None:
+        sent.append((params.method, params.chunk))
+
+    trace.on_request_chunk_sent.append(on_chunk)
+    async with LayersClient(
+        api_key=sandbox.api_key, base_url=sandbox.url, trace_configs=[trace]
+    ) as client:
+        for reason in (None, "dup"):
+            with pytest.raises(NotFoundError):
+                await client.scheduled_posts.cancel(GHOST_SP, reason=reason)
+    deletes = [chunk for method, chunk in sent if method == "DELETE"]
+    assert deletes == [b'{"reason":"dup"}']
+
+
+@pytest.mark.anyio
+async def test_cancel_twice_conflicts(
+    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    """Canceling a canceled post is ConflictError {scheduledPostId, status: canceled}."""
+    s = await scheduling_setup(client, sandbox, session)
+    sid = await schedule_one(client, sandbox, s)
+    await client.scheduled_posts.cancel(sid)
+    with pytest.raises(ConflictError) as ei:
+        await client.scheduled_posts.cancel(sid)
+    details = assert_api_error(ei.value, ConflictError, 409, "CONFLICT")
+    assert details == {"scheduledPostId": sid, "status": "canceled"}
+
+
+@pytest.mark.anyio
+async def test_cancel_replay_with_the_same_key(
+    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    """A retry with the same idempotency_key replays the stored cancel instead of a 409."""
+    s = await scheduling_setup(client, sandbox, session)
+    sid = await schedule_one(client, sandbox, s)
+    first = await client.scheduled_posts.cancel(sid, idempotency_key="cancel-1")
+    again = await client.scheduled_posts.cancel(sid, idempotency_key="cancel-1")
+    assert again == first
+    assert again.meta is not None
+    assert again.meta.idempotency_replayed is True
+
+
+@pytest.mark.anyio
+async def test_cancel_published_post_conflicts(
+    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    """A draft that was delivered cannot be canceled: ConflictError with its status."""
+    s = await scheduling_setup(client, sandbox, session)
+    sid = await schedule_one(client, sandbox, s, mode="draft")
+    await sandbox.advance(100)
+    with pytest.raises(ConflictError) as ei:
+        await client.scheduled_posts.cancel(sid)
+    details = assert_api_error(ei.value, ConflictError, 409, "CONFLICT")
+    assert details == {"scheduledPostId": sid, "status": "draft"}
+
+
+@pytest.mark.anyio
+async def test_cancel_unknown_post(client: LayersClient) -> None:
+    """Canceling an unknown post is NotFoundError."""
+    with pytest.raises(NotFoundError) as ei:
+        await client.scheduled_posts.cancel(GHOST_SP)
+    assert_api_error(ei.value, NotFoundError, 404, "NOT_FOUND")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("post_id", "reason", "field"),
+    [
+        ("sp_nope", None, "scheduled_post_id"),
+        (GHOST_SP, "r" * 1025, "reason"),
+        (GHOST_SP, 42, "reason"),
+    ],
+)
+async def test_cancel_validation(
+    client: LayersClient, sandbox: Sandbox, post_id: str, reason: Any, field: str
+) -> None:
+    """A malformed id or an over-long reason is refused before sending."""
+    with pytest.raises(LayersValidationError) as ei:
+        await client.scheduled_posts.cancel(post_id, reason=reason)
+    assert ei.value.field == field
+    assert (await sandbox.state())["counts"]["idempotencyRecords"]["total"] == 0
+
+
+# --- scopes ---------------------------------------------------------------------------------------
+async def _list_page(c: LayersClient) -> Any:
+    return await c.scheduled_posts.list(GHOST_PRJ)
+
+
+WHEN = datetime(2030, 1, 1, tzinfo=timezone.utc)
+POST_CALLS: list[tuple[str, Callable[[LayersClient], Awaitable[Any]], str]] = [
+    ("list", _list_page, "publish:read"),
+    ("get", lambda c: c.scheduled_posts.get(GHOST_SP), "publish:read"),
+    (
+        "reschedule",
+        lambda c: c.scheduled_posts.reschedule(GHOST_SP, scheduled_for=WHEN),
+        "publish:write",
+    ),
+    ("cancel", lambda c: c.scheduled_posts.cancel(GHOST_SP), "publish:write"),
+]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("name", "call", "scope"), POST_CALLS, ids=[c[0] for c in POST_CALLS])
+async def test_scheduled_post_routes_need_their_scope(
+    make_sandbox: MakeSandbox,
+    name: str,
+    call: Callable[[LayersClient], Awaitable[Any]],
+    scope: str,
+) -> None:
+    """A key without the route's scope gets PermissionDeniedError {requiredScope}."""
+    async with (
+        make_sandbox(**scoped_sandbox_options()) as sb,
+        LayersClient(api_key=sb.keys["bare"], base_url=sb.url) as client,
+    ):
+        with pytest.raises(PermissionDeniedError) as ei:
+            await call(client)
+        details = assert_api_error(ei.value, PermissionDeniedError, 403, "FORBIDDEN_SCOPE")
+        assert details == {"requiredScope": scope}, name
