@@ -135,6 +135,9 @@ class SandboxCore:
     async def _v1(self, request: web.Request, rid: str) -> web.StreamResponse:
         method = request.method
         matched = _ROUTER.match(method, request.path)  # step 2
+        counter = self.w.requests_by_route
+        label = matched[0].label if matched is not None else "unmatched"
+        counter[label] = counter.get(label, 0) + 1
         if matched is None:
             klass = "read-light" if method == "GET" else "write-light"
             return self._error(

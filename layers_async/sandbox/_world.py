@@ -136,6 +136,8 @@ class World:
         self.idempotency: dict[tuple[str, ...], IdempotencyRecord] = {}
         self.running_jobs: dict[str, set[str]] = {}
         self.issued_media: set[str] = set()
+        # /v1 requests received, by route label ("GET /v1/jobs/{jobId}") or "unmatched"
+        self.requests_by_route: dict[str, int] = {}
         # rate limiting: (key id, class) -> [window start, count]; (key id, day) -> count
         self.buckets: dict[tuple[str, str], list[int]] = {}
         self.daily: dict[tuple[str, int], int] = {}
@@ -1071,6 +1073,10 @@ class World:
         return {
             "now": ts(self.now()),
             "speed": self.clock.speed,
+            "requests": {
+                "total": sum(self.requests_by_route.values()),
+                "byRoute": dict(sorted(self.requests_by_route.items())),
+            },
             "counts": {
                 "organizations": counts(self.orgs.values(), lambda o: o.id, lambda o: o.status),
                 "apiKeys": counts(self.keys.values(), lambda k: k.org_id, lambda k: k.status),

@@ -101,3 +101,20 @@ async def test_running_clock_moves_work_without_requests() -> None:
             if counts["influencers"]["byStatus"].get("ready") == 1:
                 break
         assert counts["influencers"]["byStatus"] == {"ready": 1}
+
+
+@pytest.mark.anyio
+async def test_state_counts_v1_requests_by_route(sandbox: Sandbox, api: Api) -> None:
+    """`/_sandbox/state` counts /v1 requests by route template, not /_sandbox/ calls."""
+    await api.get("/v1/whoami")
+    await api.get("/v1/whoami")
+    await api.with_key(None).get("/v1/credits")  # counted even though it is refused (401)
+    await api.get("/v1/nope")
+    await api.now()  # a /_sandbox/ route
+    requests = (await sandbox.state())["requests"]
+    assert requests == {
+        "total": 4,
+        "byRoute": {"GET /v1/credits": 1, "GET /v1/whoami": 2, "unmatched": 1},
+    }
+    await sandbox.reset()
+    assert (await sandbox.state())["requests"] == {"total": 0, "byRoute": {}}
