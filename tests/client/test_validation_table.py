@@ -1,0 +1,301 @@
+"""Bad input is refused by the SDK before any request: one table across every resource."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from layers_async import LayersClient, LayersValidationError, Sandbox, ScheduleTarget
+
+PRJ = "prj_254a4ce1-6f0e-4c1a-9a57-3b8f0d2c9e11"
+MED = "med_7a1c3e5f-2b4d-4e6f-8a0b-1c2d3e4f5a6b"
+SA = "sa_9c1e42a0-3d5f-4a7b-b9c1-d2e3f4a5b6c7"
+INF = "inf_5f0b8d2e-6a4c-4e1f-a3b5-c7d9e1f3a5b7"
+CNT = "cnt_7d18b9a1-4c2e-4f6a-8b0d-2e4f6a8c0e1d"
+SP = "sp_3b5d7f9a-1c3e-4a5b-9c7d-e9f1a3b5c7d9"
+JOB = "job_01HXA1NHKJZXPV8R7Q6WSM5BCD"
+ST = "st_01HXZ8K2M4P5QRS6TV7WXYZ9AB"
+LATER = datetime(2030, 1, 1, tzinfo=timezone.utc)
+DESC = "d" * 120
+
+Call = Callable[[LayersClient], Awaitable[Any]]
+
+
+async def _first_page(paginator: Any) -> Any:
+    return await paginator
+
+
+CASES: list[tuple[str, Call, str]] = [
+    # projects
+    ("name too short", lambda c: c.projects.create(name="ab", timezone="UTC"), "name"),
+    ("name too long", lambda c: c.projects.create(name="x" * 31, timezone="UTC"), "name"),
+    (
+        "unknown timezone",
+        lambda c: c.projects.create(name="Acme", timezone="Mars/Base"),
+        "timezone",
+    ),
+    (
+        "description too short",
+        lambda c: c.projects.create(name="Acme", timezone="UTC", app_description="short"),
+        "app_description",
+    ),
+    (
+        "description too long",
+        lambda c: c.projects.create(name="Acme", timezone="UTC", app_description="d" * 1001),
+        "app_description",
+    ),
+    (
+        "tagline too long",
+        lambda c: c.projects.create(name="Acme", timezone="UTC", tagline="t" * 81),
+        "tagline",
+    ),
+    (
+        "empty tagline",
+        lambda c: c.projects.create(name="Acme", timezone="UTC", tagline=""),
+        "tagline",
+    ),
+    (
+        "unknown brand voice",
+        lambda c: c.projects.create(name="Acme", timezone="UTC", brand_voice="shouty"),  # type: ignore[arg-type]
+        "brand_voice",
+    ),
+    (
+        "unknown target gender",
+        lambda c: c.projects.create(name="Acme", timezone="UTC", target_gender="robots"),  # type: ignore[arg-type]
+        "target_gender",
+    ),
+    (
+        "bad owner email",
+        lambda c: c.projects.create(name="Acme", timezone="UTC", owner_email="not-an-email"),
+        "owner_email",
+    ),
+    (
+        "bad language tag",
+        lambda c: c.projects.create(name="Acme", timezone="UTC", primary_language="english!"),
+        "primary_language",
+    ),
+    (
+        "metadata over 8 KB",
+        lambda c: c.projects.create(name="Acme", timezone="UTC", metadata={"x": "y" * 9000}),
+        "metadata",
+    ),
+    (
+        "external id too long",
+        lambda c: c.projects.create(name="Acme", timezone="UTC", customer_external_id="e" * 129),
+        "customer_external_id",
+    ),
+    ("malformed project id", lambda c: c.projects.get("project-1"), "project_id"),
+    ("list limit 0", lambda c: _first_page(c.projects.list(limit=0)), "limit"),
+    ("list limit 201", lambda c: _first_page(c.projects.list(limit=201)), "limit"),
+    ("list bad status", lambda c: _first_page(c.projects.list(status="gone")), "status"),  # type: ignore[arg-type]
+    ("empty update", lambda c: c.projects.update(PRJ), "update"),
+    ("clear the name", lambda c: c.projects.update(PRJ, name=None), "name"),  # type: ignore[arg-type]
+    # app media
+    (
+        "http media url",
+        lambda c: c.app_media.upload(PRJ, kind="logo", url="http://cdn.example.com/a.png"),
+        "url",
+    ),
+    (
+        "private media url",
+        lambda c: c.app_media.upload(PRJ, kind="logo", url="https://192.168.1.4/a.png"),
+        "url",
+    ),
+    (
+        "localhost media url",
+        lambda c: c.app_media.upload(PRJ, kind="logo", url="https://localhost/a.png"),
+        "url",
+    ),
+    (
+        "credentials in media url",
+        lambda c: c.app_media.upload(PRJ, kind="logo", url="https://u:p@cdn.example.com/a.png"),
+        "url",
+    ),
+    (
+        "unknown media kind",
+        lambda c: c.app_media.upload(PRJ, kind="end-card", url="https://cdn.example.com/a.png"),  # type: ignore[arg-type]
+        "kind",
+    ),
+    ("media list limit 101", lambda c: _first_page(c.app_media.list(PRJ, limit=101)), "limit"),
+    ("malformed media id", lambda c: c.app_media.delete(PRJ, "logo.png"), "media_id"),
+    # social
+    (
+        "unknown platform",
+        lambda c: c.social.oauth_url(PRJ, platform="myspace", return_url="https://a.example/cb"),  # type: ignore[arg-type]
+        "platform",
+    ),
+    (
+        "http return url off localhost",
+        lambda c: c.social.oauth_url(PRJ, platform="tiktok", return_url="http://a.example/cb"),
+        "return_url",
+    ),
+    (
+        "usage note too long",
+        lambda c: c.social.oauth_url(
+            PRJ, platform="tiktok", return_url="https://a.example/cb", usage_note="n" * 501
+        ),
+        "usage_note",
+    ),
+    ("lowercase state", lambda c: c.social.oauth_status(PRJ, ST.lower()), "state"),
+    ("accounts limit 0", lambda c: _first_page(c.social.accounts(PRJ, limit=0)), "limit"),
+    ("malformed account id", lambda c: c.social.disconnect(INF), "social_account_id"),
+    # influencers
+    (
+        "unknown gender",
+        lambda c: c.influencers.create(PRJ, gender="other"),  # type: ignore[arg-type]
+        "gender",
+    ),
+    (
+        "unknown age range",
+        lambda c: c.influencers.create(PRJ, age_range="ancient"),  # type: ignore[arg-type]
+        "age_range",
+    ),
+    ("prompt too long", lambda c: c.influencers.create(PRJ, prompt="p" * 1001), "prompt"),
+    ("empty influencer update", lambda c: c.influencers.update(INF), "update"),
+    (
+        "influencer list limit 101",
+        lambda c: _first_page(c.influencers.list(PRJ, limit=101)),
+        "limit",
+    ),
+    # keywords
+    ("keywords bad project id", lambda c: c.keywords.refresh("prj_nope"), "project_id"),
+    # content
+    (
+        "source limit 21",
+        lambda c: c.content.source_recommendations(PRJ, limit=21),
+        "limit",
+    ),
+    (
+        "empty keyword",
+        lambda c: c.content.source_recommendations(PRJ, keyword=""),
+        "keyword",
+    ),
+    (
+        "remix without an actor",
+        lambda c: c.content.slideshow_remix(PRJ, tiktok_video_id="7301234567890123456"),
+        "influencer_id",
+    ),
+    (
+        "non-numeric tiktok id",
+        lambda c: c.content.video_remix(PRJ, tiktok_video_id="abc", influencer_id=INF),
+        "tiktok_video_id",
+    ),
+    ("empty hook", lambda c: c.content.slideshow_builder(PRJ, hook=""), "hook"),
+    ("hook too long", lambda c: c.content.slideshow_builder(PRJ, hook="h" * 2001), "hook"),
+    (
+        "ugc with a malformed media id",
+        lambda c: c.content.ugc_remix(PRJ, influencer_id=INF, media_id="demo.mp4"),
+        "media_id",
+    ),
+    ("hooks limit 51", lambda c: c.content.hooks(PRJ, limit=51), "limit"),
+    (
+        "naive since",
+        lambda c: _first_page(c.content.list(PRJ, since=datetime(2026, 5, 1))),
+        "since",
+    ),
+    (
+        "schedule with no targets",
+        lambda c: c.content.schedule(CNT, scheduled_for=LATER, targets=[]),
+        "targets",
+    ),
+    (
+        "schedule 51 targets",
+        lambda c: c.content.schedule(
+            CNT,
+            scheduled_for=LATER,
+            targets=[ScheduleTarget(social_account_id=SA, mode="publish")] * 51,
+        ),
+        "targets",
+    ),
+    (
+        "schedule naive time",
+        lambda c: c.content.schedule(
+            CNT,
+            scheduled_for=datetime(2030, 1, 1),
+            targets=[ScheduleTarget(social_account_id=SA, mode="publish")],
+        ),
+        "scheduled_for",
+    ),
+    (
+        "schedule unknown mode",
+        lambda c: c.content.schedule(
+            CNT,
+            scheduled_for=LATER,
+            targets=[ScheduleTarget(social_account_id=SA, mode="later")],  # type: ignore[arg-type]
+        ),
+        "targets[0].mode",
+    ),
+    (
+        "schedule duplicate target",
+        lambda c: c.content.schedule(
+            CNT,
+            scheduled_for=LATER,
+            targets=[
+                ScheduleTarget(social_account_id=SA, mode="publish"),
+                ScheduleTarget(social_account_id=SA, mode="publish"),
+            ],
+        ),
+        "targets[1]",
+    ),
+    (
+        "caption override too long",
+        lambda c: c.content.schedule(
+            CNT,
+            scheduled_for=LATER,
+            targets=[
+                ScheduleTarget(social_account_id=SA, mode="publish", caption_override="c" * 4001)
+            ],
+        ),
+        "targets[0].caption_override",
+    ),
+    # jobs and scheduled posts
+    ("malformed job id", lambda c: c.jobs.get("job_123"), "job_id"),
+    ("cancel malformed job id", lambda c: c.jobs.cancel(CNT), "job_id"),
+    (
+        "posts list limit 101",
+        lambda c: _first_page(c.scheduled_posts.list(PRJ, limit=101)),
+        "limit",
+    ),
+    (
+        "reschedule naive",
+        lambda c: c.scheduled_posts.reschedule(SP, scheduled_for=datetime(2030, 1, 1)),
+        "scheduled_for",
+    ),
+    ("cancel reason too long", lambda c: c.scheduled_posts.cancel(SP, reason="r" * 1025), "reason"),
+    # per-call options
+    (
+        "bad idempotency key",
+        lambda c: c.projects.get(PRJ, idempotency_key="has space"),
+        "idempotency_key",
+    ),
+    ("negative timeout", lambda c: c.whoami(timeout=-1), "timeout"),
+]
+
+
+def test_the_table_is_big_enough() -> None:
+    """At least 40 distinct invalid inputs are covered."""
+    assert len(CASES) >= 40
+    assert len({name for name, _, _ in CASES}) == len(CASES)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("name", "call", "field"), CASES, ids=[c[0] for c in CASES])
+async def test_invalid_input_never_reaches_the_server(
+    sandbox: Sandbox, client: LayersClient, name: str, call: Call, field: str
+) -> None:
+    """The SDK raises LayersValidationError naming the field, and the server counts no request."""
+    with pytest.raises(LayersValidationError) as info:
+        await call(client)
+    assert info.value.field == field, name
+    assert isinstance(info.value, ValueError)
+    assert (await sandbox.state())["requests"]["total"] == 0
+
+
+@pytest.mark.anyio
+async def test_valid_input_does_reach_the_server(sandbox: Sandbox, client: LayersClient) -> None:
+    """The request counter the table relies on does move when a call is sent."""
+    await client.projects.create(name="Acme", timezone="UTC", app_description=DESC)
+    assert (await sandbox.state())["requests"]["total"] == 1
