@@ -38,6 +38,7 @@ from ._errors import (
 )
 from ._pagination import AsyncPaginator, Page
 from ._transport import NOT_GIVEN, NotGiven
+from ._version import __version__
 from .models._base import LayersModel, RateLimitInfo, ResponseMeta
 from .models.app_media import AppMedia, AppMediaDeleted, MediaKind
 from .models.content import (
@@ -92,8 +93,6 @@ from .models.social import (
     SocialAccountStatus,
 )
 from .sandbox import Sandbox, SandboxConfigError
-
-__version__ = "0.1.0.dev0"
 
 __all__ = [
     "APIConnectionError",

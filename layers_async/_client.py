@@ -16,6 +16,7 @@ from ._config import DEFAULT_BASE_URL, DEFAULT_LIMITS, DEFAULT_TIMEOUTS, Limits,
 from ._errors import LayersValidationError
 from ._transport import NOT_GIVEN, NotGiven, Transport
 from ._validation import check_id
+from ._version import __version__
 from .models.identity import Whoami
 from .resources._base import options
 from .resources.app_media import AppMediaResource
@@ -30,9 +31,8 @@ from .resources.social import Social
 
 __all__ = ["LayersClient"]
 
-_VERSION = "0.1.0.dev0"
 USER_AGENT = (
-    f"layers-async/{_VERSION} Python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
+    f"layers-async/{__version__} Python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
 )
 _KEY_PREFIX = re.compile(r"^lp_(live|test)_[0-9A-HJKMNP-TV-Z]{16}")
 

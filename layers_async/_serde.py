@@ -8,12 +8,17 @@
 from __future__ import annotations
 
 import json
+import linecache
+import types
+import typing
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 import attrs
 from cattrs import Converter
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from .models._base import LayersModel
 
 __all__ = ["HAS_ORJSON", "camel", "converter", "dumps", "format_datetime", "loads", "structure"]
 
@@ -77,12 +82,14 @@ def format_datetime(value: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-converter = Converter(forbid_extra_keys=False)
+converter = Converter(forbid_extra_keys=False, detailed_validation=False)
 converter.register_structure_hook(datetime, parse_datetime)
 converter.register_unstructure_hook(datetime, format_datetime)
 
 
 def _structure_factory(cls: type[Any]) -> Any:
+    if issubclass(cls, LayersModel):
+        return _response_model_hook(cls)
     overrides: dict[str, Any] = {}
     for a in attrs.fields(cls):
         if a.name.startswith("_"):
@@ -90,6 +97,89 @@ def _structure_factory(cls: type[Any]) -> Any:
         else:
             overrides[a.name] = override(rename=camel(a.name))
     return make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=False, **overrides)
+
+
+_PASS_THROUGH = (str, int, float, bool, dict, Any)
+_MISSING = object()
+
+
+def _converter_for(tp: Any, ns: dict[str, Any], name: str) -> str | None:
+    """Python source turning a wire value `v` into `tp`, or None when `v` passes through.
+
+    Response decoding is lenient on purpose (contract §1.14): enum-like fields are plain
+    `str`, numbers and mappings pass through as parsed, unknown keys are never read.
+    """
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if tp in _PASS_THROUGH or origin is dict:
+        return None
+    if origin in (types.UnionType, typing.Union):
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) == 1:
+            conv = _converter_for(inner[0], ns, name)
+            return None if conv is None else f"(None if v is None else {conv})"
+    if tp is datetime:
+        ns["__parse_dt"] = parse_datetime
+        return "__parse_dt(v)"
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        item = args[0]
+        if item in _PASS_THROUGH:
+            return "tuple(v)"
+        if attrs.has(item):
+            key = f"__hook_{name}"
+            ns[key] = converter.get_structure_hook(item)
+            return f"tuple([{key}(i) for i in v])"
+    if isinstance(tp, type) and attrs.has(tp):
+        key = f"__hook_{name}"
+        ns[key] = converter.get_structure_hook(tp)
+        return f"{key}(v)"
+    key = f"__type_{name}"
+    ns[key] = tp
+    ns["__structure"] = converter.structure
+    return f"__structure(v, {key})"
+
+
+def _response_model_hook(cls: type[Any]) -> Any:
+    """A straight-line decoder for one response model, generated once per class.
+
+    It builds the frozen instance without running `__init__` (models have no validators), which
+    makes decoding several times faster than a generic hook on the hot polling path.
+    """
+    attrs.resolve_types(cls)  # a no-op for exported models: the package resolved them at import
+    ns: dict[str, Any] = {"__cls": cls, "__new": object.__new__, "__set": object.__setattr__}
+    ns["__missing"] = _MISSING
+    lines = [f"def structure_{cls.__name__}(o, _=None):", "    obj = __new(__cls)"]
+    for a in attrs.fields(cls):
+        if a.name.startswith("_"):
+            lines.append(f"    __set(obj, {a.name!r}, None)")
+            continue
+        wire = camel(a.name)
+        conv = _converter_for(a.type, ns, a.name)
+        if a.default is attrs.NOTHING:
+            lines.append(f"    v = o[{wire!r}]")
+        elif isinstance(a.default, attrs.Factory):  # type: ignore[arg-type]
+            ns[f"__factory_{a.name}"] = a.default.factory
+            lines.append(f"    v = o.get({wire!r}, __missing)")
+            lines.append(f"    if v is __missing: v = __factory_{a.name}()")
+            if conv is not None:
+                lines.append(f"    else: v = {conv}")
+            lines.append(f"    __set(obj, {a.name!r}, v)")
+            continue
+        else:
+            ns[f"__default_{a.name}"] = a.default
+            lines.append(f"    v = o.get({wire!r}, __missing)")
+            lines.append(f"    if v is __missing: v = __default_{a.name}")
+            if conv is not None:
+                lines.append(f"    else: v = {conv}")
+            lines.append(f"    __set(obj, {a.name!r}, v)")
+            continue
+        lines.append(f"    __set(obj, {a.name!r}, {conv or 'v'})")
+    lines.append("    return obj")
+    source = "\n".join(lines) + "\n"
+    filename = f"<layers_async structure {cls.__qualname__}>"
+    exec(compile(source, filename, "exec"), ns)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    return ns[f"structure_{cls.__name__}"]
 
 
 def _unstructure_factory(cls: type[Any]) -> Any:

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 
 import aiohttp
 import attrs
@@ -19,7 +19,7 @@ from multidict import CIMultiDictProxy
 from ._config import Timeouts
 from ._errors import APIConnectionError, APIStatusError, APITimeoutError, error_from_response
 from ._serde import dumps, loads, structure
-from .models._base import LayersModel, RateLimitInfo, ResponseMeta
+from .models._base import LayersModel, ResponseMeta
 
 __all__ = [
     "NOT_GIVEN",
@@ -32,6 +32,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("layers_async")
+#: aiohttp adds `Content-Type: application/octet-stream` to bodiless POST/PATCH; we send none.
+_NO_AUTO_CONTENT_TYPE = ("Content-Type",)
 M = TypeVar("M", bound=LayersModel)
 
 
@@ -67,8 +69,7 @@ class CallOptions:
 DEFAULT_CALL = CallOptions()
 
 
-@attrs.frozen
-class RequestSpec:
+class RequestSpec(NamedTuple):
     """What a resource method asks the transport to send."""
 
     method: str
@@ -79,36 +80,13 @@ class RequestSpec:
     accept_not_modified: bool = False
 
 
-@attrs.frozen
-class RawResponse:
+class RawResponse(NamedTuple):
     """A successful (2xx or accepted 304) response, read whole."""
 
     status: int
     headers: CIMultiDictProxy[str]
     body: bytes
     meta: ResponseMeta
-
-
-def _int_or_none(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
-
-
-def _rate_limit(headers: CIMultiDictProxy[str]) -> RateLimitInfo | None:
-    klass = headers.get("X-RateLimit-Endpoint-Class")
-    if klass is None:
-        return None
-    reset = _int_or_none(headers.get("X-RateLimit-Reset"))
-    return RateLimitInfo(
-        endpoint_class=klass,
-        limit=_int_or_none(headers.get("X-RateLimit-Limit")),
-        remaining=_int_or_none(headers.get("X-RateLimit-Remaining")),
-        reset_seconds=float(reset) if reset is not None else None,
-    )
 
 
 def decode(raw: RawResponse, cls: type[M]) -> M:
@@ -188,16 +166,19 @@ class Transport:
                 headers=headers,
                 timeout=timeout,
                 allow_redirects=False,
+                skip_auto_headers=_NO_AUTO_CONTENT_TYPE if data is None else None,
             ) as resp:
                 body = await resp.read()
                 status = resp.status
                 rheaders = resp.headers
         except asyncio.TimeoutError:
             # On Python >= 3.11 this also catches aiohttp's ServerTimeoutError.
+            log.debug("%s %s -> timeout key=%s", method, path, self._key_hint)
             raise APITimeoutError(
                 "The request timed out before a response arrived.", method=method, path=path
             ) from None
         except aiohttp.ClientError as exc:
+            log.debug("%s %s -> %s key=%s", method, path, type(exc).__name__, self._key_hint)
             raise APIConnectionError(
                 f"Connection failed: {type(exc).__name__}: {exc}", method=method, path=path
             ) from None
@@ -226,13 +207,7 @@ class Transport:
                 method=method,
                 path=path,
             )
-        meta = ResponseMeta(
-            request_id=request_id,
-            status_code=status,
-            idempotency_replayed=rheaders.get("Idempotency-Replayed") == "true",
-            etag=rheaders.get("ETag"),
-            rate_limit=_rate_limit(rheaders),
-        )
+        meta = ResponseMeta(status, rheaders)
         return RawResponse(status, rheaders, body, meta)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import attrs
 
 __all__ = ["LayersModel", "RateLimitInfo", "ResponseMeta"]
@@ -17,24 +19,81 @@ class RateLimitInfo:
     reset_seconds: float | None
 
 
-@attrs.frozen
-class ResponseMeta:
-    """Facts about the HTTP exchange that produced a model (never part of the API's body)."""
+def _int_or_none(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
 
-    #: `X-Request-Id` of the response: quote it when contacting Layers support.
-    request_id: str | None
-    #: HTTP status of the final attempt.
-    status_code: int
-    #: True when the server replayed a stored response for the same Idempotency-Key.
-    idempotency_replayed: bool = False
-    #: The `ETag` header, when the route sends one (jobs).
-    etag: str | None = None
-    #: The rate-limit headers of the response.
-    rate_limit: RateLimitInfo | None = None
-    #: How many attempts the call took.
-    attempts: int = 1
-    #: Seconds spent waiting between attempts.
-    waited: float = 0.0
+
+class ResponseMeta:
+    """Facts about the HTTP exchange that produced a model (never part of the API's body).
+
+    Header-derived facts are read from the response headers when first asked for, so a call
+    that never looks at them pays nothing for them.
+    """
+
+    __slots__ = ("_headers", "attempts", "status_code", "waited")
+
+    def __init__(
+        self,
+        status_code: int,
+        headers: Mapping[str, str] | None = None,
+        *,
+        attempts: int = 1,
+        waited: float = 0.0,
+    ) -> None:
+        #: HTTP status of the final attempt.
+        self.status_code = status_code
+        #: How many attempts the call took.
+        self.attempts = attempts
+        #: Seconds spent waiting between attempts.
+        self.waited = waited
+        self._headers: Mapping[str, str] = headers if headers is not None else {}
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The response headers (read-only)."""
+        return self._headers
+
+    @property
+    def request_id(self) -> str | None:
+        """`X-Request-Id` of the response: quote it when contacting Layers support."""
+        return self._headers.get("X-Request-Id")
+
+    @property
+    def idempotency_replayed(self) -> bool:
+        """True when the server replayed a stored response for the same Idempotency-Key."""
+        return self._headers.get("Idempotency-Replayed") == "true"
+
+    @property
+    def etag(self) -> str | None:
+        """The `ETag` header, when the route sends one (jobs)."""
+        return self._headers.get("ETag")
+
+    @property
+    def rate_limit(self) -> RateLimitInfo | None:
+        """The `X-RateLimit-*` state the response reported, if any."""
+        h = self._headers
+        klass = h.get("X-RateLimit-Endpoint-Class")
+        if klass is None:
+            return None
+        reset = _int_or_none(h.get("X-RateLimit-Reset"))
+        return RateLimitInfo(
+            endpoint_class=klass,
+            limit=_int_or_none(h.get("X-RateLimit-Limit")),
+            remaining=_int_or_none(h.get("X-RateLimit-Remaining")),
+            reset_seconds=float(reset) if reset is not None else None,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"ResponseMeta(request_id={self.request_id!r}, status_code={self.status_code}, "
+            f"idempotency_replayed={self.idempotency_replayed}, etag={self.etag!r}, "
+            f"rate_limit={self.rate_limit!r}, attempts={self.attempts}, waited={self.waited})"
+        )
 
 
 @attrs.frozen

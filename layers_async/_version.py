@@ -1,0 +1,3 @@
+"""The package version (read by pyproject.toml through hatch)."""
+
+__version__ = "0.1.0.dev0"

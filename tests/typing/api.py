@@ -1,0 +1,423 @@
+"""The public API as a user writes it, checked by `mypy --strict` and never executed
+(DESIGN §5.7; `tests/test_typing.py` runs mypy over this file).
+
+Each call's result is assigned to a variable annotated with the type a user expects, so a
+changed return type fails the check. Lines ending in `# type: ignore[<code>]` pin calls that
+must NOT type-check: with `warn_unused_ignores` (part of --strict) the ignore becomes an error
+as soon as the call is accepted.
+
+The functions below are never called; pytest does not collect this module.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+import attrs
+
+import layers_async
+from layers_async import (
+    DEFAULT_BASE_URL,
+    DEFAULT_LIMITS,
+    DEFAULT_TIMEOUTS,
+    NOT_GIVEN,
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    Asset,
+    AsyncPaginator,
+    AuthenticationError,
+    BadRequestError,
+    BillingPeriod,
+    BrandContext,
+    ConflictError,
+    ErrorInfo,
+    IdempotencyConflictError,
+    InternalServerError,
+    Job,
+    JobCancelResult,
+    JobResult,
+    KillSwitchError,
+    LayersClient,
+    LayersError,
+    LayersModel,
+    LayersValidationError,
+    Limits,
+    NotFoundError,
+    NotGiven,
+    Page,
+    PaymentRequiredError,
+    PermissionDeniedError,
+    Project,
+    ProjectArchived,
+    ProjectSummary,
+    RateLimitError,
+    RateLimitInfo,
+    ResponseMeta,
+    Sandbox,
+    SandboxConfigError,
+    Timeouts,
+    UnprocessableEntityError,
+    ValidationIssue,
+    Wallet,
+    Whoami,
+)
+
+ORG = "org_2481fa5c-7d3e-4b0a-8c61-5e9f2a7b1c04"
+PRJ = "prj_254a4ce1-6f0e-4c1a-9a57-3b8f0d2c9e11"
+JOB = "job_01HXA1NHKJZXPV8R7Q6WSM5BCD"
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def config_values() -> None:
+    version: str = layers_async.__version__
+    base: str = DEFAULT_BASE_URL
+    timeouts: Timeouts = DEFAULT_TIMEOUTS
+    limits: Limits = DEFAULT_LIMITS
+    longer: Timeouts = attrs.evolve(DEFAULT_TIMEOUTS, read=120.0)
+    custom = Timeouts(total=30.0, connect=5.0, read=None)
+    total: float | None = custom.total
+    pool = Limits(max_connections=10, max_connections_per_host=5, keepalive_expiry=30.0)
+    max_conn: int = pool.max_connections
+    unset: NotGiven = NOT_GIVEN
+    falsy: bool = bool(NOT_GIVEN)
+    del version, base, timeouts, limits, longer, total, max_conn, unset, falsy
+
+
+# --------------------------------------------------------------------------- the client
+
+
+async def client_construction() -> None:
+    from_env: LayersClient = LayersClient()
+    explicit = LayersClient(
+        "lp_live_…",
+        "http://127.0.0.1:8787",
+        organization=ORG,
+        timeout=30.0,
+        limits=Limits(max_connections=10),
+        default_headers={"X-Partner": "acme"},
+        trace_configs=[aiohttp.TraceConfig()],
+    )
+    with_timeouts = LayersClient(api_key="k", timeout=Timeouts(total=60.0))
+    no_deadline = LayersClient(api_key="k", timeout=None)
+
+    view: LayersClient = explicit.with_options(timeout=10)
+    view2: LayersClient = explicit.with_options(
+        timeout=Timeouts(read=5.0), organization=ORG, default_headers={"X-A": "b"}
+    )
+    view3: LayersClient = explicit.with_options(timeout=NOT_GIVEN)
+    child: LayersClient = explicit.for_organization(ORG)
+
+    url: str = explicit.base_url
+    org: str | None = child.organization
+    closed: bool = explicit.is_closed
+    text: str = repr(explicit)
+
+    async with LayersClient() as client:
+        entered: LayersClient = client
+        me: Whoami = await client.whoami()
+        me2: Whoami = await client.whoami(
+            timeout=5, idempotency_key=None, extra_headers={"X-Trace": "1"}
+        )
+        del entered, me, me2
+
+    for c in (from_env, explicit, with_timeouts, no_deadline):
+        await c.aclose()
+    del view, view2, view3, url, org, closed, text
+
+
+async def client_misuse(client: LayersClient) -> None:
+    LayersClient(api_key=1)  # type: ignore[arg-type]
+    client.with_options(organization=5)  # type: ignore[arg-type]
+    await client.whoami(5)  # type: ignore[call-arg]
+    client.whoami()  # type: ignore[unused-coroutine]
+
+
+# --------------------------------------------------------------------------- identity, credits
+
+
+async def identity_and_credits(client: LayersClient) -> None:
+    me = await client.whoami()
+    org_id: str = me.organization_id
+    workspace: str = me.workspace_id
+    name: str = me.organization_name
+    scopes: tuple[str, ...] = me.scopes
+    tier: str = me.rate_limit_tier
+    key_id: str = me.api_key_id
+    balance: int = me.credit_balance
+    parent: str | None = me.parent_organization_id
+
+    wallet: Wallet = await client.credits.get()
+    wallet2: Wallet = await client.credits.get(timeout=3.0, extra_headers={"X": "y"})
+    available: int = wallet.available
+    period: BillingPeriod = wallet.current_period
+    start: datetime = period.start
+    used: int = period.used_credits
+    per_format: dict[str, int] = wallet.estimated_credits_per_format
+    del org_id, workspace, name, scopes, tier, key_id, balance, parent, wallet2
+    del available, start, used, per_format
+
+
+# --------------------------------------------------------------------------- projects
+
+
+async def projects(client: LayersClient) -> None:
+    project: Project = await client.projects.create(
+        name="Acme Coffee",
+        timezone="America/Los_Angeles",
+        customer_external_id="acme-coffee",
+        owner_email="owner@acme.example",
+        primary_language="en",
+        app_name="Acme Coffee",
+        app_description="..." * 40,
+        tagline="Fresh beans",
+        brand_voice="warm",
+        target_gender="all",
+        metadata={"crm": 1},
+        timeout=10,
+        idempotency_key="create-acme",
+        extra_headers={"X-Trace": "1"},
+    )
+    minimal: Project = await client.projects.create(name="Acme", timezone="UTC")
+    pid: str = project.id
+    status: str = project.status
+    created: datetime = project.created_at
+    brand: BrandContext | None = project.brand_context
+    keywords: tuple[str, ...] = brand.keywords if brand is not None else ()
+    metadata: dict[str, Any] = project.metadata
+    archived_at: datetime | None = project.archived_at
+
+    fetched: Project = await client.projects.get(pid)
+    updated: Project = await client.projects.update(
+        pid, name="Acme Two", tagline=None, status="active", idempotency_key="u-1"
+    )
+    cleared: Project = await client.projects.update(pid, customer_external_id=None)
+    archived: ProjectArchived = await client.projects.archive(pid, timeout=None)
+    canceled_posts: int = archived.canceled_scheduled_posts
+    when: datetime = archived.archived_at
+
+    del minimal, status, created, keywords, metadata, archived_at
+    del fetched, updated, cleared, canceled_posts, when
+
+
+async def projects_misuse(client: LayersClient) -> None:
+    await client.projects.create(name="Acme")  # type: ignore[call-arg]
+    await client.projects.create("Acme", "UTC")  # type: ignore[call-arg]
+    await client.projects.create(name="Acme", timezone="UTC", brand_voice="loud")  # type: ignore[arg-type]
+    await client.projects.update(PRJ, name=None)  # type: ignore[arg-type]
+    as_list: list[ProjectSummary] = await client.projects.list()  # type: ignore[assignment]
+    del as_list
+
+
+# --------------------------------------------------------------------------- pagination
+
+
+async def pagination(client: LayersClient) -> None:
+    paginator: AsyncPaginator[ProjectSummary] = client.projects.list(
+        status="active",
+        search="acme",
+        customer_external_id="acme-coffee",
+        limit=50,
+        cursor=None,
+        timeout=5,
+        extra_headers={"X": "y"},
+    )
+    page: Page[ProjectSummary] = await paginator
+    items: tuple[ProjectSummary, ...] = page.items
+    cursor: str | None = page.next_cursor
+    more: bool = page.has_next
+    size: int = len(page)
+    meta: ResponseMeta | None = page.meta
+    for row in page:
+        first: ProjectSummary = row
+        del first
+
+    async for summary in client.projects.list(limit=2):
+        one: ProjectSummary = summary
+        sid: str = summary.id
+        external: str | None = summary.customer_external_id
+        del one, sid, external
+
+    async for each_page in client.projects.list().pages():
+        p: Page[ProjectSummary] = each_page
+        del p
+
+    everything: list[ProjectSummary] = await client.projects.list().to_list()
+    some: list[ProjectSummary] = await client.projects.list().to_list(max_items=10)
+    resumed: Page[ProjectSummary] = await client.projects.list(cursor=cursor)
+    del items, more, size, meta, everything, some, resumed
+
+
+async def pagination_misuse(client: LayersClient) -> None:
+    page = await client.projects.list()
+    wrong: Project = page.items[0]  # type: ignore[assignment]
+    client.projects.list(limit="5")  # type: ignore[arg-type]
+    del wrong
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+async def jobs(client: LayersClient) -> None:
+    job: Job = await client.jobs.get(JOB)
+    job_again: Job = await client.jobs.get(JOB, if_none_match=None, timeout=2.0)
+    job2: Job = await client.jobs.get(JOB, if_none_match=job)
+    maybe: Job | None = await client.jobs.get(JOB, if_none_match="etag")
+    if maybe is not None:
+        current: Job = maybe
+        del current
+
+    jid: str = job.job_id
+    kind: str = job.kind
+    status: str = job.status
+    stage: str | None = job.stage
+    progress: float = job.progress
+    started: datetime = job.started_at
+    finished: datetime | None = job.finished_at
+    containers: tuple[str, ...] = job.container_ids
+    terminal: bool = job.is_terminal
+    result: JobResult | None = job.result
+    if result is not None:
+        assets: tuple[Asset, ...] = result.assets
+        url: str = assets[0].url
+        thumb: str | None = assets[0].thumbnail_url
+        del url, thumb
+    error: ErrorInfo | None = job.error
+    if error is not None:
+        code: str = error.code
+        platform_code: str | None = error.platform_code
+        del code, platform_code
+
+    cancel: JobCancelResult = await client.jobs.cancel(JOB, idempotency_key="cancel-1")
+    accepted: bool = cancel.accepted
+    reason: str | None = cancel.reason
+    del job_again, job2, jid, kind, status, stage, progress, started, finished
+    del containers, terminal, accepted, reason
+
+
+async def jobs_misuse(client: LayersClient) -> None:
+    not_optional: Job = await client.jobs.get(JOB, if_none_match="etag")  # type: ignore[assignment]
+    await client.jobs.get(JOB, if_none_match=3)  # type: ignore[call-overload]
+    del not_optional
+
+
+# --------------------------------------------------------------------------- meta
+
+
+async def response_meta(client: LayersClient) -> None:
+    project = await client.projects.get(PRJ)
+    model: LayersModel = project
+    request_id: str | None = project.request_id
+    meta: ResponseMeta | None = project.meta
+    if meta is not None:
+        rid: str | None = meta.request_id
+        status_code: int = meta.status_code
+        replayed: bool = meta.idempotency_replayed
+        etag: str | None = meta.etag
+        attempts: int = meta.attempts
+        waited: float = meta.waited
+        rate: RateLimitInfo | None = meta.rate_limit
+        if rate is not None:
+            endpoint_class: str | None = rate.endpoint_class
+            limit: int | None = rate.limit
+            remaining: int | None = rate.remaining
+            reset: float | None = rate.reset_seconds
+            del endpoint_class, limit, remaining, reset
+        del rid, status_code, replayed, etag, attempts, waited
+    del model, request_id
+
+
+# --------------------------------------------------------------------------- errors
+
+
+async def errors(client: LayersClient) -> None:
+    try:
+        await client.projects.create(name="Acme Coffee", timezone="UTC")
+    except LayersValidationError as exc:
+        field: str = exc.field
+        as_value_error: ValueError = exc
+        del field, as_value_error
+    except RateLimitError as exc:
+        retry_after: float | None = exc.retry_after
+        del retry_after
+    except UnprocessableEntityError as exc:
+        issues: list[ValidationIssue] = exc.issues
+        path: str = issues[0].path
+        text: str = issues[0].message
+        del path, text
+    except (IdempotencyConflictError, ConflictError, NotFoundError, KillSwitchError) as exc:
+        details: dict[str, Any] = exc.details
+        del details
+    except (AuthenticationError, PermissionDeniedError, PaymentRequiredError) as exc:
+        as_status: APIStatusError = exc
+        del as_status
+    except (BadRequestError, InternalServerError) as exc:
+        code: str | None = exc.code
+        del code
+    except APIStatusError as exc:
+        status_code: int = exc.status_code
+        message: str = exc.message
+        request_id: str | None = exc.request_id
+        attempts: int = exc.attempts
+        method: str = exc.method
+        del status_code, message, request_id, attempts, method
+    except APITimeoutError as exc:
+        as_timeout: TimeoutError = exc
+        as_connection: APIConnectionError = exc
+        del as_timeout, as_connection
+    except APIConnectionError as exc:
+        where: str = f"{exc.method} {exc.path}"
+        tries: int = exc.attempts
+        del where, tries
+    except LayersError as exc:
+        base: Exception = exc
+        del base
+
+
+# --------------------------------------------------------------------------- the sandbox
+
+
+async def sandbox() -> None:
+    async with Sandbox(speed=600, seed=7) as sb:
+        url: str = sb.url
+        key: str = sb.api_key
+        keys: dict[str, str] = sb.keys
+        config: dict[str, Any] = sb.config
+        state: dict[str, Any] = await sb.state()
+        advanced: dict[str, Any] = await sb.advance(60)
+        await sb.set_speed(0)
+        patched: dict[str, Any] = await sb.configure(faults=[])
+        await sb.reset()
+        async with LayersClient(api_key=key, base_url=url) as client:
+            await client.whoami()
+        del keys, config, state, advanced, patched
+    try:
+        Sandbox(speed=-1)
+    except SandboxConfigError as exc:
+        as_value_error: ValueError = exc
+        del as_value_error
+    manual = Sandbox({"seed": 1}, host="127.0.0.1", port=0)
+    await manual.start()
+    await manual.aclose()
+
+
+# ============================================================================ FOR THE LEAD
+# Resources still being written when this file was made: app_media, social, influencers,
+# keywords, content, scheduled_posts (and, later, waiters, organizations, webhooks).
+# Fill one function per namespace in the same style: every method, every keyword, results
+# assigned to annotated variables, misuse pinned with `# type: ignore[<code>]`.
+#
+# async def app_media(client: LayersClient) -> None:
+#     media: AppMedia = await client.app_media.upload(PRJ, kind="logo", url="https://...")
+#     ...
+# async def social(client: LayersClient) -> None: ...
+# async def influencers(client: LayersClient) -> None: ...
+# async def keywords(client: LayersClient) -> None: ...
+# async def content(client: LayersClient) -> None: ...
+# async def scheduled_posts(client: LayersClient) -> None: ...
+# async def waiters(client: LayersClient) -> None: ...   # wait_for_job, wait_for_oauth, ...
+# ============================================================================
