@@ -405,19 +405,139 @@ async def sandbox() -> None:
     await manual.aclose()
 
 
-# ============================================================================ FOR THE LEAD
-# Resources still being written when this file was made: app_media, social, influencers,
-# keywords, content, scheduled_posts (and, later, waiters, organizations, webhooks).
-# Fill one function per namespace in the same style: every method, every keyword, results
-# assigned to annotated variables, misuse pinned with `# type: ignore[<code>]`.
-#
-# async def app_media(client: LayersClient) -> None:
-#     media: AppMedia = await client.app_media.upload(PRJ, kind="logo", url="https://...")
-#     ...
-# async def social(client: LayersClient) -> None: ...
-# async def influencers(client: LayersClient) -> None: ...
-# async def keywords(client: LayersClient) -> None: ...
-# async def content(client: LayersClient) -> None: ...
-# async def scheduled_posts(client: LayersClient) -> None: ...
-# async def waiters(client: LayersClient) -> None: ...   # wait_for_job, wait_for_oauth, ...
-# ============================================================================
+# --------------------------------------------------------------------------- other namespaces
+
+SA = "sa_9c1e42a0-3d5f-4a7b-b9c1-d2e3f4a5b6c7"
+INF = "inf_5f0b8d2e-6a4c-4e1f-a3b5-c7d9e1f3a5b7"
+MED = "med_7a1c3e5f-2b4d-4e6f-8a0b-1c2d3e4f5a6b"
+CNT = "cnt_7d18b9a1-4c2e-4f6a-8b0d-2e4f6a8c0e1d"
+SP = "sp_3b5d7f9a-1c3e-4a5b-9c7d-e9f1a3b5c7d9"
+ST = "st_01HXZ8K2M4P5QRS6TV7WXYZ9AB"
+
+
+async def app_media(client: LayersClient) -> None:
+    media: layers_async.AppMedia = await client.app_media.upload(
+        PRJ, kind="logo", url="https://cdn.example.com/logo.png", idempotency_key="k"
+    )
+    mime: str = media.mime_type
+    size: int = media.byte_size
+    page: Page[layers_async.AppMedia] = await client.app_media.list(PRJ, kind="screenshot", limit=10)
+    async for item in client.app_media.list(PRJ):
+        url: str = item.url
+    gone: layers_async.AppMediaDeleted = await client.app_media.delete(PRJ, MED)
+    deleted: bool = gone.deleted
+    kind: layers_async.MediaKind = "demo-video"
+    await client.app_media.upload(PRJ, kind="end-card", url="https://x")  # type: ignore[arg-type]
+    del mime, size, page, url, deleted, kind
+
+
+async def social(client: LayersClient) -> None:
+    attempt: layers_async.OAuthUrl = await client.social.oauth_url(
+        PRJ,
+        platform="tiktok",
+        return_url="http://localhost:3000/cb",
+        scopes=["video.publish"],
+        usage_note="onboarding",
+    )
+    authorize: str = attempt.authorize_url
+    expires: datetime = attempt.expires_at
+    status: layers_async.OAuthAttempt = await client.social.oauth_status(PRJ, attempt.state)
+    account_id: str | None = status.social_account_id
+    error: ErrorInfo | None = status.error
+    accounts: Page[layers_async.SocialAccount] = await client.social.accounts(
+        PRJ, platform="instagram", status="connected", leased=False, limit=50
+    )
+    async for account in client.social.accounts(PRJ):
+        handle: str = account.handle
+    off: layers_async.SocialAccountDisconnected = await client.social.disconnect(SA)
+    canceled: int = off.canceled_scheduled_posts
+    platform: layers_async.Platform = "tiktok"
+    await client.social.oauth_url(PRJ, platform="myspace", return_url="https://a")  # type: ignore[arg-type]
+    del authorize, expires, account_id, error, accounts, handle, canceled, platform
+
+
+async def influencers(client: LayersClient) -> None:
+    job: Job = await client.influencers.create(PRJ, gender="female", age_range="adult", prompt="runner")
+    pointer: str | None = job.influencer_id
+    page: Page[layers_async.InfluencerSummary] = await client.influencers.list(PRJ, status="ready")
+    async for summary in client.influencers.list(PRJ, limit=100):
+        thumb: str | None = summary.thumbnail_url
+    one: layers_async.Influencer = await client.influencers.get(INF)
+    image: str | None = one.image_url
+    renamed: layers_async.Influencer = await client.influencers.update(
+        INF, name="Maya", age_range=None, brand_voice="warm", language="es-MX", gender="female"
+    )
+    gender: layers_async.Gender = "non_binary"
+    age: layers_async.AgeRange = "senior"
+    await client.influencers.create(PRJ, gender="robot")  # type: ignore[arg-type]
+    del pointer, page, thumb, image, renamed, gender, age
+
+
+async def keywords(client: LayersClient) -> None:
+    bank: layers_async.KeywordBank = await client.keywords.get(PRJ)
+    tags: tuple[layers_async.Hashtag, ...] = bank.hashtags
+    score: int = tags[0].score
+    refreshed: datetime | None = bank.refreshed_at
+    job: Job = await client.keywords.refresh(PRJ)
+    del score, refreshed, job
+
+
+async def content(client: LayersClient) -> None:
+    recs: layers_async.SourceRecommendations = await client.content.source_recommendations(
+        PRJ, kind="slideshow", keyword="morning routine", limit=20
+    )
+    item: layers_async.SourceItem = recs.items[0]
+    slides: int | None = item.image_count
+    remix: Job = await client.content.slideshow_remix(
+        PRJ, tiktok_video_id=item.tiktok_id, influencer_id=INF
+    )
+    video: Job = await client.content.video_remix(PRJ, tiktok_video_id="7", social_account_id=SA)
+    built: Job = await client.content.slideshow_builder(PRJ, hook="Stop scrolling")
+    ugc: Job = await client.content.ugc_remix(PRJ, influencer_id=INF, hook="hi", media_id=MED)
+    hooks: layers_async.HookBank = await client.content.hooks(PRJ, limit=5)
+    first_hook: str = hooks.items[0].text
+    containers: Page[layers_async.Container] = await client.content.list(
+        PRJ,
+        status=["completed", "failed"],
+        format="slideshow-remix",
+        creative_type="generated",
+        since=datetime(2026, 5, 1, tzinfo=None),
+        until=datetime(2026, 6, 1),
+        limit=50,
+    )
+    async for container in client.content.list(PRJ):
+        preview: layers_async.Preview | None = container.preview
+    one: layers_async.Container = await client.content.get(CNT)
+    assets: tuple[Asset, ...] = one.assets
+    progress: layers_async.ContentProgress = await client.content.progress(CNT)
+    eta: int | None = progress.eta_seconds
+    target = layers_async.ScheduleTarget(social_account_id=SA, mode="publish")
+    draft = layers_async.ScheduleTarget(
+        social_account_id=SA, mode="draft", caption_override="hi", first_comment_override="link"
+    )
+    result: layers_async.ScheduleResult = await client.content.schedule(
+        CNT, scheduled_for=datetime(2026, 6, 1), targets=[target, draft]
+    )
+    ids: tuple[str, ...] = result.scheduled_post_ids
+    mode: layers_async.PostMode = "managed"
+    layers_async.ScheduleTarget(social_account_id=SA, mode="later")  # type: ignore[arg-type]
+    del slides, remix, video, built, ugc, first_hook, containers, preview, assets, eta, ids, mode
+
+
+async def scheduled_posts(client: LayersClient) -> None:
+    page: Page[layers_async.ScheduledPost] = await client.scheduled_posts.list(
+        PRJ, status=["queued", "publishing"], social_account_id=SA, limit=100
+    )
+    async for post in client.scheduled_posts.list(PRJ, since=datetime(2026, 5, 1)):
+        external: str | None = post.external_url
+    one: layers_async.ScheduledPost = await client.scheduled_posts.get(SP)
+    last_error: ErrorInfo | None = one.last_error
+    moved: layers_async.RescheduleResult = await client.scheduled_posts.reschedule(
+        SP, scheduled_for=datetime(2026, 6, 2)
+    )
+    when: datetime = moved.scheduled_for
+    canceled: layers_async.ScheduledPostCanceled = await client.scheduled_posts.cancel(
+        SP, reason="customer asked"
+    )
+    status: layers_async.ScheduledPostStatus = "draft"
+    del page, external, last_error, when, canceled, status
