@@ -421,7 +421,9 @@ async def app_media(client: LayersClient) -> None:
     )
     mime: str = media.mime_type
     size: int = media.byte_size
-    page: Page[layers_async.AppMedia] = await client.app_media.list(PRJ, kind="screenshot", limit=10)
+    page: Page[layers_async.AppMedia] = await client.app_media.list(
+        PRJ, kind="screenshot", limit=10
+    )
     async for item in client.app_media.list(PRJ):
         url: str = item.url
     gone: layers_async.AppMediaDeleted = await client.app_media.delete(PRJ, MED)
@@ -457,7 +459,9 @@ async def social(client: LayersClient) -> None:
 
 
 async def influencers(client: LayersClient) -> None:
-    job: Job = await client.influencers.create(PRJ, gender="female", age_range="adult", prompt="runner")
+    job: Job = await client.influencers.create(
+        PRJ, gender="female", age_range="adult", prompt="runner"
+    )
     pointer: str | None = job.influencer_id
     page: Page[layers_async.InfluencerSummary] = await client.influencers.list(PRJ, status="ready")
     async for summary in client.influencers.list(PRJ, limit=100):
