@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -40,6 +41,7 @@ _ID_FORMS = {
 }
 BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_NUMERIC_HOST = re.compile(r"[0-9a-fx.]+")
 TIKTOK_ID = re.compile(r"^[0-9]{1,32}$")
 
 
@@ -148,10 +150,17 @@ def check_https_url(field: str, value: object, *, max_len: int = 2048) -> str:
     host = host.lower().rstrip(".")
     if host == "localhost" or host.endswith(".localhost") or host == "metadata.google.internal":
         raise fail(field, f"host {host!r} is not allowed")
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
-        return url
+        if not _NUMERIC_HOST.fullmatch(host):
+            return url
+        # Legacy numeric IPv4 forms (2130706433, 0x7f.1, 127.1) still name an address.
+        try:
+            ip = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return url  # a host name made of hex letters, not an address
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     if any(ip.version == n.version and ip in n for n in _BLOCKED):

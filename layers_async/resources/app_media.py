@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-import ipaddress
-import re
-import socket
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 from .._config import Timeouts
 from .._pagination import AsyncPaginator
 from .._transport import NOT_GIVEN, NotGiven
-from .._validation import _BLOCKED, check_enum, check_https_url, check_id, fail
+from .._validation import check_enum, check_https_url, check_id
 from ..models.app_media import AppMedia, AppMediaDeleted, MediaKind
 from ._base import Params, Resource, options
 
 __all__ = ["AppMediaResource"]
 
 _KINDS = ("logo", "screenshot", "demo-video")
-_NUMERIC_HOST = re.compile(r"^[0-9a-fA-FxX.]+$")
-
-
-def _media_url(value: object) -> str:
-    """`check_https_url`, plus the legacy numeric IPv4 forms (`2130706433`, `0x7f.1`, `127.1`)
-    that resolve to a private address: the API's SSRF guard refuses them too."""
-    url = check_https_url("url", value, max_len=2048)
-    host = (urlsplit(url).hostname or "").rstrip(".")
-    if _NUMERIC_HOST.match(host):
-        try:
-            ip = ipaddress.IPv4Address(socket.inet_aton(host))
-        except OSError:
-            return url  # a host name made of hex letters, not an address
-        if any(ip.version == n.version and ip in n for n in _BLOCKED):
-            raise fail("url", "must not point at a private or reserved address")
-    return url
 
 
 class AppMediaResource(Resource):
@@ -65,7 +45,7 @@ class AppMediaResource(Resource):
         pid = check_id("project_id", project_id, "prj")
         body = {
             "kind": check_enum("kind", kind, _KINDS),
-            "url": _media_url(url),
+            "url": check_https_url("url", url),
         }
         return await self._call(AppMedia, "POST", f"/v1/projects/{pid}/app-media", opts, body=body)
 
