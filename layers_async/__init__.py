@@ -16,7 +16,16 @@ from __future__ import annotations
 import attrs
 
 from ._client import LayersClient
-from ._config import DEFAULT_BASE_URL, DEFAULT_LIMITS, DEFAULT_TIMEOUTS, Limits, Timeouts
+from ._config import (
+    DEFAULT_BASE_URL,
+    DEFAULT_LIMITS,
+    DEFAULT_RETRY,
+    DEFAULT_TIMEOUTS,
+    NO_RETRY,
+    Limits,
+    RetryPolicy,
+    Timeouts,
+)
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -37,7 +46,7 @@ from ._errors import (
     ValidationIssue,
 )
 from ._pagination import AsyncPaginator, Page
-from ._transport import NOT_GIVEN, NotGiven
+from ._transport import NOT_GIVEN, AttemptEvent, Hooks, NotGiven
 from ._version import __version__
 from .models._base import LayersModel, RateLimitInfo, ResponseMeta
 from .models.app_media import AppMedia, AppMediaDeleted, MediaKind
@@ -103,6 +112,7 @@ __all__ = [
     "AppMediaDeleted",
     "Asset",
     "AsyncPaginator",
+    "AttemptEvent",
     "AuthenticationError",
     "BadRequestError",
     "BillingPeriod",
@@ -116,12 +126,14 @@ __all__ = [
     "CreativeType",
     "DEFAULT_BASE_URL",
     "DEFAULT_LIMITS",
+    "DEFAULT_RETRY",
     "DEFAULT_TIMEOUTS",
     "ErrorInfo",
     "Gender",
     "Hashtag",
     "Hook",
     "HookBank",
+    "Hooks",
     "IdempotencyConflictError",
     "Influencer",
     "InfluencerStatus",
@@ -139,6 +151,7 @@ __all__ = [
     "Limits",
     "MediaKind",
     "NOT_GIVEN",
+    "NO_RETRY",
     "NotFoundError",
     "NotGiven",
     "OAuthAttempt",
@@ -157,6 +170,7 @@ __all__ = [
     "RateLimitInfo",
     "RescheduleResult",
     "ResponseMeta",
+    "RetryPolicy",
     "Sandbox",
     "SandboxConfigError",
     "ScheduleResult",

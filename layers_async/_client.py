@@ -5,18 +5,30 @@ from __future__ import annotations
 import os
 import platform
 import re
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
 import aiohttp
+import attrs
 
-from ._config import DEFAULT_BASE_URL, DEFAULT_LIMITS, DEFAULT_TIMEOUTS, Limits, Timeouts
+from ._config import (
+    DEFAULT_BASE_URL,
+    DEFAULT_LIMITS,
+    DEFAULT_RETRY,
+    DEFAULT_TIMEOUTS,
+    Limits,
+    RetryPolicy,
+    Timeouts,
+)
 from ._errors import LayersValidationError
-from ._transport import NOT_GIVEN, NotGiven, Transport
+from ._ratelimit import RateGate, RetryBudget
+from ._transport import NOT_GIVEN, Hook, Hooks, NotGiven, Shared, Transport
 from ._validation import check_id
 from ._version import __version__
+from ._waiting import sleep
 from .models.identity import Whoami
 from .resources._base import options
 from .resources.app_media import AppMediaResource
@@ -46,13 +58,17 @@ def key_hint(key: str) -> str:
 class _Pool:
     """The session and connector shared by a client and all its views."""
 
-    __slots__ = ("closed", "limits", "session", "trace_configs")
+    __slots__ = ("closed", "limits", "session", "shared", "trace_configs")
 
-    def __init__(self, limits: Limits, trace_configs: Sequence[aiohttp.TraceConfig]) -> None:
+    def __init__(
+        self, limits: Limits, trace_configs: Sequence[aiohttp.TraceConfig], retry: RetryPolicy
+    ) -> None:
         self.limits = limits
         self.trace_configs = list(trace_configs)
         self.session: aiohttp.ClientSession | None = None
         self.closed = False
+        gate = RateGate(time.monotonic, sleep)
+        self.shared = Shared(self.get, gate, RetryBudget(retry.budget_ratio, retry.budget_burst))
 
     def get(self) -> aiohttp.ClientSession:
         """The session, created on first use inside the running event loop."""
@@ -110,6 +126,11 @@ class LayersClient:
         limits: Limits = DEFAULT_LIMITS,
         default_headers: Mapping[str, str] | None = None,
         trace_configs: Sequence[aiohttp.TraceConfig] = (),
+        retry: RetryPolicy = DEFAULT_RETRY,
+        rate_limit_tier: str | bool = True,
+        on_request: Hook | None = None,
+        on_response: Hook | None = None,
+        on_retry: Hook | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("LAYERS_API_KEY")
         if not key or not isinstance(key, str):
@@ -124,21 +145,35 @@ class LayersClient:
             raise LayersValidationError("base_url", f"must be an http(s) URL (got {url!r})")
         if not isinstance(limits, Limits):
             raise LayersValidationError("limits", "must be a layers_async.Limits")
-        self._pool = _Pool(limits, trace_configs)
+        if not isinstance(retry, RetryPolicy):
+            raise LayersValidationError("retry", "must be a layers_async.RetryPolicy")
+        if not isinstance(rate_limit_tier, (str, bool)):
+            raise LayersValidationError("rate_limit_tier", "must be a tier name, True or False")
+        self._pool = _Pool(limits, trace_configs, retry)
+        if isinstance(rate_limit_tier, str):
+            self._pool.shared.gate.set_tier(rate_limit_tier)
+        self._gate_enabled = rate_limit_tier is not False
+        self._retry = retry
+        self._hooks = Hooks(on_request, on_response, on_retry)
         self._owner = True
         self._api_key = key
         self._base_url = url
         self._organization: str | None = None
         self._timeouts = DEFAULT_TIMEOUTS
         self._default_headers: dict[str, str] = {}
-        self._configure(organization, timeout, default_headers)
+        self._configure(organization, timeout, default_headers, NOT_GIVEN)
 
     def _configure(
         self,
         organization: str | None,
         timeout: float | Timeouts | NotGiven | None,
         default_headers: Mapping[str, str] | None,
+        retry: RetryPolicy | NotGiven,
     ) -> None:
+        if not isinstance(retry, NotGiven):
+            if not isinstance(retry, RetryPolicy):
+                raise LayersValidationError("retry", "must be a layers_async.RetryPolicy")
+            self._retry = retry
         if organization is not None:
             check_id("organization", organization, "org")
             self._organization = organization
@@ -156,7 +191,14 @@ class LayersClient:
         if self._organization is not None:
             headers["X-Layers-Organization"] = self._organization
         self._transport = Transport(
-            self._pool.get, self._base_url, headers, self._timeouts, key_hint(self._api_key)
+            self._pool.shared,
+            self._base_url,
+            headers,
+            self._timeouts,
+            key_hint(self._api_key),
+            retry=self._retry,
+            gate_enabled=self._gate_enabled,
+            hooks=self._hooks,
         )
         self.projects = Projects(self)
         self.app_media = AppMediaResource(self)
@@ -181,10 +223,12 @@ class LayersClient:
         timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
         organization: str | None = None,
         default_headers: Mapping[str, str] | None = None,
+        retry: RetryPolicy | NotGiven = NOT_GIVEN,
     ) -> LayersClient:
-        """A view with other defaults that shares this client's session and pool."""
+        """A view with other defaults (timeouts, retry policy, organization, headers) that shares
+        this client's session, pool, rate-limit gate and retry budget."""
         view = self._view()
-        view._configure(organization, timeout, default_headers)
+        view._configure(organization, timeout, default_headers, retry)
         return view
 
     def for_organization(self, organization_id: str) -> LayersClient:
@@ -263,9 +307,9 @@ def _as_timeouts(value: float | Timeouts | None, current: Timeouts) -> Timeouts:
     if isinstance(value, Timeouts):
         return value
     if value is None:
-        return Timeouts(total=None, connect=current.connect, read=current.read)
+        return attrs.evolve(current, total=None)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise LayersValidationError(
             "timeout", "must be a positive number of seconds, a Timeouts or None"
         )
-    return Timeouts(total=float(value), connect=current.connect, read=current.read)
+    return attrs.evolve(current, total=float(value))

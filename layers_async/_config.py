@@ -13,8 +13,11 @@ import attrs
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_LIMITS",
+    "DEFAULT_RETRY",
     "DEFAULT_TIMEOUTS",
+    "NO_RETRY",
     "Limits",
+    "RetryPolicy",
     "Timeouts",
 ]
 
@@ -31,16 +34,56 @@ def _positive_or_none(_: object, attribute: attrs.Attribute[Any], value: float |
 class Timeouts:
     """Timeouts in seconds.
 
-    - `total`: the deadline of a whole call, or None for none (default 60 s).
+    - `total`: the deadline of one logical call, spanning every attempt, every backoff sleep and
+      every wait at the rate-limit gate (default 60 s; None for none). Its expiry raises
+      `APITimeoutError` with `deadline_exceeded=True` and is never retried.
+    - `attempt`: the longest one attempt may take before it is abandoned and, if the retry
+      policy allows, retried (default 20 s).
     - `connect`: establishing a connection, including waiting for a free one in the pool.
     - `read`: the longest gap allowed between two reads of one response. Off by default: the
-      API's responses are small JSON documents that `total` already bounds, and a read timer is
-      re-armed on every chunk received, which costs measurable CPU per call.
+      API's responses are small JSON documents that `attempt` already bounds, and a read timer
+      is re-armed on every chunk received, which costs measurable CPU per call.
     """
 
     total: float | None = attrs.field(default=60.0, validator=_positive_or_none)
+    attempt: float | None = attrs.field(default=20.0, validator=_positive_or_none)
     connect: float | None = attrs.field(default=10.0, validator=_positive_or_none)
     read: float | None = attrs.field(default=None, validator=_positive_or_none)
+
+
+def _at_least(minimum: float) -> Any:
+    def check(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+            raise ValueError(f"{attribute.name} must be a number >= {minimum}")
+
+    return check
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How a failed call is retried (contract §1.10). Every attempt reuses the call's
+    Idempotency-Key, so a retried write never creates twice.
+
+    Retried: no response (reset, closed early, attempt timeout), `429`, `500`/`502`/`503`
+    `SERVICE_UNAVAILABLE`, unknown `5xx` codes and non-JSON `5xx`. Never: `KILL_SWITCH`,
+    `PLATFORM_ERROR`, any other `4xx`, the call's own deadline, cancellation.
+
+    - `max_attempts`: attempts per call, the first included (1 disables retries).
+    - `initial_backoff`, `max_backoff`: exponential backoff with full jitter: the n-th retry
+      waits a random time in [0, min(max_backoff, initial_backoff * 2**(n-1))].
+    - `max_retry_after`: a `Retry-After` longer than this fails the call at once (the error's
+      `retry_after` says how long the server asked for); shorter ones are waited at least.
+    - `budget_ratio`, `budget_burst`: across the whole client, retries may add at most
+      `budget_ratio` of the calls made plus `budget_burst`; beyond that the original error is
+      raised with `budget_exhausted=True`, so an outage is not multiplied by retries.
+    """
+
+    max_attempts: int = attrs.field(default=4, validator=_at_least(1))
+    initial_backoff: float = attrs.field(default=0.5, validator=_at_least(0))
+    max_backoff: float = attrs.field(default=8.0, validator=_at_least(0))
+    max_retry_after: float = attrs.field(default=60.0, validator=_at_least(0))
+    budget_ratio: float = attrs.field(default=0.2, validator=_at_least(0))
+    budget_burst: int = attrs.field(default=10, validator=_at_least(0))
 
 
 def _positive_int(_: object, attribute: attrs.Attribute[Any], value: int) -> None:
@@ -63,4 +106,7 @@ class Limits:
 
 
 DEFAULT_TIMEOUTS = Timeouts()
+DEFAULT_RETRY = RetryPolicy()
+#: A policy that never retries (one attempt per call).
+NO_RETRY = RetryPolicy(max_attempts=1)
 DEFAULT_LIMITS = Limits()

@@ -69,7 +69,20 @@ class LayersValidationError(LayersError, ValueError):
         self.message = message
 
 
-class APIConnectionError(LayersError):
+class _CallFacts:
+    """What every API-side error reports about the call that raised it."""
+
+    #: Attempts the call made (1 when it was not retried).
+    attempts: int = 1
+    #: Seconds the call spent waiting (backoff sleeps, Retry-After, the rate-limit gate).
+    waited: float = 0.0
+    #: True when a retry was possible but the client's retry budget was empty.
+    budget_exhausted: bool = False
+    #: The `X-RateLimit-*` state of the last response, when there was one.
+    rate_limit: Any = None
+
+
+class APIConnectionError(_CallFacts, LayersError):
     """No response arrived: the connection failed, was reset or was closed early."""
 
     def __init__(self, message: str, *, method: str, path: str, attempts: int = 1) -> None:
@@ -81,7 +94,12 @@ class APIConnectionError(LayersError):
 
 
 class APITimeoutError(APIConnectionError, TimeoutError):
-    """The SDK's own deadline (or a socket timeout it set) expired before a response."""
+    """A timeout the SDK set expired. `deadline_exceeded` tells which: True when the call's own
+    deadline (`Timeouts.total`) passed — never retried — False when one attempt ran over
+    `Timeouts.attempt` (retried while attempts, budget and deadline allow). A cancellation by the
+    caller is never turned into this error: it propagates as `CancelledError`."""
+
+    deadline_exceeded: bool = False
 
 
 class ValidationIssue:
@@ -108,7 +126,7 @@ class ValidationIssue:
         return (ValidationIssue, (self.path, self.message))
 
 
-class APIStatusError(LayersError):
+class APIStatusError(_CallFacts, LayersError):
     """The API answered with an error status. Branch on `code`, never on `message`."""
 
     def __init__(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, NamedTuple, TypeVar
@@ -16,13 +17,18 @@ import aiohttp
 import attrs
 from multidict import CIMultiDictProxy
 
-from ._config import Timeouts
+from ._config import RetryPolicy, Timeouts
 from ._errors import APIConnectionError, APIStatusError, APITimeoutError, error_from_response
+from ._ratelimit import RateGate, RetryBudget, endpoint_class
 from ._serde import dumps, loads, structure
+from ._waiting import sleep, testing_enabled
 from .models._base import LayersModel, ResponseMeta
 
 __all__ = [
     "NOT_GIVEN",
+    "AttemptEvent",
+    "Hooks",
+    "Shared",
     "CallOptions",
     "NotGiven",
     "RawResponse",
@@ -96,49 +102,115 @@ def decode(raw: RawResponse, cls: type[M]) -> M:
     return obj
 
 
-class Transport:
-    """Sends requests for one client view (its headers and default timeouts)."""
+@attrs.frozen
+class AttemptEvent:
+    """What the `on_request`, `on_response` and `on_retry` hooks receive about one attempt."""
 
-    __slots__ = ("_base_url", "_default_timeout", "_headers", "_key_hint", "_session")
+    method: str
+    path: str
+    attempt: int
+    #: HTTP status of the attempt (None before it is sent, or when no response arrived).
+    status: int | None = None
+    request_id: str | None = None
+    #: The error this attempt ended with, if any.
+    error: BaseException | None = None
+    #: Seconds the call will wait before the next attempt (`on_retry` only).
+    wait: float = 0.0
+
+
+Hook = Callable[[AttemptEvent], None]
+
+
+@attrs.frozen
+class Hooks:
+    """Synchronous callbacks observing attempts; a hook's exception is logged, not raised."""
+
+    on_request: Hook | None = None
+    on_response: Hook | None = None
+    on_retry: Hook | None = None
+
+
+NO_HOOKS = Hooks()
+_NEVER_RETRIED = frozenset({"KILL_SWITCH", "PLATFORM_ERROR"})
+
+
+def _retryable(err: Exception) -> bool:
+    """The retry cases of contract §1.10."""
+    if isinstance(err, APITimeoutError):
+        return not err.deadline_exceeded
+    if isinstance(err, APIConnectionError):
+        return True
+    if isinstance(err, APIStatusError):
+        if err.code in _NEVER_RETRIED:
+            return False
+        return err.status_code == 429 or err.status_code >= 500
+    return False
+
+
+class Shared:
+    """What every view of one client shares: the session, the rate-limit gate, the budget."""
+
+    __slots__ = ("budget", "gate", "pool", "tier_task")
+
+    def __init__(
+        self, pool: Callable[[], aiohttp.ClientSession], gate: RateGate, budget: RetryBudget
+    ) -> None:
+        self.pool = pool
+        self.gate = gate
+        self.budget = budget
+        self.tier_task: asyncio.Task[None] | None = None
+
+
+class Transport:
+    """Sends requests for one client view (its headers, timeouts, retry policy and hooks)."""
+
+    __slots__ = (
+        "_base_url",
+        "_gate_enabled",
+        "_headers",
+        "_hooks",
+        "_key_hint",
+        "_retry",
+        "_shared",
+        "_timeouts",
+    )
 
     def __init__(
         self,
-        session: Callable[[], aiohttp.ClientSession],
+        shared: Shared,
         base_url: str,
         headers: dict[str, str],
         timeouts: Timeouts,
         key_hint: str,
+        *,
+        retry: RetryPolicy,
+        gate_enabled: bool,
+        hooks: Hooks = NO_HOOKS,
     ) -> None:
-        self._session = session
+        self._shared = shared
         self._base_url = base_url
         self._headers = headers
-        self._default_timeout = self._client_timeout(timeouts)
+        self._timeouts = timeouts
         self._key_hint = key_hint
+        self._retry = retry
+        self._gate_enabled = gate_enabled
+        self._hooks = hooks
 
-    @staticmethod
-    def _client_timeout(t: Timeouts) -> aiohttp.ClientTimeout:
-        return aiohttp.ClientTimeout(total=t.total, sock_connect=t.connect, sock_read=t.read)
-
-    def _timeout_for(self, value: float | Timeouts | NotGiven | None) -> aiohttp.ClientTimeout:
+    def _call_timeouts(self, value: float | Timeouts | NotGiven | None) -> Timeouts:
         if isinstance(value, NotGiven):
-            return self._default_timeout
-        if value is None:
-            return aiohttp.ClientTimeout(total=None, sock_connect=None, sock_read=None)
+            return self._timeouts
         if isinstance(value, Timeouts):
-            return self._client_timeout(value)
-        return aiohttp.ClientTimeout(
-            total=float(value),
-            sock_connect=self._default_timeout.sock_connect,
-            sock_read=self._default_timeout.sock_read,
-        )
+            return value
+        return attrs.evolve(self._timeouts, total=None if value is None else float(value))
 
     async def send(self, spec: RequestSpec) -> RawResponse:
-        """Send one logical call; raises the typed error for any non-2xx answer."""
+        """Send one logical call: gate, attempts, backoff and one deadline; raises typed errors."""
         opts = spec.options
         headers = self._headers
-        if spec.method != "GET" or spec.body is not None or opts.extra_headers:
+        method = spec.method
+        if method != "GET" or spec.body is not None or opts.extra_headers:
             headers = dict(headers)
-            if spec.method != "GET":
+            if method != "GET":
                 # One key per logical call, made before the first attempt (contract §1.8).
                 headers["Idempotency-Key"] = opts.idempotency_key or str(uuid.uuid4())
             if spec.body is not None:
@@ -146,7 +218,175 @@ class Transport:
             if opts.extra_headers:
                 headers.update(opts.extra_headers)
         data = dumps(spec.body) if spec.body is not None else None
-        return await self._attempt(spec, headers, data, self._timeout_for(opts.timeout))
+        timeouts = self._call_timeouts(opts.timeout)
+        policy = self._retry
+        shared = self._shared
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeouts.total if timeouts.total is not None else None
+        klass = endpoint_class(method, spec.path)
+        gate = shared.gate if self._gate_enabled and not testing_enabled() else None
+        if gate is not None and not gate.known:
+            await self._learn_tier()
+        shared.budget.on_first_attempt()
+        attempt = 0
+        waited = 0.0
+        while True:
+            attempt += 1
+            if gate is not None:
+                try:
+                    waited += await gate.acquire(klass, deadline)
+                except TimeoutError:
+                    raise self._deadline_error(spec, attempt - 1, waited, None) from None
+            per_attempt = timeouts.attempt
+            at_deadline = False
+            if deadline is not None:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise self._deadline_error(spec, attempt - 1, waited, None)
+                if per_attempt is None or remaining <= per_attempt:
+                    per_attempt, at_deadline = remaining, True
+            timeout = aiohttp.ClientTimeout(
+                total=per_attempt, sock_connect=timeouts.connect, sock_read=timeouts.read
+            )
+            self._emit(self._hooks.on_request, AttemptEvent(method, spec.path, attempt))
+            try:
+                raw = await self._attempt(spec, headers, data, timeout, attempt)
+            except (APIStatusError, APIConnectionError) as err:
+                err.attempts = attempt
+                err.waited = waited
+                if isinstance(err, APITimeoutError) and at_deadline:
+                    err.deadline_exceeded = True
+                self._emit(
+                    self._hooks.on_response,
+                    AttemptEvent(
+                        method,
+                        spec.path,
+                        attempt,
+                        getattr(err, "status_code", None),
+                        getattr(err, "request_id", None),
+                        err,
+                    ),
+                )
+                delay = self._plan_retry(err, attempt, policy, klass, gate)
+                if delay is None:
+                    raise
+                if deadline is not None and loop.time() + delay >= deadline:
+                    raise self._deadline_error(spec, attempt, waited, err) from err
+                self._emit(
+                    self._hooks.on_retry,
+                    AttemptEvent(
+                        method,
+                        spec.path,
+                        attempt,
+                        getattr(err, "status_code", None),
+                        getattr(err, "request_id", None),
+                        err,
+                        delay,
+                    ),
+                )
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug(
+                        "%s %s attempt %d failed (%s); retrying in %.3fs key=%s",
+                        method,
+                        spec.path,
+                        attempt,
+                        _describe(err),
+                        delay,
+                        self._key_hint,
+                    )
+                await sleep(delay)
+                waited += delay
+                continue
+            meta = raw.meta
+            meta.attempts = attempt
+            meta.waited = waited
+            if gate is not None:
+                gate.observe(klass, raw.headers)
+            self._emit(
+                self._hooks.on_response,
+                AttemptEvent(method, spec.path, attempt, raw.status, meta.request_id),
+            )
+            return raw
+
+    def _plan_retry(
+        self,
+        err: APIStatusError | APIConnectionError,
+        attempt: int,
+        policy: RetryPolicy,
+        klass: str,
+        gate: RateGate | None,
+    ) -> float | None:
+        """The delay before the next attempt, or None when `err` must be raised now."""
+        if not _retryable(err):
+            return None
+        retry_after = err.retry_after if isinstance(err, APIStatusError) else None
+        if retry_after is not None and retry_after > policy.max_retry_after:
+            return None  # the server asks for longer than we may wait: fail fast, say how long
+        if isinstance(err, APIStatusError) and err.status_code == 429 and gate is not None:
+            gate.pause(klass, retry_after if retry_after is not None else policy.initial_backoff)
+        if attempt >= policy.max_attempts:
+            return None
+        if not self._shared.budget.try_spend():
+            err.budget_exhausted = True
+            return None
+        backoff = min(policy.max_backoff, policy.initial_backoff * (2 ** (attempt - 1)))
+        delay = random.uniform(0.0, backoff)  # full jitter
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        return delay
+
+    def _deadline_error(
+        self,
+        spec: RequestSpec,
+        attempts: int,
+        waited: float,
+        last: BaseException | None,
+    ) -> APITimeoutError:
+        why = f"; last error: {_describe(last)}" if last is not None else ""
+        err = APITimeoutError(
+            f"The call's deadline passed before it could complete{why}.",
+            method=spec.method,
+            path=spec.path,
+            attempts=attempts,
+        )
+        err.deadline_exceeded = True
+        err.waited = waited
+        log.debug("%s %s -> deadline passed key=%s", spec.method, spec.path, self._key_hint)
+        return err
+
+    async def _learn_tier(self) -> None:
+        """Size the gate from `whoami().rate_limit_tier`, once per client, shared by all tasks."""
+        shared = self._shared
+        if shared.tier_task is None:
+            shared.tier_task = asyncio.ensure_future(self._fetch_tier())
+        await asyncio.shield(shared.tier_task)
+
+    async def _fetch_tier(self) -> None:
+        gate = self._shared.gate
+        try:
+            raw = await self._attempt(
+                RequestSpec("GET", "/v1/whoami"),
+                self._headers,
+                None,
+                aiohttp.ClientTimeout(
+                    total=self._timeouts.attempt, sock_connect=self._timeouts.connect
+                ),
+                1,
+            )
+            tier = loads(raw.body).get("rateLimitTier")
+            gate.set_tier(tier if isinstance(tier, str) else "standard")
+            gate.observe("read-light", raw.headers)
+        except (APIStatusError, APIConnectionError, ValueError, AttributeError):
+            # The call itself will surface any real problem; size the gate conservatively.
+            gate.set_tier("standard")
+
+    def _emit(self, hook: Hook | None, event: AttemptEvent) -> None:
+        if hook is None:
+            return
+        try:
+            hook(event)
+        except Exception:
+            log.exception("a layers_async hook raised; ignoring it")
 
     async def _attempt(
         self,
@@ -154,11 +394,12 @@ class Transport:
         headers: Mapping[str, str],
         data: bytes | None,
         timeout: aiohttp.ClientTimeout,
+        attempt: int,
     ) -> RawResponse:
         method = spec.method
         path = spec.path
         try:
-            async with self._session().request(
+            async with self._shared.pool().request(
                 method,
                 self._base_url + path,
                 params=spec.params,
@@ -172,22 +413,31 @@ class Transport:
                 status = resp.status
                 rheaders = resp.headers
         except asyncio.TimeoutError:
-            # On Python >= 3.11 this also catches aiohttp's ServerTimeoutError.
-            log.debug("%s %s -> timeout key=%s", method, path, self._key_hint)
+            # On Python >= 3.11 this also catches aiohttp's ServerTimeoutError. A cancellation
+            # by the caller is a CancelledError, which is never caught here.
+            log.debug("%s %s attempt %d -> timeout key=%s", method, path, attempt, self._key_hint)
             raise APITimeoutError(
-                "The request timed out before a response arrived.", method=method, path=path
+                "The attempt timed out before a response arrived.", method=method, path=path
             ) from None
         except aiohttp.ClientError as exc:
-            log.debug("%s %s -> %s key=%s", method, path, type(exc).__name__, self._key_hint)
+            log.debug(
+                "%s %s attempt %d -> %s key=%s",
+                method,
+                path,
+                attempt,
+                type(exc).__name__,
+                self._key_hint,
+            )
             raise APIConnectionError(
                 f"Connection failed: {type(exc).__name__}: {exc}", method=method, path=path
             ) from None
         request_id = rheaders.get("X-Request-Id")
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
-                "%s %s -> %s request_id=%s key=%s",
+                "%s %s attempt %d -> %s request_id=%s key=%s",
                 method,
                 path,
+                attempt,
                 status,
                 request_id,
                 self._key_hint,
@@ -199,7 +449,7 @@ class Transport:
                     payload = loads(body)
                 except ValueError:
                     payload = None
-            raise error_from_response(
+            err = error_from_response(
                 status,
                 payload,
                 request_id=request_id,
@@ -207,8 +457,15 @@ class Transport:
                 method=method,
                 path=path,
             )
-        meta = ResponseMeta(status, rheaders)
-        return RawResponse(status, rheaders, body, meta)
+            err.rate_limit = ResponseMeta(status, rheaders).rate_limit
+            raise err
+        return RawResponse(status, rheaders, body, ResponseMeta(status, rheaders))
+
+
+def _describe(err: BaseException | None) -> str:
+    if isinstance(err, APIStatusError):
+        return f"{err.status_code} {err.code or 'UNKNOWN'}"
+    return type(err).__name__
 
 
 def is_status_error(exc: BaseException, code: str) -> bool:

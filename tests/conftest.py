@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from layers_async import LayersClient
+from layers_async import NO_RETRY, LayersClient
 from layers_async.sandbox import Sandbox
 from tests.sandbox._http import Api
 
@@ -57,6 +57,12 @@ async def api(sandbox: Sandbox, session: aiohttp.ClientSession) -> Api:
 
 @pytest.fixture
 async def client(sandbox: Sandbox) -> AsyncIterator[LayersClient]:
-    """An SDK client bound to the paused sandbox with its demo-live key."""
-    async with LayersClient(api_key=sandbox.api_key, base_url=sandbox.url) as c:
+    """An SDK client bound to the paused sandbox with its demo-live key.
+
+    It makes exactly one attempt per call and has no rate-limit gate, so each test pins one
+    exchange with the API; tests of retries and the gate (tests/reliability/) build their own.
+    """
+    async with LayersClient(
+        api_key=sandbox.api_key, base_url=sandbox.url, retry=NO_RETRY, rate_limit_tier=False
+    ) as c:
         yield c

@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 
 from layers_async import (
+    NO_RETRY,
     AsyncPaginator,
     LayersClient,
     LayersValidationError,
@@ -20,6 +21,9 @@ from layers_async import (
     ProjectSummary,
     Sandbox,
 )
+
+#: These tests pin one exchange per call: no retries, no rate-limit gate.
+SINGLE: dict[str, Any] = {"retry": NO_RETRY, "rate_limit_tier": False}
 
 KEY = "lp_live_01HXA1NHKJZXPV8R_q3Jx9vT2mB7nK4pL8wR1sY6zC0dF5gH2jN7aE3uVb9k"
 NAMES = ["Acme One", "Acme Two", "Bravo Three", "Acme Four", "Bravo Five", "Acme Six", "Acme Seven"]
@@ -83,7 +87,7 @@ async def test_async_for_walks_every_page_in_order_exactly_once(
     ids = await _create_seven(client)
     recorder = Recorder()
     async with LayersClient(
-        api_key=sandbox.api_key, base_url=sandbox.url, trace_configs=[recorder.trace]
+        **SINGLE, api_key=sandbox.api_key, base_url=sandbox.url, trace_configs=[recorder.trace]
     ) as c:
         seen = [p.id async for p in c.projects.list(limit=2)]
     assert len(seen) == 7
@@ -201,7 +205,7 @@ async def paging_echo() -> AsyncIterator[PagingEcho]:
 @pytest.mark.anyio
 async def test_filters_and_limit_sent_with_every_page(paging_echo: PagingEcho) -> None:
     """Every page request repeats the filters and limit; cursors are passed back verbatim."""
-    async with LayersClient(api_key=KEY, base_url=paging_echo.url) as c:
+    async with LayersClient(**SINGLE, api_key=KEY, base_url=paging_echo.url) as c:
         names = [
             p.name
             async for p in c.projects.list(
@@ -225,7 +229,7 @@ async def test_filters_and_limit_sent_with_every_page(paging_echo: PagingEcho) -
 @pytest.mark.anyio
 async def test_paginator_is_lazy_and_reusable(paging_echo: PagingEcho) -> None:
     """Nothing is sent until the paginator is awaited; each await fetches the first page anew."""
-    async with LayersClient(api_key=KEY, base_url=paging_echo.url) as c:
+    async with LayersClient(**SINGLE, api_key=KEY, base_url=paging_echo.url) as c:
         paginator = c.projects.list(limit=1)
         assert paging_echo.queries == []
         first = await paginator
@@ -241,7 +245,7 @@ async def test_invalid_limit_raises_before_any_request(sandbox: Sandbox, limit: 
     recorder = Recorder()
     before = (await sandbox.state())["counts"]["projects"]
     async with LayersClient(
-        api_key=sandbox.api_key, base_url=sandbox.url, trace_configs=[recorder.trace]
+        **SINGLE, api_key=sandbox.api_key, base_url=sandbox.url, trace_configs=[recorder.trace]
     ) as c:
         with pytest.raises(LayersValidationError) as info:
             c.projects.list(limit=limit)
@@ -264,7 +268,7 @@ async def test_invalid_filters_raise_before_any_request(
     """Bad filter values raise LayersValidationError without a request."""
     recorder = Recorder()
     async with LayersClient(
-        api_key=sandbox.api_key, base_url=sandbox.url, trace_configs=[recorder.trace]
+        **SINGLE, api_key=sandbox.api_key, base_url=sandbox.url, trace_configs=[recorder.trace]
     ) as c:
         with pytest.raises(LayersValidationError):
             c.projects.list(**kwargs)

@@ -8,10 +8,12 @@ import pickle
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 import pytest
 
 from layers_async import (
+    NO_RETRY,
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
@@ -23,6 +25,9 @@ from layers_async import (
     Sandbox,
     UnprocessableEntityError,
 )
+
+#: These tests pin one exchange per call: no retries, no rate-limit gate.
+SINGLE: dict[str, Any] = {"retry": NO_RETRY, "rate_limit_tier": False}
 
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 PREFIX = re.compile(r"lp_(live|test)_[0-9A-HJKMNP-TV-Z]{16}")
@@ -74,7 +79,7 @@ async def test_sandbox_key_has_the_documented_shape(sandbox: Sandbox) -> None:
 async def test_client_repr_shows_only_the_prefix(sandbox: Sandbox) -> None:
     """`repr(client)` and the repr of its views show the key prefix, never the key."""
     key = sandbox.api_key
-    async with LayersClient(api_key=key, base_url=sandbox.url) as client:
+    async with LayersClient(**SINGLE, api_key=key, base_url=sandbox.url) as client:
         views = [
             client,
             client.with_options(timeout=3),
@@ -91,7 +96,9 @@ async def test_client_repr_shows_only_the_prefix(sandbox: Sandbox) -> None:
 
 def test_repr_of_a_key_without_the_documented_shape_is_redacted() -> None:
     """A key the SDK cannot split safely is not shown at all."""
-    client = LayersClient(api_key="sk-totally-secret-value", base_url="http://127.0.0.1:9")
+    client = LayersClient(
+        **SINGLE, api_key="sk-totally-secret-value", base_url="http://127.0.0.1:9"
+    )
     assert "totally-secret" not in repr(client)
 
 
@@ -99,7 +106,7 @@ def test_validation_error_for_a_bad_key_does_not_echo_it() -> None:
     """Rejecting a key with whitespace does not quote the key."""
     key = "lp_live_0123456789ABCDEF_ secret with spaces in it"
     with pytest.raises(LayersValidationError) as info:
-        LayersClient(api_key=key, base_url="http://127.0.0.1:9")
+        LayersClient(**SINGLE, api_key=key, base_url="http://127.0.0.1:9")
     assert "secret with spaces" not in str(info.value)
     assert "secret with spaces" not in repr(info.value)
     assert b"secret with spaces" not in pickle.dumps(info.value)
@@ -108,7 +115,7 @@ def test_validation_error_for_a_bad_key_does_not_echo_it() -> None:
 @pytest.mark.anyio
 async def test_401_error_does_not_contain_the_key(sandbox: Sandbox) -> None:
     """An AuthenticationError for an unknown key does not carry that key."""
-    async with LayersClient(api_key=UNKNOWN_KEY, base_url=sandbox.url) as client:
+    async with LayersClient(**SINGLE, api_key=UNKNOWN_KEY, base_url=sandbox.url) as client:
         with pytest.raises(AuthenticationError) as info:
             await client.whoami()
     assert_no_key(info.value, UNKNOWN_KEY)
@@ -138,7 +145,7 @@ async def test_status_errors_do_not_contain_the_key(sandbox: Sandbox, client: La
 async def test_connection_errors_and_timeouts_do_not_contain_the_key(faulty: Sandbox) -> None:
     """A dropped connection and a timeout raise errors that carry no trace of the key."""
     key = faulty.api_key
-    async with LayersClient(api_key=key, base_url=faulty.url) as client:
+    async with LayersClient(**SINGLE, api_key=key, base_url=faulty.url) as client:
         with pytest.raises(APIConnectionError) as dropped:
             await client.projects.create(name="Acme Coffee", timezone="UTC")
         with pytest.raises(APITimeoutError) as timed_out:
@@ -154,7 +161,7 @@ async def test_debug_log_shows_prefix_never_key(
     """A flow of ~10 calls logs one DEBUG line each with the key prefix and never the key."""
     key = faulty.api_key
     caplog.set_level(logging.DEBUG, logger="layers_async")
-    async with LayersClient(api_key=key, base_url=faulty.url) as client:
+    async with LayersClient(**SINGLE, api_key=key, base_url=faulty.url) as client:
         with pytest.raises(APIConnectionError):
             await client.projects.create(name="Acme Coffee", timezone="UTC")  # dropped
         with pytest.raises(APITimeoutError):

@@ -24,6 +24,7 @@ from multidict import CIMultiDictProxy
 
 import layers_async
 from layers_async import (
+    NO_RETRY,
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
@@ -53,6 +54,9 @@ APP_DESCRIPTION = (
     "Acme Coffee is a small neighbourhood roaster whose app lets regulars order ahead, "
     "collect stamps and discover new single-origin beans."
 )
+
+#: These tests pin one exchange per call: no retries, no rate-limit gate.
+SINGLE: dict[str, Any] = {"retry": NO_RETRY, "rate_limit_tier": False}
 
 WHOAMI: dict[str, Any] = {
     "organizationId": ORG,
@@ -183,7 +187,7 @@ async def echo() -> AsyncIterator[Echo]:
 @pytest.fixture
 async def eclient(echo: Echo) -> AsyncIterator[LayersClient]:
     """A client pointed at the echo server."""
-    async with LayersClient(api_key=ECHO_KEY, base_url=echo.url) as c:
+    async with LayersClient(**SINGLE, api_key=ECHO_KEY, base_url=echo.url) as c:
         yield c
 
 
@@ -289,7 +293,7 @@ async def test_create_body_is_camel_case_json_of_given_fields_only(
 @pytest.mark.anyio
 async def test_organization_header_from_option_and_for_organization(echo: Echo) -> None:
     """`organization=`/`for_organization()` send X-Layers-Organization; a plain client does not."""
-    async with LayersClient(api_key=ECHO_KEY, base_url=echo.url) as plain:
+    async with LayersClient(**SINGLE, api_key=ECHO_KEY, base_url=echo.url) as plain:
         await plain.whoami()
         assert "X-Layers-Organization" not in echo.last.headers
 
@@ -300,7 +304,9 @@ async def test_organization_header_from_option_and_for_organization(echo: Echo) 
         await plain.whoami()  # the view did not change the owner
         assert "X-Layers-Organization" not in echo.last.headers
 
-    async with LayersClient(api_key=ECHO_KEY, base_url=echo.url, organization=ORG) as bound:
+    async with LayersClient(
+        **SINGLE, api_key=ECHO_KEY, base_url=echo.url, organization=ORG
+    ) as bound:
         await bound.projects.get(PRJ)
         assert echo.last.headers["X-Layers-Organization"] == ORG
         assert bound.organization == ORG
@@ -310,8 +316,8 @@ async def test_organization_header_from_option_and_for_organization(echo: Echo) 
 async def test_invalid_organization_option_rejected_before_sending(echo: Echo) -> None:
     """A malformed `organization=` raises LayersValidationError and nothing is sent."""
     with pytest.raises(LayersValidationError):
-        LayersClient(api_key=ECHO_KEY, base_url=echo.url, organization="acme")
-    async with LayersClient(api_key=ECHO_KEY, base_url=echo.url) as c:
+        LayersClient(**SINGLE, api_key=ECHO_KEY, base_url=echo.url, organization="acme")
+    async with LayersClient(**SINGLE, api_key=ECHO_KEY, base_url=echo.url) as c:
         with pytest.raises(LayersValidationError):
             c.for_organization("not-an-org")
     assert echo.requests == []
@@ -367,7 +373,7 @@ async def test_invalid_idempotency_key_rejected_before_sending(
 async def test_extra_headers_are_merged_with_the_defaults(echo: Echo) -> None:
     """`extra_headers=` and `default_headers=` add headers without dropping the client's own."""
     async with LayersClient(
-        api_key=ECHO_KEY, base_url=echo.url, default_headers={"X-Partner": "acme"}
+        **SINGLE, api_key=ECHO_KEY, base_url=echo.url, default_headers={"X-Partner": "acme"}
     ) as c:
         await c.whoami(extra_headers={"X-Trace": "t-1"})
         first = echo.last.headers
@@ -415,7 +421,7 @@ async def test_timeout_shorter_than_latency_raises_api_timeout_error(
     fault = {"route": "GET /v1/whoami", "action": "latency", "latencyMs": 1000, "times": 1}
     async with (
         make_sandbox(faults=[fault]) as sb,
-        LayersClient(api_key=sb.api_key, base_url=sb.url) as c,
+        LayersClient(**SINGLE, api_key=sb.api_key, base_url=sb.url) as c,
     ):
         with pytest.raises(APITimeoutError) as info:
             await c.whoami(timeout=0.1)
@@ -435,7 +441,7 @@ async def test_client_default_timeout_applies_via_with_options(make_sandbox: Mak
     fault = {"route": "GET /v1/credits", "action": "latency", "latencyMs": 1000, "times": 1}
     async with (
         make_sandbox(faults=[fault]) as sb,
-        LayersClient(api_key=sb.api_key, base_url=sb.url) as c,
+        LayersClient(**SINGLE, api_key=sb.api_key, base_url=sb.url) as c,
     ):
         with pytest.raises(APITimeoutError):
             await c.with_options(timeout=0.1).credits.get()
@@ -447,7 +453,7 @@ async def test_drop_before_commit_raises_api_connection_error(make_sandbox: Make
     fault = {"route": "POST /v1/projects", "action": "drop_before_commit", "times": 1}
     async with (
         make_sandbox(faults=[fault]) as sb,
-        LayersClient(api_key=sb.api_key, base_url=sb.url) as c,
+        LayersClient(**SINGLE, api_key=sb.api_key, base_url=sb.url) as c,
     ):
         with pytest.raises(APIConnectionError) as info:
             await c.projects.create(name="Acme Coffee", timezone="UTC")
@@ -464,7 +470,7 @@ async def test_connection_refused_raises_api_connection_error() -> None:
     await probe.start()
     url = probe.url
     await probe.stop()
-    async with LayersClient(api_key=ECHO_KEY, base_url=url) as c:
+    async with LayersClient(**SINGLE, api_key=ECHO_KEY, base_url=url) as c:
         with pytest.raises(APIConnectionError):
             await c.whoami()
 
@@ -543,7 +549,7 @@ async def test_rate_limit_error_carries_retry_after(make_sandbox: MakeSandbox) -
     fault = {"route": "GET /v1/credits", "action": "http_429", "retryAfter": 7}
     async with (
         make_sandbox(faults=[fault]) as sb,
-        LayersClient(api_key=sb.api_key, base_url=sb.url) as c,
+        LayersClient(**SINGLE, api_key=sb.api_key, base_url=sb.url) as c,
     ):
         with pytest.raises(RateLimitError) as info:
             await c.credits.get()
@@ -563,7 +569,7 @@ async def test_sandbox_errors_are_typed(client: LayersClient, sandbox: Sandbox) 
     assert nf.value.request_id is not None
     assert nf.value.request_id.startswith("req_")
     bad = "lp_live_0000000000000000_" + "A" * 43
-    async with LayersClient(api_key=bad, base_url=sandbox.url) as other:
+    async with LayersClient(**SINGLE, api_key=bad, base_url=sandbox.url) as other:
         with pytest.raises(AuthenticationError) as auth:
             await other.whoami()
     assert (auth.value.status_code, auth.value.code) == (401, "UNAUTHENTICATED")
@@ -589,11 +595,11 @@ async def test_missing_api_key_raises_at_construction(monkeypatch: pytest.Monkey
     """No `api_key=` and no LAYERS_API_KEY raises LayersValidationError (a ValueError) at once."""
     monkeypatch.delenv("LAYERS_API_KEY", raising=False)
     with pytest.raises(LayersValidationError) as info:
-        LayersClient()
+        LayersClient(**SINGLE)
     assert isinstance(info.value, ValueError)
     assert "LAYERS_API_KEY" in str(info.value)
     with pytest.raises(LayersValidationError):
-        LayersClient(api_key="")
+        LayersClient(**SINGLE, api_key="")
 
 
 @pytest.mark.anyio
@@ -603,7 +609,7 @@ async def test_env_vars_supply_key_and_base_url(
     """LAYERS_API_KEY and LAYERS_BASE_URL are read when no arguments are given."""
     monkeypatch.setenv("LAYERS_API_KEY", ECHO_KEY)
     monkeypatch.setenv("LAYERS_BASE_URL", echo.url + "/")
-    async with LayersClient() as c:
+    async with LayersClient(**SINGLE) as c:
         assert c.base_url == echo.url
         await c.whoami()
     assert echo.last.headers["Authorization"] == f"Bearer {ECHO_KEY}"
@@ -617,10 +623,10 @@ async def test_arguments_win_over_env_and_default_base_url(
     """Explicit arguments beat the environment; without either the base URL is production."""
     monkeypatch.setenv("LAYERS_API_KEY", "lp_live_from_env")
     monkeypatch.delenv("LAYERS_BASE_URL", raising=False)
-    c = LayersClient()
+    c = LayersClient(**SINGLE)
     assert c.base_url == "https://api.layers.com" == layers_async.DEFAULT_BASE_URL
     monkeypatch.setenv("LAYERS_BASE_URL", "http://env.invalid")
-    d = LayersClient(api_key=ECHO_KEY, base_url="http://127.0.0.1:9")
+    d = LayersClient(**SINGLE, api_key=ECHO_KEY, base_url="http://127.0.0.1:9")
     assert d.base_url == "http://127.0.0.1:9"
     await c.aclose()
     await d.aclose()
@@ -630,7 +636,7 @@ async def test_arguments_win_over_env_and_default_base_url(
 async def test_bad_base_url_rejected() -> None:
     """A base URL that is not http(s) raises LayersValidationError."""
     with pytest.raises(LayersValidationError):
-        LayersClient(api_key=ECHO_KEY, base_url="ftp://example.com")
+        LayersClient(**SINGLE, api_key=ECHO_KEY, base_url="ftp://example.com")
 
 
 # --------------------------------------------------------------------------- lifecycle
@@ -639,7 +645,7 @@ async def test_bad_base_url_rejected() -> None:
 @pytest.mark.anyio
 async def test_aclose_twice_is_fine(echo: Echo) -> None:
     """`aclose()` is idempotent and marks the client closed."""
-    c = LayersClient(api_key=ECHO_KEY, base_url=echo.url)
+    c = LayersClient(**SINGLE, api_key=ECHO_KEY, base_url=echo.url)
     await c.whoami()
     assert not c.is_closed
     await c.aclose()
@@ -650,13 +656,13 @@ async def test_aclose_twice_is_fine(echo: Echo) -> None:
 @pytest.mark.anyio
 async def test_use_after_close_raises_clear_runtime_error(echo: Echo) -> None:
     """A call on a closed client raises RuntimeError saying the client is closed."""
-    async with LayersClient(api_key=ECHO_KEY, base_url=echo.url) as c:
+    async with LayersClient(**SINGLE, api_key=ECHO_KEY, base_url=echo.url) as c:
         await c.whoami()
     with pytest.raises(RuntimeError, match="closed"):
         await c.whoami()
     with pytest.raises(RuntimeError, match="closed"):
         await c.with_options(timeout=5).projects.get(PRJ)
-    never_used = LayersClient(api_key=ECHO_KEY, base_url=echo.url)
+    never_used = LayersClient(**SINGLE, api_key=ECHO_KEY, base_url=echo.url)
     await never_used.aclose()
     with pytest.raises(RuntimeError, match="closed"):
         await never_used.whoami()
@@ -666,7 +672,7 @@ async def test_use_after_close_raises_clear_runtime_error(echo: Echo) -> None:
 @pytest.mark.anyio
 async def test_views_share_the_pool_and_closing_a_view_keeps_the_owner_open(echo: Echo) -> None:
     """`with_options()`/`for_organization()` share the owner's `_pool`; their aclose is a no-op."""
-    async with LayersClient(api_key=ECHO_KEY, base_url=echo.url) as owner:
+    async with LayersClient(**SINGLE, api_key=ECHO_KEY, base_url=echo.url) as owner:
         view = owner.with_options(timeout=5)
         org_view = owner.for_organization(ORG)
         nested = org_view.with_options(default_headers={"X-A": "b"})
@@ -700,7 +706,7 @@ async def test_views_share_the_pool_and_closing_a_view_keeps_the_owner_open(echo
 @pytest.mark.anyio
 async def test_unclosed_client_warns_naming_aclose(echo: Echo) -> None:
     """A garbage-collected client that opened a session emits a ResourceWarning naming aclose."""
-    c = LayersClient(api_key=ECHO_KEY, base_url=echo.url)
+    c = LayersClient(**SINGLE, api_key=ECHO_KEY, base_url=echo.url)
     await c.whoami()
     session = c._pool.session
     assert session is not None
@@ -716,8 +722,8 @@ async def test_unused_or_closed_client_does_not_warn(echo: Echo) -> None:
     """No ResourceWarning for a client that never sent anything, nor for one that was closed."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        unused = LayersClient(api_key=ECHO_KEY, base_url=echo.url)
-        closed = LayersClient(api_key=ECHO_KEY, base_url=echo.url)
+        unused = LayersClient(**SINGLE, api_key=ECHO_KEY, base_url=echo.url)
+        closed = LayersClient(**SINGLE, api_key=ECHO_KEY, base_url=echo.url)
         await closed.whoami()
         await closed.aclose()
         view = closed.with_options(timeout=3)
@@ -738,7 +744,9 @@ async def test_one_session_and_one_connection_serve_many_calls(echo: Echo) -> No
 
     trace = aiohttp.TraceConfig()
     trace.on_connection_create_end.append(on_create)
-    async with LayersClient(api_key=ECHO_KEY, base_url=echo.url, trace_configs=[trace]) as c:
+    async with LayersClient(
+        **SINGLE, api_key=ECHO_KEY, base_url=echo.url, trace_configs=[trace]
+    ) as c:
         await c.whoami()
         session = c._pool.session
         transport = c._transport
@@ -771,7 +779,7 @@ async def test_meta_reports_request_id_status_and_rate_limit(
     trace = aiohttp.TraceConfig()
     trace.on_request_end.append(on_end)
     async with LayersClient(
-        api_key=sandbox.api_key, base_url=sandbox.url, trace_configs=[trace]
+        **SINGLE, api_key=sandbox.api_key, base_url=sandbox.url, trace_configs=[trace]
     ) as c:
         me = await c.whoami()
         project = await c.projects.create(name="Acme Coffee", timezone="UTC")

@@ -1,0 +1,178 @@
+"""The client-side rate-limit gate and the retry budget, shared by every task of a client.
+
+The gate keeps one token bucket per endpoint class (contract §1.11), sized from the key's tier and
+corrected by the `X-RateLimit-*` headers of every response. A `429` pauses its whole class for
+every task until `Retry-After` has passed, instead of each task sleeping (and retrying) on its
+own. The budget caps how much extra traffic retries may add during an outage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping
+
+__all__ = ["TIER_LIMITS", "RateGate", "RetryBudget", "endpoint_class"]
+
+#: Per tier: read-light, write-light and long-running calls per minute (contract §1.11).
+TIER_LIMITS: dict[str, tuple[int, int, int]] = {
+    "standard": (120, 60, 20),
+    "pilot": (1_200, 600, 60),
+    "partner": (6_000, 3_000, 300),
+    "sandbox": (120, 60, 20),
+}
+CLASSES = ("read-light", "write-light", "long-running")
+_LONG_RUNNING = re.compile(
+    r"^/v1/projects/[^/]+/(influencers|keywords/refresh|"
+    r"content/(slideshow-remix|video-remix|slideshow-builder|ugc-remix))$"
+)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def endpoint_class(method: str, path: str) -> str:
+    """The rate-limit class of a route: GETs are read-light, job-starting POSTs long-running."""
+    if method == "GET":
+        return "read-light"
+    if method == "POST" and _LONG_RUNNING.match(path):
+        return "long-running"
+    return "write-light"
+
+
+class _Bucket:
+    __slots__ = ("guessed", "limit", "paused_until", "tokens", "window_end")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.tokens = float(limit)
+        self.window_end = 0.0  # loop time at which the bucket refills
+        self.guessed = True  # window_end is our guess until a response's Reset confirms it
+        self.paused_until = 0.0
+
+
+#: Window length assumed before the server reported one (the real API's windows are a minute).
+_DEFAULT_WINDOW = 60.0
+
+
+class RateGate:
+    """Token buckets per endpoint class; `acquire` waits for a token, `observe` corrects."""
+
+    def __init__(self, loop_time: Callable[[], float], sleep: Sleep) -> None:
+        self._time = loop_time
+        self._sleep = sleep
+        self._buckets: dict[str, _Bucket] = {}
+        self.tier: str | None = None
+
+    @property
+    def known(self) -> bool:
+        """True once the tier (or a response's limits) sized the buckets."""
+        return bool(self._buckets)
+
+    def set_tier(self, tier: str) -> None:
+        """Size every bucket from a tier name (unknown tiers fall back to `standard`)."""
+        self.tier = tier
+        limits = TIER_LIMITS.get(tier, TIER_LIMITS["standard"])
+        for klass, limit in zip(CLASSES, limits, strict=True):
+            bucket = self._buckets.get(klass)
+            if bucket is None:
+                self._buckets[klass] = _Bucket(limit)
+            else:
+                bucket.limit = limit
+
+    async def acquire(self, klass: str, deadline: float | None) -> float:
+        """Wait until the class may send; returns the seconds waited.
+
+        Raises `TimeoutError` when the wait would pass `deadline` (a loop-time instant).
+        """
+        bucket = self._buckets.get(klass)
+        if bucket is None:
+            return 0.0
+        waited = 0.0
+        while True:
+            now = self._time()
+            if now >= bucket.window_end:
+                bucket.tokens = float(bucket.limit)
+                bucket.window_end = now + _DEFAULT_WINDOW
+                bucket.guessed = True
+            if bucket.paused_until <= now and bucket.tokens >= 1:
+                bucket.tokens -= 1
+                return waited
+            until = bucket.paused_until if bucket.paused_until > now else bucket.window_end
+            delay = max(until - now, 0.001)
+            if deadline is not None and now + delay > deadline:
+                raise TimeoutError("the rate-limit gate would hold this call past its deadline")
+            await self._sleep(delay)
+            waited += delay
+
+    def observe(self, klass: str, headers: Mapping[str, str]) -> None:
+        """Correct the local estimate from a response's `X-RateLimit-*` headers."""
+        limit = _int(headers.get("X-RateLimit-Limit"))
+        remaining = _int(headers.get("X-RateLimit-Remaining"))
+        if limit is None or remaining is None:
+            return
+        reset = _int(headers.get("X-RateLimit-Reset"))
+        bucket = self._buckets.get(klass)
+        if bucket is None:
+            bucket = self._buckets[klass] = _Bucket(limit)
+        bucket.limit = limit
+        if reset is not None:
+            window_end = self._time() + reset
+            if bucket.guessed:
+                bucket.window_end = window_end
+                bucket.guessed = False
+            elif window_end > bucket.window_end + 0.5:
+                # The server is in a later window than we thought: adopt its count.
+                bucket.window_end = window_end
+                bucket.tokens = float(remaining)
+                return
+        bucket.tokens = min(bucket.tokens, float(remaining))
+
+    def pause(self, klass: str, seconds: float) -> None:
+        """Hold the whole class for `seconds` (after a 429): no task sends until then."""
+        bucket = self._buckets.get(klass)
+        if bucket is None:
+            bucket = self._buckets[klass] = _Bucket(1)
+        until = self._time() + seconds
+        bucket.paused_until = max(bucket.paused_until, until)
+
+    def paused_for(self, klass: str) -> float:
+        """Seconds the class is still paused (0 when it is not)."""
+        bucket = self._buckets.get(klass)
+        if bucket is None:
+            return 0.0
+        return max(0.0, bucket.paused_until - self._time())
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+class RetryBudget:
+    """Retries may add at most `ratio` of the traffic plus `burst` (a capped token bucket)."""
+
+    __slots__ = ("_tokens", "burst", "ratio")
+
+    def __init__(self, ratio: float, burst: int) -> None:
+        self.ratio = ratio
+        self.burst = burst
+        self._tokens = float(burst)
+
+    def on_first_attempt(self) -> None:
+        """Every logical call earns `ratio` of a retry, up to `burst` saved."""
+        self._tokens = min(float(self.burst), self._tokens + self.ratio)
+
+    def try_spend(self) -> bool:
+        """Take one retry from the budget; False when it is empty."""
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return True
+        return False
+
+    @property
+    def available(self) -> float:
+        """Retries the budget allows right now."""
+        return self._tokens
