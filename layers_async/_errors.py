@@ -80,6 +80,8 @@ class _CallFacts:
     budget_exhausted: bool = False
     #: The `X-RateLimit-*` state of the last response, when there was one.
     rate_limit: Any = None
+    #: The headers of the error response (None when no response arrived).
+    headers: Any = None
 
 
 class APIConnectionError(_CallFacts, LayersError):

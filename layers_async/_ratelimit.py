@@ -39,18 +39,21 @@ def endpoint_class(method: str, path: str) -> str:
 
 
 class _Bucket:
-    __slots__ = ("guessed", "limit", "paused_until", "tokens", "window_end")
+    __slots__ = ("inflight", "limit", "paused_until", "tokens", "window_end")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.tokens = float(limit)
-        self.window_end = 0.0  # loop time at which the bucket refills
-        self.guessed = True  # window_end is our guess until a response's Reset confirms it
-        self.paused_until = 0.0
+        self.tokens = float(limit)  # calls this class may still send in the current window
+        self.window_end = 0.0  # loop time at which the server's window ends and refills
+        self.paused_until = 0.0  # after a 429: nobody sends before this
+        self.inflight = 0  # sent, not answered yet: each will use a unit on the server
 
 
-#: Window length assumed before the server reported one (the real API's windows are a minute).
+#: Window length assumed until a response reports one (the API's windows are a minute).
 _DEFAULT_WINDOW = 60.0
+#: Longest single sleep while waiting at the gate, so that a response that moves the window
+#: (or a pause that ends) is noticed promptly by every waiting task.
+_POLL = 0.05
 
 
 class RateGate:
@@ -78,9 +81,23 @@ class RateGate:
             else:
                 bucket.limit = limit
 
-    async def acquire(self, klass: str, deadline: float | None) -> float:
-        """Wait until the class may send; returns the seconds waited.
+    def try_acquire(self, klass: str) -> bool:
+        """Take a token without waiting when one is free (the common case); else False."""
+        bucket = self._buckets.get(klass)
+        if bucket is None:
+            return True
+        if bucket.tokens >= 1:
+            now = self._time()
+            if bucket.paused_until <= now < bucket.window_end:
+                bucket.tokens -= 1
+                bucket.inflight += 1
+                return True
+        return False
 
+    async def acquire(self, klass: str, deadline: float | None) -> float:
+        """Wait until the class may send and take a token; returns the seconds waited.
+
+        Every successful `acquire` must be followed by `release` once the attempt ends.
         Raises `TimeoutError` when the wait would pass `deadline` (a loop-time instant).
         """
         bucket = self._buckets.get(klass)
@@ -90,41 +107,48 @@ class RateGate:
         while True:
             now = self._time()
             if now >= bucket.window_end:
-                bucket.tokens = float(bucket.limit)
+                bucket.tokens = float(bucket.limit - bucket.inflight)
                 bucket.window_end = now + _DEFAULT_WINDOW
-                bucket.guessed = True
             if bucket.paused_until <= now and bucket.tokens >= 1:
                 bucket.tokens -= 1
+                bucket.inflight += 1
                 return waited
             until = bucket.paused_until if bucket.paused_until > now else bucket.window_end
-            delay = max(until - now, 0.001)
-            if deadline is not None and now + delay > deadline:
+            if deadline is not None and until > deadline:
                 raise TimeoutError("the rate-limit gate would hold this call past its deadline")
+            delay = min(max(until - now, 0.001), _POLL)
             await self._sleep(delay)
             waited += delay
 
-    def observe(self, klass: str, headers: Mapping[str, str]) -> None:
-        """Correct the local estimate from a response's `X-RateLimit-*` headers."""
-        limit = _int(headers.get("X-RateLimit-Limit"))
-        remaining = _int(headers.get("X-RateLimit-Remaining"))
-        if limit is None or remaining is None:
-            return
-        reset = _int(headers.get("X-RateLimit-Reset"))
+    def release(self, klass: str) -> None:
+        """The attempt that took a token has ended (answered, failed or cancelled)."""
         bucket = self._buckets.get(klass)
+        if bucket is not None and bucket.inflight > 0:
+            bucket.inflight -= 1
+
+    def observe(self, klass: str, headers: Mapping[str, str], *, lazily: bool = False) -> None:
+        """Correct the estimate from a response's `X-RateLimit-*` headers (after `release`).
+
+        The server's `Remaining` counted every request it had seen; the ones still in flight
+        will each use a unit too, so what this client may still send is the difference. With
+        `lazily`, a success response is only read once the bucket is half used.
+        """
+        bucket = self._buckets.get(klass)
+        if lazily and bucket is not None and bucket.tokens * 2 >= bucket.limit:
+            # Plenty left: the local count is good enough; correct it once it matters.
+            return
+        remaining = _int(headers.get("X-RateLimit-Remaining"))
+        if remaining is None:
+            return
         if bucket is None:
-            bucket = self._buckets[klass] = _Bucket(limit)
-        bucket.limit = limit
-        if reset is not None:
-            window_end = self._time() + reset
-            if bucket.guessed:
-                bucket.window_end = window_end
-                bucket.guessed = False
-            elif window_end > bucket.window_end + 0.5:
-                # The server is in a later window than we thought: adopt its count.
-                bucket.window_end = window_end
-                bucket.tokens = float(remaining)
+            limit = _int(headers.get("X-RateLimit-Limit"))
+            if limit is None:
                 return
-        bucket.tokens = min(bucket.tokens, float(remaining))
+            bucket = self._buckets[klass] = _Bucket(limit)
+        bucket.tokens = float(max(0, remaining - bucket.inflight))
+        reset = _int(headers.get("X-RateLimit-Reset"))
+        if reset is not None:
+            bucket.window_end = self._time() + reset
 
     def pause(self, klass: str, seconds: float) -> None:
         """Hold the whole class for `seconds` (after a 429): no task sends until then."""

@@ -196,6 +196,13 @@ converter.register_structure_hook_factory(attrs.has, _structure_factory)
 converter.register_unstructure_hook_factory(attrs.has, _unstructure_factory)
 
 
+_hooks: dict[Any, Any] = {}
+
+
 def structure(data: Any, cls: type[T]) -> T:
-    """Decode wire data (already parsed JSON) into `cls`."""
-    return converter.structure(data, cls)
+    """Decode wire data (already parsed JSON) into `cls` (the hook is looked up once per class)."""
+    hook = _hooks.get(cls)
+    if hook is None:
+        hook = _hooks[cls] = converter.get_structure_hook(cls)
+    result: T = hook(data, cls)
+    return result

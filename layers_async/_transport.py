@@ -11,17 +11,19 @@ import logging
 import random
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from time import monotonic
 from typing import Any, Final, NamedTuple, TypeVar
 
 import aiohttp
 import attrs
 from multidict import CIMultiDictProxy
 
+from . import _waiting
 from ._config import RetryPolicy, Timeouts
 from ._errors import APIConnectionError, APIStatusError, APITimeoutError, error_from_response
 from ._ratelimit import RateGate, RetryBudget, endpoint_class
 from ._serde import dumps, loads, structure
-from ._waiting import sleep, testing_enabled
+from ._waiting import sleep
 from .models._base import LayersModel, ResponseMeta
 
 __all__ = [
@@ -39,7 +41,7 @@ __all__ = [
 
 log = logging.getLogger("layers_async")
 #: aiohttp adds `Content-Type: application/octet-stream` to bodiless POST/PATCH; we send none.
-_NO_AUTO_CONTENT_TYPE = ("Content-Type",)
+_NO_CT = ("Content-Type",)
 M = TypeVar("M", bound=LayersModel)
 
 
@@ -165,6 +167,7 @@ class Transport:
     """Sends requests for one client view (its headers, timeouts, retry policy and hooks)."""
 
     __slots__ = (
+        "_attempt_timeout",
         "_base_url",
         "_gate_enabled",
         "_headers",
@@ -191,6 +194,9 @@ class Transport:
         self._base_url = base_url
         self._headers = headers
         self._timeouts = timeouts
+        self._attempt_timeout = aiohttp.ClientTimeout(
+            total=timeouts.attempt, sock_connect=timeouts.connect, sock_read=timeouts.read
+        )
         self._key_hint = key_hint
         self._retry = retry
         self._gate_enabled = gate_enabled
@@ -218,13 +224,16 @@ class Transport:
             if opts.extra_headers:
                 headers.update(opts.extra_headers)
         data = dumps(spec.body) if spec.body is not None else None
-        timeouts = self._call_timeouts(opts.timeout)
+        timeouts = (
+            self._timeouts if opts.timeout is NOT_GIVEN else self._call_timeouts(opts.timeout)
+        )
         policy = self._retry
         shared = self._shared
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeouts.total if timeouts.total is not None else None
+        hooks = self._hooks
+        now = monotonic()
+        deadline = now + timeouts.total if timeouts.total is not None else None
         klass = endpoint_class(method, spec.path)
-        gate = shared.gate if self._gate_enabled and not testing_enabled() else None
+        gate = shared.gate if self._gate_enabled and not _waiting.testing else None
         if gate is not None and not gate.known:
             await self._learn_tier()
         shared.budget.on_first_attempt()
@@ -232,48 +241,59 @@ class Transport:
         waited = 0.0
         while True:
             attempt += 1
-            if gate is not None:
+            if gate is not None and not gate.try_acquire(klass):
                 try:
                     waited += await gate.acquire(klass, deadline)
                 except TimeoutError:
                     raise self._deadline_error(spec, attempt - 1, waited, None) from None
-            per_attempt = timeouts.attempt
             at_deadline = False
+            per_attempt = timeouts.attempt
             if deadline is not None:
-                remaining = deadline - loop.time()
+                remaining = deadline - monotonic()
                 if remaining <= 0:
+                    if gate is not None:
+                        gate.release(klass)
                     raise self._deadline_error(spec, attempt - 1, waited, None)
                 if per_attempt is None or remaining <= per_attempt:
                     per_attempt, at_deadline = remaining, True
-            timeout = aiohttp.ClientTimeout(
-                total=per_attempt, sock_connect=timeouts.connect, sock_read=timeouts.read
-            )
-            self._emit(self._hooks.on_request, AttemptEvent(method, spec.path, attempt))
+            if at_deadline or timeouts is not self._timeouts:
+                timeout = aiohttp.ClientTimeout(
+                    total=per_attempt, sock_connect=timeouts.connect, sock_read=timeouts.read
+                )
+            else:
+                timeout = self._attempt_timeout
+            if hooks.on_request is not None:
+                self._emit(hooks.on_request, AttemptEvent(method, spec.path, attempt))
             try:
                 raw = await self._attempt(spec, headers, data, timeout, attempt)
             except (APIStatusError, APIConnectionError) as err:
+                if gate is not None:
+                    gate.release(klass)
+                    if isinstance(err, APIStatusError) and err.headers is not None:
+                        gate.observe(klass, err.headers)
                 err.attempts = attempt
                 err.waited = waited
                 if isinstance(err, APITimeoutError) and at_deadline:
                     err.deadline_exceeded = True
-                self._emit(
-                    self._hooks.on_response,
-                    AttemptEvent(
-                        method,
-                        spec.path,
-                        attempt,
-                        getattr(err, "status_code", None),
-                        getattr(err, "request_id", None),
-                        err,
-                    ),
-                )
+                if hooks.on_response is not None:
+                    self._emit(
+                        hooks.on_response,
+                        AttemptEvent(
+                            method,
+                            spec.path,
+                            attempt,
+                            getattr(err, "status_code", None),
+                            getattr(err, "request_id", None),
+                            err,
+                        ),
+                    )
                 delay = self._plan_retry(err, attempt, policy, klass, gate)
                 if delay is None:
                     raise
-                if deadline is not None and loop.time() + delay >= deadline:
+                if deadline is not None and monotonic() + _effective(delay) >= deadline:
                     raise self._deadline_error(spec, attempt, waited, err) from err
                 self._emit(
-                    self._hooks.on_retry,
+                    hooks.on_retry,
                     AttemptEvent(
                         method,
                         spec.path,
@@ -297,15 +317,22 @@ class Transport:
                 await sleep(delay)
                 waited += delay
                 continue
+            except BaseException:
+                if gate is not None:
+                    gate.release(klass)  # cancelled: the token is not held forever
+                raise
             meta = raw.meta
-            meta.attempts = attempt
-            meta.waited = waited
+            if attempt != 1 or waited:
+                meta.attempts = attempt
+                meta.waited = waited
             if gate is not None:
-                gate.observe(klass, raw.headers)
-            self._emit(
-                self._hooks.on_response,
-                AttemptEvent(method, spec.path, attempt, raw.status, meta.request_id),
-            )
+                gate.release(klass)
+                gate.observe(klass, raw.headers, lazily=True)
+            if hooks.on_response is not None:
+                self._emit(
+                    hooks.on_response,
+                    AttemptEvent(method, spec.path, attempt, raw.status, meta.request_id),
+                )
             return raw
 
     def _plan_retry(
@@ -407,7 +434,7 @@ class Transport:
                 headers=headers,
                 timeout=timeout,
                 allow_redirects=False,
-                skip_auto_headers=_NO_AUTO_CONTENT_TYPE if data is None else None,
+                skip_auto_headers=None if data is not None or method == "GET" else _NO_CT,
             ) as resp:
                 body = await resp.read()
                 status = resp.status
@@ -457,9 +484,15 @@ class Transport:
                 method=method,
                 path=path,
             )
+            err.headers = dict(rheaders)  # a plain dict, so the error still pickles
             err.rate_limit = ResponseMeta(status, rheaders).rate_limit
             raise err
         return RawResponse(status, rheaders, body, ResponseMeta(status, rheaders))
+
+
+def _effective(delay: float) -> float:
+    """How long a wait really lasts (nothing in the no-wait testing mode)."""
+    return 0.0 if _waiting.testing else delay
 
 
 def _describe(err: BaseException | None) -> str:

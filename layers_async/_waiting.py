@@ -6,20 +6,21 @@ import asyncio
 
 __all__ = ["set_testing", "sleep", "testing_enabled"]
 
-_testing = False
+#: True while the no-wait testing mode is on (read directly on the hot path).
+testing = False
 
 
 def set_testing(enabled: bool) -> None:
     """Turn the no-wait testing mode on or off for the whole process."""
-    global _testing
-    _testing = bool(enabled)
+    global testing
+    testing = bool(enabled)
 
 
 def testing_enabled() -> bool:
     """True while the testing mode removes real waits."""
-    return _testing
+    return testing
 
 
 async def sleep(seconds: float) -> None:
     """Wait `seconds` (backoff, Retry-After, the rate-limit gate); only yields in testing mode."""
-    await asyncio.sleep(0 if _testing else max(0.0, seconds))
+    await asyncio.sleep(0 if testing else max(0.0, seconds))
