@@ -123,7 +123,11 @@ class SandboxCore:
             finally:
                 self.w.end_request()
         try:
-            return await self._v1(request, rid)
+            resp = await self._v1(request, rid)
+            by_status = self.w.responses_by_status
+            key = str(resp.status)
+            by_status[key] = by_status.get(key, 0) + 1
+            return resp
         except _Drop:
             if request.transport is not None:
                 request.transport.abort()

@@ -138,6 +138,8 @@ class World:
         self.issued_media: set[str] = set()
         # /v1 requests received, by route label ("GET /v1/jobs/{jobId}") or "unmatched"
         self.requests_by_route: dict[str, int] = {}
+        # /v1 responses sent, by HTTP status ("200", "429", ...); dropped connections excluded
+        self.responses_by_status: dict[str, int] = {}
         # rate limiting: (key id, class) -> [window start, count]; (key id, day) -> count
         self.buckets: dict[tuple[str, str], list[int]] = {}
         self.daily: dict[tuple[str, int], int] = {}
@@ -1077,6 +1079,7 @@ class World:
                 "total": sum(self.requests_by_route.values()),
                 "byRoute": dict(sorted(self.requests_by_route.items())),
             },
+            "responses": {"byStatus": dict(sorted(self.responses_by_status.items()))},
             "counts": {
                 "organizations": counts(self.orgs.values(), lambda o: o.id, lambda o: o.status),
                 "apiKeys": counts(self.keys.values(), lambda k: k.org_id, lambda k: k.status),

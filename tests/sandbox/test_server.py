@@ -105,7 +105,7 @@ async def test_running_clock_moves_work_without_requests() -> None:
 
 @pytest.mark.anyio
 async def test_state_counts_v1_requests_by_route(sandbox: Sandbox, api: Api) -> None:
-    """`/_sandbox/state` counts /v1 requests by route template, not /_sandbox/ calls."""
+    """`/_sandbox/state` counts /v1 requests by route and responses by status, not /_sandbox/."""
     await api.get("/v1/whoami")
     await api.get("/v1/whoami")
     await api.with_key(None).get("/v1/credits")  # counted even though it is refused (401)
@@ -116,5 +116,8 @@ async def test_state_counts_v1_requests_by_route(sandbox: Sandbox, api: Api) -> 
         "total": 4,
         "byRoute": {"GET /v1/credits": 1, "GET /v1/whoami": 2, "unmatched": 1},
     }
+    responses = (await sandbox.state())["responses"]
+    assert responses == {"byStatus": {"200": 2, "401": 1, "404": 1}}
     await sandbox.reset()
     assert (await sandbox.state())["requests"] == {"total": 0, "byRoute": {}}
+    assert (await sandbox.state())["responses"] == {"byStatus": {}}
