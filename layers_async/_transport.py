@@ -403,8 +403,9 @@ class Transport:
             tier = loads(raw.body).get("rateLimitTier")
             gate.set_tier(tier if isinstance(tier, str) else "standard")
             gate.observe("read-light", raw.headers)
-        except (APIStatusError, APIConnectionError, ValueError, AttributeError):
-            # The call itself will surface any real problem; size the gate conservatively.
+        except Exception:
+            # Whatever went wrong, the call itself will surface any real problem (a bad key, a
+            # closed client); size the gate conservatively so no task waits on this forever.
             gate.set_tier("standard")
 
     def _emit(self, hook: Hook | None, event: AttemptEvent) -> None:
