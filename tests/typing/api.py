@@ -545,3 +545,46 @@ async def scheduled_posts(client: LayersClient) -> None:
     )
     status: layers_async.ScheduledPostStatus = "draft"
     del page, external, last_error, when, canceled, status
+
+
+# --------------------------------------------------------------------------- reliability
+
+
+async def reliability() -> None:
+    from layers_async import DEFAULT_RETRY, NO_RETRY, AttemptEvent, Hooks, RetryPolicy
+    from layers_async.testing import no_waits, set_testing
+
+    seen: list[AttemptEvent] = []
+    policy = RetryPolicy(max_attempts=8, initial_backoff=0.1, max_backoff=2.0, budget_ratio=0.5)
+    client = LayersClient(
+        api_key="k",
+        retry=policy,
+        rate_limit_tier="pilot",
+        timeout=Timeouts(total=30.0, attempt=5.0),
+        on_request=seen.append,
+        on_response=seen.append,
+        on_retry=lambda event: None,
+    )
+    patient: LayersClient = client.with_options(retry=DEFAULT_RETRY)
+    once: LayersClient = client.with_options(retry=NO_RETRY)
+    job = await once.jobs.get(JOB)
+    attempts: int = job.meta.attempts if job.meta is not None else 0
+    waited: float = job.meta.waited if job.meta is not None else 0.0
+    try:
+        await patient.whoami()
+    except APITimeoutError as err:
+        deadline: bool = err.deadline_exceeded
+        tried: int = err.attempts
+        del deadline, tried
+    except RateLimitError as err:
+        exhausted: bool = err.budget_exhausted
+        after: float | None = err.retry_after
+        del exhausted, after
+    with no_waits():
+        await client.whoami()
+    set_testing(False)
+    hooks = Hooks(on_retry=seen.append)
+    event: AttemptEvent = seen[0]
+    status: int | None = event.status
+    LayersClient(api_key="k", retry=4)  # type: ignore[arg-type]
+    del attempts, waited, hooks, status
