@@ -19,10 +19,12 @@ from ._client import LayersClient
 from ._config import (
     DEFAULT_BASE_URL,
     DEFAULT_LIMITS,
+    DEFAULT_POLL,
     DEFAULT_RETRY,
     DEFAULT_TIMEOUTS,
     NO_RETRY,
     Limits,
+    PollPolicy,
     RetryPolicy,
     Timeouts,
 )
@@ -34,16 +36,23 @@ from ._errors import (
     BadRequestError,
     ConflictError,
     IdempotencyConflictError,
+    InfluencerFailedError,
     InternalServerError,
+    JobCanceledError,
+    JobFailedError,
     KillSwitchError,
     LayersError,
     LayersValidationError,
     NotFoundError,
+    OAuthExpiredError,
+    OAuthFailedError,
     PaymentRequiredError,
     PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
     ValidationIssue,
+    WaitError,
+    WaitTimeoutError,
 )
 from ._pagination import AsyncPaginator, Page
 from ._transport import NOT_GIVEN, AttemptEvent, Hooks, NotGiven
@@ -102,6 +111,7 @@ from .models.social import (
     SocialAccountStatus,
 )
 from .sandbox import Sandbox, SandboxConfigError
+from .waiters import wait_for_job, wait_for_keywords, wait_for_oauth, wait_for_ready_influencer
 
 __all__ = [
     "APIConnectionError",
@@ -126,6 +136,7 @@ __all__ = [
     "CreativeType",
     "DEFAULT_BASE_URL",
     "DEFAULT_LIMITS",
+    "DEFAULT_POLL",
     "DEFAULT_RETRY",
     "DEFAULT_TIMEOUTS",
     "ErrorInfo",
@@ -136,11 +147,14 @@ __all__ = [
     "Hooks",
     "IdempotencyConflictError",
     "Influencer",
+    "InfluencerFailedError",
     "InfluencerStatus",
     "InfluencerSummary",
     "InternalServerError",
     "Job",
     "JobCancelResult",
+    "JobCanceledError",
+    "JobFailedError",
     "JobResult",
     "KeywordBank",
     "KillSwitchError",
@@ -155,11 +169,14 @@ __all__ = [
     "NotFoundError",
     "NotGiven",
     "OAuthAttempt",
+    "OAuthExpiredError",
+    "OAuthFailedError",
     "OAuthUrl",
     "Page",
     "PaymentRequiredError",
     "PermissionDeniedError",
     "Platform",
+    "PollPolicy",
     "PostMode",
     "Preview",
     "Project",
@@ -190,9 +207,15 @@ __all__ = [
     "Timeouts",
     "UnprocessableEntityError",
     "ValidationIssue",
+    "WaitError",
+    "WaitTimeoutError",
     "Wallet",
     "Whoami",
     "__version__",
+    "wait_for_job",
+    "wait_for_keywords",
+    "wait_for_oauth",
+    "wait_for_ready_influencer",
 ]
 
 # Resolve the models' string annotations while their defining modules are still recorded...

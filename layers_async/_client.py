@@ -8,28 +8,37 @@ import re
 import time
 import warnings
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 import aiohttp
 import attrs
 
+from . import waiters
 from ._config import (
     DEFAULT_BASE_URL,
     DEFAULT_LIMITS,
+    DEFAULT_POLL,
     DEFAULT_RETRY,
     DEFAULT_TIMEOUTS,
     Limits,
+    PollPolicy,
     RetryPolicy,
     Timeouts,
 )
 from ._errors import LayersValidationError
+from ._polling import PollHub
 from ._ratelimit import RateGate, RetryBudget
 from ._transport import NOT_GIVEN, Hook, Hooks, NotGiven, Shared, Transport
 from ._validation import check_id
 from ._version import __version__
 from ._waiting import sleep
 from .models.identity import Whoami
+from .models.influencers import InfluencerSummary
+from .models.jobs import Job
+from .models.keywords import KeywordBank
+from .models.social import OAuthAttempt
 from .resources._base import options
 from .resources.app_media import AppMediaResource
 from .resources.content import Content
@@ -58,11 +67,16 @@ def key_hint(key: str) -> str:
 class _Pool:
     """The session and connector shared by a client and all its views."""
 
-    __slots__ = ("closed", "limits", "session", "shared", "trace_configs")
+    __slots__ = ("closed", "hub", "limits", "session", "shared", "trace_configs")
 
     def __init__(
-        self, limits: Limits, trace_configs: Sequence[aiohttp.TraceConfig], retry: RetryPolicy
+        self,
+        limits: Limits,
+        trace_configs: Sequence[aiohttp.TraceConfig],
+        retry: RetryPolicy,
+        poll_rate: float | None,
     ) -> None:
+        self.hub = PollHub(poll_rate)
         self.limits = limits
         self.trace_configs = list(trace_configs)
         self.session: aiohttp.ClientSession | None = None
@@ -93,6 +107,7 @@ class _Pool:
         return self.session
 
     async def close(self) -> None:
+        await self.hub.aclose()
         self.closed = True
         session, self.session = self.session, None
         if session is not None and not session.closed:
@@ -131,6 +146,8 @@ class LayersClient:
         on_request: Hook | None = None,
         on_response: Hook | None = None,
         on_retry: Hook | None = None,
+        poll_policy: PollPolicy = DEFAULT_POLL,
+        poll_rate: float | None = 20.0,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("LAYERS_API_KEY")
         if not key or not isinstance(key, str):
@@ -149,7 +166,16 @@ class LayersClient:
             raise LayersValidationError("retry", "must be a layers_async.RetryPolicy")
         if not isinstance(rate_limit_tier, (str, bool)):
             raise LayersValidationError("rate_limit_tier", "must be a tier name, True or False")
-        self._pool = _Pool(limits, trace_configs, retry)
+        if not isinstance(poll_policy, PollPolicy):
+            raise LayersValidationError("poll_policy", "must be a layers_async.PollPolicy")
+        if poll_rate is not None and (
+            isinstance(poll_rate, bool) or not isinstance(poll_rate, (int, float)) or poll_rate <= 0
+        ):
+            raise LayersValidationError(
+                "poll_rate", "must be a positive number of polls per second"
+            )
+        self._pool = _Pool(limits, trace_configs, retry, poll_rate)
+        self._poll_policy = poll_policy
         if isinstance(rate_limit_tier, str):
             self._pool.shared.gate.set_tier(rate_limit_tier)
         self._gate_enabled = rate_limit_tier is not False
@@ -224,10 +250,15 @@ class LayersClient:
         organization: str | None = None,
         default_headers: Mapping[str, str] | None = None,
         retry: RetryPolicy | NotGiven = NOT_GIVEN,
+        poll_policy: PollPolicy | NotGiven = NOT_GIVEN,
     ) -> LayersClient:
-        """A view with other defaults (timeouts, retry policy, organization, headers) that shares
-        this client's session, pool, rate-limit gate and retry budget."""
+        """A view with other defaults (timeouts, retry and poll policies, organization, headers)
+        that shares this client's session, pool, rate-limit gate, retry budget and poll hub."""
         view = self._view()
+        if not isinstance(poll_policy, NotGiven):
+            if not isinstance(poll_policy, PollPolicy):
+                raise LayersValidationError("poll_policy", "must be a layers_async.PollPolicy")
+            view._poll_policy = poll_policy
         view._configure(organization, timeout, default_headers, retry)
         return view
 
@@ -247,6 +278,61 @@ class LayersClient:
         return await self.projects._call(
             Whoami, "GET", "/v1/whoami", options(timeout, idempotency_key, extra_headers)
         )
+
+    # ------------------------------------------------------------------ waiters
+    @property
+    def _poll_hub(self) -> PollHub:
+        return self._pool.hub
+
+    async def wait_for_job(
+        self,
+        job_id: str,
+        *,
+        timeout: float | None = 600.0,
+        cancel_remote: bool = False,
+        policy: PollPolicy | None = None,
+    ) -> Job:
+        """`layers_async.wait_for_job(client, ...)` as a method."""
+        return await waiters.wait_for_job(
+            self, job_id, timeout=timeout, cancel_remote=cancel_remote, policy=policy
+        )
+
+    async def wait_for_ready_influencer(
+        self,
+        project_id: str,
+        *,
+        influencer_id: str | None = None,
+        timeout: float | None = 300.0,
+        policy: PollPolicy | None = None,
+    ) -> InfluencerSummary:
+        """`layers_async.wait_for_ready_influencer(client, ...)` as a method."""
+        return await waiters.wait_for_ready_influencer(
+            self, project_id, influencer_id=influencer_id, timeout=timeout, policy=policy
+        )
+
+    async def wait_for_keywords(
+        self,
+        project_id: str,
+        *,
+        after: datetime | None = None,
+        timeout: float | None = 600.0,
+        policy: PollPolicy | None = None,
+    ) -> KeywordBank:
+        """`layers_async.wait_for_keywords(client, ...)` as a method."""
+        return await waiters.wait_for_keywords(
+            self, project_id, after=after, timeout=timeout, policy=policy
+        )
+
+    async def wait_for_oauth(
+        self,
+        project_id: str,
+        state: str,
+        *,
+        timeout: float | None = 900.0,
+        policy: PollPolicy | None = None,
+    ) -> OAuthAttempt:
+        """`layers_async.wait_for_oauth(client, ...)` as a method."""
+        return await waiters.wait_for_oauth(self, project_id, state, timeout=timeout, policy=policy)
 
     # ------------------------------------------------------------------ lifecycle
     @property

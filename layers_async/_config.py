@@ -15,8 +15,10 @@ __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_RETRY",
     "DEFAULT_TIMEOUTS",
+    "DEFAULT_POLL",
     "NO_RETRY",
     "Limits",
+    "PollPolicy",
     "RetryPolicy",
     "Timeouts",
 ]
@@ -105,7 +107,41 @@ class Limits:
     keepalive_expiry: float = 15.0
 
 
+@attrs.frozen
+class PollPolicy:
+    """How a waiter's poll stream is spaced (contract §1.12).
+
+    Blind polling starts after `initial` seconds and multiplies the interval by `multiplier` up
+    to `max_interval`, adding 0 to `jitter` seconds of random delay. When a job reports
+    `progress`, the next poll is placed at the completion time extrapolated from the last two
+    observations (plus `margin`), between `initial` and `max_extrapolated` seconds, so that a long
+    job costs few polls and its end is still seen promptly.
+    """
+
+    initial: float = attrs.field(default=2.0, validator=_at_least(0))
+    multiplier: float = attrs.field(default=1.3, validator=_at_least(1))
+    max_interval: float = attrs.field(default=10.0, validator=_at_least(0))
+    jitter: float = attrs.field(default=0.5, validator=_at_least(0))
+    max_extrapolated: float = attrs.field(default=60.0, validator=_at_least(0))
+    margin: float = attrs.field(default=0.25, validator=_at_least(0))
+
+    def scaled(self, factor: float) -> PollPolicy:
+        """Every duration multiplied by `factor`: `DEFAULT_POLL.scaled(1 / 60)` suits a sandbox
+        whose clock runs 60 times faster than real time."""
+        if factor <= 0:
+            raise ValueError("factor must be > 0")
+        return attrs.evolve(
+            self,
+            initial=self.initial * factor,
+            max_interval=self.max_interval * factor,
+            jitter=self.jitter * factor,
+            max_extrapolated=self.max_extrapolated * factor,
+            margin=self.margin * factor,
+        )
+
+
 DEFAULT_TIMEOUTS = Timeouts()
+DEFAULT_POLL = PollPolicy()
 DEFAULT_RETRY = RetryPolicy()
 #: A policy that never retries (one attempt per call).
 NO_RETRY = RetryPolicy(max_attempts=1)

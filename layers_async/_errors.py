@@ -6,12 +6,16 @@
     ├── LayersValidationError(LayersError, ValueError)   bad input caught before any request
     ├── APIConnectionError                                no response (reset, DNS, refused)
     │   └── APITimeoutError(APIConnectionError, TimeoutError)
-    └── APIStatusError  (status_code, code, message, request_id, details, attempts)
-        ├── BadRequestError 400 · AuthenticationError 401 · PaymentRequiredError 402
-        ├── PermissionDeniedError 403 · NotFoundError 404 · ConflictError 409
-        │   └── IdempotencyConflictError (IDEMPOTENCY_CONFLICT)
-        ├── UnprocessableEntityError 422 (issues) · RateLimitError 429 (retry_after)
-        └── InternalServerError 5xx · KillSwitchError 503 KILL_SWITCH
+    ├── APIStatusError  (status_code, code, message, request_id, details, attempts)
+    │   ├── BadRequestError 400 · AuthenticationError 401 · PaymentRequiredError 402
+    │   ├── PermissionDeniedError 403 · NotFoundError 404 · ConflictError 409
+    │   │   └── IdempotencyConflictError (IDEMPOTENCY_CONFLICT)
+    │   ├── UnprocessableEntityError 422 (issues) · RateLimitError 429 (retry_after)
+    │   └── InternalServerError 5xx · KillSwitchError 503 KILL_SWITCH
+    └── WaitError                                   a waiter saw its thing end badly
+        ├── JobFailedError (job, error) · JobCanceledError (job)
+        ├── InfluencerFailedError (influencer) · OAuthFailedError · OAuthExpiredError (attempt)
+        └── WaitTimeoutError(WaitError, TimeoutError)   (last_state: what was last seen)
 
 Branch on `code` (stable), never on `message`. Every `APIStatusError` carries the server's
 `request_id` when it gave one. No exception ever holds the API key: they carry the method and
@@ -41,6 +45,13 @@ __all__ = [
     "RateLimitError",
     "UnprocessableEntityError",
     "ValidationIssue",
+    "InfluencerFailedError",
+    "JobCanceledError",
+    "JobFailedError",
+    "OAuthExpiredError",
+    "OAuthFailedError",
+    "WaitError",
+    "WaitTimeoutError",
     "error_from_response",
 ]
 
@@ -288,3 +299,72 @@ def error_from_response(
         path=path,
         retry_after=_retry_after(retry_after),
     )
+
+
+class WaitError(LayersError):
+    """A waiter stopped because what it waited for ended badly, or its deadline passed."""
+
+    def __init__(self, message: str, *, subject: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        #: The last state of the thing waited for (a Job, an Influencer, an OAuthAttempt, ...).
+        self.subject = subject
+
+
+class JobFailedError(WaitError):
+    """The job ended `failed`; `job` is the final Job and `error` its `{code, message}`."""
+
+    @property
+    def job(self) -> Any:
+        """The failed Job."""
+        return self.subject
+
+    @property
+    def error(self) -> Any:
+        """The job's `ErrorInfo` (`code` such as `GENERATION_FAILED`)."""
+        return getattr(self.subject, "error", None)
+
+
+class JobCanceledError(WaitError):
+    """The job ended `canceled`; `job` is the final Job."""
+
+    @property
+    def job(self) -> Any:
+        """The canceled Job."""
+        return self.subject
+
+
+class InfluencerFailedError(WaitError):
+    """The influencer waited for failed (or every influencer of the project did)."""
+
+    @property
+    def influencer(self) -> Any:
+        """The failed influencer (an InfluencerSummary)."""
+        return self.subject
+
+
+class OAuthFailedError(WaitError):
+    """The OAuth attempt ended `failed` (`attempt.error.code` is OAUTH_DENIED or OAUTH_FAILED)."""
+
+    @property
+    def attempt(self) -> Any:
+        """The failed OAuthAttempt."""
+        return self.subject
+
+
+class OAuthExpiredError(WaitError):
+    """The OAuth attempt expired while pending: mint a new URL."""
+
+    @property
+    def attempt(self) -> Any:
+        """The expired OAuthAttempt."""
+        return self.subject
+
+
+class WaitTimeoutError(WaitError, TimeoutError):
+    """The waiter's deadline passed; `last_state` is what was seen last (None if nothing)."""
+
+    @property
+    def last_state(self) -> Any:
+        """The last state observed before the deadline."""
+        return self.subject

@@ -1,0 +1,255 @@
+"""Waiters: await the end of a job, a ready influencer, fresh keywords, a completed OAuth consent.
+
+Each is a plain async function taking the client first (also offered as client methods). They
+share one `PollHub` per client: any number of waiters on the same thing cost one poll stream,
+spaced by the client's `PollPolicy`, with `If-None-Match` on job polls and completion time
+extrapolated from a job's `progress`. A deadline raises `WaitTimeoutError` carrying the last state
+seen; cancelling one waiter never disturbs the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from ._config import PollPolicy
+from ._errors import (
+    APIStatusError,
+    InfluencerFailedError,
+    JobCanceledError,
+    JobFailedError,
+    LayersValidationError,
+    OAuthExpiredError,
+    OAuthFailedError,
+)
+from ._polling import Outcome
+from ._validation import check_id
+from .models.influencers import InfluencerSummary
+from .models.jobs import Job
+from .models.keywords import KeywordBank
+from .models.social import OAuthAttempt
+
+if TYPE_CHECKING:
+    from ._client import LayersClient
+
+__all__ = ["wait_for_job", "wait_for_keywords", "wait_for_oauth", "wait_for_ready_influencer"]
+
+log = logging.getLogger("layers_async")
+
+
+def _timeout(timeout: float | None) -> float | None:
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0
+    ):
+        raise LayersValidationError("timeout", "must be a positive number of seconds or None")
+    return timeout
+
+
+def _policy(client: LayersClient, policy: PollPolicy | None) -> PollPolicy:
+    if policy is None:
+        return client._poll_policy
+    if not isinstance(policy, PollPolicy):
+        raise LayersValidationError("policy", "must be a layers_async.PollPolicy")
+    return policy
+
+
+async def wait_for_job(
+    client: LayersClient,
+    job_id: str,
+    *,
+    timeout: float | None = 600.0,
+    cancel_remote: bool = False,
+    policy: PollPolicy | None = None,
+) -> Job:
+    """Wait until a job ends and return it when `completed`.
+
+    Raises `JobFailedError` (with `.job` and `.error`) or `JobCanceledError`, and
+    `WaitTimeoutError` (with `.last_state`) when `timeout` seconds pass first. With
+    `cancel_remote=True`, cancelling this waiter also asks the server to cancel the job.
+    """
+    jid = check_id("job_id", job_id, "job")
+    deadline = _timeout(timeout)
+    pol = _policy(client, policy)
+
+    async def fetch(previous: Job | None) -> Job:
+        return await client.jobs.get(jid, if_none_match=previous)
+
+    def check(job: Job) -> Outcome:
+        if job.status == "completed":
+            return ("ok", job)
+        if job.status == "failed":
+            code = job.error.code if job.error else "UNKNOWN"
+            return ("error", JobFailedError(f"job {jid} failed ({code})", subject=job))
+        if job.status == "canceled":
+            return ("error", JobCanceledError(f"job {jid} was canceled", subject=job))
+        return None
+
+    def progress(job: Job) -> float | None:
+        return job.progress if job.status == "running" else None
+
+    try:
+        result: Job = await client._poll_hub.wait(
+            ("job", client._organization, jid),
+            fetch,
+            check,
+            policy=pol,
+            timeout=deadline,
+            progress=progress,
+            what=f"job {jid}",
+        )
+        return result
+    except asyncio.CancelledError:
+        if cancel_remote:
+            await _cancel_remote(client, jid)
+        raise
+
+
+async def _cancel_remote(client: LayersClient, job_id: str) -> None:
+    """Ask the server to cancel a job while the waiter itself is being cancelled."""
+    task = asyncio.ensure_future(client.jobs.cancel(job_id))
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        # Cancelled again while cancelling: let the request finish on its own.
+        task.add_done_callback(_swallow)
+    except APIStatusError as exc:  # e.g. a stage that refuses cancellation, or already ended
+        log.debug("remote cancel of %s refused: %s", job_id, exc.code)
+
+
+def _swallow(task: asyncio.Future[Any]) -> None:
+    with contextlib.suppress(BaseException):
+        task.result()
+
+
+async def wait_for_ready_influencer(
+    client: LayersClient,
+    project_id: str,
+    *,
+    influencer_id: str | None = None,
+    timeout: float | None = 300.0,
+    policy: PollPolicy | None = None,
+) -> InfluencerSummary:
+    """Wait for a `ready` influencer of the project (the given one, or the first to be ready).
+
+    Raises `InfluencerFailedError` when the awaited influencer fails — or, without
+    `influencer_id`, when every influencer of the project has failed — and `WaitTimeoutError`.
+    """
+    pid = check_id("project_id", project_id, "prj")
+    iid = check_id("influencer_id", influencer_id, "inf") if influencer_id is not None else None
+    deadline = _timeout(timeout)
+    pol = _policy(client, policy)
+
+    async def fetch(
+        previous: tuple[InfluencerSummary, ...] | None,
+    ) -> tuple[InfluencerSummary, ...]:
+        page = await client.influencers.list(pid, limit=100)
+        return page.items
+
+    def check(items: tuple[InfluencerSummary, ...]) -> Outcome:
+        if iid is not None:
+            for item in items:
+                if item.influencer_id == iid:
+                    if item.status == "ready":
+                        return ("ok", item)
+                    if item.status == "failed":
+                        return (
+                            "error",
+                            InfluencerFailedError(f"influencer {iid} failed", subject=item),
+                        )
+            return None
+        ready = [i for i in items if i.status == "ready"]
+        if ready:
+            return ("ok", min(ready, key=lambda i: (i.created_at, i.influencer_id)))
+        if items and all(i.status == "failed" for i in items):
+            return (
+                "error",
+                InfluencerFailedError(f"every influencer of {pid} failed", subject=items[0]),
+            )
+        return None
+
+    result: InfluencerSummary = await client._poll_hub.wait(
+        ("influencers", client._organization, pid.lower()),
+        fetch,
+        check,
+        policy=pol,
+        timeout=deadline,
+        what=f"a ready influencer of {pid}",
+    )
+    return result
+
+
+async def wait_for_keywords(
+    client: LayersClient,
+    project_id: str,
+    *,
+    after: Any = None,
+    timeout: float | None = 600.0,
+    policy: PollPolicy | None = None,
+) -> KeywordBank:
+    """Wait for the project's keyword bank: until `refreshed_at` is set, or (with `after`, a
+    datetime such as a previous bank's `refreshed_at`) until it moves past `after`."""
+    pid = check_id("project_id", project_id, "prj")
+    deadline = _timeout(timeout)
+    pol = _policy(client, policy)
+
+    async def fetch(previous: KeywordBank | None) -> KeywordBank:
+        return await client.keywords.get(pid)
+
+    def check(bank: KeywordBank) -> Outcome:
+        if bank.refreshed_at is None:
+            return None
+        if after is not None and bank.refreshed_at <= after:
+            return None
+        return ("ok", bank)
+
+    result: KeywordBank = await client._poll_hub.wait(
+        ("keywords", client._organization, pid.lower()),
+        fetch,
+        check,
+        policy=pol,
+        timeout=deadline,
+        what=f"the keyword bank of {pid}",
+    )
+    return result
+
+
+async def wait_for_oauth(
+    client: LayersClient,
+    project_id: str,
+    state: str,
+    *,
+    timeout: float | None = 900.0,
+    policy: PollPolicy | None = None,
+) -> OAuthAttempt:
+    """Wait until the customer finishes consent; returns the completed attempt (its
+    `social_account_id` is what schedule targets take). Raises `OAuthFailedError` (denied or
+    failed), `OAuthExpiredError` (the 10-minute state ran out) or `WaitTimeoutError`."""
+    pid = check_id("project_id", project_id, "prj")
+    st = check_id("state", state, "st")
+    deadline = _timeout(timeout)
+    pol = _policy(client, policy)
+
+    async def fetch(previous: OAuthAttempt | None) -> OAuthAttempt:
+        return await client.social.oauth_status(pid, st)
+
+    def check(attempt: OAuthAttempt) -> Outcome:
+        if attempt.status == "completed":
+            return ("ok", attempt)
+        if attempt.status == "failed":
+            code = attempt.error.code if attempt.error else "OAUTH_FAILED"
+            return ("error", OAuthFailedError(f"OAuth {st} failed ({code})", subject=attempt))
+        if attempt.status == "expired":
+            return ("error", OAuthExpiredError(f"OAuth {st} expired", subject=attempt))
+        return None
+
+    result: OAuthAttempt = await client._poll_hub.wait(
+        ("oauth", client._organization, st),
+        fetch,
+        check,
+        policy=pol,
+        timeout=deadline,
+        what=f"OAuth consent {st}",
+    )
+    return result
