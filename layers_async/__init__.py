@@ -57,6 +57,7 @@ from ._errors import (
 from ._pagination import AsyncPaginator, Page
 from ._transport import NOT_GIVEN, AttemptEvent, Hooks, NotGiven
 from ._version import __version__
+from .flows import Customer, ItemResult, MediaItem, OnboardingResult, fan_out, onboard_customer
 from .models._base import LayersModel, RateLimitInfo, ResponseMeta
 from .models.app_media import AppMedia, AppMediaDeleted, MediaKind
 from .models.content import (
@@ -134,6 +135,7 @@ __all__ = [
     "ContentFormat",
     "ContentProgress",
     "CreativeType",
+    "Customer",
     "DEFAULT_BASE_URL",
     "DEFAULT_LIMITS",
     "DEFAULT_POLL",
@@ -151,6 +153,7 @@ __all__ = [
     "InfluencerStatus",
     "InfluencerSummary",
     "InternalServerError",
+    "ItemResult",
     "Job",
     "JobCancelResult",
     "JobCanceledError",
@@ -163,6 +166,7 @@ __all__ = [
     "LayersModel",
     "LayersValidationError",
     "Limits",
+    "MediaItem",
     "MediaKind",
     "NOT_GIVEN",
     "NO_RETRY",
@@ -172,6 +176,7 @@ __all__ = [
     "OAuthExpiredError",
     "OAuthFailedError",
     "OAuthUrl",
+    "OnboardingResult",
     "Page",
     "PaymentRequiredError",
     "PermissionDeniedError",
@@ -212,6 +217,8 @@ __all__ = [
     "Wallet",
     "Whoami",
     "__version__",
+    "fan_out",
+    "onboard_customer",
     "wait_for_job",
     "wait_for_keywords",
     "wait_for_oauth",

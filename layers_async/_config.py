@@ -124,6 +124,8 @@ class PollPolicy:
     jitter: float = attrs.field(default=0.5, validator=_at_least(0))
     max_extrapolated: float = attrs.field(default=60.0, validator=_at_least(0))
     margin: float = attrs.field(default=0.25, validator=_at_least(0))
+    #: Delay before the first poll (0: poll at once, which suits things that may be done).
+    first_delay: float = attrs.field(default=0.0, validator=_at_least(0))
 
     def scaled(self, factor: float) -> PollPolicy:
         """Every duration multiplied by `factor`: `DEFAULT_POLL.scaled(1 / 60)` suits a sandbox
@@ -137,6 +139,7 @@ class PollPolicy:
             jitter=self.jitter * factor,
             max_extrapolated=self.max_extrapolated * factor,
             margin=self.margin * factor,
+            first_delay=self.first_delay * factor,
         )
 
 

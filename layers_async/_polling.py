@@ -107,6 +107,8 @@ class _Stream(Generic[S]):
         interval = policy.initial
         seen: tuple[float, float] | None = None  # (client time, progress) of the last change
         try:
+            if policy.first_delay > 0:
+                await sleep(policy.first_delay)
             while self.waiters:
                 await self.hub.budget.acquire()
                 if not self.waiters:

@@ -1,0 +1,378 @@
+"""The Getting started flow as one coroutine, and `fan_out` to run it for many customers.
+
+`onboard_customer` is safe to run again for the same customer: every mutating step sends an
+`Idempotency-Key` derived from the customer's external id and the step (UUIDv5), an existing
+project bound to the same `customer_external_id` is adopted on `409 CONFLICT`, and media,
+accounts, containers and posts that already exist are reused instead of created twice.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import anyio
+import attrs
+
+from ._errors import ConflictError, LayersValidationError
+from .models.app_media import MediaKind
+from .models.content import ScheduleTarget
+from .models.projects import BrandVoice, TargetGender
+from .models.social import OAuthUrl, Platform
+from .waiters import wait_for_job, wait_for_oauth, wait_for_ready_influencer
+
+if TYPE_CHECKING:
+    from ._client import LayersClient
+    from .models.content import Container
+
+__all__ = [
+    "Customer",
+    "ItemResult",
+    "MediaItem",
+    "OnboardingResult",
+    "fan_out",
+    "onboard_customer",
+]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Namespace of the derived idempotency keys (a fixed UUID: keys must be stable across runs).
+_NAMESPACE = uuid.UUID("6c1f3b9e-2a4d-4f1e-9b7c-3d5e8a0f2c41")
+
+
+def step_key(customer_external_id: str, step: str) -> str:
+    """The Idempotency-Key of one step of one customer's flow (UUIDv5, stable across runs)."""
+    return str(uuid.uuid5(_NAMESPACE, f"{customer_external_id}\x1f{step}"))
+
+
+@attrs.frozen
+class MediaItem:
+    """A brand asset to upload: `kind` is logo, screenshot or demo-video."""
+
+    kind: MediaKind
+    url: str
+
+
+@attrs.frozen
+class Customer:
+    """One customer to onboard. `external_id` is your id for them (`customerExternalId`)."""
+
+    external_id: str
+    name: str
+    timezone: str = "UTC"
+    app_name: str | None = None
+    app_description: str | None = None
+    tagline: str | None = None
+    brand_voice: BrandVoice | None = None
+    target_gender: TargetGender | None = None
+    primary_language: str | None = None
+    media: tuple[MediaItem, ...] = ()
+    #: Connect an account on this platform ("tiktok" or "instagram"), or None to skip.
+    connect: Platform | None = None
+    #: When to publish the result (timezone-aware), or None not to schedule.
+    schedule_at: datetime | None = None
+    #: Schedule this long after now instead of at a fixed time.
+    schedule_in: timedelta | None = None
+    metadata: Mapping[str, Any] | None = None
+
+
+@attrs.frozen
+class OnboardingResult:
+    """Every id the flow produced (or adopted), and how long each step took (seconds)."""
+
+    customer_external_id: str
+    project_id: str
+    adopted_project: bool
+    media_ids: tuple[str, ...]
+    social_account_id: str | None
+    influencer_id: str
+    source_tiktok_id: str
+    source: str
+    job_id: str
+    container_id: str
+    scheduled_post_ids: tuple[str, ...]
+    timings: Mapping[str, float]
+
+
+Authorize = Callable[[OAuthUrl], Awaitable[None]]
+
+
+async def onboard_customer(
+    client: LayersClient,
+    customer: Customer,
+    *,
+    authorize: Authorize | None = None,
+    return_url: str = "http://localhost:3000/social/connect/callback",
+    now: Callable[[], Awaitable[datetime]] | None = None,
+    influencer_timeout: float = 600.0,
+    job_timeout: float = 1200.0,
+    oauth_timeout: float = 900.0,
+) -> OnboardingResult:
+    """Run the Getting started flow for one customer; safe to run again.
+
+    Steps: create (or adopt) the project → upload media → (optional) connect an account, with
+    `authorize(attempt)` showing the consent page to the customer → wait for a ready influencer
+    → find a source (portfolio first, else live search on the top keyword or the app name) →
+    slideshow-remix → wait for the job → fetch the container → (optional) schedule.
+    `now` supplies the current time for `schedule_in` (the sandbox's clock in demos).
+    """
+    if not isinstance(customer, Customer):
+        raise LayersValidationError("customer", "must be a layers_async.Customer")
+    ext = customer.external_id
+    timings: dict[str, float] = {}
+    mark = time.monotonic()
+
+    def lap(step: str) -> None:
+        nonlocal mark
+        t = time.monotonic()
+        timings[step] = round(t - mark, 4)
+        mark = t
+
+    # 1. the project: created once, adopted when it already exists
+    adopted = False
+    try:
+        project = await client.projects.create(
+            name=customer.name,
+            timezone=customer.timezone,
+            customer_external_id=ext,
+            app_name=customer.app_name,
+            app_description=customer.app_description,
+            tagline=customer.tagline,
+            brand_voice=customer.brand_voice,
+            target_gender=customer.target_gender,
+            primary_language=customer.primary_language,
+            metadata=customer.metadata,
+            idempotency_key=step_key(ext, "project"),
+        )
+        project_id = project.id
+        adopted = bool(project.meta and project.meta.idempotency_replayed)
+    except ConflictError as exc:
+        existing = exc.details.get("projectId") if exc.code == "CONFLICT" else None
+        if not isinstance(existing, str):
+            raise
+        project_id, adopted = existing, True
+    lap("project")
+
+    # 2. media: skip what is already there (matched by source URL)
+    media_ids: list[str] = []
+    if customer.media:
+        have: dict[str | None, str] = {}
+        if adopted:  # only a project made earlier can hold media already
+            have = {m.source_url: m.id async for m in client.app_media.list(project_id, limit=100)}
+        for i, item in enumerate(customer.media):
+            if item.url in have:
+                media_ids.append(have[item.url])
+                continue
+            media = await client.app_media.upload(
+                project_id,
+                kind=item.kind,
+                url=item.url,
+                idempotency_key=step_key(ext, f"media:{i}:{item.url}"),
+            )
+            media_ids.append(media.id)
+    lap("media")
+
+    # 3. social account (optional): reuse a connected one of the platform
+    account_id: str | None = None
+    if customer.connect is not None:
+        connected = (
+            await client.social.accounts(
+                project_id, platform=customer.connect, status="connected", limit=1
+            )
+            if adopted
+            else None
+        )
+        if connected is not None and connected.items:
+            account_id = connected.items[0].social_account_id
+        else:
+            if authorize is None:
+                raise LayersValidationError(
+                    "authorize", "connecting an account needs a callback that shows the consent"
+                )
+            attempt = await client.social.oauth_url(
+                project_id, platform=customer.connect, return_url=return_url
+            )
+            await authorize(attempt)
+            done = await wait_for_oauth(client, project_id, attempt.state, timeout=oauth_timeout)
+            account_id = done.social_account_id
+    lap("social")
+
+    # 4. a ready influencer; a new project's first one takes about a minute (contract §3.2.1),
+    #    so its stream starts polling near then instead of at once
+    policy = client._poll_policy
+    if not adopted:
+        policy = attrs.evolve(policy, first_delay=policy.initial * 20)
+    influencer = await wait_for_ready_influencer(
+        client, project_id, timeout=influencer_timeout, policy=policy
+    )
+    lap("influencer")
+
+    # 5-7. one slideshow-remix container: reuse a live one, else generate it
+    found: Container | None = None
+    if adopted:
+        existing = await client.content.list(
+            project_id,
+            format="slideshow-remix",
+            status=["queued", "processing", "completed"],
+            limit=1,
+        )
+        found = existing.items[0] if existing.items else None
+    if found is not None:
+        container_id = found.id
+        job_id = found.job_id or ""
+        tiktok_id = found.source_tiktok_id or ""
+        source = "existing"
+        lap("source")
+    else:
+        tiktok_id, source = await _find_source(client, project_id, customer)
+        lap("source")
+        generation = await client.content.slideshow_remix(
+            project_id,
+            tiktok_video_id=tiktok_id,
+            influencer_id=influencer.influencer_id,
+            idempotency_key=step_key(ext, "remix"),
+        )
+        job_id = generation.job_id
+        container_id = generation.container_ids[0]
+    lap("generate")
+    if job_id:
+        await wait_for_job(client, job_id, timeout=job_timeout)
+    lap("job")
+    container = await client.content.get(container_id)
+    lap("container")
+
+    # 8. schedule (optional): reuse posts already made for this container and account
+    post_ids: tuple[str, ...] = ()
+    when = customer.schedule_at
+    if when is None and customer.schedule_in is not None:
+        base = await now() if now is not None else datetime.now(timezone.utc)
+        when = base + customer.schedule_in
+    if when is not None and account_id is not None:
+        posts = (
+            [
+                p
+                async for p in client.scheduled_posts.list(project_id, social_account_id=account_id)
+                if p.container_id == container.id and p.status != "canceled"
+            ]
+            if adopted
+            else []
+        )
+        if posts:
+            post_ids = tuple(p.id for p in posts)
+        else:
+            scheduled = await client.content.schedule(
+                container.id,
+                scheduled_for=when,
+                targets=[ScheduleTarget(social_account_id=account_id, mode="publish")],
+                idempotency_key=step_key(ext, "schedule"),
+            )
+            post_ids = tuple(scheduled.scheduled_post_ids)
+    lap("schedule")
+    return OnboardingResult(
+        customer_external_id=ext,
+        project_id=project_id,
+        adopted_project=adopted,
+        media_ids=tuple(media_ids),
+        social_account_id=account_id,
+        influencer_id=influencer.influencer_id,
+        source_tiktok_id=tiktok_id,
+        source=source,
+        job_id=job_id,
+        container_id=container.id,
+        scheduled_post_ids=post_ids,
+        timings=timings,
+    )
+
+
+async def _find_source(
+    client: LayersClient, project_id: str, customer: Customer
+) -> tuple[str, str]:
+    """Portfolio first; else live search on the top keyword, else on the app name.
+
+    The portfolio comes from the project's keyword research, so it is only asked for once the
+    bank has been refreshed (one request saved per new project).
+    """
+    bank = await client.keywords.get(project_id)
+    if bank.refreshed_at is not None:
+        portfolio = await client.content.source_recommendations(project_id, kind="slideshow")
+        if portfolio.items:
+            return portfolio.items[0].tiktok_id, "portfolio"
+    keyword = bank.hashtags[0].hashtag if bank.hashtags else (customer.app_name or customer.name)
+    live = await client.content.source_recommendations(
+        project_id, kind="slideshow", keyword=keyword[:200]
+    )
+    if not live.items:
+        raise LayersValidationError("source", f"no slideshow found for {keyword!r}")
+    return live.items[0].tiktok_id, "live_search"
+
+
+@attrs.frozen
+class ItemResult(Generic[T, R]):
+    """The outcome of one item of `fan_out`: its value, or the exception it raised."""
+
+    item: T
+    value: R | None
+    error: BaseException | None
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        """True when the item produced a value."""
+        return self.error is None
+
+
+Progress = Callable[[int, int, "ItemResult[Any, Any]"], None]
+
+
+async def fan_out(
+    items: Iterable[T],
+    fn: Callable[[T], Awaitable[R]],
+    *,
+    concurrency: int = 50,
+    per_item_timeout: float | None = None,
+    on_progress: Progress | None = None,
+) -> list[ItemResult[T, R]]:
+    """Run `fn(item)` for every item, at most `concurrency` at a time, in an anyio task group.
+
+    Returns one `ItemResult` per item, in input order. A failing item is recorded (its
+    exception in `error`) and never cancels the others; `per_item_timeout` bounds each item
+    (a `TimeoutError` is recorded). `on_progress(done, total, result)` is called as items
+    finish. Cancelling the caller (Ctrl-C) cancels every running item and re-raises.
+    """
+    work: Sequence[T] = list(items)
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise LayersValidationError("concurrency", "must be a positive integer")
+    if per_item_timeout is not None and per_item_timeout <= 0:
+        raise LayersValidationError("per_item_timeout", "must be positive or None")
+    results: list[ItemResult[T, R] | None] = [None] * len(work)
+    limiter = anyio.CapacityLimiter(concurrency)
+    finished = 0
+
+    async def run(index: int, item: T) -> None:
+        nonlocal finished
+        async with limiter:
+            started = time.monotonic()
+            value: R | None = None
+            error: BaseException | None = None
+            try:
+                if per_item_timeout is not None:
+                    with anyio.fail_after(per_item_timeout):
+                        value = await fn(item)
+                else:
+                    value = await fn(item)
+            except Exception as exc:  # recorded for this item; cancellation propagates
+                error = exc
+            result = ItemResult(item, value, error, round(time.monotonic() - started, 4))
+        results[index] = result
+        finished += 1
+        if on_progress is not None:
+            on_progress(finished, len(work), result)
+
+    async with anyio.create_task_group() as group:
+        for index, item in enumerate(work):
+            group.start_soon(run, index, item)
+    return [r for r in results if r is not None]
