@@ -99,12 +99,18 @@ class _Pool:
             limit_per_host=lim.max_connections_per_host,
             keepalive_timeout=lim.keepalive_expiry,
         )
-        self.session = aiohttp.ClientSession(
+        session = aiohttp.ClientSession(
             connector=connector,
             trace_configs=self.trace_configs or None,
             auto_decompress=True,
         )
-        return self.session
+        # aiohttp silently resends an idempotent request once when a pooled connection drops;
+        # that resend would escape our attempt count, hooks, logs and retry budget. Retries
+        # are the transport's job alone. (A private flag: aiohttp has no public switch for it.)
+        if hasattr(session, "_retry_connection"):
+            session._retry_connection = False
+        self.session = session
+        return session
 
     async def close(self) -> None:
         await self.hub.aclose()

@@ -152,7 +152,7 @@ def _retryable(err: Exception) -> bool:
 class Shared:
     """What every view of one client shares: the session, the rate-limit gate, the budget."""
 
-    __slots__ = ("budget", "gate", "pool", "tier_task")
+    __slots__ = ("budget", "gate", "pool", "tier_task", "tier_waiters")
 
     def __init__(
         self, pool: Callable[[], aiohttp.ClientSession], gate: RateGate, budget: RetryBudget
@@ -160,7 +160,8 @@ class Shared:
         self.pool = pool
         self.gate = gate
         self.budget = budget
-        self.tier_task: asyncio.Task[None] | None = None
+        self.tier_task: asyncio.Future[None] | None = None
+        self.tier_waiters = 0
 
 
 class Transport:
@@ -265,7 +266,7 @@ class Transport:
             if hooks.on_request is not None:
                 self._emit(hooks.on_request, AttemptEvent(method, spec.path, attempt))
             try:
-                raw = await self._attempt(spec, headers, data, timeout, attempt)
+                raw = await self._attempt(spec, headers, data, timeout, attempt, waited)
             except (APIStatusError, APIConnectionError) as err:
                 if gate is not None:
                     gate.release(klass)
@@ -314,8 +315,9 @@ class Transport:
                         delay,
                         self._key_hint,
                     )
+                slept_from = monotonic()
                 await sleep(delay)
-                waited += delay
+                waited += monotonic() - slept_from  # real time: nothing under no_waits()
                 continue
             except BaseException:
                 if gate is not None:
@@ -347,10 +349,11 @@ class Transport:
         if not _retryable(err):
             return None
         retry_after = err.retry_after if isinstance(err, APIStatusError) else None
+        if isinstance(err, APIStatusError) and err.status_code == 429 and gate is not None:
+            # Hold the class for every task, even when this call gives up below.
+            gate.pause(klass, retry_after if retry_after is not None else policy.initial_backoff)
         if retry_after is not None and retry_after > policy.max_retry_after:
             return None  # the server asks for longer than we may wait: fail fast, say how long
-        if isinstance(err, APIStatusError) and err.status_code == 429 and gate is not None:
-            gate.pause(klass, retry_after if retry_after is not None else policy.initial_backoff)
         if attempt >= policy.max_attempts:
             return None
         if not self._shared.budget.try_spend():
@@ -378,15 +381,31 @@ class Transport:
         )
         err.deadline_exceeded = True
         err.waited = waited
+        if isinstance(last, (APIStatusError, APIConnectionError)):
+            err.rate_limit = last.rate_limit
+            err.headers = last.headers
         log.debug("%s %s -> deadline passed key=%s", spec.method, spec.path, self._key_hint)
         return err
 
     async def _learn_tier(self) -> None:
-        """Size the gate from `whoami().rate_limit_tier`, once per client, shared by all tasks."""
+        """Size the gate from `whoami().rate_limit_tier`, once per client, shared by all tasks.
+
+        The lookup is shared by every call waiting for it; when all of them are cancelled it is
+        cancelled too (the next call starts a new one), so no task outlives its callers.
+        """
         shared = self._shared
-        if shared.tier_task is None:
+        if shared.tier_task is None or shared.tier_task.cancelled():
             shared.tier_task = asyncio.ensure_future(self._fetch_tier())
-        await asyncio.shield(shared.tier_task)
+            shared.tier_waiters = 0
+        task = shared.tier_task
+        shared.tier_waiters += 1
+        try:
+            await asyncio.shield(task)
+        finally:
+            shared.tier_waiters -= 1
+            if shared.tier_waiters == 0 and not task.done():
+                task.cancel()
+                shared.tier_task = None
 
     async def _fetch_tier(self) -> None:
         gate = self._shared.gate
@@ -423,6 +442,7 @@ class Transport:
         data: bytes | None,
         timeout: aiohttp.ClientTimeout,
         attempt: int,
+        waited: float = 0.0,
     ) -> RawResponse:
         method = spec.method
         path = spec.path
@@ -462,11 +482,12 @@ class Transport:
         request_id = rheaders.get("X-Request-Id")
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
-                "%s %s attempt %d -> %s request_id=%s key=%s",
+                "%s %s attempt %d -> %s wait=%.3fs request_id=%s key=%s",
                 method,
                 path,
                 attempt,
                 status,
+                waited,
                 request_id,
                 self._key_hint,
             )
