@@ -268,6 +268,9 @@ def normalize_config(
                 v = org.get(f, 0)
                 if not isinstance(v, int) or isinstance(v, bool) or v < 0:
                     issues.add(f"organizations.{i}.{f}", "Must be a non-negative integer.")
+            cap = org.get("maxRunningJobs")
+            if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 1):
+                issues.add(f"organizations.{i}.maxRunningJobs", "Must be a positive integer.")
     keys = cfg["apiKeys"]
     if not isinstance(keys, list):
         issues.add("apiKeys", "Must be an array.")

@@ -645,7 +645,7 @@ def list_influencers(ctx: Ctx, route: Route, issues: Issues) -> Out:
 def _jobs_cap(ctx: Ctx) -> None:
     w = ctx.world
     running = w.running_count(ctx.org.id)
-    cap = w.tier_limits(ctx.key)[4]
+    cap = w.jobs_cap(ctx.key, ctx.org)
     if running >= cap:
         end = w.earliest_running_end(ctx.org.id)
         wait = (end - ctx.now) if end is not None else 1000

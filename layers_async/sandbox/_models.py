@@ -68,6 +68,8 @@ class Organization:
     billing_email: str | None = None
     archived_at: int | None = None
     updated_at: int = 0
+    #: Sandbox knob: overrides the tier's running-jobs cap for this organization.
+    max_running_jobs: int | None = None
 
 
 @attrs.define(slots=True)

@@ -163,6 +163,7 @@ class World:
                 wallet=wallet,
                 created_at=now,
                 updated_at=now,
+                max_running_jobs=o.get("maxRunningJobs"),
             )
             self.orgs[oid] = org
             self.org_refs[o["ref"]] = oid
@@ -673,6 +674,12 @@ class World:
             if self.jobs[j].work is not None
         ]
         return min(ends) if ends else None
+
+    def jobs_cap(self, key: ApiKey, org: Organization) -> int:
+        """The running-jobs cap: the organization's override, else the key's tier (§1.11)."""
+        if org.max_running_jobs is not None:
+            return org.max_running_jobs
+        return self.tier_limits(key)[4]
 
     def tier_limits(self, key: ApiKey) -> tuple[int, int, int, int, int]:
         """The rate-limit tuple of the key's tier."""
