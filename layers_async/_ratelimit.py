@@ -9,6 +9,8 @@ own. The budget caps how much extra traffic retries may add during an outage.
 from __future__ import annotations
 
 import re
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 
 __all__ = ["TIER_LIMITS", "RateGate", "RetryBudget", "endpoint_class"]
@@ -98,7 +100,8 @@ class RateGate:
         """Wait until the class may send and take a token; returns the seconds waited.
 
         Every successful `acquire` must be followed by `release` once the attempt ends.
-        Raises `TimeoutError` when the wait would pass `deadline` (a loop-time instant).
+        Raises `TimeoutError` once `deadline` (a monotonic instant) has passed while waiting;
+        estimated window ends never fail a call early, since responses keep correcting them.
         """
         bucket = self._buckets.get(klass)
         if bucket is None:
@@ -113,10 +116,12 @@ class RateGate:
                 bucket.tokens -= 1
                 bucket.inflight += 1
                 return waited
+            if deadline is not None and now >= deadline:
+                raise TimeoutError("the rate-limit gate held this call until its deadline")
             until = bucket.paused_until if bucket.paused_until > now else bucket.window_end
-            if deadline is not None and until > deadline:
-                raise TimeoutError("the rate-limit gate would hold this call past its deadline")
             delay = min(max(until - now, 0.001), _POLL)
+            if deadline is not None:
+                delay = min(delay, max(deadline - now, 0.001))
             await self._sleep(delay)
             waited += delay
 
@@ -176,27 +181,57 @@ def _int(value: str | None) -> int | None:
 
 
 class RetryBudget:
-    """Retries may add at most `ratio` of the traffic plus `burst` (a capped token bucket)."""
+    """Retries may add at most `ratio` of the calls plus `burst`, over a sliding time window.
 
-    __slots__ = ("_tokens", "burst", "ratio")
+    Calls and retries are counted in one-second slots over the last `window` seconds; a retry is
+    allowed while `retries < burst + ratio * calls` in that window. A burst of concurrent calls
+    therefore earns its share at once (unlike a bucket capped at `burst`), and a long outage
+    is still held to the same proportion of the traffic.
+    """
 
-    def __init__(self, ratio: float, burst: int) -> None:
+    __slots__ = ("_clock", "_slots", "burst", "ratio", "window")
+
+    def __init__(
+        self,
+        ratio: float,
+        burst: int,
+        *,
+        window: float = 10.0,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.ratio = ratio
         self.burst = burst
-        self._tokens = float(burst)
+        self.window = window
+        self._clock = clock or time.monotonic
+        self._slots: deque[list[int]] = deque()  # [second, calls, retries]
+
+    def _slot(self) -> list[int]:
+        second = int(self._clock())
+        slots = self._slots
+        while slots and slots[0][0] <= second - self.window:
+            slots.popleft()
+        if not slots or slots[-1][0] != second:
+            slots.append([second, 0, 0])
+        return slots[-1]
 
     def on_first_attempt(self) -> None:
-        """Every logical call earns `ratio` of a retry, up to `burst` saved."""
-        self._tokens = min(float(self.burst), self._tokens + self.ratio)
+        """Count one logical call (it earns `ratio` of a retry)."""
+        self._slot()[1] += 1
 
     def try_spend(self) -> bool:
-        """Take one retry from the budget; False when it is empty."""
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
+        """Take one retry from the budget; False when the window's share is used up."""
+        slot = self._slot()
+        calls = sum(s[1] for s in self._slots)
+        retries = sum(s[2] for s in self._slots)
+        if retries < self.burst + self.ratio * calls:
+            slot[2] += 1
             return True
         return False
 
     @property
     def available(self) -> float:
         """Retries the budget allows right now."""
-        return self._tokens
+        self._slot()
+        calls = sum(s[1] for s in self._slots)
+        retries = sum(s[2] for s in self._slots)
+        return max(0.0, float(self.burst + self.ratio * calls - retries))

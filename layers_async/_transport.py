@@ -409,23 +409,27 @@ class Transport:
 
     async def _fetch_tier(self) -> None:
         gate = self._shared.gate
-        try:
-            raw = await self._attempt(
-                RequestSpec("GET", "/v1/whoami"),
-                self._headers,
-                None,
-                aiohttp.ClientTimeout(
-                    total=self._timeouts.attempt, sock_connect=self._timeouts.connect
-                ),
-                1,
-            )
-            tier = loads(raw.body).get("rateLimitTier")
-            gate.set_tier(tier if isinstance(tier, str) else "standard")
-            gate.observe("read-light", raw.headers)
-        except Exception:
-            # Whatever went wrong, the call itself will surface any real problem (a bad key, a
-            # closed client); size the gate conservatively so no task waits on this forever.
-            gate.set_tier("standard")
+        timeout = aiohttp.ClientTimeout(
+            total=self._timeouts.attempt, sock_connect=self._timeouts.connect
+        )
+        for attempt in (1, 2, 3):
+            try:
+                raw = await self._attempt(
+                    RequestSpec("GET", "/v1/whoami"), self._headers, None, timeout, attempt
+                )
+                tier = loads(raw.body).get("rateLimitTier")
+                gate.set_tier(tier if isinstance(tier, str) else "standard")
+                gate.observe("read-light", raw.headers)
+                return
+            except (APIStatusError, APIConnectionError) as exc:
+                if not _retryable(exc) or attempt == 3:
+                    break
+                await sleep(random.uniform(0.0, 0.2 * attempt))
+            except Exception:
+                break
+        # Whatever went wrong, the call itself will surface any real problem (a bad key, a
+        # closed client); size the gate conservatively so no task waits on this forever.
+        gate.set_tier("standard")
 
     def _emit(self, hook: Hook | None, event: AttemptEvent) -> None:
         if hook is None:

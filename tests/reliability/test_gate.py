@@ -1,0 +1,149 @@
+"""The client's shared rate-limit gate (issue 4): it keeps a standard-tier key under its
+long-running limit instead of provoking 429s, and one 429 pauses the whole endpoint class.
+
+These tests sleep for real: the gate's waits are the point. The sandbox runs at speed 60 (the
+60-virtual-second rate-limit window lasts one real second) with the default `demo-live` key on
+the `standard` tier (20 long-running starts a minute); influencer jobs last 0.05 virtual
+seconds, so the running-jobs cap (10) barely binds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+import pytest
+
+from layers_async import AttemptEvent, Job, LayersClient, Sandbox, Timeouts
+from tests.reliability._soak import GATE_POLICY, GATE_SANDBOX, create_projects, start_burst
+
+MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
+STARTS = 100
+PROJECTS = 5
+INFLUENCERS_ROUTE = "POST /v1/projects/{projectId}/influencers"
+
+
+async def _burst(sandbox: Sandbox, *, gate: bool) -> tuple[int, list[Job | BaseException]]:
+    """Create the projects, then start STARTS influencers at once; return the server's 429s."""
+    async with LayersClient(
+        api_key=sandbox.api_key,
+        base_url=sandbox.url,
+        retry=GATE_POLICY,
+        rate_limit_tier=gate,
+        # Above the gate's assumed 60 s window, so the early-deadline problem pinned by
+        # test_gated_starts_all_succeed_within_the_default_deadline stays out of this count.
+        timeout=Timeouts(total=100.0),
+    ) as client:
+        projects = await create_projects(client, PROJECTS, "Gate")
+        before = (await sandbox.state())["responses"]["byStatus"].get("429", 0)
+        outcomes = await start_burst(client, projects, STARTS)
+    after = (await sandbox.state())["responses"]["byStatus"].get("429", 0)
+    return after - before, outcomes
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(120)
+async def test_gate_cuts_429s_by_at_least_90_percent_and_every_start_succeeds(
+    make_sandbox: MakeSandbox,
+) -> None:
+    """Standard key, 100 concurrent long-running starts: gate on sends <=10% of gate-off 429s."""
+    async with make_sandbox(**GATE_SANDBOX) as sb:
+        off_429s, off = await _burst(sb, gate=False)
+    async with make_sandbox(**GATE_SANDBOX) as sb:
+        on_429s, on = await _burst(sb, gate=True)
+        jobs = (await sb.state())["counts"]["jobs"]["total"]
+    print(
+        f"429s from the server: gate off {off_429s}, gate on {on_429s}; reduction "
+        f"{100 * (1 - on_429s / off_429s) if off_429s else 0:.1f}%"
+    )
+    assert [o for o in on if not isinstance(o, Job)] == []
+    assert [o for o in off if not isinstance(o, Job)] == []  # the policy finishes both
+    assert len({o.job_id for o in on if isinstance(o, Job)}) == STARTS
+    assert jobs == STARTS
+    assert off_429s >= STARTS - 20  # without the gate, all but one window's worth is refused
+    assert on_429s <= 0.1 * off_429s
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(90)
+async def test_gated_starts_all_succeed_within_the_default_deadline(
+    make_sandbox: MakeSandbox,
+) -> None:
+    """Default 60 s deadline: 100 gated starts at 20 a second all succeed, none fails early."""
+    async with (
+        make_sandbox(**GATE_SANDBOX) as sb,
+        LayersClient(
+            api_key=sb.api_key, base_url=sb.url, retry=GATE_POLICY, rate_limit_tier=True
+        ) as client,
+    ):
+        projects = await create_projects(client, PROJECTS, "Deadline")
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        outcomes = await start_burst(client, projects, STARTS)
+        elapsed = loop.time() - started
+    # The server refills 20 long-running starts every real second here, so the burst needs
+    # about 5 s: far inside the default 60 s deadline of each call.
+    failures = [
+        f"{e!r} attempts={getattr(e, 'attempts', None)}" for e in outcomes if not isinstance(e, Job)
+    ]
+    assert failures == [], f"{len(failures)} failed within {elapsed:.1f}s: {failures[:3]}"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("gate", [True, False], ids=["gate-on", "gate-off"])
+async def test_one_429_pauses_the_long_running_class_for_every_task(
+    make_sandbox: MakeSandbox, gate: bool
+) -> None:
+    """After a 429 with Retry-After 1, no task sends a long-running start for ~1 s (gate on)."""
+    loop = asyncio.get_running_loop()
+    sent: list[tuple[float, int]] = []  # (loop time, attempt) of every influencer start
+    refused = asyncio.Event()
+    refused_at: list[float] = []
+
+    def on_request(event: AttemptEvent) -> None:
+        if event.method == "POST" and event.path.endswith("/influencers"):
+            sent.append((loop.time(), event.attempt))
+
+    def on_response(event: AttemptEvent) -> None:
+        if event.status == 429:
+            refused_at.append(loop.time())
+            refused.set()
+
+    async with (
+        make_sandbox(**GATE_SANDBOX) as sb,
+        LayersClient(
+            api_key=sb.api_key,
+            base_url=sb.url,
+            retry=GATE_POLICY,
+            # A tier name sizes the gate at once (no whoami); False disables the gate.
+            rate_limit_tier="standard" if gate else False,
+            on_request=on_request,
+            on_response=on_response,
+        ) as client,
+    ):
+        project = await client.projects.create(name="Pause", timezone="UTC")
+        await sb.configure(
+            faults=[{"route": INFLUENCERS_ROUTE, "action": "http_429", "times": 1, "retryAfter": 1}]
+        )
+        first = asyncio.ensure_future(client.influencers.create(project.id))
+        await refused.wait()
+        others = [asyncio.ensure_future(client.influencers.create(project.id)) for _ in range(5)]
+        launched = loop.time()
+        jobs = await asyncio.gather(first, *others)
+        state = await sb.state()
+
+    assert all(isinstance(j, Job) for j in jobs)
+    assert state["responses"]["byStatus"].get("429", 0) == 1
+    assert state["counts"]["jobs"]["total"] == 6
+    (t429,) = refused_at
+    assert launched - t429 < 0.2  # the five new starts were ready to go at once
+    assert len(sent) == 7  # the refused one, its retry, five new ones
+    after = sorted(t - t429 for t, _ in sent[1:])
+    if gate:
+        # Every task waited out the pause, not only the one that was refused.
+        assert after[0] >= 0.95, after
+        assert after[-1] < 2.0, after
+    else:
+        # Without the gate the new tasks know nothing of the 429 and go at once.
+        assert sum(1 for d in after if d < 0.5) == 5, after
