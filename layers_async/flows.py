@@ -111,6 +111,7 @@ async def onboard_customer(
     influencer_timeout: float = 600.0,
     job_timeout: float = 1200.0,
     oauth_timeout: float = 900.0,
+    on_step: Callable[[str, str], None] | None = None,
 ) -> OnboardingResult:
     """Run the Getting started flow for one customer; safe to run again.
 
@@ -119,6 +120,7 @@ async def onboard_customer(
     → find a source (portfolio first, else live search on the top keyword or the app name) →
     slideshow-remix → wait for the job → fetch the container → (optional) schedule.
     `now` supplies the current time for `schedule_in` (the sandbox's clock in demos).
+    `on_step(customer_external_id, step)` is called as each step finishes (for progress displays).
     """
     if not isinstance(customer, Customer):
         raise LayersValidationError("customer", "must be a layers_async.Customer")
@@ -131,6 +133,8 @@ async def onboard_customer(
         t = time.monotonic()
         timings[step] = round(t - mark, 4)
         mark = t
+        if on_step is not None:
+            on_step(ext, step)
 
     # 1. the project: created once, adopted when it already exists
     adopted = False

@@ -47,4 +47,4 @@ def test_console_script_lists_commands() -> None:
         check=False,
     )
     assert bad.returncode == 2
-    assert "unknown command" in bad.stderr
+    assert "invalid choice" in bad.stderr
