@@ -43,10 +43,16 @@ class PollBudget:
         if not self.rate:
             return
         now = time.monotonic()
+        step = 1.0 / self.rate
         slot = max(now, self._next)
-        self._next = slot + 1.0 / self.rate
+        self._next = slot + step
         if slot > now:
-            await sleep(slot - now)
+            try:
+                await sleep(slot - now)
+            except asyncio.CancelledError:
+                # Give the slot back, so streams that leave do not push later polls back.
+                self._next = max(time.monotonic(), self._next - step)
+                raise
 
 
 class _Waiter:
@@ -139,7 +145,8 @@ class _Stream(Generic[S]):
         except Exception as exc:  # the fetch failed for good (after the transport's retries)
             self.fail(exc)
         finally:
-            self.hub._streams.pop(self.key, None)
+            if self.hub._streams.get(self.key) is self:
+                del self.hub._streams[self.key]
 
 
 class PollHub:
@@ -201,15 +208,22 @@ class PollHub:
         """A waiter is done (answered, timed out or cancelled): stop the stream if it was last."""
         if waiter in stream.waiters:
             stream.waiters.remove(waiter)
-        if not waiter.future.done():
-            waiter.future.cancel()
+        future = waiter.future
+        if not future.done():
+            future.cancel()
+        elif not future.cancelled():
+            future.exception()  # mark it retrieved: the waiter may have left before reading it
         if not stream.waiters and stream.task is not None and not stream.task.done():
             stream.task.cancel()
-            self._streams.pop(stream.key, None)
+            if self._streams.get(stream.key) is stream:
+                del self._streams[stream.key]
 
     async def aclose(self) -> None:
-        """Stop every stream (their waiters see CancelledError)."""
-        tasks = [s.task for s in self._streams.values() if s.task is not None]
+        """Stop every stream; their waiters fail with a clear error instead of hanging."""
+        streams = list(self._streams.values())
+        for stream in streams:
+            stream.fail(RuntimeError("the LayersClient was closed while this waiter was waiting"))
+        tasks = [s.task for s in streams if s.task is not None]
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -13,7 +13,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 
-__all__ = ["TIER_LIMITS", "RateGate", "RetryBudget", "endpoint_class"]
+__all__ = ["TIER_LIMITS", "GatePaused", "RateGate", "RetryBudget", "endpoint_class"]
 
 #: Per tier: read-light, write-light and long-running calls per minute (contract §1.11).
 TIER_LIMITS: dict[str, tuple[int, int, int]] = {
@@ -38,6 +38,14 @@ def endpoint_class(method: str, path: str) -> str:
     if method == "POST" and _LONG_RUNNING.match(path):
         return "long-running"
     return "write-light"
+
+
+class GatePaused(Exception):
+    """The class is paused (after a 429) for longer than the call may wait."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"paused for {seconds:.1f} s more")
+        self.seconds = seconds
 
 
 class _Bucket:
@@ -96,7 +104,9 @@ class RateGate:
                 return True
         return False
 
-    async def acquire(self, klass: str, deadline: float | None) -> float:
+    async def acquire(
+        self, klass: str, deadline: float | None, max_pause: float | None = None
+    ) -> float:
         """Wait until the class may send and take a token; returns the seconds waited.
 
         Every successful `acquire` must be followed by `release` once the attempt ends.
@@ -118,6 +128,13 @@ class RateGate:
                 return waited
             if deadline is not None and now >= deadline:
                 raise TimeoutError("the rate-limit gate held this call until its deadline")
+            pause = bucket.paused_until - now
+            if pause > 0 and (
+                (max_pause is not None and pause > max_pause)
+                or (deadline is not None and bucket.paused_until > deadline)
+            ):
+                # The server asked for a pause this call cannot sit out: say so at once.
+                raise GatePaused(pause)
             until = bucket.paused_until if bucket.paused_until > now else bucket.window_end
             delay = min(max(until - now, 0.001), _POLL)
             if deadline is not None:
@@ -145,11 +162,13 @@ class RateGate:
         remaining = _int(headers.get("X-RateLimit-Remaining"))
         if remaining is None:
             return
+        limit = _int(headers.get("X-RateLimit-Limit"))
         if bucket is None:
-            limit = _int(headers.get("X-RateLimit-Limit"))
             if limit is None:
                 return
             bucket = self._buckets[klass] = _Bucket(limit)
+        elif limit is not None:
+            bucket.limit = limit  # the server knows the key's tier better than our guess
         bucket.tokens = float(max(0, remaining - bucket.inflight))
         reset = _int(headers.get("X-RateLimit-Reset"))
         if reset is not None:
@@ -181,15 +200,16 @@ def _int(value: str | None) -> int | None:
 
 
 class RetryBudget:
-    """Retries may add at most `ratio` of the calls plus `burst`, over a sliding time window.
+    """Retries may add at most `ratio` of the calls plus `burst`.
 
-    Calls and retries are counted in one-second slots over the last `window` seconds; a retry is
-    allowed while `retries < burst + ratio * calls` in that window. A burst of concurrent calls
-    therefore earns its share at once (unlike a bucket capped at `burst`), and a long outage
-    is still held to the same proportion of the traffic.
+    A token bucket: it starts with `burst` tokens, every call adds `ratio`, every retry takes
+    one. What it may hold is capped at `burst` plus `ratio` times the calls of the last
+    `window` seconds, so a burst of concurrent calls earns its share at once while a long
+    healthy stretch cannot bank retries for the next outage. Over any run, retries never exceed
+    `burst + ratio * calls`.
     """
 
-    __slots__ = ("_clock", "_slots", "burst", "ratio", "window")
+    __slots__ = ("_clock", "_slots", "_tokens", "burst", "ratio", "window")
 
     def __init__(
         self,
@@ -203,35 +223,33 @@ class RetryBudget:
         self.burst = burst
         self.window = window
         self._clock = clock or time.monotonic
-        self._slots: deque[list[int]] = deque()  # [second, calls, retries]
+        self._tokens = float(burst)
+        self._slots: deque[list[int]] = deque()  # [second, calls]
 
-    def _slot(self) -> list[int]:
+    def _recent_calls(self) -> int:
         second = int(self._clock())
         slots = self._slots
         while slots and slots[0][0] <= second - self.window:
             slots.popleft()
         if not slots or slots[-1][0] != second:
-            slots.append([second, 0, 0])
-        return slots[-1]
+            slots.append([second, 0])
+        return sum(s[1] for s in slots)
 
     def on_first_attempt(self) -> None:
-        """Count one logical call (it earns `ratio` of a retry)."""
-        self._slot()[1] += 1
+        """Count one logical call: it earns `ratio` of a retry."""
+        recent = self._recent_calls()
+        self._slots[-1][1] += 1
+        cap = self.burst + self.ratio * (recent + 1)
+        self._tokens = min(cap, self._tokens + self.ratio)
 
     def try_spend(self) -> bool:
-        """Take one retry from the budget; False when the window's share is used up."""
-        slot = self._slot()
-        calls = sum(s[1] for s in self._slots)
-        retries = sum(s[2] for s in self._slots)
-        if retries < self.burst + self.ratio * calls:
-            slot[2] += 1
+        """Take one retry from the budget; False when it is empty."""
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
             return True
         return False
 
     @property
     def available(self) -> float:
         """Retries the budget allows right now."""
-        self._slot()
-        calls = sum(s[1] for s in self._slots)
-        retries = sum(s[2] for s in self._slots)
-        return max(0.0, float(self.burst + self.ratio * calls - retries))
+        return self._tokens

@@ -20,8 +20,14 @@ from multidict import CIMultiDictProxy
 
 from . import _waiting
 from ._config import RetryPolicy, Timeouts
-from ._errors import APIConnectionError, APIStatusError, APITimeoutError, error_from_response
-from ._ratelimit import RateGate, RetryBudget, endpoint_class
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    RateLimitError,
+    error_from_response,
+)
+from ._ratelimit import GatePaused, RateGate, RetryBudget, endpoint_class
 from ._serde import dumps, loads, structure
 from ._waiting import sleep
 from .models._base import LayersModel, ResponseMeta
@@ -236,7 +242,7 @@ class Transport:
         klass = endpoint_class(method, spec.path)
         gate = shared.gate if self._gate_enabled and not _waiting.testing else None
         if gate is not None and not gate.known:
-            await self._learn_tier()
+            await self._learn_tier(deadline)
         shared.budget.on_first_attempt()
         attempt = 0
         waited = 0.0
@@ -244,9 +250,11 @@ class Transport:
             attempt += 1
             if gate is not None and not gate.try_acquire(klass):
                 try:
-                    waited += await gate.acquire(klass, deadline)
+                    waited += await gate.acquire(klass, deadline, policy.max_retry_after)
                 except TimeoutError:
                     raise self._deadline_error(spec, attempt - 1, waited, None) from None
+                except GatePaused as paused:
+                    raise self._paused_error(spec, attempt - 1, waited, paused.seconds) from None
             at_deadline = False
             per_attempt = timeouts.attempt
             if deadline is not None:
@@ -274,8 +282,9 @@ class Transport:
                         gate.observe(klass, err.headers)
                 err.attempts = attempt
                 err.waited = waited
-                if isinstance(err, APITimeoutError) and at_deadline:
-                    err.deadline_exceeded = True
+                if isinstance(err, APITimeoutError) and at_deadline and deadline is not None:
+                    # Only when the deadline itself ran out (not, say, a connect timeout).
+                    err.deadline_exceeded = monotonic() >= deadline - 0.05
                 if hooks.on_response is not None:
                     self._emit(
                         hooks.on_response,
@@ -387,7 +396,24 @@ class Transport:
         log.debug("%s %s -> deadline passed key=%s", spec.method, spec.path, self._key_hint)
         return err
 
-    async def _learn_tier(self) -> None:
+    def _paused_error(
+        self, spec: RequestSpec, attempts: int, waited: float, seconds: float
+    ) -> RateLimitError:
+        err = RateLimitError(
+            "The endpoint class is paused after a 429 for longer than this call may wait.",
+            status_code=429,
+            code="RATE_LIMITED",
+            request_id=None,
+            details={"limitType": "client_pause"},
+            method=spec.method,
+            path=spec.path,
+            retry_after=seconds,
+        )
+        err.attempts = attempts
+        err.waited = waited
+        return err
+
+    async def _learn_tier(self, deadline: float | None = None) -> None:
         """Size the gate from `whoami().rate_limit_tier`, once per client, shared by all tasks.
 
         The lookup is shared by every call waiting for it; when all of them are cancelled it is
@@ -400,7 +426,16 @@ class Transport:
         task = shared.tier_task
         shared.tier_waiters += 1
         try:
-            await asyncio.shield(task)
+            if deadline is None:
+                await asyncio.shield(task)
+            else:
+                try:
+                    await asyncio.wait_for(asyncio.shield(task), max(0.0, deadline - monotonic()))
+                except asyncio.TimeoutError:
+                    # Do not spend the call's deadline on the lookup: go on with the most
+                    # conservative sizing; the lookup (or the responses) correct it later.
+                    if not shared.gate.known:
+                        shared.gate.set_tier("standard")
         finally:
             shared.tier_waiters -= 1
             if shared.tier_waiters == 0 and not task.done():
@@ -410,7 +445,7 @@ class Transport:
     async def _fetch_tier(self) -> None:
         gate = self._shared.gate
         timeout = aiohttp.ClientTimeout(
-            total=self._timeouts.attempt, sock_connect=self._timeouts.connect
+            total=min(self._timeouts.attempt or 5.0, 5.0), sock_connect=self._timeouts.connect
         )
         for attempt in (1, 2, 3):
             try:
@@ -467,22 +502,28 @@ class Transport:
         except asyncio.TimeoutError:
             # On Python >= 3.11 this also catches aiohttp's ServerTimeoutError. A cancellation
             # by the caller is a CancelledError, which is never caught here.
-            log.debug("%s %s attempt %d -> timeout key=%s", method, path, attempt, self._key_hint)
-            raise APITimeoutError(
-                "The attempt timed out before a response arrived.", method=method, path=path
-            ) from None
+            failure = None
         except aiohttp.ClientError as exc:
+            failure = f"{type(exc).__name__}: {exc}"
+        else:
+            failure = ""
+        if failure is not None and failure != "":
+            # Raised outside the except block, so no aiohttp exception (which may hold the
+            # request's headers) rides along in __context__.
             log.debug(
                 "%s %s attempt %d -> %s key=%s",
                 method,
                 path,
                 attempt,
-                type(exc).__name__,
+                failure.split(":")[0],
                 self._key_hint,
             )
-            raise APIConnectionError(
-                f"Connection failed: {type(exc).__name__}: {exc}", method=method, path=path
-            ) from None
+            raise APIConnectionError(f"Connection failed: {failure}", method=method, path=path)
+        if failure is None:
+            log.debug("%s %s attempt %d -> timeout key=%s", method, path, attempt, self._key_hint)
+            raise APITimeoutError(
+                "The attempt timed out before a response arrived.", method=method, path=path
+            )
         request_id = rheaders.get("X-Request-Id")
         if log.isEnabledFor(logging.DEBUG):
             log.debug(

@@ -8,6 +8,7 @@ accounts, containers and posts that already exist are reused instead of created 
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import anyio
 import attrs
 
-from ._errors import ConflictError, LayersValidationError
+from ._errors import ConflictError, IdempotencyConflictError, LayersValidationError
 from .models.app_media import MediaKind
 from .models.content import ScheduleTarget
 from .models.projects import BrandVoice, TargetGender
@@ -37,6 +38,7 @@ __all__ = [
     "onboard_customer",
 ]
 
+log = logging.getLogger("layers_async")
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -154,6 +156,12 @@ async def onboard_customer(
         )
         project_id = project.id
         adopted = bool(project.meta and project.meta.idempotency_replayed)
+    except IdempotencyConflictError:
+        # The customer's record changed since the first run: find the project by its id.
+        page = await client.projects.list(customer_external_id=ext, limit=1)
+        if not page.items:
+            raise
+        project_id, adopted = page.items[0].id, True
     except ConflictError as exc:
         existing = exc.details.get("projectId") if exc.code == "CONFLICT" else None
         if not isinstance(existing, str):
@@ -217,14 +225,13 @@ async def onboard_customer(
 
     # 5-7. one slideshow-remix container: reuse a live one, else generate it
     found: Container | None = None
+    ended = 0  # failed or canceled remixes of earlier runs: each later try needs a new key
     if adopted:
-        existing = await client.content.list(
-            project_id,
-            format="slideshow-remix",
-            status=["queued", "processing", "completed"],
-            limit=1,
-        )
-        found = existing.items[0] if existing.items else None
+        async for previous in client.content.list(project_id, format="slideshow-remix"):
+            if previous.status in ("queued", "processing", "completed"):
+                found = found or previous
+            else:
+                ended += 1
     if found is not None:
         container_id = found.id
         job_id = found.job_id or ""
@@ -238,7 +245,7 @@ async def onboard_customer(
             project_id,
             tiktok_video_id=tiktok_id,
             influencer_id=influencer.influencer_id,
-            idempotency_key=step_key(ext, "remix"),
+            idempotency_key=step_key(ext, f"remix:{ended}"),
         )
         job_id = generation.job_id
         container_id = generation.container_ids[0]
@@ -368,15 +375,25 @@ async def fan_out(
                         value = await fn(item)
                 else:
                     value = await fn(item)
-            except Exception as exc:  # recorded for this item; cancellation propagates
+            except Exception as exc:  # recorded for this item
                 error = exc
+            except anyio.get_cancelled_exc_class() as exc:
+                if group.cancel_scope.cancel_called:
+                    raise  # the whole fan-out is being cancelled (Ctrl-C): stop
+                error = exc  # this item alone was cancelled from inside: record it
             result = ItemResult(item, value, error, round(time.monotonic() - started, 4))
         results[index] = result
         finished += 1
         if on_progress is not None:
-            on_progress(finished, len(work), result)
+            try:
+                on_progress(finished, len(work), result)
+            except Exception:
+                log.exception("fan_out's on_progress callback raised; ignoring it")
 
     async with anyio.create_task_group() as group:
         for index, item in enumerate(work):
             group.start_soon(run, index, item)
+    missing = [i for i, r in enumerate(results) if r is None]
+    if missing:  # cannot happen unless an item escaped both handlers above
+        raise RuntimeError(f"fan_out lost the results of items {missing[:10]}")
     return [r for r in results if r is not None]

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from ._config import PollPolicy
 from ._errors import (
-    APIStatusError,
     InfluencerFailedError,
     JobCanceledError,
     JobFailedError,
@@ -67,7 +66,9 @@ async def wait_for_job(
 
     Raises `JobFailedError` (with `.job` and `.error`) or `JobCanceledError`, and
     `WaitTimeoutError` (with `.last_state`) when `timeout` seconds pass first. With
-    `cancel_remote=True`, cancelling this waiter also asks the server to cancel the job.
+    `cancel_remote=True`, cancelling this waiter also asks the server to cancel the job — which
+    ends the job for every other waiter on it too. Whatever that request meets, the waiter ends
+    with the CancelledError it was given.
     """
     jid = check_id("job_id", job_id, "job")
     deadline = _timeout(timeout)
@@ -114,8 +115,8 @@ async def _cancel_remote(client: LayersClient, job_id: str) -> None:
     except asyncio.CancelledError:
         # Cancelled again while cancelling: let the request finish on its own.
         task.add_done_callback(_swallow)
-    except APIStatusError as exc:  # e.g. a stage that refuses cancellation, or already ended
-        log.debug("remote cancel of %s refused: %s", job_id, exc.code)
+    except Exception as exc:  # refused (finalizing, already ended), unreachable, client closed
+        log.debug("remote cancel of %s failed: %s", job_id, type(exc).__name__)
 
 
 def _swallow(task: asyncio.Future[Any]) -> None:

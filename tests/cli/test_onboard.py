@@ -1,0 +1,291 @@
+"""`layers-async onboard`: crash-safe resume, bad rows reported by line and field, results."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from layers_async._onboard import parse_duration, read_customers, run_onboard
+from layers_async.sandbox import Sandbox
+
+MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
+ROOT = Path(__file__).resolve().parents[2]
+DESC = (
+    "Freshly roasted coffee delivered on a schedule for runners and night-shift workers who "
+    "never want to run out of beans."
+)
+ORGS = [
+    {
+        "ref": "partner",
+        "name": "Partner",
+        "includedThisPeriod": 1000,
+        "prepaidBalance": 10_000_000,
+        "subscriptionTier": "pro",
+    }
+]
+KEYS = [
+    {
+        "name": "partner",
+        "organization": "partner",
+        "rateLimitTier": "partner",
+        "scopes": ["*", "org:admin"],
+        "returnUrlAllowlist": ["localhost"],
+    }
+]
+HEADER = ["external_id", "name", "timezone", "app_description", "screenshot_url", "connect"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _good_row(i: int) -> dict[str, str]:
+    return {
+        "external_id": f"cust-{i:04d}",
+        "name": f"Customer {i:04d}",
+        "timezone": "Europe/Paris" if i % 2 else "UTC",
+        "app_description": DESC,
+        "screenshot_url": f"https://cdn.example.com/{i}/home.png",
+        "connect": "tiktok",
+    }
+
+
+def _write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _results(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture
+async def remote_sandbox(tmp_path: Path) -> AsyncIterator[tuple[str, str]]:
+    """A speed-60 sandbox in its own process, with a partner-tier key: (base URL, key)."""
+    config = tmp_path / "sandbox.json"
+    config.write_text(json.dumps({"organizations": ORGS, "apiKeys": KEYS}))
+    port = _free_port()
+    cmd = [sys.executable, "-m", "layers_async.sandbox", "--port", str(port)]
+    cmd += ["--speed", "60", "--config", str(config)]
+    proc = subprocess.Popen(  # noqa: ASYNC220 - started once, before the test proper
+        cmd, stdout=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(200):
+                try:
+                    async with http.get(f"{base}/_sandbox/keys") as r:
+                        if r.status == 200:
+                            key: str = (await r.json())["items"][0]["key"]
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.05)
+            else:
+                pytest.fail("the sandbox process did not start")
+        yield base, key
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+async def _state(base: str) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as http, http.get(f"{base}/_sandbox/state") as r:
+        state: dict[str, Any] = await r.json()
+        return state
+
+
+def _totals(state: dict[str, Any]) -> dict[str, int]:
+    names = ("projects", "appMedia", "socialAccounts", "containers", "scheduledPosts")
+    return {n: int(state["counts"][n]["total"]) for n in names}
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(120)
+async def test_killed_three_times_then_rerun_creates_everything_exactly_once(
+    remote_sandbox: tuple[str, str], tmp_path: Path
+) -> None:
+    """200 customers, SIGKILLed 3 times at random moments, resume to exactly one of everything."""
+    base, key = remote_sandbox
+    customers = tmp_path / "customers.csv"
+    _write_csv(customers, HEADER, [_good_row(i) for i in range(200)])
+    state = tmp_path / "run.jsonl"
+    cmd = [sys.executable, "-m", "layers_async", "onboard", str(customers)]
+    cmd += ["--state", str(state), "--concurrency", "50", "--schedule-in", "2h"]
+    env = os.environ | {"LAYERS_BASE_URL": base, "LAYERS_API_KEY": key}
+    seed = random.randrange(1 << 32)
+    rng = random.Random(seed)
+    log: list[str] = []
+    started = time.monotonic()
+    for attempt in range(3):
+        delay = rng.uniform(0.5, 3.0)
+        proc = subprocess.Popen(  # noqa: ASYNC220 - the process under test, killed below
+            cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        await asyncio.sleep(delay)
+        alive = proc.poll() is None
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        assert proc.stderr is not None
+        proc.stderr.close()
+        lines = state.read_bytes().splitlines() if state.exists() else []
+        n_done = sum(b'"status":"done"' in line for line in lines)
+        counts = _totals(await _state(base))
+        log.append(f"kill {attempt + 1} at {delay:.2f} s (alive={alive}): {n_done} done, {counts}")
+        if attempt == 0:
+            assert alive, f"seed {seed}: the first run finished before the kill"
+    final = subprocess.run(  # noqa: ASYNC221 - the resumed run to completion
+        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=90
+    )
+    wall = time.monotonic() - started
+    report = "\n".join([f"seed {seed}", *log, final.stdout[-2000:], final.stderr[-2000:]])
+    print(report, f"\ntotal {wall:.1f} s")
+    assert final.returncode == 0, report
+    totals = _totals(await _state(base))
+    assert totals == dict.fromkeys(totals, 200), report
+    results = _results(tmp_path / "run.results.jsonl")
+    assert len(results) == 200
+    assert all(r["ok"] for r in results), report
+    assert len({r["project_id"] for r in results}) == 200
+    assert all(len(r["scheduled_post_ids"]) == 1 for r in results)
+    assert "summary:" in final.stdout
+
+
+BAD: list[tuple[int, str, dict[str, str]]] = [
+    # (index among the 50 rows, the field reported, the fields changed)
+    (3, "name", {"name": ""}),
+    (7, "app_description", {"app_description": "Too short to describe an app."}),
+    (11, "screenshot_url", {"screenshot_url": "http://cdn.example.com/a.png"}),
+    (15, "screenshot_url", {"screenshot_url": "https://192.168.1.20/a.png"}),
+    (19, "timezone", {"timezone": "Mars/Olympus_Mons"}),
+    (23, "notes", {"notes": "call back on Monday"}),
+    (27, "schedule_at", {"schedule_at": "2026-05-20T09:00:00"}),
+    (31, "connect", {"connect": "myspace"}),
+    (35, "external_id", {"external_id": ""}),
+    (39, "name", {"name": "N" * 31}),
+]
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(120)
+async def test_bad_rows_are_reported_by_line_and_field_and_the_good_ones_onboarded(
+    make_sandbox: MakeSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """10 malformed rows of 50: each reported as `line N: field:`, exit 1, the 40 others done."""
+    rows = [_good_row(i) | {"notes": "", "schedule_at": ""} for i in range(50)]
+    rows[0]["schedule_at"] = "2026-05-20T09:00:00+02:00"  # an explicit time with an offset
+    for index, _field, change in BAD:
+        rows[index] |= change
+    customers = tmp_path / "customers.csv"
+    _write_csv(customers, [*HEADER, "notes", "schedule_at"], rows)
+    args = argparse.Namespace(
+        customers=customers,
+        state=tmp_path / "run.jsonl",
+        results=tmp_path / "out.jsonl",
+        concurrency=20,
+        schedule_in=parse_duration("1h"),
+        sandbox=False,
+        oauth_timeout=900.0,
+        return_url="http://localhost:3000/callback",
+    )
+    async with make_sandbox(speed=60, api_keys=KEYS, organizations=ORGS) as sb:
+        monkeypatch.setenv("LAYERS_BASE_URL", sb.url)
+        monkeypatch.setenv("LAYERS_API_KEY", sb.api_key)
+        status = await run_onboard(args)
+        totals = _totals(await sb.state())
+    out = capsys.readouterr().out
+    assert status == 1, out
+    reported = [line for line in out.splitlines() if line.startswith("line ")]
+    expected = {(index + 2, field) for index, field, _ in BAD}  # header = line 1
+    for line, field in expected:
+        assert any(r.startswith(f"line {line}: {field}: ") for r in reported), (line, field, out)
+    assert {int(r.split(":")[0].split()[1]) for r in reported} == {ln for ln, _ in expected}
+    assert "summary: 40 onboarded, 0 skipped (already done), 0 failed, 10 bad rows" in out
+    assert totals == dict.fromkeys(totals, 40)
+    results = _results(tmp_path / "out.jsonl")
+    assert [r["line"] for r in results] == list(range(2, 52))
+    bad = {(r["line"], r["error"]["field"]) for r in results if not r["ok"]}
+    assert bad == expected
+    assert sum(r["ok"] for r in results) == 40
+
+
+def test_rows_are_validated_with_the_sdk_checks_and_jsonl_lines_counted(tmp_path: Path) -> None:
+    """JSONL input: blank lines keep numbering, unknown keys only count when non-empty."""
+    path = tmp_path / "c.jsonl"
+    good = {"external_id": "a", "name": "Alpha Co", "logo_url": "https://cdn.example.com/l.png"}
+    lines = [
+        json.dumps(good | {"unused": None}),
+        "",
+        json.dumps({"external_id": "b", "name": "Beta", "schedule_at": "2026-06-01T09:00:00Z"}),
+        "{not json",
+        json.dumps(good | {"external_id": "c", "schedule_at": "2026-06-01T09:00:00+02:00"}),
+        json.dumps(good | {"external_id": "d", "brand_voice": "shouty", "extra": 1}),
+        json.dumps(good),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    rows, bad = read_customers(path, schedule_in=parse_duration("1h30m"))
+    assert [(r.line, r.customer.external_id) for r in rows] == [(1, "a")]
+    assert rows[0].customer.media[0].kind == "logo"
+    assert rows[0].customer.schedule_in is None  # no connect, nothing to schedule
+    problems = {b.line: [f for f, _ in b.problems] for b in bad}
+    assert problems == {
+        3: ["schedule_at"],  # a time without connect
+        4: ["row"],
+        5: ["schedule_at"],
+        6: ["extra", "brand_voice"],
+        7: ["external_id"],  # a duplicate of line 1
+    }
+    assert parse_duration("90s").total_seconds() == 90
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_duration("2 hours")
+
+
+def test_the_sandbox_flag_onboards_in_process_and_a_torn_journal_line_is_dropped(
+    tmp_path: Path,
+) -> None:
+    """`--sandbox` serves its own API; a half-written last journal line is cut before appending."""
+    customers = tmp_path / "c.csv"
+    _write_csv(customers, HEADER, [_good_row(i) for i in range(3)])
+    state = tmp_path / "run.jsonl"
+    state.write_bytes(b'{"external_id":"cust-0000","status":"started"}\n{"external_id":"cu')
+    cmd = [sys.executable, "-m", "layers_async", "onboard", str(customers)]
+    cmd += ["--state", str(state), "--sandbox", "--schedule-in", "30m"]
+    proc = subprocess.run(
+        cmd,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "sandbox: serving the Layers API at http://127.0.0.1:" in proc.stdout
+    assert "dropped a torn last line" in proc.stdout
+    records = [json.loads(line) for line in state.read_text().splitlines()]
+    assert sum(r["status"] == "done" for r in records) == 3
+    results = _results(tmp_path / "run.results.jsonl")
+    assert all(r["ok"] and len(r["scheduled_post_ids"]) == 1 for r in results)
