@@ -140,6 +140,8 @@ class Hooks:
 
 NO_HOOKS = Hooks()
 _NEVER_RETRIED = frozenset({"KILL_SWITCH", "PLATFORM_ERROR"})
+#: Longest a call waits for the one-time tier lookup before going on without it.
+_TIER_PATIENCE = 2.0
 
 
 def _retryable(err: Exception) -> bool:
@@ -426,16 +428,17 @@ class Transport:
         task = shared.tier_task
         shared.tier_waiters += 1
         try:
-            if deadline is None:
-                await asyncio.shield(task)
-            else:
-                try:
-                    await asyncio.wait_for(asyncio.shield(task), max(0.0, deadline - monotonic()))
-                except asyncio.TimeoutError:
-                    # Do not spend the call's deadline on the lookup: go on with the most
-                    # conservative sizing; the lookup (or the responses) correct it later.
-                    if not shared.gate.known:
-                        shared.gate.set_tier("standard")
+            # Spend at most 2 s (and at most half of what is left of the deadline) on it.
+            patience = _TIER_PATIENCE
+            if deadline is not None:
+                patience = min(patience, max(0.0, deadline - monotonic()) / 2)
+            try:
+                await asyncio.wait_for(asyncio.shield(task), patience)
+            except asyncio.TimeoutError:
+                # Go on with the most conservative sizing; the lookup, when it ends, and the
+                # responses' X-RateLimit-Limit correct it.
+                if not shared.gate.known:
+                    shared.gate.set_tier("standard")
         finally:
             shared.tier_waiters -= 1
             if shared.tier_waiters == 0 and not task.done():
