@@ -43,7 +43,8 @@ def create_app(make_client: Callable[[], LayersClient] = LayersClient) -> web.Ap
             app[JOBS] = {}
             app[TASKS] = set()
             yield
-            pending = list(app[TASKS])
+            running: set[asyncio.Task[None]] = app[TASKS]
+            pending = list(running)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
