@@ -569,8 +569,3 @@ def _describe(err: BaseException | None) -> str:
     if isinstance(err, APIStatusError):
         return f"{err.status_code} {err.code or 'UNKNOWN'}"
     return type(err).__name__
-
-
-def is_status_error(exc: BaseException, code: str) -> bool:
-    """True when `exc` is an APIStatusError with the given code."""
-    return isinstance(exc, APIStatusError) and exc.code == code

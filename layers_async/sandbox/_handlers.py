@@ -14,7 +14,7 @@ from ._jsonio import dumps_canonical
 from ._models import AppMedia, Container, OAuthAttempt, Project, ScheduledPost
 from ._routing import Ctx, Out, Param, Query, Route, paginate
 from ._validate import BCP47_RE, EMAIL_RE, Body, check_https_url, is_timezone, normalize_prefixed
-from ._world import FORMAT_DURATION_KEY, FORMAT_ESTIMATES, World, ts
+from ._world import FORMAT_DURATION_KEY, FORMAT_ESTIMATES, World, ts, tsn
 
 __all__ = ["ROUTES"]
 
@@ -51,10 +51,6 @@ CNT = Param("cnt", bare_ok=True)
 JOB = Param("job", form="ulid")
 SP = Param("sp")
 ST = Param("st", form="ulid")
-
-
-def _ts_or_none(v: int | None) -> str | None:
-    return ts(v) if v is not None else None
 
 
 def _prep(ctx: Ctx, route: Route, issues: Issues) -> None:
@@ -734,7 +730,7 @@ def get_keywords(ctx: Ctx, route: Route, issues: Issues) -> Out:
     p = _project(ctx)
     return Out(
         200,
-        {"projectId": p.id, "hashtags": p.hashtags, "refreshedAt": _ts_or_none(p.refreshed_at)},
+        {"projectId": p.id, "hashtags": p.hashtags, "refreshedAt": tsn(p.refreshed_at)},
     )
 
 
