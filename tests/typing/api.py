@@ -588,3 +588,59 @@ async def reliability() -> None:
     status: int | None = event.status
     LayersClient(api_key="k", retry=4)  # type: ignore[arg-type]
     del attempts, waited, hooks, status
+
+
+# --------------------------------------------------------------------------- waiters and flows
+
+
+async def waiters_and_flows(client: LayersClient) -> None:
+    from datetime import timedelta
+
+    from layers_async import (
+        DEFAULT_POLL,
+        Customer,
+        InfluencerSummary,
+        ItemResult,
+        KeywordBank,
+        MediaItem,
+        OAuthAttempt,
+        OnboardingResult,
+        PollPolicy,
+        WaitTimeoutError,
+        fan_out,
+        onboard_customer,
+        wait_for_job,
+        wait_for_keywords,
+        wait_for_oauth,
+        wait_for_ready_influencer,
+    )
+
+    fast: PollPolicy = DEFAULT_POLL.scaled(1 / 60)
+    view = client.with_options(poll_policy=fast)
+    job: Job = await wait_for_job(client, JOB, timeout=600, cancel_remote=True, policy=fast)
+    same: Job = await view.wait_for_job(JOB, timeout=None)
+    ready: InfluencerSummary = await wait_for_ready_influencer(client, PRJ, timeout=300)
+    one: InfluencerSummary = await client.wait_for_ready_influencer(PRJ, influencer_id="inf_x")
+    bank: KeywordBank = await wait_for_keywords(client, PRJ, after=None)
+    newer: KeywordBank = await client.wait_for_keywords(PRJ, after=bank.refreshed_at)
+    attempt: OAuthAttempt = await wait_for_oauth(client, PRJ, "st_x", timeout=900)
+    again: OAuthAttempt = await client.wait_for_oauth(PRJ, "st_x")
+    try:
+        await wait_for_job(client, JOB, timeout=1)
+    except WaitTimeoutError as err:
+        last: object = err.last_state
+        del last
+    customer = Customer(
+        external_id="acme",
+        name="Acme Coffee",
+        media=(MediaItem("logo", "https://cdn.example.com/logo.png"),),
+        connect="tiktok",
+        schedule_in=timedelta(hours=2),
+    )
+    result: OnboardingResult = await onboard_customer(client, customer, on_step=lambda c, s: None)
+    results: list[ItemResult[Customer, OnboardingResult]] = await fan_out(
+        [customer], lambda c: onboard_customer(client, c), concurrency=10, per_item_timeout=60
+    )
+    ok: bool = results[0].ok
+    MediaItem("banner", "https://x")  # type: ignore[arg-type]
+    del job, same, ready, one, newer, attempt, again, result, ok
