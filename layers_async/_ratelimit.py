@@ -49,7 +49,7 @@ class GatePaused(Exception):
 
 
 class _Bucket:
-    __slots__ = ("inflight", "limit", "paused_until", "tokens", "window_end")
+    __slots__ = ("inflight", "limit", "paused_until", "serial_until", "tokens", "window_end")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -57,6 +57,7 @@ class _Bucket:
         self.window_end = 0.0  # loop time at which the server's window ends and refills
         self.paused_until = 0.0  # after a 429: nobody sends before this
         self.inflight = 0  # sent, not answered yet: each will use a unit on the server
+        self.serial_until = 0.0  # the running-jobs cap binds: one start at a time until then
 
 
 #: Window length assumed until a response reports one (the API's windows are a minute).
@@ -98,6 +99,8 @@ class RateGate:
             return True
         if bucket.tokens >= 1:
             now = self._time()
+            if bucket.inflight and bucket.serial_until > now:
+                return False
             if bucket.paused_until <= now < bucket.window_end:
                 bucket.tokens -= 1
                 bucket.inflight += 1
@@ -122,7 +125,8 @@ class RateGate:
             if now >= bucket.window_end:
                 bucket.tokens = float(bucket.limit - bucket.inflight)
                 bucket.window_end = now + _DEFAULT_WINDOW
-            if bucket.paused_until <= now and bucket.tokens >= 1:
+            free = not (bucket.inflight and bucket.serial_until > now)
+            if bucket.paused_until <= now and bucket.tokens >= 1 and free:
                 bucket.tokens -= 1
                 bucket.inflight += 1
                 return waited
@@ -181,6 +185,16 @@ class RateGate:
             bucket = self._buckets[klass] = _Bucket(1)
         until = self._time() + seconds
         bucket.paused_until = max(bucket.paused_until, until)
+
+    def hold_for_jobs_cap(self, klass: str, seconds: float) -> None:
+        """The organization's running-jobs cap binds (a `concurrent_jobs` 429): pause the class
+        until a running job is due to end, and for a while after that send its calls one at a
+        time, so that filling the cap again costs one 429 instead of one per waiting task.
+        (Long-running calls are few per minute on every tier, so sending them one by one
+        costs no throughput.)"""
+        self.pause(klass, seconds)
+        bucket = self._buckets[klass]
+        bucket.serial_until = max(bucket.serial_until, self._time() + max(60.0, 10 * seconds))
 
     def paused_for(self, klass: str) -> float:
         """Seconds the class is still paused (0 when it is not)."""

@@ -362,7 +362,11 @@ class Transport:
         retry_after = err.retry_after if isinstance(err, APIStatusError) else None
         if isinstance(err, APIStatusError) and err.status_code == 429 and gate is not None:
             # Hold the class for every task, even when this call gives up below.
-            gate.pause(klass, retry_after if retry_after is not None else policy.initial_backoff)
+            wait = retry_after if retry_after is not None else policy.initial_backoff
+            if err.details.get("limitType") == "concurrent_jobs":
+                gate.hold_for_jobs_cap(klass, wait)
+            else:
+                gate.pause(klass, wait)
         if retry_after is not None and retry_after > policy.max_retry_after:
             return None  # the server asks for longer than we may wait: fail fast, say how long
         if attempt >= policy.max_attempts:

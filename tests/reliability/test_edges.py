@@ -264,3 +264,41 @@ def test_retry_policy_validates() -> None:
         RetryPolicy(max_attempts=0)
     with pytest.raises(ValueError):
         RetryPolicy(budget_ratio=-1)
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(60)
+async def test_running_jobs_cap_holds_starts_after_the_first_refusal(
+    make_sandbox: MakeSandbox,
+) -> None:
+    """Once the org's running-jobs cap refuses a start, later starts go one at a time: far
+    fewer 429s than without the gate, and every start still succeeds."""
+    policy = RetryPolicy(max_attempts=20, budget_ratio=1.0, budget_burst=1000, max_retry_after=120)
+
+    async def starts(gate: bool) -> tuple[int, int]:
+        async with (
+            make_sandbox(speed=60, jitter=0) as sb,
+            LayersClient(
+                api_key=sb.keys["demo-test"],
+                base_url=sb.url,
+                rate_limit_tier=gate,
+                retry=policy,
+                timeout=60,
+            ) as client,
+        ):
+            projects = [
+                await client.projects.create(name=f"Cap {i}", timezone="UTC") for i in range(3)
+            ]
+            results = await asyncio.gather(
+                *[client.influencers.create(projects[i % 3].id) for i in range(30)],
+                return_exceptions=True,
+            )
+            ok = sum(not isinstance(r, BaseException) for r in results)
+            refused = (await sb.state())["responses"]["byStatus"].get("429", 0)
+            return ok, refused
+
+    ok_off, refused_off = await starts(False)
+    ok_on, refused_on = await starts(True)
+    assert ok_on == 30
+    assert ok_off == 30
+    assert refused_on <= refused_off / 2, (refused_on, refused_off)
