@@ -9,7 +9,7 @@ The sandbox runs in its own subprocess (``python -m layers_async.sandbox``), sta
 ``benchmarks/sandbox_throughput.py`` starts it, with a configuration file holding two keys (a
 ``partner``-tier one for the soak, a ``standard``-tier one for the gate experiment), enough
 prepaid credits for every remix, and the soak's fault mix on every ``/v1`` route
-(``tests/reliability/_soak.py``: 2% latency of 1.5 s, beyond the 1 s per-attempt timeout;
+(``tests/reliability/_soak.py``: 2% latency of 3 s, beyond the 2 s per-attempt timeout;
 about 3.4% each of ``http_500``/``http_502``/``http_503``; 5% ``http_429`` with
 ``Retry-After: 1``; 3% ``drop_before_commit``; 3% ``drop_after_commit``).
 

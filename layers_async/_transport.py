@@ -299,11 +299,12 @@ class Transport:
                             err,
                         ),
                     )
-                delay = self._plan_retry(err, attempt, policy, klass, gate)
+                try:
+                    delay = self._plan_retry(err, attempt, policy, klass, gate, deadline)
+                except _PastDeadline:
+                    raise self._deadline_error(spec, attempt, waited, err) from err
                 if delay is None:
                     raise
-                if deadline is not None and monotonic() + _effective(delay) >= deadline:
-                    raise self._deadline_error(spec, attempt, waited, err) from err
                 self._emit(
                     hooks.on_retry,
                     AttemptEvent(
@@ -355,8 +356,13 @@ class Transport:
         policy: RetryPolicy,
         klass: str,
         gate: RateGate | None,
+        deadline: float | None,
     ) -> float | None:
-        """The delay before the next attempt, or None when `err` must be raised now."""
+        """The delay before the next attempt, or None when `err` must be raised now.
+
+        Raises the deadline error when the wait would pass the call's deadline; the retry
+        budget is only spent on a retry that will really be made.
+        """
         if not _retryable(err):
             return None
         retry_after = err.retry_after if isinstance(err, APIStatusError) else None
@@ -371,13 +377,15 @@ class Transport:
             return None  # the server asks for longer than we may wait: fail fast, say how long
         if attempt >= policy.max_attempts:
             return None
-        if not self._shared.budget.try_spend():
-            err.budget_exhausted = True
-            return None
         backoff = min(policy.max_backoff, policy.initial_backoff * (2 ** (attempt - 1)))
         delay = random.uniform(0.0, backoff)  # full jitter
         if retry_after is not None:
             delay = max(delay, retry_after)
+        if deadline is not None and monotonic() + _effective(delay) >= deadline:
+            raise _PastDeadline
+        if not self._shared.budget.try_spend():
+            err.budget_exhausted = True
+            return None
         return delay
 
     def _deadline_error(
@@ -562,6 +570,10 @@ class Transport:
             err.rate_limit = ResponseMeta(status, rheaders).rate_limit
             raise err
         return RawResponse(status, rheaders, body, ResponseMeta(status, rheaders))
+
+
+class _PastDeadline(Exception):
+    """The next attempt could only start after the call's deadline."""
 
 
 def _effective(delay: float) -> float:
