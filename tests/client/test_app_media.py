@@ -2,56 +2,40 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from layers_async import (
-    APIStatusError,
-    AuthenticationError,
     LayersClient,
-    LayersValidationError,
     NotFoundError,
-    PermissionDeniedError,
     UnprocessableEntityError,
 )
 from layers_async.models.app_media import AppMedia, AppMediaDeleted
 from layers_async.sandbox import Sandbox
+from tests.client._shared import (
+    BAD_CURSOR,
+    GHOST_MED,
+    GHOST_PRJ,
+    MED_RE,
+    T0,
+    Route,
+    api_error,
+    assert_bad_cursor_is_422,
+    assert_request_id,
+    count,
+    new_project,
+    not_found_test,
+    refused_field,
+    refused_field_now,
+    scope_and_auth_test,
+)
 
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
-
-REQ_ID = re.compile(r"^req_[0-9A-HJKMNP-TV-Z]{26}$")
-MED_ID = re.compile(r"^med_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-T0 = datetime(2026, 5, 14, 16, 0, tzinfo=timezone.utc)
-GHOST_PRJ = "prj_0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f"
-GHOST_MED = "med_0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f"
 LOGO = "https://cdn.acmecoffee.com/brand/logo-512.png"
 SHOT = "https://cdn.acmecoffee.com/product/home.png"
 VIDEO = "https://cdn.acmecoffee.com/marketing/30s-demo.mp4"
 MB = 1_048_576
-
-
-def api_error(exc: APIStatusError, status: int, code: str) -> dict[str, Any]:
-    """Check the common error attributes and return `details`."""
-    assert exc.status_code == status
-    assert exc.code == code
-    assert exc.request_id is not None
-    assert REQ_ID.match(exc.request_id), exc.request_id
-    return exc.details
-
-
-async def new_project(client: LayersClient, name: str = "Acme Coffee") -> str:
-    """A fresh project id."""
-    return (await client.projects.create(name=name, timezone="UTC")).id
-
-
-async def media_count(sandbox: Sandbox) -> int:
-    """Live app media in the sandbox."""
-    return int((await sandbox.state())["counts"]["appMedia"]["total"])
 
 
 # --- upload ---------------------------------------------------------------------------------------
@@ -61,7 +45,7 @@ async def test_upload_decodes_app_media(client: LayersClient, sandbox: Sandbox) 
     pid = await new_project(client)
     media = await client.app_media.upload(pid, kind="logo", url=LOGO)
     assert isinstance(media, AppMedia)
-    assert MED_ID.match(media.id), media.id
+    assert MED_RE.match(media.id), media.id
     assert media.kind == "logo"
     assert media.source_url == LOGO
     assert media.mime_type == "image/png"
@@ -71,8 +55,7 @@ async def test_upload_decodes_app_media(client: LayersClient, sandbox: Sandbox) 
     assert media.created_at.tzinfo is not None
     assert media.meta is not None
     assert media.meta.status_code == 201
-    assert media.request_id is not None
-    assert REQ_ID.match(media.request_id)
+    assert_request_id(media)
 
 
 @pytest.mark.anyio
@@ -135,7 +118,7 @@ async def test_upload_server_rejection_is_422(
         await client.app_media.upload(pid, kind=kind, url=url)  # type: ignore[arg-type]
     api_error(ei.value, 422, "VALIDATION")
     assert [i.path for i in ei.value.issues] == ["url"]
-    assert await media_count(sandbox) == 0
+    assert await count(sandbox, "appMedia") == 0
 
 
 @pytest.mark.anyio
@@ -148,19 +131,11 @@ async def test_upload_size_at_limit_is_accepted(client: LayersClient) -> None:
 
 
 @pytest.mark.anyio
-async def test_upload_unknown_project(client: LayersClient) -> None:
-    """upload into a project that does not exist raises NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.app_media.upload(GHOST_PRJ, kind="logo", url=LOGO)
-    api_error(ei.value, 404, "NOT_FOUND")
-
-
-@pytest.mark.anyio
 async def test_upload_accepts_bare_project_uuid(client: LayersClient) -> None:
     """A bare project UUID is accepted; the response is decoded as usual."""
     pid = await new_project(client)
     media = await client.app_media.upload(pid.removeprefix("prj_"), kind="logo", url=LOGO)
-    assert MED_ID.match(media.id)
+    assert MED_RE.match(media.id)
 
 
 @pytest.mark.anyio
@@ -195,19 +170,18 @@ async def test_upload_client_validation(
 ) -> None:
     """Bad kind or URL (scheme, credentials, local host, private IP, length) fails client-side."""
     pid = await new_project(client)
-    with pytest.raises(LayersValidationError) as ei:
-        await client.app_media.upload(pid, **kwargs)
-    assert ei.value.field == field
-    assert await media_count(sandbox) == 0
+    assert await refused_field(client.app_media.upload, pid, **kwargs) == field
+    assert await count(sandbox, "appMedia") == 0
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("project_id", ["prj_nope", "med_0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f", ""])
 async def test_upload_bad_project_id(client: LayersClient, project_id: str) -> None:
     """A malformed project id is refused client-side, naming project_id."""
-    with pytest.raises(LayersValidationError) as ei:
-        await client.app_media.upload(project_id, kind="logo", url=LOGO)
-    assert ei.value.field == "project_id"
+    assert (
+        await refused_field(client.app_media.upload, project_id, kind="logo", url=LOGO)
+        == "project_id"
+    )
 
 
 # --- list -----------------------------------------------------------------------------------------
@@ -251,21 +225,10 @@ async def test_list_pages_with_limit(client: LayersClient, sandbox: Sandbox) -> 
 
 
 @pytest.mark.anyio
-async def test_list_unknown_project(client: LayersClient) -> None:
-    """Listing the media of a project that does not exist raises NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.app_media.list(GHOST_PRJ)
-    api_error(ei.value, 404, "NOT_FOUND")
-
-
-@pytest.mark.anyio
 async def test_list_bad_cursor_is_422(client: LayersClient) -> None:
     """A cursor the server cannot decode raises UnprocessableEntityError with path cursor."""
     pid = await new_project(client)
-    with pytest.raises(UnprocessableEntityError) as ei:
-        await client.app_media.list(pid, cursor="!!not-a-cursor!!")
-    api_error(ei.value, 422, "VALIDATION")
-    assert [i.path for i in ei.value.issues] == ["cursor"]
+    await assert_bad_cursor_is_422(client.app_media.list(pid, cursor=BAD_CURSOR))
 
 
 @pytest.mark.anyio
@@ -284,9 +247,7 @@ async def test_list_client_validation(
     client: LayersClient, project_id: str, kwargs: dict[str, Any], field: str
 ) -> None:
     """A bad project id, kind or limit (1-100) fails when list() is called, before any request."""
-    with pytest.raises(LayersValidationError) as ei:
-        client.app_media.list(project_id, **kwargs)
-    assert ei.value.field == field
+    assert refused_field_now(client.app_media.list, project_id, **kwargs) == field
 
 
 # --- delete ---------------------------------------------------------------------------------------
@@ -299,10 +260,9 @@ async def test_delete_decodes_and_removes(client: LayersClient, sandbox: Sandbox
     assert isinstance(gone, AppMediaDeleted)
     assert gone.id == shot.id
     assert gone.deleted is True
-    assert gone.request_id is not None
-    assert REQ_ID.match(gone.request_id)
+    assert_request_id(gone)
     assert (await client.app_media.list(pid)).items == ()
-    assert await media_count(sandbox) == 0
+    assert await count(sandbox, "appMedia") == 0
     with pytest.raises(NotFoundError) as ei:
         await client.app_media.delete(pid, shot.id)
     api_error(ei.value, 404, "NOT_FOUND")
@@ -350,55 +310,22 @@ async def test_delete_client_validation(
     client: LayersClient, project_id: str, media_id: str, field: str
 ) -> None:
     """Malformed ids (a bare UUID is not a media id) fail before sending."""
-    with pytest.raises(LayersValidationError) as ei:
-        await client.app_media.delete(project_id, media_id)
-    assert ei.value.field == field
+    assert await refused_field(client.app_media.delete, project_id, media_id) == field
 
 
 # --- errors common to every route -----------------------------------------------------------------
-def _scoped_keys() -> list[dict[str, Any]]:
-    base = {
-        "organization": "partner",
-        "env": "live",
-        "rateLimitTier": "standard",
-        "returnUrlAllowlist": ["localhost"],
-    }
-    return [
-        {**base, "name": "demo-live", "scopes": ["*", "org:admin"]},
-        {**base, "name": "bare", "scopes": ["ads:read"]},
-    ]
-
-
-CALLS: list[tuple[str, str, Callable[[LayersClient, str], Any]]] = [
-    (
-        "upload",
-        "projects:write",
-        lambda c, pid: c.app_media.upload(pid, kind="logo", url=LOGO),
-    ),
+ROUTES: list[Route] = [
+    ("upload", "projects:write", lambda c, pid: c.app_media.upload(pid, kind="logo", url=LOGO)),
     ("list", "projects:read", lambda c, pid: c.app_media.list(pid)),
     ("delete", "projects:write", lambda c, pid: c.app_media.delete(pid, GHOST_MED)),
 ]
 
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(("name", "scope", "call"), CALLS, ids=[c[0] for c in CALLS])
-async def test_scope_and_auth_errors(
-    make_sandbox: MakeSandbox,
-    name: str,
-    scope: str,
-    call: Callable[[LayersClient, str], Any],
-) -> None:
-    """Without the route's scope → PermissionDeniedError; an unknown key → AuthenticationError."""
-    async with (
-        make_sandbox(api_keys=_scoped_keys()) as sb,
-        LayersClient(api_key=sb.keys["demo-live"], base_url=sb.url) as full,
-        LayersClient(api_key=sb.keys["bare"], base_url=sb.url) as bare,
-        LayersClient(api_key="lp_live_unknown", base_url=sb.url) as stranger,
-    ):
-        pid = await new_project(full)
-        with pytest.raises(PermissionDeniedError) as denied:
-            await call(bare, pid)
-        assert api_error(denied.value, 403, "FORBIDDEN_SCOPE")["requiredScope"] == scope
-        with pytest.raises(AuthenticationError) as unauth:
-            await call(stranger, pid)
-        api_error(unauth.value, 401, "UNAUTHENTICATED")
+test_scope_and_auth_errors = scope_and_auth_test(
+    ROUTES,
+    "Without the route's scope → PermissionDeniedError; an unknown key → AuthenticationError.",
+)
+test_unknown_project_is_not_found = not_found_test(
+    ROUTES[:2],
+    "Uploading into or listing the media of a project that does not exist is NotFoundError.",
+    project_id=GHOST_PRJ,
+)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta, timezone
-from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
@@ -18,10 +16,8 @@ from layers_async import (
     ErrorInfo,
     Job,
     LayersClient,
-    LayersValidationError,
     NotFoundError,
     PaymentRequiredError,
-    PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
 )
@@ -39,33 +35,44 @@ from layers_async.models.content import (
     SourceStats,
 )
 from layers_async.sandbox import Sandbox
-from tests.client._content_helpers import (
+from tests.client._shared import (
     CNT_RE,
     GHOST_CNT,
     GHOST_INF,
     GHOST_MED,
     GHOST_PRJ,
     GHOST_SA,
-    JOB_RE,
-    REQ_ID,
     SP_RE,
     TIKTOK_ID,
-    assert_api_error,
+    MakeSandbox,
+    Route,
+    api_error,
+    assert_aware,
+    assert_job_envelope,
+    assert_not_found,
+    assert_request_id,
+    assert_running_jobs_capped,
+    body_recorder,
     completed_container,
     connect_account,
+    count,
     later,
     low_credit_options,
+    needs_scope_test,
     new_project,
+    not_found_test,
     now,
     pending_influencer,
     raw,
     ready_influencer,
+    refused_field,
+    refused_field_now,
     scheduling_setup,
-    scoped_sandbox_options,
+    traced_client,
     upload_demo_video,
+    url_recorder,
 )
 
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 FORMATS = ["slideshow-remix", "video-remix", "slideshow-builder", "ugc-remix"]
 ACTOR_FORMATS = ["slideshow-remix", "video-remix", "ugc-remix"]
 ESTIMATES = {"slideshow-remix": 50, "video-remix": 120, "slideshow-builder": 50, "ugc-remix": 120}
@@ -94,56 +101,18 @@ def start(
     return c.ugc_remix(project_id, **actor)
 
 
-def assert_aware(*values: datetime | None) -> None:
-    """Every given datetime is timezone-aware."""
-    for v in values:
-        assert v is not None
-        assert v.tzinfo is not None
-
-
-def url_recorder() -> tuple[aiohttp.TraceConfig, list[str]]:
-    """A trace config recording the URL of every request the client sends."""
-    urls: list[str] = []
-    trace = aiohttp.TraceConfig()
-
-    async def on_start(
-        _s: aiohttp.ClientSession, _c: SimpleNamespace, params: aiohttp.TraceRequestStartParams
-    ) -> None:
-        urls.append(str(params.url))
-
-    trace.on_request_start.append(on_start)
-    return trace, urls
-
-
-def body_recorder() -> tuple[aiohttp.TraceConfig, list[bytes]]:
-    """A trace config recording every request body chunk the client sends."""
-    chunks: list[bytes] = []
-    trace = aiohttp.TraceConfig()
-
-    async def on_chunk(
-        _s: aiohttp.ClientSession,
-        _c: SimpleNamespace,
-        params: aiohttp.TraceRequestChunkSentParams,
-    ) -> None:
-        chunks.append(params.chunk)
-
-    trace.on_request_chunk_sent.append(on_chunk)
-    return trace, chunks
-
-
 # --- source recommendations (§3.7.1) --------------------------------------------------------------
 @pytest.mark.anyio
 async def test_source_recommendations_live_search(client: LayersClient) -> None:
     """A keyword search decodes into SourceItems with author, stats and slide counts."""
-    pid = await new_project(client, app=False)
+    pid = await new_project(client)
     recs = await client.content.source_recommendations(
         pid, kind="slideshow", keyword="coffee", limit=5
     )
     assert isinstance(recs, SourceRecommendations)
     assert recs.source == "live_search"
     assert recs.next_cursor is None
-    assert recs.request_id is not None
-    assert REQ_ID.match(recs.request_id)
+    assert_request_id(recs)
     assert len(recs.items) == 5
     for item in recs.items:
         assert isinstance(item, SourceItem)
@@ -164,7 +133,7 @@ async def test_source_recommendations_live_search(client: LayersClient) -> None:
 @pytest.mark.anyio
 async def test_source_recommendations_portfolio(client: LayersClient, sandbox: Sandbox) -> None:
     """Portfolio mode is empty before research and mixed (slideshow first) after it."""
-    pid = await new_project(client)
+    pid = await new_project(client, app=True)
     early = await client.content.source_recommendations(pid)
     assert early.items == ()
     assert early.source == "portfolio"
@@ -173,14 +142,6 @@ async def test_source_recommendations_portfolio(client: LayersClient, sandbox: S
     assert recs.source == "portfolio"
     assert [i.kind for i in recs.items] == ["slideshow", "video", "slideshow", "video"]
     assert recs.items[1].image_count is None
-
-
-@pytest.mark.anyio
-async def test_source_recommendations_unknown_project(client: LayersClient) -> None:
-    """An unknown project is NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.content.source_recommendations(GHOST_PRJ, keyword="coffee")
-    assert_api_error(ei.value, NotFoundError, 404, "NOT_FOUND")
 
 
 @pytest.mark.anyio
@@ -202,9 +163,7 @@ async def test_source_recommendations_validation(
     """Out-of-range kind, keyword and limit are refused before sending, naming the parameter."""
     args: dict[str, Any] = {"project_id": GHOST_PRJ, **kwargs}
     pid = args.pop("project_id")
-    with pytest.raises(LayersValidationError) as ei:
-        await client.content.source_recommendations(pid, **args)
-    assert ei.value.field == field
+    assert await refused_field(client.content.source_recommendations, pid, **args) == field
 
 
 # --- the four formats (§3.7.2-§3.7.6) -------------------------------------------------------------
@@ -214,24 +173,15 @@ async def test_format_returns_job_envelope(
     client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession, fmt: str
 ) -> None:
     """Each format answers the 202 envelope as a Job; its container starts queued."""
-    pid = await new_project(client)
+    pid = await new_project(client, app=True)
     iid = await ready_influencer(session, sandbox, pid)
     if fmt == "ugc-remix":
         await upload_demo_video(session, sandbox, pid)
     job = await start(client, fmt, pid, influencer_id=iid)
-    assert isinstance(job, Job)
-    assert JOB_RE.match(job.job_id)
-    assert job.kind == "content_generate"
-    assert job.status == "running"
-    assert job.stage is None
-    assert job.progress == 0
-    assert job.project_id == pid
+    assert_job_envelope(job, "content_generate", pid)
     assert len(job.container_ids) == 1
     assert CNT_RE.match(job.container_ids[0])
-    assert job.location_url == f"/v1/jobs/{job.job_id}"
     assert_aware(job.started_at)
-    assert job.meta is not None
-    assert job.meta.status_code == 202
     container = await client.content.get(job.container_ids[0])
     assert container.status == "queued"
     assert container.format == fmt
@@ -244,7 +194,7 @@ async def test_format_sends_optional_fields(
     client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
 ) -> None:
     """hook, media_id and social_account_id reach the container; builder needs no actor."""
-    pid = await new_project(client)
+    pid = await new_project(client, app=True)
     iid = await ready_influencer(session, sandbox, pid)
     sa = await connect_account(session, sandbox, pid)
     mid = await upload_demo_video(session, sandbox, pid)
@@ -270,29 +220,25 @@ async def test_format_unknown_project(client: LayersClient, fmt: str) -> None:
     """An unknown project is NotFoundError."""
     with pytest.raises(NotFoundError) as ei:
         await start(client, fmt, GHOST_PRJ, influencer_id=GHOST_INF)
-    assert_api_error(ei.value, NotFoundError, 404, "NOT_FOUND")
+    api_error(ei.value, 404, "NOT_FOUND", NotFoundError)
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("actor", "resource", "ghost"),
+    [("influencer_id", "influencer", GHOST_INF), ("social_account_id", "social_account", GHOST_SA)],
+    ids=["influencer", "social_account"],
+)
 @pytest.mark.parametrize("fmt", FORMATS)
-async def test_format_unknown_influencer(client: LayersClient, fmt: str) -> None:
-    """An influencer of no project of ours is NotFoundError {resource: influencer, id}."""
-    pid = await new_project(client, app=False)
-    with pytest.raises(NotFoundError) as ei:
-        await start(client, fmt, pid, influencer_id=GHOST_INF)
-    details = assert_api_error(ei.value, NotFoundError, 404, "NOT_FOUND")
-    assert details == {"resource": "influencer", "id": GHOST_INF}
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize("fmt", FORMATS)
-async def test_format_unknown_social_account(client: LayersClient, fmt: str) -> None:
-    """An unknown account is NotFoundError {resource: social_account, id}."""
-    pid = await new_project(client, app=False)
-    with pytest.raises(NotFoundError) as ei:
-        await start(client, fmt, pid, social_account_id=GHOST_SA)
-    details = assert_api_error(ei.value, NotFoundError, 404, "NOT_FOUND")
-    assert details == {"resource": "social_account", "id": GHOST_SA}
+async def test_format_unknown_actor(
+    client: LayersClient, fmt: str, actor: str, resource: str, ghost: str
+) -> None:
+    """An influencer or account of no project of ours is NotFoundError {resource, id}."""
+    pid = await new_project(client)
+    details = await assert_not_found(
+        lambda c: start(c, fmt, pid, **{actor: ghost}), client, strict=True
+    )
+    assert details == {"resource": resource, "id": ghost}
 
 
 @pytest.mark.anyio
@@ -301,11 +247,11 @@ async def test_format_influencer_not_ready(
     client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession, fmt: str
 ) -> None:
     """A persona still being created is ConflictError {influencerId, status}."""
-    pid = await new_project(client)
+    pid = await new_project(client, app=True)
     iid = await pending_influencer(session, sandbox, pid)
     with pytest.raises(ConflictError) as ei:
         await start(client, fmt, pid, influencer_id=iid)
-    details = assert_api_error(ei.value, ConflictError, 409, "CONFLICT")
+    details = api_error(ei.value, 409, "CONFLICT", ConflictError)
     assert details == {"influencerId": iid, "status": "pending"}
 
 
@@ -315,14 +261,14 @@ async def test_format_account_not_connected(
     client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession, fmt: str
 ) -> None:
     """An account needing re-authorization is ConflictError {socialAccountId, status}."""
-    pid = await new_project(client)
+    pid = await new_project(client, app=True)
     iid = await ready_influencer(session, sandbox, pid)
     sa = await connect_account(session, sandbox, pid)
     status, _ = await raw(session, sandbox, "POST", f"/_sandbox/social-accounts/{sa}/needs-reauth")
     assert status == 200
     with pytest.raises(ConflictError) as ei:
         await start(client, fmt, pid, influencer_id=iid, social_account_id=sa)
-    details = assert_api_error(ei.value, ConflictError, 409, "CONFLICT")
+    details = api_error(ei.value, 409, "CONFLICT", ConflictError)
     assert details == {"socialAccountId": sa, "status": "reauth_required"}
 
 
@@ -332,11 +278,11 @@ async def test_format_account_without_ready_influencer(
     client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession, fmt: str
 ) -> None:
     """Only an account, and no ready persona to wire: ConflictError reason no_ready_influencer."""
-    pid = await new_project(client, app=False)
+    pid = await new_project(client)
     sa = await connect_account(session, sandbox, pid)
     with pytest.raises(ConflictError) as ei:
         await start(client, fmt, pid, social_account_id=sa)
-    details = assert_api_error(ei.value, ConflictError, 409, "CONFLICT")
+    details = api_error(ei.value, 409, "CONFLICT", ConflictError)
     assert details == {"socialAccountId": sa, "reason": "no_ready_influencer"}
 
 
@@ -344,11 +290,11 @@ async def test_format_account_without_ready_influencer(
 @pytest.mark.parametrize("fmt", FORMATS)
 async def test_format_archived_project(client: LayersClient, fmt: str) -> None:
     """Generating in an archived project is ConflictError {projectId, status: archived}."""
-    pid = await new_project(client, app=False)
+    pid = await new_project(client)
     await client.projects.archive(pid)
     with pytest.raises(ConflictError) as ei:
         await start(client, fmt, pid, influencer_id=GHOST_INF)
-    details = assert_api_error(ei.value, ConflictError, 409, "CONFLICT")
+    details = api_error(ei.value, 409, "CONFLICT", ConflictError)
     assert details == {"projectId": pid, "status": "archived"}
 
 
@@ -357,15 +303,15 @@ async def test_ugc_remix_needs_a_demo_video(
     client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
 ) -> None:
     """No demo video, or a media_id that is not one, is a 422 with issue path mediaId."""
-    pid = await new_project(client)
+    pid = await new_project(client, app=True)
     iid = await ready_influencer(session, sandbox, pid)
     for media_id in (None, GHOST_MED):
         with pytest.raises(UnprocessableEntityError) as ei:
             await client.content.ugc_remix(pid, influencer_id=iid, media_id=media_id)
-        details = assert_api_error(ei.value, UnprocessableEntityError, 422, "VALIDATION")
+        details = api_error(ei.value, 422, "VALIDATION", UnprocessableEntityError)
         assert [i.path for i in ei.value.issues] == ["mediaId"]
         assert "missingFields" not in details
-    assert (await sandbox.state())["counts"]["containers"]["total"] == 0
+    assert await count(sandbox, "containers") == 0
 
 
 @pytest.mark.anyio
@@ -378,19 +324,19 @@ async def test_format_billing_exhausted(
         make_sandbox(**low_credit_options(20)) as sb,
         LayersClient(api_key=sb.api_key, base_url=sb.url) as client,
     ):
-        pid = await new_project(client)
+        pid = await new_project(client, app=True)
         iid = await ready_influencer(session, sb, pid)
         await upload_demo_video(session, sb, pid)
         with pytest.raises(PaymentRequiredError) as ei:
             await start(client, fmt, pid, influencer_id=iid)
-        details = assert_api_error(ei.value, PaymentRequiredError, 402, "BILLING_EXHAUSTED")
+        details = api_error(ei.value, 402, "BILLING_EXHAUSTED", PaymentRequiredError)
         assert details == {
             "required": ESTIMATES[fmt],
             "available": 20,
             "reason": "insufficient_credits",
             "format": fmt.replace("-", "_"),
         }
-        assert (await sb.state())["counts"]["containers"]["total"] == 0
+        assert await count(sb, "containers") == 0
 
 
 @pytest.mark.anyio
@@ -399,22 +345,14 @@ async def test_format_running_jobs_cap(
     client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession, fmt: str
 ) -> None:
     """Past the running-jobs cap a start is RateLimitError concurrent_jobs with Retry-After."""
-    pid = await new_project(client)
+    pid = await new_project(client, app=True)
     iid = await ready_influencer(session, sandbox, pid)
     await upload_demo_video(session, sandbox, pid)
-    for _ in range(10):
-        await client.content.slideshow_builder(pid, hook="hold")
-    with pytest.raises(RateLimitError) as ei:
-        await start(client, fmt, pid, influencer_id=iid)
-    details = assert_api_error(ei.value, RateLimitError, 429, "RATE_LIMITED")
-    assert details == {
-        "limitType": "concurrent_jobs",
-        "endpointClass": "long-running",
-        "running": 10,
-        "max": 10,
-    }
-    assert ei.value.retry_after is not None
-    assert ei.value.retry_after >= 1
+    await assert_running_jobs_capped(
+        lambda: client.content.slideshow_builder(pid, hook="hold"),
+        lambda: start(client, fmt, pid, influencer_id=iid),
+        cls=RateLimitError,
+    )
 
 
 @pytest.mark.anyio
@@ -423,13 +361,10 @@ async def test_format_actor_required_client_side(
     client: LayersClient, sandbox: Sandbox, fmt: str
 ) -> None:
     """The remix formats and ugc need an actor: refused before sending, nothing is created."""
-    pid = await new_project(client, app=False)
-    with pytest.raises(LayersValidationError) as ei:
-        await start(client, fmt, pid)
-    assert ei.value.field == "influencer_id"
-    counts = (await sandbox.state())["counts"]
-    assert counts["containers"]["total"] == 0
-    assert counts["jobs"]["total"] == 0
+    pid = await new_project(client)
+    assert await refused_field(start, client, fmt, pid) == "influencer_id"
+    assert await count(sandbox, "containers") == 0
+    assert await count(sandbox, "jobs") == 0
 
 
 @pytest.mark.anyio
@@ -466,10 +401,8 @@ async def test_format_validation(
     }[method]
     args = {"project_id": GHOST_PRJ, **base, **kwargs}
     pid = args.pop("project_id")
-    with pytest.raises(LayersValidationError) as ei:
-        await getattr(client.content, method)(pid, **args)
-    assert ei.value.field == field
-    assert (await sandbox.state())["counts"]["jobs"]["total"] == 0
+    assert await refused_field(getattr(client.content, method), pid, **args) == field
+    assert await count(sandbox, "jobs") == 0
 
 
 # --- hooks (§3.7.7) -------------------------------------------------------------------------------
@@ -483,7 +416,7 @@ def test_hook_text_replaces_the_escaped_break() -> None:
 @pytest.mark.anyio
 async def test_hooks_bank(client: LayersClient) -> None:
     """hooks() decodes a HookBank in the project's voice with `limit` items."""
-    pid = await new_project(client)
+    pid = await new_project(client, app=True)
     bank = await client.content.hooks(pid, limit=7)
     assert isinstance(bank, HookBank)
     assert (bank.project_id, bank.brand_voice, bank.language) == (pid, "warm", "en")
@@ -499,20 +432,12 @@ async def test_hooks_bank(client: LayersClient) -> None:
 @pytest.mark.anyio
 async def test_hooks_missing_brand_fields(client: LayersClient) -> None:
     """A project without appName/appDescription is a 422 with details.missingFields."""
-    pid = await new_project(client, app=False)
+    pid = await new_project(client)
     with pytest.raises(UnprocessableEntityError) as ei:
         await client.content.hooks(pid)
-    details = assert_api_error(ei.value, UnprocessableEntityError, 422, "VALIDATION")
+    details = api_error(ei.value, 422, "VALIDATION", UnprocessableEntityError)
     assert details["missingFields"] == ["appName", "appDescription"]
     assert sorted(i.path for i in ei.value.issues) == ["appDescription", "appName"]
-
-
-@pytest.mark.anyio
-async def test_hooks_unknown_project(client: LayersClient) -> None:
-    """An unknown project is NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.content.hooks(GHOST_PRJ)
-    assert_api_error(ei.value, NotFoundError, 404, "NOT_FOUND")
 
 
 @pytest.mark.anyio
@@ -524,9 +449,7 @@ async def test_hooks_validation(client: LayersClient, kwargs: dict[str, Any], fi
     """limit outside 1-50 and a malformed project id are refused before sending."""
     args: dict[str, Any] = {"project_id": GHOST_PRJ, **kwargs}
     pid = args.pop("project_id")
-    with pytest.raises(LayersValidationError) as ei:
-        await client.content.hooks(pid, **args)
-    assert ei.value.field == field
+    assert await refused_field(client.content.hooks, pid, **args) == field
 
 
 # --- containers (§3.7.8-§3.7.10) ------------------------------------------------------------------
@@ -556,8 +479,7 @@ async def test_get_completed_container(
     assert_aware(c.created_at, c.updated_at, c.completed_at)
     assert c.completed_at is not None
     assert c.completed_at > c.created_at
-    assert c.request_id is not None
-    assert REQ_ID.match(c.request_id)
+    assert_request_id(c)
     bare = await client.content.get(cid.removeprefix("cnt_"))
     assert bare == c
 
@@ -569,7 +491,7 @@ async def test_get_failed_container(make_sandbox: MakeSandbox) -> None:
         make_sandbox(failure_rates={"content_generate": 1.0}) as sb,
         LayersClient(api_key=sb.api_key, base_url=sb.url) as client,
     ):
-        pid = await new_project(client, app=False)
+        pid = await new_project(client)
         job = await client.content.slideshow_builder(pid, hook="doomed")
         await sb.advance(80)
         c = await client.content.get(job.container_ids[0])
@@ -582,19 +504,11 @@ async def test_get_failed_container(make_sandbox: MakeSandbox) -> None:
 
 
 @pytest.mark.anyio
-async def test_get_unknown_container(client: LayersClient) -> None:
-    """An unknown container is NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.content.get(GHOST_CNT)
-    assert_api_error(ei.value, NotFoundError, 404, "NOT_FOUND")
-
-
-@pytest.mark.anyio
 async def test_progress(
     client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
 ) -> None:
     """progress() decodes mid-generation (stage, share, eta) and after completion (1, 0)."""
-    pid = await new_project(client)
+    pid = await new_project(client, app=True)
     iid = await ready_influencer(session, sandbox, pid)
     job = await client.content.slideshow_remix(pid, tiktok_video_id=TIKTOK_ID, influencer_id=iid)
     cid = job.container_ids[0]
@@ -619,21 +533,11 @@ async def test_progress(
 
 
 @pytest.mark.anyio
-async def test_progress_unknown_container(client: LayersClient) -> None:
-    """progress() of an unknown container is NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.content.progress(GHOST_CNT)
-    assert_api_error(ei.value, NotFoundError, 404, "NOT_FOUND")
-
-
-@pytest.mark.anyio
 @pytest.mark.parametrize("method", ["get", "progress"])
 @pytest.mark.parametrize("cid", ["cnt_123", f"sp_{GHOST_CNT[4:]}", "", 42])
 async def test_container_id_validation(client: LayersClient, method: str, cid: Any) -> None:
     """A malformed container id is refused before sending."""
-    with pytest.raises(LayersValidationError) as ei:
-        await getattr(client.content, method)(cid)
-    assert ei.value.field == "container_id"
+    assert await refused_field(getattr(client.content, method), cid) == "container_id"
 
 
 @pytest.mark.anyio
@@ -641,7 +545,7 @@ async def test_list_containers_filters_and_pages(
     client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
 ) -> None:
     """list() filters by status, format, creative type and time; pages newest first."""
-    pid = await new_project(client)
+    pid = await new_project(client, app=True)
     iid = await ready_influencer(session, sandbox, pid)
     t0 = await now(sandbox)
     done = await client.content.slideshow_builder(pid, hook="one")
@@ -682,10 +586,8 @@ async def test_list_containers_filters_and_pages(
 async def test_list_sends_repeated_filters_and_utc(sandbox: Sandbox) -> None:
     """status and format go out repeated; since/until go out as UTC Z timestamps."""
     trace, urls = url_recorder()
-    async with LayersClient(
-        api_key=sandbox.api_key, base_url=sandbox.url, trace_configs=[trace]
-    ) as client:
-        pid = await new_project(client, app=False)
+    async with traced_client(sandbox, trace) as client:
+        pid = await new_project(client)
         since = datetime(2026, 5, 14, 9, 0, tzinfo=timezone(timedelta(hours=-7)))
         await client.content.list(
             pid,
@@ -704,14 +606,6 @@ async def test_list_sends_repeated_filters_and_utc(sandbox: Sandbox) -> None:
     assert "since=2026-05-14T16:00:00.000Z" in q
     assert "until=2026-05-14T16:00:00.000Z" in q
     assert "limit=5" in q
-
-
-@pytest.mark.anyio
-async def test_list_unknown_project(client: LayersClient) -> None:
-    """Listing an unknown project's containers is NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.content.list(GHOST_PRJ)
-    assert_api_error(ei.value, NotFoundError, 404, "NOT_FOUND")
 
 
 @pytest.mark.anyio
@@ -734,9 +628,7 @@ async def test_list_validation(client: LayersClient, kwargs: dict[str, Any], fie
     """Bad list filters are refused when the call is made, before anything is sent."""
     args: dict[str, Any] = {"project_id": GHOST_PRJ, **kwargs}
     pid = args.pop("project_id")
-    with pytest.raises(LayersValidationError) as ei:
-        client.content.list(pid, **args)
-    assert ei.value.field == field
+    assert refused_field_now(client.content.list, pid, **args) == field
 
 
 # --- schedule (§3.9.1) ----------------------------------------------------------------------------
@@ -779,9 +671,7 @@ async def test_schedule_success(
 async def test_schedule_target_wire_form(sandbox: Sandbox, session: aiohttp.ClientSession) -> None:
     """A ScheduleTarget goes out camelCase with its None fields omitted; the time as UTC Z."""
     trace, chunks = body_recorder()
-    async with LayersClient(
-        api_key=sandbox.api_key, base_url=sandbox.url, trace_configs=[trace]
-    ) as client:
+    async with traced_client(sandbox, trace) as client:
         s = await scheduling_setup(client, sandbox, session)
         when = later(await now(sandbox), 90)
         chunks.clear()
@@ -800,7 +690,7 @@ async def test_schedule_target_wire_form(sandbox: Sandbox, session: aiohttp.Clie
                 ScheduleTarget(s.account_id, "draft"),
             ],
         )
-    body = json.loads(b"".join(chunks))
+    body = json.loads(b"".join(chunk for _, chunk in chunks))
     assert body == {
         "scheduledFor": "2026-05-14T16:02:50.000Z",
         "targets": [
@@ -818,43 +708,44 @@ async def test_schedule_target_wire_form(sandbox: Sandbox, session: aiohttp.Clie
 
 
 @pytest.mark.anyio
-async def test_schedule_too_soon_is_checked_by_the_server(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
-) -> None:
-    """Less than 30 s ahead of the server's clock is a 422 on scheduledFor; nothing is written."""
-    s = await scheduling_setup(client, sandbox, session)
-    with pytest.raises(UnprocessableEntityError) as ei:
-        await client.content.schedule(
-            s.container_id,
-            scheduled_for=later(await now(sandbox), 10),
-            targets=[ScheduleTarget(social_account_id=s.account_id, mode="publish")],
-        )
-    assert_api_error(ei.value, UnprocessableEntityError, 422, "VALIDATION")
-    assert [i.path for i in ei.value.issues] == ["scheduledFor"]
-    assert (await sandbox.state())["counts"]["scheduledPosts"]["total"] == 0
-
-
-@pytest.mark.anyio
-async def test_schedule_target_rules_checked_by_the_server(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
-) -> None:
-    """Unknown accounts and share_reel_to_feed on TikTok are 422s naming each target's field."""
-    s = await scheduling_setup(client, sandbox, session)
-    with pytest.raises(UnprocessableEntityError) as ei:
-        await client.content.schedule(
-            s.container_id,
-            scheduled_for=later(await now(sandbox), 60),
-            targets=[
+@pytest.mark.parametrize(
+    ("ahead", "targets", "paths"),
+    [
+        (
+            10,
+            lambda sa: [ScheduleTarget(social_account_id=sa, mode="publish")],
+            ["scheduledFor"],
+        ),
+        (
+            60,
+            lambda sa: [
                 ScheduleTarget(social_account_id=GHOST_SA, mode="publish"),
-                ScheduleTarget(s.account_id, "publish", share_reel_to_feed=True),
+                ScheduleTarget(sa, "publish", share_reel_to_feed=True),
             ],
+            ["targets.0.socialAccountId", "targets.1.shareReelToFeed"],
+        ),
+    ],
+    ids=["too_soon", "target_rules"],
+)
+async def test_schedule_rules_checked_by_the_server(
+    client: LayersClient,
+    sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    ahead: float,
+    targets: Callable[[str], list[ScheduleTarget]],
+    paths: list[str],
+) -> None:
+    """Under 30 s ahead, unknown accounts or TikTok share_reel_to_feed: 422s; nothing written."""
+    s = await scheduling_setup(client, sandbox, session)
+    with pytest.raises(UnprocessableEntityError) as ei:
+        await client.content.schedule(
+            s.container_id,
+            scheduled_for=later(await now(sandbox), ahead),
+            targets=targets(s.account_id),
         )
-    assert_api_error(ei.value, UnprocessableEntityError, 422, "VALIDATION")
-    assert sorted(i.path for i in ei.value.issues) == [
-        "targets.0.socialAccountId",
-        "targets.1.shareReelToFeed",
-    ]
-    assert (await sandbox.state())["counts"]["scheduledPosts"]["total"] == 0
+    api_error(ei.value, 422, "VALIDATION", UnprocessableEntityError)
+    assert sorted(i.path for i in ei.value.issues) == paths
+    assert await count(sandbox, "scheduledPosts") == 0
 
 
 @pytest.mark.anyio
@@ -862,7 +753,7 @@ async def test_schedule_music_on_video_content(
     client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
 ) -> None:
     """tiktok_music on video content is a 422 on targets.0.tiktokMusic."""
-    pid = await new_project(client)
+    pid = await new_project(client, app=True)
     iid = await ready_influencer(session, sandbox, pid)
     sa = await connect_account(session, sandbox, pid)
     job = await client.content.video_remix(pid, tiktok_video_id=TIKTOK_ID, influencer_id=iid)
@@ -873,7 +764,7 @@ async def test_schedule_music_on_video_content(
             scheduled_for=later(await now(sandbox), 60),
             targets=[ScheduleTarget(sa, "publish", tiktok_music={"id": "m"})],
         )
-    assert_api_error(ei.value, UnprocessableEntityError, 422, "VALIDATION")
+    api_error(ei.value, 422, "VALIDATION", UnprocessableEntityError)
     assert [i.path for i in ei.value.issues] == ["targets.0.tiktokMusic"]
 
 
@@ -886,7 +777,7 @@ async def test_schedule_unknown_container(client: LayersClient, sandbox: Sandbox
             scheduled_for=later(await now(sandbox), 60),
             targets=[ScheduleTarget(GHOST_SA, "publish")],
         )
-    assert_api_error(ei.value, NotFoundError, 404, "NOT_FOUND")
+    api_error(ei.value, 404, "NOT_FOUND", NotFoundError)
 
 
 @pytest.mark.anyio
@@ -894,7 +785,7 @@ async def test_schedule_container_not_completed(
     client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
 ) -> None:
     """A container still generating is ConflictError {containerId, status}."""
-    pid = await new_project(client, app=False)
+    pid = await new_project(client)
     sa = await connect_account(session, sandbox, pid)
     job = await client.content.slideshow_builder(pid, hook="soon")
     await sandbox.advance(20)
@@ -905,7 +796,7 @@ async def test_schedule_container_not_completed(
             scheduled_for=later(await now(sandbox), 60),
             targets=[ScheduleTarget(sa, "publish")],
         )
-    details = assert_api_error(ei.value, ConflictError, 409, "CONFLICT")
+    details = api_error(ei.value, 409, "CONFLICT", ConflictError)
     assert details == {"containerId": cid, "status": "processing"}
 
 
@@ -922,7 +813,7 @@ async def test_schedule_archived_project(
             scheduled_for=later(await now(sandbox), 60),
             targets=[ScheduleTarget(s.account_id, "publish")],
         )
-    details = assert_api_error(ei.value, ConflictError, 409, "CONFLICT")
+    details = api_error(ei.value, 409, "CONFLICT", ConflictError)
     assert details == {"projectId": s.project_id, "status": "archived"}
 
 
@@ -991,10 +882,8 @@ async def test_schedule_validation(
         **kwargs,
     }
     cid = args.pop("container_id")
-    with pytest.raises(LayersValidationError) as ei:
-        await client.content.schedule(cid, **args)
-    assert ei.value.field == field
-    assert (await sandbox.state())["counts"]["scheduledPosts"]["total"] == 0
+    assert await refused_field(client.content.schedule, cid, **args) == field
+    assert await count(sandbox, "scheduledPosts") == 0
 
 
 def test_schedule_target_is_a_frozen_input() -> None:
@@ -1005,73 +894,64 @@ def test_schedule_target_is_a_frozen_input() -> None:
         t.mode = "draft"  # type: ignore[misc]
 
 
-# --- scopes ---------------------------------------------------------------------------------------
-async def _list_page(c: LayersClient) -> Any:
-    return await c.content.list(GHOST_PRJ)
-
-
-CONTENT_CALLS: list[tuple[str, Callable[[LayersClient], Awaitable[Any]], str]] = [
+# --- scopes and unknown resources ----------------------------------------------------------------
+ROUTES: list[Route] = [
     (
         "source_recommendations",
-        lambda c: c.content.source_recommendations(GHOST_PRJ),
         "content:read",
+        lambda c: c.content.source_recommendations(GHOST_PRJ),
     ),
     (
         "slideshow_remix",
+        "content:write",
         lambda c: c.content.slideshow_remix(
             GHOST_PRJ, tiktok_video_id=TIKTOK_ID, influencer_id=GHOST_INF
         ),
-        "content:write",
     ),
     (
         "video_remix",
+        "content:write",
         lambda c: c.content.video_remix(
             GHOST_PRJ, tiktok_video_id=TIKTOK_ID, influencer_id=GHOST_INF
         ),
-        "content:write",
     ),
     (
         "slideshow_builder",
-        lambda c: c.content.slideshow_builder(GHOST_PRJ, hook="h"),
         "content:write",
+        lambda c: c.content.slideshow_builder(GHOST_PRJ, hook="h"),
     ),
     (
         "ugc_remix",
-        lambda c: c.content.ugc_remix(GHOST_PRJ, influencer_id=GHOST_INF),
         "content:write",
+        lambda c: c.content.ugc_remix(GHOST_PRJ, influencer_id=GHOST_INF),
     ),
-    ("hooks", lambda c: c.content.hooks(GHOST_PRJ), "content:read"),
-    ("list", _list_page, "content:read"),
-    ("get", lambda c: c.content.get(GHOST_CNT), "content:read"),
-    ("progress", lambda c: c.content.progress(GHOST_CNT), "content:read"),
+    ("hooks", "content:read", lambda c: c.content.hooks(GHOST_PRJ)),
+    ("list", "content:read", lambda c: c.content.list(GHOST_PRJ)),
+    ("get", "content:read", lambda c: c.content.get(GHOST_CNT)),
+    ("progress", "content:read", lambda c: c.content.progress(GHOST_CNT)),
     (
         "schedule",
+        "publish:write",
         lambda c: c.content.schedule(
             GHOST_CNT,
             scheduled_for=datetime(2030, 1, 1, tzinfo=timezone.utc),
             targets=[ScheduleTarget(GHOST_SA, "publish")],
         ),
-        "publish:write",
     ),
 ]
 
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("name", "call", "scope"), CONTENT_CALLS, ids=[c[0] for c in CONTENT_CALLS]
+test_content_routes_need_their_scope = needs_scope_test(
+    ROUTES, "A key without the route's scope gets PermissionDeniedError {requiredScope}."
 )
-async def test_content_routes_need_their_scope(
-    make_sandbox: MakeSandbox,
-    name: str,
-    call: Callable[[LayersClient], Awaitable[Any]],
-    scope: str,
-) -> None:
-    """A key without the route's scope gets PermissionDeniedError {requiredScope}."""
-    async with (
-        make_sandbox(**scoped_sandbox_options()) as sb,
-        LayersClient(api_key=sb.keys["bare"], base_url=sb.url) as client,
-    ):
-        with pytest.raises(PermissionDeniedError) as ei:
-            await call(client)
-        details = assert_api_error(ei.value, PermissionDeniedError, 403, "FORBIDDEN_SCOPE")
-        assert details == {"requiredScope": scope}, name
+test_unknown_resource_is_not_found = not_found_test(
+    [
+        (
+            "source_recommendations",
+            "content:read",
+            lambda c: c.content.source_recommendations(GHOST_PRJ, keyword="coffee"),
+        ),
+        *[route for route in ROUTES if route[0] in ("hooks", "get", "progress", "list")],
+    ],
+    "An unknown project or container is NotFoundError on every read route.",
+    strict=True,
+)

@@ -2,59 +2,45 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from layers_async import (
-    APIStatusError,
-    AuthenticationError,
     ConflictError,
-    Job,
     LayersClient,
-    LayersValidationError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    UnprocessableEntityError,
 )
 from layers_async.models.influencers import Influencer, InfluencerSummary
 from layers_async.sandbox import Sandbox
+from tests.client._shared import (
+    BAD_CURSOR,
+    GHOST_INF,
+    GHOST_PRJ,
+    INF_RE,
+    T0,
+    MakeSandbox,
+    Route,
+    api_error,
+    assert_bad_cursor_is_422,
+    assert_job_envelope,
+    assert_request_id,
+    assert_running_jobs_capped,
+    count,
+    new_project,
+    not_found_test,
+    refused_field,
+    refused_field_now,
+    scope_and_auth_test,
+)
 
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
-
-REQ_ID = re.compile(r"^req_[0-9A-HJKMNP-TV-Z]{26}$")
-INF_ID = re.compile(r"^inf_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-JOB_ID = re.compile(r"^job_[0-9A-HJKMNP-TV-Z]{26}$")
-T0 = datetime(2026, 5, 14, 16, 0, tzinfo=timezone.utc)
-GHOST_PRJ = "prj_0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f"
-GHOST_INF = "inf_0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f"
 #: Enough virtual seconds for a 60 s (±20 %) creation to finish.
 READY_AFTER = 80
 
 
-def api_error(exc: APIStatusError, status: int, code: str) -> dict[str, Any]:
-    """Check the common error attributes and return `details`."""
-    assert exc.status_code == status
-    assert exc.code == code
-    assert exc.request_id is not None
-    assert REQ_ID.match(exc.request_id), exc.request_id
-    return exc.details
-
-
-async def new_project(client: LayersClient, **fields: Any) -> str:
-    """A fresh project id (no brand description: no automatic first influencer)."""
-    return (await client.projects.create(name="Acme Coffee", timezone="UTC", **fields)).id
-
-
 async def counts(sandbox: Sandbox) -> tuple[int, int]:
     """(influencers, jobs) in the sandbox."""
-    c = (await sandbox.state())["counts"]
-    return int(c["influencers"]["total"]), int(c["jobs"]["total"])
+    return await count(sandbox, "influencers"), await count(sandbox, "jobs")
 
 
 # --- create ---------------------------------------------------------------------------------------
@@ -63,23 +49,13 @@ async def test_create_returns_job_envelope(client: LayersClient) -> None:
     """create returns the 202 influencer_create envelope pointing at the new persona."""
     pid = await new_project(client)
     job = await client.influencers.create(pid)
-    assert isinstance(job, Job)
-    assert JOB_ID.match(job.job_id), job.job_id
-    assert job.kind == "influencer_create"
-    assert job.status == "running"
-    assert job.stage is None
-    assert job.progress == 0
-    assert job.project_id == pid
+    assert_job_envelope(job, "influencer_create", pid)
     assert job.influencer_id is not None
-    assert INF_ID.match(job.influencer_id)
+    assert INF_RE.match(job.influencer_id)
     assert job.container_ids == ()
-    assert job.location_url == f"/v1/jobs/{job.job_id}"
     assert job.started_at == T0
     assert job.is_terminal is False
-    assert job.meta is not None
-    assert job.meta.status_code == 202
-    assert job.request_id is not None
-    assert REQ_ID.match(job.request_id)
+    assert_request_id(job)
 
 
 @pytest.mark.anyio
@@ -121,28 +97,8 @@ async def test_create_archived_project(client: LayersClient, sandbox: Sandbox) -
 async def test_create_running_jobs_cap(client: LayersClient, sandbox: Sandbox) -> None:
     """The 11th running job of a standard organization raises RateLimitError concurrent_jobs."""
     pid = await new_project(client)
-    for _ in range(10):
-        await client.influencers.create(pid)
-    with pytest.raises(RateLimitError) as ei:
-        await client.influencers.create(pid)
-    details = api_error(ei.value, 429, "RATE_LIMITED")
-    assert details == {
-        "limitType": "concurrent_jobs",
-        "endpointClass": "long-running",
-        "running": 10,
-        "max": 10,
-    }
-    assert ei.value.retry_after is not None
-    assert ei.value.retry_after >= 1
+    await assert_running_jobs_capped(lambda: client.influencers.create(pid))
     assert await counts(sandbox) == (10, 10)
-
-
-@pytest.mark.anyio
-async def test_create_unknown_project(client: LayersClient) -> None:
-    """create on a project that does not exist raises NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.influencers.create(GHOST_PRJ)
-    api_error(ei.value, 404, "NOT_FOUND")
 
 
 @pytest.mark.anyio
@@ -168,9 +124,7 @@ async def test_create_client_validation(
 ) -> None:
     """Bad gender, age_range, prompt (1-1000) or project id fail before sending; nothing made."""
     pid = project_id or await new_project(client)
-    with pytest.raises(LayersValidationError) as ei:
-        await client.influencers.create(pid, **kwargs)
-    assert ei.value.field == field
+    assert await refused_field(client.influencers.create, pid, **kwargs) == field
     assert await counts(sandbox) == (0, 0)
 
 
@@ -193,8 +147,7 @@ async def test_get_pending_then_ready(client: LayersClient, sandbox: Sandbox) ->
     assert inf.language == "es-MX"
     assert inf.created_at == T0
     assert inf.updated_at.tzinfo is not None
-    assert inf.request_id is not None
-    assert REQ_ID.match(inf.request_id)
+    assert_request_id(inf)
     await sandbox.advance(READY_AFTER)
     ready = await client.influencers.get(job.influencer_id)
     assert ready.status == "ready"
@@ -221,22 +174,12 @@ async def test_get_failed_persona(make_sandbox: MakeSandbox) -> None:
 
 
 @pytest.mark.anyio
-async def test_get_unknown(client: LayersClient) -> None:
-    """get on an unknown influencer raises NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.influencers.get(GHOST_INF)
-    api_error(ei.value, 404, "NOT_FOUND")
-
-
-@pytest.mark.anyio
 @pytest.mark.parametrize(
     "influencer_id", ["inf_nope", "0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f", GHOST_PRJ, None]
 )
 async def test_get_client_validation(client: LayersClient, influencer_id: Any) -> None:
     """A malformed influencer id (bare UUIDs included) fails before sending."""
-    with pytest.raises(LayersValidationError) as ei:
-        await client.influencers.get(influencer_id)
-    assert ei.value.field == "influencer_id"
+    assert await refused_field(client.influencers.get, influencer_id) == "influencer_id"
 
 
 # --- update ---------------------------------------------------------------------------------------
@@ -284,14 +227,6 @@ async def test_update_clears_age_range_and_keeps_others(client: LayersClient) ->
 
 
 @pytest.mark.anyio
-async def test_update_unknown(client: LayersClient) -> None:
-    """update on an unknown influencer raises NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.influencers.update(GHOST_INF, name="Nobody")
-    api_error(ei.value, 404, "NOT_FOUND")
-
-
-@pytest.mark.anyio
 @pytest.mark.parametrize(
     ("influencer_id", "kwargs", "field"),
     [
@@ -313,9 +248,7 @@ async def test_update_client_validation(
     client: LayersClient, influencer_id: str, kwargs: dict[str, Any], field: str
 ) -> None:
     """Bad ids and fields, None for an unclearable field, or no field at all fail client-side."""
-    with pytest.raises(LayersValidationError) as ei:
-        await client.influencers.update(influencer_id, **kwargs)
-    assert ei.value.field == field
+    assert await refused_field(client.influencers.update, influencer_id, **kwargs) == field
 
 
 @pytest.mark.anyio
@@ -369,21 +302,10 @@ async def test_list_pages(client: LayersClient, sandbox: Sandbox) -> None:
 
 
 @pytest.mark.anyio
-async def test_list_unknown_project(client: LayersClient) -> None:
-    """Listing the influencers of a project that does not exist raises NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.influencers.list(GHOST_PRJ)
-    api_error(ei.value, 404, "NOT_FOUND")
-
-
-@pytest.mark.anyio
 async def test_list_bad_cursor(client: LayersClient) -> None:
     """A cursor the server cannot decode raises UnprocessableEntityError with path cursor."""
     pid = await new_project(client)
-    with pytest.raises(UnprocessableEntityError) as ei:
-        await client.influencers.list(pid, cursor="!!not-a-cursor!!")
-    api_error(ei.value, 422, "VALIDATION")
-    assert [i.path for i in ei.value.issues] == ["cursor"]
+    await assert_bad_cursor_is_422(client.influencers.list(pid, cursor=BAD_CURSOR))
 
 
 @pytest.mark.anyio
@@ -400,50 +322,32 @@ async def test_list_client_validation(
     client: LayersClient, project_id: str, kwargs: dict[str, Any], field: str
 ) -> None:
     """A bad project id, status or limit (1-100) fails when list() is called."""
-    with pytest.raises(LayersValidationError) as ei:
-        client.influencers.list(project_id, **kwargs)
-    assert ei.value.field == field
+    assert refused_field_now(client.influencers.list, project_id, **kwargs) == field
 
 
 # --- errors common to every route -----------------------------------------------------------------
-def _scoped_keys() -> list[dict[str, Any]]:
-    base = {
-        "organization": "partner",
-        "env": "live",
-        "rateLimitTier": "standard",
-        "returnUrlAllowlist": ["localhost"],
-    }
-    return [
-        {**base, "name": "demo-live", "scopes": ["*", "org:admin"]},
-        {**base, "name": "bare", "scopes": ["projects:read", "projects:write"]},
-    ]
-
-
-CALLS: list[tuple[str, Callable[[LayersClient, str], Any]]] = [
-    ("list", lambda c, pid: c.influencers.list(pid)),
-    ("create", lambda c, pid: c.influencers.create(pid)),
-    ("get", lambda c, pid: c.influencers.get(GHOST_INF)),
-    ("update", lambda c, pid: c.influencers.update(GHOST_INF, name="Maya")),
+#: Every route needs influencers:write, the reads too.
+ROUTES: list[Route] = [
+    ("list", "influencers:write", lambda c, pid: c.influencers.list(pid)),
+    ("create", "influencers:write", lambda c, pid: c.influencers.create(pid)),
+    ("get", "influencers:write", lambda c, pid: c.influencers.get(GHOST_INF)),
+    ("update", "influencers:write", lambda c, pid: c.influencers.update(GHOST_INF, name="Maya")),
 ]
 
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(("name", "call"), CALLS, ids=[c[0] for c in CALLS])
-async def test_scope_and_auth_errors(
-    make_sandbox: MakeSandbox, name: str, call: Callable[[LayersClient, str], Any]
-) -> None:
-    """Every route needs influencers:write (reads too); an unknown key → AuthenticationError."""
-    async with (
-        make_sandbox(api_keys=_scoped_keys()) as sb,
-        LayersClient(api_key=sb.keys["demo-live"], base_url=sb.url) as full,
-        LayersClient(api_key=sb.keys["bare"], base_url=sb.url) as bare,
-        LayersClient(api_key="lp_live_unknown", base_url=sb.url) as stranger,
-    ):
-        pid = await new_project(full)
-        with pytest.raises(PermissionDeniedError) as denied:
-            await call(bare, pid)
-        details = api_error(denied.value, 403, "FORBIDDEN_SCOPE")
-        assert details["requiredScope"] == "influencers:write"
-        with pytest.raises(AuthenticationError) as unauth:
-            await call(stranger, pid)
-        api_error(unauth.value, 401, "UNAUTHENTICATED")
+test_scope_and_auth_errors = scope_and_auth_test(
+    ROUTES,
+    "Every route needs influencers:write (reads too); an unknown key → AuthenticationError.",
+    bare_scopes=("projects:read", "projects:write"),
+)
+test_unknown_project_or_influencer_is_not_found = not_found_test(
+    [
+        *ROUTES[:3],
+        (
+            "update",
+            "influencers:write",
+            lambda c, pid: c.influencers.update(GHOST_INF, name="Nobody"),
+        ),
+    ],
+    "Every route on a project or influencer that does not exist raises NotFoundError.",
+    project_id=GHOST_PRJ,
+)

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
-from typing import Any
-
 import aiohttp
 import pytest
 
@@ -17,27 +13,26 @@ from layers_async import (
     JobCancelResult,
     JobResult,
     LayersClient,
-    LayersValidationError,
-    NotFoundError,
-    PermissionDeniedError,
 )
 from layers_async.sandbox import Sandbox
-from tests.client._content_helpers import (
+from tests.client._shared import (
     GHOST_JOB,
-    REQ_ID,
-    assert_api_error,
+    MakeSandbox,
+    Route,
+    api_error,
+    assert_request_id,
     completed_container,
+    needs_scope_test,
     new_project,
+    not_found_test,
     now,
-    scoped_sandbox_options,
+    refused_field,
 )
-
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 
 
 async def builder_job(client: LayersClient) -> Job:
     """A fresh no-actor slideshow-builder job (60 s nominal) in a new project."""
-    pid = await new_project(client, app=False)
+    pid = await new_project(client)
     return await client.content.slideshow_builder(pid, hook="Mornings\\nsorted")
 
 
@@ -62,8 +57,7 @@ async def test_get_running_job(client: LayersClient, sandbox: Sandbox) -> None:
     assert job.meta is not None
     assert job.meta.etag is not None
     assert job.meta.etag.startswith('"')
-    assert job.request_id is not None
-    assert REQ_ID.match(job.request_id)
+    assert_request_id(job)
 
 
 @pytest.mark.anyio
@@ -139,21 +133,11 @@ async def test_get_if_none_match_etag_string(client: LayersClient, sandbox: Sand
 
 
 @pytest.mark.anyio
-async def test_get_unknown_job(client: LayersClient) -> None:
-    """An unknown job is NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.jobs.get(GHOST_JOB)
-    assert_api_error(ei.value, NotFoundError, 404, "NOT_FOUND")
-
-
-@pytest.mark.anyio
 async def test_get_if_none_match_of_another_job(client: LayersClient) -> None:
     """A Job of another id as if_none_match is refused before sending."""
     a = await builder_job(client)
     b = await builder_job(client)
-    with pytest.raises(LayersValidationError) as ei:
-        await client.jobs.get(a.job_id, if_none_match=b)
-    assert ei.value.field == "if_none_match"
+    assert await refused_field(client.jobs.get, a.job_id, if_none_match=b) == "if_none_match"
 
 
 @pytest.mark.anyio
@@ -168,9 +152,7 @@ async def test_get_if_none_match_of_another_job(client: LayersClient) -> None:
 @pytest.mark.parametrize("method", ["get", "cancel"])
 async def test_job_id_validation(client: LayersClient, method: str, job_id: str) -> None:
     """Lowercase, short or unprefixed job ids are refused before sending."""
-    with pytest.raises(LayersValidationError) as ei:
-        await getattr(client.jobs, method)(job_id)
-    assert ei.value.field == "job_id"
+    assert await refused_field(getattr(client.jobs, method), job_id) == "job_id"
 
 
 # --- cancel (§3.8.2) ------------------------------------------------------------------------------
@@ -244,7 +226,7 @@ async def test_cancel_during_finalizing(make_sandbox: MakeSandbox) -> None:
         assert (await client.jobs.get(envelope.job_id)).stage == "finalizing"
         with pytest.raises(ConflictError) as ei:
             await client.jobs.cancel(envelope.job_id)
-        details = assert_api_error(ei.value, ConflictError, 409, "CONFLICT")
+        details = api_error(ei.value, 409, "CONFLICT", ConflictError)
         assert details == {
             "subcode": "JOB_CANCEL_UNAVAILABLE",
             "jobId": envelope.job_id,
@@ -252,35 +234,15 @@ async def test_cancel_during_finalizing(make_sandbox: MakeSandbox) -> None:
         }
 
 
-@pytest.mark.anyio
-async def test_cancel_unknown_job(client: LayersClient) -> None:
-    """Canceling an unknown job is NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.jobs.cancel(GHOST_JOB)
-    assert_api_error(ei.value, NotFoundError, 404, "NOT_FOUND")
-
-
-# --- scopes ---------------------------------------------------------------------------------------
-JOB_CALLS: list[tuple[str, Callable[[LayersClient], Awaitable[Any]], str]] = [
-    ("get", lambda c: c.jobs.get(GHOST_JOB), "jobs:read"),
-    ("cancel", lambda c: c.jobs.cancel(GHOST_JOB), "jobs:cancel"),
+# --- scopes and unknown jobs ----------------------------------------------------------------------
+ROUTES: list[Route] = [
+    ("get", "jobs:read", lambda c: c.jobs.get(GHOST_JOB)),
+    ("cancel", "jobs:cancel", lambda c: c.jobs.cancel(GHOST_JOB)),
 ]
 
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(("name", "call", "scope"), JOB_CALLS, ids=[c[0] for c in JOB_CALLS])
-async def test_job_routes_need_their_scope(
-    make_sandbox: MakeSandbox,
-    name: str,
-    call: Callable[[LayersClient], Awaitable[Any]],
-    scope: str,
-) -> None:
-    """A key without the route's scope gets PermissionDeniedError {requiredScope}."""
-    async with (
-        make_sandbox(**scoped_sandbox_options()) as sb,
-        LayersClient(api_key=sb.keys["bare"], base_url=sb.url) as client,
-    ):
-        with pytest.raises(PermissionDeniedError) as ei:
-            await call(client)
-        details = assert_api_error(ei.value, PermissionDeniedError, 403, "FORBIDDEN_SCOPE")
-        assert details == {"requiredScope": scope}, name
+test_job_routes_need_their_scope = needs_scope_test(
+    ROUTES, "A key without the route's scope gets PermissionDeniedError {requiredScope}."
+)
+test_unknown_job_is_not_found = not_found_test(
+    ROUTES, "Getting or canceling an unknown job is NotFoundError.", strict=True
+)

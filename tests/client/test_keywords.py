@@ -2,35 +2,33 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from layers_async import (
-    APIStatusError,
-    AuthenticationError,
     ConflictError,
-    Job,
     LayersClient,
-    LayersValidationError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
     UnprocessableEntityError,
 )
 from layers_async.models.keywords import Hashtag, KeywordBank
 from layers_async.sandbox import Sandbox
+from tests.client._shared import (
+    GHOST_PRJ,
+    T0,
+    Route,
+    api_error,
+    assert_job_envelope,
+    assert_request_id,
+    assert_running_jobs_capped,
+    count,
+    new_project,
+    not_found_test,
+    refused_field,
+    scope_and_auth_test,
+)
 
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
-
-REQ_ID = re.compile(r"^req_[0-9A-HJKMNP-TV-Z]{26}$")
-JOB_ID = re.compile(r"^job_[0-9A-HJKMNP-TV-Z]{26}$")
-T0 = datetime(2026, 5, 14, 16, 0, tzinfo=timezone.utc)
-GHOST_PRJ = "prj_0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f"
 DESCRIPTION = (
     "Acme Coffee roasts small-batch beans and delivers them fresh every week. The app lets "
     "customers pick a roast, schedule deliveries and learn brewing methods from our baristas."
@@ -39,46 +37,30 @@ DESCRIPTION = (
 RESEARCH_DONE = 330
 
 
-def api_error(exc: APIStatusError, status: int, code: str) -> dict[str, Any]:
-    """Check the common error attributes and return `details`."""
-    assert exc.status_code == status
-    assert exc.code == code
-    assert exc.request_id is not None
-    assert REQ_ID.match(exc.request_id), exc.request_id
-    return exc.details
-
-
-async def new_project(client: LayersClient, *, described: bool = True) -> str:
+async def keyword_project(client: LayersClient, *, described: bool = True) -> str:
     """A fresh project; `described` sends the brand fields (starting the automatic research)."""
-    fields: dict[str, Any] = (
-        {"app_name": "Acme Coffee", "app_description": DESCRIPTION} if described else {}
-    )
-    return (await client.projects.create(name="Acme Coffee", timezone="UTC", **fields)).id
-
-
-async def job_count(sandbox: Sandbox) -> int:
-    """Jobs in the sandbox."""
-    return int((await sandbox.state())["counts"]["jobs"]["total"])
+    if not described:
+        return await new_project(client)
+    return await new_project(client, app_name="Acme Coffee", app_description=DESCRIPTION)
 
 
 # --- get ------------------------------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_get_empty_bank(client: LayersClient) -> None:
     """Before research ends the bank decodes with no hashtags and refreshed_at None."""
-    pid = await new_project(client)
+    pid = await keyword_project(client)
     bank = await client.keywords.get(pid)
     assert isinstance(bank, KeywordBank)
     assert bank.project_id == pid
     assert bank.hashtags == ()
     assert bank.refreshed_at is None
-    assert bank.request_id is not None
-    assert REQ_ID.match(bank.request_id)
+    assert_request_id(bank)
 
 
 @pytest.mark.anyio
 async def test_get_researched_bank(client: LayersClient, sandbox: Sandbox) -> None:
     """After the automatic research run the bank holds 20 scored hashtags, best first."""
-    pid = await new_project(client)
+    pid = await keyword_project(client)
     await sandbox.advance(RESEARCH_DONE)
     bank = await client.keywords.get(pid)
     assert len(bank.hashtags) == 20
@@ -105,51 +87,31 @@ async def test_get_researched_bank(client: LayersClient, sandbox: Sandbox) -> No
 
 
 @pytest.mark.anyio
-async def test_get_unknown_project(client: LayersClient) -> None:
-    """get on a project that does not exist raises NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.keywords.get(GHOST_PRJ)
-    api_error(ei.value, 404, "NOT_FOUND")
-
-
-@pytest.mark.anyio
 @pytest.mark.parametrize(
     "project_id", ["prj_nope", "inf_0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f", "", None]
 )
 async def test_get_client_validation(client: LayersClient, project_id: Any) -> None:
     """A malformed project id fails before sending, naming project_id."""
-    with pytest.raises(LayersValidationError) as ei:
-        await client.keywords.get(project_id)
-    assert ei.value.field == "project_id"
+    assert await refused_field(client.keywords.get, project_id) == "project_id"
 
 
 # --- refresh --------------------------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_refresh_returns_job_envelope(client: LayersClient) -> None:
     """refresh returns the 202 keywords_refresh envelope pointing at the project."""
-    pid = await new_project(client)
+    pid = await keyword_project(client)
     job = await client.keywords.refresh(pid)
-    assert isinstance(job, Job)
-    assert JOB_ID.match(job.job_id), job.job_id
-    assert job.kind == "keywords_refresh"
-    assert job.status == "running"
-    assert job.stage is None
-    assert job.progress == 0
-    assert job.project_id == pid
+    assert_job_envelope(job, "keywords_refresh", pid)
     assert job.influencer_id is None
     assert job.container_ids == ()
-    assert job.location_url == f"/v1/jobs/{job.job_id}"
     assert job.started_at == T0
-    assert job.meta is not None
-    assert job.meta.status_code == 202
-    assert job.request_id is not None
-    assert REQ_ID.match(job.request_id)
+    assert_request_id(job)
 
 
 @pytest.mark.anyio
 async def test_refresh_replaces_bank(client: LayersClient, sandbox: Sandbox) -> None:
     """When the refresh job completes the bank's refreshed_at equals the job's result."""
-    pid = await new_project(client)
+    pid = await keyword_project(client)
     await sandbox.advance(RESEARCH_DONE)
     first = await client.keywords.get(pid)
     job = await client.keywords.refresh(pid)
@@ -170,52 +132,32 @@ async def test_refresh_replaces_bank(client: LayersClient, sandbox: Sandbox) -> 
 @pytest.mark.anyio
 async def test_refresh_needs_app_description(client: LayersClient, sandbox: Sandbox) -> None:
     """Without an app description refresh raises 422 with missingFields [appDescription]."""
-    pid = await new_project(client, described=False)
+    pid = await keyword_project(client, described=False)
     with pytest.raises(UnprocessableEntityError) as ei:
         await client.keywords.refresh(pid)
     details = api_error(ei.value, 422, "VALIDATION")
     assert details["missingFields"] == ["appDescription"]
     assert [i.path for i in ei.value.issues] == ["appDescription"]
-    assert await job_count(sandbox) == 0
+    assert await count(sandbox, "jobs") == 0
 
 
 @pytest.mark.anyio
 async def test_refresh_archived_project(client: LayersClient, sandbox: Sandbox) -> None:
     """refresh on an archived project raises ConflictError {projectId, status: archived}."""
-    pid = await new_project(client)
+    pid = await keyword_project(client)
     await client.projects.archive(pid)
     with pytest.raises(ConflictError) as ei:
         await client.keywords.refresh(pid)
     assert api_error(ei.value, 409, "CONFLICT") == {"projectId": pid, "status": "archived"}
-    assert await job_count(sandbox) == 0
+    assert await count(sandbox, "jobs") == 0
 
 
 @pytest.mark.anyio
 async def test_refresh_running_jobs_cap(client: LayersClient, sandbox: Sandbox) -> None:
     """The 11th running job of a standard organization raises RateLimitError concurrent_jobs."""
-    pid = await new_project(client)
-    for _ in range(10):
-        await client.keywords.refresh(pid)
-    with pytest.raises(RateLimitError) as ei:
-        await client.keywords.refresh(pid)
-    details = api_error(ei.value, 429, "RATE_LIMITED")
-    assert details == {
-        "limitType": "concurrent_jobs",
-        "endpointClass": "long-running",
-        "running": 10,
-        "max": 10,
-    }
-    assert ei.value.retry_after is not None
-    assert ei.value.retry_after >= 1
-    assert await job_count(sandbox) == 10
-
-
-@pytest.mark.anyio
-async def test_refresh_unknown_project(client: LayersClient) -> None:
-    """refresh on a project that does not exist raises NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.keywords.refresh(GHOST_PRJ)
-    api_error(ei.value, 404, "NOT_FOUND")
+    pid = await keyword_project(client)
+    await assert_running_jobs_capped(lambda: client.keywords.refresh(pid))
+    assert await count(sandbox, "jobs") == 10
 
 
 @pytest.mark.anyio
@@ -224,51 +166,24 @@ async def test_refresh_client_validation(
     client: LayersClient, sandbox: Sandbox, project_id: Any
 ) -> None:
     """A malformed project id fails before sending; no job is started."""
-    with pytest.raises(LayersValidationError) as ei:
-        await client.keywords.refresh(project_id)
-    assert ei.value.field == "project_id"
-    assert await job_count(sandbox) == 0
+    assert await refused_field(client.keywords.refresh, project_id) == "project_id"
+    assert await count(sandbox, "jobs") == 0
 
 
 # --- errors common to every route -----------------------------------------------------------------
-def _scoped_keys() -> list[dict[str, Any]]:
-    base = {
-        "organization": "partner",
-        "env": "live",
-        "rateLimitTier": "standard",
-        "returnUrlAllowlist": ["localhost"],
-    }
-    return [
-        {**base, "name": "demo-live", "scopes": ["*", "org:admin"]},
-        {**base, "name": "bare", "scopes": ["social:read", "social:write"]},
-    ]
-
-
-CALLS: list[tuple[str, str, Callable[[LayersClient, str], Any]]] = [
+ROUTES: list[Route] = [
     ("get", "projects:read", lambda c, pid: c.keywords.get(pid)),
     ("refresh", "projects:write", lambda c, pid: c.keywords.refresh(pid)),
 ]
 
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(("name", "scope", "call"), CALLS, ids=[c[0] for c in CALLS])
-async def test_scope_and_auth_errors(
-    make_sandbox: MakeSandbox,
-    name: str,
-    scope: str,
-    call: Callable[[LayersClient, str], Any],
-) -> None:
-    """Without the route's scope → PermissionDeniedError; an unknown key → AuthenticationError."""
-    async with (
-        make_sandbox(api_keys=_scoped_keys()) as sb,
-        LayersClient(api_key=sb.keys["demo-live"], base_url=sb.url) as full,
-        LayersClient(api_key=sb.keys["bare"], base_url=sb.url) as bare,
-        LayersClient(api_key="lp_live_unknown", base_url=sb.url) as stranger,
-    ):
-        pid = await new_project(full)
-        with pytest.raises(PermissionDeniedError) as denied:
-            await call(bare, pid)
-        assert api_error(denied.value, 403, "FORBIDDEN_SCOPE")["requiredScope"] == scope
-        with pytest.raises(AuthenticationError) as unauth:
-            await call(stranger, pid)
-        api_error(unauth.value, 401, "UNAUTHENTICATED")
+test_scope_and_auth_errors = scope_and_auth_test(
+    ROUTES,
+    "Without the route's scope → PermissionDeniedError; an unknown key → AuthenticationError.",
+    bare_scopes=("social:read", "social:write"),
+    make_project=keyword_project,
+)
+test_unknown_project_is_not_found = not_found_test(
+    ROUTES,
+    "get or refresh on a project that does not exist raises NotFoundError.",
+    project_id=GHOST_PRJ,
+)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta, timezone
-from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
@@ -15,9 +12,7 @@ from layers_async import (
     ConflictError,
     ErrorInfo,
     LayersClient,
-    LayersValidationError,
     NotFoundError,
-    PermissionDeniedError,
     UnprocessableEntityError,
 )
 from layers_async.models.content import ScheduleTarget
@@ -27,21 +22,31 @@ from layers_async.models.scheduled_posts import (
     ScheduledPostCanceled,
 )
 from layers_async.sandbox import Sandbox
-from tests.client._content_helpers import (
+from tests.client._shared import (
     GHOST_PRJ,
     GHOST_SA,
     GHOST_SP,
-    REQ_ID,
+    MakeSandbox,
+    Route,
     Scheduled,
-    assert_api_error,
+    api_error,
+    assert_aware,
+    assert_request_id,
+    body_recorder,
     connect_account,
+    count,
     later,
+    needs_scope_test,
+    new_project,
+    not_found_test,
     now,
+    refused_field,
+    refused_field_now,
     scheduling_setup,
-    scoped_sandbox_options,
+    traced_client,
+    url_recorder,
 )
 
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 PACIFIC = timezone(timedelta(hours=-7))
 
 
@@ -61,13 +66,6 @@ async def schedule_one(
         targets=[ScheduleTarget(account or s.account_id, mode)],  # type: ignore[arg-type]
     )
     return result.scheduled_post_ids[0]
-
-
-def assert_aware(*values: datetime | None) -> None:
-    """Every given datetime is set and timezone-aware."""
-    for v in values:
-        assert v is not None
-        assert v.tzinfo is not None
 
 
 # --- get (§3.9.3) and the publishing lifecycle ----------------------------------------------------
@@ -93,8 +91,7 @@ async def test_get_queued_then_published(
         None,
     )
     assert_aware(post.scheduled_for, post.created_at, post.updated_at)
-    assert post.request_id is not None
-    assert REQ_ID.match(post.request_id)
+    assert_request_id(post)
     await sandbox.advance(61)
     publishing = await client.scheduled_posts.get(sid)
     assert publishing.status == "publishing"
@@ -129,14 +126,6 @@ async def test_get_failed_post_carries_platform_error(make_sandbox: MakeSandbox)
         assert isinstance(post.last_error, ErrorInfo)
         assert post.last_error.code == "PLATFORM_ERROR"
         assert post.last_error.platform_code == "sandbox_rejected"
-
-
-@pytest.mark.anyio
-async def test_get_unknown_post(client: LayersClient) -> None:
-    """An unknown scheduled post is NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.scheduled_posts.get(GHOST_SP)
-    assert_api_error(ei.value, NotFoundError, 404, "NOT_FOUND")
 
 
 # --- list (§3.9.2) --------------------------------------------------------------------------------
@@ -186,19 +175,9 @@ async def test_list_filters_and_pages(
 @pytest.mark.anyio
 async def test_list_sends_repeated_status_and_utc(sandbox: Sandbox) -> None:
     """status goes out repeated; since/until as UTC Z; social_account_id as socialAccountId."""
-    urls: list[str] = []
-    trace = aiohttp.TraceConfig()
-
-    async def on_start(
-        _s: aiohttp.ClientSession, _c: SimpleNamespace, params: aiohttp.TraceRequestStartParams
-    ) -> None:
-        urls.append(str(params.url))
-
-    trace.on_request_start.append(on_start)
-    async with LayersClient(
-        api_key=sandbox.api_key, base_url=sandbox.url, trace_configs=[trace]
-    ) as client:
-        pid = (await client.projects.create(name="Acme Coffee", timezone="UTC")).id
+    trace, urls = url_recorder()
+    async with traced_client(sandbox, trace) as client:
+        pid = await new_project(client)
         when = datetime(2026, 5, 14, 9, 30, tzinfo=PACIFIC)
         await client.scheduled_posts.list(
             pid,
@@ -215,14 +194,6 @@ async def test_list_sends_repeated_status_and_utc(sandbox: Sandbox) -> None:
     assert f"socialAccountId={GHOST_SA}" in q
     assert q.count("2026-05-14T16:30:00.000Z") == 2
     assert "limit=100" in q
-
-
-@pytest.mark.anyio
-async def test_list_unknown_project(client: LayersClient) -> None:
-    """Listing an unknown project's posts is NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.scheduled_posts.list(GHOST_PRJ)
-    assert_api_error(ei.value, NotFoundError, 404, "NOT_FOUND")
 
 
 @pytest.mark.anyio
@@ -244,9 +215,7 @@ async def test_list_validation(client: LayersClient, kwargs: dict[str, Any], fie
     """Bad list filters are refused when the call is made, before anything is sent."""
     args: dict[str, Any] = {"project_id": GHOST_PRJ, **kwargs}
     pid = args.pop("project_id")
-    with pytest.raises(LayersValidationError) as ei:
-        client.scheduled_posts.list(pid, **args)
-    assert ei.value.field == field
+    assert refused_field_now(client.scheduled_posts.list, pid, **args) == field
 
 
 # --- reschedule (§3.9.4) --------------------------------------------------------------------------
@@ -278,7 +247,7 @@ async def test_reschedule_too_soon(
     before = await client.scheduled_posts.get(sid)
     with pytest.raises(UnprocessableEntityError) as ei:
         await client.scheduled_posts.reschedule(sid, scheduled_for=later(await now(sandbox), 5))
-    assert_api_error(ei.value, UnprocessableEntityError, 422, "VALIDATION")
+    api_error(ei.value, 422, "VALIDATION", UnprocessableEntityError)
     assert [i.path for i in ei.value.issues] == ["scheduledFor"]
     assert (await client.scheduled_posts.get(sid)).scheduled_for == before.scheduled_for
 
@@ -293,7 +262,7 @@ async def test_reschedule_not_queued(
     await sandbox.advance(61)
     with pytest.raises(ConflictError) as ei:
         await client.scheduled_posts.reschedule(sid, scheduled_for=later(await now(sandbox), 60))
-    details = assert_api_error(ei.value, ConflictError, 409, "CONFLICT")
+    details = api_error(ei.value, 409, "CONFLICT", ConflictError)
     assert details == {"scheduledPostId": sid, "status": "publishing"}
 
 
@@ -304,7 +273,7 @@ async def test_reschedule_unknown_post(client: LayersClient, sandbox: Sandbox) -
         await client.scheduled_posts.reschedule(
             GHOST_SP, scheduled_for=later(await now(sandbox), 60)
         )
-    assert_api_error(ei.value, NotFoundError, 404, "NOT_FOUND")
+    api_error(ei.value, 404, "NOT_FOUND", NotFoundError)
 
 
 @pytest.mark.anyio
@@ -322,9 +291,9 @@ async def test_reschedule_validation(
     client: LayersClient, post_id: Any, when: Any, field: str
 ) -> None:
     """A malformed id or a naive/non-datetime time is refused before sending."""
-    with pytest.raises(LayersValidationError) as ei:
-        await client.scheduled_posts.reschedule(post_id, scheduled_for=when)
-    assert ei.value.field == field
+    assert (
+        await refused_field(client.scheduled_posts.reschedule, post_id, scheduled_for=when) == field
+    )
 
 
 # --- cancel (§3.9.5) ------------------------------------------------------------------------------
@@ -349,20 +318,8 @@ async def test_cancel_queued_post(
 @pytest.mark.anyio
 async def test_cancel_sends_a_body_only_with_a_reason(sandbox: Sandbox) -> None:
     """Without a reason the DELETE carries no body; with one it carries exactly {reason}."""
-    sent: list[tuple[str, bytes]] = []
-    trace = aiohttp.TraceConfig()
-
-    async def on_chunk(
-        _s: aiohttp.ClientSession,
-        _c: SimpleNamespace,
-        params: aiohttp.TraceRequestChunkSentParams,
-    ) -> None:
-        sent.append((params.method, params.chunk))
-
-    trace.on_request_chunk_sent.append(on_chunk)
-    async with LayersClient(
-        api_key=sandbox.api_key, base_url=sandbox.url, trace_configs=[trace]
-    ) as client:
+    trace, sent = body_recorder()
+    async with traced_client(sandbox, trace) as client:
         for reason in (None, "dup"):
             with pytest.raises(NotFoundError):
                 await client.scheduled_posts.cancel(GHOST_SP, reason=reason)
@@ -380,7 +337,7 @@ async def test_cancel_twice_conflicts(
     await client.scheduled_posts.cancel(sid)
     with pytest.raises(ConflictError) as ei:
         await client.scheduled_posts.cancel(sid)
-    details = assert_api_error(ei.value, ConflictError, 409, "CONFLICT")
+    details = api_error(ei.value, 409, "CONFLICT", ConflictError)
     assert details == {"scheduledPostId": sid, "status": "canceled"}
 
 
@@ -408,16 +365,8 @@ async def test_cancel_published_post_conflicts(
     await sandbox.advance(100)
     with pytest.raises(ConflictError) as ei:
         await client.scheduled_posts.cancel(sid)
-    details = assert_api_error(ei.value, ConflictError, 409, "CONFLICT")
+    details = api_error(ei.value, 409, "CONFLICT", ConflictError)
     assert details == {"scheduledPostId": sid, "status": "draft"}
-
-
-@pytest.mark.anyio
-async def test_cancel_unknown_post(client: LayersClient) -> None:
-    """Canceling an unknown post is NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.scheduled_posts.cancel(GHOST_SP)
-    assert_api_error(ei.value, NotFoundError, 404, "NOT_FOUND")
 
 
 @pytest.mark.anyio
@@ -433,44 +382,28 @@ async def test_cancel_validation(
     client: LayersClient, sandbox: Sandbox, post_id: str, reason: Any, field: str
 ) -> None:
     """A malformed id or an over-long reason is refused before sending."""
-    with pytest.raises(LayersValidationError) as ei:
-        await client.scheduled_posts.cancel(post_id, reason=reason)
-    assert ei.value.field == field
-    assert (await sandbox.state())["counts"]["idempotencyRecords"]["total"] == 0
+    assert await refused_field(client.scheduled_posts.cancel, post_id, reason=reason) == field
+    assert await count(sandbox, "idempotencyRecords") == 0
 
 
-# --- scopes ---------------------------------------------------------------------------------------
-async def _list_page(c: LayersClient) -> Any:
-    return await c.scheduled_posts.list(GHOST_PRJ)
-
-
+# --- scopes and unknown posts --------------------------------------------------------------------
 WHEN = datetime(2030, 1, 1, tzinfo=timezone.utc)
-POST_CALLS: list[tuple[str, Callable[[LayersClient], Awaitable[Any]], str]] = [
-    ("list", _list_page, "publish:read"),
-    ("get", lambda c: c.scheduled_posts.get(GHOST_SP), "publish:read"),
+ROUTES: list[Route] = [
+    ("list", "publish:read", lambda c: c.scheduled_posts.list(GHOST_PRJ)),
+    ("get", "publish:read", lambda c: c.scheduled_posts.get(GHOST_SP)),
     (
         "reschedule",
-        lambda c: c.scheduled_posts.reschedule(GHOST_SP, scheduled_for=WHEN),
         "publish:write",
+        lambda c: c.scheduled_posts.reschedule(GHOST_SP, scheduled_for=WHEN),
     ),
-    ("cancel", lambda c: c.scheduled_posts.cancel(GHOST_SP), "publish:write"),
+    ("cancel", "publish:write", lambda c: c.scheduled_posts.cancel(GHOST_SP)),
 ]
 
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(("name", "call", "scope"), POST_CALLS, ids=[c[0] for c in POST_CALLS])
-async def test_scheduled_post_routes_need_their_scope(
-    make_sandbox: MakeSandbox,
-    name: str,
-    call: Callable[[LayersClient], Awaitable[Any]],
-    scope: str,
-) -> None:
-    """A key without the route's scope gets PermissionDeniedError {requiredScope}."""
-    async with (
-        make_sandbox(**scoped_sandbox_options()) as sb,
-        LayersClient(api_key=sb.keys["bare"], base_url=sb.url) as client,
-    ):
-        with pytest.raises(PermissionDeniedError) as ei:
-            await call(client)
-        details = assert_api_error(ei.value, PermissionDeniedError, 403, "FORBIDDEN_SCOPE")
-        assert details == {"requiredScope": scope}, name
+test_scheduled_post_routes_need_their_scope = needs_scope_test(
+    ROUTES, "A key without the route's scope gets PermissionDeniedError {requiredScope}."
+)
+test_unknown_post_is_not_found = not_found_test(
+    [route for route in ROUTES if route[0] != "reschedule"],
+    "Listing an unknown project's posts, or getting or canceling an unknown post, is 404.",
+    strict=True,
+)

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
 import pytest
 
 from layers_async import (
-    APIStatusError,
-    AuthenticationError,
     ErrorInfo,
     LayersClient,
-    LayersValidationError,
     NotFoundError,
     PermissionDeniedError,
-    UnprocessableEntityError,
 )
 from layers_async.models.social import (
     OAuthAttempt,
@@ -28,33 +21,30 @@ from layers_async.models.social import (
     SocialAccountDisconnected,
 )
 from layers_async.sandbox import Sandbox
+from tests.client._shared import (
+    BAD_CURSOR,
+    GHOST_PRJ,
+    GHOST_SA,
+    SA_RE,
+    ST_RE,
+    T0,
+    MakeSandbox,
+    Route,
+    api_error,
+    assert_bad_cursor_is_422,
+    assert_request_id,
+    count,
+    new_project,
+    not_found_test,
+    refused_field,
+    refused_field_now,
+    scope_and_auth_test,
+)
 from tests.sandbox._flow_b import completed_container, schedule
 from tests.sandbox._http import Api
 
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
-
-REQ_ID = re.compile(r"^req_[0-9A-HJKMNP-TV-Z]{26}$")
-ST_ID = re.compile(r"^st_[0-9A-HJKMNP-TV-Z]{26}$")
-SA_ID = re.compile(r"^sa_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-T0 = datetime(2026, 5, 14, 16, 0, tzinfo=timezone.utc)
-GHOST_PRJ = "prj_0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f"
-GHOST_SA = "sa_0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f"
 GHOST_STATE = "st_01HXZ8K2M4P5QRS6TV7WXYZ9AB"
 CB = "http://localhost:3000/social/connect/callback"
-
-
-def api_error(exc: APIStatusError, status: int, code: str) -> dict[str, Any]:
-    """Check the common error attributes and return `details`."""
-    assert exc.status_code == status
-    assert exc.code == code
-    assert exc.request_id is not None
-    assert REQ_ID.match(exc.request_id), exc.request_id
-    return exc.details
-
-
-async def new_project(client: LayersClient, name: str = "Acme Coffee") -> str:
-    """A fresh project id (no brand fields: no background work)."""
-    return (await client.projects.create(name=name, timezone="UTC")).id
 
 
 async def consent(
@@ -78,11 +68,6 @@ async def connect(
     return done.social_account_id
 
 
-async def count(sandbox: Sandbox, resource: str) -> int:
-    """Total of one resource in the sandbox."""
-    return int((await sandbox.state())["counts"][resource]["total"])
-
-
 # --- oauth_url ------------------------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_oauth_url_decodes(client: LayersClient, sandbox: Sandbox) -> None:
@@ -90,14 +75,13 @@ async def test_oauth_url_decodes(client: LayersClient, sandbox: Sandbox) -> None
     pid = await new_project(client)
     attempt = await client.social.oauth_url(pid, platform="tiktok", return_url=CB)
     assert isinstance(attempt, OAuthUrl)
-    assert ST_ID.match(attempt.state), attempt.state
+    assert ST_RE.match(attempt.state), attempt.state
     assert attempt.authorize_url == f"{sandbox.url}/_sandbox/oauth/authorize?state={attempt.state}"
     assert attempt.expires_at == T0 + timedelta(minutes=10)
     assert attempt.expires_at.tzinfo is not None
     assert attempt.meta is not None
     assert attempt.meta.status_code == 200
-    assert attempt.request_id is not None
-    assert REQ_ID.match(attempt.request_id)
+    assert_request_id(attempt)
 
 
 @pytest.mark.anyio
@@ -147,14 +131,6 @@ async def test_oauth_url_host_not_allowed(
 
 
 @pytest.mark.anyio
-async def test_oauth_url_unknown_project(client: LayersClient) -> None:
-    """oauth_url on a project that does not exist raises NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.social.oauth_url(GHOST_PRJ, platform="tiktok", return_url=CB)
-    api_error(ei.value, 404, "NOT_FOUND")
-
-
-@pytest.mark.anyio
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
@@ -184,18 +160,17 @@ async def test_oauth_url_client_validation(
     """Bad platform, return_url, scopes or usage_note fail before sending; no attempt is made."""
     pid = await new_project(client)
     args: dict[str, Any] = {"platform": "tiktok", "return_url": CB, **kwargs}
-    with pytest.raises(LayersValidationError) as ei:
-        await client.social.oauth_url(pid, **args)
-    assert ei.value.field == field
+    assert await refused_field(client.social.oauth_url, pid, **args) == field
     assert await count(sandbox, "oauthAttempts") == 0
 
 
 @pytest.mark.anyio
 async def test_oauth_url_bad_project_id(client: LayersClient) -> None:
     """A malformed project id is refused client-side, naming project_id."""
-    with pytest.raises(LayersValidationError) as ei:
-        await client.social.oauth_url("prj_nope", platform="tiktok", return_url=CB)
-    assert ei.value.field == "project_id"
+    assert (
+        await refused_field(client.social.oauth_url, "prj_nope", platform="tiktok", return_url=CB)
+        == "project_id"
+    )
 
 
 # --- oauth_status ---------------------------------------------------------------------------------
@@ -215,8 +190,7 @@ async def test_oauth_status_pending(client: LayersClient) -> None:
     assert attempt.completed_at is None
     assert attempt.expires_at == minted.expires_at
     assert attempt.is_terminal is False
-    assert attempt.request_id is not None
-    assert REQ_ID.match(attempt.request_id)
+    assert_request_id(attempt)
 
 
 @pytest.mark.anyio
@@ -232,7 +206,7 @@ async def test_oauth_status_completed(
     attempt = await client.social.oauth_status(pid, minted.state)
     assert attempt.status == "completed"
     assert attempt.social_account_id is not None
-    assert SA_ID.match(attempt.social_account_id)
+    assert SA_RE.match(attempt.social_account_id)
     assert attempt.completed_at == T0 + timedelta(seconds=3)
     assert attempt.error is None
     assert attempt.is_terminal is True
@@ -340,14 +314,6 @@ async def test_oauth_status_other_key(client: LayersClient, sandbox: Sandbox) ->
 
 
 @pytest.mark.anyio
-async def test_oauth_status_unknown_project(client: LayersClient) -> None:
-    """Polling under a project that does not exist raises NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.social.oauth_status(GHOST_PRJ, GHOST_STATE)
-    api_error(ei.value, 404, "NOT_FOUND")
-
-
-@pytest.mark.anyio
 @pytest.mark.parametrize(
     ("project_id", "state", "field"),
     [
@@ -365,9 +331,7 @@ async def test_oauth_status_client_validation(
     client: LayersClient, project_id: str, state: Any, field: str
 ) -> None:
     """A malformed project id or state (ULIDs are case-sensitive) fails before sending."""
-    with pytest.raises(LayersValidationError) as ei:
-        await client.social.oauth_status(project_id, state)
-    assert ei.value.field == field
+    assert await refused_field(client.social.oauth_status, project_id, state) == field
 
 
 # --- accounts -------------------------------------------------------------------------------------
@@ -443,21 +407,10 @@ async def test_accounts_pages(
 
 
 @pytest.mark.anyio
-async def test_accounts_unknown_project(client: LayersClient) -> None:
-    """Listing the accounts of a project that does not exist raises NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.social.accounts(GHOST_PRJ)
-    api_error(ei.value, 404, "NOT_FOUND")
-
-
-@pytest.mark.anyio
 async def test_accounts_bad_cursor(client: LayersClient) -> None:
     """A cursor the server cannot decode raises UnprocessableEntityError with path cursor."""
     pid = await new_project(client)
-    with pytest.raises(UnprocessableEntityError) as ei:
-        await client.social.accounts(pid, cursor="!!not-a-cursor!!")
-    api_error(ei.value, 422, "VALIDATION")
-    assert [i.path for i in ei.value.issues] == ["cursor"]
+    await assert_bad_cursor_is_422(client.social.accounts(pid, cursor=BAD_CURSOR))
 
 
 @pytest.mark.anyio
@@ -477,9 +430,7 @@ async def test_accounts_client_validation(
     client: LayersClient, project_id: str, kwargs: dict[str, Any], field: str
 ) -> None:
     """A bad project id, filter or limit (1-200) fails when accounts() is called."""
-    with pytest.raises(LayersValidationError) as ei:
-        client.social.accounts(project_id, **kwargs)
-    assert ei.value.field == field
+    assert refused_field_now(client.social.accounts, project_id, **kwargs) == field
 
 
 # --- disconnect -----------------------------------------------------------------------------------
@@ -498,8 +449,7 @@ async def test_disconnect_decodes(
     assert result.disconnected_reason == "revoked_by_partner"
     assert result.canceled_scheduled_posts == 0
     assert result.disconnected_at == T0 + timedelta(seconds=7)
-    assert result.request_id is not None
-    assert REQ_ID.match(result.request_id)
+    assert_request_id(result)
     (acct,) = (await client.social.accounts(pid)).items
     assert acct.status == "disconnected"
     assert acct.disconnected_at == result.disconnected_at
@@ -527,40 +477,17 @@ async def test_disconnect_counts_canceled_posts(
 
 
 @pytest.mark.anyio
-async def test_disconnect_unknown(client: LayersClient) -> None:
-    """Disconnecting an unknown account raises NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.social.disconnect(GHOST_SA)
-    api_error(ei.value, 404, "NOT_FOUND")
-
-
-@pytest.mark.anyio
 @pytest.mark.parametrize(
     "social_account_id",
     ["sa_nope", "0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f", GHOST_PRJ, "", None],
 )
 async def test_disconnect_client_validation(client: LayersClient, social_account_id: Any) -> None:
     """A malformed social account id (bare UUIDs included) fails before sending."""
-    with pytest.raises(LayersValidationError) as ei:
-        await client.social.disconnect(social_account_id)
-    assert ei.value.field == "social_account_id"
+    assert await refused_field(client.social.disconnect, social_account_id) == "social_account_id"
 
 
 # --- errors common to every route -----------------------------------------------------------------
-def _scoped_keys() -> list[dict[str, Any]]:
-    base = {
-        "organization": "partner",
-        "env": "live",
-        "rateLimitTier": "standard",
-        "returnUrlAllowlist": ["localhost"],
-    }
-    return [
-        {**base, "name": "demo-live", "scopes": ["*", "org:admin"]},
-        {**base, "name": "bare", "scopes": ["ads:read"]},
-    ]
-
-
-CALLS: list[tuple[str, str, Callable[[LayersClient, str], Any]]] = [
+ROUTES: list[Route] = [
     (
         "oauth_url",
         "social:write",
@@ -571,26 +498,12 @@ CALLS: list[tuple[str, str, Callable[[LayersClient, str], Any]]] = [
     ("disconnect", "social:write", lambda c, pid: c.social.disconnect(GHOST_SA)),
 ]
 
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(("name", "scope", "call"), CALLS, ids=[c[0] for c in CALLS])
-async def test_scope_and_auth_errors(
-    make_sandbox: MakeSandbox,
-    name: str,
-    scope: str,
-    call: Callable[[LayersClient, str], Any],
-) -> None:
-    """Without the route's scope → PermissionDeniedError; an unknown key → AuthenticationError."""
-    async with (
-        make_sandbox(api_keys=_scoped_keys()) as sb,
-        LayersClient(api_key=sb.keys["demo-live"], base_url=sb.url) as full,
-        LayersClient(api_key=sb.keys["bare"], base_url=sb.url) as bare,
-        LayersClient(api_key="lp_live_unknown", base_url=sb.url) as stranger,
-    ):
-        pid = await new_project(full)
-        with pytest.raises(PermissionDeniedError) as denied:
-            await call(bare, pid)
-        assert api_error(denied.value, 403, "FORBIDDEN_SCOPE")["requiredScope"] == scope
-        with pytest.raises(AuthenticationError) as unauth:
-            await call(stranger, pid)
-        api_error(unauth.value, 401, "UNAUTHENTICATED")
+test_scope_and_auth_errors = scope_and_auth_test(
+    ROUTES,
+    "Without the route's scope → PermissionDeniedError; an unknown key → AuthenticationError.",
+)
+test_unknown_project_or_account_is_not_found = not_found_test(
+    ROUTES,
+    "Every route on a project (or account) that does not exist raises NotFoundError.",
+    project_id=GHOST_PRJ,
+)
