@@ -145,8 +145,8 @@ async def wait_for_ready_influencer(
     async def fetch(
         previous: tuple[InfluencerSummary, ...] | None,
     ) -> tuple[InfluencerSummary, ...]:
-        page = await client.influencers.list(pid, limit=100)
-        return page.items
+        # Every page: the influencer awaited may be beyond the first hundred.
+        return tuple([i async for i in client.influencers.list(pid, limit=100)])
 
     def check(items: tuple[InfluencerSummary, ...]) -> Outcome:
         if iid is not None:

@@ -23,6 +23,7 @@ from layers_async import (
     fan_out,
     onboard_customer,
     wait_for_job,
+    wait_for_ready_influencer,
 )
 from layers_async._ratelimit import RetryBudget
 from layers_async.testing import QUICK_POLL
@@ -302,3 +303,33 @@ async def test_running_jobs_cap_holds_starts_after_the_first_refusal(
     assert ok_on == 30
     assert ok_off == 30
     assert refused_on <= refused_off / 2, (refused_on, refused_off)
+
+
+@pytest.mark.anyio
+async def test_ready_influencer_beyond_the_first_page_is_found(make_sandbox: MakeSandbox) -> None:
+    """wait_for_ready_influencer reads every page: the 101st-newest influencer is still seen."""
+    keys = [
+        {
+            "name": "p",
+            "organization": "partner",
+            "env": "test",
+            "rateLimitTier": "partner",
+            "scopes": ["*"],
+            "returnUrlAllowlist": ["localhost"],
+        }
+    ]
+    orgs = [{"ref": "partner", "name": "Edge", "maxRunningJobs": 500}]
+    async with (
+        make_sandbox(api_keys=keys, organizations=orgs, jitter=0) as sb,
+        LayersClient(api_key=sb.api_key, base_url=sb.url, poll_policy=QUICK_POLL) as client,
+    ):
+        project = await client.projects.create(name="Edge Co", timezone="UTC")
+        first = await client.influencers.create(project.id)
+        await sb.advance(61)  # the first one is ready; the next 100 stay pending
+        for _ in range(100):
+            await client.influencers.create(project.id)
+        ready = await wait_for_ready_influencer(
+            client, project.id, influencer_id=first.influencer_id, timeout=5
+        )
+        assert ready.influencer_id == first.influencer_id
+        assert ready.status == "ready"
