@@ -150,6 +150,25 @@ class Content(Resource):
             Job, "POST", f"/v1/projects/{project_id}/content/{fmt}", opts, body=body
         )
 
+    async def _remix(
+        self,
+        fmt: ContentFormat,
+        project_id: str,
+        tiktok_video_id: str,
+        influencer_id: str | None,
+        social_account_id: str | None,
+        opts: CallOptions,
+    ) -> Job:
+        """The two remix formats share their body and its rules (§3.7.3, §3.7.4)."""
+        pid = check_id("project_id", project_id, "prj")
+        body: dict[str, Any] = {
+            "tiktokVideoId": check_str(
+                "tiktok_video_id", tiktok_video_id, pattern=TIKTOK_ID, what="1 to 32 digits"
+            )
+        }
+        _actor(body, influencer_id, social_account_id, required=True)
+        return await self._generate(pid, fmt, body, opts)
+
     async def slideshow_remix(
         self,
         project_id: str,
@@ -171,14 +190,9 @@ class Content(Resource):
         `RateLimitError` (running-jobs cap) and `PaymentRequiredError` (credits).
         """
         opts = options(timeout, idempotency_key, extra_headers)
-        pid = check_id("project_id", project_id, "prj")
-        body: dict[str, Any] = {
-            "tiktokVideoId": check_str(
-                "tiktok_video_id", tiktok_video_id, pattern=TIKTOK_ID, what="1 to 32 digits"
-            )
-        }
-        _actor(body, influencer_id, social_account_id, required=True)
-        return await self._generate(pid, "slideshow-remix", body, opts)
+        return await self._remix(
+            "slideshow-remix", project_id, tiktok_video_id, influencer_id, social_account_id, opts
+        )
 
     async def video_remix(
         self,
@@ -197,14 +211,9 @@ class Content(Resource):
         `kind="video"` recommendations.
         """
         opts = options(timeout, idempotency_key, extra_headers)
-        pid = check_id("project_id", project_id, "prj")
-        body: dict[str, Any] = {
-            "tiktokVideoId": check_str(
-                "tiktok_video_id", tiktok_video_id, pattern=TIKTOK_ID, what="1 to 32 digits"
-            )
-        }
-        _actor(body, influencer_id, social_account_id, required=True)
-        return await self._generate(pid, "video-remix", body, opts)
+        return await self._remix(
+            "video-remix", project_id, tiktok_video_id, influencer_id, social_account_id, opts
+        )
 
     async def slideshow_builder(
         self,
