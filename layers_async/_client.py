@@ -8,7 +8,6 @@ import re
 import time
 import warnings
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -28,17 +27,13 @@ from ._config import (
     Timeouts,
 )
 from ._errors import LayersValidationError
-from ._polling import PollHub
+from ._polling import PollHub, WaitContext
 from ._ratelimit import RateGate, RetryBudget
 from ._transport import NOT_GIVEN, Hook, Hooks, NotGiven, Shared, Transport
 from ._validation import check_id
 from ._version import __version__
 from ._waiting import sleep
 from .models.identity import Whoami
-from .models.influencers import InfluencerSummary
-from .models.jobs import Job
-from .models.keywords import KeywordBank
-from .models.social import OAuthAttempt
 from .resources._base import options
 from .resources.app_media import AppMediaResource
 from .resources.content import Content
@@ -290,55 +285,19 @@ class LayersClient:
     def _poll_hub(self) -> PollHub:
         return self._pool.hub
 
-    async def wait_for_job(
-        self,
-        job_id: str,
-        *,
-        timeout: float | None = 600.0,
-        cancel_remote: bool = False,
-        policy: PollPolicy | None = None,
-    ) -> Job:
-        """`layers_async.wait_for_job(client, ...)` as a method."""
-        return await waiters.wait_for_job(
-            self, job_id, timeout=timeout, cancel_remote=cancel_remote, policy=policy
-        )
+    @property
+    def _waiting(self) -> WaitContext:
+        """The one internal interface of waiters and flows to this client: the poll hub it
+        shares with its views, the organization this view acts in and its default poll policy.
+        Waiters and flows read nothing else of the client's private state."""
+        return WaitContext(self._pool.hub, self._organization, self._poll_policy)
 
-    async def wait_for_ready_influencer(
-        self,
-        project_id: str,
-        *,
-        influencer_id: str | None = None,
-        timeout: float | None = 300.0,
-        policy: PollPolicy | None = None,
-    ) -> InfluencerSummary:
-        """`layers_async.wait_for_ready_influencer(client, ...)` as a method."""
-        return await waiters.wait_for_ready_influencer(
-            self, project_id, influencer_id=influencer_id, timeout=timeout, policy=policy
-        )
-
-    async def wait_for_keywords(
-        self,
-        project_id: str,
-        *,
-        after: datetime | None = None,
-        timeout: float | None = 600.0,
-        policy: PollPolicy | None = None,
-    ) -> KeywordBank:
-        """`layers_async.wait_for_keywords(client, ...)` as a method."""
-        return await waiters.wait_for_keywords(
-            self, project_id, after=after, timeout=timeout, policy=policy
-        )
-
-    async def wait_for_oauth(
-        self,
-        project_id: str,
-        state: str,
-        *,
-        timeout: float | None = 900.0,
-        policy: PollPolicy | None = None,
-    ) -> OAuthAttempt:
-        """`layers_async.wait_for_oauth(client, ...)` as a method."""
-        return await waiters.wait_for_oauth(self, project_id, state, timeout=timeout, policy=policy)
+    # The waiters as methods: `client.wait_for_job(job_id)` is `wait_for_job(client, job_id)`
+    # (the same functions, so their defaults and documentation are written once).
+    wait_for_job = waiters.wait_for_job
+    wait_for_ready_influencer = waiters.wait_for_ready_influencer
+    wait_for_keywords = waiters.wait_for_keywords
+    wait_for_oauth = waiters.wait_for_oauth
 
     # ------------------------------------------------------------------ lifecycle
     @property

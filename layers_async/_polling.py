@@ -1,10 +1,14 @@
 """`PollHub`: one poller per client for everything its waiters wait on.
 
-Waiters register *what* they wait for (a key such as `("job", job_id)`) and a predicate; the
-hub runs one poll stream per key, however many waiters share it, and stops the stream as soon as
-no waiter needs it. Every poll of every stream takes a slot from one poll budget (requests per
-second per client), handed out in arrival order so that no stream starves another. Polls go
-through the client's transport, so retries, `Retry-After` and the rate-limit gate apply.
+Waiters register *what* they wait for (a key such as `("job", organization, job_id)`) and a
+predicate; the hub runs one poll stream per key, however many waiters share it, and stops the
+stream as soon as no waiter needs it. Every poll of every stream takes a slot from one poll
+budget (requests per second per client), handed out in arrival order so that no stream starves
+another. Polls go through the client's transport, so retries, `Retry-After` and the rate-limit
+gate apply.
+
+A predicate ("check") looks at one polled state and returns what the waiter should return, or
+None to keep waiting; it raises the waiter's error (`JobFailedError`, ...) to end it badly.
 """
 
 from __future__ import annotations
@@ -15,18 +19,23 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
+
+import attrs
 
 from ._config import PollPolicy
 from ._errors import WaitTimeoutError
 from ._waiting import sleep
 
-__all__ = ["Outcome", "PollBudget", "PollHub"]
+__all__ = ["Check", "PollBudget", "PollHub", "WaitContext"]
 
 log = logging.getLogger("layers_async")
-S = TypeVar("S")
-#: What a waiter's predicate returns: None (keep waiting), or ("ok", value) / ("error", exc).
-Outcome = tuple[str, Any] | None
+S = TypeVar("S")  # the state one stream polls (a Job, a KeywordBank, ...)
+S_contra = TypeVar("S_contra", contravariant=True)
+R = TypeVar("R")  # what one waiter returns once its check accepts a state
+
+#: A waiter's predicate: the value to return, None to keep waiting; it raises to fail the wait.
+Check = Callable[[S], R | None]
 
 
 class PollBudget:
@@ -55,12 +64,41 @@ class PollBudget:
                 raise
 
 
-class _Waiter:
+class _Listener(Protocol[S_contra]):
+    """What a stream needs of a waiter, whatever the waiter returns."""
+
+    def offer(self, state: S_contra) -> bool:
+        """Show the waiter a polled state; True once the waiter has its answer."""
+
+    def fail(self, exc: BaseException) -> None:
+        """End the waiter with `exc` (the stream cannot poll any more)."""
+
+
+class _Waiter(Generic[S, R]):
+    """One waiter on a stream: its check, and the future its caller awaits."""
+
     __slots__ = ("check", "future")
 
-    def __init__(self, check: Callable[[Any], Outcome], future: asyncio.Future[Any]) -> None:
+    def __init__(self, check: Check[S, R], future: asyncio.Future[R]) -> None:
         self.check = check
         self.future = future
+
+    def offer(self, state: S) -> bool:
+        if self.future.done():
+            return True
+        try:
+            value = self.check(state)
+        except Exception as exc:  # the waiter's error, or a predicate bug: this waiter alone
+            self.future.set_exception(exc)
+            return True
+        if value is None:
+            return False
+        self.future.set_result(value)
+        return True
+
+    def fail(self, exc: BaseException) -> None:
+        if not self.future.done():
+            self.future.set_exception(exc)
 
 
 class _Stream(Generic[S]):
@@ -79,33 +117,17 @@ class _Stream(Generic[S]):
         self.fetch = fetch
         self.policy = policy
         self.progress = progress
-        self.waiters: list[_Waiter] = []
+        self.waiters: list[_Listener[S]] = []
         self.last: S | None = None
         self.polls = 0
         self.task: asyncio.Task[None] | None = None
 
     def deliver(self, state: S) -> None:
-        for waiter in list(self.waiters):
-            if waiter.future.done():
-                self.waiters.remove(waiter)
-                continue
-            try:
-                outcome = waiter.check(state)
-            except Exception as exc:  # a predicate bug must not kill the stream for others
-                outcome = ("error", exc)
-            if outcome is None:
-                continue
-            self.waiters.remove(waiter)
-            kind, value = outcome
-            if kind == "ok":
-                waiter.future.set_result(value)
-            else:
-                waiter.future.set_exception(value)
+        self.waiters = [w for w in self.waiters if not w.offer(state)]
 
     def fail(self, exc: BaseException) -> None:
         for waiter in self.waiters:
-            if not waiter.future.done():
-                waiter.future.set_exception(exc)
+            waiter.fail(exc)
         self.waiters.clear()
 
     async def run(self) -> None:
@@ -140,13 +162,10 @@ class _Stream(Generic[S]):
                     if seen is None or progress > seen[1]:
                         seen = (now, progress)
                 await sleep(delay)
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:  # the fetch failed for good (after the transport's retries)
             self.fail(exc)
         finally:
-            if self.hub._streams.get(self.key) is self:
-                del self.hub._streams[self.key]
+            self.hub._forget(self)
 
 
 class PollHub:
@@ -154,6 +173,8 @@ class PollHub:
 
     def __init__(self, rate: float | None) -> None:
         self.budget = PollBudget(rate)
+        # A key names one thing polled, so its stream always polls the same type of state;
+        # the map holds streams of every type, hence `Any` for their state.
         self._streams: dict[Hashable, _Stream[Any]] = {}
         #: Polls sent by every stream so far.
         self.polls = 0
@@ -167,27 +188,25 @@ class PollHub:
         self,
         key: Hashable,
         fetch: Callable[[S | None], Awaitable[S]],
-        check: Callable[[S], Outcome],
+        check: Check[S, R],
         *,
         policy: PollPolicy,
         timeout: float | None,
         progress: Callable[[S], float | None] | None = None,
         what: str = "the awaited state",
-    ) -> Any:
-        """Wait until `check` accepts a polled state; raises its error, or WaitTimeoutError."""
-        stream = self._streams.get(key)
+    ) -> R:
+        """Wait until `check` returns a value for a polled state and return that value; raises
+        what `check` raises, or WaitTimeoutError (carrying the last state) after `timeout` s."""
+        stream: _Stream[S] | None = self._streams.get(key)
         if stream is None:
             stream = _Stream(self, key, fetch, policy, progress)
             self._streams[key] = stream
         elif stream.last is not None:
             # A newcomer may already be satisfied by what the stream saw last.
-            outcome = check(stream.last)
-            if outcome is not None:
-                kind, value = outcome
-                if kind == "ok":
-                    return value
-                raise value
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            value = check(stream.last)
+            if value is not None:
+                return value
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         waiter = _Waiter(check, future)
         stream.waiters.append(waiter)
         if stream.task is None or stream.task.done():
@@ -204,7 +223,7 @@ class PollHub:
         finally:
             self._leave(stream, waiter)
 
-    def _leave(self, stream: _Stream[Any], waiter: _Waiter) -> None:
+    def _leave(self, stream: _Stream[S], waiter: _Waiter[S, R]) -> None:
         """A waiter is done (answered, timed out or cancelled): stop the stream if it was last."""
         if waiter in stream.waiters:
             stream.waiters.remove(waiter)
@@ -215,8 +234,12 @@ class PollHub:
             future.exception()  # mark it retrieved: the waiter may have left before reading it
         if not stream.waiters and stream.task is not None and not stream.task.done():
             stream.task.cancel()
-            if self._streams.get(stream.key) is stream:
-                del self._streams[stream.key]
+            self._forget(stream)
+
+    def _forget(self, stream: _Stream[S]) -> None:
+        """Drop a stream that stopped (unless a newer stream already took its key)."""
+        if self._streams.get(stream.key) is stream:
+            del self._streams[stream.key]
 
     async def aclose(self) -> None:
         """Stop every stream; their waiters fail with a clear error instead of hanging."""
@@ -230,3 +253,40 @@ class PollHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._streams.clear()
+
+
+@attrs.frozen
+class WaitContext:
+    """What waiters and flows use of a client (see `LayersClient._waiting`): its poll hub, the
+    organization it acts in and its default poll policy.
+
+    Streams are shared only inside one organization: the same id seen through a view of another
+    organization is another thing, so `wait` adds the organization to every key.
+    """
+
+    hub: PollHub
+    organization: str | None
+    policy: PollPolicy
+
+    async def wait(
+        self,
+        key: tuple[str, str],
+        fetch: Callable[[S | None], Awaitable[S]],
+        check: Check[S, R],
+        *,
+        policy: PollPolicy,
+        timeout: float | None,
+        progress: Callable[[S], float | None] | None = None,
+        what: str,
+    ) -> R:
+        """`PollHub.wait` on `(kind, organization, id)` for `key = (kind, id)`."""
+        kind, ident = key
+        return await self.hub.wait(
+            (kind, self.organization, ident),
+            fetch,
+            check,
+            policy=policy,
+            timeout=timeout,
+            progress=progress,
+            what=what,
+        )

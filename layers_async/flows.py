@@ -13,20 +13,22 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import anyio
 import attrs
 
-from ._errors import ConflictError, IdempotencyConflictError, LayersValidationError
+# Public names only: the package root binds the errors before it imports this module.
+from . import ConflictError, IdempotencyConflictError, LayersValidationError
+from .models import JSON
 from .models.app_media import MediaKind
 from .models.content import ScheduleTarget
 from .models.projects import BrandVoice, TargetGender
 from .models.social import OAuthUrl, Platform
-from .waiters import wait_for_job, wait_for_oauth, wait_for_ready_influencer
+from .waiters import OAUTH_TIMEOUT, wait_for_job, wait_for_oauth, wait_for_ready_influencer
 
 if TYPE_CHECKING:
-    from ._client import LayersClient
+    from . import LayersClient
     from .models.content import Container
 
 __all__ = [
@@ -41,6 +43,12 @@ __all__ = [
 log = logging.getLogger("layers_async")
 T = TypeVar("T")
 R = TypeVar("R")
+
+#: A new project's first influencer takes about a minute (contract §3.2.1): its stream waits
+#: this many initial poll intervals before its first poll.
+_FIRST_INFLUENCER_POLLS = 20
+#: Media of an adopted project listed per page, to find what an earlier run uploaded.
+_MEDIA_PAGE = 100
 
 #: Namespace of the derived idempotency keys (a fixed UUID: keys must be stable across runs).
 _NAMESPACE = uuid.UUID("6c1f3b9e-2a4d-4f1e-9b7c-3d5e8a0f2c41")
@@ -79,7 +87,7 @@ class Customer:
     schedule_at: datetime | None = None
     #: Schedule this long after now instead of at a fixed time.
     schedule_in: timedelta | None = None
-    metadata: Mapping[str, Any] | None = None
+    metadata: Mapping[str, JSON] | None = None
 
 
 @attrs.frozen
@@ -112,7 +120,7 @@ async def onboard_customer(
     now: Callable[[], Awaitable[datetime]] | None = None,
     influencer_timeout: float = 600.0,
     job_timeout: float = 1200.0,
-    oauth_timeout: float = 900.0,
+    oauth_timeout: float = OAUTH_TIMEOUT,
     on_step: Callable[[str, str], None] | None = None,
 ) -> OnboardingResult:
     """Run the Getting started flow for one customer; safe to run again.
@@ -174,7 +182,8 @@ async def onboard_customer(
     if customer.media:
         have: dict[str | None, str] = {}
         if adopted:  # only a project made earlier can hold media already
-            have = {m.source_url: m.id async for m in client.app_media.list(project_id, limit=100)}
+            listed = client.app_media.list(project_id, limit=_MEDIA_PAGE)
+            have = {m.source_url: m.id async for m in listed}
         for i, item in enumerate(customer.media):
             if item.url in have:
                 media_ids.append(have[item.url])
@@ -215,9 +224,9 @@ async def onboard_customer(
 
     # 4. a ready influencer; a new project's first one takes about a minute (contract §3.2.1),
     #    so its stream starts polling near then instead of at once
-    policy = client._poll_policy
+    policy = client._waiting.policy
     if not adopted:
-        policy = attrs.evolve(policy, first_delay=policy.initial * 20)
+        policy = attrs.evolve(policy, first_delay=policy.initial * _FIRST_INFLUENCER_POLLS)
     influencer = await wait_for_ready_influencer(
         client, project_id, timeout=influencer_timeout, policy=policy
     )
@@ -336,7 +345,7 @@ class ItemResult(Generic[T, R]):
         return self.error is None
 
 
-Progress = Callable[[int, int, "ItemResult[Any, Any]"], None]
+Progress = Callable[[int, int, "ItemResult[T, R]"], None]
 
 
 async def fan_out(
@@ -345,7 +354,7 @@ async def fan_out(
     *,
     concurrency: int = 50,
     per_item_timeout: float | None = None,
-    on_progress: Progress | None = None,
+    on_progress: Progress[T, R] | None = None,
 ) -> list[ItemResult[T, R]]:
     """Run `fn(item)` for every item, at most `concurrency` at a time, in an anyio task group.
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from ._config import PollPolicy
 from ._errors import (
@@ -23,7 +24,6 @@ from ._errors import (
     OAuthExpiredError,
     OAuthFailedError,
 )
-from ._polling import Outcome
 from ._validation import check_id
 from .models.influencers import InfluencerSummary
 from .models.jobs import Job
@@ -33,9 +33,30 @@ from .models.social import OAuthAttempt
 if TYPE_CHECKING:
     from ._client import LayersClient
 
-__all__ = ["wait_for_job", "wait_for_keywords", "wait_for_oauth", "wait_for_ready_influencer"]
+__all__ = [
+    "JOB_TIMEOUT",
+    "KEYWORDS_TIMEOUT",
+    "OAUTH_TIMEOUT",
+    "READY_INFLUENCER_TIMEOUT",
+    "wait_for_job",
+    "wait_for_keywords",
+    "wait_for_oauth",
+    "wait_for_ready_influencer",
+]
 
 log = logging.getLogger("layers_async")
+T = TypeVar("T")
+
+#: Default deadline of `wait_for_job`, in seconds.
+JOB_TIMEOUT: Final = 600.0
+#: Default deadline of `wait_for_ready_influencer`, in seconds.
+READY_INFLUENCER_TIMEOUT: Final = 300.0
+#: Default deadline of `wait_for_keywords`, in seconds.
+KEYWORDS_TIMEOUT: Final = 600.0
+#: Default deadline of `wait_for_oauth`, in seconds (the OAuth state itself lives 10 minutes).
+OAUTH_TIMEOUT: Final = 900.0
+#: Influencers asked for per page while looking for a ready one (the list's maximum).
+_INFLUENCER_PAGE = 100
 
 
 def _timeout(timeout: float | None) -> float | None:
@@ -48,7 +69,7 @@ def _timeout(timeout: float | None) -> float | None:
 
 def _policy(client: LayersClient, policy: PollPolicy | None) -> PollPolicy:
     if policy is None:
-        return client._poll_policy
+        return client._waiting.policy
     if not isinstance(policy, PollPolicy):
         raise LayersValidationError("policy", "must be a layers_async.PollPolicy")
     return policy
@@ -58,7 +79,7 @@ async def wait_for_job(
     client: LayersClient,
     job_id: str,
     *,
-    timeout: float | None = 600.0,
+    timeout: float | None = JOB_TIMEOUT,
     cancel_remote: bool = False,
     policy: PollPolicy | None = None,
 ) -> Job:
@@ -77,22 +98,22 @@ async def wait_for_job(
     async def fetch(previous: Job | None) -> Job:
         return await client.jobs.get(jid, if_none_match=previous)
 
-    def check(job: Job) -> Outcome:
+    def check(job: Job) -> Job | None:
         if job.status == "completed":
-            return ("ok", job)
+            return job
         if job.status == "failed":
             code = job.error.code if job.error else "UNKNOWN"
-            return ("error", JobFailedError(f"job {jid} failed ({code})", subject=job))
+            raise JobFailedError(f"job {jid} failed ({code})", subject=job)
         if job.status == "canceled":
-            return ("error", JobCanceledError(f"job {jid} was canceled", subject=job))
+            raise JobCanceledError(f"job {jid} was canceled", subject=job)
         return None
 
     def progress(job: Job) -> float | None:
         return job.progress if job.status == "running" else None
 
     try:
-        result: Job = await client._poll_hub.wait(
-            ("job", client._organization, jid),
+        return await client._waiting.wait(
+            ("job", jid),
             fetch,
             check,
             policy=pol,
@@ -100,7 +121,6 @@ async def wait_for_job(
             progress=progress,
             what=f"job {jid}",
         )
-        return result
     except asyncio.CancelledError:
         if cancel_remote:
             await _cancel_remote(client, jid)
@@ -119,7 +139,7 @@ async def _cancel_remote(client: LayersClient, job_id: str) -> None:
         log.debug("remote cancel of %s failed: %s", job_id, type(exc).__name__)
 
 
-def _swallow(task: asyncio.Future[Any]) -> None:
+def _swallow(task: asyncio.Future[T]) -> None:
     with contextlib.suppress(BaseException):
         task.result()
 
@@ -129,7 +149,7 @@ async def wait_for_ready_influencer(
     project_id: str,
     *,
     influencer_id: str | None = None,
-    timeout: float | None = 300.0,
+    timeout: float | None = READY_INFLUENCER_TIMEOUT,
     policy: PollPolicy | None = None,
 ) -> InfluencerSummary:
     """Wait for a `ready` influencer of the project (the given one, or the first to be ready).
@@ -146,47 +166,40 @@ async def wait_for_ready_influencer(
         previous: tuple[InfluencerSummary, ...] | None,
     ) -> tuple[InfluencerSummary, ...]:
         # Every page: the influencer awaited may be beyond the first hundred.
-        return tuple([i async for i in client.influencers.list(pid, limit=100)])
+        return tuple([i async for i in client.influencers.list(pid, limit=_INFLUENCER_PAGE)])
 
-    def check(items: tuple[InfluencerSummary, ...]) -> Outcome:
+    def check(items: tuple[InfluencerSummary, ...]) -> InfluencerSummary | None:
         if iid is not None:
             for item in items:
                 if item.influencer_id == iid:
                     if item.status == "ready":
-                        return ("ok", item)
+                        return item
                     if item.status == "failed":
-                        return (
-                            "error",
-                            InfluencerFailedError(f"influencer {iid} failed", subject=item),
-                        )
+                        raise InfluencerFailedError(f"influencer {iid} failed", subject=item)
             return None
         ready = [i for i in items if i.status == "ready"]
-        if ready:
-            return ("ok", min(ready, key=lambda i: (i.created_at, i.influencer_id)))
+        if ready:  # the earliest made (ties broken by id)
+            return min(ready, key=lambda i: (i.created_at, i.influencer_id))
         if items and all(i.status == "failed" for i in items):
-            return (
-                "error",
-                InfluencerFailedError(f"every influencer of {pid} failed", subject=items[0]),
-            )
+            raise InfluencerFailedError(f"every influencer of {pid} failed", subject=items[0])
         return None
 
-    result: InfluencerSummary = await client._poll_hub.wait(
-        ("influencers", client._organization, pid.lower()),
+    return await client._waiting.wait(
+        ("influencers", pid.lower()),
         fetch,
         check,
         policy=pol,
         timeout=deadline,
         what=f"a ready influencer of {pid}",
     )
-    return result
 
 
 async def wait_for_keywords(
     client: LayersClient,
     project_id: str,
     *,
-    after: Any = None,
-    timeout: float | None = 600.0,
+    after: datetime | None = None,
+    timeout: float | None = KEYWORDS_TIMEOUT,
     policy: PollPolicy | None = None,
 ) -> KeywordBank:
     """Wait for the project's keyword bank: until `refreshed_at` is set, or (with `after`, a
@@ -198,22 +211,21 @@ async def wait_for_keywords(
     async def fetch(previous: KeywordBank | None) -> KeywordBank:
         return await client.keywords.get(pid)
 
-    def check(bank: KeywordBank) -> Outcome:
+    def check(bank: KeywordBank) -> KeywordBank | None:
         if bank.refreshed_at is None:
             return None
         if after is not None and bank.refreshed_at <= after:
             return None
-        return ("ok", bank)
+        return bank
 
-    result: KeywordBank = await client._poll_hub.wait(
-        ("keywords", client._organization, pid.lower()),
+    return await client._waiting.wait(
+        ("keywords", pid.lower()),
         fetch,
         check,
         policy=pol,
         timeout=deadline,
         what=f"the keyword bank of {pid}",
     )
-    return result
 
 
 async def wait_for_oauth(
@@ -221,7 +233,7 @@ async def wait_for_oauth(
     project_id: str,
     state: str,
     *,
-    timeout: float | None = 900.0,
+    timeout: float | None = OAUTH_TIMEOUT,
     policy: PollPolicy | None = None,
 ) -> OAuthAttempt:
     """Wait until the customer finishes consent; returns the completed attempt (its
@@ -235,22 +247,21 @@ async def wait_for_oauth(
     async def fetch(previous: OAuthAttempt | None) -> OAuthAttempt:
         return await client.social.oauth_status(pid, st)
 
-    def check(attempt: OAuthAttempt) -> Outcome:
+    def check(attempt: OAuthAttempt) -> OAuthAttempt | None:
         if attempt.status == "completed":
-            return ("ok", attempt)
+            return attempt
         if attempt.status == "failed":
             code = attempt.error.code if attempt.error else "OAUTH_FAILED"
-            return ("error", OAuthFailedError(f"OAuth {st} failed ({code})", subject=attempt))
+            raise OAuthFailedError(f"OAuth {st} failed ({code})", subject=attempt)
         if attempt.status == "expired":
-            return ("error", OAuthExpiredError(f"OAuth {st} expired", subject=attempt))
+            raise OAuthExpiredError(f"OAuth {st} expired", subject=attempt)
         return None
 
-    result: OAuthAttempt = await client._poll_hub.wait(
-        ("oauth", client._organization, st),
+    return await client._waiting.wait(
+        ("oauth", st),
         fetch,
         check,
         policy=pol,
         timeout=deadline,
         what=f"OAuth consent {st}",
     )
-    return result
