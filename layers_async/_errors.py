@@ -24,8 +24,15 @@ path of the request, never its headers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from .models import JSON
+    from .models._base import RateLimitInfo
+    from .models.influencers import InfluencerSummary
+    from .models.jobs import ErrorInfo, Job
+    from .models.social import OAuthAttempt
 
 __all__ = [
     "APIConnectionError",
@@ -55,8 +62,12 @@ __all__ = [
     "error_from_response",
 ]
 
+S = TypeVar("S")  # what a waiter waited for (a Job, an InfluencerSummary, an OAuthAttempt)
 
-def _restore(cls: type[LayersError], args: tuple[Any, ...], state: dict[str, Any]) -> LayersError:
+
+def _restore(
+    cls: type[LayersError], args: tuple[object, ...], state: dict[str, object]
+) -> LayersError:
     err = cls.__new__(cls)
     err.args = args
     err.__dict__.update(state)
@@ -66,7 +77,12 @@ def _restore(cls: type[LayersError], args: tuple[Any, ...], state: dict[str, Any
 class LayersError(Exception):
     """Base class of every layers_async exception."""
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(
+        self,
+    ) -> tuple[
+        Callable[[type[LayersError], tuple[object, ...], dict[str, object]], LayersError],
+        tuple[type[LayersError], tuple[object, ...], dict[str, object]],
+    ]:
         # Exceptions with keyword-only constructors do not pickle by default; rebuild from state.
         return (_restore, (type(self), self.args, dict(self.__dict__)))
 
@@ -90,9 +106,9 @@ class _CallFacts:
     #: True when a retry was possible but the client's retry budget was empty.
     budget_exhausted: bool = False
     #: The `X-RateLimit-*` state of the last response, when there was one.
-    rate_limit: Any = None
+    rate_limit: RateLimitInfo | None = None
     #: The headers of the error response (None when no response arrived).
-    headers: Any = None
+    headers: Mapping[str, str] | None = None
 
 
 class APIConnectionError(_CallFacts, LayersError):
@@ -135,7 +151,7 @@ class ValidationIssue:
     def __hash__(self) -> int:
         return hash((self.path, self.message))
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(self) -> tuple[type[ValidationIssue], tuple[str, str]]:
         return (ValidationIssue, (self.path, self.message))
 
 
@@ -149,7 +165,7 @@ class APIStatusError(_CallFacts, LayersError):
         status_code: int,
         code: str | None,
         request_id: str | None,
-        details: Mapping[str, Any] | None,
+        details: Mapping[str, JSON] | None,
         method: str,
         path: str,
         attempts: int = 1,
@@ -161,7 +177,7 @@ class APIStatusError(_CallFacts, LayersError):
         self.status_code = status_code
         self.code = code
         self.request_id = request_id
-        self.details: dict[str, Any] = dict(details or {})
+        self.details: dict[str, JSON] = dict(details or {})
         self.method = method
         self.path = path
         self.attempts = attempts
@@ -263,7 +279,7 @@ def _retry_after(value: str | None) -> float | None:
 
 def error_from_response(
     status: int,
-    payload: Any,
+    payload: object,
     *,
     request_id: str | None,
     retry_after: str | None,
@@ -273,7 +289,7 @@ def error_from_response(
     """Build the typed error for an error response (class chosen by `code`, then by status)."""
     code: str | None = None
     message = "The API returned an error."
-    details: Mapping[str, Any] | None = None
+    details: Mapping[str, JSON] | None = None
     body_rid: str | None = None
     if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
         err = payload["error"]
@@ -304,59 +320,69 @@ def error_from_response(
 class WaitError(LayersError):
     """A waiter stopped because what it waited for ended badly, or its deadline passed."""
 
-    def __init__(self, message: str, *, subject: Any = None) -> None:
+    def __init__(self, message: str, *, subject: object = None) -> None:
         super().__init__(message)
         self.message = message
-        #: The last state of the thing waited for (a Job, an Influencer, an OAuthAttempt, ...).
+        #: The last state of the thing waited for (a Job, an InfluencerSummary, an OAuthAttempt,
+        #: ...); each subclass names it by what it is (`job`, `influencer`, `attempt`).
         self.subject = subject
 
 
-class JobFailedError(WaitError):
+class _EndedBadly(WaitError, Generic[S]):
+    """A waiter's thing ended badly; `subject` is its final state, of type `S`."""
+
+    subject: S
+
+    def __init__(self, message: str, *, subject: S) -> None:
+        super().__init__(message, subject=subject)
+
+
+class JobFailedError(_EndedBadly["Job"]):
     """The job ended `failed`; `job` is the final Job and `error` its `{code, message}`."""
 
     @property
-    def job(self) -> Any:
+    def job(self) -> Job:
         """The failed Job."""
         return self.subject
 
     @property
-    def error(self) -> Any:
+    def error(self) -> ErrorInfo | None:
         """The job's `ErrorInfo` (`code` such as `GENERATION_FAILED`)."""
-        return getattr(self.subject, "error", None)
+        return self.subject.error
 
 
-class JobCanceledError(WaitError):
+class JobCanceledError(_EndedBadly["Job"]):
     """The job ended `canceled`; `job` is the final Job."""
 
     @property
-    def job(self) -> Any:
+    def job(self) -> Job:
         """The canceled Job."""
         return self.subject
 
 
-class InfluencerFailedError(WaitError):
+class InfluencerFailedError(_EndedBadly["InfluencerSummary"]):
     """The influencer waited for failed (or every influencer of the project did)."""
 
     @property
-    def influencer(self) -> Any:
-        """The failed influencer (an InfluencerSummary)."""
+    def influencer(self) -> InfluencerSummary:
+        """The failed influencer."""
         return self.subject
 
 
-class OAuthFailedError(WaitError):
+class OAuthFailedError(_EndedBadly["OAuthAttempt"]):
     """The OAuth attempt ended `failed` (`attempt.error.code` is OAUTH_DENIED or OAUTH_FAILED)."""
 
     @property
-    def attempt(self) -> Any:
+    def attempt(self) -> OAuthAttempt:
         """The failed OAuthAttempt."""
         return self.subject
 
 
-class OAuthExpiredError(WaitError):
+class OAuthExpiredError(_EndedBadly["OAuthAttempt"]):
     """The OAuth attempt expired while pending: mint a new URL."""
 
     @property
-    def attempt(self) -> Any:
+    def attempt(self) -> OAuthAttempt:
         """The expired OAuthAttempt."""
         return self.subject
 
@@ -365,6 +391,7 @@ class WaitTimeoutError(WaitError, TimeoutError):
     """The waiter's deadline passed; `last_state` is what was seen last (None if nothing)."""
 
     @property
-    def last_state(self) -> Any:
-        """The last state observed before the deadline."""
+    def last_state(self) -> object:
+        """The last state observed before the deadline: what the waiter polls (a Job, a tuple of
+        InfluencerSummary, a KeywordBank, an OAuthAttempt), or None when nothing was seen."""
         return self.subject

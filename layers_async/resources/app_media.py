@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import get_args
 
 from .._config import Timeouts
 from .._pagination import AsyncPaginator
@@ -13,7 +14,7 @@ from ._base import Params, Resource, options
 
 __all__ = ["AppMediaResource"]
 
-_KINDS = ("logo", "screenshot", "demo-video")
+_KINDS = get_args(MediaKind)
 
 
 class AppMediaResource(Resource):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
 from .._config import Timeouts
 from .._pagination import AsyncPaginator
@@ -27,6 +27,7 @@ from ..models.content import (
     ContentProgress,
     CreativeType,
     HookBank,
+    PostMode,
     ScheduleResult,
     ScheduleTarget,
     SourceKind,
@@ -37,11 +38,11 @@ from ._base import Params, Resource, options
 
 __all__ = ["Content"]
 
-_SOURCE_KINDS = ("slideshow", "video", "mixed")
-_FORMATS = ("slideshow-remix", "video-remix", "slideshow-builder", "ugc-remix")
-_STATUSES = ("queued", "processing", "completed", "failed", "canceled")
-_CREATIVE_TYPES = ("generated", "uploaded")
-_MODES = ("publish", "draft", "managed")
+_SOURCE_KINDS = get_args(SourceKind)
+_FORMATS = get_args(ContentFormat)
+_STATUSES = get_args(ContainerStatus)
+_CREATIVE_TYPES = get_args(CreativeType)
+_MODES = get_args(PostMode)
 
 
 def _actor(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_args
 
 from .._config import Timeouts
 from .._pagination import AsyncPaginator
@@ -22,10 +22,10 @@ from ._base import Params, Resource, options
 
 __all__ = ["Influencers"]
 
-_GENDERS = ("male", "female", "non_binary")
-_AGE_RANGES = ("teen", "young_adult", "adult", "mid_adult", "mature", "senior")
-_STATUSES = ("pending", "training", "ready", "failed")
-_VOICES = ("authentic", "witty", "professional", "warm", "casual", "educational")
+_GENDERS = get_args(Gender)
+_AGE_RANGES = get_args(AgeRange)
+_STATUSES = get_args(InfluencerStatus)
+_VOICES = get_args(BrandVoice)
 
 
 class Influencers(Resource):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_args
 
 from .._config import Timeouts
 from .._pagination import AsyncPaginator
@@ -29,8 +29,8 @@ from ._base import Params, Resource, options
 
 __all__ = ["Projects"]
 
-_VOICES = ("authentic", "witty", "professional", "warm", "casual", "educational")
-_GENDERS = ("all", "female", "male")
+_VOICES = get_args(BrandVoice)
+_GENDERS = get_args(TargetGender)
 _UNSET: Any = NOT_GIVEN
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
 from .._config import Timeouts
 from .._pagination import AsyncPaginator
@@ -20,7 +20,7 @@ from ._base import Params, Resource, options
 
 __all__ = ["ScheduledPosts"]
 
-_STATUSES = ("queued", "publishing", "draft", "published", "failed", "canceled")
+_STATUSES = get_args(ScheduledPostStatus)
 
 
 class ScheduledPosts(Resource):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, get_args
 
 from .._config import Timeouts
 from .._pagination import AsyncPaginator
@@ -21,8 +21,8 @@ from ._base import Params, Resource, options
 
 __all__ = ["Social"]
 
-_PLATFORMS = ("tiktok", "instagram")
-_STATUSES = ("connected", "reauth_required", "disconnected")
+_PLATFORMS = get_args(Platform)
+_STATUSES = get_args(SocialAccountStatus)
 
 
 def _scopes(value: object) -> list[str]:
