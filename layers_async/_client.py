@@ -9,7 +9,7 @@ import time
 import warnings
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import NoReturn
 
 import aiohttp
 import attrs
@@ -350,7 +350,7 @@ class LayersClient:
         org = f", organization={self._organization!r}" if self._organization else ""
         return f"<LayersClient base_url={self._base_url!r} key={key_hint(self._api_key)!r}{org}>"
 
-    def __reduce__(self) -> Any:
+    def __reduce__(self) -> NoReturn:
         raise TypeError("LayersClient cannot be pickled (it owns a network session)")
 
 

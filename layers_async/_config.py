@@ -6,7 +6,8 @@ Change them with `attrs.evolve(DEFAULT_TIMEOUTS, read=120)` or per client with
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TypeVar
 
 import attrs
 
@@ -23,11 +24,13 @@ __all__ = [
     "Timeouts",
 ]
 
+V = TypeVar("V")  # the type of the field a validator checks
+
 #: The production API; every route is under `/v1`.
 DEFAULT_BASE_URL = "https://api.layers.com"
 
 
-def _positive_or_none(_: object, attribute: attrs.Attribute[Any], value: float | None) -> None:
+def _positive_or_none(_: object, attribute: attrs.Attribute[V], value: V) -> None:
     if value is not None and (not isinstance(value, (int, float)) or value <= 0):
         raise ValueError(f"{attribute.name} must be a positive number of seconds or None")
 
@@ -53,8 +56,8 @@ class Timeouts:
     read: float | None = attrs.field(default=None, validator=_positive_or_none)
 
 
-def _at_least(minimum: float) -> Any:
-    def check(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
+def _at_least(minimum: float) -> Callable[[object, attrs.Attribute[V], V], None]:
+    def check(_: object, attribute: attrs.Attribute[V], value: V) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
             raise ValueError(f"{attribute.name} must be a number >= {minimum}")
 
@@ -88,7 +91,7 @@ class RetryPolicy:
     budget_burst: int = attrs.field(default=10, validator=_at_least(0))
 
 
-def _positive_int(_: object, attribute: attrs.Attribute[Any], value: int) -> None:
+def _positive_int(_: object, attribute: attrs.Attribute[V], value: V) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError(f"{attribute.name} must be a non-negative integer")
 
@@ -111,11 +114,13 @@ class Limits:
 class PollPolicy:
     """How a waiter's poll stream is spaced (contract §1.12).
 
-    Blind polling starts after `initial` seconds and multiplies the interval by `multiplier` up
-    to `max_interval`, adding 0 to `jitter` seconds of random delay. When a job reports
-    `progress`, the next poll is placed at the completion time extrapolated from the last two
-    observations (plus `margin`), between `initial` and `max_extrapolated` seconds, so that a long
-    job costs few polls and its end is still seen promptly.
+    The first poll is sent `first_delay` seconds after the first waiter arrives (at once by
+    default). Blind polling then waits `initial` seconds before the second poll and multiplies
+    that interval by `multiplier` after each poll, up to `max_interval`, adding 0 to `jitter`
+    seconds of random delay. When a job reports `progress`, the next poll is placed at the
+    completion time extrapolated from the last two observations (plus `margin`), between
+    `initial` and `max_extrapolated` seconds, so that a long job costs few polls and its end is
+    still seen promptly.
     """
 
     initial: float = attrs.field(default=2.0, validator=_at_least(0))

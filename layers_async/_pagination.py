@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
-from typing import Any, Generic, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from typing import Generic, TypeVar
 
 import attrs
 
@@ -30,7 +30,7 @@ class Page(Generic[T]):
     def __len__(self) -> int:
         return len(self.items)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[T]:
         return iter(self.items)
 
 
@@ -52,7 +52,7 @@ class AsyncPaginator(Generic[T]):
         self._fetch = fetch
         self._cursor = cursor
 
-    def __await__(self) -> Generator[Any, None, Page[T]]:
+    def __await__(self) -> Generator[object, None, Page[T]]:
         return self._fetch(self._cursor).__await__()
 
     async def pages(self) -> AsyncIterator[Page[T]]:

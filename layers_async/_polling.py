@@ -174,7 +174,7 @@ class PollHub:
     def __init__(self, rate: float | None) -> None:
         self.budget = PollBudget(rate)
         # A key names one thing polled, so its stream always polls the same type of state;
-        # the map holds streams of every type, hence `Any` for their state.
+        # the map itself holds streams of every state type.
         self._streams: dict[Hashable, _Stream[Any]] = {}
         #: Polls sent by every stream so far.
         self.polls = 0

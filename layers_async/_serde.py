@@ -12,13 +12,18 @@ import linecache
 import types
 import typing
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 from cattrs import Converter
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.gen import make_dict_structure_fn, override
 
 from .models._base import LayersModel
+
+if TYPE_CHECKING:
+    from cattrs.dispatch import StructureHook
+
+    from .models import JSON
 
 __all__ = ["HAS_ORJSON", "camel", "converter", "dumps", "format_datetime", "loads", "structure"]
 
@@ -37,8 +42,8 @@ if HAS_ORJSON:
         """Decode JSON bytes or text."""
         return _orjson.loads(data)
 
-    def dumps(obj: Any) -> bytes:
-        """Encode to compact JSON bytes."""
+    def dumps(obj: object) -> bytes:
+        """Encode to compact JSON bytes; raises TypeError for what JSON cannot hold."""
         return _orjson.dumps(obj)
 
 else:  # pragma: no cover
@@ -47,8 +52,8 @@ else:  # pragma: no cover
         """Decode JSON bytes or text."""
         return json.loads(data)
 
-    def dumps(obj: Any) -> bytes:
-        """Encode to compact JSON bytes."""
+    def dumps(obj: object) -> bytes:
+        """Encode to compact JSON bytes; raises TypeError for what JSON cannot hold."""
         return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -58,7 +63,7 @@ def camel(name: str) -> str:
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
-def parse_datetime(value: Any, _: Any = None) -> datetime:
+def parse_datetime(value: object, _: object = None) -> datetime:
     """Parse an ISO 8601 timestamp ending in `Z` or an offset; the result is timezone-aware."""
     if isinstance(value, datetime):
         return value
@@ -87,10 +92,10 @@ converter.register_structure_hook(datetime, parse_datetime)
 converter.register_unstructure_hook(datetime, format_datetime)
 
 
-def _structure_factory(cls: type[Any]) -> Any:
+def _structure_factory(cls: type[attrs.AttrsInstance]) -> StructureHook:
     if issubclass(cls, LayersModel):
         return _response_model_hook(cls)
-    overrides: dict[str, Any] = {}
+    overrides: dict[str, Any] = {}  # cattrs types these keywords beside its boolean options
     for a in attrs.fields(cls):
         if a.name.startswith("_"):
             overrides[a.name] = override(omit=True)  # SDK-side metadata, never on the wire
@@ -103,7 +108,7 @@ _PASS_THROUGH = (str, int, float, bool, dict, Any)
 _MISSING = object()
 
 
-def _converter_for(tp: Any, ns: dict[str, Any], name: str) -> str | None:
+def _converter_for(tp: object, ns: dict[str, Any], name: str) -> str | None:
     """Python source turning a wire value `v` into `tp`, or None when `v` passes through.
 
     Response decoding is lenient on purpose (contract §1.14): enum-like fields are plain
@@ -139,13 +144,14 @@ def _converter_for(tp: Any, ns: dict[str, Any], name: str) -> str | None:
     return f"__structure(v, {key})"
 
 
-def _response_model_hook(cls: type[Any]) -> Any:
+def _response_model_hook(cls: type[LayersModel]) -> StructureHook:
     """A straight-line decoder for one response model, generated once per class.
 
     It builds the frozen instance without running `__init__` (models have no validators), which
     makes decoding several times faster than a generic hook on the hot polling path.
     """
     attrs.resolve_types(cls)  # a no-op for exported models: the package resolved them at import
+    # The namespace the generated source runs in: helpers going in, the new function out.
     ns: dict[str, Any] = {"__cls": cls, "__new": object.__new__, "__set": object.__setattr__}
     ns["__missing"] = _MISSING
     lines = [f"def structure_{cls.__name__}(o, _=None):", "    obj = __new(__cls)"]
@@ -179,27 +185,17 @@ def _response_model_hook(cls: type[Any]) -> Any:
     filename = f"<layers_async structure {cls.__qualname__}>"
     exec(compile(source, filename, "exec"), ns)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    return ns[f"structure_{cls.__name__}"]
-
-
-def _unstructure_factory(cls: type[Any]) -> Any:
-    overrides: dict[str, Any] = {}
-    for a in attrs.fields(cls):
-        if a.name.startswith("_"):
-            overrides[a.name] = override(omit=True)
-        else:
-            overrides[a.name] = override(rename=camel(a.name), omit_if_default=True)
-    return make_dict_unstructure_fn(cls, converter, **overrides)
+    hook: StructureHook = ns[f"structure_{cls.__name__}"]
+    return hook
 
 
 converter.register_structure_hook_factory(attrs.has, _structure_factory)
-converter.register_unstructure_hook_factory(attrs.has, _unstructure_factory)
 
 
-_hooks: dict[Any, Any] = {}
+_hooks: dict[type, StructureHook] = {}
 
 
-def structure(data: Any, cls: type[T]) -> T:
+def structure(data: JSON, cls: type[T]) -> T:
     """Decode wire data (already parsed JSON) into `cls` (the hook is looked up once per class)."""
     hook = _hooks.get(cls)
     if hook is None:

@@ -7,11 +7,11 @@ import re
 import socket
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 from ._errors import LayersValidationError
 from ._serde import dumps, format_datetime
+from .models import JSON
 
 __all__ = [
     "check_bool",
@@ -43,6 +43,10 @@ BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _NUMERIC_HOST = re.compile(r"[0-9a-fx.]+")
 TIKTOK_ID = re.compile(r"^[0-9]{1,32}$")
+#: The longest URL the API accepts, in characters.
+URL_MAX_LEN = 2048
+#: The largest `metadata` object the API accepts, serialised as JSON.
+METADATA_MAX_BYTES = 8 * 1024
 
 
 def fail(field: str, message: str) -> LayersValidationError:
@@ -135,7 +139,7 @@ _BLOCKED = [
 ]
 
 
-def check_https_url(field: str, value: object, *, max_len: int = 2048) -> str:
+def check_https_url(field: str, value: object, *, max_len: int = URL_MAX_LEN) -> str:
     """An absolute https URL that the API's SSRF guard would accept (§3.3.1)."""
     url = check_str(field, value, min_len=1, max_len=max_len)
     try:
@@ -170,7 +174,7 @@ def check_https_url(field: str, value: object, *, max_len: int = 2048) -> str:
 
 def check_return_url(field: str, value: object) -> str:
     """OAuth returnUrl: absolute, https (http only for localhost / 127.0.0.1), ≤ 2048 chars."""
-    url = check_str(field, value, min_len=1, max_len=2048)
+    url = check_str(field, value, min_len=1, max_len=URL_MAX_LEN)
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
@@ -183,7 +187,9 @@ def check_return_url(field: str, value: object) -> str:
     return url
 
 
-def check_metadata(field: str, value: object, *, max_bytes: int = 8 * 1024) -> dict[str, Any]:
+def check_metadata(
+    field: str, value: object, *, max_bytes: int = METADATA_MAX_BYTES
+) -> dict[str, JSON]:
     """A JSON object of at most `max_bytes` serialised."""
     if not isinstance(value, Mapping):
         raise fail(field, "must be a mapping")

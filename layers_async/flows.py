@@ -49,6 +49,8 @@ R = TypeVar("R")
 _FIRST_INFLUENCER_POLLS = 20
 #: Media of an adopted project listed per page, to find what an earlier run uploaded.
 _MEDIA_PAGE = 100
+#: The longest keyword a live source search takes (a longer app name is cut to it).
+_KEYWORD_MAX_LEN = 200
 
 #: Namespace of the derived idempotency keys (a fixed UUID: keys must be stable across runs).
 _NAMESPACE = uuid.UUID("6c1f3b9e-2a4d-4f1e-9b7c-3d5e8a0f2c41")
@@ -323,7 +325,7 @@ async def _find_source(
             return portfolio.items[0].tiktok_id, "portfolio"
     keyword = bank.hashtags[0].hashtag if bank.hashtags else (customer.app_name or customer.name)
     live = await client.content.source_recommendations(
-        project_id, kind="slideshow", keyword=keyword[:200]
+        project_id, kind="slideshow", keyword=keyword[:_KEYWORD_MAX_LEN]
     )
     if not live.items:
         raise LayersValidationError("source", f"no slideshow found for {keyword!r}")

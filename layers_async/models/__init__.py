@@ -6,5 +6,5 @@ from typing import TypeAlias
 
 __all__ = ["JSON"]
 
-#: Any JSON value, as the API sends and accepts it (objects are `dict`s with string keys).
+#: A JSON value, as the API sends and accepts it (objects are `dict`s with string keys).
 JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None

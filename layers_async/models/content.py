@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 import attrs
 
+from . import JSON
 from ._base import LayersModel
 from .jobs import Asset, ErrorInfo
 
@@ -190,8 +191,8 @@ class ScheduleTarget:
     mode: PostMode
     caption_override: str | None = None
     first_comment_override: str | None = None
-    tiktok_post_settings: Mapping[str, Any] | None = None
-    tiktok_music: Mapping[str, Any] | None = None
+    tiktok_post_settings: Mapping[str, JSON] | None = None
+    tiktok_music: Mapping[str, JSON] | None = None
     share_reel_to_feed: bool | None = None
 
 

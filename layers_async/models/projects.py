@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 import attrs
 
+from . import JSON
 from ._base import LayersModel
 
 __all__ = [
@@ -63,7 +64,7 @@ class Project(LayersModel):
     target_gender: str = "all"
     brand_context: BrandContext | None = None
     requires_approval: bool = False
-    metadata: dict[str, Any] = attrs.Factory(dict)
+    metadata: dict[str, JSON] = attrs.Factory(dict)
     archived_at: datetime | None = None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from .._config import Timeouts
 from .._errors import LayersValidationError
@@ -11,6 +11,7 @@ from .._pagination import AsyncPaginator, Page
 from .._serde import loads, structure
 from .._transport import CallOptions, NotGiven, RawResponse, RequestSpec, decode
 from .._validation import check_idempotency_key, check_int
+from ..models import JSON
 from ..models._base import LayersModel
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ class Resource:
         opts: CallOptions,
         *,
         params: Sequence[tuple[str, str]] | None = None,
-        body: Mapping[str, Any] | None = None,
+        body: Mapping[str, JSON] | None = None,
     ) -> M:
         raw = await self._send(RequestSpec(method, path, params, body, opts))
         return decode(raw, cls)

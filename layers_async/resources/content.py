@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, get_args
+from typing import get_args
 
 from .._config import Timeouts
 from .._pagination import AsyncPaginator
@@ -20,6 +20,7 @@ from .._validation import (
     check_str,
     fail,
 )
+from ..models import JSON
 from ..models.content import (
     Container,
     ContainerStatus,
@@ -46,7 +47,7 @@ _MODES = get_args(PostMode)
 
 
 def _actor(
-    body: dict[str, Any],
+    body: dict[str, JSON],
     influencer_id: str | None,
     social_account_id: str | None,
     *,
@@ -64,21 +65,21 @@ def _actor(
         )
 
 
-def _opaque(field: str, value: object) -> dict[str, Any]:
+def _opaque(field: str, value: object) -> dict[str, JSON]:
     """An opaque JSON object passed through as given."""
     if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
         raise fail(field, "must be a mapping with string keys")
     return dict(value)
 
 
-def _target(i: int, target: object, seen: set[tuple[str, str]]) -> dict[str, Any]:
+def _target(i: int, target: object, seen: set[tuple[str, str]]) -> dict[str, JSON]:
     """Validate one ScheduleTarget and return its camelCase wire form (None fields omitted)."""
     at = f"targets[{i}]"
     if not isinstance(target, ScheduleTarget):
         raise fail(at, f"must be a ScheduleTarget (got {type(target).__name__})")
     sa = check_id(f"{at}.social_account_id", target.social_account_id, "sa")
     mode = check_enum(f"{at}.mode", target.mode, _MODES)
-    wire: dict[str, Any] = {"socialAccountId": sa, "mode": mode}
+    wire: dict[str, JSON] = {"socialAccountId": sa, "mode": mode}
     if target.caption_override is not None:
         wire["captionOverride"] = check_str(
             f"{at}.caption_override", target.caption_override, max_len=4000
@@ -145,7 +146,7 @@ class Content(Resource):
         )
 
     async def _generate(
-        self, project_id: str, fmt: ContentFormat, body: dict[str, Any], opts: CallOptions
+        self, project_id: str, fmt: ContentFormat, body: dict[str, JSON], opts: CallOptions
     ) -> Job:
         return await self._call(
             Job, "POST", f"/v1/projects/{project_id}/content/{fmt}", opts, body=body
@@ -162,7 +163,7 @@ class Content(Resource):
     ) -> Job:
         """The two remix formats share their body and its rules (§3.7.3, §3.7.4)."""
         pid = check_id("project_id", project_id, "prj")
-        body: dict[str, Any] = {
+        body: dict[str, JSON] = {
             "tiktokVideoId": check_str(
                 "tiktok_video_id", tiktok_video_id, pattern=TIKTOK_ID, what="1 to 32 digits"
             )
@@ -234,7 +235,7 @@ class Content(Resource):
         """
         opts = options(timeout, idempotency_key, extra_headers)
         pid = check_id("project_id", project_id, "prj")
-        body: dict[str, Any] = {"hook": check_str("hook", hook, min_len=1, max_len=2000)}
+        body: dict[str, JSON] = {"hook": check_str("hook", hook, min_len=1, max_len=2000)}
         _actor(body, influencer_id, social_account_id, required=False)
         return await self._generate(pid, "slideshow-builder", body, opts)
 
@@ -259,7 +260,7 @@ class Content(Resource):
         """
         opts = options(timeout, idempotency_key, extra_headers)
         pid = check_id("project_id", project_id, "prj")
-        body: dict[str, Any] = {}
+        body: dict[str, JSON] = {}
         _actor(body, influencer_id, social_account_id, required=True)
         if hook is not None:
             body["hook"] = check_str("hook", hook, min_len=1, max_len=2000)
@@ -393,8 +394,8 @@ class Content(Resource):
         if not 1 <= len(targets) <= 50:
             raise fail("targets", f"must hold 1 to 50 targets (got {len(targets)})")
         seen: set[tuple[str, str]] = set()
-        wire = [_target(i, t, seen) for i, t in enumerate(targets)]
-        body = {"scheduledFor": when, "targets": wire}
+        wire: list[JSON] = [_target(i, t, seen) for i, t in enumerate(targets)]
+        body: dict[str, JSON] = {"scheduledFor": when, "targets": wire}
         return await self._call(
             ScheduleResult, "POST", f"/v1/content/{cid}/schedule", opts, body=body
         )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, get_args
+from typing import get_args
 
 from .._config import Timeouts
 from .._pagination import AsyncPaginator
 from .._transport import NOT_GIVEN, NotGiven
 from .._validation import BCP47, check_enum, check_id, check_str, fail
+from ..models import JSON
 from ..models.influencers import (
     AgeRange,
     Gender,
@@ -87,7 +88,7 @@ class Influencers(Resource):
         """
         opts = options(timeout, idempotency_key, extra_headers)
         pid = check_id("project_id", project_id, "prj")
-        body: dict[str, Any] = {}
+        body: dict[str, JSON] = {}
         if gender is not None:
             body["gender"] = check_enum("gender", gender, _GENDERS)
         if age_range is not None:
@@ -129,7 +130,7 @@ class Influencers(Resource):
         required. Raises `NotFoundError` when the influencer is unknown."""
         opts = options(timeout, idempotency_key, extra_headers)
         iid = check_id("influencer_id", influencer_id, "inf")
-        body: dict[str, Any] = {}
+        body: dict[str, JSON] = {}
         if not isinstance(name, NotGiven):
             body["name"] = check_str("name", name, min_len=1, max_len=128)
         if not isinstance(gender, NotGiven):

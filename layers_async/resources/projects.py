@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, get_args
+from collections.abc import Callable, Mapping
+from typing import get_args
 
 from .._config import Timeouts
 from .._pagination import AsyncPaginator
@@ -17,6 +17,7 @@ from .._validation import (
     check_str,
     fail,
 )
+from ..models import JSON
 from ..models.projects import (
     BrandVoice,
     Project,
@@ -31,28 +32,28 @@ __all__ = ["Projects"]
 
 _VOICES = get_args(BrandVoice)
 _GENDERS = get_args(TargetGender)
-_UNSET: Any = NOT_GIVEN
+_STATUSES = get_args(ProjectStatus)
 
 
 def _fields(
     *,
-    name: Any,
-    timezone: Any,
-    customer_external_id: Any,
-    owner_email: Any,
-    primary_language: Any,
-    app_name: Any,
-    app_description: Any,
-    tagline: Any,
-    brand_voice: Any,
-    target_gender: Any,
-    metadata: Any,
+    name: object,
+    timezone: object,
+    customer_external_id: object,
+    owner_email: object,
+    primary_language: object,
+    app_name: object,
+    app_description: object,
+    tagline: object,
+    brand_voice: object,
+    target_gender: object,
+    metadata: object,
     patch: bool,
-) -> dict[str, Any]:
+) -> dict[str, JSON]:
     """Validate project fields; NOT_GIVEN means omitted, None clears (PATCH, where allowed)."""
-    body: dict[str, Any] = {}
+    body: dict[str, JSON] = {}
 
-    def put(wire: str, value: Any, check: Any, *, clearable: bool) -> None:
+    def put(wire: str, value: object, check: Callable[[object], JSON], *, clearable: bool) -> None:
         if isinstance(value, NotGiven):
             return
         if value is None:
@@ -124,7 +125,7 @@ _SNAKE = {
 }
 
 
-def _tz(value: Any) -> str:
+def _tz(value: object) -> str:
     tz = check_str("timezone", value, min_len=1, max_len=64)
     from zoneinfo import ZoneInfo
 
@@ -155,7 +156,7 @@ class Projects(Resource):
         tagline: str | None = None,
         brand_voice: BrandVoice | None = None,
         target_gender: TargetGender | None = None,
-        metadata: Mapping[str, Any] | None = None,
+        metadata: Mapping[str, JSON] | None = None,
         timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
         idempotency_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -214,7 +215,7 @@ class Projects(Resource):
         opts = options(timeout, idempotency_key, extra_headers)
         params: Params = []
         if status is not None:
-            params.append(("status", check_enum("status", status, ("active", "archived"))))
+            params.append(("status", check_enum("status", status, _STATUSES)))
         if search is not None:
             params.append(("search", check_str("search", search, min_len=1, max_len=200)))
         if customer_external_id is not None:
@@ -243,7 +244,7 @@ class Projects(Resource):
         tagline: str | NotGiven | None = NOT_GIVEN,
         brand_voice: BrandVoice | NotGiven = NOT_GIVEN,
         target_gender: TargetGender | NotGiven = NOT_GIVEN,
-        metadata: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, JSON] | NotGiven = NOT_GIVEN,
         timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
         idempotency_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -268,7 +269,7 @@ class Projects(Resource):
             patch=True,
         )
         if not isinstance(status, NotGiven):
-            body["status"] = check_enum("status", status, ("active", "archived"))
+            body["status"] = check_enum("status", status, _STATUSES)
         if not body:
             raise fail("update", "needs at least one field to change")
         return await self._call(Project, "PATCH", f"/v1/projects/{pid}", opts, body=body)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, get_args
+from typing import get_args
 
 from .._config import Timeouts
 from .._pagination import AsyncPaginator
 from .._transport import NOT_GIVEN, NotGiven
 from .._validation import check_datetime, check_enums, check_id, check_str
+from ..models import JSON
 from ..models.scheduled_posts import (
     RescheduleResult,
     ScheduledPost,
@@ -123,7 +124,7 @@ class ScheduledPosts(Resource):
         `ConflictError` (`details["status"]`) when the post is not `queued`."""
         opts = options(timeout, idempotency_key, extra_headers)
         sid = check_id("scheduled_post_id", scheduled_post_id, "sp")
-        body: dict[str, Any] | None = None
+        body: dict[str, JSON] | None = None
         if reason is not None:
             body = {"reason": check_str("reason", reason, max_len=1024)}
         return await self._call(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, get_args
+from typing import get_args
 
 from .._config import Timeouts
 from .._pagination import AsyncPaginator
 from .._transport import NOT_GIVEN, NotGiven
 from .._validation import check_bool, check_enum, check_id, check_return_url, check_str, fail
+from ..models import JSON
 from ..models.social import (
     OAuthAttempt,
     OAuthUrl,
@@ -25,13 +26,22 @@ _PLATFORMS = get_args(Platform)
 _STATUSES = get_args(SocialAccountStatus)
 
 
-def _scopes(value: object) -> list[str]:
-    """OAuth scopes: a sequence of at most 32 strings of 1-64 characters each."""
+#: OAuth scopes one consent may ask for, at most.
+_MAX_SCOPES = 32
+#: The longest OAuth scope name, in characters.
+_SCOPE_MAX_LEN = 64
+
+
+def _scopes(value: object) -> list[JSON]:
+    """OAuth scopes, as sent: a sequence of at most 32 strings of 1-64 characters each."""
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         raise fail("scopes", "must be a sequence of strings (not a single string)")
-    if len(value) > 32:
-        raise fail("scopes", f"must hold at most 32 entries (got {len(value)})")
-    return [check_str(f"scopes[{i}]", s, min_len=1, max_len=64) for i, s in enumerate(value)]
+    if len(value) > _MAX_SCOPES:
+        raise fail("scopes", f"must hold at most {_MAX_SCOPES} entries (got {len(value)})")
+    return [
+        check_str(f"scopes[{i}]", s, min_len=1, max_len=_SCOPE_MAX_LEN)
+        for i, s in enumerate(value)
+    ]
 
 
 class Social(Resource):
@@ -66,7 +76,7 @@ class Social(Resource):
         """
         opts = options(timeout, idempotency_key, extra_headers)
         pid = check_id("project_id", project_id, "prj")
-        body: dict[str, Any] = {
+        body: dict[str, JSON] = {
             "platform": check_enum("platform", platform, _PLATFORMS),
             "returnUrl": check_return_url("return_url", return_url),
         }

@@ -11,11 +11,13 @@ The functions below are never called; pytest does not collect this module.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import aiohttp
 import attrs
+from typing_extensions import assert_type
 
 import layers_async
 from layers_async import (
@@ -64,6 +66,7 @@ from layers_async import (
     Wallet,
     Whoami,
 )
+from layers_async.models import JSON
 
 ORG = "org_2481fa5c-7d3e-4b0a-8c61-5e9f2a7b1c04"
 PRJ = "prj_254a4ce1-6f0e-4c1a-9a57-3b8f0d2c9e11"
@@ -350,8 +353,9 @@ async def errors(client: LayersClient) -> None:
         text: str = issues[0].message
         del path, text
     except (IdempotencyConflictError, ConflictError, NotFoundError, KillSwitchError) as exc:
-        details: dict[str, Any] = exc.details
-        del details
+        assert_type(exc.details, dict[str, JSON])
+        assert_type(exc.rate_limit, RateLimitInfo | None)
+        assert_type(exc.headers, Mapping[str, str] | None)
     except (AuthenticationError, PermissionDeniedError, PaymentRequiredError) as exc:
         as_status: APIStatusError = exc
         del as_status
@@ -599,11 +603,16 @@ async def waiters_and_flows(client: LayersClient) -> None:
     from layers_async import (
         DEFAULT_POLL,
         Customer,
+        InfluencerFailedError,
         InfluencerSummary,
         ItemResult,
+        JobCanceledError,
+        JobFailedError,
         KeywordBank,
         MediaItem,
         OAuthAttempt,
+        OAuthExpiredError,
+        OAuthFailedError,
         OnboardingResult,
         PollPolicy,
         WaitTimeoutError,
@@ -628,8 +637,16 @@ async def waiters_and_flows(client: LayersClient) -> None:
     try:
         await wait_for_job(client, JOB, timeout=1)
     except WaitTimeoutError as err:
-        last: object = err.last_state
-        del last
+        assert_type(err.last_state, object)
+    except JobFailedError as err:
+        assert_type(err.job, Job)
+        assert_type(err.error, ErrorInfo | None)
+    except JobCanceledError as err:
+        assert_type(err.job, Job)
+    except InfluencerFailedError as err:
+        assert_type(err.influencer, InfluencerSummary)
+    except (OAuthFailedError, OAuthExpiredError) as err:
+        assert_type(err.attempt, OAuthAttempt)
     customer = Customer(
         external_id="acme",
         name="Acme Coffee",

@@ -113,11 +113,11 @@ async def test_ten_thousand_waiters_on_distinct_jobs(remote_sandbox: str) -> Non
             assert len(set(job_ids)) == JOBS
 
             rss_before, _ = _rss_kib()
-            polls_before = client._poll_hub.polls
+            polls_before = client._waiting.hub.polls
             started = time.monotonic()
             waiters = [asyncio.create_task(wait_for_job(client, j, timeout=150)) for j in job_ids]
             await asyncio.sleep(0.5)
-            assert client._poll_hub.active_streams == JOBS
+            assert client._waiting.hub.active_streams == JOBS
             assert not any(w.done() for w in waiters)
             async with http.post(
                 f"{base}/_sandbox/clock/advance", json={"seconds": 20_000_000}
@@ -125,13 +125,13 @@ async def test_ten_thousand_waiters_on_distinct_jobs(remote_sandbox: str) -> Non
                 assert r.status == 200
             done = await asyncio.gather(*waiters)
             elapsed = time.monotonic() - started
-            polls = client._poll_hub.polls - polls_before
+            polls = client._waiting.hub.polls - polls_before
             _, peak = _rss_kib()
 
     growth_mb = (peak - rss_before) / 1024
     print(f"\n{JOBS} waiters: {polls} polls in {elapsed:.1f} s, peak RSS +{growth_mb:.0f} MB")
     assert all(job.status == "completed" for job in done)
-    assert client._poll_hub.active_streams == 0
+    assert client._waiting.hub.active_streams == 0
     assert polls >= JOBS  # every job was polled at least once...
     assert polls <= POLL_RATE * elapsed + 1  # ...and never faster than the poll budget
     assert growth_mb < 150, f"peak RSS grew {growth_mb:.0f} MB"

@@ -94,7 +94,7 @@ async def test_many_waiters_share_one_poll_stream(make_sandbox: MakeSandbox) -> 
         assert all(r is not None and r.status == "completed" for r in results[:100])
         assert single == 2
         assert abs(crowd - single) <= 1, (single, crowd)
-        assert client._poll_hub.active_streams == 0
+        assert client._waiting.hub.active_streams == 0
 
 
 async def _advance_in(sb: Sandbox, delay: float, seconds: float) -> None:
@@ -173,7 +173,7 @@ async def test_deadline_raises_wait_timeout_with_last_state(make_sandbox: MakeSa
         last = info.value.last_state
         assert isinstance(last, Job)
         assert last.status == "running"
-        assert client._poll_hub.active_streams == 0
+        assert client._waiting.hub.active_streams == 0
 
 
 @pytest.mark.anyio
@@ -188,7 +188,7 @@ async def test_cancelling_one_waiter_leaves_the_other(make_sandbox: MakeSandbox)
         first.cancel()
         with pytest.raises(asyncio.CancelledError):
             await first
-        assert client._poll_hub.active_streams == 1
+        assert client._waiting.hub.active_streams == 1
         await sb.advance(130)
         done = await asyncio.wait_for(second, 5)
         assert done.status == "completed"
@@ -297,7 +297,7 @@ async def test_unknown_job_fails_the_waiter_with_not_found(sandbox: Sandbox) -> 
     async with _client(sandbox, retry=NO_RETRY) as client:
         with pytest.raises(NotFoundError):
             await wait_for_job(client, "job_01HXA1NHKJZXPV8R7Q6WSM5BCD", timeout=5)
-        assert client._poll_hub.active_streams == 0
+        assert client._waiting.hub.active_streams == 0
 
 
 @pytest.mark.anyio
