@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Final, TypeVar
 
@@ -24,6 +25,7 @@ from ._errors import (
     OAuthExpiredError,
     OAuthFailedError,
 )
+from ._polling import Check
 from ._validation import check_id
 from .models.influencers import InfluencerSummary
 from .models.jobs import Job
@@ -46,6 +48,8 @@ __all__ = [
 
 log = logging.getLogger("layers_async")
 T = TypeVar("T")
+S = TypeVar("S")  # the state a waiter polls
+R = TypeVar("R")  # what it returns
 
 #: Default deadline of `wait_for_job`, in seconds.
 JOB_TIMEOUT: Final = 600.0
@@ -59,20 +63,29 @@ OAUTH_TIMEOUT: Final = 900.0
 _INFLUENCER_PAGE = 100
 
 
-def _timeout(timeout: float | None) -> float | None:
+async def _wait(
+    client: LayersClient,
+    key: tuple[str, str],
+    fetch: Callable[[S | None], Awaitable[S]],
+    check: Check[S, R],
+    timeout: float | None,
+    policy: PollPolicy | None,
+    what: str,
+    progress: Callable[[S], float | None] | None = None,
+) -> R:
+    """Check the waiter's `timeout` and `policy`, then wait on the client's shared poll hub."""
+    waiting = client._waiting
     if timeout is not None and (
         isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0
     ):
         raise LayersValidationError("timeout", "must be a positive number of seconds or None")
-    return timeout
-
-
-def _policy(client: LayersClient, policy: PollPolicy | None) -> PollPolicy:
     if policy is None:
-        return client._waiting.policy
-    if not isinstance(policy, PollPolicy):
+        policy = waiting.policy
+    elif not isinstance(policy, PollPolicy):
         raise LayersValidationError("policy", "must be a layers_async.PollPolicy")
-    return policy
+    return await waiting.wait(
+        key, fetch, check, policy=policy, timeout=timeout, progress=progress, what=what
+    )
 
 
 async def wait_for_job(
@@ -92,8 +105,6 @@ async def wait_for_job(
     with the CancelledError it was given.
     """
     jid = check_id("job_id", job_id, "job")
-    deadline = _timeout(timeout)
-    pol = _policy(client, policy)
 
     async def fetch(previous: Job | None) -> Job:
         return await client.jobs.get(jid, if_none_match=previous)
@@ -112,15 +123,8 @@ async def wait_for_job(
         return job.progress if job.status == "running" else None
 
     try:
-        return await client._waiting.wait(
-            ("job", jid),
-            fetch,
-            check,
-            policy=pol,
-            timeout=deadline,
-            progress=progress,
-            what=f"job {jid}",
-        )
+        what = f"job {jid}"
+        return await _wait(client, ("job", jid), fetch, check, timeout, policy, what, progress)
     except asyncio.CancelledError:
         if cancel_remote:
             await _cancel_remote(client, jid)
@@ -159,8 +163,6 @@ async def wait_for_ready_influencer(
     """
     pid = check_id("project_id", project_id, "prj")
     iid = check_id("influencer_id", influencer_id, "inf") if influencer_id is not None else None
-    deadline = _timeout(timeout)
-    pol = _policy(client, policy)
 
     async def fetch(
         previous: tuple[InfluencerSummary, ...] | None,
@@ -184,14 +186,8 @@ async def wait_for_ready_influencer(
             raise InfluencerFailedError(f"every influencer of {pid} failed", subject=items[0])
         return None
 
-    return await client._waiting.wait(
-        ("influencers", pid.lower()),
-        fetch,
-        check,
-        policy=pol,
-        timeout=deadline,
-        what=f"a ready influencer of {pid}",
-    )
+    what = f"a ready influencer of {pid}"
+    return await _wait(client, ("influencers", pid.lower()), fetch, check, timeout, policy, what)
 
 
 async def wait_for_keywords(
@@ -205,8 +201,6 @@ async def wait_for_keywords(
     """Wait for the project's keyword bank: until `refreshed_at` is set, or (with `after`, a
     datetime such as a previous bank's `refreshed_at`) until it moves past `after`."""
     pid = check_id("project_id", project_id, "prj")
-    deadline = _timeout(timeout)
-    pol = _policy(client, policy)
 
     async def fetch(previous: KeywordBank | None) -> KeywordBank:
         return await client.keywords.get(pid)
@@ -218,14 +212,8 @@ async def wait_for_keywords(
             return None
         return bank
 
-    return await client._waiting.wait(
-        ("keywords", pid.lower()),
-        fetch,
-        check,
-        policy=pol,
-        timeout=deadline,
-        what=f"the keyword bank of {pid}",
-    )
+    what = f"the keyword bank of {pid}"
+    return await _wait(client, ("keywords", pid.lower()), fetch, check, timeout, policy, what)
 
 
 async def wait_for_oauth(
@@ -241,8 +229,6 @@ async def wait_for_oauth(
     failed), `OAuthExpiredError` (the 10-minute state ran out) or `WaitTimeoutError`."""
     pid = check_id("project_id", project_id, "prj")
     st = check_id("state", state, "st")
-    deadline = _timeout(timeout)
-    pol = _policy(client, policy)
 
     async def fetch(previous: OAuthAttempt | None) -> OAuthAttempt:
         return await client.social.oauth_status(pid, st)
@@ -257,11 +243,5 @@ async def wait_for_oauth(
             raise OAuthExpiredError(f"OAuth {st} expired", subject=attempt)
         return None
 
-    return await client._waiting.wait(
-        ("oauth", st),
-        fetch,
-        check,
-        policy=pol,
-        timeout=deadline,
-        what=f"OAuth consent {st}",
-    )
+    what = f"OAuth consent {st}"
+    return await _wait(client, ("oauth", st), fetch, check, timeout, policy, what)

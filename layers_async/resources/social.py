@@ -39,8 +39,7 @@ def _scopes(value: object) -> list[JSON]:
     if len(value) > _MAX_SCOPES:
         raise fail("scopes", f"must hold at most {_MAX_SCOPES} entries (got {len(value)})")
     return [
-        check_str(f"scopes[{i}]", s, min_len=1, max_len=_SCOPE_MAX_LEN)
-        for i, s in enumerate(value)
+        check_str(f"scopes[{i}]", s, min_len=1, max_len=_SCOPE_MAX_LEN) for i, s in enumerate(value)
     ]
 
 
