@@ -19,6 +19,7 @@ from ._config import (
     DEFAULT_BASE_URL,
     DEFAULT_LIMITS,
     DEFAULT_POLL,
+    DEFAULT_POLL_RATE,
     DEFAULT_RETRY,
     DEFAULT_TIMEOUTS,
     Limits,
@@ -148,7 +149,7 @@ class LayersClient:
         on_response: Hook | None = None,
         on_retry: Hook | None = None,
         poll_policy: PollPolicy = DEFAULT_POLL,
-        poll_rate: float | None = 20.0,
+        poll_rate: float | None = DEFAULT_POLL_RATE,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("LAYERS_API_KEY")
         if not key or not isinstance(key, str):

@@ -14,9 +14,10 @@ import attrs
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_LIMITS",
+    "DEFAULT_POLL",
+    "DEFAULT_POLL_RATE",
     "DEFAULT_RETRY",
     "DEFAULT_TIMEOUTS",
-    "DEFAULT_POLL",
     "NO_RETRY",
     "Limits",
     "PollPolicy",
@@ -150,6 +151,8 @@ class PollPolicy:
 
 DEFAULT_TIMEOUTS = Timeouts()
 DEFAULT_POLL = PollPolicy()
+#: Polls per second that all the waiters of one client may send together, by default.
+DEFAULT_POLL_RATE = 20.0
 DEFAULT_RETRY = RetryPolicy()
 #: A policy that never retries (one attempt per call).
 NO_RETRY = RetryPolicy(max_attempts=1)
