@@ -301,6 +301,27 @@ async def test_unknown_job_fails_the_waiter_with_not_found(sandbox: Sandbox) -> 
 
 
 @pytest.mark.anyio
+async def test_waiters_share_streams_only_inside_one_organization(
+    make_sandbox: MakeSandbox,
+) -> None:
+    """The same job id awaited through another organization's view polls on its own stream."""
+    from layers_async import NotFoundError
+
+    async with make_sandbox(jitter=0) as sb, _client(sb, retry=NO_RETRY) as client:
+        pid, inf = await _ready_project(client, sb)
+        job = await _remix(client, pid, inf)
+        other = client.for_organization("org_00000000-0000-4000-8000-000000000000")
+        mine = asyncio.ensure_future(wait_for_job(client, job.job_id, timeout=30))
+        await asyncio.sleep(0.05)  # the first waiter's stream is polling
+        assert client._waiting.hub.active_streams == 1
+        with pytest.raises(NotFoundError):  # polled as the other organization: no such org
+            await other.wait_for_job(job.job_id, timeout=30)
+        await sb.advance(130)
+        assert (await mine).status == "completed"
+        assert client._waiting.hub.active_streams == 0
+
+
+@pytest.mark.anyio
 async def test_bad_waiter_input_is_refused_before_polling(sandbox: Sandbox) -> None:
     """Malformed ids, a non-positive timeout and a wrong policy raise LayersValidationError."""
     async with _client(sandbox) as client:
