@@ -21,7 +21,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from layers_async._onboard import parse_duration, read_customers, run_onboard
+from layers_async.cli.arguments import parse_duration
+from layers_async.cli.onboard import run_onboard
+from layers_async.cli.rows import read_customers
 from layers_async.sandbox import Sandbox
 
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
