@@ -35,28 +35,18 @@ def test_py_typed_marker_ships() -> None:
 
 def test_console_script_lists_commands() -> None:
     """`layers-async --help` names the sandbox command and exits 0; no command exits 2."""
-    ok = subprocess.run(
-        [sys.executable, "-m", "layers_async", "--help"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    ok = _python("-m", "layers_async", "--help", check=False)
     assert ok.returncode == 0
     assert "sandbox" in ok.stdout
-    bad = subprocess.run(
-        [sys.executable, "-m", "layers_async", "frobnicate"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    bad = _python("-m", "layers_async", "frobnicate", check=False)
     assert bad.returncode == 2
     assert "invalid choice" in bad.stderr
 
 
-def _run_python(code: str) -> subprocess.CompletedProcess[str]:
-    """Run `code` in a fresh interpreter (nothing imported yet); check=True."""
+def _python(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run `python <args>` in a fresh interpreter (nothing imported yet), output as text."""
     return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+        [sys.executable, *args], capture_output=True, text=True, check=check, timeout=60
     )
 
 
@@ -65,23 +55,23 @@ HEAVY = ("aiohttp.web", "layers_async.sandbox")
 
 def test_import_loads_neither_the_sandbox_nor_aiohttp_web() -> None:
     """`import layers_async` leaves the sandbox and aiohttp's server unimported (light import)."""
-    out = _run_python(
-        "import sys, layers_async\n"
-        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    out = _python(
+        "-c", f"import sys, layers_async\nprint(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     )
     assert out.stdout.strip() == "[]"
 
 
 def test_sandbox_resolves_lazily_from_the_root() -> None:
     """`layers_async.Sandbox` and `SandboxConfigError` load on first use, public path intact."""
-    out = _run_python(
+    out = _python(
+        "-c",
         "import sys, layers_async\n"
         "assert 'Sandbox' in dir(layers_async) and 'SandboxConfigError' in dir(layers_async)\n"
         "assert 'layers_async.sandbox' not in sys.modules\n"
         "from layers_async import SandboxConfigError\n"
         "from layers_async.sandbox import Sandbox\n"
         "assert layers_async.Sandbox is Sandbox\n"
-        "print(Sandbox.__module__, SandboxConfigError.__module__)"
+        "print(Sandbox.__module__, SandboxConfigError.__module__)",
     )
     assert out.stdout.split() == ["layers_async", "layers_async"]
     with pytest.raises(AttributeError, match="no attribute 'Sandboxx'"):
@@ -90,9 +80,10 @@ def test_sandbox_resolves_lazily_from_the_root() -> None:
 
 def test_the_pytest_plugin_imports_without_the_sandbox() -> None:
     """Loading `layers_async.testing` (every pytest run does) does not import the sandbox."""
-    out = _run_python(
+    out = _python(
+        "-c",
         "import sys, layers_async.testing\n"
-        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))",
     )
     assert out.stdout.strip() == "[]"
 

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta, timezone
 
 import aiohttp
 import pytest
 
-from layers_async import (
-    DEFAULT_POLL,
-    NO_RETRY,
-    Customer,
-    LayersClient,
-    MediaItem,
-    Sandbox,
-    WaitTimeoutError,
-    fan_out,
-    onboard_customer,
-    wait_for_oauth,
-    wait_for_ready_influencer,
-)
+from layers_async import DEFAULT_POLL, NO_RETRY, LayersClient, OAuthUrl, Sandbox, WaitTimeoutError
+from layers_async.flows import Customer, MediaItem, OnboardingResult, fan_out, onboard_customer
+from layers_async.waiters import wait_for_oauth, wait_for_ready_influencer
 from tests.conftest import CLOCK_START
 
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
@@ -77,9 +67,7 @@ async def test_authorize_refuses_other_pages_and_reports_a_page_error(sandbox: S
         await sandbox.authorize(f"{page}?state=st_01HXA1NHKJZXPV8R7Q6WSM5BCD")
 
 
-async def test_now_is_the_virtual_clock(
-    sandbox: Sandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_now_is_the_virtual_clock(sandbox: Sandbox, session: aiohttp.ClientSession) -> None:
     """now() is timezone-aware, equals GET /_sandbox/clock and moves with advance()."""
     start = datetime.fromisoformat(CLOCK_START.replace("Z", "+00:00"))
     now = await sandbox.now()
@@ -108,9 +96,7 @@ async def test_client_is_bound_to_the_sandbox_and_takes_client_options(sandbox: 
 async def _polls_while_pending(client: LayersClient) -> int:
     """Polls a waiter sends in POLL_WINDOW for an influencer that stays pending."""
     async with client:
-        project = await client.projects.create(
-            name="Poll Co", timezone="UTC", app_description=DESC
-        )
+        project = await client.projects.create(name="Poll Co", timezone="UTC", app_description=DESC)
         with pytest.raises(WaitTimeoutError):
             await wait_for_ready_influencer(client, project.id, timeout=POLL_WINDOW)
         return client.polls_sent
@@ -151,13 +137,11 @@ async def test_customers_onboard_at_speed_60_with_the_sandbox_helpers(
     ]
     async with make_sandbox(speed=60) as sb, sb.client() as client:
 
-        async def one(customer: Customer) -> object:
-            return await onboard_customer(
-                client,
-                customer,
-                authorize=lambda attempt: sb.authorize(attempt.authorize_url),
-                now=sb.now,
-            )
+        async def authorize(attempt: OAuthUrl) -> None:
+            await sb.authorize(attempt.authorize_url)
+
+        def one(customer: Customer) -> Awaitable[OnboardingResult]:
+            return onboard_customer(client, customer, authorize=authorize, now=sb.now)
 
         results = await fan_out(customers, one, concurrency=3)
         counts = (await sb.state())["counts"]

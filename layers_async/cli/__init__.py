@@ -6,8 +6,10 @@ and stdout is a terminal; plain lines otherwise), then prints a summary table an
 ``layers-async onboard`` onboards a customer list crash-safely (see `layers_async.cli.onboard`)
 and ``layers-async sandbox`` serves the embedded sandbox (``python -m layers_async.sandbox``).
 
-Each command lives in its own module and uses only the public API of the SDK and `Sandbox`.
-The live display needs rich (the ``cli`` extra); the rest of the command works without it.
+Each command lives in its own module and drives the SDK and the `Sandbox` through their public
+API: no module here imports a private (``_``) name from the rest of the package, nor reads a
+client's private attributes. The live display needs rich (the ``cli`` extra); everything else
+works without it.
 """
 
 from __future__ import annotations

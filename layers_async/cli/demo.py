@@ -14,16 +14,8 @@ from collections import Counter
 from datetime import timedelta
 from typing import TYPE_CHECKING, TextIO
 
-from .. import (
-    AttemptEvent,
-    Customer,
-    ItemResult,
-    MediaItem,
-    OAuthUrl,
-    OnboardingResult,
-    fan_out,
-    onboard_customer,
-)
+from .. import AttemptEvent, MediaItem, OAuthUrl
+from ..flows import Customer, ItemResult, OnboardingResult, fan_out, onboard_customer
 from .arguments import (
     EXIT_OK,
     EXIT_PROBLEMS,

@@ -40,19 +40,9 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from .. import (
-    DEFAULT_POLL,
-    APIStatusError,
-    Customer,
-    ItemResult,
-    LayersClient,
-    LayersError,
-    LayersValidationError,
-    OAuthUrl,
-    OnboardingResult,
-    fan_out,
-    onboard_customer,
-)
+from .. import DEFAULT_POLL, APIStatusError, LayersClient, LayersError, LayersValidationError
+from ..flows import Customer, ItemResult, OnboardingResult, fan_out, onboard_customer
+from ..models.social import OAuthUrl
 from .arguments import (
     EXIT_OK,
     EXIT_PROBLEMS,

@@ -30,23 +30,6 @@ from ..resources.projects import validate_project_fields
 
 __all__ = ["COLUMNS", "BadRow", "Row", "read_customers"]
 
-#: Input columns (CSV header names or JSONL keys) and what they become.
-COLUMNS = (
-    "external_id",
-    "name",
-    "timezone",
-    "app_name",
-    "app_description",
-    "tagline",
-    "brand_voice",
-    "target_gender",
-    "primary_language",
-    "logo_url",
-    "screenshot_url",
-    "demo_video_url",
-    "connect",
-    "schedule_at",
-)
 #: Columns that are project fields of the same name, checked as `client.projects.create` does.
 _PROJECT_COLUMNS = (
     "name",
@@ -62,6 +45,14 @@ _MEDIA_COLUMNS: tuple[tuple[str, MediaKind], ...] = (
     ("logo_url", "logo"),
     ("screenshot_url", "screenshot"),
     ("demo_video_url", "demo-video"),
+)
+#: Input columns (CSV header names or JSONL keys), in the order their problems are reported.
+COLUMNS = (
+    "external_id",
+    *_PROJECT_COLUMNS,
+    *(column for column, _kind in _MEDIA_COLUMNS),
+    "connect",
+    "schedule_at",
 )
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")
 

@@ -215,9 +215,7 @@ class Sandbox:
         """
         return _EPOCH + timedelta(milliseconds=self._core.w.now())
 
-    async def authorize(
-        self, url: str, decision: Literal["allow", "deny"] = "allow"
-    ) -> str:
+    async def authorize(self, url: str, decision: Literal["allow", "deny"] = "allow") -> str:
         """Complete an OAuth consent page of this sandbox as the customer's browser would.
 
         `url` is an attempt's ``authorize_url`` (from ``client.social.oauth_url``);
@@ -238,9 +236,7 @@ class Sandbox:
         ):
             location = resp.headers.get("Location")
             if resp.status != 302 or location is None:
-                raise RuntimeError(
-                    f"the consent page answered {resp.status}: {await resp.text()}"
-                )
+                raise RuntimeError(f"the consent page answered {resp.status}: {await resp.text()}")
             return location
 
     def client(self, **options: Any) -> LayersClient:

@@ -22,6 +22,13 @@ WITHOUT_RICH = (
 )
 
 
+def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run `python <args>` with its output captured as text (status not checked)."""
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, timeout=80, check=False
+    )
+
+
 def _run_in_pty(args: list[str], timeout: float = 60.0) -> tuple[int, str]:
     """Run `python <args>` under a pseudo-terminal; return (status, text)."""
     pid, fd = pty.fork()
@@ -48,13 +55,7 @@ def _run_in_pty(args: list[str], timeout: float = 60.0) -> tuple[int, str]:
 @pytest.mark.timeout(90)
 def test_demo_in_a_pipe_prints_plain_lines() -> None:
     """Without a terminal the demo prints one plain line per customer and exits 0."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "layers_async", "demo", "--customers", "6"],
-        capture_output=True,
-        text=True,
-        timeout=80,
-        check=False,
-    )
+    proc = _run(["-m", "layers_async", "demo", "--customers", "6"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
     assert "\x1b[" not in out  # no terminal escapes in a pipe
@@ -88,13 +89,7 @@ def test_demo_on_a_terminal_shows_progress_and_table() -> None:
 
 def test_demo_rejects_bad_options() -> None:
     """A non-positive customer count is refused by the parser with status 2."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "layers_async", "demo", "--customers", "0"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    proc = _run(["-m", "layers_async", "demo", "--customers", "0"])
     assert proc.returncode == 2
     assert "positive integer" in proc.stderr
 
@@ -111,12 +106,6 @@ def test_demo_on_a_terminal_without_rich_says_to_install_the_cli_extra() -> None
 def test_commands_that_do_not_draw_work_without_rich() -> None:
     """Without rich, `--help` and the demo in a pipe (plain lines) still work."""
     for args in (["--help"], ["demo", "--customers", "1"], ["onboard", "--help"]):
-        proc = subprocess.run(
-            [sys.executable, "-c", WITHOUT_RICH, *args],
-            capture_output=True,
-            text=True,
-            timeout=80,
-            check=False,
-        )
+        proc = _run(["-c", WITHOUT_RICH, *args])
         assert proc.returncode == 0, (args, proc.stdout + proc.stderr)
         assert "layers-async" in proc.stdout or "1 of 1 customers onboarded" in proc.stdout
