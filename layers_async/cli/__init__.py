@@ -21,8 +21,9 @@ from collections.abc import Sequence
 
 from . import demo, onboard
 from .arguments import EXIT_INTERRUPTED, EXIT_USAGE
+from .demo import run_demo
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "run_demo"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(args_list)
     try:
         if args.command == "demo":
-            return asyncio.run(demo.run_demo(args))
+            return asyncio.run(run_demo(args))
         if args.command == "onboard":
             return asyncio.run(onboard.run_onboard(args))
     except KeyboardInterrupt:
