@@ -10,7 +10,8 @@ import aiohttp
 import pytest
 
 from layers_async import DEFAULT_POLL, NO_RETRY, LayersClient, OAuthUrl, Sandbox, WaitTimeoutError
-from layers_async.flows import Customer, MediaItem, OnboardingResult, fan_out, onboard_customer
+from layers_async.cli.demo import demo_customers
+from layers_async.flows import Customer, OnboardingResult, fan_out, onboard_customer
 from layers_async.waiters import wait_for_oauth, wait_for_ready_influencer
 from tests.conftest import CLOCK_START
 
@@ -124,17 +125,6 @@ async def test_customers_onboard_at_speed_60_with_the_sandbox_helpers(
     make_sandbox: MakeSandbox,
 ) -> None:
     """client(), authorize() and now() are all the Getting started flow needs at speed 60."""
-    customers = [
-        Customer(
-            external_id=f"api-{i}",
-            name=f"Helper Co {i}",
-            app_description=DESC,
-            media=(MediaItem("logo", f"https://cdn.example.com/{i}/logo.png"),),
-            connect="tiktok",
-            schedule_in=timedelta(hours=2),
-        )
-        for i in range(3)
-    ]
     async with make_sandbox(speed=60) as sb, sb.client() as client:
 
         async def authorize(attempt: OAuthUrl) -> None:
@@ -143,7 +133,7 @@ async def test_customers_onboard_at_speed_60_with_the_sandbox_helpers(
         def one(customer: Customer) -> Awaitable[OnboardingResult]:
             return onboard_customer(client, customer, authorize=authorize, now=sb.now)
 
-        results = await fan_out(customers, one, concurrency=3)
+        results = await fan_out(demo_customers(3), one, concurrency=3)
         counts = (await sb.state())["counts"]
     assert [r.ok for r in results] == [True] * 3, [r.error for r in results]
     assert counts["scheduledPosts"]["byStatus"] == {"queued": 3}

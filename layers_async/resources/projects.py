@@ -165,6 +165,9 @@ def validate_project_fields(**fields: Any) -> dict[str, Any]:
     `TypeError` for a keyword that is not a project field. For tools that check a batch of
     input before sending any of it (``layers-async onboard`` does, row by row).
     """
+    unknown = sorted(fields.keys() - _OMITTED.keys())
+    if unknown:
+        raise TypeError(f"not project fields: {', '.join(unknown)}")
     return _fields(**{**_OMITTED, **fields}, patch=False)
 
 
