@@ -18,7 +18,6 @@ from datetime import datetime, timedelta, timezone
 import aiohttp
 
 from layers_async import (
-    DEFAULT_POLL,
     LayersClient,
     Sandbox,
     ScheduleTarget,
@@ -106,14 +105,8 @@ async def main() -> None:
         async with LayersClient() as client:
             await getting_started(client)
         return
-    async with (
-        Sandbox(speed=60) as sandbox,
-        LayersClient(
-            api_key=sandbox.api_key,
-            base_url=sandbox.url,
-            poll_policy=DEFAULT_POLL.scaled(1 / 60),  # the sandbox's clock runs 60x faster
-        ) as client,
-    ):
+    # sandbox.client() polls at the pace of the sandbox's clock, which runs 60x faster
+    async with Sandbox(speed=60) as sandbox, sandbox.client() as client:
         await getting_started(client, sandbox_url=sandbox.url)
 
 

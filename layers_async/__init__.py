@@ -13,6 +13,8 @@ command line, the tests and users' own test suites run against.
 
 from __future__ import annotations
 
+import typing as _typing
+
 import attrs
 
 from ._client import LayersClient
@@ -111,8 +113,10 @@ from .models.social import (
     SocialAccountDisconnected,
     SocialAccountStatus,
 )
-from .sandbox import Sandbox, SandboxConfigError
 from .waiters import wait_for_job, wait_for_keywords, wait_for_oauth, wait_for_ready_influencer
+
+if _typing.TYPE_CHECKING:
+    from .sandbox import Sandbox, SandboxConfigError
 
 __all__ = [
     "APIConnectionError",
@@ -225,14 +229,40 @@ __all__ = [
     "wait_for_ready_influencer",
 ]
 
+#: Names resolved on first use, so that `import layers_async` loads neither the sandbox nor
+#: aiohttp's server (the pytest plugin and every production import would pay for them).
+_LAZY = ("Sandbox", "SandboxConfigError")
+
+
+def _public_module(obj: object) -> None:
+    """Let tracebacks and reprs name the public path, not the private module (as httpx does)."""
+    if isinstance(obj, type):
+        obj.__module__ = "layers_async"
+
+
 # Resolve the models' string annotations while their defining modules are still recorded...
 for _name in __all__:
-    _obj = globals()[_name]
+    _obj = globals().get(_name)
     if isinstance(_obj, type) and attrs.has(_obj):
         attrs.resolve_types(_obj)
-# ...then let tracebacks and reprs name the public path, not the private module (as httpx does).
+# ...then rewrite their module.
 for _name in __all__:
-    _obj = globals()[_name]
-    if isinstance(_obj, type):
-        _obj.__module__ = "layers_async"
+    _public_module(globals().get(_name))
 del _name, _obj
+
+# Type checkers read the imports above instead: a visible __getattr__ would hide typos.
+if not _typing.TYPE_CHECKING:
+
+    def __getattr__(name: str) -> _typing.Any:
+        if name not in _LAZY:
+            raise AttributeError(f"module 'layers_async' has no attribute {name!r}")
+        from . import sandbox
+
+        obj = getattr(sandbox, name)
+        _public_module(obj)
+        globals()[name] = obj
+        return obj
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

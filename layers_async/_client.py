@@ -316,6 +316,11 @@ class LayersClient:
         """True once the client (or the client this view belongs to) was closed."""
         return self._pool.closed
 
+    @property
+    def polls_sent(self) -> int:
+        """How many polls this client's waiters have sent so far (views share the count)."""
+        return self._pool.hub.polls
+
     async def __aenter__(self) -> LayersClient:
         self._pool.get()  # create the session inside the running loop
         return self

@@ -4,8 +4,9 @@
 own — retry backoff, `Retry-After` pauses and the rate-limit gate — so a test suite exercising
 retries against the sandbox does not sleep. Retries still happen; they just happen at once.
 
-The pytest plugin (enable it with ``pytest -p layers_async.testing`` or
-``pytest_plugins = ["layers_async.testing"]`` in a ``conftest.py``) provides:
+The pytest plugin (installed with the package: pytest finds it through its ``pytest11`` entry
+point, so there is nothing to enable; it imports the sandbox only when a test uses a fixture)
+provides:
 
 - ``layers_sandbox``: a running `Sandbox` on 127.0.0.1 with its clock **paused** (speed 0), so
   time moves only when the test says so; options come from the ``layers_sandbox_options``
@@ -21,9 +22,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ._config import PollPolicy
 from ._waiting import set_testing, testing_enabled
+
+if TYPE_CHECKING:
+    from ._client import LayersClient
+    from .sandbox import Sandbox
 
 __all__ = [
     "QUICK_POLL",
@@ -48,14 +54,8 @@ def no_waits() -> Iterator[None]:
         set_testing(before)
 
 
-def _quick_poll() -> Any:
-    from ._config import PollPolicy
-
-    return PollPolicy(initial=0.01, multiplier=1.0, max_interval=0.01, jitter=0.0, margin=0.0)
-
-
 #: A poll policy for tests against a paused sandbox: every 10 ms, no jitter.
-QUICK_POLL = _quick_poll()
+QUICK_POLL = PollPolicy(initial=0.01, multiplier=1.0, max_interval=0.01, jitter=0.0, margin=0.0)
 
 try:
     import pytest
@@ -69,7 +69,7 @@ else:
         return {"speed": 0, "seed": 0}
 
     @pytest.fixture
-    async def layers_sandbox(layers_sandbox_options: dict[str, Any]) -> AsyncIterator[Any]:
+    async def layers_sandbox(layers_sandbox_options: dict[str, Any]) -> AsyncIterator[Sandbox]:
         """A running sandbox with a paused clock (see ``layers_sandbox_options``)."""
         from .sandbox import Sandbox
 
@@ -77,25 +77,13 @@ else:
             yield sandbox
 
     @pytest.fixture
-    async def layers_client(layers_sandbox: Any) -> AsyncIterator[Any]:
+    async def layers_client(layers_sandbox: Sandbox) -> AsyncIterator[LayersClient]:
         """A LayersClient bound to ``layers_sandbox``; retries do not sleep while it is open."""
-        from ._client import LayersClient
-
         with no_waits():
-            async with LayersClient(
-                api_key=layers_sandbox.api_key,
-                base_url=layers_sandbox.url,
-                poll_policy=QUICK_POLL,
-                poll_rate=None,
-            ) as client:
+            async with layers_sandbox.client(poll_policy=QUICK_POLL, poll_rate=None) as client:
                 yield client
 
     @pytest.fixture
-    def layers_advance(layers_sandbox: Any) -> Callable[[float], Awaitable[dict[str, Any]]]:
+    def layers_advance(layers_sandbox: Sandbox) -> Callable[[float], Awaitable[dict[str, Any]]]:
         """``await layers_advance(seconds)``: move the sandbox's virtual clock forward."""
-
-        async def advance(seconds: float) -> dict[str, Any]:
-            result: dict[str, Any] = await layers_sandbox.advance(seconds)
-            return result
-
-        return advance
+        return layers_sandbox.advance

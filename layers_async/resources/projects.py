@@ -28,7 +28,7 @@ from ..models.projects import (
 )
 from ._base import Params, Resource, options
 
-__all__ = ["Projects"]
+__all__ = ["Projects", "validate_project_fields"]
 
 _VOICES = get_args(BrandVoice)
 _GENDERS = get_args(TargetGender)
@@ -136,6 +136,40 @@ def _tz(value: object) -> str:
             "timezone", f"must be an IANA time zone name such as 'UTC' (got {tz!r})"
         ) from None
     return tz
+
+
+#: Every project field `validate_project_fields` knows, each omitted unless given.
+_OMITTED: dict[str, Any] = dict.fromkeys(
+    (
+        "name",
+        "timezone",
+        "customer_external_id",
+        "owner_email",
+        "primary_language",
+        "app_name",
+        "app_description",
+        "tagline",
+        "brand_voice",
+        "target_gender",
+        "metadata",
+    ),
+    NOT_GIVEN,
+)
+
+
+def validate_project_fields(**fields: Any) -> dict[str, Any]:
+    """Check project fields with the rules `Projects.create` applies, sending nothing.
+
+    Keywords are `create`'s fields (``name``, ``timezone``, ``app_description``,
+    ``brand_voice``, ...); the ones not given, or given as None, are not checked. Returns the
+    JSON body they become; raises `LayersValidationError` naming the first bad field, and
+    `TypeError` for a keyword that is not a project field. For tools that check a batch of
+    input before sending any of it (``layers-async onboard`` does, row by row).
+    """
+    unknown = sorted(fields.keys() - _OMITTED.keys())
+    if unknown:
+        raise TypeError(f"not project fields: {', '.join(unknown)}")
+    return _fields(**{**_OMITTED, **fields}, patch=False)
 
 
 class Projects(Resource):

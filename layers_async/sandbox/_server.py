@@ -7,19 +7,32 @@ import contextlib
 import copy
 import socket
 from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
+import aiohttp
 from aiohttp import web
+from yarl import URL
 
 from ._app import SandboxCore
 from ._clock import format_ts
 from ._config import SNAKE_TO_CAMEL, normalize_config
 from ._errors import ApiError
 
+if TYPE_CHECKING:
+    from .._client import LayersClient
+
 __all__ = ["Sandbox", "SandboxConfigError"]
 
 _TICK_SECONDS = 0.1
+#: The path of the sandbox's OAuth consent page (what `authorize_url` points at).
+_CONSENT_PATH = "/_sandbox/oauth/authorize"
+#: Poll intervals are divided by the clock speed; a paused clock (speed 0) only moves when the
+#: program advances it, so its waiters poll as a clock this fast would (2 s become 10 ms).
+_PAUSED_POLL_SPEED = 200.0
+#: The epoch the virtual clock counts milliseconds from.
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class SandboxConfigError(ValueError):
@@ -193,6 +206,56 @@ class Sandbox:
             self._core.reset(data)
         except ApiError as err:
             raise SandboxConfigError(list((err.details or {}).get("issues", []))) from None
+
+    async def now(self) -> datetime:
+        """The sandbox's current virtual time, timezone-aware (UTC), to the millisecond.
+
+        It is what ``GET /_sandbox/clock`` answers: schedule relative to it (not to this
+        machine's clock), since the sandbox's clock may run faster, be paused or advanced.
+        """
+        return _EPOCH + timedelta(milliseconds=self._core.w.now())
+
+    async def authorize(self, url: str, decision: Literal["allow", "deny"] = "allow") -> str:
+        """Complete an OAuth consent page of this sandbox as the customer's browser would.
+
+        `url` is an attempt's ``authorize_url`` (from ``client.social.oauth_url``);
+        ``decision="deny"`` refuses the consent. Returns where the page redirects the browser:
+        the attempt's return URL with ``state`` and ``status`` (``success`` or ``error``)
+        added. Raises `ValueError` for a URL that is not this sandbox's consent page and
+        `RuntimeError` when the page does not redirect (an unknown ``state``, for example).
+        """
+        if decision not in ("allow", "deny"):
+            raise ValueError(f"decision must be 'allow' or 'deny' (got {decision!r})")
+        page = f"{self.url}{_CONSENT_PATH}"
+        if url.split("?", 1)[0] != page:
+            raise ValueError(f"not this sandbox's consent page (expected {page}?state=...)")
+        target = URL(url).update_query(decision=decision)
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(target, allow_redirects=False) as resp,
+        ):
+            location = resp.headers.get("Location")
+            if resp.status != 302 or location is None:
+                raise RuntimeError(f"the consent page answered {resp.status}: {await resp.text()}")
+            return location
+
+    def client(self, **options: Any) -> LayersClient:
+        """A `LayersClient` bound to this sandbox's `url` and `api_key`, polling at its speed.
+
+        `options` are `LayersClient`'s keywords (``retry``, ``timeout``, ...). Unless
+        ``poll_policy`` is given, the default policy's intervals are divided by the clock's
+        current speed, so waiters poll as often in virtual time as they would against the
+        real API (at speed 60, every 2 s becomes every 33 ms); a paused clock (speed 0)
+        polls every 10 ms at first, since it moves only when the program advances it. Use
+        it as the client: ``async with sandbox.client() as client: ...``.
+        """
+        from .._client import LayersClient
+        from .._config import DEFAULT_POLL
+
+        if "poll_policy" not in options:
+            speed = float(self.config["speed"]) or _PAUSED_POLL_SPEED
+            options["poll_policy"] = DEFAULT_POLL.scaled(1 / speed)
+        return LayersClient(api_key=self.api_key, base_url=self.url, **options)
 
     def __repr__(self) -> str:
         return f"<Sandbox url={self._url!r} speed={self._core.config['speed']!r}>"

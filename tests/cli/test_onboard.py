@@ -21,7 +21,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from layers_async._onboard import parse_duration, read_customers, run_onboard
+from layers_async import LayersValidationError
+from layers_async.cli.arguments import parse_duration
+from layers_async.cli.onboard import run_onboard
+from layers_async.cli.rows import read_customers
+from layers_async.resources.projects import validate_project_fields
 from layers_async.sandbox import Sandbox
 
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
@@ -289,3 +293,14 @@ def test_the_sandbox_flag_onboards_in_process_and_a_torn_journal_line_is_dropped
     assert sum(r["status"] == "done" for r in records) == 3
     results = _results(tmp_path / "run.results.jsonl")
     assert all(r["ok"] and len(r["scheduled_post_ids"]) == 1 for r in results)
+
+
+def test_project_fields_are_checked_without_a_client() -> None:
+    """validate_project_fields (what the row check uses) applies create's rules offline."""
+    body = validate_project_fields(name="Acme Coffee", brand_voice="warm", tagline=None)
+    assert body == {"name": "Acme Coffee", "brandVoice": "warm"}
+    with pytest.raises(LayersValidationError) as bad:
+        validate_project_fields(timezone="Mars/Olympus_Mons")
+    assert bad.value.field == "timezone"
+    with pytest.raises(TypeError, match="not project fields: colour"):
+        validate_project_fields(colour="red")

@@ -8,23 +8,38 @@ and stdout is a terminal; plain lines otherwise), then prints a summary table an
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Any, TextIO
+from datetime import timedelta
+from typing import TYPE_CHECKING, TextIO
 
-import aiohttp
+from .. import AttemptEvent, MediaItem, OAuthUrl
+from ..flows import Customer, ItemResult, OnboardingResult, fan_out, onboard_customer
+from .arguments import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    RICH_MISSING,
+    positive_int,
+    rich_available,
+)
 
-from ._config import DEFAULT_POLL
-from ._transport import AttemptEvent
-from .flows import Customer, ItemResult, MediaItem, OnboardingResult, fan_out, onboard_customer
-from .models.social import OAuthUrl
-from .sandbox import Sandbox
+if TYPE_CHECKING:
+    from rich.console import Group
+    from rich.live import Live
+    from rich.progress import Progress, TaskID
 
-__all__ = ["build_parser", "main", "run_demo"]
+__all__ = ["STEPS", "add_arguments", "demo_customers", "run_demo"]
+
+#: Credits the demo's organization gets per customer (a flow spends fewer), plus a reserve.
+_CREDITS_PER_CUSTOMER = 50
+_SPARE_CREDITS = 5000
+#: The client's poll budget: this many polls per second per customer, and at least the floor.
+_POLLS_PER_CUSTOMER = 20.0
+_MIN_POLL_RATE = 50.0
+#: Redraws of the live display per second.
+_REFRESH_PER_S = 8
 
 #: The flow's steps, in order, as `onboard_customer` reports them.
 STEPS = (
@@ -96,22 +111,20 @@ class _Display:
         self.done = 0
         self.failed = 0
         self.stage: Counter[str] = Counter()
-        self._live: Any = None
-        self._progress: Any = None
-        self._task: Any = None
+        self._live: Live | None = None
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
         if rich_ok:
-            try:
-                from rich.console import Console
-                from rich.live import Live
-                from rich.progress import (
-                    BarColumn,
-                    MofNCompleteColumn,
-                    Progress,
-                    TextColumn,
-                    TimeElapsedColumn,
-                )
-            except ImportError:
-                return
+            from rich.console import Console
+            from rich.live import Live
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
             console = Console(file=out)
             self._progress = Progress(
                 TextColumn("[bold]onboarding"),
@@ -121,9 +134,9 @@ class _Display:
                 console=console,
             )
             self._task = self._progress.add_task("customers", total=total)
-            self._live = Live(self._render(), console=console, refresh_per_second=8)
+            self._live = Live(self._render(), console=console, refresh_per_second=_REFRESH_PER_S)
 
-    def _render(self) -> Any:
+    def _render(self) -> Group:
         from rich.console import Group
         from rich.table import Table
 
@@ -132,6 +145,7 @@ class _Display:
             stages.add_column(justify="center")
         stages.add_row(*[f"[dim]{s}[/]" for s in STEPS])
         stages.add_row(*[str(self.stage[s]) for s in STEPS])
+        assert self._progress is not None
         return Group(self._progress, stages)
 
     def __enter__(self) -> _Display:
@@ -155,7 +169,7 @@ class _Display:
         self.done = done
         if not result.ok:
             self.failed += 1
-        if self._live is not None:
+        if self._live is not None and self._progress is not None and self._task is not None:
             self._progress.update(self._task, completed=done)
             self._live.update(self._render())
         else:
@@ -185,19 +199,16 @@ def _summary(
         )
     headers = ("customer", "name", "project", "influencer", "container", "scheduled post", "s", "")
     if rich_ok:
-        try:
-            from rich.console import Console
-            from rich.table import Table
-        except ImportError:
-            rich_ok = False
-        else:
-            table = Table(title="Onboarded customers")
-            for h in headers:
-                table.add_column(h, overflow="fold")
-            for row in rows:
-                table.add_row(*row)
-            Console(file=out).print(table)
-            return
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="Onboarded customers")
+        for h in headers:
+            table.add_column(h, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        Console(file=out).print(table)
+        return
     print("\t".join(headers), file=out)
     for row in rows:
         print("\t".join(row), file=out)
@@ -207,6 +218,9 @@ async def run_demo(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """`layers-async demo`: N customers' Getting started flows against an embedded sandbox."""
     out = out or sys.stdout
     rich_ok = out.isatty() and not args.plain
+    if rich_ok and not rich_available():
+        print(f"{RICH_MISSING} (or run the demo with --plain)", file=sys.stderr)
+        return EXIT_USAGE
     keys = [
         {
             "name": "demo-live",
@@ -222,7 +236,7 @@ async def run_demo(args: argparse.Namespace, out: TextIO | None = None) -> int:
             "ref": "partner",
             "name": "Demo Partner",
             "includedThisPeriod": 1000,
-            "prepaidBalance": 50 * max(args.customers, 1) + 5000,
+            "prepaidBalance": _CREDITS_PER_CUSTOMER * args.customers + _SPARE_CREDITS,
             "subscriptionTier": "pro",
         }
     ]
@@ -232,17 +246,14 @@ async def run_demo(args: argparse.Namespace, out: TextIO | None = None) -> int:
         nonlocal retries
         retries += 1
 
-    from ._client import LayersClient
+    from .. import Sandbox
 
     started = time.monotonic()
+    sandbox = Sandbox(speed=args.speed, seed=args.seed, api_keys=keys, organizations=orgs)
     async with (
-        Sandbox(speed=args.speed, seed=args.seed, api_keys=keys, organizations=orgs) as sandbox,
-        aiohttp.ClientSession() as http,
-        LayersClient(
-            api_key=sandbox.api_key,
-            base_url=sandbox.url,
-            poll_policy=DEFAULT_POLL.scaled(1 / args.speed) if args.speed > 0 else DEFAULT_POLL,
-            poll_rate=max(50.0, 20.0 * args.customers),
+        sandbox,
+        sandbox.client(
+            poll_rate=max(_MIN_POLL_RATE, _POLLS_PER_CUSTOMER * args.customers),
             on_retry=count_retry,
         ) as client,
     ):
@@ -251,20 +262,13 @@ async def run_demo(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
         async def authorize(attempt: OAuthUrl) -> None:
             # Stands in for the customer's browser on the sandbox's consent page.
-            async with http.get(attempt.authorize_url, allow_redirects=False) as resp:
-                if resp.status != 302:
-                    raise RuntimeError(f"consent page answered {resp.status}")
-
-        async def now() -> datetime:
-            async with http.get(f"{sandbox.url}/_sandbox/clock") as resp:
-                text = (await resp.json())["now"]
-            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+            await sandbox.authorize(attempt.authorize_url)
 
         with _Display(args.customers, out, rich_ok=rich_ok) as display:
 
             async def one(customer: Customer) -> OnboardingResult:
                 return await onboard_customer(
-                    client, customer, authorize=authorize, now=now, on_step=display.step
+                    client, customer, authorize=authorize, now=sandbox.now, on_step=display.step
                 )
 
             results = await fan_out(
@@ -274,7 +278,7 @@ async def run_demo(args: argparse.Namespace, out: TextIO | None = None) -> int:
                 on_progress=display.finished,
             )
         state = await sandbox.state()
-        polls = client._poll_hub.polls
+        polls = client.polls_sent
     wall = time.monotonic() - started
     print(file=out)
     _summary(results, out, rich_ok=rich_ok)
@@ -288,67 +292,15 @@ async def run_demo(args: argparse.Namespace, out: TextIO | None = None) -> int:
     )
     for r in failed:
         print(f"  {r.item.external_id}: {type(r.error).__name__}: {r.error}", file=out)
-    return 0 if not failed else 1
+    return EXIT_OK if not failed else EXIT_PROBLEMS
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of `layers-async`."""
-    parser = argparse.ArgumentParser(
-        prog="layers-async", description="The Layers Partner API SDK's command line."
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the ``demo`` command's arguments to `p`."""
+    p.add_argument("--customers", type=positive_int, default=25, help="how many (default 25)")
+    p.add_argument("--speed", type=float, default=60.0, help="sandbox clock speed (default 60)")
+    p.add_argument("--seed", type=int, default=0, help="sandbox seed (default 0)")
+    p.add_argument(
+        "--concurrency", type=positive_int, default=25, help="flows at once (default 25)"
     )
-    sub = parser.add_subparsers(dest="command", metavar="command")
-    demo = sub.add_parser(
-        "demo", help="run many customers' Getting started flows against an embedded sandbox"
-    )
-    demo.add_argument("--customers", type=_positive_int, default=25, help="how many (default 25)")
-    demo.add_argument("--speed", type=float, default=60.0, help="sandbox clock speed (default 60)")
-    demo.add_argument("--seed", type=int, default=0, help="sandbox seed (default 0)")
-    demo.add_argument(
-        "--concurrency", type=_positive_int, default=25, help="flows at once (default 25)"
-    )
-    demo.add_argument("--plain", action="store_true", help="plain lines even on a terminal")
-    sandbox = sub.add_parser(
-        "sandbox", help="serve the embedded sandbox (python -m layers_async.sandbox)"
-    )
-    sandbox.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    try:
-        from ._onboard import add_onboard_parser
-    except ImportError:  # pragma: no cover - the onboarding command ships with the package
-        pass
-    else:
-        add_onboard_parser(sub)
-    return parser
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be a positive integer")
-    return value
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `layers-async` console script; returns the exit status."""
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list[:1] == ["sandbox"]:
-        from .sandbox.__main__ import main as sandbox_main
-
-        return sandbox_main(args_list[1:])
-    parser = build_parser()
-    args = parser.parse_args(args_list)
-    if args.command is None:
-        parser.print_help()
-        return 2
-    try:
-        if args.command == "demo":
-            return asyncio.run(run_demo(args))
-        if args.command == "onboard":
-            from ._onboard import run_onboard
-
-            status: int = asyncio.run(run_onboard(args))
-            return status
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    parser.print_help()
-    return 2
+    p.add_argument("--plain", action="store_true", help="plain lines even on a terminal")

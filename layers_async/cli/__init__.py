@@ -1,0 +1,74 @@
+"""The `layers-async` command: `demo`, `onboard` and `sandbox`.
+
+``layers-async demo`` starts an embedded sandbox and runs the Getting started flow for many
+fictional customers at once through the SDK, with a live progress display (rich, when installed
+and stdout is a terminal; plain lines otherwise), then prints a summary table and totals.
+``layers-async onboard`` onboards a customer list crash-safely (see `layers_async.cli.onboard`)
+and ``layers-async sandbox`` serves the embedded sandbox (``python -m layers_async.sandbox``).
+
+Each command lives in its own module and drives the SDK and the `Sandbox` through their public
+API: no module here imports a private (``_``) name from the rest of the package, nor reads a
+client's private attributes. The live display needs rich (the ``cli`` extra); everything else
+works without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from . import demo, onboard
+from .arguments import EXIT_INTERRUPTED, EXIT_USAGE
+from .demo import run_demo
+
+__all__ = ["build_parser", "main", "run_demo"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `layers-async`."""
+    parser = argparse.ArgumentParser(
+        prog="layers-async", description="The Layers Partner API SDK's command line."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="command")
+    demo.add_arguments(
+        sub.add_parser(
+            "demo", help="run many customers' Getting started flows against an embedded sandbox"
+        )
+    )
+    sandbox = sub.add_parser(
+        "sandbox", help="serve the embedded sandbox (python -m layers_async.sandbox)"
+    )
+    sandbox.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    onboard.add_arguments(
+        sub.add_parser(
+            "onboard",
+            help="onboard customers from a CSV or JSONL file, crash-safely",
+            description=onboard.HELP,
+            epilog=onboard.EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `layers-async` console script; returns the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["sandbox"]:
+        from ..sandbox.__main__ import main as sandbox_main
+
+        return sandbox_main(args_list[1:])
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    try:
+        if args.command == "demo":
+            return asyncio.run(run_demo(args))
+        if args.command == "onboard":
+            return asyncio.run(onboard.run_onboard(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    parser.print_help()
+    return EXIT_USAGE
