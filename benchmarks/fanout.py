@@ -196,7 +196,7 @@ async def flows(
     runs = []
     for label in ("first run", "second run"):
         before = await sandbox_state(http, base)
-        hub_before = client._poll_hub.polls
+        hub_before = client.polls_sent
         started = time.perf_counter()
         results = await fan_out(customers, one, concurrency=concurrency)
         wall = time.perf_counter() - started
@@ -210,7 +210,7 @@ async def flows(
                 "failures": sum(not r.ok for r in results),
                 "errors": sorted({type(r.error).__name__ for r in results if not r.ok}),
                 "requests_per_flow": requests / n,
-                "polls_per_wait": (client._poll_hub.polls - hub_before) / waits,
+                "polls_per_wait": (client.polls_sent - hub_before) / waits,
                 "projects": after["counts"]["projects"]["total"],
                 "containers": after["counts"]["containers"]["total"],
                 "scheduled_posts": after["counts"]["scheduledPosts"]["total"],

@@ -139,7 +139,7 @@ def _tz(value: object) -> str:
 
 
 #: Every project field `validate_project_fields` knows, each omitted unless given.
-_OMITTED: dict[str, Any] = dict.fromkeys(
+_OMITTED: dict[str, object] = dict.fromkeys(
     (
         "name",
         "timezone",
@@ -157,7 +157,7 @@ _OMITTED: dict[str, Any] = dict.fromkeys(
 )
 
 
-def validate_project_fields(**fields: Any) -> dict[str, Any]:
+def validate_project_fields(**fields: object) -> dict[str, JSON]:
     """Check project fields with the rules `Projects.create` applies, sending nothing.
 
     Keywords are `create`'s fields (``name``, ``timezone``, ``app_description``,
