@@ -15,20 +15,17 @@ from layers_async import (
 from layers_async.models.app_media import AppMedia, AppMediaDeleted
 from layers_async.sandbox import Sandbox
 from tests.client._shared import (
-    BAD_CURSOR,
     GHOST_MED,
     GHOST_PRJ,
     MED_RE,
     T0,
     Route,
     api_error,
-    assert_bad_cursor_is_422,
     assert_request_id,
     count,
     new_project,
     not_found_test,
     refused_field,
-    refused_field_now,
     scope_and_auth_test,
 )
 
@@ -222,32 +219,6 @@ async def test_list_pages_with_limit(client: LayersClient, sandbox: Sandbox) -> 
     assert seen == [m.id for m in reversed(made)]
     rest = await client.app_media.list(pid, limit=100, cursor=first.next_cursor)
     assert [m.id for m in rest.items] == [made[1].id, made[0].id]
-
-
-@pytest.mark.anyio
-async def test_list_bad_cursor_is_422(client: LayersClient) -> None:
-    """A cursor the server cannot decode raises UnprocessableEntityError with path cursor."""
-    pid = await new_project(client)
-    await assert_bad_cursor_is_422(client.app_media.list(pid, cursor=BAD_CURSOR))
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("project_id", "kwargs", "field"),
-    [
-        ("prj_nope", {}, "project_id"),
-        (GHOST_PRJ, {"kind": "end-card"}, "kind"),
-        (GHOST_PRJ, {"limit": 0}, "limit"),
-        (GHOST_PRJ, {"limit": 101}, "limit"),
-        (GHOST_PRJ, {"limit": "10"}, "limit"),
-        (GHOST_PRJ, {"limit": True}, "limit"),
-    ],
-)
-async def test_list_client_validation(
-    client: LayersClient, project_id: str, kwargs: dict[str, Any], field: str
-) -> None:
-    """A bad project id, kind or limit (1-100) fails when list() is called, before any request."""
-    assert refused_field_now(client.app_media.list, project_id, **kwargs) == field
 
 
 # --- delete ---------------------------------------------------------------------------------------

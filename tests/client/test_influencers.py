@@ -14,7 +14,6 @@ from layers_async import (
 from layers_async.models.influencers import Influencer, InfluencerSummary
 from layers_async.sandbox import Sandbox
 from tests.client._shared import (
-    BAD_CURSOR,
     GHOST_INF,
     GHOST_PRJ,
     INF_RE,
@@ -22,7 +21,6 @@ from tests.client._shared import (
     MakeSandbox,
     Route,
     api_error,
-    assert_bad_cursor_is_422,
     assert_job_envelope,
     assert_request_id,
     assert_running_jobs_capped,
@@ -30,7 +28,6 @@ from tests.client._shared import (
     new_project,
     not_found_test,
     refused_field,
-    refused_field_now,
     scope_and_auth_test,
 )
 
@@ -299,30 +296,6 @@ async def test_list_pages(client: LayersClient, sandbox: Sandbox) -> None:
     assert first.has_next
     seen = [s.influencer_id async for s in client.influencers.list(pid, limit=1)]
     assert seen == made[::-1]
-
-
-@pytest.mark.anyio
-async def test_list_bad_cursor(client: LayersClient) -> None:
-    """A cursor the server cannot decode raises UnprocessableEntityError with path cursor."""
-    pid = await new_project(client)
-    await assert_bad_cursor_is_422(client.influencers.list(pid, cursor=BAD_CURSOR))
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("project_id", "kwargs", "field"),
-    [
-        ("prj_nope", {}, "project_id"),
-        (GHOST_PRJ, {"status": "archived"}, "status"),
-        (GHOST_PRJ, {"limit": 0}, "limit"),
-        (GHOST_PRJ, {"limit": 101}, "limit"),
-    ],
-)
-async def test_list_client_validation(
-    client: LayersClient, project_id: str, kwargs: dict[str, Any], field: str
-) -> None:
-    """A bad project id, status or limit (1-100) fails when list() is called."""
-    assert refused_field_now(client.influencers.list, project_id, **kwargs) == field
 
 
 # --- errors common to every route -----------------------------------------------------------------

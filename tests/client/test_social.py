@@ -22,7 +22,6 @@ from layers_async.models.social import (
 )
 from layers_async.sandbox import Sandbox
 from tests.client._shared import (
-    BAD_CURSOR,
     GHOST_PRJ,
     GHOST_SA,
     SA_RE,
@@ -31,13 +30,11 @@ from tests.client._shared import (
     MakeSandbox,
     Route,
     api_error,
-    assert_bad_cursor_is_422,
     assert_request_id,
     count,
     new_project,
     not_found_test,
     refused_field,
-    refused_field_now,
     scope_and_auth_test,
 )
 from tests.sandbox._flow_b import completed_container, schedule
@@ -404,33 +401,6 @@ async def test_accounts_pages(
     assert first.has_next
     seen = [a.social_account_id async for a in client.social.accounts(pid, limit=1)]
     assert seen == made[::-1]
-
-
-@pytest.mark.anyio
-async def test_accounts_bad_cursor(client: LayersClient) -> None:
-    """A cursor the server cannot decode raises UnprocessableEntityError with path cursor."""
-    pid = await new_project(client)
-    await assert_bad_cursor_is_422(client.social.accounts(pid, cursor=BAD_CURSOR))
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("project_id", "kwargs", "field"),
-    [
-        ("prj_nope", {}, "project_id"),
-        (GHOST_PRJ, {"platform": "facebook"}, "platform"),
-        (GHOST_PRJ, {"status": "pending"}, "status"),
-        (GHOST_PRJ, {"leased": "yes"}, "leased"),
-        (GHOST_PRJ, {"leased": 1}, "leased"),
-        (GHOST_PRJ, {"limit": 0}, "limit"),
-        (GHOST_PRJ, {"limit": 201}, "limit"),
-    ],
-)
-async def test_accounts_client_validation(
-    client: LayersClient, project_id: str, kwargs: dict[str, Any], field: str
-) -> None:
-    """A bad project id, filter or limit (1-200) fails when accounts() is called."""
-    assert refused_field_now(client.social.accounts, project_id, **kwargs) == field
 
 
 # --- disconnect -----------------------------------------------------------------------------------
