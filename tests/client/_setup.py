@@ -150,6 +150,25 @@ async def upload_demo_video(
     return str(media["id"])
 
 
+async def builder_container(
+    session: aiohttp.ClientSession, sandbox: Sandbox, project_id: str
+) -> str:
+    """A completed no-actor slideshow-builder container of the project, made over raw HTTP."""
+    path = f"/v1/projects/{project_id}/content/slideshow-builder"
+    hook = {"hook": "I kept running out of coffee\\nso I fixed it"}
+    job = await raw_ok(session, sandbox, "POST", path, json=hook, expect=202)
+    await sandbox.advance(80)
+    cid = str(job["containerIds"][0])
+    container = await raw_ok(session, sandbox, "GET", f"/v1/content/{cid}")
+    assert container["status"] == "completed", container
+    return cid
+
+
+def wire_time(when: datetime) -> str:
+    """`when` as the API writes instants: UTC with milliseconds and a Z."""
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 async def completed_container(
     client: LayersClient,
     sandbox: Sandbox,

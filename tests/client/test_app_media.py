@@ -8,26 +8,18 @@ from typing import Any
 import pytest
 
 from layers_async import (
+    AppMedia,
+    AppMediaDeleted,
     LayersClient,
     NotFoundError,
+    Sandbox,
     UnprocessableEntityError,
 )
-from layers_async.models.app_media import AppMedia, AppMediaDeleted
-from layers_async.sandbox import Sandbox
-from tests.client._shared import (
-    GHOST_MED,
-    GHOST_PRJ,
-    MED_RE,
-    T0,
-    Route,
-    api_error,
-    assert_request_id,
-    count,
-    new_project,
-    not_found_test,
-    refused_field,
-    scope_and_auth_test,
-)
+from tests.client._decoded import assert_request_id
+from tests.client._ids import GHOST_MED, GHOST_PRJ, MED_RE
+from tests.client._refusals import api_refusal, issue_paths, refused_field
+from tests.client._route_tables import Route, not_found_test, scope_and_auth_test
+from tests.client._setup import T0, count, new_project
 
 LOGO = "https://cdn.acmecoffee.com/brand/logo-512.png"
 SHOT = "https://cdn.acmecoffee.com/product/home.png"
@@ -87,9 +79,7 @@ async def test_upload_logo_replaces_previous(client: LayersClient) -> None:
     project = await client.projects.get(pid)
     assert project.brand_context is not None
     assert project.brand_context.logo_url == second.url
-    with pytest.raises(NotFoundError) as ei:
-        await client.app_media.delete(pid, first.id)
-    api_error(ei.value, 404, "NOT_FOUND")
+    await api_refusal(NotFoundError, client.app_media.delete(pid, first.id))
 
 
 @pytest.mark.anyio
@@ -111,10 +101,8 @@ async def test_upload_server_rejection_is_422(
 ) -> None:
     """Unknown media type, a type not allowed for the kind, or an oversize file → 422 url."""
     pid = await new_project(client)
-    with pytest.raises(UnprocessableEntityError) as ei:
-        await client.app_media.upload(pid, kind=kind, url=url)  # type: ignore[arg-type]
-    api_error(ei.value, 422, "VALIDATION")
-    assert [i.path for i in ei.value.issues] == ["url"]
+    upload = client.app_media.upload(pid, kind=kind, url=url)  # type: ignore[arg-type]
+    assert issue_paths(await api_refusal(UnprocessableEntityError, upload)) == ["url"]
     assert await count(sandbox, "appMedia") == 0
 
 
@@ -234,9 +222,7 @@ async def test_delete_decodes_and_removes(client: LayersClient, sandbox: Sandbox
     assert_request_id(gone)
     assert (await client.app_media.list(pid)).items == ()
     assert await count(sandbox, "appMedia") == 0
-    with pytest.raises(NotFoundError) as ei:
-        await client.app_media.delete(pid, shot.id)
-    api_error(ei.value, 404, "NOT_FOUND")
+    await api_refusal(NotFoundError, client.app_media.delete(pid, shot.id))
 
 
 @pytest.mark.anyio
@@ -262,9 +248,7 @@ async def test_delete_not_found(client: LayersClient, where: str) -> None:
     if where == "other_project":
         other = await new_project(client, "Other Co")
         media_id = (await client.app_media.upload(other, kind="logo", url=LOGO)).id
-    with pytest.raises(NotFoundError) as ei:
-        await client.app_media.delete(pid, media_id)
-    api_error(ei.value, 404, "NOT_FOUND")
+    await api_refusal(NotFoundError, client.app_media.delete(pid, media_id))
 
 
 @pytest.mark.anyio

@@ -9,27 +9,16 @@ import pytest
 
 from layers_async import (
     ConflictError,
+    Influencer,
+    InfluencerSummary,
     LayersClient,
+    Sandbox,
 )
-from layers_async.models.influencers import Influencer, InfluencerSummary
-from layers_async.sandbox import Sandbox
-from tests.client._shared import (
-    GHOST_INF,
-    GHOST_PRJ,
-    INF_RE,
-    T0,
-    MakeSandbox,
-    Route,
-    api_error,
-    assert_job_envelope,
-    assert_request_id,
-    assert_running_jobs_capped,
-    count,
-    new_project,
-    not_found_test,
-    refused_field,
-    scope_and_auth_test,
-)
+from tests.client._decoded import assert_job_envelope, assert_request_id
+from tests.client._ids import GHOST_INF, GHOST_PRJ, INF_RE
+from tests.client._refusals import api_refusal, assert_running_jobs_capped, refused_field
+from tests.client._route_tables import Route, not_found_test, scope_and_auth_test
+from tests.client._setup import T0, OpenSandbox, count, new_project
 
 #: Enough virtual seconds for a 60 s (±20 %) creation to finish.
 READY_AFTER = 80
@@ -84,9 +73,8 @@ async def test_create_archived_project(client: LayersClient, sandbox: Sandbox) -
     """create on an archived project raises ConflictError {projectId, status: archived}."""
     pid = await new_project(client)
     await client.projects.archive(pid)
-    with pytest.raises(ConflictError) as ei:
-        await client.influencers.create(pid)
-    assert api_error(ei.value, 409, "CONFLICT") == {"projectId": pid, "status": "archived"}
+    refused = await api_refusal(ConflictError, client.influencers.create(pid))
+    assert refused.details == {"projectId": pid, "status": "archived"}
     assert await counts(sandbox) == (0, 0)
 
 
@@ -154,20 +142,17 @@ async def test_get_pending_then_ready(client: LayersClient, sandbox: Sandbox) ->
 
 
 @pytest.mark.anyio
-async def test_get_failed_persona(make_sandbox: MakeSandbox) -> None:
+async def test_get_failed_persona(open_sandbox: OpenSandbox) -> None:
     """A persona whose creation failed decodes as failed with an error_message."""
-    async with (
-        make_sandbox(failure_rates={"influencer_create": 1.0}) as sb,
-        LayersClient(api_key=sb.api_key, base_url=sb.url) as client,
-    ):
-        pid = await new_project(client)
-        job = await client.influencers.create(pid)
-        assert job.influencer_id is not None
-        await sb.advance(READY_AFTER)
-        inf = await client.influencers.get(job.influencer_id)
-        assert inf.status == "failed"
-        assert inf.error_message
-        assert inf.image_url is None
+    sb, client = await open_sandbox(failure_rates={"influencer_create": 1.0})
+    pid = await new_project(client)
+    job = await client.influencers.create(pid)
+    assert job.influencer_id is not None
+    await sb.advance(READY_AFTER)
+    inf = await client.influencers.get(job.influencer_id)
+    assert inf.status == "failed"
+    assert inf.error_message
+    assert inf.image_url is None
 
 
 @pytest.mark.anyio

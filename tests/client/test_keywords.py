@@ -9,25 +9,22 @@ import pytest
 
 from layers_async import (
     ConflictError,
+    Hashtag,
+    KeywordBank,
     LayersClient,
+    Sandbox,
     UnprocessableEntityError,
 )
-from layers_async.models.keywords import Hashtag, KeywordBank
-from layers_async.sandbox import Sandbox
-from tests.client._shared import (
-    GHOST_PRJ,
-    T0,
-    Route,
-    api_error,
-    assert_job_envelope,
-    assert_request_id,
+from tests.client._decoded import assert_job_envelope, assert_request_id
+from tests.client._ids import GHOST_PRJ
+from tests.client._refusals import (
+    api_refusal,
     assert_running_jobs_capped,
-    count,
-    new_project,
-    not_found_test,
+    issue_paths,
     refused_field,
-    scope_and_auth_test,
 )
+from tests.client._route_tables import Route, not_found_test, scope_and_auth_test
+from tests.client._setup import T0, count, new_project
 
 DESCRIPTION = (
     "Acme Coffee roasts small-batch beans and delivers them fresh every week. The app lets "
@@ -133,11 +130,9 @@ async def test_refresh_replaces_bank(client: LayersClient, sandbox: Sandbox) -> 
 async def test_refresh_needs_app_description(client: LayersClient, sandbox: Sandbox) -> None:
     """Without an app description refresh raises 422 with missingFields [appDescription]."""
     pid = await keyword_project(client, described=False)
-    with pytest.raises(UnprocessableEntityError) as ei:
-        await client.keywords.refresh(pid)
-    details = api_error(ei.value, 422, "VALIDATION")
-    assert details["missingFields"] == ["appDescription"]
-    assert [i.path for i in ei.value.issues] == ["appDescription"]
+    refused = await api_refusal(UnprocessableEntityError, client.keywords.refresh(pid))
+    assert refused.details["missingFields"] == ["appDescription"]
+    assert issue_paths(refused) == ["appDescription"]
     assert await count(sandbox, "jobs") == 0
 
 
@@ -146,9 +141,8 @@ async def test_refresh_archived_project(client: LayersClient, sandbox: Sandbox) 
     """refresh on an archived project raises ConflictError {projectId, status: archived}."""
     pid = await keyword_project(client)
     await client.projects.archive(pid)
-    with pytest.raises(ConflictError) as ei:
-        await client.keywords.refresh(pid)
-    assert api_error(ei.value, 409, "CONFLICT") == {"projectId": pid, "status": "archived"}
+    refused = await api_refusal(ConflictError, client.keywords.refresh(pid))
+    assert refused.details == {"projectId": pid, "status": "archived"}
     assert await count(sandbox, "jobs") == 0
 
 

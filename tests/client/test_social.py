@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -12,33 +12,28 @@ from layers_async import (
     ErrorInfo,
     LayersClient,
     NotFoundError,
-    PermissionDeniedError,
-)
-from layers_async.models.social import (
     OAuthAttempt,
     OAuthUrl,
+    PermissionDeniedError,
+    Sandbox,
     SocialAccount,
     SocialAccountDisconnected,
 )
-from layers_async.sandbox import Sandbox
-from tests.client._shared import (
-    GHOST_PRJ,
-    GHOST_SA,
-    SA_RE,
-    ST_RE,
+from tests.client._decoded import assert_request_id
+from tests.client._ids import GHOST_PRJ, GHOST_SA, SA_RE, ST_RE
+from tests.client._refusals import api_refusal, refused_field
+from tests.client._route_tables import Route, not_found_test, scope_and_auth_test
+from tests.client._setup import (
     T0,
-    MakeSandbox,
-    Route,
-    api_error,
-    assert_request_id,
+    OpenSandbox,
+    builder_container,
     count,
+    later,
     new_project,
-    not_found_test,
-    refused_field,
-    scope_and_auth_test,
+    now,
+    raw_ok,
+    wire_time,
 )
-from tests.sandbox._flow_b import completed_container, schedule
-from tests.sandbox._http import Api
 
 GHOST_STATE = "st_01HXZ8K2M4P5QRS6TV7WXYZ9AB"
 CB = "http://localhost:3000/social/connect/callback"
@@ -121,9 +116,12 @@ async def test_oauth_url_host_not_allowed(
 ) -> None:
     """A return_url host off the key's allowlist → PermissionDeniedError RETURN_URL_NOT_ALLOWED."""
     pid = await new_project(client)
-    with pytest.raises(PermissionDeniedError) as ei:
-        await client.social.oauth_url(pid, platform="tiktok", return_url=return_url)
-    assert api_error(ei.value, 403, "RETURN_URL_NOT_ALLOWED") == {"host": host}
+    refused = await api_refusal(
+        PermissionDeniedError,
+        client.social.oauth_url(pid, platform="tiktok", return_url=return_url),
+        code="RETURN_URL_NOT_ALLOWED",
+    )
+    assert refused.details == {"host": host}
     assert await count(sandbox, "oauthAttempts") == 0
 
 
@@ -229,36 +227,30 @@ async def test_oauth_status_failed_decodes_error(
 
 
 @pytest.mark.anyio
-async def test_oauth_status_failure_rate(make_sandbox: MakeSandbox) -> None:
+async def test_oauth_status_failure_rate(open_sandbox: OpenSandbox) -> None:
     """With the oauth failure rate at 1 an auto-completed attempt fails with OAUTH_FAILED."""
-    async with (
-        make_sandbox(failure_rates={"oauth": 1.0}, oauth_auto_complete_seconds=10) as sb,
-        LayersClient(api_key=sb.api_key, base_url=sb.url) as client,
-    ):
-        pid = await new_project(client)
-        minted = await client.social.oauth_url(pid, platform="tiktok", return_url=CB)
-        await sb.advance(11)
-        attempt = await client.social.oauth_status(pid, minted.state)
-        assert attempt.status == "failed"
-        assert attempt.error is not None
-        assert attempt.error.code == "OAUTH_FAILED"
+    sb, client = await open_sandbox(failure_rates={"oauth": 1.0}, oauth_auto_complete_seconds=10)
+    pid = await new_project(client)
+    minted = await client.social.oauth_url(pid, platform="tiktok", return_url=CB)
+    await sb.advance(11)
+    attempt = await client.social.oauth_status(pid, minted.state)
+    assert attempt.status == "failed"
+    assert attempt.error is not None
+    assert attempt.error.code == "OAUTH_FAILED"
 
 
 @pytest.mark.anyio
-async def test_oauth_status_auto_complete(make_sandbox: MakeSandbox) -> None:
+async def test_oauth_status_auto_complete(open_sandbox: OpenSandbox) -> None:
     """oauth_auto_complete_seconds completes a pending attempt without a browser."""
-    async with (
-        make_sandbox(oauth_auto_complete_seconds=30) as sb,
-        LayersClient(api_key=sb.api_key, base_url=sb.url) as client,
-    ):
-        pid = await new_project(client)
-        minted = await client.social.oauth_url(pid, platform="tiktok", return_url=CB)
-        await sb.advance(29)
-        assert (await client.social.oauth_status(pid, minted.state)).status == "pending"
-        await sb.advance(2)
-        attempt = await client.social.oauth_status(pid, minted.state)
-        assert attempt.status == "completed"
-        assert attempt.completed_at == T0 + timedelta(seconds=30)
+    sb, client = await open_sandbox(oauth_auto_complete_seconds=30)
+    pid = await new_project(client)
+    minted = await client.social.oauth_url(pid, platform="tiktok", return_url=CB)
+    await sb.advance(29)
+    assert (await client.social.oauth_status(pid, minted.state)).status == "pending"
+    await sb.advance(2)
+    attempt = await client.social.oauth_status(pid, minted.state)
+    assert attempt.status == "completed"
+    assert attempt.completed_at == T0 + timedelta(seconds=30)
 
 
 @pytest.mark.anyio
@@ -280,10 +272,8 @@ async def test_oauth_status_expired(client: LayersClient, sandbox: Sandbox) -> N
 async def test_oauth_status_unknown_state(client: LayersClient) -> None:
     """An unknown state raises NotFoundError with details {resource: oauth_attempt, id}."""
     pid = await new_project(client)
-    with pytest.raises(NotFoundError) as ei:
-        await client.social.oauth_status(pid, GHOST_STATE)
-    details = api_error(ei.value, 404, "NOT_FOUND")
-    assert details == {"resource": "oauth_attempt", "id": GHOST_STATE}
+    refused = await api_refusal(NotFoundError, client.social.oauth_status(pid, GHOST_STATE))
+    assert refused.details == {"resource": "oauth_attempt", "id": GHOST_STATE}
 
 
 @pytest.mark.anyio
@@ -292,10 +282,8 @@ async def test_oauth_status_other_project(client: LayersClient) -> None:
     pa = await new_project(client, "Project A")
     pb = await new_project(client, "Project B")
     minted = await client.social.oauth_url(pa, platform="tiktok", return_url=CB)
-    with pytest.raises(NotFoundError) as ei:
-        await client.social.oauth_status(pb, minted.state)
-    details = api_error(ei.value, 404, "NOT_FOUND")
-    assert details == {"resource": "oauth_attempt", "id": minted.state}
+    refused = await api_refusal(NotFoundError, client.social.oauth_status(pb, minted.state))
+    assert refused.details == {"resource": "oauth_attempt", "id": minted.state}
 
 
 @pytest.mark.anyio
@@ -305,9 +293,8 @@ async def test_oauth_status_other_key(client: LayersClient, sandbox: Sandbox) ->
     async with LayersClient(api_key=sandbox.keys["demo-test"], base_url=sandbox.url) as other:
         minted = await other.social.oauth_url(pid, platform="tiktok", return_url=CB)
         assert (await other.social.oauth_status(pid, minted.state)).status == "pending"
-    with pytest.raises(NotFoundError) as ei:
-        await client.social.oauth_status(pid, minted.state)
-    assert api_error(ei.value, 404, "NOT_FOUND")["resource"] == "oauth_attempt"
+    refused = await api_refusal(NotFoundError, client.social.oauth_status(pid, minted.state))
+    assert refused.details["resource"] == "oauth_attempt"
 
 
 @pytest.mark.anyio
@@ -424,24 +411,20 @@ async def test_disconnect_decodes(
     assert acct.status == "disconnected"
     assert acct.disconnected_at == result.disconnected_at
     assert acct.disconnected_reason == "revoked_by_partner"
-    with pytest.raises(NotFoundError) as ei:
-        await client.social.disconnect(sa)
-    api_error(ei.value, 404, "NOT_FOUND")
+    await api_refusal(NotFoundError, client.social.disconnect(sa))
 
 
 @pytest.mark.anyio
 async def test_disconnect_counts_canceled_posts(
-    client: LayersClient, api: Api, session: aiohttp.ClientSession
+    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
 ) -> None:
     """canceled_scheduled_posts decodes the number of queued posts the disconnect canceled."""
     pid = await new_project(client)
     sa = await connect(client, session, pid)
-    cid = await completed_container(api, pid)
-    now = datetime.fromisoformat((await api.now()).replace("Z", "+00:00"))
-    later = (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    cid = await builder_container(session, sandbox, pid)
     targets = [{"socialAccountId": sa, "mode": "publish"}, {"socialAccountId": sa, "mode": "draft"}]
-    r = await schedule(api, cid, later, targets)
-    assert r.status == 201, r
+    body = {"scheduledFor": wire_time(later(await now(sandbox), 3600)), "targets": targets}
+    await raw_ok(session, sandbox, "POST", f"/v1/content/{cid}/schedule", json=body, expect=201)
     result = await client.social.disconnect(sa)
     assert result.canceled_scheduled_posts == 2
 
