@@ -60,3 +60,9 @@ async def scheduled(
 ) -> Scheduled:
     """A project with a completed no-actor container and a connected TikTok account."""
     return await scheduling_setup(client, sandbox, session)
+
+
+@pytest.fixture
+async def project(client: LayersClient) -> str:
+    """A fresh project of the demo-live key, without brand fields; its id."""
+    return await new_project(client)

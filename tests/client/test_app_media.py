@@ -29,10 +29,11 @@ MB = 1_048_576
 
 # --- upload ---------------------------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_upload_decodes_app_media(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_upload_decodes_app_media(
+    client: LayersClient, project: str, sandbox: Sandbox
+) -> None:
     """upload returns an AppMedia with a med_ id, the stored url, the source url and a tz time."""
-    pid = await new_project(client)
-    media = await client.app_media.upload(pid, kind="logo", url=LOGO)
+    media = await client.app_media.upload(project, kind="logo", url=LOGO)
     assert isinstance(media, AppMedia)
     assert MED_RE.match(media.id), media.id
     assert media.kind == "logo"
@@ -59,27 +60,27 @@ async def test_upload_decodes_app_media(client: LayersClient, sandbox: Sandbox) 
     ],
 )
 async def test_upload_kinds_and_mime_types(
-    client: LayersClient, kind: str, url: str, mime: str
+    client: LayersClient, project: str, kind: str, url: str, mime: str
 ) -> None:
     """Each kind accepts its media types; kind and mime_type are decoded as sent back."""
-    pid = await new_project(client)
-    media = await client.app_media.upload(pid, kind=kind, url=url)  # type: ignore[arg-type]
+    media = await client.app_media.upload(project, kind=kind, url=url)  # type: ignore[arg-type]
     assert (media.kind, media.mime_type, media.source_url) == (kind, mime, url)
 
 
 @pytest.mark.anyio
-async def test_upload_logo_replaces_previous(client: LayersClient) -> None:
+async def test_upload_logo_replaces_previous(client: LayersClient, project: str) -> None:
     """A second logo replaces the first: the list and brand_context show only the new one."""
-    pid = await new_project(client)
-    first = await client.app_media.upload(pid, kind="logo", url=LOGO)
-    shot = await client.app_media.upload(pid, kind="screenshot", url=SHOT)
-    second = await client.app_media.upload(pid, kind="logo", url="https://cdn.example.com/l2.png")
-    page = await client.app_media.list(pid)
+    first = await client.app_media.upload(project, kind="logo", url=LOGO)
+    shot = await client.app_media.upload(project, kind="screenshot", url=SHOT)
+    second = await client.app_media.upload(
+        project, kind="logo", url="https://cdn.example.com/l2.png"
+    )
+    page = await client.app_media.list(project)
     assert {m.id for m in page.items} == {second.id, shot.id}
-    project = await client.projects.get(pid)
-    assert project.brand_context is not None
-    assert project.brand_context.logo_url == second.url
-    await api_refusal(NotFoundError, client.app_media.delete(pid, first.id))
+    fetched = await client.projects.get(project)
+    assert fetched.brand_context is not None
+    assert fetched.brand_context.logo_url == second.url
+    await api_refusal(NotFoundError, client.app_media.delete(project, first.id))
 
 
 @pytest.mark.anyio
@@ -97,29 +98,26 @@ async def test_upload_logo_replaces_previous(client: LayersClient) -> None:
     ],
 )
 async def test_upload_server_rejection_is_422(
-    client: LayersClient, sandbox: Sandbox, kind: str, url: str
+    client: LayersClient, project: str, sandbox: Sandbox, kind: str, url: str
 ) -> None:
     """Unknown media type, a type not allowed for the kind, or an oversize file → 422 url."""
-    pid = await new_project(client)
-    upload = client.app_media.upload(pid, kind=kind, url=url)  # type: ignore[arg-type]
+    upload = client.app_media.upload(project, kind=kind, url=url)  # type: ignore[arg-type]
     assert issue_paths(await api_refusal(UnprocessableEntityError, upload)) == ["url"]
     assert await count(sandbox, "appMedia") == 0
 
 
 @pytest.mark.anyio
-async def test_upload_size_at_limit_is_accepted(client: LayersClient) -> None:
+async def test_upload_size_at_limit_is_accepted(client: LayersClient, project: str) -> None:
     """A file of exactly the kind's maximum size is accepted and its byte_size decoded."""
-    pid = await new_project(client)
     url = f"https://cdn.example.com/logo.png?sandboxByteSize={5 * MB}"
-    media = await client.app_media.upload(pid, kind="logo", url=url)
+    media = await client.app_media.upload(project, kind="logo", url=url)
     assert media.byte_size == 5 * MB
 
 
 @pytest.mark.anyio
-async def test_upload_accepts_bare_project_uuid(client: LayersClient) -> None:
+async def test_upload_accepts_bare_project_uuid(client: LayersClient, project: str) -> None:
     """A bare project UUID is accepted; the response is decoded as usual."""
-    pid = await new_project(client)
-    media = await client.app_media.upload(pid.removeprefix("prj_"), kind="logo", url=LOGO)
+    media = await client.app_media.upload(project.removeprefix("prj_"), kind="logo", url=LOGO)
     assert MED_RE.match(media.id)
 
 
@@ -151,11 +149,10 @@ async def test_upload_accepts_bare_project_uuid(client: LayersClient) -> None:
     ],
 )
 async def test_upload_client_validation(
-    client: LayersClient, sandbox: Sandbox, kwargs: dict[str, Any], field: str
+    client: LayersClient, project: str, sandbox: Sandbox, kwargs: dict[str, Any], field: str
 ) -> None:
     """Bad kind or URL (scheme, credentials, local host, private IP, length) fails client-side."""
-    pid = await new_project(client)
-    assert await refused_field(client.app_media.upload, pid, **kwargs) == field
+    assert await refused_field(client.app_media.upload, project, **kwargs) == field
     assert await count(sandbox, "appMedia") == 0
 
 
@@ -171,15 +168,16 @@ async def test_upload_bad_project_id(client: LayersClient, project_id: str) -> N
 
 # --- list -----------------------------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_list_newest_first_with_kind_filter(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_list_newest_first_with_kind_filter(
+    client: LayersClient, project: str, sandbox: Sandbox
+) -> None:
     """list returns live media newest first, filters by kind, and decodes every item."""
-    pid = await new_project(client)
-    logo = await client.app_media.upload(pid, kind="logo", url=LOGO)
+    logo = await client.app_media.upload(project, kind="logo", url=LOGO)
     await sandbox.advance(5)
-    shot = await client.app_media.upload(pid, kind="screenshot", url=SHOT)
+    shot = await client.app_media.upload(project, kind="screenshot", url=SHOT)
     await sandbox.advance(5)
-    video = await client.app_media.upload(pid, kind="demo-video", url=VIDEO)
-    page = await client.app_media.list(pid)
+    video = await client.app_media.upload(project, kind="demo-video", url=VIDEO)
+    page = await client.app_media.list(project)
     assert [m.id for m in page.items] == [video.id, shot.id, logo.id]
     assert page.items[0] == video
     assert page.items[2].created_at == T0
@@ -187,68 +185,66 @@ async def test_list_newest_first_with_kind_filter(client: LayersClient, sandbox:
     assert page.next_cursor is None
     assert page.meta is not None
     assert page.meta.request_id is not None
-    shots = await client.app_media.list(pid, kind="screenshot")
+    shots = await client.app_media.list(project, kind="screenshot")
     assert [m.id for m in shots.items] == [shot.id]
-    assert [m.id for m in (await client.app_media.list(pid, kind="logo")).items] == [logo.id]
+    assert [m.id for m in (await client.app_media.list(project, kind="logo")).items] == [logo.id]
 
 
 @pytest.mark.anyio
-async def test_list_pages_with_limit(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_list_pages_with_limit(client: LayersClient, project: str, sandbox: Sandbox) -> None:
     """limit=1 yields one item per page; `async for` walks every page in order."""
-    pid = await new_project(client)
     made = []
     for i in range(3):
-        made.append(await client.app_media.upload(pid, kind="screenshot", url=f"{SHOT}?n={i}"))
+        made.append(await client.app_media.upload(project, kind="screenshot", url=f"{SHOT}?n={i}"))
         await sandbox.advance(1)
-    first = await client.app_media.list(pid, limit=1)
+    first = await client.app_media.list(project, limit=1)
     assert [m.id for m in first.items] == [made[2].id]
     assert first.has_next
-    seen = [m.id async for m in client.app_media.list(pid, limit=1)]
+    seen = [m.id async for m in client.app_media.list(project, limit=1)]
     assert seen == [m.id for m in reversed(made)]
-    rest = await client.app_media.list(pid, limit=100, cursor=first.next_cursor)
+    rest = await client.app_media.list(project, limit=100, cursor=first.next_cursor)
     assert [m.id for m in rest.items] == [made[1].id, made[0].id]
 
 
 # --- delete ---------------------------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_delete_decodes_and_removes(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_delete_decodes_and_removes(
+    client: LayersClient, project: str, sandbox: Sandbox
+) -> None:
     """delete returns {id, deleted: true}; the item leaves the list; a second delete is 404."""
-    pid = await new_project(client)
-    shot = await client.app_media.upload(pid, kind="screenshot", url=SHOT)
-    gone = await client.app_media.delete(pid, shot.id)
+    shot = await client.app_media.upload(project, kind="screenshot", url=SHOT)
+    gone = await client.app_media.delete(project, shot.id)
     assert isinstance(gone, AppMediaDeleted)
     assert gone.id == shot.id
     assert gone.deleted is True
     assert_request_id(gone)
-    assert (await client.app_media.list(pid)).items == ()
+    assert (await client.app_media.list(project)).items == ()
     assert await count(sandbox, "appMedia") == 0
-    await api_refusal(NotFoundError, client.app_media.delete(pid, shot.id))
+    await api_refusal(NotFoundError, client.app_media.delete(project, shot.id))
 
 
 @pytest.mark.anyio
-async def test_delete_logo_clears_logo_url(client: LayersClient) -> None:
+async def test_delete_logo_clears_logo_url(client: LayersClient, project: str) -> None:
     """Deleting the current logo sets the project's brand_context.logo_url to None."""
-    pid = await new_project(client)
-    logo = await client.app_media.upload(pid, kind="logo", url=LOGO)
-    before = await client.projects.get(pid)
+    logo = await client.app_media.upload(project, kind="logo", url=LOGO)
+    before = await client.projects.get(project)
     assert before.brand_context is not None
     assert before.brand_context.logo_url == logo.url
-    await client.app_media.delete(pid, logo.id)
-    after = await client.projects.get(pid)
+    await client.app_media.delete(project, logo.id)
+    after = await client.projects.get(project)
     assert after.brand_context is not None
     assert after.brand_context.logo_url is None
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("where", ["unknown", "other_project"])
-async def test_delete_not_found(client: LayersClient, where: str) -> None:
+async def test_delete_not_found(client: LayersClient, project: str, where: str) -> None:
     """An unknown media id, or one of another project, raises NotFoundError."""
-    pid = await new_project(client)
     media_id = GHOST_MED
     if where == "other_project":
         other = await new_project(client, "Other Co")
         media_id = (await client.app_media.upload(other, kind="logo", url=LOGO)).id
-    await api_refusal(NotFoundError, client.app_media.delete(pid, media_id))
+    await api_refusal(NotFoundError, client.app_media.delete(project, media_id))
 
 
 @pytest.mark.anyio

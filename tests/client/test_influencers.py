@@ -31,11 +31,10 @@ async def counts(sandbox: Sandbox) -> tuple[int, int]:
 
 # --- create ---------------------------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_create_returns_job_envelope(client: LayersClient) -> None:
+async def test_create_returns_job_envelope(client: LayersClient, project: str) -> None:
     """create returns the 202 influencer_create envelope pointing at the new persona."""
-    pid = await new_project(client)
-    job = await client.influencers.create(pid)
-    assert_job_envelope(job, "influencer_create", pid)
+    job = await client.influencers.create(project)
+    assert_job_envelope(job, "influencer_create", project)
     assert job.influencer_id is not None
     assert INF_RE.match(job.influencer_id)
     assert job.container_ids == ()
@@ -45,11 +44,10 @@ async def test_create_returns_job_envelope(client: LayersClient) -> None:
 
 
 @pytest.mark.anyio
-async def test_create_sends_fields(client: LayersClient) -> None:
+async def test_create_sends_fields(client: LayersClient, project: str) -> None:
     """gender, age_range and prompt are sent; the persona carries the chosen gender and age."""
-    pid = await new_project(client)
     job = await client.influencers.create(
-        pid, gender="non_binary", age_range="mature", prompt="p" * 1000
+        project, gender="non_binary", age_range="mature", prompt="p" * 1000
     )
     assert job.influencer_id is not None
     inf = await client.influencers.get(job.influencer_id)
@@ -69,20 +67,22 @@ async def test_create_default_gender(client: LayersClient, target: str, expected
 
 
 @pytest.mark.anyio
-async def test_create_archived_project(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_create_archived_project(
+    client: LayersClient, project: str, sandbox: Sandbox
+) -> None:
     """create on an archived project raises ConflictError {projectId, status: archived}."""
-    pid = await new_project(client)
-    await client.projects.archive(pid)
-    refused = await api_refusal(ConflictError, client.influencers.create(pid))
-    assert refused.details == {"projectId": pid, "status": "archived"}
+    await client.projects.archive(project)
+    refused = await api_refusal(ConflictError, client.influencers.create(project))
+    assert refused.details == {"projectId": project, "status": "archived"}
     assert await counts(sandbox) == (0, 0)
 
 
 @pytest.mark.anyio
-async def test_create_running_jobs_cap(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_create_running_jobs_cap(
+    client: LayersClient, project: str, sandbox: Sandbox
+) -> None:
     """The 11th running job of a standard organization raises RateLimitError concurrent_jobs."""
-    pid = await new_project(client)
-    await assert_running_jobs_capped(lambda: client.influencers.create(pid))
+    await assert_running_jobs_capped(lambda: client.influencers.create(project))
     assert await counts(sandbox) == (10, 10)
 
 
@@ -166,10 +166,9 @@ async def test_get_client_validation(client: LayersClient, influencer_id: Any) -
 
 # --- update ---------------------------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_update_changes_fields(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_update_changes_fields(client: LayersClient, project: str, sandbox: Sandbox) -> None:
     """update sends every given field and decodes the changed persona."""
-    pid = await new_project(client)
-    job = await client.influencers.create(pid)
+    job = await client.influencers.create(project)
     assert job.influencer_id is not None
     await sandbox.advance(5)
     inf = await client.influencers.update(
@@ -193,10 +192,9 @@ async def test_update_changes_fields(client: LayersClient, sandbox: Sandbox) -> 
 
 
 @pytest.mark.anyio
-async def test_update_clears_age_range_and_keeps_others(client: LayersClient) -> None:
+async def test_update_clears_age_range_and_keeps_others(client: LayersClient, project: str) -> None:
     """age_range=None clears it; fields not given stay unchanged."""
-    pid = await new_project(client)
-    job = await client.influencers.create(pid, gender="male", age_range="senior")
+    job = await client.influencers.create(project, gender="male", age_range="senior")
     assert job.influencer_id is not None
     before = await client.influencers.get(job.influencer_id)
     after = await client.influencers.update(job.influencer_id, age_range=None)
@@ -234,10 +232,9 @@ async def test_update_client_validation(
 
 
 @pytest.mark.anyio
-async def test_update_bounds_accepted(client: LayersClient) -> None:
+async def test_update_bounds_accepted(client: LayersClient, project: str) -> None:
     """A 128-character name is accepted (the upper bound of the rule)."""
-    pid = await new_project(client)
-    job = await client.influencers.create(pid)
+    job = await client.influencers.create(project)
     assert job.influencer_id is not None
     inf = await client.influencers.update(job.influencer_id, name="n" * 128)
     assert inf.name == "n" * 128
@@ -245,13 +242,12 @@ async def test_update_bounds_accepted(client: LayersClient) -> None:
 
 # --- list -----------------------------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_list_decodes_summaries(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_list_decodes_summaries(client: LayersClient, project: str, sandbox: Sandbox) -> None:
     """list returns summaries newest first; thumbnail_url appears once ready; status filters."""
-    pid = await new_project(client)
-    a = (await client.influencers.create(pid, gender="male", age_range="teen")).influencer_id
+    a = (await client.influencers.create(project, gender="male", age_range="teen")).influencer_id
     await sandbox.advance(READY_AFTER)
-    b = (await client.influencers.create(pid)).influencer_id
-    page = await client.influencers.list(pid)
+    b = (await client.influencers.create(project)).influencer_id
+    page = await client.influencers.list(project)
     assert [s.influencer_id for s in page.items] == [b, a]
     assert page.next_cursor is None
     ready, pending = page.items[1], page.items[0]
@@ -263,23 +259,22 @@ async def test_list_decodes_summaries(client: LayersClient, sandbox: Sandbox) ->
     assert pending.status == "pending"
     assert pending.thumbnail_url is None
     assert pending.created_at == T0 + timedelta(seconds=READY_AFTER)
-    only_ready = await client.influencers.list(pid, status="ready")
+    only_ready = await client.influencers.list(project, status="ready")
     assert [s.influencer_id for s in only_ready.items] == [a]
-    assert (await client.influencers.list(pid, status="failed")).items == ()
+    assert (await client.influencers.list(project, status="failed")).items == ()
 
 
 @pytest.mark.anyio
-async def test_list_pages(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_list_pages(client: LayersClient, project: str, sandbox: Sandbox) -> None:
     """limit=1 pages through every influencer with opaque cursors."""
-    pid = await new_project(client)
     made = []
     for _ in range(3):
-        made.append((await client.influencers.create(pid)).influencer_id)
+        made.append((await client.influencers.create(project)).influencer_id)
         await sandbox.advance(1)
-    first = await client.influencers.list(pid, limit=1)
+    first = await client.influencers.list(project, limit=1)
     assert [s.influencer_id for s in first.items] == [made[2]]
     assert first.has_next
-    seen = [s.influencer_id async for s in client.influencers.list(pid, limit=1)]
+    seen = [s.influencer_id async for s in client.influencers.list(project, limit=1)]
     assert seen == made[::-1]
 
 

@@ -62,10 +62,9 @@ async def connect(
 
 # --- oauth_url ------------------------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_oauth_url_decodes(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_oauth_url_decodes(client: LayersClient, project: str, sandbox: Sandbox) -> None:
     """oauth_url returns authorize_url on the sandbox page, an st_ state and now + 10 minutes."""
-    pid = await new_project(client)
-    attempt = await client.social.oauth_url(pid, platform="tiktok", return_url=CB)
+    attempt = await client.social.oauth_url(project, platform="tiktok", return_url=CB)
     assert isinstance(attempt, OAuthUrl)
     assert ST_RE.match(attempt.state), attempt.state
     assert attempt.authorize_url == f"{sandbox.url}/_sandbox/oauth/authorize?state={attempt.state}"
@@ -77,26 +76,28 @@ async def test_oauth_url_decodes(client: LayersClient, sandbox: Sandbox) -> None
 
 
 @pytest.mark.anyio
-async def test_oauth_url_sends_optional_fields(client: LayersClient) -> None:
+async def test_oauth_url_sends_optional_fields(client: LayersClient, project: str) -> None:
     """scopes (32 of 64 chars) and a 500-char usage_note are accepted at their bounds."""
-    pid = await new_project(client)
     attempt = await client.social.oauth_url(
-        pid,
+        project,
         platform="instagram",
         return_url="https://localhost/cb",
         scopes=("s" * 64,) * 32,
         usage_note="u" * 500,
     )
-    status = await client.social.oauth_status(pid, attempt.state)
+    status = await client.social.oauth_status(project, attempt.state)
     assert status.platform == "instagram"
 
 
 @pytest.mark.anyio
-async def test_oauth_url_ignores_idempotency_key(client: LayersClient) -> None:
+async def test_oauth_url_ignores_idempotency_key(client: LayersClient, project: str) -> None:
     """The server does not honour Idempotency-Key here: the same key mints two states."""
-    pid = await new_project(client)
-    a = await client.social.oauth_url(pid, platform="tiktok", return_url=CB, idempotency_key="k1")
-    b = await client.social.oauth_url(pid, platform="tiktok", return_url=CB, idempotency_key="k1")
+    a = await client.social.oauth_url(
+        project, platform="tiktok", return_url=CB, idempotency_key="k1"
+    )
+    b = await client.social.oauth_url(
+        project, platform="tiktok", return_url=CB, idempotency_key="k1"
+    )
     assert a.state != b.state
     assert b.meta is not None
     assert b.meta.idempotency_replayed is False
@@ -112,13 +113,12 @@ async def test_oauth_url_ignores_idempotency_key(client: LayersClient) -> None:
     ],
 )
 async def test_oauth_url_host_not_allowed(
-    client: LayersClient, sandbox: Sandbox, return_url: str, host: str
+    client: LayersClient, project: str, sandbox: Sandbox, return_url: str, host: str
 ) -> None:
     """A return_url host off the key's allowlist → PermissionDeniedError RETURN_URL_NOT_ALLOWED."""
-    pid = await new_project(client)
     refused = await api_refusal(
         PermissionDeniedError,
-        client.social.oauth_url(pid, platform="tiktok", return_url=return_url),
+        client.social.oauth_url(project, platform="tiktok", return_url=return_url),
         code="RETURN_URL_NOT_ALLOWED",
     )
     assert refused.details == {"host": host}
@@ -150,12 +150,11 @@ async def test_oauth_url_host_not_allowed(
     ],
 )
 async def test_oauth_url_client_validation(
-    client: LayersClient, sandbox: Sandbox, kwargs: dict[str, Any], field: str
+    client: LayersClient, project: str, sandbox: Sandbox, kwargs: dict[str, Any], field: str
 ) -> None:
     """Bad platform, return_url, scopes or usage_note fail before sending; no attempt is made."""
-    pid = await new_project(client)
     args: dict[str, Any] = {"platform": "tiktok", "return_url": CB, **kwargs}
-    assert await refused_field(client.social.oauth_url, pid, **args) == field
+    assert await refused_field(client.social.oauth_url, project, **args) == field
     assert await count(sandbox, "oauthAttempts") == 0
 
 
@@ -170,15 +169,14 @@ async def test_oauth_url_bad_project_id(client: LayersClient) -> None:
 
 # --- oauth_status ---------------------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_oauth_status_pending(client: LayersClient) -> None:
+async def test_oauth_status_pending(client: LayersClient, project: str) -> None:
     """A fresh attempt decodes as pending with every optional field None."""
-    pid = await new_project(client)
-    minted = await client.social.oauth_url(pid, platform="instagram", return_url=CB)
-    attempt = await client.social.oauth_status(pid, minted.state)
+    minted = await client.social.oauth_url(project, platform="instagram", return_url=CB)
+    attempt = await client.social.oauth_status(project, minted.state)
     assert isinstance(attempt, OAuthAttempt)
     assert attempt.state == minted.state
     assert attempt.status == "pending"
-    assert attempt.project_id == pid
+    assert attempt.project_id == project
     assert attempt.platform == "instagram"
     assert attempt.social_account_id is None
     assert attempt.error is None
@@ -190,15 +188,14 @@ async def test_oauth_status_pending(client: LayersClient) -> None:
 
 @pytest.mark.anyio
 async def test_oauth_status_completed(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+    client: LayersClient, project: str, sandbox: Sandbox, session: aiohttp.ClientSession
 ) -> None:
     """After consent the attempt is completed with a social_account_id and completed_at."""
-    pid = await new_project(client)
-    minted = await client.social.oauth_url(pid, platform="tiktok", return_url=CB)
+    minted = await client.social.oauth_url(project, platform="tiktok", return_url=CB)
     await sandbox.advance(3)
     location = await consent(session, minted)
     assert location == f"{CB}?state={minted.state}&status=success"
-    attempt = await client.social.oauth_status(pid, minted.state)
+    attempt = await client.social.oauth_status(project, minted.state)
     assert attempt.status == "completed"
     assert attempt.social_account_id is not None
     assert SA_RE.match(attempt.social_account_id)
@@ -209,14 +206,13 @@ async def test_oauth_status_completed(
 
 @pytest.mark.anyio
 async def test_oauth_status_failed_decodes_error(
-    client: LayersClient, session: aiohttp.ClientSession
+    client: LayersClient, project: str, session: aiohttp.ClientSession
 ) -> None:
     """A declined consent reads failed with error ErrorInfo(code=OAUTH_DENIED)."""
-    pid = await new_project(client)
-    minted = await client.social.oauth_url(pid, platform="tiktok", return_url=CB)
+    minted = await client.social.oauth_url(project, platform="tiktok", return_url=CB)
     location = await consent(session, minted, "deny")
     assert location.endswith("status=error")
-    attempt = await client.social.oauth_status(pid, minted.state)
+    attempt = await client.social.oauth_status(project, minted.state)
     assert attempt.status == "failed"
     assert isinstance(attempt.error, ErrorInfo)
     assert attempt.error.code == "OAUTH_DENIED"
@@ -254,14 +250,13 @@ async def test_oauth_status_auto_complete(open_sandbox: OpenSandbox) -> None:
 
 
 @pytest.mark.anyio
-async def test_oauth_status_expired(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_oauth_status_expired(client: LayersClient, project: str, sandbox: Sandbox) -> None:
     """Past expires_at a pending attempt reads expired (terminal, no account, no error)."""
-    pid = await new_project(client)
-    minted = await client.social.oauth_url(pid, platform="tiktok", return_url=CB)
+    minted = await client.social.oauth_url(project, platform="tiktok", return_url=CB)
     await sandbox.advance(599)
-    assert (await client.social.oauth_status(pid, minted.state)).status == "pending"
+    assert (await client.social.oauth_status(project, minted.state)).status == "pending"
     await sandbox.advance(2)
-    attempt = await client.social.oauth_status(pid, minted.state)
+    attempt = await client.social.oauth_status(project, minted.state)
     assert attempt.status == "expired"
     assert attempt.is_terminal is True
     assert attempt.social_account_id is None
@@ -269,10 +264,9 @@ async def test_oauth_status_expired(client: LayersClient, sandbox: Sandbox) -> N
 
 
 @pytest.mark.anyio
-async def test_oauth_status_unknown_state(client: LayersClient) -> None:
+async def test_oauth_status_unknown_state(client: LayersClient, project: str) -> None:
     """An unknown state raises NotFoundError with details {resource: oauth_attempt, id}."""
-    pid = await new_project(client)
-    refused = await api_refusal(NotFoundError, client.social.oauth_status(pid, GHOST_STATE))
+    refused = await api_refusal(NotFoundError, client.social.oauth_status(project, GHOST_STATE))
     assert refused.details == {"resource": "oauth_attempt", "id": GHOST_STATE}
 
 
@@ -287,13 +281,12 @@ async def test_oauth_status_other_project(client: LayersClient) -> None:
 
 
 @pytest.mark.anyio
-async def test_oauth_status_other_key(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_oauth_status_other_key(client: LayersClient, project: str, sandbox: Sandbox) -> None:
     """A state minted by another key of the same organization is invisible (NotFoundError)."""
-    pid = await new_project(client)
     async with LayersClient(api_key=sandbox.keys["demo-test"], base_url=sandbox.url) as other:
-        minted = await other.social.oauth_url(pid, platform="tiktok", return_url=CB)
-        assert (await other.social.oauth_status(pid, minted.state)).status == "pending"
-    refused = await api_refusal(NotFoundError, client.social.oauth_status(pid, minted.state))
+        minted = await other.social.oauth_url(project, platform="tiktok", return_url=CB)
+        assert (await other.social.oauth_status(project, minted.state)).status == "pending"
+    refused = await api_refusal(NotFoundError, client.social.oauth_status(project, minted.state))
     assert refused.details["resource"] == "oauth_attempt"
 
 
@@ -321,19 +314,18 @@ async def test_oauth_status_client_validation(
 # --- accounts -------------------------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_accounts_decodes_social_accounts(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+    client: LayersClient, project: str, sandbox: Sandbox, session: aiohttp.ClientSession
 ) -> None:
     """accounts lists connected accounts newest first, decoded with tz-aware datetimes."""
-    pid = await new_project(client)
-    first = await connect(client, session, pid, "tiktok")
+    first = await connect(client, session, project, "tiktok")
     await sandbox.advance(10)
-    second = await connect(client, session, pid, "instagram")
-    page = await client.social.accounts(pid)
+    second = await connect(client, session, project, "instagram")
+    page = await client.social.accounts(project)
     assert [a.social_account_id for a in page.items] == [second, first]
     assert page.next_cursor is None
     acct = page.items[1]
     assert isinstance(acct, SocialAccount)
-    assert acct.project_id == pid
+    assert acct.project_id == project
     assert acct.platform == "tiktok"
     assert acct.status == "connected"
     assert acct.leased is False
@@ -351,17 +343,16 @@ async def test_accounts_decodes_social_accounts(
 
 @pytest.mark.anyio
 async def test_accounts_filters(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+    client: LayersClient, project: str, sandbox: Sandbox, session: aiohttp.ClientSession
 ) -> None:
     """platform, status and leased filters are sent and narrow the list."""
-    pid = await new_project(client)
-    tt = await connect(client, session, pid, "tiktok")
+    tt = await connect(client, session, project, "tiktok")
     await sandbox.advance(5)
-    ig = await connect(client, session, pid, "instagram")
+    ig = await connect(client, session, project, "instagram")
     await client.social.disconnect(ig)
 
     async def ids(**kw: Any) -> list[str]:
-        return [a.social_account_id for a in (await client.social.accounts(pid, **kw)).items]
+        return [a.social_account_id for a in (await client.social.accounts(project, **kw)).items]
 
     assert await ids(platform="tiktok") == [tt]
     assert await ids(platform="instagram") == [ig]
@@ -375,29 +366,27 @@ async def test_accounts_filters(
 
 @pytest.mark.anyio
 async def test_accounts_pages(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+    client: LayersClient, project: str, sandbox: Sandbox, session: aiohttp.ClientSession
 ) -> None:
     """limit=1 pages through every account with opaque cursors."""
-    pid = await new_project(client)
     made = []
     for _ in range(3):
-        made.append(await connect(client, session, pid))
+        made.append(await connect(client, session, project))
         await sandbox.advance(5)
-    first = await client.social.accounts(pid, limit=1)
+    first = await client.social.accounts(project, limit=1)
     assert len(first.items) == 1
     assert first.has_next
-    seen = [a.social_account_id async for a in client.social.accounts(pid, limit=1)]
+    seen = [a.social_account_id async for a in client.social.accounts(project, limit=1)]
     assert seen == made[::-1]
 
 
 # --- disconnect -----------------------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_disconnect_decodes(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+    client: LayersClient, project: str, sandbox: Sandbox, session: aiohttp.ClientSession
 ) -> None:
     """disconnect returns the summary; the account lists disconnected; again → NotFoundError."""
-    pid = await new_project(client)
-    sa = await connect(client, session, pid)
+    sa = await connect(client, session, project)
     await sandbox.advance(7)
     result = await client.social.disconnect(sa)
     assert isinstance(result, SocialAccountDisconnected)
@@ -407,7 +396,7 @@ async def test_disconnect_decodes(
     assert result.canceled_scheduled_posts == 0
     assert result.disconnected_at == T0 + timedelta(seconds=7)
     assert_request_id(result)
-    (acct,) = (await client.social.accounts(pid)).items
+    (acct,) = (await client.social.accounts(project)).items
     assert acct.status == "disconnected"
     assert acct.disconnected_at == result.disconnected_at
     assert acct.disconnected_reason == "revoked_by_partner"
@@ -416,12 +405,11 @@ async def test_disconnect_decodes(
 
 @pytest.mark.anyio
 async def test_disconnect_counts_canceled_posts(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+    client: LayersClient, project: str, sandbox: Sandbox, session: aiohttp.ClientSession
 ) -> None:
     """canceled_scheduled_posts decodes the number of queued posts the disconnect canceled."""
-    pid = await new_project(client)
-    sa = await connect(client, session, pid)
-    cid = await builder_container(session, sandbox, pid)
+    sa = await connect(client, session, project)
+    cid = await builder_container(session, sandbox, project)
     targets = [{"socialAccountId": sa, "mode": "publish"}, {"socialAccountId": sa, "mode": "draft"}]
     body = {"scheduledFor": wire_time(later(await now(sandbox), 3600)), "targets": targets}
     await raw_ok(session, sandbox, "POST", f"/v1/content/{cid}/schedule", json=body, expect=201)
