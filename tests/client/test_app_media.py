@@ -247,23 +247,6 @@ async def test_delete_not_found(client: LayersClient, project: str, where: str) 
     await api_refusal(NotFoundError, client.app_media.delete(project, media_id))
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("project_id", "media_id", "field"),
-    [
-        ("prj_nope", GHOST_MED, "project_id"),
-        (GHOST_PRJ, "0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f", "media_id"),
-        (GHOST_PRJ, "med_nope", "media_id"),
-        (GHOST_PRJ, "sa_0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f", "media_id"),
-    ],
-)
-async def test_delete_client_validation(
-    client: LayersClient, project_id: str, media_id: str, field: str
-) -> None:
-    """Malformed ids (a bare UUID is not a media id) fail before sending."""
-    assert await refused_field(client.app_media.delete, project_id, media_id) == field
-
-
 # --- errors common to every route -----------------------------------------------------------------
 ROUTES: list[Route] = [
     ("upload", "projects:write", lambda c, pid: c.app_media.upload(pid, kind="logo", url=LOGO)),

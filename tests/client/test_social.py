@@ -60,6 +60,31 @@ async def connect(
     return done.social_account_id
 
 
+async def tiktok_then_instagram(
+    client: LayersClient,
+    sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    project_id: str,
+    gap: float,
+) -> tuple[str, str]:
+    """Connect a TikTok account, then `gap` virtual seconds later an Instagram one; their ids."""
+    tiktok = await connect(client, session, project_id, "tiktok")
+    await sandbox.advance(gap)
+    return tiktok, await connect(client, session, project_id, "instagram")
+
+
+async def status_around(
+    client: LayersClient, sandbox: Sandbox, project_id: str, deadline: float
+) -> OAuthAttempt:
+    """Mint a TikTok attempt; it still reads pending one virtual second before `deadline`
+    seconds have passed; the attempt as read one second after."""
+    minted = await client.social.oauth_url(project_id, platform="tiktok", return_url=CB)
+    await sandbox.advance(deadline - 1)
+    assert (await client.social.oauth_status(project_id, minted.state)).status == "pending"
+    await sandbox.advance(2)
+    return await client.social.oauth_status(project_id, minted.state)
+
+
 # --- oauth_url ------------------------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_oauth_url_decodes(client: LayersClient, project: str, sandbox: Sandbox) -> None:
@@ -239,12 +264,7 @@ async def test_oauth_status_failure_rate(open_sandbox: OpenSandbox) -> None:
 async def test_oauth_status_auto_complete(open_sandbox: OpenSandbox) -> None:
     """oauth_auto_complete_seconds completes a pending attempt without a browser."""
     sb, client = await open_sandbox(oauth_auto_complete_seconds=30)
-    pid = await new_project(client)
-    minted = await client.social.oauth_url(pid, platform="tiktok", return_url=CB)
-    await sb.advance(29)
-    assert (await client.social.oauth_status(pid, minted.state)).status == "pending"
-    await sb.advance(2)
-    attempt = await client.social.oauth_status(pid, minted.state)
+    attempt = await status_around(client, sb, await new_project(client), 30)
     assert attempt.status == "completed"
     assert attempt.completed_at == T0 + timedelta(seconds=30)
 
@@ -252,11 +272,7 @@ async def test_oauth_status_auto_complete(open_sandbox: OpenSandbox) -> None:
 @pytest.mark.anyio
 async def test_oauth_status_expired(client: LayersClient, project: str, sandbox: Sandbox) -> None:
     """Past expires_at a pending attempt reads expired (terminal, no account, no error)."""
-    minted = await client.social.oauth_url(project, platform="tiktok", return_url=CB)
-    await sandbox.advance(599)
-    assert (await client.social.oauth_status(project, minted.state)).status == "pending"
-    await sandbox.advance(2)
-    attempt = await client.social.oauth_status(project, minted.state)
+    attempt = await status_around(client, sandbox, project, 600)
     assert attempt.status == "expired"
     assert attempt.is_terminal is True
     assert attempt.social_account_id is None
@@ -317,9 +333,7 @@ async def test_accounts_decodes_social_accounts(
     client: LayersClient, project: str, sandbox: Sandbox, session: aiohttp.ClientSession
 ) -> None:
     """accounts lists connected accounts newest first, decoded with tz-aware datetimes."""
-    first = await connect(client, session, project, "tiktok")
-    await sandbox.advance(10)
-    second = await connect(client, session, project, "instagram")
+    first, second = await tiktok_then_instagram(client, sandbox, session, project, 10)
     page = await client.social.accounts(project)
     assert [a.social_account_id for a in page.items] == [second, first]
     assert page.next_cursor is None
@@ -346,9 +360,7 @@ async def test_accounts_filters(
     client: LayersClient, project: str, sandbox: Sandbox, session: aiohttp.ClientSession
 ) -> None:
     """platform, status and leased filters are sent and narrow the list."""
-    tt = await connect(client, session, project, "tiktok")
-    await sandbox.advance(5)
-    ig = await connect(client, session, project, "instagram")
+    tt, ig = await tiktok_then_instagram(client, sandbox, session, project, 5)
     await client.social.disconnect(ig)
 
     async def ids(**kw: Any) -> list[str]:
