@@ -169,31 +169,19 @@ def wire_time(when: datetime) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-async def completed_container(
-    client: LayersClient,
-    sandbox: Sandbox,
-    session: aiohttp.ClientSession,
-    *,
-    project_id: str | None = None,
-) -> tuple[str, str, str]:
-    """A completed slideshow-remix container: (project_id, influencer_id, container_id)."""
-    pid = project_id or await new_project(client, app=True)
-    iid = await ready_influencer(session, sandbox, pid)
-    recs = await client.content.source_recommendations(pid, kind="slideshow", keyword="coffee")
-    job = await client.content.slideshow_remix(
-        pid, tiktok_video_id=recs.items[0].tiktok_id, influencer_id=iid
-    )
-    await sandbox.advance(200)
-    cid = job.container_ids[0]
-    assert (await client.content.get(cid)).status == "completed"
-    return pid, iid, cid
-
-
 class Persona(NamedTuple):
     """A project with brand fields and its ready influencer."""
 
     project_id: str
     influencer_id: str
+
+
+class Remix(NamedTuple):
+    """A completed slideshow-remix container of a Persona's project and influencer."""
+
+    project_id: str
+    influencer_id: str
+    container_id: str
 
 
 class Scheduled(NamedTuple):

@@ -14,7 +14,9 @@ from tests.client._setup import (
     MakeSandbox,
     OpenSandbox,
     Persona,
+    Remix,
     Scheduled,
+    connect_account,
     new_project,
     ready_influencer,
     scheduling_setup,
@@ -46,6 +48,19 @@ async def persona(
 
 
 @pytest.fixture
+async def remix(client: LayersClient, sandbox: Sandbox, persona: Persona) -> Remix:
+    """A completed slideshow-remix container of `persona`'s project and influencer."""
+    pid, iid = persona
+    recs = await client.content.source_recommendations(pid, kind="slideshow", keyword="coffee")
+    source = recs.items[0].tiktok_id
+    job = await client.content.slideshow_remix(pid, tiktok_video_id=source, influencer_id=iid)
+    await sandbox.advance(200)
+    cid = job.container_ids[0]
+    assert (await client.content.get(cid)).status == "completed"
+    return Remix(pid, iid, cid)
+
+
+@pytest.fixture
 async def demo_persona(
     sandbox: Sandbox, session: aiohttp.ClientSession, persona: Persona
 ) -> Persona:
@@ -66,3 +81,11 @@ async def scheduled(
 async def project(client: LayersClient) -> str:
     """A fresh project of the demo-live key, without brand fields; its id."""
     return await new_project(client)
+
+
+@pytest.fixture
+async def second_account(
+    sandbox: Sandbox, session: aiohttp.ClientSession, scheduled: Scheduled
+) -> str:
+    """Another TikTok account connected to the `scheduled` project; its id."""
+    return await connect_account(session, sandbox, scheduled.project_id)

@@ -52,8 +52,8 @@ from tests.client._setup import (
     PACIFIC,
     OpenSandbox,
     Persona,
+    Remix,
     World,
-    completed_container,
     connect_account,
     count,
     low_credit_options,
@@ -485,11 +485,9 @@ async def test_hooks_missing_brand_fields(client: LayersClient) -> None:
 
 # --- containers (§3.7.8-§3.7.10) ------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_get_completed_container(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_get_completed_container(client: LayersClient, remix: Remix) -> None:
     """A completed remix decodes with preview, assets, caption and tz-aware timestamps."""
-    pid, iid, cid = await completed_container(client, sandbox, session)
+    pid, iid, cid = remix
     c = await client.content.get(cid)
     assert isinstance(c, Container)
     assert (c.id, c.project_id, c.influencer_id) == (cid, pid, iid)

@@ -39,19 +39,17 @@ from tests.client._tracing import body_recorder, traced_client
 
 @pytest.mark.anyio
 async def test_schedule_success(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession, scheduled: Scheduled
+    client: LayersClient, sandbox: Sandbox, scheduled: Scheduled, second_account: str
 ) -> None:
     """schedule() decodes ScheduleResult; ids follow target order; the instant is kept."""
-    s = scheduled
-    second = await connect_account(session, sandbox, s.project_id)
     when = later(await now(sandbox), 60).astimezone(PACIFIC)
     result = await client.content.schedule(
-        s.container_id,
+        scheduled.container_id,
         scheduled_for=when,
         targets=[
-            ScheduleTarget(social_account_id=s.account_id, mode="publish"),
-            ScheduleTarget(social_account_id=second, mode="draft", caption_override="Hi"),
-            ScheduleTarget(social_account_id=s.account_id, mode="managed"),
+            ScheduleTarget(social_account_id=scheduled.account_id, mode="publish"),
+            ScheduleTarget(social_account_id=second_account, mode="draft", caption_override="Hi"),
+            ScheduleTarget(social_account_id=scheduled.account_id, mode="managed"),
         ],
     )
     assert isinstance(result, ScheduleResult)
@@ -64,11 +62,11 @@ async def test_schedule_success(
     assert result.meta.status_code == 201
     posts = [await client.scheduled_posts.get(i) for i in result.scheduled_post_ids]
     assert [(p.social_account_id, p.mode) for p in posts] == [
-        (s.account_id, "publish"),
-        (second, "draft"),
-        (s.account_id, "managed"),
+        (scheduled.account_id, "publish"),
+        (second_account, "draft"),
+        (scheduled.account_id, "managed"),
     ]
-    assert all(p.status == "queued" and p.container_id == s.container_id for p in posts)
+    assert all(p.status == "queued" and p.container_id == scheduled.container_id for p in posts)
 
 
 @pytest.mark.anyio

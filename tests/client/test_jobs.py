@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import aiohttp
 import pytest
 
 from layers_async import (
@@ -19,7 +18,7 @@ from tests.client._decoded import assert_request_id
 from tests.client._ids import GHOST_JOB
 from tests.client._refusals import api_refusal, refused_field
 from tests.client._route_tables import Route, needs_scope_test, not_found_test
-from tests.client._setup import OpenSandbox, completed_container, new_project, now
+from tests.client._setup import OpenSandbox, Remix, new_project, now
 
 
 async def builder_job(client: LayersClient) -> Job:
@@ -53,11 +52,9 @@ async def test_get_running_job(client: LayersClient, sandbox: Sandbox) -> None:
 
 
 @pytest.mark.anyio
-async def test_get_completed_job(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_get_completed_job(client: LayersClient, remix: Remix) -> None:
     """A completed job carries result.container_id and the container's assets."""
-    _, _, cid = await completed_container(client, sandbox, session)
+    cid = remix.container_id
     container = await client.content.get(cid)
     assert container.job_id is not None
     job = await client.jobs.get(container.job_id)

@@ -265,57 +265,60 @@ async def test_bad_cursor_is_422(client: LayersClient, route: str) -> None:
     await assert_bad_cursor_is_422(attrgetter(route)(client)(pid, cursor=BAD_CURSOR))
 
 
+#: What each list route refuses when it is called: parameter → the values it refuses.
+LIST_REFUSALS: dict[str, dict[str, list[Any]]] = {
+    "app_media.list": {
+        "project_id": ["prj_nope"],
+        "kind": ["end-card"],
+        "limit": [0, 101, "10", True],
+    },
+    "social.accounts": {
+        "project_id": ["prj_nope"],
+        "platform": ["facebook"],
+        "status": ["pending"],
+        "leased": ["yes", 1],
+        "limit": [0, 201],
+    },
+    "influencers.list": {"project_id": ["prj_nope"], "status": ["archived"], "limit": [0, 101]},
+    "content.list": {
+        "project_id": ["prj_x"],
+        "status": ["generating", ["queued", "nope"], []],
+        "format": ["slideshow_remix"],
+        "creative_type": ["ai"],
+        "since": [datetime(2026, 5, 14, 16, 0)],
+        "until": ["2026-05-14T16:00:00Z"],
+        "limit": [0, 201],
+    },
+    "scheduled_posts.list": {
+        "project_id": ["p"],
+        "status": ["done", ["queued", "draft_in_inbox"]],
+        "social_account_id": ["sa_1", GHOST_SA[3:]],
+        "since": [datetime(2026, 5, 14)],
+        "until": [datetime(2026, 5, 14)],
+        "limit": [0, 101],
+    },
+}
+
+
 @pytest.mark.anyio
 @pytest.mark.parametrize(
-    ("route", "kwargs", "field"),
+    ("route", "param", "value"),
     [
-        ("app_media.list", {"project_id": "prj_nope"}, "project_id"),
-        ("app_media.list", {"kind": "end-card"}, "kind"),
-        ("app_media.list", {"limit": 0}, "limit"),
-        ("app_media.list", {"limit": 101}, "limit"),
-        ("app_media.list", {"limit": "10"}, "limit"),
-        ("app_media.list", {"limit": True}, "limit"),
-        ("social.accounts", {"project_id": "prj_nope"}, "project_id"),
-        ("social.accounts", {"platform": "facebook"}, "platform"),
-        ("social.accounts", {"status": "pending"}, "status"),
-        ("social.accounts", {"leased": "yes"}, "leased"),
-        ("social.accounts", {"leased": 1}, "leased"),
-        ("social.accounts", {"limit": 0}, "limit"),
-        ("social.accounts", {"limit": 201}, "limit"),
-        ("influencers.list", {"project_id": "prj_nope"}, "project_id"),
-        ("influencers.list", {"status": "archived"}, "status"),
-        ("influencers.list", {"limit": 0}, "limit"),
-        ("influencers.list", {"limit": 101}, "limit"),
-        ("content.list", {"project_id": "prj_x"}, "project_id"),
-        ("content.list", {"status": "generating"}, "status"),
-        ("content.list", {"status": ["queued", "nope"]}, "status"),
-        ("content.list", {"status": []}, "status"),
-        ("content.list", {"format": "slideshow_remix"}, "format"),
-        ("content.list", {"creative_type": "ai"}, "creative_type"),
-        ("content.list", {"since": datetime(2026, 5, 14, 16, 0)}, "since"),
-        ("content.list", {"until": "2026-05-14T16:00:00Z"}, "until"),
-        ("content.list", {"limit": 0}, "limit"),
-        ("content.list", {"limit": 201}, "limit"),
-        ("scheduled_posts.list", {"project_id": "p"}, "project_id"),
-        ("scheduled_posts.list", {"status": "done"}, "status"),
-        ("scheduled_posts.list", {"status": ["queued", "draft_in_inbox"]}, "status"),
-        ("scheduled_posts.list", {"social_account_id": "sa_1"}, "social_account_id"),
-        ("scheduled_posts.list", {"social_account_id": GHOST_SA[3:]}, "social_account_id"),
-        ("scheduled_posts.list", {"since": datetime(2026, 5, 14)}, "since"),
-        ("scheduled_posts.list", {"until": datetime(2026, 5, 14)}, "until"),
-        ("scheduled_posts.list", {"limit": 0}, "limit"),
-        ("scheduled_posts.list", {"limit": 101}, "limit"),
+        pytest.param(route, param, value, id=f"{route}-{param}-{i}")
+        for route, params in LIST_REFUSALS.items()
+        for param, values in params.items()
+        for i, value in enumerate(values)
     ],
 )
 async def test_bad_filters_are_refused_when_listing(
-    client: LayersClient, route: str, kwargs: dict[str, Any], field: str
+    client: LayersClient, route: str, param: str, value: Any
 ) -> None:
     """A bad project id, filter (kind, platform, status, leased, format, creative type, naive
     or non-datetime since/until) or limit (1-100, or 1-200 for accounts and containers) fails
     when the list method is called, before anything is sent."""
-    args: dict[str, Any] = {"project_id": GHOST_PRJ, **kwargs}
+    args: dict[str, Any] = {"project_id": GHOST_PRJ, param: value}
     pid = args.pop("project_id")
-    assert refused_field_now(attrgetter(route)(client), pid, **args) == field
+    assert refused_field_now(attrgetter(route)(client), pid, **args) == param
 
 
 @pytest.mark.anyio

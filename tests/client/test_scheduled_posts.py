@@ -28,7 +28,6 @@ from tests.client._setup import (
     PACIFIC,
     OpenSandbox,
     Scheduled,
-    connect_account,
     count,
     later,
     now,
@@ -116,41 +115,43 @@ async def test_get_failed_post_carries_platform_error(
 # --- list (§3.9.2) --------------------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_list_filters_and_pages(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession, scheduled: Scheduled
+    client: LayersClient, sandbox: Sandbox, scheduled: Scheduled, second_account: str
 ) -> None:
     """list() orders by scheduled_for desc and filters by status, account and time window."""
-    s = scheduled
-    other = await connect_account(session, sandbox, s.project_id)
     base = await now(sandbox)
-    soon = await schedule_one(client, sandbox, s, ahead=60)
-    middle = await schedule_one(client, sandbox, s, ahead=600, mode="draft")
-    last = await schedule_one(client, sandbox, s, ahead=3600, account=other)
+    soon = await schedule_one(client, sandbox, scheduled, ahead=60)
+    middle = await schedule_one(client, sandbox, scheduled, ahead=600, mode="draft")
+    last = await schedule_one(client, sandbox, scheduled, ahead=3600, account=second_account)
     await client.scheduled_posts.cancel(middle)
 
-    page = await client.scheduled_posts.list(s.project_id)
+    page = await client.scheduled_posts.list(scheduled.project_id)
     assert [p.id for p in page.items] == [last, middle, soon]
     assert all(isinstance(p, ScheduledPost) for p in page.items)
     assert page.next_cursor is None
-    assert [p.id async for p in client.scheduled_posts.list(s.project_id, limit=1)] == [
+    assert [p.id async for p in client.scheduled_posts.list(scheduled.project_id, limit=1)] == [
         last,
         middle,
         soon,
     ]
-    first = await client.scheduled_posts.list(s.project_id, limit=2)
+    first = await client.scheduled_posts.list(scheduled.project_id, limit=2)
     assert first.next_cursor is not None
-    rest = await client.scheduled_posts.list(s.project_id, limit=2, cursor=first.next_cursor)
+    rest = await client.scheduled_posts.list(
+        scheduled.project_id, limit=2, cursor=first.next_cursor
+    )
     assert [p.id for p in rest.items] == [soon]
 
-    queued = await client.scheduled_posts.list(s.project_id, status="queued")
+    queued = await client.scheduled_posts.list(scheduled.project_id, status="queued")
     assert [p.id for p in queued.items] == [last, soon]
-    several = await client.scheduled_posts.list(s.project_id, status=["canceled", "published"])
+    several = await client.scheduled_posts.list(
+        scheduled.project_id, status=["canceled", "published"]
+    )
     assert [p.id for p in several.items] == [middle]
-    mine = await client.scheduled_posts.list(s.project_id, social_account_id=other)
+    mine = await client.scheduled_posts.list(scheduled.project_id, social_account_id=second_account)
     assert [p.id for p in mine.items] == [last]
-    nobody = await client.scheduled_posts.list(s.project_id, social_account_id=GHOST_SA)
+    nobody = await client.scheduled_posts.list(scheduled.project_id, social_account_id=GHOST_SA)
     assert nobody.items == ()
     window = await client.scheduled_posts.list(
-        s.project_id,
+        scheduled.project_id,
         since=later(base, 60).astimezone(PACIFIC),
         until=later(base, 600),
     )
