@@ -12,6 +12,7 @@ from layers_async import (
     APIStatusError,
     AuthenticationError,
     ConflictError,
+    LayersClient,
     LayersValidationError,
     NotFoundError,
     PaymentRequiredError,
@@ -57,6 +58,16 @@ async def api_refusal(cls: type[E], pending: Awaitable[Any], *, code: str = "") 
 def issue_paths(exc: UnprocessableEntityError) -> list[str]:
     """The paths of a 422's issues, in the order the server listed them."""
     return [issue.path for issue in exc.issues]
+
+
+async def assert_refused_once_archived(
+    client: LayersClient, project_id: str, start: Callable[[str], Awaitable[Any]]
+) -> None:
+    """Once the project is archived, `start(project_id)` is exactly ConflictError
+    {projectId, status: archived}."""
+    await client.projects.archive(project_id)
+    refused = await api_refusal(ConflictError, start(project_id))
+    assert refused.details == {"projectId": project_id, "status": "archived"}
 
 
 #: `details` of the 429 answered to the 11th running job of a standard organization.

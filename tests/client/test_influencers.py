@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from layers_async import (
-    ConflictError,
     Influencer,
     InfluencerSummary,
     LayersClient,
@@ -16,7 +15,11 @@ from layers_async import (
 )
 from tests.client._decoded import assert_job_envelope, assert_request_id
 from tests.client._ids import GHOST_INF, GHOST_PRJ, INF_RE
-from tests.client._refusals import api_refusal, assert_running_jobs_capped, refused_field
+from tests.client._refusals import (
+    assert_refused_once_archived,
+    assert_running_jobs_capped,
+    refused_field,
+)
 from tests.client._route_tables import Route, not_found_test, scope_and_auth_test
 from tests.client._setup import T0, OpenSandbox, count, new_project
 
@@ -71,9 +74,7 @@ async def test_create_archived_project(
     client: LayersClient, project: str, sandbox: Sandbox
 ) -> None:
     """create on an archived project raises ConflictError {projectId, status: archived}."""
-    await client.projects.archive(project)
-    refused = await api_refusal(ConflictError, client.influencers.create(project))
-    assert refused.details == {"projectId": project, "status": "archived"}
+    await assert_refused_once_archived(client, project, client.influencers.create)
     assert await counts(sandbox) == (0, 0)
 
 

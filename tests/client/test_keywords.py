@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from layers_async import (
-    ConflictError,
     Hashtag,
     KeywordBank,
     LayersClient,
@@ -19,6 +18,7 @@ from tests.client._decoded import assert_job_envelope, assert_request_id
 from tests.client._ids import GHOST_PRJ
 from tests.client._refusals import (
     api_refusal,
+    assert_refused_once_archived,
     assert_running_jobs_capped,
     issue_paths,
     refused_field,
@@ -34,6 +34,19 @@ DESCRIPTION = (
 RESEARCH_DONE = 330
 
 
+@pytest.fixture
+async def described(client: LayersClient) -> str:
+    """A project with the brand fields (its automatic research has started); its id."""
+    return await keyword_project(client)
+
+
+@pytest.fixture
+async def researched(sandbox: Sandbox, described: str) -> str:
+    """The `described` project once its automatic research run has finished; its id."""
+    await sandbox.advance(RESEARCH_DONE)
+    return described
+
+
 async def keyword_project(client: LayersClient, *, described: bool = True) -> str:
     """A fresh project; `described` sends the brand fields (starting the automatic research)."""
     if not described:
@@ -43,23 +56,20 @@ async def keyword_project(client: LayersClient, *, described: bool = True) -> st
 
 # --- get ------------------------------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_get_empty_bank(client: LayersClient) -> None:
+async def test_get_empty_bank(client: LayersClient, described: str) -> None:
     """Before research ends the bank decodes with no hashtags and refreshed_at None."""
-    pid = await keyword_project(client)
-    bank = await client.keywords.get(pid)
+    bank = await client.keywords.get(described)
     assert isinstance(bank, KeywordBank)
-    assert bank.project_id == pid
+    assert bank.project_id == described
     assert bank.hashtags == ()
     assert bank.refreshed_at is None
     assert_request_id(bank)
 
 
 @pytest.mark.anyio
-async def test_get_researched_bank(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_get_researched_bank(client: LayersClient, researched: str, sandbox: Sandbox) -> None:
     """After the automatic research run the bank holds 20 scored hashtags, best first."""
-    pid = await keyword_project(client)
-    await sandbox.advance(RESEARCH_DONE)
-    bank = await client.keywords.get(pid)
+    bank = await client.keywords.get(researched)
     assert len(bank.hashtags) == 20
     assert all(isinstance(h, Hashtag) for h in bank.hashtags)
     for h in bank.hashtags:
@@ -78,7 +88,7 @@ async def test_get_researched_bank(client: LayersClient, sandbox: Sandbox) -> No
         < bank.refreshed_at
         <= datetime.fromisoformat((await sandbox.state())["now"].replace("Z", "+00:00"))
     )
-    project = await client.projects.get(pid)
+    project = await client.projects.get(researched)
     assert project.brand_context is not None
     assert list(project.brand_context.keywords) == [h.hashtag for h in bank.hashtags[:10]]
 
@@ -94,11 +104,10 @@ async def test_get_client_validation(client: LayersClient, project_id: Any) -> N
 
 # --- refresh --------------------------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_refresh_returns_job_envelope(client: LayersClient) -> None:
+async def test_refresh_returns_job_envelope(client: LayersClient, described: str) -> None:
     """refresh returns the 202 keywords_refresh envelope pointing at the project."""
-    pid = await keyword_project(client)
-    job = await client.keywords.refresh(pid)
-    assert_job_envelope(job, "keywords_refresh", pid)
+    job = await client.keywords.refresh(described)
+    assert_job_envelope(job, "keywords_refresh", described)
     assert job.influencer_id is None
     assert job.container_ids == ()
     assert job.started_at == T0
@@ -106,20 +115,20 @@ async def test_refresh_returns_job_envelope(client: LayersClient) -> None:
 
 
 @pytest.mark.anyio
-async def test_refresh_replaces_bank(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_refresh_replaces_bank(
+    client: LayersClient, researched: str, sandbox: Sandbox
+) -> None:
     """When the refresh job completes the bank's refreshed_at equals the job's result."""
-    pid = await keyword_project(client)
-    await sandbox.advance(RESEARCH_DONE)
-    first = await client.keywords.get(pid)
-    job = await client.keywords.refresh(pid)
-    assert (await client.keywords.get(pid)).refreshed_at == first.refreshed_at
+    first = await client.keywords.get(researched)
+    job = await client.keywords.refresh(researched)
+    assert (await client.keywords.get(researched)).refreshed_at == first.refreshed_at
     await sandbox.advance(RESEARCH_DONE)
     done = await client.jobs.get(job.job_id)
     assert done.status == "completed"
     assert done.result is not None
-    assert done.result.project_id == pid
+    assert done.result.project_id == researched
     assert done.result.hashtag_count == 20
-    bank = await client.keywords.get(pid)
+    bank = await client.keywords.get(researched)
     assert bank.refreshed_at is not None
     assert first.refreshed_at is not None
     assert bank.refreshed_at > first.refreshed_at
@@ -137,20 +146,20 @@ async def test_refresh_needs_app_description(client: LayersClient, sandbox: Sand
 
 
 @pytest.mark.anyio
-async def test_refresh_archived_project(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_refresh_archived_project(
+    client: LayersClient, described: str, sandbox: Sandbox
+) -> None:
     """refresh on an archived project raises ConflictError {projectId, status: archived}."""
-    pid = await keyword_project(client)
-    await client.projects.archive(pid)
-    refused = await api_refusal(ConflictError, client.keywords.refresh(pid))
-    assert refused.details == {"projectId": pid, "status": "archived"}
+    await assert_refused_once_archived(client, described, client.keywords.refresh)
     assert await count(sandbox, "jobs") == 0
 
 
 @pytest.mark.anyio
-async def test_refresh_running_jobs_cap(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_refresh_running_jobs_cap(
+    client: LayersClient, described: str, sandbox: Sandbox
+) -> None:
     """The 11th running job of a standard organization raises RateLimitError concurrent_jobs."""
-    pid = await keyword_project(client)
-    await assert_running_jobs_capped(lambda: client.keywords.refresh(pid))
+    await assert_running_jobs_capped(lambda: client.keywords.refresh(described))
     assert await count(sandbox, "jobs") == 10
 
 

@@ -6,14 +6,11 @@ from __future__ import annotations
 import logging
 import pickle
 import re
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
-from typing import Any
+from collections.abc import AsyncIterator
 
 import pytest
 
 from layers_async import (
-    NO_RETRY,
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
@@ -25,11 +22,9 @@ from layers_async import (
     Sandbox,
     UnprocessableEntityError,
 )
+from tests.client._setup import MakeSandbox
+from tests.client._tracing import SINGLE
 
-#: These tests pin one exchange per call: no retries, no rate-limit gate.
-SINGLE: dict[str, Any] = {"retry": NO_RETRY, "rate_limit_tier": False}
-
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 PREFIX = re.compile(r"lp_(live|test)_[0-9A-HJKMNP-TV-Z]{16}")
 MISSING_PROJECT = "prj_00000000-0000-4000-8000-000000000000"
 #: A well-formed key the sandbox does not know (a 401).
