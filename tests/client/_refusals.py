@@ -36,23 +36,18 @@ STATUS_AND_CODE: dict[type[APIStatusError], tuple[int, str]] = {
 }
 
 
-def check_api_error(exc: APIStatusError, cls: type[APIStatusError], code: str = "") -> Any:
-    """`exc` is exactly `cls`, with its status, `code` (default: the class's usual one) and a
-    well-formed request id; returns its `details`."""
-    assert type(exc) is cls, repr(exc)
-    status, usual = STATUS_AND_CODE[cls]
-    assert exc.status_code == status
-    assert exc.code == (code or usual)
-    assert_request_id(exc)
-    return exc.details
-
-
 async def api_refusal(cls: type[E], pending: Awaitable[Any], *, code: str = "") -> E:
-    """Awaiting `pending` raises exactly `cls` as `check_api_error` describes it; the error."""
+    """Awaiting `pending` raises exactly `cls`, with its status, `code` (default: the class's
+    usual one) and a well-formed request id; the error."""
     with pytest.raises(cls) as ei:
         await pending
-    check_api_error(ei.value, cls, code)
-    return ei.value
+    refused = ei.value
+    assert type(refused) is cls, repr(refused)
+    status, usual = STATUS_AND_CODE[cls]
+    assert refused.status_code == status
+    assert refused.code == (code or usual)
+    assert_request_id(refused)
+    return refused
 
 
 def issue_paths(exc: UnprocessableEntityError) -> list[str]:

@@ -44,31 +44,19 @@ async def raw(
     method: str,
     path: str,
     *,
+    expect: int = 200,
     json: Any = None,
     params: Any = None,
-) -> tuple[int, Any]:
-    """One raw /v1 (or /_sandbox) call with the sandbox's demo-live key: (status, JSON body)."""
+) -> Any:
+    """One raw /v1 (or /_sandbox) call with the sandbox's demo-live key that must answer the
+    status `expect`; the JSON body."""
     headers = {"Authorization": f"Bearer {sandbox.api_key}"}
     async with session.request(
         method, sandbox.url + path, json=json, params=params, headers=headers
     ) as resp:
         body = await resp.json() if resp.content_length != 0 else None
-        return resp.status, body
-
-
-async def raw_ok(
-    session: aiohttp.ClientSession,
-    sandbox: Sandbox,
-    method: str,
-    path: str,
-    *,
-    expect: int = 200,
-    **kwargs: Any,
-) -> Any:
-    """`raw(...)` that must answer the status `expect`; the JSON body."""
-    status, body = await raw(session, sandbox, method, path, **kwargs)
-    assert status == expect, (status, body)
-    return body
+        assert resp.status == expect, (resp.status, body)
+        return body
 
 
 async def now(sandbox: Sandbox) -> datetime:
@@ -104,7 +92,7 @@ async def first_influencer(
     session: aiohttp.ClientSession, sandbox: Sandbox, project_id: str, **params: str
 ) -> str:
     """The newest influencer of the project (among those matching `params`)."""
-    page = await raw_ok(
+    page = await raw(
         session, sandbox, "GET", f"/v1/projects/{project_id}/influencers", params=params
     )
     assert page["items"], page
@@ -131,11 +119,11 @@ async def connect_account(session: aiohttp.ClientSession, sandbox: Sandbox, proj
     """Run the OAuth flow through the sandbox's authorize page; return the socialAccountId."""
     social = f"/v1/projects/{project_id}/social"
     callback = {"platform": "tiktok", "returnUrl": "http://localhost:3000/cb"}
-    attempt = await raw_ok(session, sandbox, "POST", f"{social}/oauth-url", json=callback)
+    attempt = await raw(session, sandbox, "POST", f"{social}/oauth-url", json=callback)
     async with session.get(attempt["authorizeUrl"], allow_redirects=False) as resp:
         assert resp.status == 302
     state = {"state": attempt["state"]}
-    done = await raw_ok(session, sandbox, "GET", f"{social}/oauth-status", params=state)
+    done = await raw(session, sandbox, "GET", f"{social}/oauth-status", params=state)
     assert done["status"] == "completed", done
     return str(done["socialAccountId"])
 
@@ -146,7 +134,7 @@ async def upload_demo_video(
     """A demo-video app-media item of the project; returns its id."""
     video = {"kind": "demo-video", "url": "https://cdn.acmecoffee.com/marketing/demo.mp4"}
     path = f"/v1/projects/{project_id}/app-media"
-    media = await raw_ok(session, sandbox, "POST", path, json=video, expect=201)
+    media = await raw(session, sandbox, "POST", path, json=video, expect=201)
     return str(media["id"])
 
 
@@ -156,10 +144,10 @@ async def builder_container(
     """A completed no-actor slideshow-builder container of the project, made over raw HTTP."""
     path = f"/v1/projects/{project_id}/content/slideshow-builder"
     hook = {"hook": "I kept running out of coffee\\nso I fixed it"}
-    job = await raw_ok(session, sandbox, "POST", path, json=hook, expect=202)
+    job = await raw(session, sandbox, "POST", path, json=hook, expect=202)
     await sandbox.advance(80)
     cid = str(job["containerIds"][0])
-    container = await raw_ok(session, sandbox, "GET", f"/v1/content/{cid}")
+    container = await raw(session, sandbox, "GET", f"/v1/content/{cid}")
     assert container["status"] == "completed", container
     return cid
 

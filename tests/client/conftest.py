@@ -26,8 +26,7 @@ from tests.client._setup import (
 
 @pytest.fixture
 async def open_sandbox(make_sandbox: MakeSandbox) -> AsyncIterator[OpenSandbox]:
-    """Factory: `await open_sandbox(**options)` is a paused sandbox built with `options` and a
-    default client of its demo-live key; both are closed when the test ends."""
+    """Factory: `await open_sandbox(**options)` is (paused sandbox, default client)."""
     async with AsyncExitStack() as stack:
 
         async def open_one(**options: Any) -> tuple[Sandbox, LayersClient]:

@@ -1,4 +1,4 @@
-"""`client.content`: sources, formats, hooks, containers, progress, schedule (§3.7, §3.9.1)."""
+"""`client.content`: sources, formats, hooks, containers and progress (contract §3.7)."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ from tests.client._setup import (
     new_project,
     now,
     pending_influencer,
-    raw_ok,
+    raw,
     ready_influencer,
     upload_demo_video,
 )
@@ -93,7 +93,7 @@ def start(
     return c.ugc_remix(project_id, **actor)
 
 
-# --- source recommendations (§3.7.1) --------------------------------------------------------------
+# --- source recommendations (contract §3.7.1) -----------------------------------------------------
 @pytest.mark.anyio
 async def test_source_recommendations_live_search(client: LayersClient) -> None:
     """A keyword search decodes into SourceItems with author, stats and slide counts."""
@@ -136,7 +136,7 @@ async def test_source_recommendations_portfolio(client: LayersClient, sandbox: S
     assert recs.items[1].image_count is None
 
 
-# --- the four formats (§3.7.2-§3.7.6) -------------------------------------------------------------
+# --- the four formats (contract §3.7.2-§3.7.6) ----------------------------------------------------
 @pytest.mark.anyio
 @pytest.mark.parametrize("fmt", FORMATS)
 async def test_format_returns_job_envelope(
@@ -219,7 +219,7 @@ async def _account_not_connected(world: World) -> Refusal:
     pid = await new_project(client, app=True)
     iid = await ready_influencer(session, sandbox, pid)
     sa = await connect_account(session, sandbox, pid)
-    await raw_ok(session, sandbox, "POST", f"/_sandbox/social-accounts/{sa}/needs-reauth")
+    await raw(session, sandbox, "POST", f"/_sandbox/social-accounts/{sa}/needs-reauth")
     expected = {"socialAccountId": sa, "status": "reauth_required"}
     return ConflictError, pid, {"influencer_id": iid, "social_account_id": sa}, expected
 
@@ -263,9 +263,7 @@ async def test_format_refused(
     fmt: str,
     refusal: Callable[[World], Awaitable[Refusal]],
 ) -> None:
-    """Unknown project, influencer or account is exactly NotFoundError (with {resource, id});
-    a pending persona, an account needing re-authorization, an account without a ready persona
-    or an archived project is exactly ConflictError with details saying which."""
+    """Each format: unknown project/actor is NotFoundError, an unusable one ConflictError (why)."""
     cls, pid, actors, expected = await refusal((client, sandbox, session))
     refused = await api_refusal(cls, start(client, fmt, pid, **actors))
     if expected is not None:
@@ -440,9 +438,7 @@ VALID: dict[str, tuple[str, str, dict[str, Any]]] = {
 async def test_client_side_validation(
     client: LayersClient, sandbox: Sandbox, method: str, kwargs: dict[str, Any], field: str
 ) -> None:
-    """Bad arguments to sources, formats, hooks and schedule (out-of-range kind, keyword, limit,
-    hook, ids, times, targets, duplicate account+mode targets) are refused before sending,
-    naming the Python parameter; no job and no scheduled post is created."""
+    """Bad content arguments are refused before sending, naming the Python parameter."""
     first, default, valid = VALID[method]
     args = {first: default, **valid, **kwargs}
     assert await refused_field(getattr(client.content, method), args.pop(first), **args) == field
@@ -450,7 +446,7 @@ async def test_client_side_validation(
     assert await count(sandbox, "scheduledPosts") == 0
 
 
-# --- hooks (§3.7.7) -------------------------------------------------------------------------------
+# --- hooks (contract §3.7.7) ----------------------------------------------------------------------
 def test_hook_text_replaces_the_escaped_break() -> None:
     """Hook.text turns the two-character backslash-n break into a real newline."""
     h = Hook(hook="I kept running out of coffee\\nso I fixed it")
@@ -483,7 +479,7 @@ async def test_hooks_missing_brand_fields(client: LayersClient) -> None:
     assert sorted(issue_paths(refused)) == ["appDescription", "appName"]
 
 
-# --- containers (§3.7.8-§3.7.10) ------------------------------------------------------------------
+# --- containers (contract §3.7.8-§3.7.10) ---------------------------------------------------------
 @pytest.mark.anyio
 async def test_get_completed_container(client: LayersClient, remix: Remix) -> None:
     """A completed remix decodes with preview, assets, caption and tz-aware timestamps."""
@@ -602,7 +598,7 @@ async def test_list_containers_filters_and_pages(
     assert [c.id for c in after.items] == newest_first[:2]
 
 
-# --- scopes and unknown resources ----------------------------------------------------------------
+# --- scopes and unknown resources -----------------------------------------------------------------
 ROUTES: list[Route] = [
     (
         "source_recommendations",

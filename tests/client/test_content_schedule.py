@@ -1,4 +1,4 @@
-"""`client.content.schedule`: a completed container to accounts at a time (§3.9.1); its
+"""`client.content.schedule`: a completed container to accounts at a time (contract §3.9.1); its
 client-side refusals are in the table of test_content.py."""
 
 from __future__ import annotations
@@ -182,9 +182,7 @@ async def test_schedule_refused_by_the_server(
     scheduled: Scheduled,
     refusal: Callable[[World, Scheduled], Awaitable[ScheduleRefusal]],
 ) -> None:
-    """Under 30 s ahead, unknown accounts, TikTok share_reel_to_feed or music on video are 422s
-    naming the inputs; an unknown container is NotFoundError; a container still generating or
-    an archived project is ConflictError saying which; nothing is scheduled."""
+    """Each scheduling the server refuses is its 422, 404 or 409, and schedules nothing."""
     cid, ahead, targets, cls, expected = await refusal((client, sandbox, session), scheduled)
     when = later(await now(sandbox), ahead)
     scheduling = client.content.schedule(cid, scheduled_for=when, targets=targets)

@@ -1,4 +1,4 @@
-"""`client.jobs`: polling with If-None-Match, and cooperative cancel (§1.12, §3.8, §4.4)."""
+"""`client.jobs`: polling with If-None-Match and cooperative cancel (contract §3.8, §4.4)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ async def builder_job(client: LayersClient) -> Job:
     return await client.content.slideshow_builder(pid, hook="Mornings\\nsorted")
 
 
-# --- get (§3.8.1) ---------------------------------------------------------------------------------
+# --- get (contract §3.8.1) ------------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_get_running_job(client: LayersClient, sandbox: Sandbox) -> None:
     """A running job decodes with a stage, progress, pointers, ETag and no result."""
@@ -141,7 +141,7 @@ async def test_job_id_validation(client: LayersClient, method: str, job_id: str)
     assert await refused_field(getattr(client.jobs, method), job_id) == "job_id"
 
 
-# --- cancel (§3.8.2) ------------------------------------------------------------------------------
+# --- cancel (contract §3.8.2) ---------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_cancel_queued_job(client: LayersClient, sandbox: Sandbox) -> None:
     """A queued job is canceled at once: accepted, then the job and its container are canceled."""

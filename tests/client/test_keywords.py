@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -24,7 +23,7 @@ from tests.client._refusals import (
     refused_field,
 )
 from tests.client._route_tables import Route, not_found_test, scope_and_auth_test
-from tests.client._setup import T0, count, new_project
+from tests.client._setup import T0, count, new_project, now
 
 DESCRIPTION = (
     "Acme Coffee roasts small-batch beans and delivers them fresh every week. The app lets "
@@ -83,11 +82,7 @@ async def test_get_researched_bank(client: LayersClient, researched: str, sandbo
     assert keys == sorted(keys)
     assert bank.refreshed_at is not None
     assert bank.refreshed_at.tzinfo is not None
-    assert (
-        T0
-        < bank.refreshed_at
-        <= datetime.fromisoformat((await sandbox.state())["now"].replace("Z", "+00:00"))
-    )
+    assert T0 < bank.refreshed_at <= await now(sandbox)
     project = await client.projects.get(researched)
     assert project.brand_context is not None
     assert list(project.brand_context.keywords) == [h.hashtag for h in bank.hashtags[:10]]

@@ -67,8 +67,7 @@ async def test_await_returns_the_first_page(client: LayersClient) -> None:
 async def test_async_for_walks_every_page_in_order_exactly_once(
     sandbox: Sandbox, client: LayersClient
 ) -> None:
-    """`async for` with limit=2 over 7 projects yields all 7, newest first, no repeats,
-    in four requests."""
+    """`async for` with limit=2 yields all 7 projects newest first, no repeats, in four requests."""
     ids = await _create_seven(client)
     trace, urls = url_recorder()
     async with traced_client(sandbox, trace, **SINGLE) as c:
@@ -246,7 +245,7 @@ async def test_invalid_filters_raise_before_any_request(
     assert urls == []
 
 
-# --- every list route of a project's resources -------------------------------------------------
+# --- every list route of a project's resources ----------------------------------------------------
 #: The list routes under a project, by their client attribute path.
 PROJECT_LISTS = [
     "app_media.list",
@@ -313,9 +312,7 @@ LIST_REFUSALS: dict[str, dict[str, list[Any]]] = {
 async def test_bad_filters_are_refused_when_listing(
     client: LayersClient, route: str, param: str, value: Any
 ) -> None:
-    """A bad project id, filter (kind, platform, status, leased, format, creative type, naive
-    or non-datetime since/until) or limit (1-100, or 1-200 for accounts and containers) fails
-    when the list method is called, before anything is sent."""
+    """Each list route refuses a bad project id, filter or limit at the call, before sending."""
     args: dict[str, Any] = {"project_id": GHOST_PRJ, param: value}
     pid = args.pop("project_id")
     assert refused_field_now(attrgetter(route)(client), pid, **args) == param
@@ -366,8 +363,7 @@ async def test_list_filters_go_out_repeated_and_in_utc(
     sent: list[str],
     repeated: dict[str, int],
 ) -> None:
-    """status and format go out repeated; since/until as UTC Z timestamps; social_account_id as
-    socialAccountId; limit as given."""
+    """status and format go out repeated, since/until as UTC Z, social_account_id camelCase."""
     trace, urls = url_recorder()
     async with traced_client(sandbox, trace) as client:
         await attrgetter(route)(client)(await new_project(client), **filters)

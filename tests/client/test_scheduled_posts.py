@@ -1,4 +1,4 @@
-"""`client.scheduled_posts`: list, get, reschedule, cancel (§3.9.2-§3.9.5, §4.6)."""
+"""`client.scheduled_posts`: list, get, reschedule, cancel (contract §3.9.2-§3.9.5, §4.6)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ async def schedule_one(
     return result.scheduled_post_ids[0]
 
 
-# --- get (§3.9.3) and the publishing lifecycle ----------------------------------------------------
+# --- get (contract §3.9.3) and the publishing lifecycle -------------------------------------------
 @pytest.mark.anyio
 async def test_get_queued_then_published(
     client: LayersClient, sandbox: Sandbox, scheduled: Scheduled
@@ -112,7 +112,7 @@ async def test_get_failed_post_carries_platform_error(
     assert post.last_error.platform_code == "sandbox_rejected"
 
 
-# --- list (§3.9.2) --------------------------------------------------------------------------------
+# --- list (contract §3.9.2) -----------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_list_filters_and_pages(
     client: LayersClient, sandbox: Sandbox, scheduled: Scheduled, second_account: str
@@ -164,7 +164,7 @@ async def queued_post(client: LayersClient, sandbox: Sandbox, scheduled: Schedul
     return await schedule_one(client, sandbox, scheduled)
 
 
-# --- reschedule (§3.9.4) --------------------------------------------------------------------------
+# --- reschedule (contract §3.9.4) -----------------------------------------------------------------
 @pytest.mark.anyio
 async def test_reschedule_moves_a_queued_post(
     client: LayersClient, sandbox: Sandbox, queued_post: str
@@ -235,7 +235,7 @@ async def test_reschedule_validation(
     )
 
 
-# --- cancel (§3.9.5) ------------------------------------------------------------------------------
+# --- cancel (contract §3.9.5) ---------------------------------------------------------------------
 @pytest.mark.anyio
 @pytest.mark.parametrize("reason", [None, "customer changed their mind", "r" * 1024, ""])
 async def test_cancel_queued_post(
@@ -311,7 +311,7 @@ async def test_cancel_validation(
     assert await count(sandbox, "idempotencyRecords") == 0
 
 
-# --- scopes and unknown posts --------------------------------------------------------------------
+# --- scopes and unknown posts ---------------------------------------------------------------------
 WHEN = datetime(2030, 1, 1, tzinfo=timezone.utc)
 ROUTES: list[Route] = [
     ("list", "publish:read", lambda c: c.scheduled_posts.list(GHOST_PRJ)),

@@ -65,7 +65,7 @@ async def faulty(make_sandbox: MakeSandbox) -> AsyncIterator[Sandbox]:
 
 @pytest.mark.anyio
 async def test_sandbox_key_has_the_documented_shape(sandbox: Sandbox) -> None:
-    """The fixture key is a full §1.2 key, so the checks below test something real."""
+    """The fixture key has the documented shape (contract §1.2): the checks below are real."""
     assert re.fullmatch(r"lp_live_[0-9A-HJKMNP-TV-Z]{16}_[A-Za-z0-9_-]{43}", sandbox.api_key)
     assert re.fullmatch(r"lp_live_[0-9A-HJKMNP-TV-Z]{16}_[A-Za-z0-9_-]{43}", UNKNOWN_KEY)
 

@@ -1,4 +1,4 @@
-"""`client.social` against the sandbox: OAuth URL and status, accounts, disconnect (§3.4)."""
+"""`client.social`: OAuth URL and status, accounts and disconnect (contract §3.4)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from tests.client._setup import (
     later,
     new_project,
     now,
-    raw_ok,
+    raw,
     wire_time,
 )
 
@@ -424,7 +424,7 @@ async def test_disconnect_counts_canceled_posts(
     cid = await builder_container(session, sandbox, project)
     targets = [{"socialAccountId": sa, "mode": "publish"}, {"socialAccountId": sa, "mode": "draft"}]
     body = {"scheduledFor": wire_time(later(await now(sandbox), 3600)), "targets": targets}
-    await raw_ok(session, sandbox, "POST", f"/v1/content/{cid}/schedule", json=body, expect=201)
+    await raw(session, sandbox, "POST", f"/v1/content/{cid}/schedule", json=body, expect=201)
     result = await client.social.disconnect(sa)
     assert result.canceled_scheduled_posts == 2
 
