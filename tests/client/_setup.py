@@ -16,8 +16,6 @@ import aiohttp
 from layers_async import LayersClient, Sandbox
 
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
-#: What a scenario builds on: the test's client, its sandbox and a raw HTTP session.
-World = tuple[LayersClient, Sandbox, aiohttp.ClientSession]
 #: The `open_sandbox` fixture: `await open_sandbox(**options)` is (sandbox, client).
 OpenSandbox = Callable[..., Awaitable[tuple[Sandbox, LayersClient]]]
 
@@ -155,6 +153,14 @@ async def builder_container(
 def wire_time(when: datetime) -> str:
     """`when` as the API writes instants: UTC with milliseconds and a Z."""
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class World(NamedTuple):
+    """What a scenario builds on: the test's client, its sandbox and a raw HTTP session."""
+
+    client: LayersClient
+    sandbox: Sandbox
+    session: aiohttp.ClientSession
 
 
 class Persona(NamedTuple):

@@ -192,14 +192,14 @@ async def _unknown_project(world: World) -> Refusal:
 
 async def _unknown_influencer(world: World) -> Refusal:
     """An influencer of no project of ours: NotFoundError {resource, id}."""
-    pid = await new_project(world[0])
+    pid = await new_project(world.client)
     expected = {"resource": "influencer", "id": GHOST_INF}
     return NotFoundError, pid, {"influencer_id": GHOST_INF}, expected
 
 
 async def _unknown_account(world: World) -> Refusal:
     """An account of no project of ours: NotFoundError {resource, id}."""
-    pid = await new_project(world[0])
+    pid = await new_project(world.client)
     expected = {"resource": "social_account", "id": GHOST_SA}
     return NotFoundError, pid, {"social_account_id": GHOST_SA}, expected
 
@@ -235,8 +235,8 @@ async def _account_without_ready_influencer(world: World) -> Refusal:
 
 async def _archived_project(world: World) -> Refusal:
     """An archived project: ConflictError {projectId, status: archived}."""
-    pid = await new_project(world[0])
-    await world[0].projects.archive(pid)
+    pid = await new_project(world.client)
+    await world.client.projects.archive(pid)
     expected = {"projectId": pid, "status": "archived"}
     return ConflictError, pid, {"influencer_id": GHOST_INF}, expected
 
@@ -264,7 +264,7 @@ async def test_format_refused(
     refusal: Callable[[World], Awaitable[Refusal]],
 ) -> None:
     """Each format: unknown project/actor is NotFoundError, an unusable one ConflictError (why)."""
-    cls, pid, actors, expected = await refusal((client, sandbox, session))
+    cls, pid, actors, expected = await refusal(World(client, sandbox, session))
     refused = await api_refusal(cls, start(client, fmt, pid, **actors))
     if expected is not None:
         assert refused.details == expected

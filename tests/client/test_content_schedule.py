@@ -148,8 +148,8 @@ async def _unknown_container(world: World, s: Scheduled) -> ScheduleRefusal:
 
 async def _container_not_completed(world: World, s: Scheduled) -> ScheduleRefusal:
     """A container still generating: ConflictError {containerId, status}."""
-    job = await world[0].content.slideshow_builder(s.project_id, hook="soon")
-    await world[1].advance(20)
+    job = await world.client.content.slideshow_builder(s.project_id, hook="soon")
+    await world.sandbox.advance(20)
     cid = job.container_ids[0]
     expected = {"containerId": cid, "status": "processing"}
     return cid, 60, [ScheduleTarget(s.account_id, "publish")], ConflictError, expected
@@ -157,7 +157,7 @@ async def _container_not_completed(world: World, s: Scheduled) -> ScheduleRefusa
 
 async def _archived_project_schedule(world: World, s: Scheduled) -> ScheduleRefusal:
     """An archived project: ConflictError {projectId, status: archived}."""
-    await world[0].projects.archive(s.project_id)
+    await world.client.projects.archive(s.project_id)
     expected = {"projectId": s.project_id, "status": "archived"}
     return s.container_id, 60, [ScheduleTarget(s.account_id, "publish")], ConflictError, expected
 
@@ -183,7 +183,7 @@ async def test_schedule_refused_by_the_server(
     refusal: Callable[[World, Scheduled], Awaitable[ScheduleRefusal]],
 ) -> None:
     """Each scheduling the server refuses is its 422, 404 or 409, and schedules nothing."""
-    cid, ahead, targets, cls, expected = await refusal((client, sandbox, session), scheduled)
+    cid, ahead, targets, cls, expected = await refusal(World(client, sandbox, session), scheduled)
     when = later(await now(sandbox), ahead)
     scheduling = client.content.schedule(cid, scheduled_for=when, targets=targets)
     refused = await api_refusal(cls, scheduling)
