@@ -182,7 +182,7 @@ async def test_format_sends_optional_fields(
 
 #: What a format start is refused with: (error class, project id, actor arguments, `details`
 #: expected, or None where the test pins no details).
-Refusal = tuple[type[APIStatusError], str, dict[str, str], "dict[str, Any] | None"]
+Refusal = tuple[type[APIStatusError], str, dict[str, str], dict[str, Any] | None]
 
 
 async def _unknown_project(world: World) -> Refusal:
