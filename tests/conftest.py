@@ -9,8 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from layers_async import NO_RETRY, LayersClient
-from layers_async.sandbox import Sandbox
+from layers_async import NO_RETRY, LayersClient, Sandbox
 from tests.sandbox._http import Api
 
 #: Virtual time every paused test sandbox starts at (a Thursday, mid-month).

@@ -1,5 +1,5 @@
-"""The public surface (DESIGN §2, §5.1-2): one sorted `__all__` that lists exactly the public
-names of the package root, each class rewritten to `layers_async`, each documented."""
+"""The public surface: one sorted `__all__` that lists exactly the public names of the package
+root, each class rewritten to `layers_async`, each documented."""
 
 from __future__ import annotations
 import __future__

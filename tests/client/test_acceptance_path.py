@@ -36,7 +36,7 @@ GUIDE_PROJECT = {
 
 
 async def _sandbox_now(session: aiohttp.ClientSession, sandbox: Sandbox) -> datetime:
-    """The sandbox's virtual now (the real API has no clock route; §6 reads it from here)."""
+    """The sandbox's virtual now (the real API has no clock route to read it from)."""
     async with session.get(f"{sandbox.url}/_sandbox/clock") as r:
         text = (await r.json())["now"]
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -273,7 +273,7 @@ async def test_getting_started_flow_through_the_sdk(
 
 @pytest.mark.anyio
 async def test_test_key_never_moves_credits(sandbox: Sandbox) -> None:
-    """With the demo-test key the same remix reserves and charges nothing (§6, last paragraph)."""
+    """With the demo-test key the same remix reserves and charges nothing (contract §6)."""
     async with LayersClient(api_key=sandbox.keys["demo-test"], base_url=sandbox.url) as client:
         project = await client.projects.create(**GUIDE_PROJECT)
         await sandbox.advance(75)

@@ -8,29 +8,18 @@ from typing import Any
 import pytest
 
 from layers_async import (
+    AppMedia,
+    AppMediaDeleted,
     LayersClient,
     NotFoundError,
+    Sandbox,
     UnprocessableEntityError,
 )
-from layers_async.models.app_media import AppMedia, AppMediaDeleted
-from layers_async.sandbox import Sandbox
-from tests.client._shared import (
-    BAD_CURSOR,
-    GHOST_MED,
-    GHOST_PRJ,
-    MED_RE,
-    T0,
-    Route,
-    api_error,
-    assert_bad_cursor_is_422,
-    assert_request_id,
-    count,
-    new_project,
-    not_found_test,
-    refused_field,
-    refused_field_now,
-    scope_and_auth_test,
-)
+from tests.client._decoded import assert_request_id
+from tests.client._ids import GHOST_MED, GHOST_PRJ, MED_RE
+from tests.client._refusals import api_refusal, issue_paths, refused_field
+from tests.client._route_tables import Route, not_found_test, scope_and_auth_test
+from tests.client._setup import T0, count, new_project
 
 LOGO = "https://cdn.acmecoffee.com/brand/logo-512.png"
 SHOT = "https://cdn.acmecoffee.com/product/home.png"
@@ -40,10 +29,11 @@ MB = 1_048_576
 
 # --- upload ---------------------------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_upload_decodes_app_media(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_upload_decodes_app_media(
+    client: LayersClient, project: str, sandbox: Sandbox
+) -> None:
     """upload returns an AppMedia with a med_ id, the stored url, the source url and a tz time."""
-    pid = await new_project(client)
-    media = await client.app_media.upload(pid, kind="logo", url=LOGO)
+    media = await client.app_media.upload(project, kind="logo", url=LOGO)
     assert isinstance(media, AppMedia)
     assert MED_RE.match(media.id), media.id
     assert media.kind == "logo"
@@ -70,29 +60,27 @@ async def test_upload_decodes_app_media(client: LayersClient, sandbox: Sandbox) 
     ],
 )
 async def test_upload_kinds_and_mime_types(
-    client: LayersClient, kind: str, url: str, mime: str
+    client: LayersClient, project: str, kind: str, url: str, mime: str
 ) -> None:
     """Each kind accepts its media types; kind and mime_type are decoded as sent back."""
-    pid = await new_project(client)
-    media = await client.app_media.upload(pid, kind=kind, url=url)  # type: ignore[arg-type]
+    media = await client.app_media.upload(project, kind=kind, url=url)  # type: ignore[arg-type]
     assert (media.kind, media.mime_type, media.source_url) == (kind, mime, url)
 
 
 @pytest.mark.anyio
-async def test_upload_logo_replaces_previous(client: LayersClient) -> None:
+async def test_upload_logo_replaces_previous(client: LayersClient, project: str) -> None:
     """A second logo replaces the first: the list and brand_context show only the new one."""
-    pid = await new_project(client)
-    first = await client.app_media.upload(pid, kind="logo", url=LOGO)
-    shot = await client.app_media.upload(pid, kind="screenshot", url=SHOT)
-    second = await client.app_media.upload(pid, kind="logo", url="https://cdn.example.com/l2.png")
-    page = await client.app_media.list(pid)
+    first = await client.app_media.upload(project, kind="logo", url=LOGO)
+    shot = await client.app_media.upload(project, kind="screenshot", url=SHOT)
+    second = await client.app_media.upload(
+        project, kind="logo", url="https://cdn.example.com/l2.png"
+    )
+    page = await client.app_media.list(project)
     assert {m.id for m in page.items} == {second.id, shot.id}
-    project = await client.projects.get(pid)
-    assert project.brand_context is not None
-    assert project.brand_context.logo_url == second.url
-    with pytest.raises(NotFoundError) as ei:
-        await client.app_media.delete(pid, first.id)
-    api_error(ei.value, 404, "NOT_FOUND")
+    fetched = await client.projects.get(project)
+    assert fetched.brand_context is not None
+    assert fetched.brand_context.logo_url == second.url
+    await api_refusal(NotFoundError, client.app_media.delete(project, first.id))
 
 
 @pytest.mark.anyio
@@ -110,31 +98,26 @@ async def test_upload_logo_replaces_previous(client: LayersClient) -> None:
     ],
 )
 async def test_upload_server_rejection_is_422(
-    client: LayersClient, sandbox: Sandbox, kind: str, url: str
+    client: LayersClient, project: str, sandbox: Sandbox, kind: str, url: str
 ) -> None:
     """Unknown media type, a type not allowed for the kind, or an oversize file → 422 url."""
-    pid = await new_project(client)
-    with pytest.raises(UnprocessableEntityError) as ei:
-        await client.app_media.upload(pid, kind=kind, url=url)  # type: ignore[arg-type]
-    api_error(ei.value, 422, "VALIDATION")
-    assert [i.path for i in ei.value.issues] == ["url"]
+    upload = client.app_media.upload(project, kind=kind, url=url)  # type: ignore[arg-type]
+    assert issue_paths(await api_refusal(UnprocessableEntityError, upload)) == ["url"]
     assert await count(sandbox, "appMedia") == 0
 
 
 @pytest.mark.anyio
-async def test_upload_size_at_limit_is_accepted(client: LayersClient) -> None:
+async def test_upload_size_at_limit_is_accepted(client: LayersClient, project: str) -> None:
     """A file of exactly the kind's maximum size is accepted and its byte_size decoded."""
-    pid = await new_project(client)
     url = f"https://cdn.example.com/logo.png?sandboxByteSize={5 * MB}"
-    media = await client.app_media.upload(pid, kind="logo", url=url)
+    media = await client.app_media.upload(project, kind="logo", url=url)
     assert media.byte_size == 5 * MB
 
 
 @pytest.mark.anyio
-async def test_upload_accepts_bare_project_uuid(client: LayersClient) -> None:
+async def test_upload_accepts_bare_project_uuid(client: LayersClient, project: str) -> None:
     """A bare project UUID is accepted; the response is decoded as usual."""
-    pid = await new_project(client)
-    media = await client.app_media.upload(pid.removeprefix("prj_"), kind="logo", url=LOGO)
+    media = await client.app_media.upload(project.removeprefix("prj_"), kind="logo", url=LOGO)
     assert MED_RE.match(media.id)
 
 
@@ -166,11 +149,10 @@ async def test_upload_accepts_bare_project_uuid(client: LayersClient) -> None:
     ],
 )
 async def test_upload_client_validation(
-    client: LayersClient, sandbox: Sandbox, kwargs: dict[str, Any], field: str
+    client: LayersClient, project: str, sandbox: Sandbox, kwargs: dict[str, Any], field: str
 ) -> None:
     """Bad kind or URL (scheme, credentials, local host, private IP, length) fails client-side."""
-    pid = await new_project(client)
-    assert await refused_field(client.app_media.upload, pid, **kwargs) == field
+    assert await refused_field(client.app_media.upload, project, **kwargs) == field
     assert await count(sandbox, "appMedia") == 0
 
 
@@ -186,15 +168,16 @@ async def test_upload_bad_project_id(client: LayersClient, project_id: str) -> N
 
 # --- list -----------------------------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_list_newest_first_with_kind_filter(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_list_newest_first_with_kind_filter(
+    client: LayersClient, project: str, sandbox: Sandbox
+) -> None:
     """list returns live media newest first, filters by kind, and decodes every item."""
-    pid = await new_project(client)
-    logo = await client.app_media.upload(pid, kind="logo", url=LOGO)
+    logo = await client.app_media.upload(project, kind="logo", url=LOGO)
     await sandbox.advance(5)
-    shot = await client.app_media.upload(pid, kind="screenshot", url=SHOT)
+    shot = await client.app_media.upload(project, kind="screenshot", url=SHOT)
     await sandbox.advance(5)
-    video = await client.app_media.upload(pid, kind="demo-video", url=VIDEO)
-    page = await client.app_media.list(pid)
+    video = await client.app_media.upload(project, kind="demo-video", url=VIDEO)
+    page = await client.app_media.list(project)
     assert [m.id for m in page.items] == [video.id, shot.id, logo.id]
     assert page.items[0] == video
     assert page.items[2].created_at == T0
@@ -202,115 +185,66 @@ async def test_list_newest_first_with_kind_filter(client: LayersClient, sandbox:
     assert page.next_cursor is None
     assert page.meta is not None
     assert page.meta.request_id is not None
-    shots = await client.app_media.list(pid, kind="screenshot")
+    shots = await client.app_media.list(project, kind="screenshot")
     assert [m.id for m in shots.items] == [shot.id]
-    assert [m.id for m in (await client.app_media.list(pid, kind="logo")).items] == [logo.id]
+    assert [m.id for m in (await client.app_media.list(project, kind="logo")).items] == [logo.id]
 
 
 @pytest.mark.anyio
-async def test_list_pages_with_limit(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_list_pages_with_limit(client: LayersClient, project: str, sandbox: Sandbox) -> None:
     """limit=1 yields one item per page; `async for` walks every page in order."""
-    pid = await new_project(client)
     made = []
     for i in range(3):
-        made.append(await client.app_media.upload(pid, kind="screenshot", url=f"{SHOT}?n={i}"))
+        made.append(await client.app_media.upload(project, kind="screenshot", url=f"{SHOT}?n={i}"))
         await sandbox.advance(1)
-    first = await client.app_media.list(pid, limit=1)
+    first = await client.app_media.list(project, limit=1)
     assert [m.id for m in first.items] == [made[2].id]
     assert first.has_next
-    seen = [m.id async for m in client.app_media.list(pid, limit=1)]
+    seen = [m.id async for m in client.app_media.list(project, limit=1)]
     assert seen == [m.id for m in reversed(made)]
-    rest = await client.app_media.list(pid, limit=100, cursor=first.next_cursor)
+    rest = await client.app_media.list(project, limit=100, cursor=first.next_cursor)
     assert [m.id for m in rest.items] == [made[1].id, made[0].id]
-
-
-@pytest.mark.anyio
-async def test_list_bad_cursor_is_422(client: LayersClient) -> None:
-    """A cursor the server cannot decode raises UnprocessableEntityError with path cursor."""
-    pid = await new_project(client)
-    await assert_bad_cursor_is_422(client.app_media.list(pid, cursor=BAD_CURSOR))
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("project_id", "kwargs", "field"),
-    [
-        ("prj_nope", {}, "project_id"),
-        (GHOST_PRJ, {"kind": "end-card"}, "kind"),
-        (GHOST_PRJ, {"limit": 0}, "limit"),
-        (GHOST_PRJ, {"limit": 101}, "limit"),
-        (GHOST_PRJ, {"limit": "10"}, "limit"),
-        (GHOST_PRJ, {"limit": True}, "limit"),
-    ],
-)
-async def test_list_client_validation(
-    client: LayersClient, project_id: str, kwargs: dict[str, Any], field: str
-) -> None:
-    """A bad project id, kind or limit (1-100) fails when list() is called, before any request."""
-    assert refused_field_now(client.app_media.list, project_id, **kwargs) == field
 
 
 # --- delete ---------------------------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_delete_decodes_and_removes(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_delete_decodes_and_removes(
+    client: LayersClient, project: str, sandbox: Sandbox
+) -> None:
     """delete returns {id, deleted: true}; the item leaves the list; a second delete is 404."""
-    pid = await new_project(client)
-    shot = await client.app_media.upload(pid, kind="screenshot", url=SHOT)
-    gone = await client.app_media.delete(pid, shot.id)
+    shot = await client.app_media.upload(project, kind="screenshot", url=SHOT)
+    gone = await client.app_media.delete(project, shot.id)
     assert isinstance(gone, AppMediaDeleted)
     assert gone.id == shot.id
     assert gone.deleted is True
     assert_request_id(gone)
-    assert (await client.app_media.list(pid)).items == ()
+    assert (await client.app_media.list(project)).items == ()
     assert await count(sandbox, "appMedia") == 0
-    with pytest.raises(NotFoundError) as ei:
-        await client.app_media.delete(pid, shot.id)
-    api_error(ei.value, 404, "NOT_FOUND")
+    await api_refusal(NotFoundError, client.app_media.delete(project, shot.id))
 
 
 @pytest.mark.anyio
-async def test_delete_logo_clears_logo_url(client: LayersClient) -> None:
+async def test_delete_logo_clears_logo_url(client: LayersClient, project: str) -> None:
     """Deleting the current logo sets the project's brand_context.logo_url to None."""
-    pid = await new_project(client)
-    logo = await client.app_media.upload(pid, kind="logo", url=LOGO)
-    before = await client.projects.get(pid)
+    logo = await client.app_media.upload(project, kind="logo", url=LOGO)
+    before = await client.projects.get(project)
     assert before.brand_context is not None
     assert before.brand_context.logo_url == logo.url
-    await client.app_media.delete(pid, logo.id)
-    after = await client.projects.get(pid)
+    await client.app_media.delete(project, logo.id)
+    after = await client.projects.get(project)
     assert after.brand_context is not None
     assert after.brand_context.logo_url is None
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("where", ["unknown", "other_project"])
-async def test_delete_not_found(client: LayersClient, where: str) -> None:
+async def test_delete_not_found(client: LayersClient, project: str, where: str) -> None:
     """An unknown media id, or one of another project, raises NotFoundError."""
-    pid = await new_project(client)
     media_id = GHOST_MED
     if where == "other_project":
         other = await new_project(client, "Other Co")
         media_id = (await client.app_media.upload(other, kind="logo", url=LOGO)).id
-    with pytest.raises(NotFoundError) as ei:
-        await client.app_media.delete(pid, media_id)
-    api_error(ei.value, 404, "NOT_FOUND")
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("project_id", "media_id", "field"),
-    [
-        ("prj_nope", GHOST_MED, "project_id"),
-        (GHOST_PRJ, "0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f", "media_id"),
-        (GHOST_PRJ, "med_nope", "media_id"),
-        (GHOST_PRJ, "sa_0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f", "media_id"),
-    ],
-)
-async def test_delete_client_validation(
-    client: LayersClient, project_id: str, media_id: str, field: str
-) -> None:
-    """Malformed ids (a bare UUID is not a media id) fail before sending."""
-    assert await refused_field(client.app_media.delete, project_id, media_id) == field
+    await api_refusal(NotFoundError, client.app_media.delete(project, media_id))
 
 
 # --- errors common to every route -----------------------------------------------------------------

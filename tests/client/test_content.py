@@ -1,76 +1,68 @@
-"""`client.content`: sources, formats, hooks, containers, progress, schedule (§3.7, §3.9.1)."""
+"""`client.content`: sources, formats, hooks, containers and progress (contract §3.7)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 import aiohttp
 import pytest
 
 from layers_async import (
+    APIStatusError,
     Asset,
     ConflictError,
+    Container,
+    ContentProgress,
     ErrorInfo,
+    Hook,
+    HookBank,
     Job,
     LayersClient,
     NotFoundError,
     PaymentRequiredError,
-    RateLimitError,
-    UnprocessableEntityError,
-)
-from layers_async.models.content import (
-    Container,
-    ContentProgress,
-    Hook,
-    HookBank,
     Preview,
-    ScheduleResult,
+    Sandbox,
     ScheduleTarget,
     SourceAuthor,
     SourceItem,
     SourceRecommendations,
     SourceStats,
+    UnprocessableEntityError,
 )
-from layers_async.sandbox import Sandbox
-from tests.client._shared import (
+from tests.client._decoded import assert_aware, assert_job_envelope, assert_request_id
+from tests.client._ids import (
     CNT_RE,
     GHOST_CNT,
     GHOST_INF,
     GHOST_MED,
     GHOST_PRJ,
     GHOST_SA,
-    SP_RE,
     TIKTOK_ID,
-    MakeSandbox,
-    Route,
-    api_error,
-    assert_aware,
-    assert_job_envelope,
-    assert_not_found,
-    assert_request_id,
+)
+from tests.client._refusals import (
+    api_refusal,
     assert_running_jobs_capped,
-    body_recorder,
-    completed_container,
+    issue_paths,
+    refused_field,
+)
+from tests.client._route_tables import Route, needs_scope_test, not_found_test
+from tests.client._setup import (
+    PACIFIC,
+    OpenSandbox,
+    Persona,
+    Remix,
+    World,
     connect_account,
     count,
-    later,
     low_credit_options,
-    needs_scope_test,
     new_project,
-    not_found_test,
     now,
     pending_influencer,
     raw,
     ready_influencer,
-    refused_field,
-    refused_field_now,
-    scheduling_setup,
-    traced_client,
     upload_demo_video,
-    url_recorder,
 )
 
 FORMATS = ["slideshow-remix", "video-remix", "slideshow-builder", "ugc-remix"]
@@ -101,7 +93,7 @@ def start(
     return c.ugc_remix(project_id, **actor)
 
 
-# --- source recommendations (§3.7.1) --------------------------------------------------------------
+# --- source recommendations (contract §3.7.1) -----------------------------------------------------
 @pytest.mark.anyio
 async def test_source_recommendations_live_search(client: LayersClient) -> None:
     """A keyword search decodes into SourceItems with author, stats and slide counts."""
@@ -144,39 +136,14 @@ async def test_source_recommendations_portfolio(client: LayersClient, sandbox: S
     assert recs.items[1].image_count is None
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("kwargs", "field"),
-    [
-        ({"project_id": "prj_nope"}, "project_id"),
-        ({"kind": "both"}, "kind"),
-        ({"keyword": ""}, "keyword"),
-        ({"keyword": "k" * 201}, "keyword"),
-        ({"limit": 0}, "limit"),
-        ({"limit": 21}, "limit"),
-        ({"limit": True}, "limit"),
-    ],
-)
-async def test_source_recommendations_validation(
-    client: LayersClient, kwargs: dict[str, Any], field: str
-) -> None:
-    """Out-of-range kind, keyword and limit are refused before sending, naming the parameter."""
-    args: dict[str, Any] = {"project_id": GHOST_PRJ, **kwargs}
-    pid = args.pop("project_id")
-    assert await refused_field(client.content.source_recommendations, pid, **args) == field
-
-
-# --- the four formats (§3.7.2-§3.7.6) -------------------------------------------------------------
+# --- the four formats (contract §3.7.2-§3.7.6) ----------------------------------------------------
 @pytest.mark.anyio
 @pytest.mark.parametrize("fmt", FORMATS)
 async def test_format_returns_job_envelope(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession, fmt: str
+    client: LayersClient, demo_persona: Persona, fmt: str
 ) -> None:
     """Each format answers the 202 envelope as a Job; its container starts queued."""
-    pid = await new_project(client, app=True)
-    iid = await ready_influencer(session, sandbox, pid)
-    if fmt == "ugc-remix":
-        await upload_demo_video(session, sandbox, pid)
+    pid, iid = demo_persona
     job = await start(client, fmt, pid, influencer_id=iid)
     assert_job_envelope(job, "content_generate", pid)
     assert len(job.container_ids) == 1
@@ -191,11 +158,10 @@ async def test_format_returns_job_envelope(
 
 @pytest.mark.anyio
 async def test_format_sends_optional_fields(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession, persona: Persona
 ) -> None:
     """hook, media_id and social_account_id reach the container; builder needs no actor."""
-    pid = await new_project(client, app=True)
-    iid = await ready_influencer(session, sandbox, pid)
+    pid, iid = persona
     sa = await connect_account(session, sandbox, pid)
     mid = await upload_demo_video(session, sandbox, pid)
     ugc = await client.content.ugc_remix(
@@ -214,144 +180,138 @@ async def test_format_sends_optional_fields(
     assert (c.hook, c.influencer_id, c.social_account_id) == ("x", None, None)
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize("fmt", FORMATS)
-async def test_format_unknown_project(client: LayersClient, fmt: str) -> None:
-    """An unknown project is NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await start(client, fmt, GHOST_PRJ, influencer_id=GHOST_INF)
-    api_error(ei.value, 404, "NOT_FOUND", NotFoundError)
+#: What a format start is refused with: (error class, project id, actor arguments, `details`
+#: expected, or None where the test pins no details).
+Refusal = tuple[type[APIStatusError], str, dict[str, str], dict[str, Any] | None]
+
+
+async def _unknown_project(world: World) -> Refusal:
+    """An unknown project: NotFoundError."""
+    return NotFoundError, GHOST_PRJ, {"influencer_id": GHOST_INF}, None
+
+
+async def _unknown_influencer(world: World) -> Refusal:
+    """An influencer of no project of ours: NotFoundError {resource, id}."""
+    pid = await new_project(world.client)
+    expected = {"resource": "influencer", "id": GHOST_INF}
+    return NotFoundError, pid, {"influencer_id": GHOST_INF}, expected
+
+
+async def _unknown_account(world: World) -> Refusal:
+    """An account of no project of ours: NotFoundError {resource, id}."""
+    pid = await new_project(world.client)
+    expected = {"resource": "social_account", "id": GHOST_SA}
+    return NotFoundError, pid, {"social_account_id": GHOST_SA}, expected
+
+
+async def _influencer_not_ready(world: World) -> Refusal:
+    """A persona still being created: ConflictError {influencerId, status}."""
+    client, sandbox, session = world
+    pid = await new_project(client, app=True)
+    iid = await pending_influencer(session, sandbox, pid)
+    expected = {"influencerId": iid, "status": "pending"}
+    return ConflictError, pid, {"influencer_id": iid}, expected
+
+
+async def _account_not_connected(world: World) -> Refusal:
+    """An account needing re-authorization: ConflictError {socialAccountId, status}."""
+    client, sandbox, session = world
+    pid = await new_project(client, app=True)
+    iid = await ready_influencer(session, sandbox, pid)
+    sa = await connect_account(session, sandbox, pid)
+    await raw(session, sandbox, "POST", f"/_sandbox/social-accounts/{sa}/needs-reauth")
+    expected = {"socialAccountId": sa, "status": "reauth_required"}
+    return ConflictError, pid, {"influencer_id": iid, "social_account_id": sa}, expected
+
+
+async def _account_without_ready_influencer(world: World) -> Refusal:
+    """Only an account, no ready persona to wire: ConflictError reason no_ready_influencer."""
+    client, sandbox, session = world
+    pid = await new_project(client)
+    sa = await connect_account(session, sandbox, pid)
+    expected = {"socialAccountId": sa, "reason": "no_ready_influencer"}
+    return ConflictError, pid, {"social_account_id": sa}, expected
+
+
+async def _archived_project(world: World) -> Refusal:
+    """An archived project: ConflictError {projectId, status: archived}."""
+    pid = await new_project(world.client)
+    await world.client.projects.archive(pid)
+    expected = {"projectId": pid, "status": "archived"}
+    return ConflictError, pid, {"influencer_id": GHOST_INF}, expected
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize(
-    ("actor", "resource", "ghost"),
-    [("influencer_id", "influencer", GHOST_INF), ("social_account_id", "social_account", GHOST_SA)],
-    ids=["influencer", "social_account"],
+    "refusal",
+    [
+        _unknown_project,
+        _unknown_influencer,
+        _unknown_account,
+        _influencer_not_ready,
+        _account_not_connected,
+        _account_without_ready_influencer,
+        _archived_project,
+    ],
+    ids=lambda case: case.__name__.lstrip("_"),
 )
 @pytest.mark.parametrize("fmt", FORMATS)
-async def test_format_unknown_actor(
-    client: LayersClient, fmt: str, actor: str, resource: str, ghost: str
+async def test_format_refused(
+    client: LayersClient,
+    sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    fmt: str,
+    refusal: Callable[[World], Awaitable[Refusal]],
 ) -> None:
-    """An influencer or account of no project of ours is NotFoundError {resource, id}."""
-    pid = await new_project(client)
-    details = await assert_not_found(
-        lambda c: start(c, fmt, pid, **{actor: ghost}), client, strict=True
-    )
-    assert details == {"resource": resource, "id": ghost}
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize("fmt", FORMATS)
-async def test_format_influencer_not_ready(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession, fmt: str
-) -> None:
-    """A persona still being created is ConflictError {influencerId, status}."""
-    pid = await new_project(client, app=True)
-    iid = await pending_influencer(session, sandbox, pid)
-    with pytest.raises(ConflictError) as ei:
-        await start(client, fmt, pid, influencer_id=iid)
-    details = api_error(ei.value, 409, "CONFLICT", ConflictError)
-    assert details == {"influencerId": iid, "status": "pending"}
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize("fmt", FORMATS)
-async def test_format_account_not_connected(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession, fmt: str
-) -> None:
-    """An account needing re-authorization is ConflictError {socialAccountId, status}."""
-    pid = await new_project(client, app=True)
-    iid = await ready_influencer(session, sandbox, pid)
-    sa = await connect_account(session, sandbox, pid)
-    status, _ = await raw(session, sandbox, "POST", f"/_sandbox/social-accounts/{sa}/needs-reauth")
-    assert status == 200
-    with pytest.raises(ConflictError) as ei:
-        await start(client, fmt, pid, influencer_id=iid, social_account_id=sa)
-    details = api_error(ei.value, 409, "CONFLICT", ConflictError)
-    assert details == {"socialAccountId": sa, "status": "reauth_required"}
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize("fmt", FORMATS)
-async def test_format_account_without_ready_influencer(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession, fmt: str
-) -> None:
-    """Only an account, and no ready persona to wire: ConflictError reason no_ready_influencer."""
-    pid = await new_project(client)
-    sa = await connect_account(session, sandbox, pid)
-    with pytest.raises(ConflictError) as ei:
-        await start(client, fmt, pid, social_account_id=sa)
-    details = api_error(ei.value, 409, "CONFLICT", ConflictError)
-    assert details == {"socialAccountId": sa, "reason": "no_ready_influencer"}
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize("fmt", FORMATS)
-async def test_format_archived_project(client: LayersClient, fmt: str) -> None:
-    """Generating in an archived project is ConflictError {projectId, status: archived}."""
-    pid = await new_project(client)
-    await client.projects.archive(pid)
-    with pytest.raises(ConflictError) as ei:
-        await start(client, fmt, pid, influencer_id=GHOST_INF)
-    details = api_error(ei.value, 409, "CONFLICT", ConflictError)
-    assert details == {"projectId": pid, "status": "archived"}
+    """Each format: unknown project/actor is NotFoundError, an unusable one ConflictError (why)."""
+    cls, pid, actors, expected = await refusal(World(client, sandbox, session))
+    refused = await api_refusal(cls, start(client, fmt, pid, **actors))
+    if expected is not None:
+        assert refused.details == expected
 
 
 @pytest.mark.anyio
 async def test_ugc_remix_needs_a_demo_video(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+    client: LayersClient, sandbox: Sandbox, persona: Persona
 ) -> None:
     """No demo video, or a media_id that is not one, is a 422 with issue path mediaId."""
-    pid = await new_project(client, app=True)
-    iid = await ready_influencer(session, sandbox, pid)
+    pid, iid = persona
     for media_id in (None, GHOST_MED):
-        with pytest.raises(UnprocessableEntityError) as ei:
-            await client.content.ugc_remix(pid, influencer_id=iid, media_id=media_id)
-        details = api_error(ei.value, 422, "VALIDATION", UnprocessableEntityError)
-        assert [i.path for i in ei.value.issues] == ["mediaId"]
-        assert "missingFields" not in details
+        ugc = client.content.ugc_remix(pid, influencer_id=iid, media_id=media_id)
+        refused = await api_refusal(UnprocessableEntityError, ugc)
+        assert issue_paths(refused) == ["mediaId"]
+        assert "missingFields" not in refused.details
     assert await count(sandbox, "containers") == 0
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("fmt", FORMATS)
 async def test_format_billing_exhausted(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession, fmt: str
+    open_sandbox: OpenSandbox, session: aiohttp.ClientSession, fmt: str
 ) -> None:
     """Too few credits is PaymentRequiredError with required, available, reason and format."""
-    async with (
-        make_sandbox(**low_credit_options(20)) as sb,
-        LayersClient(api_key=sb.api_key, base_url=sb.url) as client,
-    ):
-        pid = await new_project(client, app=True)
-        iid = await ready_influencer(session, sb, pid)
-        await upload_demo_video(session, sb, pid)
-        with pytest.raises(PaymentRequiredError) as ei:
-            await start(client, fmt, pid, influencer_id=iid)
-        details = api_error(ei.value, 402, "BILLING_EXHAUSTED", PaymentRequiredError)
-        assert details == {
-            "required": ESTIMATES[fmt],
-            "available": 20,
-            "reason": "insufficient_credits",
-            "format": fmt.replace("-", "_"),
-        }
-        assert await count(sb, "containers") == 0
+    sb, client = await open_sandbox(**low_credit_options(20))
+    pid = await new_project(client, app=True)
+    iid = await ready_influencer(session, sb, pid)
+    await upload_demo_video(session, sb, pid)
+    refused = await api_refusal(PaymentRequiredError, start(client, fmt, pid, influencer_id=iid))
+    assert refused.details == {
+        "required": ESTIMATES[fmt],
+        "available": 20,
+        "reason": "insufficient_credits",
+        "format": fmt.replace("-", "_"),
+    }
+    assert await count(sb, "containers") == 0
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("fmt", FORMATS)
-async def test_format_running_jobs_cap(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession, fmt: str
-) -> None:
+async def test_format_jobs_cap(client: LayersClient, demo_persona: Persona, fmt: str) -> None:
     """Past the running-jobs cap a start is RateLimitError concurrent_jobs with Retry-After."""
-    pid = await new_project(client, app=True)
-    iid = await ready_influencer(session, sandbox, pid)
-    await upload_demo_video(session, sandbox, pid)
+    pid, iid = demo_persona
     await assert_running_jobs_capped(
         lambda: client.content.slideshow_builder(pid, hook="hold"),
         lambda: start(client, fmt, pid, influencer_id=iid),
-        cls=RateLimitError,
     )
 
 
@@ -367,10 +327,39 @@ async def test_format_actor_required_client_side(
     assert await count(sandbox, "jobs") == 0
 
 
+SA = GHOST_SA
+SA2 = f"sa_{GHOST_CNT[4:-1]}1"
+REMIX = {"tiktok_video_id": TIKTOK_ID, "influencer_id": GHOST_INF}
+#: Each method's valid arguments: its first (id) parameter's name and value, then keywords.
+VALID: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "source_recommendations": ("project_id", GHOST_PRJ, {}),
+    "hooks": ("project_id", GHOST_PRJ, {}),
+    "slideshow_remix": ("project_id", GHOST_PRJ, REMIX),
+    "video_remix": ("project_id", GHOST_PRJ, REMIX),
+    "slideshow_builder": ("project_id", GHOST_PRJ, {"hook": "hi"}),
+    "ugc_remix": ("project_id", GHOST_PRJ, {"influencer_id": GHOST_INF}),
+    "schedule": (
+        "container_id",
+        GHOST_CNT,
+        {
+            "scheduled_for": datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc),
+            "targets": [ScheduleTarget(SA, "publish")],
+        },
+    ),
+}
+
+
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     ("method", "kwargs", "field"),
     [
+        ("source_recommendations", {"project_id": "prj_nope"}, "project_id"),
+        ("source_recommendations", {"kind": "both"}, "kind"),
+        ("source_recommendations", {"keyword": ""}, "keyword"),
+        ("source_recommendations", {"keyword": "k" * 201}, "keyword"),
+        ("source_recommendations", {"limit": 0}, "limit"),
+        ("source_recommendations", {"limit": 21}, "limit"),
+        ("source_recommendations", {"limit": True}, "limit"),
         ("slideshow_remix", {"project_id": "nope"}, "project_id"),
         ("slideshow_remix", {"tiktok_video_id": "73x"}, "tiktok_video_id"),
         ("slideshow_remix", {"tiktok_video_id": ""}, "tiktok_video_id"),
@@ -387,25 +376,77 @@ async def test_format_actor_required_client_side(
         ("ugc_remix", {"media_id": GHOST_MED[4:]}, "media_id"),
         ("ugc_remix", {"media_id": GHOST_INF}, "media_id"),
         ("ugc_remix", {"idempotency_key": "has space"}, "idempotency_key"),
+        ("hooks", {"limit": 0}, "limit"),
+        ("hooks", {"limit": 51}, "limit"),
+        ("hooks", {"project_id": "x"}, "project_id"),
+        ("schedule", {"container_id": "cnt_1"}, "container_id"),
+        ("schedule", {"scheduled_for": datetime(2030, 1, 1, 12, 0)}, "scheduled_for"),
+        ("schedule", {"scheduled_for": "2030-01-01T12:00:00Z"}, "scheduled_for"),
+        ("schedule", {"targets": []}, "targets"),
+        ("schedule", {"targets": [ScheduleTarget(SA, "publish")] * 51}, "targets"),
+        ("schedule", {"targets": ScheduleTarget(SA, "publish")}, "targets"),
+        ("schedule", {"targets": [{"socialAccountId": SA, "mode": "publish"}]}, "targets[0]"),
+        (
+            "schedule",
+            {"targets": [ScheduleTarget("acct", "publish")]},
+            "targets[0].social_account_id",
+        ),
+        ("schedule", {"targets": [ScheduleTarget(SA, "post")]}, "targets[0].mode"),  # type: ignore[arg-type]
+        (
+            "schedule",
+            {"targets": [ScheduleTarget(SA, "publish", caption_override="c" * 4001)]},
+            "targets[0].caption_override",
+        ),
+        (
+            "schedule",
+            {"targets": [ScheduleTarget(SA, "publish", first_comment_override="c" * 4001)]},
+            "targets[0].first_comment_override",
+        ),
+        (
+            "schedule",
+            {"targets": [ScheduleTarget(SA, "publish", tiktok_post_settings=["x"])]},  # type: ignore[arg-type]
+            "targets[0].tiktok_post_settings",
+        ),
+        (
+            "schedule",
+            {
+                "targets": [
+                    ScheduleTarget(SA, "publish"),
+                    ScheduleTarget(SA2, "draft", tiktok_music={"id": "m"}),
+                ]
+            },
+            "targets[1].tiktok_music",
+        ),
+        (
+            "schedule",
+            {"targets": [ScheduleTarget(SA, "publish", share_reel_to_feed=1)]},  # type: ignore[arg-type]
+            "targets[0].share_reel_to_feed",
+        ),
+        (
+            "schedule",
+            {
+                "targets": [
+                    ScheduleTarget(SA, "publish"),
+                    ScheduleTarget(SA2, "publish"),
+                    ScheduleTarget(SA, "publish", caption_override="again"),
+                ]
+            },
+            "targets[2]",
+        ),
     ],
 )
-async def test_format_validation(
+async def test_client_side_validation(
     client: LayersClient, sandbox: Sandbox, method: str, kwargs: dict[str, Any], field: str
 ) -> None:
-    """Bad format arguments are refused before sending, naming the Python parameter."""
-    base: dict[str, Any] = {
-        "slideshow_remix": {"tiktok_video_id": TIKTOK_ID, "influencer_id": GHOST_INF},
-        "video_remix": {"tiktok_video_id": TIKTOK_ID, "influencer_id": GHOST_INF},
-        "slideshow_builder": {"hook": "hi"},
-        "ugc_remix": {"influencer_id": GHOST_INF},
-    }[method]
-    args = {"project_id": GHOST_PRJ, **base, **kwargs}
-    pid = args.pop("project_id")
-    assert await refused_field(getattr(client.content, method), pid, **args) == field
+    """Bad content arguments are refused before sending, naming the Python parameter."""
+    first, default, valid = VALID[method]
+    args = {first: default, **valid, **kwargs}
+    assert await refused_field(getattr(client.content, method), args.pop(first), **args) == field
     assert await count(sandbox, "jobs") == 0
+    assert await count(sandbox, "scheduledPosts") == 0
 
 
-# --- hooks (§3.7.7) -------------------------------------------------------------------------------
+# --- hooks (contract §3.7.7) ----------------------------------------------------------------------
 def test_hook_text_replaces_the_escaped_break() -> None:
     """Hook.text turns the two-character backslash-n break into a real newline."""
     h = Hook(hook="I kept running out of coffee\\nso I fixed it")
@@ -433,32 +474,16 @@ async def test_hooks_bank(client: LayersClient) -> None:
 async def test_hooks_missing_brand_fields(client: LayersClient) -> None:
     """A project without appName/appDescription is a 422 with details.missingFields."""
     pid = await new_project(client)
-    with pytest.raises(UnprocessableEntityError) as ei:
-        await client.content.hooks(pid)
-    details = api_error(ei.value, 422, "VALIDATION", UnprocessableEntityError)
-    assert details["missingFields"] == ["appName", "appDescription"]
-    assert sorted(i.path for i in ei.value.issues) == ["appDescription", "appName"]
+    refused = await api_refusal(UnprocessableEntityError, client.content.hooks(pid))
+    assert refused.details["missingFields"] == ["appName", "appDescription"]
+    assert sorted(issue_paths(refused)) == ["appDescription", "appName"]
 
 
+# --- containers (contract §3.7.8-§3.7.10) ---------------------------------------------------------
 @pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("kwargs", "field"),
-    [({"limit": 0}, "limit"), ({"limit": 51}, "limit"), ({"project_id": "x"}, "project_id")],
-)
-async def test_hooks_validation(client: LayersClient, kwargs: dict[str, Any], field: str) -> None:
-    """limit outside 1-50 and a malformed project id are refused before sending."""
-    args: dict[str, Any] = {"project_id": GHOST_PRJ, **kwargs}
-    pid = args.pop("project_id")
-    assert await refused_field(client.content.hooks, pid, **args) == field
-
-
-# --- containers (§3.7.8-§3.7.10) ------------------------------------------------------------------
-@pytest.mark.anyio
-async def test_get_completed_container(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_get_completed_container(client: LayersClient, remix: Remix) -> None:
     """A completed remix decodes with preview, assets, caption and tz-aware timestamps."""
-    pid, iid, cid = await completed_container(client, sandbox, session)
+    pid, iid, cid = remix
     c = await client.content.get(cid)
     assert isinstance(c, Container)
     assert (c.id, c.project_id, c.influencer_id) == (cid, pid, iid)
@@ -485,31 +510,24 @@ async def test_get_completed_container(
 
 
 @pytest.mark.anyio
-async def test_get_failed_container(make_sandbox: MakeSandbox) -> None:
+async def test_get_failed_container(open_sandbox: OpenSandbox) -> None:
     """A failed generation shows last_error GENERATION_FAILED and failed_at, no preview."""
-    async with (
-        make_sandbox(failure_rates={"content_generate": 1.0}) as sb,
-        LayersClient(api_key=sb.api_key, base_url=sb.url) as client,
-    ):
-        pid = await new_project(client)
-        job = await client.content.slideshow_builder(pid, hook="doomed")
-        await sb.advance(80)
-        c = await client.content.get(job.container_ids[0])
-        assert c.status == "failed"
-        assert isinstance(c.last_error, ErrorInfo)
-        assert c.last_error.code == "GENERATION_FAILED"
-        assert_aware(c.failed_at)
-        assert c.completed_at is None
-        assert c.assets == ()
+    sb, client = await open_sandbox(failure_rates={"content_generate": 1.0})
+    job = await client.content.slideshow_builder(await new_project(client), hook="doomed")
+    await sb.advance(80)
+    c = await client.content.get(job.container_ids[0])
+    assert c.status == "failed"
+    assert isinstance(c.last_error, ErrorInfo)
+    assert c.last_error.code == "GENERATION_FAILED"
+    assert_aware(c.failed_at)
+    assert c.completed_at is None
+    assert c.assets == ()
 
 
 @pytest.mark.anyio
-async def test_progress(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_progress(client: LayersClient, sandbox: Sandbox, persona: Persona) -> None:
     """progress() decodes mid-generation (stage, share, eta) and after completion (1, 0)."""
-    pid = await new_project(client, app=True)
-    iid = await ready_influencer(session, sandbox, pid)
+    pid, iid = persona
     job = await client.content.slideshow_remix(pid, tiktok_video_id=TIKTOK_ID, influencer_id=iid)
     cid = job.container_ids[0]
     first = await client.content.progress(cid)
@@ -542,11 +560,10 @@ async def test_container_id_validation(client: LayersClient, method: str, cid: A
 
 @pytest.mark.anyio
 async def test_list_containers_filters_and_pages(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+    client: LayersClient, sandbox: Sandbox, persona: Persona
 ) -> None:
     """list() filters by status, format, creative type and time; pages newest first."""
-    pid = await new_project(client, app=True)
-    iid = await ready_influencer(session, sandbox, pid)
+    pid, iid = persona
     t0 = await now(sandbox)
     done = await client.content.slideshow_builder(pid, hook="one")
     await sandbox.advance(80)
@@ -575,326 +592,13 @@ async def test_list_containers_filters_and_pages(
     assert [c.id for c in remixes.items] == [newest_first[1]]
     assert len((await client.content.list(pid, creative_type="generated")).items) == 3
     assert (await client.content.list(pid, creative_type="uploaded")).items == ()
-    pacific = timezone(timedelta(hours=-7))
-    window = await client.content.list(pid, since=t0.astimezone(pacific), until=t0)
+    window = await client.content.list(pid, since=t0.astimezone(PACIFIC), until=t0)
     assert [c.id for c in window.items] == newest_first[2:]
     after = await client.content.list(pid, since=t1)
     assert [c.id for c in after.items] == newest_first[:2]
 
 
-@pytest.mark.anyio
-async def test_list_sends_repeated_filters_and_utc(sandbox: Sandbox) -> None:
-    """status and format go out repeated; since/until go out as UTC Z timestamps."""
-    trace, urls = url_recorder()
-    async with traced_client(sandbox, trace) as client:
-        pid = await new_project(client)
-        since = datetime(2026, 5, 14, 9, 0, tzinfo=timezone(timedelta(hours=-7)))
-        await client.content.list(
-            pid,
-            status=["queued", "failed"],
-            format=["ugc-remix", "video-remix"],
-            since=since,
-            until=since,
-            limit=5,
-        )
-    q = urls[-1].split("?", 1)[1]
-    assert q.count("status=") == 2
-    assert "status=queued" in q
-    assert "status=failed" in q
-    assert "format=ugc-remix" in q
-    assert "format=video-remix" in q
-    assert "since=2026-05-14T16:00:00.000Z" in q
-    assert "until=2026-05-14T16:00:00.000Z" in q
-    assert "limit=5" in q
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("kwargs", "field"),
-    [
-        ({"project_id": "prj_x"}, "project_id"),
-        ({"status": "generating"}, "status"),
-        ({"status": ["queued", "nope"]}, "status"),
-        ({"status": []}, "status"),
-        ({"format": "slideshow_remix"}, "format"),
-        ({"creative_type": "ai"}, "creative_type"),
-        ({"since": datetime(2026, 5, 14, 16, 0)}, "since"),
-        ({"until": "2026-05-14T16:00:00Z"}, "until"),
-        ({"limit": 0}, "limit"),
-        ({"limit": 201}, "limit"),
-    ],
-)
-async def test_list_validation(client: LayersClient, kwargs: dict[str, Any], field: str) -> None:
-    """Bad list filters are refused when the call is made, before anything is sent."""
-    args: dict[str, Any] = {"project_id": GHOST_PRJ, **kwargs}
-    pid = args.pop("project_id")
-    assert refused_field_now(client.content.list, pid, **args) == field
-
-
-# --- schedule (§3.9.1) ----------------------------------------------------------------------------
-@pytest.mark.anyio
-async def test_schedule_success(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
-) -> None:
-    """schedule() decodes ScheduleResult; ids follow target order; the instant is kept."""
-    s = await scheduling_setup(client, sandbox, session)
-    second = await connect_account(session, sandbox, s.project_id)
-    pacific = timezone(timedelta(hours=-7))
-    when = later(await now(sandbox), 60).astimezone(pacific)
-    result = await client.content.schedule(
-        s.container_id,
-        scheduled_for=when,
-        targets=[
-            ScheduleTarget(social_account_id=s.account_id, mode="publish"),
-            ScheduleTarget(social_account_id=second, mode="draft", caption_override="Hi"),
-            ScheduleTarget(social_account_id=s.account_id, mode="managed"),
-        ],
-    )
-    assert isinstance(result, ScheduleResult)
-    assert result.gate_status == "queued"
-    assert result.scheduled_for == when
-    assert result.scheduled_for.utcoffset() == timedelta(0)
-    assert len(result.scheduled_post_ids) == 3
-    assert all(SP_RE.match(i) for i in result.scheduled_post_ids)
-    assert result.meta is not None
-    assert result.meta.status_code == 201
-    posts = [await client.scheduled_posts.get(i) for i in result.scheduled_post_ids]
-    assert [(p.social_account_id, p.mode) for p in posts] == [
-        (s.account_id, "publish"),
-        (second, "draft"),
-        (s.account_id, "managed"),
-    ]
-    assert all(p.status == "queued" and p.container_id == s.container_id for p in posts)
-
-
-@pytest.mark.anyio
-async def test_schedule_target_wire_form(sandbox: Sandbox, session: aiohttp.ClientSession) -> None:
-    """A ScheduleTarget goes out camelCase with its None fields omitted; the time as UTC Z."""
-    trace, chunks = body_recorder()
-    async with traced_client(sandbox, trace) as client:
-        s = await scheduling_setup(client, sandbox, session)
-        when = later(await now(sandbox), 90)
-        chunks.clear()
-        await client.content.schedule(
-            s.container_id,
-            scheduled_for=when,
-            targets=[
-                ScheduleTarget(
-                    social_account_id=s.account_id,
-                    mode="publish",
-                    caption_override="",
-                    first_comment_override="First!",
-                    tiktok_post_settings={"privacy": "public"},
-                    tiktok_music={"id": "m1"},
-                ),
-                ScheduleTarget(s.account_id, "draft"),
-            ],
-        )
-    body = json.loads(b"".join(chunk for _, chunk in chunks))
-    assert body == {
-        "scheduledFor": "2026-05-14T16:02:50.000Z",
-        "targets": [
-            {
-                "socialAccountId": s.account_id,
-                "mode": "publish",
-                "captionOverride": "",
-                "firstCommentOverride": "First!",
-                "tiktokPostSettings": {"privacy": "public"},
-                "tiktokMusic": {"id": "m1"},
-            },
-            {"socialAccountId": s.account_id, "mode": "draft"},
-        ],
-    }
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("ahead", "targets", "paths"),
-    [
-        (
-            10,
-            lambda sa: [ScheduleTarget(social_account_id=sa, mode="publish")],
-            ["scheduledFor"],
-        ),
-        (
-            60,
-            lambda sa: [
-                ScheduleTarget(social_account_id=GHOST_SA, mode="publish"),
-                ScheduleTarget(sa, "publish", share_reel_to_feed=True),
-            ],
-            ["targets.0.socialAccountId", "targets.1.shareReelToFeed"],
-        ),
-    ],
-    ids=["too_soon", "target_rules"],
-)
-async def test_schedule_rules_checked_by_the_server(
-    client: LayersClient,
-    sandbox: Sandbox,
-    session: aiohttp.ClientSession,
-    ahead: float,
-    targets: Callable[[str], list[ScheduleTarget]],
-    paths: list[str],
-) -> None:
-    """Under 30 s ahead, unknown accounts or TikTok share_reel_to_feed: 422s; nothing written."""
-    s = await scheduling_setup(client, sandbox, session)
-    with pytest.raises(UnprocessableEntityError) as ei:
-        await client.content.schedule(
-            s.container_id,
-            scheduled_for=later(await now(sandbox), ahead),
-            targets=targets(s.account_id),
-        )
-    api_error(ei.value, 422, "VALIDATION", UnprocessableEntityError)
-    assert sorted(i.path for i in ei.value.issues) == paths
-    assert await count(sandbox, "scheduledPosts") == 0
-
-
-@pytest.mark.anyio
-async def test_schedule_music_on_video_content(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
-) -> None:
-    """tiktok_music on video content is a 422 on targets.0.tiktokMusic."""
-    pid = await new_project(client, app=True)
-    iid = await ready_influencer(session, sandbox, pid)
-    sa = await connect_account(session, sandbox, pid)
-    job = await client.content.video_remix(pid, tiktok_video_id=TIKTOK_ID, influencer_id=iid)
-    await sandbox.advance(300)
-    with pytest.raises(UnprocessableEntityError) as ei:
-        await client.content.schedule(
-            job.container_ids[0],
-            scheduled_for=later(await now(sandbox), 60),
-            targets=[ScheduleTarget(sa, "publish", tiktok_music={"id": "m"})],
-        )
-    api_error(ei.value, 422, "VALIDATION", UnprocessableEntityError)
-    assert [i.path for i in ei.value.issues] == ["targets.0.tiktokMusic"]
-
-
-@pytest.mark.anyio
-async def test_schedule_unknown_container(client: LayersClient, sandbox: Sandbox) -> None:
-    """Scheduling an unknown container is NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.content.schedule(
-            GHOST_CNT,
-            scheduled_for=later(await now(sandbox), 60),
-            targets=[ScheduleTarget(GHOST_SA, "publish")],
-        )
-    api_error(ei.value, 404, "NOT_FOUND", NotFoundError)
-
-
-@pytest.mark.anyio
-async def test_schedule_container_not_completed(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
-) -> None:
-    """A container still generating is ConflictError {containerId, status}."""
-    pid = await new_project(client)
-    sa = await connect_account(session, sandbox, pid)
-    job = await client.content.slideshow_builder(pid, hook="soon")
-    await sandbox.advance(20)
-    cid = job.container_ids[0]
-    with pytest.raises(ConflictError) as ei:
-        await client.content.schedule(
-            cid,
-            scheduled_for=later(await now(sandbox), 60),
-            targets=[ScheduleTarget(sa, "publish")],
-        )
-    details = api_error(ei.value, 409, "CONFLICT", ConflictError)
-    assert details == {"containerId": cid, "status": "processing"}
-
-
-@pytest.mark.anyio
-async def test_schedule_archived_project(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
-) -> None:
-    """Scheduling in an archived project is ConflictError {projectId, status: archived}."""
-    s = await scheduling_setup(client, sandbox, session)
-    await client.projects.archive(s.project_id)
-    with pytest.raises(ConflictError) as ei:
-        await client.content.schedule(
-            s.container_id,
-            scheduled_for=later(await now(sandbox), 60),
-            targets=[ScheduleTarget(s.account_id, "publish")],
-        )
-    details = api_error(ei.value, 409, "CONFLICT", ConflictError)
-    assert details == {"projectId": s.project_id, "status": "archived"}
-
-
-SA = GHOST_SA
-SA2 = f"sa_{GHOST_CNT[4:-1]}1"
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("kwargs", "field"),
-    [
-        ({"container_id": "cnt_1"}, "container_id"),
-        ({"scheduled_for": datetime(2030, 1, 1, 12, 0)}, "scheduled_for"),
-        ({"scheduled_for": "2030-01-01T12:00:00Z"}, "scheduled_for"),
-        ({"targets": []}, "targets"),
-        ({"targets": [ScheduleTarget(SA, "publish")] * 51}, "targets"),
-        ({"targets": ScheduleTarget(SA, "publish")}, "targets"),
-        ({"targets": [{"socialAccountId": SA, "mode": "publish"}]}, "targets[0]"),
-        ({"targets": [ScheduleTarget("acct", "publish")]}, "targets[0].social_account_id"),
-        ({"targets": [ScheduleTarget(SA, "post")]}, "targets[0].mode"),  # type: ignore[arg-type]
-        (
-            {"targets": [ScheduleTarget(SA, "publish", caption_override="c" * 4001)]},
-            "targets[0].caption_override",
-        ),
-        (
-            {"targets": [ScheduleTarget(SA, "publish", first_comment_override="c" * 4001)]},
-            "targets[0].first_comment_override",
-        ),
-        (
-            {"targets": [ScheduleTarget(SA, "publish", tiktok_post_settings=["x"])]},  # type: ignore[arg-type]
-            "targets[0].tiktok_post_settings",
-        ),
-        (
-            {
-                "targets": [
-                    ScheduleTarget(SA, "publish"),
-                    ScheduleTarget(SA2, "draft", tiktok_music={"id": "m"}),
-                ]
-            },
-            "targets[1].tiktok_music",
-        ),
-        (
-            {"targets": [ScheduleTarget(SA, "publish", share_reel_to_feed=1)]},  # type: ignore[arg-type]
-            "targets[0].share_reel_to_feed",
-        ),
-        (
-            {
-                "targets": [
-                    ScheduleTarget(SA, "publish"),
-                    ScheduleTarget(SA2, "publish"),
-                    ScheduleTarget(SA, "publish", caption_override="again"),
-                ]
-            },
-            "targets[2]",
-        ),
-    ],
-)
-async def test_schedule_validation(
-    client: LayersClient, sandbox: Sandbox, kwargs: dict[str, Any], field: str
-) -> None:
-    """Bad schedule input, including duplicate account+mode targets, is refused before sending."""
-    args: dict[str, Any] = {
-        "container_id": GHOST_CNT,
-        "scheduled_for": datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc),
-        "targets": [ScheduleTarget(SA, "publish")],
-        **kwargs,
-    }
-    cid = args.pop("container_id")
-    assert await refused_field(client.content.schedule, cid, **args) == field
-    assert await count(sandbox, "scheduledPosts") == 0
-
-
-def test_schedule_target_is_a_frozen_input() -> None:
-    """ScheduleTarget is built by keyword, defaults its options to None and is immutable."""
-    t = ScheduleTarget(social_account_id=SA, mode="publish")
-    assert (t.caption_override, t.tiktok_music, t.share_reel_to_feed) == (None, None, None)
-    with pytest.raises(AttributeError):
-        t.mode = "draft"  # type: ignore[misc]
-
-
-# --- scopes and unknown resources ----------------------------------------------------------------
+# --- scopes and unknown resources -----------------------------------------------------------------
 ROUTES: list[Route] = [
     (
         "source_recommendations",
@@ -953,5 +657,4 @@ test_unknown_resource_is_not_found = not_found_test(
         *[route for route in ROUTES if route[0] in ("hooks", "get", "progress", "list")],
     ],
     "An unknown project or container is NotFoundError on every read route.",
-    strict=True,
 )

@@ -174,8 +174,7 @@ def _no_extras(obj: Any) -> None:
 
 @pytest.mark.anyio
 async def test_whoami_with_unknown_fields_and_values(tomorrow: LayersClient) -> None:
-    """whoami decodes with extra fields, an unknown tier and new scopes; the absent [decision]
-    `parentOrganizationId` defaults to None."""
+    """whoami decodes extra fields, unknown tier, new scopes; no parentOrganizationId is None."""
     me = await tomorrow.whoami()
     assert isinstance(me, Whoami)
     assert me.organization_id == ORG
@@ -190,8 +189,7 @@ async def test_whoami_with_unknown_fields_and_values(tomorrow: LayersClient) -> 
 async def test_project_with_unknown_enums_fields_and_microsecond_timestamps(
     tomorrow: LayersClient,
 ) -> None:
-    """A project with unknown status/voice/gender values, unknown nested fields, `+00:00`
-    microsecond timestamps and no `archivedAt` decodes; unknown values stay plain strings."""
+    """Unknown enum values and fields, `+00:00` µs times, no archivedAt: a Project decodes."""
     project = await tomorrow.projects.get(PRJ)
     assert isinstance(project, Project)
     assert project.status == "paused"
@@ -215,8 +213,7 @@ async def test_project_with_unknown_enums_fields_and_microsecond_timestamps(
 
 @pytest.mark.anyio
 async def test_job_with_unknown_kind_status_and_stage(tomorrow: LayersClient) -> None:
-    """A job of an unknown kind in an unknown status and stage decodes; the values are kept as
-    plain strings, absent [decision] `updatedAt`/`error` default to None."""
+    """Unknown kind, status and stage decode as plain strings; absent updatedAt/error are None."""
     job = await tomorrow.jobs.get(JOB_RUNNING)
     assert isinstance(job, Job)
     assert job.kind == "project_ingest_website"
@@ -236,8 +233,7 @@ async def test_job_with_unknown_kind_status_and_stage(tomorrow: LayersClient) ->
 
 @pytest.mark.anyio
 async def test_completed_job_with_unknown_nested_fields(tomorrow: LayersClient) -> None:
-    """Result, assets and error objects with unknown fields and values decode; timestamps with
-    1 to 6 fractional digits parse."""
+    """Unknown fields in result, assets and error decode; 1-6 fractional digit timestamps parse."""
     job = await tomorrow.jobs.get(JOB_DONE)
     assert job.is_terminal
     assert job.progress == 1.0

@@ -8,31 +8,20 @@ from typing import Any
 import pytest
 
 from layers_async import (
-    ConflictError,
+    Influencer,
+    InfluencerSummary,
     LayersClient,
+    Sandbox,
 )
-from layers_async.models.influencers import Influencer, InfluencerSummary
-from layers_async.sandbox import Sandbox
-from tests.client._shared import (
-    BAD_CURSOR,
-    GHOST_INF,
-    GHOST_PRJ,
-    INF_RE,
-    T0,
-    MakeSandbox,
-    Route,
-    api_error,
-    assert_bad_cursor_is_422,
-    assert_job_envelope,
-    assert_request_id,
+from tests.client._decoded import assert_job_envelope, assert_request_id
+from tests.client._ids import GHOST_INF, GHOST_PRJ, INF_RE
+from tests.client._refusals import (
+    assert_refused_once_archived,
     assert_running_jobs_capped,
-    count,
-    new_project,
-    not_found_test,
     refused_field,
-    refused_field_now,
-    scope_and_auth_test,
 )
+from tests.client._route_tables import Route, not_found_test, scope_and_auth_test
+from tests.client._setup import T0, OpenSandbox, count, new_project
 
 #: Enough virtual seconds for a 60 s (±20 %) creation to finish.
 READY_AFTER = 80
@@ -45,11 +34,10 @@ async def counts(sandbox: Sandbox) -> tuple[int, int]:
 
 # --- create ---------------------------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_create_returns_job_envelope(client: LayersClient) -> None:
+async def test_create_returns_job_envelope(client: LayersClient, project: str) -> None:
     """create returns the 202 influencer_create envelope pointing at the new persona."""
-    pid = await new_project(client)
-    job = await client.influencers.create(pid)
-    assert_job_envelope(job, "influencer_create", pid)
+    job = await client.influencers.create(project)
+    assert_job_envelope(job, "influencer_create", project)
     assert job.influencer_id is not None
     assert INF_RE.match(job.influencer_id)
     assert job.container_ids == ()
@@ -59,11 +47,10 @@ async def test_create_returns_job_envelope(client: LayersClient) -> None:
 
 
 @pytest.mark.anyio
-async def test_create_sends_fields(client: LayersClient) -> None:
+async def test_create_sends_fields(client: LayersClient, project: str) -> None:
     """gender, age_range and prompt are sent; the persona carries the chosen gender and age."""
-    pid = await new_project(client)
     job = await client.influencers.create(
-        pid, gender="non_binary", age_range="mature", prompt="p" * 1000
+        project, gender="non_binary", age_range="mature", prompt="p" * 1000
     )
     assert job.influencer_id is not None
     inf = await client.influencers.get(job.influencer_id)
@@ -83,21 +70,20 @@ async def test_create_default_gender(client: LayersClient, target: str, expected
 
 
 @pytest.mark.anyio
-async def test_create_archived_project(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_create_archived_project(
+    client: LayersClient, project: str, sandbox: Sandbox
+) -> None:
     """create on an archived project raises ConflictError {projectId, status: archived}."""
-    pid = await new_project(client)
-    await client.projects.archive(pid)
-    with pytest.raises(ConflictError) as ei:
-        await client.influencers.create(pid)
-    assert api_error(ei.value, 409, "CONFLICT") == {"projectId": pid, "status": "archived"}
+    await assert_refused_once_archived(client, project, client.influencers.create)
     assert await counts(sandbox) == (0, 0)
 
 
 @pytest.mark.anyio
-async def test_create_running_jobs_cap(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_create_running_jobs_cap(
+    client: LayersClient, project: str, sandbox: Sandbox
+) -> None:
     """The 11th running job of a standard organization raises RateLimitError concurrent_jobs."""
-    pid = await new_project(client)
-    await assert_running_jobs_capped(lambda: client.influencers.create(pid))
+    await assert_running_jobs_capped(lambda: client.influencers.create(project))
     assert await counts(sandbox) == (10, 10)
 
 
@@ -157,20 +143,17 @@ async def test_get_pending_then_ready(client: LayersClient, sandbox: Sandbox) ->
 
 
 @pytest.mark.anyio
-async def test_get_failed_persona(make_sandbox: MakeSandbox) -> None:
+async def test_get_failed_persona(open_sandbox: OpenSandbox) -> None:
     """A persona whose creation failed decodes as failed with an error_message."""
-    async with (
-        make_sandbox(failure_rates={"influencer_create": 1.0}) as sb,
-        LayersClient(api_key=sb.api_key, base_url=sb.url) as client,
-    ):
-        pid = await new_project(client)
-        job = await client.influencers.create(pid)
-        assert job.influencer_id is not None
-        await sb.advance(READY_AFTER)
-        inf = await client.influencers.get(job.influencer_id)
-        assert inf.status == "failed"
-        assert inf.error_message
-        assert inf.image_url is None
+    sb, client = await open_sandbox(failure_rates={"influencer_create": 1.0})
+    pid = await new_project(client)
+    job = await client.influencers.create(pid)
+    assert job.influencer_id is not None
+    await sb.advance(READY_AFTER)
+    inf = await client.influencers.get(job.influencer_id)
+    assert inf.status == "failed"
+    assert inf.error_message
+    assert inf.image_url is None
 
 
 @pytest.mark.anyio
@@ -184,10 +167,9 @@ async def test_get_client_validation(client: LayersClient, influencer_id: Any) -
 
 # --- update ---------------------------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_update_changes_fields(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_update_changes_fields(client: LayersClient, project: str, sandbox: Sandbox) -> None:
     """update sends every given field and decodes the changed persona."""
-    pid = await new_project(client)
-    job = await client.influencers.create(pid)
+    job = await client.influencers.create(project)
     assert job.influencer_id is not None
     await sandbox.advance(5)
     inf = await client.influencers.update(
@@ -211,10 +193,9 @@ async def test_update_changes_fields(client: LayersClient, sandbox: Sandbox) -> 
 
 
 @pytest.mark.anyio
-async def test_update_clears_age_range_and_keeps_others(client: LayersClient) -> None:
+async def test_update_clears_age_range_and_keeps_others(client: LayersClient, project: str) -> None:
     """age_range=None clears it; fields not given stay unchanged."""
-    pid = await new_project(client)
-    job = await client.influencers.create(pid, gender="male", age_range="senior")
+    job = await client.influencers.create(project, gender="male", age_range="senior")
     assert job.influencer_id is not None
     before = await client.influencers.get(job.influencer_id)
     after = await client.influencers.update(job.influencer_id, age_range=None)
@@ -252,10 +233,9 @@ async def test_update_client_validation(
 
 
 @pytest.mark.anyio
-async def test_update_bounds_accepted(client: LayersClient) -> None:
+async def test_update_bounds_accepted(client: LayersClient, project: str) -> None:
     """A 128-character name is accepted (the upper bound of the rule)."""
-    pid = await new_project(client)
-    job = await client.influencers.create(pid)
+    job = await client.influencers.create(project)
     assert job.influencer_id is not None
     inf = await client.influencers.update(job.influencer_id, name="n" * 128)
     assert inf.name == "n" * 128
@@ -263,13 +243,12 @@ async def test_update_bounds_accepted(client: LayersClient) -> None:
 
 # --- list -----------------------------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_list_decodes_summaries(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_list_decodes_summaries(client: LayersClient, project: str, sandbox: Sandbox) -> None:
     """list returns summaries newest first; thumbnail_url appears once ready; status filters."""
-    pid = await new_project(client)
-    a = (await client.influencers.create(pid, gender="male", age_range="teen")).influencer_id
+    a = (await client.influencers.create(project, gender="male", age_range="teen")).influencer_id
     await sandbox.advance(READY_AFTER)
-    b = (await client.influencers.create(pid)).influencer_id
-    page = await client.influencers.list(pid)
+    b = (await client.influencers.create(project)).influencer_id
+    page = await client.influencers.list(project)
     assert [s.influencer_id for s in page.items] == [b, a]
     assert page.next_cursor is None
     ready, pending = page.items[1], page.items[0]
@@ -281,48 +260,23 @@ async def test_list_decodes_summaries(client: LayersClient, sandbox: Sandbox) ->
     assert pending.status == "pending"
     assert pending.thumbnail_url is None
     assert pending.created_at == T0 + timedelta(seconds=READY_AFTER)
-    only_ready = await client.influencers.list(pid, status="ready")
+    only_ready = await client.influencers.list(project, status="ready")
     assert [s.influencer_id for s in only_ready.items] == [a]
-    assert (await client.influencers.list(pid, status="failed")).items == ()
+    assert (await client.influencers.list(project, status="failed")).items == ()
 
 
 @pytest.mark.anyio
-async def test_list_pages(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_list_pages(client: LayersClient, project: str, sandbox: Sandbox) -> None:
     """limit=1 pages through every influencer with opaque cursors."""
-    pid = await new_project(client)
     made = []
     for _ in range(3):
-        made.append((await client.influencers.create(pid)).influencer_id)
+        made.append((await client.influencers.create(project)).influencer_id)
         await sandbox.advance(1)
-    first = await client.influencers.list(pid, limit=1)
+    first = await client.influencers.list(project, limit=1)
     assert [s.influencer_id for s in first.items] == [made[2]]
     assert first.has_next
-    seen = [s.influencer_id async for s in client.influencers.list(pid, limit=1)]
+    seen = [s.influencer_id async for s in client.influencers.list(project, limit=1)]
     assert seen == made[::-1]
-
-
-@pytest.mark.anyio
-async def test_list_bad_cursor(client: LayersClient) -> None:
-    """A cursor the server cannot decode raises UnprocessableEntityError with path cursor."""
-    pid = await new_project(client)
-    await assert_bad_cursor_is_422(client.influencers.list(pid, cursor=BAD_CURSOR))
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("project_id", "kwargs", "field"),
-    [
-        ("prj_nope", {}, "project_id"),
-        (GHOST_PRJ, {"status": "archived"}, "status"),
-        (GHOST_PRJ, {"limit": 0}, "limit"),
-        (GHOST_PRJ, {"limit": 101}, "limit"),
-    ],
-)
-async def test_list_client_validation(
-    client: LayersClient, project_id: str, kwargs: dict[str, Any], field: str
-) -> None:
-    """A bad project id, status or limit (1-100) fails when list() is called."""
-    assert refused_field_now(client.influencers.list, project_id, **kwargs) == field
 
 
 # --- errors common to every route -----------------------------------------------------------------

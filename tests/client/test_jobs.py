@@ -1,8 +1,7 @@
-"""`client.jobs`: polling with If-None-Match, and cooperative cancel (§1.12, §3.8, §4.4)."""
+"""`client.jobs`: polling with If-None-Match and cooperative cancel (contract §3.8, §4.4)."""
 
 from __future__ import annotations
 
-import aiohttp
 import pytest
 
 from layers_async import (
@@ -13,21 +12,13 @@ from layers_async import (
     JobCancelResult,
     JobResult,
     LayersClient,
+    Sandbox,
 )
-from layers_async.sandbox import Sandbox
-from tests.client._shared import (
-    GHOST_JOB,
-    MakeSandbox,
-    Route,
-    api_error,
-    assert_request_id,
-    completed_container,
-    needs_scope_test,
-    new_project,
-    not_found_test,
-    now,
-    refused_field,
-)
+from tests.client._decoded import assert_request_id
+from tests.client._ids import GHOST_JOB
+from tests.client._refusals import api_refusal, refused_field
+from tests.client._route_tables import Route, needs_scope_test, not_found_test
+from tests.client._setup import OpenSandbox, Remix, new_project, now
 
 
 async def builder_job(client: LayersClient) -> Job:
@@ -36,7 +27,7 @@ async def builder_job(client: LayersClient) -> Job:
     return await client.content.slideshow_builder(pid, hook="Mornings\\nsorted")
 
 
-# --- get (§3.8.1) ---------------------------------------------------------------------------------
+# --- get (contract §3.8.1) ------------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_get_running_job(client: LayersClient, sandbox: Sandbox) -> None:
     """A running job decodes with a stage, progress, pointers, ETag and no result."""
@@ -61,11 +52,9 @@ async def test_get_running_job(client: LayersClient, sandbox: Sandbox) -> None:
 
 
 @pytest.mark.anyio
-async def test_get_completed_job(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_get_completed_job(client: LayersClient, remix: Remix) -> None:
     """A completed job carries result.container_id and the container's assets."""
-    _, _, cid = await completed_container(client, sandbox, session)
+    cid = remix.container_id
     container = await client.content.get(cid)
     assert container.job_id is not None
     job = await client.jobs.get(container.job_id)
@@ -80,21 +69,18 @@ async def test_get_completed_job(
 
 
 @pytest.mark.anyio
-async def test_get_failed_job(make_sandbox: MakeSandbox) -> None:
+async def test_get_failed_job(open_sandbox: OpenSandbox) -> None:
     """A failed job decodes error {code: GENERATION_FAILED, message} and no result."""
-    async with (
-        make_sandbox(failure_rates={"content_generate": 1.0}) as sb,
-        LayersClient(api_key=sb.api_key, base_url=sb.url) as client,
-    ):
-        envelope = await builder_job(client)
-        await sb.advance(80)
-        job = await client.jobs.get(envelope.job_id)
-        assert job.status == "failed"
-        assert isinstance(job.error, ErrorInfo)
-        assert job.error.code == "GENERATION_FAILED"
-        assert job.error.message
-        assert job.result is None
-        assert job.finished_at is not None
+    sb, client = await open_sandbox(failure_rates={"content_generate": 1.0})
+    envelope = await builder_job(client)
+    await sb.advance(80)
+    job = await client.jobs.get(envelope.job_id)
+    assert job.status == "failed"
+    assert isinstance(job.error, ErrorInfo)
+    assert job.error.code == "GENERATION_FAILED"
+    assert job.error.message
+    assert job.result is None
+    assert job.finished_at is not None
 
 
 @pytest.mark.anyio
@@ -155,7 +141,7 @@ async def test_job_id_validation(client: LayersClient, method: str, job_id: str)
     assert await refused_field(getattr(client.jobs, method), job_id) == "job_id"
 
 
-# --- cancel (§3.8.2) ------------------------------------------------------------------------------
+# --- cancel (contract §3.8.2) ---------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_cancel_queued_job(client: LayersClient, sandbox: Sandbox) -> None:
     """A queued job is canceled at once: accepted, then the job and its container are canceled."""
@@ -190,19 +176,16 @@ async def test_cancel_at_the_stage_boundary(client: LayersClient, sandbox: Sandb
     ("failure_rate", "reason"), [(0.0, "ALREADY_COMPLETED"), (1.0, "ALREADY_FAILED")]
 )
 async def test_cancel_finished_job(
-    make_sandbox: MakeSandbox, failure_rate: float, reason: str
+    open_sandbox: OpenSandbox, failure_rate: float, reason: str
 ) -> None:
     """A finished job answers accepted=False with the reason it was not needed."""
-    async with (
-        make_sandbox(failure_rates={"content_generate": failure_rate}) as sb,
-        LayersClient(api_key=sb.api_key, base_url=sb.url) as client,
-    ):
-        envelope = await builder_job(client)
-        await sb.advance(80)
-        out = await client.jobs.cancel(envelope.job_id)
-        assert (out.job_id, out.accepted, out.reason) == (envelope.job_id, False, reason)
-        assert out.meta is not None
-        assert out.meta.status_code == 200
+    sb, client = await open_sandbox(failure_rates={"content_generate": failure_rate})
+    envelope = await builder_job(client)
+    await sb.advance(80)
+    out = await client.jobs.cancel(envelope.job_id)
+    assert (out.job_id, out.accepted, out.reason) == (envelope.job_id, False, reason)
+    assert out.meta is not None
+    assert out.meta.status_code == 200
 
 
 @pytest.mark.anyio
@@ -215,23 +198,18 @@ async def test_cancel_canceled_job(client: LayersClient) -> None:
 
 
 @pytest.mark.anyio
-async def test_cancel_during_finalizing(make_sandbox: MakeSandbox) -> None:
+async def test_cancel_during_finalizing(open_sandbox: OpenSandbox) -> None:
     """In `finalizing` the cancel is refused: ConflictError subcode JOB_CANCEL_UNAVAILABLE."""
-    async with (
-        make_sandbox(jitter=0) as sb,
-        LayersClient(api_key=sb.api_key, base_url=sb.url) as client,
-    ):
-        envelope = await builder_job(client)
-        await sb.advance(55)  # 85-100 % of 60 s
-        assert (await client.jobs.get(envelope.job_id)).stage == "finalizing"
-        with pytest.raises(ConflictError) as ei:
-            await client.jobs.cancel(envelope.job_id)
-        details = api_error(ei.value, 409, "CONFLICT", ConflictError)
-        assert details == {
-            "subcode": "JOB_CANCEL_UNAVAILABLE",
-            "jobId": envelope.job_id,
-            "stage": "finalizing",
-        }
+    sb, client = await open_sandbox(jitter=0)
+    envelope = await builder_job(client)
+    await sb.advance(55)  # 85-100 % of 60 s
+    assert (await client.jobs.get(envelope.job_id)).stage == "finalizing"
+    refused = await api_refusal(ConflictError, client.jobs.cancel(envelope.job_id))
+    assert refused.details == {
+        "subcode": "JOB_CANCEL_UNAVAILABLE",
+        "jobId": envelope.job_id,
+        "stage": "finalizing",
+    }
 
 
 # --- scopes and unknown jobs ----------------------------------------------------------------------
@@ -244,5 +222,5 @@ test_job_routes_need_their_scope = needs_scope_test(
     ROUTES, "A key without the route's scope gets PermissionDeniedError {requiredScope}."
 )
 test_unknown_job_is_not_found = not_found_test(
-    ROUTES, "Getting or canceling an unknown job is NotFoundError.", strict=True
+    ROUTES, "Getting or canceling an unknown job is NotFoundError."
 )

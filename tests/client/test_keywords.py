@@ -2,32 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import pytest
 
 from layers_async import (
-    ConflictError,
+    Hashtag,
+    KeywordBank,
     LayersClient,
+    Sandbox,
     UnprocessableEntityError,
 )
-from layers_async.models.keywords import Hashtag, KeywordBank
-from layers_async.sandbox import Sandbox
-from tests.client._shared import (
-    GHOST_PRJ,
-    T0,
-    Route,
-    api_error,
-    assert_job_envelope,
-    assert_request_id,
+from tests.client._decoded import assert_job_envelope, assert_request_id
+from tests.client._ids import GHOST_PRJ
+from tests.client._refusals import (
+    api_refusal,
+    assert_refused_once_archived,
     assert_running_jobs_capped,
-    count,
-    new_project,
-    not_found_test,
+    issue_paths,
     refused_field,
-    scope_and_auth_test,
 )
+from tests.client._route_tables import Route, not_found_test, scope_and_auth_test
+from tests.client._setup import T0, count, new_project, now
 
 DESCRIPTION = (
     "Acme Coffee roasts small-batch beans and delivers them fresh every week. The app lets "
@@ -35,6 +31,19 @@ DESCRIPTION = (
 )
 #: Enough virtual seconds for a 270 s (±20 %) research run to finish.
 RESEARCH_DONE = 330
+
+
+@pytest.fixture
+async def described(client: LayersClient) -> str:
+    """A project with the brand fields (its automatic research has started); its id."""
+    return await keyword_project(client)
+
+
+@pytest.fixture
+async def researched(sandbox: Sandbox, described: str) -> str:
+    """The `described` project once its automatic research run has finished; its id."""
+    await sandbox.advance(RESEARCH_DONE)
+    return described
 
 
 async def keyword_project(client: LayersClient, *, described: bool = True) -> str:
@@ -46,23 +55,20 @@ async def keyword_project(client: LayersClient, *, described: bool = True) -> st
 
 # --- get ------------------------------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_get_empty_bank(client: LayersClient) -> None:
+async def test_get_empty_bank(client: LayersClient, described: str) -> None:
     """Before research ends the bank decodes with no hashtags and refreshed_at None."""
-    pid = await keyword_project(client)
-    bank = await client.keywords.get(pid)
+    bank = await client.keywords.get(described)
     assert isinstance(bank, KeywordBank)
-    assert bank.project_id == pid
+    assert bank.project_id == described
     assert bank.hashtags == ()
     assert bank.refreshed_at is None
     assert_request_id(bank)
 
 
 @pytest.mark.anyio
-async def test_get_researched_bank(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_get_researched_bank(client: LayersClient, researched: str, sandbox: Sandbox) -> None:
     """After the automatic research run the bank holds 20 scored hashtags, best first."""
-    pid = await keyword_project(client)
-    await sandbox.advance(RESEARCH_DONE)
-    bank = await client.keywords.get(pid)
+    bank = await client.keywords.get(researched)
     assert len(bank.hashtags) == 20
     assert all(isinstance(h, Hashtag) for h in bank.hashtags)
     for h in bank.hashtags:
@@ -76,12 +82,8 @@ async def test_get_researched_bank(client: LayersClient, sandbox: Sandbox) -> No
     assert keys == sorted(keys)
     assert bank.refreshed_at is not None
     assert bank.refreshed_at.tzinfo is not None
-    assert (
-        T0
-        < bank.refreshed_at
-        <= datetime.fromisoformat((await sandbox.state())["now"].replace("Z", "+00:00"))
-    )
-    project = await client.projects.get(pid)
+    assert T0 < bank.refreshed_at <= await now(sandbox)
+    project = await client.projects.get(researched)
     assert project.brand_context is not None
     assert list(project.brand_context.keywords) == [h.hashtag for h in bank.hashtags[:10]]
 
@@ -97,11 +99,10 @@ async def test_get_client_validation(client: LayersClient, project_id: Any) -> N
 
 # --- refresh --------------------------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_refresh_returns_job_envelope(client: LayersClient) -> None:
+async def test_refresh_returns_job_envelope(client: LayersClient, described: str) -> None:
     """refresh returns the 202 keywords_refresh envelope pointing at the project."""
-    pid = await keyword_project(client)
-    job = await client.keywords.refresh(pid)
-    assert_job_envelope(job, "keywords_refresh", pid)
+    job = await client.keywords.refresh(described)
+    assert_job_envelope(job, "keywords_refresh", described)
     assert job.influencer_id is None
     assert job.container_ids == ()
     assert job.started_at == T0
@@ -109,20 +110,20 @@ async def test_refresh_returns_job_envelope(client: LayersClient) -> None:
 
 
 @pytest.mark.anyio
-async def test_refresh_replaces_bank(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_refresh_replaces_bank(
+    client: LayersClient, researched: str, sandbox: Sandbox
+) -> None:
     """When the refresh job completes the bank's refreshed_at equals the job's result."""
-    pid = await keyword_project(client)
-    await sandbox.advance(RESEARCH_DONE)
-    first = await client.keywords.get(pid)
-    job = await client.keywords.refresh(pid)
-    assert (await client.keywords.get(pid)).refreshed_at == first.refreshed_at
+    first = await client.keywords.get(researched)
+    job = await client.keywords.refresh(researched)
+    assert (await client.keywords.get(researched)).refreshed_at == first.refreshed_at
     await sandbox.advance(RESEARCH_DONE)
     done = await client.jobs.get(job.job_id)
     assert done.status == "completed"
     assert done.result is not None
-    assert done.result.project_id == pid
+    assert done.result.project_id == researched
     assert done.result.hashtag_count == 20
-    bank = await client.keywords.get(pid)
+    bank = await client.keywords.get(researched)
     assert bank.refreshed_at is not None
     assert first.refreshed_at is not None
     assert bank.refreshed_at > first.refreshed_at
@@ -133,30 +134,27 @@ async def test_refresh_replaces_bank(client: LayersClient, sandbox: Sandbox) -> 
 async def test_refresh_needs_app_description(client: LayersClient, sandbox: Sandbox) -> None:
     """Without an app description refresh raises 422 with missingFields [appDescription]."""
     pid = await keyword_project(client, described=False)
-    with pytest.raises(UnprocessableEntityError) as ei:
-        await client.keywords.refresh(pid)
-    details = api_error(ei.value, 422, "VALIDATION")
-    assert details["missingFields"] == ["appDescription"]
-    assert [i.path for i in ei.value.issues] == ["appDescription"]
+    refused = await api_refusal(UnprocessableEntityError, client.keywords.refresh(pid))
+    assert refused.details["missingFields"] == ["appDescription"]
+    assert issue_paths(refused) == ["appDescription"]
     assert await count(sandbox, "jobs") == 0
 
 
 @pytest.mark.anyio
-async def test_refresh_archived_project(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_refresh_archived_project(
+    client: LayersClient, described: str, sandbox: Sandbox
+) -> None:
     """refresh on an archived project raises ConflictError {projectId, status: archived}."""
-    pid = await keyword_project(client)
-    await client.projects.archive(pid)
-    with pytest.raises(ConflictError) as ei:
-        await client.keywords.refresh(pid)
-    assert api_error(ei.value, 409, "CONFLICT") == {"projectId": pid, "status": "archived"}
+    await assert_refused_once_archived(client, described, client.keywords.refresh)
     assert await count(sandbox, "jobs") == 0
 
 
 @pytest.mark.anyio
-async def test_refresh_running_jobs_cap(client: LayersClient, sandbox: Sandbox) -> None:
+async def test_refresh_running_jobs_cap(
+    client: LayersClient, described: str, sandbox: Sandbox
+) -> None:
     """The 11th running job of a standard organization raises RateLimitError concurrent_jobs."""
-    pid = await keyword_project(client)
-    await assert_running_jobs_capped(lambda: client.keywords.refresh(pid))
+    await assert_running_jobs_capped(lambda: client.keywords.refresh(described))
     assert await count(sandbox, "jobs") == 10
 
 

@@ -1,19 +1,20 @@
 """`AsyncPaginator` over `client.projects.list(...)` (contract §1.9, §3.2.2): `await` is the
 first page, `async for` is every item, `.pages()` is every page; filters travel with every page;
-a bad `limit` fails before any request."""
+a bad `limit` fails before any request. Then what every list route of a project's resources
+shares: a bad cursor is a 422, bad filters fail at the call, filters go out repeated and in UTC."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from types import SimpleNamespace
+from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from layers_async import (
-    NO_RETRY,
     AsyncPaginator,
     LayersClient,
     LayersValidationError,
@@ -21,9 +22,10 @@ from layers_async import (
     ProjectSummary,
     Sandbox,
 )
-
-#: These tests pin one exchange per call: no retries, no rate-limit gate.
-SINGLE: dict[str, Any] = {"retry": NO_RETRY, "rate_limit_tier": False}
+from tests.client._ids import GHOST_PRJ, GHOST_SA
+from tests.client._refusals import BAD_CURSOR, assert_bad_cursor_is_422, refused_field_now
+from tests.client._setup import PACIFIC, new_project
+from tests.client._tracing import SINGLE, traced_client, url_recorder
 
 KEY = "lp_live_01HXA1NHKJZXPV8R_q3Jx9vT2mB7nK4pL8wR1sY6zC0dF5gH2jN7aE3uVb9k"
 NAMES = ["Acme One", "Acme Two", "Bravo Three", "Acme Four", "Bravo Five", "Acme Six", "Acme Seven"]
@@ -37,23 +39,6 @@ async def _create_seven(client: LayersClient) -> list[str]:
         )
         ids.append(project.id)
     return ids
-
-
-class Recorder:
-    """Counts the requests a client sends (an aiohttp TraceConfig)."""
-
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-        self.trace = aiohttp.TraceConfig()
-        self.trace.on_request_start.append(self._on_start)
-
-    async def _on_start(
-        self,
-        _s: aiohttp.ClientSession,
-        _ctx: SimpleNamespace,
-        params: aiohttp.TraceRequestStartParams,
-    ) -> None:
-        self.urls.append(str(params.url))
 
 
 @pytest.mark.anyio
@@ -82,22 +67,19 @@ async def test_await_returns_the_first_page(client: LayersClient) -> None:
 async def test_async_for_walks_every_page_in_order_exactly_once(
     sandbox: Sandbox, client: LayersClient
 ) -> None:
-    """`async for` with limit=2 over 7 projects yields all 7, newest first, no repeats,
-    in four requests."""
+    """`async for` with limit=2 yields all 7 projects newest first, no repeats, in four requests."""
     ids = await _create_seven(client)
-    recorder = Recorder()
-    async with LayersClient(
-        **SINGLE, api_key=sandbox.api_key, base_url=sandbox.url, trace_configs=[recorder.trace]
-    ) as c:
+    trace, urls = url_recorder()
+    async with traced_client(sandbox, trace, **SINGLE) as c:
         seen = [p.id async for p in c.projects.list(limit=2)]
     assert len(seen) == 7
     assert len(set(seen)) == 7
     assert set(seen) == set(ids)
     reference = await client.projects.list(limit=200)
     assert seen == [p.id for p in reference.items]
-    assert len(recorder.urls) == 4
-    assert "cursor=" not in recorder.urls[0]
-    assert all("cursor=" in u for u in recorder.urls[1:])
+    assert len(urls) == 4
+    assert "cursor=" not in urls[0]
+    assert all("cursor=" in u for u in urls[1:])
 
 
 @pytest.mark.anyio
@@ -153,8 +135,14 @@ class PagingEcho:
 
     def __init__(self) -> None:
         self.queries: list[list[tuple[str, str]]] = []
-        self.url = ""
-        self._runner: web.AppRunner | None = None
+        app = web.Application()
+        app.router.add_get("/v1/projects", self._handle)
+        self.server = TestServer(app, host="127.0.0.1")
+
+    @property
+    def url(self) -> str:
+        """The base URL the server listens on."""
+        return str(self.server.make_url("")).rstrip("/")
 
     @staticmethod
     def _row(n: int) -> dict[str, Any]:
@@ -179,27 +167,13 @@ class PagingEcho:
         n, nxt = page
         return web.json_response({"items": [self._row(n)], "nextCursor": nxt})
 
-    async def __aenter__(self) -> PagingEcho:
-        app = web.Application()
-        app.router.add_get("/v1/projects", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port: int = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}"
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
 
 @pytest.fixture
 async def paging_echo() -> AsyncIterator[PagingEcho]:
     """A running PagingEcho."""
-    async with PagingEcho() as server:
-        yield server
+    echo = PagingEcho()
+    async with echo.server:
+        yield echo
 
 
 @pytest.mark.anyio
@@ -242,18 +216,16 @@ async def test_paginator_is_lazy_and_reusable(paging_echo: PagingEcho) -> None:
 @pytest.mark.anyio
 async def test_invalid_limit_raises_before_any_request(sandbox: Sandbox, limit: Any) -> None:
     """A limit outside 1-200 (or not an int) raises LayersValidationError; nothing is sent."""
-    recorder = Recorder()
+    trace, urls = url_recorder()
     before = (await sandbox.state())["counts"]["projects"]
-    async with LayersClient(
-        **SINGLE, api_key=sandbox.api_key, base_url=sandbox.url, trace_configs=[recorder.trace]
-    ) as c:
+    async with traced_client(sandbox, trace, **SINGLE) as c:
         with pytest.raises(LayersValidationError) as info:
             c.projects.list(limit=limit)
         assert info.value.field == "limit"
         with pytest.raises(LayersValidationError):
             async for _ in c.projects.list(limit=limit):
                 pass  # pragma: no cover - never reached
-    assert recorder.urls == []
+    assert urls == []
     assert (await sandbox.state())["counts"]["projects"] == before
 
 
@@ -266,10 +238,137 @@ async def test_invalid_filters_raise_before_any_request(
     sandbox: Sandbox, kwargs: dict[str, Any]
 ) -> None:
     """Bad filter values raise LayersValidationError without a request."""
-    recorder = Recorder()
-    async with LayersClient(
-        **SINGLE, api_key=sandbox.api_key, base_url=sandbox.url, trace_configs=[recorder.trace]
-    ) as c:
+    trace, urls = url_recorder()
+    async with traced_client(sandbox, trace, **SINGLE) as c:
         with pytest.raises(LayersValidationError):
             c.projects.list(**kwargs)
-    assert recorder.urls == []
+    assert urls == []
+
+
+# --- every list route of a project's resources ----------------------------------------------------
+#: The list routes under a project, by their client attribute path.
+PROJECT_LISTS = [
+    "app_media.list",
+    "social.accounts",
+    "influencers.list",
+    "content.list",
+    "scheduled_posts.list",
+]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("route", PROJECT_LISTS[:3])
+async def test_bad_cursor_is_422(client: LayersClient, route: str) -> None:
+    """A cursor the server cannot decode raises UnprocessableEntityError with path cursor."""
+    pid = await new_project(client)
+    await assert_bad_cursor_is_422(attrgetter(route)(client)(pid, cursor=BAD_CURSOR))
+
+
+#: What each list route refuses when it is called: parameter → the values it refuses.
+LIST_REFUSALS: dict[str, dict[str, list[Any]]] = {
+    "app_media.list": {
+        "project_id": ["prj_nope"],
+        "kind": ["end-card"],
+        "limit": [0, 101, "10", True],
+    },
+    "social.accounts": {
+        "project_id": ["prj_nope"],
+        "platform": ["facebook"],
+        "status": ["pending"],
+        "leased": ["yes", 1],
+        "limit": [0, 201],
+    },
+    "influencers.list": {"project_id": ["prj_nope"], "status": ["archived"], "limit": [0, 101]},
+    "content.list": {
+        "project_id": ["prj_x"],
+        "status": ["generating", ["queued", "nope"], []],
+        "format": ["slideshow_remix"],
+        "creative_type": ["ai"],
+        "since": [datetime(2026, 5, 14, 16, 0)],
+        "until": ["2026-05-14T16:00:00Z"],
+        "limit": [0, 201],
+    },
+    "scheduled_posts.list": {
+        "project_id": ["p"],
+        "status": ["done", ["queued", "draft_in_inbox"]],
+        "social_account_id": ["sa_1", GHOST_SA[3:]],
+        "since": [datetime(2026, 5, 14)],
+        "until": [datetime(2026, 5, 14)],
+        "limit": [0, 101],
+    },
+}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("route", "param", "value"),
+    [
+        pytest.param(route, param, value, id=f"{route}-{param}-{i}")
+        for route, params in LIST_REFUSALS.items()
+        for param, values in params.items()
+        for i, value in enumerate(values)
+    ],
+)
+async def test_bad_filters_are_refused_when_listing(
+    client: LayersClient, route: str, param: str, value: Any
+) -> None:
+    """Each list route refuses a bad project id, filter or limit at the call, before sending."""
+    args: dict[str, Any] = {"project_id": GHOST_PRJ, param: value}
+    pid = args.pop("project_id")
+    assert refused_field_now(attrgetter(route)(client), pid, **args) == param
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("route", "filters", "sent", "repeated"),
+    [
+        (
+            "content.list",
+            {
+                "status": ["queued", "failed"],
+                "format": ["ugc-remix", "video-remix"],
+                "since": datetime(2026, 5, 14, 9, 0, tzinfo=PACIFIC),
+                "until": datetime(2026, 5, 14, 9, 0, tzinfo=PACIFIC),
+                "limit": 5,
+            },
+            [
+                "status=queued",
+                "status=failed",
+                "format=ugc-remix",
+                "format=video-remix",
+                "since=2026-05-14T16:00:00.000Z",
+                "until=2026-05-14T16:00:00.000Z",
+                "limit=5",
+            ],
+            {"status=": 2},
+        ),
+        (
+            "scheduled_posts.list",
+            {
+                "status": ("queued", "draft"),
+                "social_account_id": GHOST_SA,
+                "since": datetime(2026, 5, 14, 9, 30, tzinfo=PACIFIC),
+                "until": datetime(2026, 5, 14, 9, 30, tzinfo=PACIFIC),
+                "limit": 100,
+            },
+            ["status=queued", "status=draft", f"socialAccountId={GHOST_SA}", "limit=100"],
+            {"status=": 2, "2026-05-14T16:30:00.000Z": 2},
+        ),
+    ],
+)
+async def test_list_filters_go_out_repeated_and_in_utc(
+    sandbox: Sandbox,
+    route: str,
+    filters: dict[str, Any],
+    sent: list[str],
+    repeated: dict[str, int],
+) -> None:
+    """status and format go out repeated, since/until as UTC Z, social_account_id camelCase."""
+    trace, urls = url_recorder()
+    async with traced_client(sandbox, trace) as client:
+        await attrgetter(route)(client)(await new_project(client), **filters)
+    query = urls[-1].split("?", 1)[1]
+    for part in sent:
+        assert part in query
+    for part, times in repeated.items():
+        assert query.count(part) == times

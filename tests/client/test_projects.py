@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import timezone
+from typing import Any
 
 import pytest
 
@@ -21,20 +19,28 @@ from layers_async import (
     Sandbox,
     UnprocessableEntityError,
 )
+from tests.client._refusals import api_refusal, issue_paths
+from tests.client._route_tables import scoped_sandbox_options
+from tests.client._setup import OpenSandbox
 
-REQ = re.compile(r"^req_[0-9A-HJKMNP-TV-Z]{26}$")
 DESC = (
     "Acme Coffee delivers freshly roasted beans on a schedule that fits runners and night-shift "
     "workers who never want to run out."
 )
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
-
-
-def _request_id(err: Exception) -> str:
-    rid = getattr(err, "request_id", None)
-    assert isinstance(rid, str)
-    assert REQ.match(rid)
-    return rid
+#: Every field projects.create() takes, as keyword arguments.
+EVERY_FIELD: dict[str, Any] = {
+    "name": "Acme Coffee",
+    "timezone": "America/Los_Angeles",
+    "customer_external_id": "acme",
+    "owner_email": "ops@acme.example",
+    "primary_language": "en-US",
+    "app_name": "Acme Coffee",
+    "app_description": DESC,
+    "tagline": "Coffee that shows up.",
+    "brand_voice": "warm",
+    "target_gender": "female",
+    "metadata": {"crm": {"id": 7}},
+}
 
 
 @pytest.mark.anyio
@@ -53,10 +59,7 @@ async def test_unknown_key_is_authentication_error(sandbox: Sandbox) -> None:
     """A key the server does not know raises AuthenticationError (401 UNAUTHENTICATED)."""
     bogus = "lp_live_0123456789ABCDEF_" + "a" * 43
     async with LayersClient(api_key=bogus, base_url=sandbox.url) as client:
-        with pytest.raises(AuthenticationError) as info:
-            await client.whoami()
-    assert (info.value.status_code, info.value.code) == (401, "UNAUTHENTICATED")
-    _request_id(info.value)
+        await api_refusal(AuthenticationError, client.whoami())
 
 
 @pytest.mark.anyio
@@ -74,19 +77,7 @@ async def test_credits_decode_with_period(client: LayersClient) -> None:
 @pytest.mark.anyio
 async def test_create_decodes_every_field(client: LayersClient) -> None:
     """projects.create() sends snake_case arguments as camelCase and decodes the full Project."""
-    project = await client.projects.create(
-        name="Acme Coffee",
-        timezone="America/Los_Angeles",
-        customer_external_id="acme",
-        owner_email="ops@acme.example",
-        primary_language="en-US",
-        app_name="Acme Coffee",
-        app_description=DESC,
-        tagline="Coffee that shows up.",
-        brand_voice="warm",
-        target_gender="female",
-        metadata={"crm": {"id": 7}},
-    )
+    project = await client.projects.create(**EVERY_FIELD)
     assert isinstance(project, Project)
     assert project.customer_external_id == "acme"
     assert project.owner_email == "ops@acme.example"
@@ -117,11 +108,9 @@ async def test_create_defaults(client: LayersClient) -> None:
 async def test_duplicate_external_id_is_conflict(client: LayersClient) -> None:
     """A taken customer_external_id raises ConflictError naming the existing project."""
     first = await client.projects.create(name="Acme", timezone="UTC", customer_external_id="a-1")
-    with pytest.raises(ConflictError) as info:
-        await client.projects.create(name="Acme 2", timezone="UTC", customer_external_id="a-1")
-    assert info.value.code == "CONFLICT"
-    assert info.value.details == {"projectId": first.id, "customerExternalId": "a-1"}
-    _request_id(info.value)
+    again = client.projects.create(name="Acme 2", timezone="UTC", customer_external_id="a-1")
+    refused = await api_refusal(ConflictError, again)
+    assert refused.details == {"projectId": first.id, "customerExternalId": "a-1"}
 
 
 @pytest.mark.anyio
@@ -130,10 +119,9 @@ async def test_get_by_bare_uuid_and_not_found(client: LayersClient) -> None:
     project = await client.projects.create(name="Acme", timezone="UTC")
     same = await client.projects.get(project.id.removeprefix("prj_").upper())
     assert same.id == project.id
-    with pytest.raises(NotFoundError) as info:
-        await client.projects.get("prj_00000000-0000-4000-8000-000000000000")
-    assert (info.value.status_code, info.value.code) == (404, "NOT_FOUND")
-    _request_id(info.value)
+    await api_refusal(
+        NotFoundError, client.projects.get("prj_00000000-0000-4000-8000-000000000000")
+    )
 
 
 @pytest.mark.anyio
@@ -178,9 +166,10 @@ async def test_update_to_a_taken_external_id_is_conflict(client: LayersClient) -
     """Moving a project onto another project's customer_external_id raises ConflictError."""
     await client.projects.create(name="One Co", timezone="UTC", customer_external_id="one")
     two = await client.projects.create(name="Two Co", timezone="UTC")
-    with pytest.raises(ConflictError) as info:
-        await client.projects.update(two.id, customer_external_id="one")
-    assert info.value.details["customerExternalId"] == "one"
+    refused = await api_refusal(
+        ConflictError, client.projects.update(two.id, customer_external_id="one")
+    )
+    assert refused.details["customerExternalId"] == "one"
 
 
 @pytest.mark.anyio
@@ -196,39 +185,23 @@ async def test_archive_and_archive_again(client: LayersClient) -> None:
 
 
 @pytest.mark.anyio
-async def test_missing_scope_is_permission_denied(make_sandbox: MakeSandbox) -> None:
+async def test_missing_scope_is_permission_denied(open_sandbox: OpenSandbox) -> None:
     """A read-only key creating a project raises PermissionDeniedError naming the scope."""
-    keys = [
-        {
-            "name": "reader",
-            "organization": "partner",
-            "rateLimitTier": "standard",
-            "scopes": ["projects:read"],
-            "returnUrlAllowlist": ["localhost"],
-        }
-    ]
-    async with (
-        make_sandbox(api_keys=keys) as sb,
-        LayersClient(api_key=sb.keys["reader"], base_url=sb.url) as client,
-    ):
-        with pytest.raises(PermissionDeniedError) as info:
-            await client.projects.create(name="Acme", timezone="UTC")
-        assert info.value.code == "FORBIDDEN_SCOPE"
-        assert info.value.details == {"requiredScope": "projects:write"}
-        _request_id(info.value)
-        assert (await client.projects.list()).items == ()
+    sb, _ = await open_sandbox(**scoped_sandbox_options(bare_scopes=["projects:read"]))
+    async with LayersClient(api_key=sb.keys["bare"], base_url=sb.url) as reader:
+        creating = reader.projects.create(name="Acme", timezone="UTC")
+        refused = await api_refusal(PermissionDeniedError, creating)
+        assert refused.details == {"requiredScope": "projects:write"}
+        assert (await reader.projects.list()).items == ()
 
 
 @pytest.mark.anyio
 async def test_server_validation_is_unprocessable_with_issues(client: LayersClient) -> None:
     """A 422 from the server (a malformed header slipped in via extra_headers) lists its issues."""
-    with pytest.raises(UnprocessableEntityError) as info:
-        await client.projects.create(
-            name="Acme", timezone="UTC", extra_headers={"Idempotency-Key": "has space"}
-        )
-    assert info.value.code == "VALIDATION"
-    assert [i.path for i in info.value.issues] == ["Idempotency-Key"]
-    _request_id(info.value)
+    bad_key = {"Idempotency-Key": "has space"}
+    creating = client.projects.create(name="Acme", timezone="UTC", extra_headers=bad_key)
+    refused = await api_refusal(UnprocessableEntityError, creating)
+    assert issue_paths(refused) == ["Idempotency-Key"]
 
 
 @pytest.mark.anyio
@@ -236,10 +209,8 @@ async def test_per_minute_limit_is_rate_limit_error(client: LayersClient) -> Non
     """The 61st write in one virtual minute raises RateLimitError with retry_after."""
     for i in range(60):
         await client.projects.create(name=f"Bulk {i:02d}", timezone="UTC")
-    with pytest.raises(RateLimitError) as info:
-        await client.projects.create(name="One Too Many", timezone="UTC")
-    assert info.value.code == "RATE_LIMITED"
-    assert info.value.details == {"limitType": "per_minute", "endpointClass": "write-light"}
-    assert info.value.retry_after is not None
-    assert info.value.retry_after >= 1
-    _request_id(info.value)
+    creating = client.projects.create(name="One Too Many", timezone="UTC")
+    refused = await api_refusal(RateLimitError, creating)
+    assert refused.details == {"limitType": "per_minute", "endpointClass": "write-light"}
+    assert refused.retry_after is not None
+    assert refused.retry_after >= 1

@@ -1,8 +1,8 @@
-"""`client.scheduled_posts`: list, get, reschedule, cancel (§3.9.2-§3.9.5, §4.6)."""
+"""`client.scheduled_posts`: list, get, reschedule, cancel (contract §3.9.2-§3.9.5, §4.6)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 import aiohttp
@@ -13,41 +13,27 @@ from layers_async import (
     ErrorInfo,
     LayersClient,
     NotFoundError,
-    UnprocessableEntityError,
-)
-from layers_async.models.content import ScheduleTarget
-from layers_async.models.scheduled_posts import (
     RescheduleResult,
+    Sandbox,
     ScheduledPost,
     ScheduledPostCanceled,
+    ScheduleTarget,
+    UnprocessableEntityError,
 )
-from layers_async.sandbox import Sandbox
-from tests.client._shared import (
-    GHOST_PRJ,
-    GHOST_SA,
-    GHOST_SP,
-    MakeSandbox,
-    Route,
+from tests.client._decoded import assert_aware, assert_request_id
+from tests.client._ids import GHOST_PRJ, GHOST_SA, GHOST_SP
+from tests.client._refusals import api_refusal, issue_paths, refused_field
+from tests.client._route_tables import Route, needs_scope_test, not_found_test
+from tests.client._setup import (
+    PACIFIC,
+    OpenSandbox,
     Scheduled,
-    api_error,
-    assert_aware,
-    assert_request_id,
-    body_recorder,
-    connect_account,
     count,
     later,
-    needs_scope_test,
-    new_project,
-    not_found_test,
     now,
-    refused_field,
-    refused_field_now,
     scheduling_setup,
-    traced_client,
-    url_recorder,
 )
-
-PACIFIC = timezone(timedelta(hours=-7))
+from tests.client._tracing import body_recorder, traced_client
 
 
 async def schedule_one(
@@ -68,13 +54,13 @@ async def schedule_one(
     return result.scheduled_post_ids[0]
 
 
-# --- get (§3.9.3) and the publishing lifecycle ----------------------------------------------------
+# --- get (contract §3.9.3) and the publishing lifecycle -------------------------------------------
 @pytest.mark.anyio
 async def test_get_queued_then_published(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+    client: LayersClient, sandbox: Sandbox, scheduled: Scheduled
 ) -> None:
     """get() decodes a queued post, then the published one with external id, URL and times."""
-    s = await scheduling_setup(client, sandbox, session)
+    s = scheduled
     when = later(await now(sandbox), 60)
     sid = await schedule_one(client, sandbox, s)
     post = await client.scheduled_posts.get(sid)
@@ -111,121 +97,80 @@ async def test_get_queued_then_published(
 
 
 @pytest.mark.anyio
-async def test_get_failed_post_carries_platform_error(make_sandbox: MakeSandbox) -> None:
+async def test_get_failed_post_carries_platform_error(
+    open_sandbox: OpenSandbox, session: aiohttp.ClientSession
+) -> None:
     """A rejected publish decodes last_error with code PLATFORM_ERROR and its platform_code."""
-    async with (
-        make_sandbox(failure_rates={"publish": 1.0}) as sb,
-        LayersClient(api_key=sb.api_key, base_url=sb.url) as client,
-        aiohttp.ClientSession() as session,
-    ):
-        s = await scheduling_setup(client, sb, session)
-        sid = await schedule_one(client, sb, s)
-        await sb.advance(100)
-        post = await client.scheduled_posts.get(sid)
-        assert post.status == "failed"
-        assert isinstance(post.last_error, ErrorInfo)
-        assert post.last_error.code == "PLATFORM_ERROR"
-        assert post.last_error.platform_code == "sandbox_rejected"
+    sb, client = await open_sandbox(failure_rates={"publish": 1.0})
+    s = await scheduling_setup(client, sb, session)
+    sid = await schedule_one(client, sb, s)
+    await sb.advance(100)
+    post = await client.scheduled_posts.get(sid)
+    assert post.status == "failed"
+    assert isinstance(post.last_error, ErrorInfo)
+    assert post.last_error.code == "PLATFORM_ERROR"
+    assert post.last_error.platform_code == "sandbox_rejected"
 
 
-# --- list (§3.9.2) --------------------------------------------------------------------------------
+# --- list (contract §3.9.2) -----------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_list_filters_and_pages(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+    client: LayersClient, sandbox: Sandbox, scheduled: Scheduled, second_account: str
 ) -> None:
     """list() orders by scheduled_for desc and filters by status, account and time window."""
-    s = await scheduling_setup(client, sandbox, session)
-    other = await connect_account(session, sandbox, s.project_id)
     base = await now(sandbox)
-    soon = await schedule_one(client, sandbox, s, ahead=60)
-    middle = await schedule_one(client, sandbox, s, ahead=600, mode="draft")
-    last = await schedule_one(client, sandbox, s, ahead=3600, account=other)
+    soon = await schedule_one(client, sandbox, scheduled, ahead=60)
+    middle = await schedule_one(client, sandbox, scheduled, ahead=600, mode="draft")
+    last = await schedule_one(client, sandbox, scheduled, ahead=3600, account=second_account)
     await client.scheduled_posts.cancel(middle)
 
-    page = await client.scheduled_posts.list(s.project_id)
+    page = await client.scheduled_posts.list(scheduled.project_id)
     assert [p.id for p in page.items] == [last, middle, soon]
     assert all(isinstance(p, ScheduledPost) for p in page.items)
     assert page.next_cursor is None
-    assert [p.id async for p in client.scheduled_posts.list(s.project_id, limit=1)] == [
+    assert [p.id async for p in client.scheduled_posts.list(scheduled.project_id, limit=1)] == [
         last,
         middle,
         soon,
     ]
-    first = await client.scheduled_posts.list(s.project_id, limit=2)
+    first = await client.scheduled_posts.list(scheduled.project_id, limit=2)
     assert first.next_cursor is not None
-    rest = await client.scheduled_posts.list(s.project_id, limit=2, cursor=first.next_cursor)
+    rest = await client.scheduled_posts.list(
+        scheduled.project_id, limit=2, cursor=first.next_cursor
+    )
     assert [p.id for p in rest.items] == [soon]
 
-    queued = await client.scheduled_posts.list(s.project_id, status="queued")
+    queued = await client.scheduled_posts.list(scheduled.project_id, status="queued")
     assert [p.id for p in queued.items] == [last, soon]
-    several = await client.scheduled_posts.list(s.project_id, status=["canceled", "published"])
+    several = await client.scheduled_posts.list(
+        scheduled.project_id, status=["canceled", "published"]
+    )
     assert [p.id for p in several.items] == [middle]
-    mine = await client.scheduled_posts.list(s.project_id, social_account_id=other)
+    mine = await client.scheduled_posts.list(scheduled.project_id, social_account_id=second_account)
     assert [p.id for p in mine.items] == [last]
-    nobody = await client.scheduled_posts.list(s.project_id, social_account_id=GHOST_SA)
+    nobody = await client.scheduled_posts.list(scheduled.project_id, social_account_id=GHOST_SA)
     assert nobody.items == ()
     window = await client.scheduled_posts.list(
-        s.project_id,
+        scheduled.project_id,
         since=later(base, 60).astimezone(PACIFIC),
         until=later(base, 600),
     )
     assert [p.id for p in window.items] == [middle, soon]
 
 
-@pytest.mark.anyio
-async def test_list_sends_repeated_status_and_utc(sandbox: Sandbox) -> None:
-    """status goes out repeated; since/until as UTC Z; social_account_id as socialAccountId."""
-    trace, urls = url_recorder()
-    async with traced_client(sandbox, trace) as client:
-        pid = await new_project(client)
-        when = datetime(2026, 5, 14, 9, 30, tzinfo=PACIFIC)
-        await client.scheduled_posts.list(
-            pid,
-            status=("queued", "draft"),
-            social_account_id=GHOST_SA,
-            since=when,
-            until=when,
-            limit=100,
-        )
-    q = urls[-1].split("?", 1)[1]
-    assert q.count("status=") == 2
-    assert "status=queued" in q
-    assert "status=draft" in q
-    assert f"socialAccountId={GHOST_SA}" in q
-    assert q.count("2026-05-14T16:30:00.000Z") == 2
-    assert "limit=100" in q
+@pytest.fixture
+async def queued_post(client: LayersClient, sandbox: Sandbox, scheduled: Scheduled) -> str:
+    """A publish post of the `scheduled` container to its account, 60 s ahead; its id."""
+    return await schedule_one(client, sandbox, scheduled)
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("kwargs", "field"),
-    [
-        ({"project_id": "p"}, "project_id"),
-        ({"status": "done"}, "status"),
-        ({"status": ["queued", "draft_in_inbox"]}, "status"),
-        ({"social_account_id": "sa_1"}, "social_account_id"),
-        ({"social_account_id": GHOST_SA[3:]}, "social_account_id"),
-        ({"since": datetime(2026, 5, 14)}, "since"),
-        ({"until": datetime(2026, 5, 14)}, "until"),
-        ({"limit": 0}, "limit"),
-        ({"limit": 101}, "limit"),
-    ],
-)
-async def test_list_validation(client: LayersClient, kwargs: dict[str, Any], field: str) -> None:
-    """Bad list filters are refused when the call is made, before anything is sent."""
-    args: dict[str, Any] = {"project_id": GHOST_PRJ, **kwargs}
-    pid = args.pop("project_id")
-    assert refused_field_now(client.scheduled_posts.list, pid, **args) == field
-
-
-# --- reschedule (§3.9.4) --------------------------------------------------------------------------
+# --- reschedule (contract §3.9.4) -----------------------------------------------------------------
 @pytest.mark.anyio
 async def test_reschedule_moves_a_queued_post(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+    client: LayersClient, sandbox: Sandbox, queued_post: str
 ) -> None:
     """reschedule() decodes {id, status, scheduledFor, updatedAt}; the post moves."""
-    s = await scheduling_setup(client, sandbox, session)
-    sid = await schedule_one(client, sandbox, s)
+    sid = queued_post
     when = later(await now(sandbox), 120).astimezone(PACIFIC)
     moved = await client.scheduled_posts.reschedule(sid, scheduled_for=when)
     assert isinstance(moved, RescheduleResult)
@@ -239,41 +184,35 @@ async def test_reschedule_moves_a_queued_post(
 
 @pytest.mark.anyio
 async def test_reschedule_too_soon(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+    client: LayersClient, sandbox: Sandbox, queued_post: str
 ) -> None:
     """Less than 30 s ahead of the server's clock is a 422 on scheduledFor; the post stays."""
-    s = await scheduling_setup(client, sandbox, session)
-    sid = await schedule_one(client, sandbox, s)
-    before = await client.scheduled_posts.get(sid)
-    with pytest.raises(UnprocessableEntityError) as ei:
-        await client.scheduled_posts.reschedule(sid, scheduled_for=later(await now(sandbox), 5))
-    api_error(ei.value, 422, "VALIDATION", UnprocessableEntityError)
-    assert [i.path for i in ei.value.issues] == ["scheduledFor"]
-    assert (await client.scheduled_posts.get(sid)).scheduled_for == before.scheduled_for
+    before = await client.scheduled_posts.get(queued_post)
+    too_soon = later(await now(sandbox), 5)
+    moving = client.scheduled_posts.reschedule(queued_post, scheduled_for=too_soon)
+    assert issue_paths(await api_refusal(UnprocessableEntityError, moving)) == ["scheduledFor"]
+    assert (await client.scheduled_posts.get(queued_post)).scheduled_for == before.scheduled_for
 
 
 @pytest.mark.anyio
 async def test_reschedule_not_queued(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+    client: LayersClient, sandbox: Sandbox, queued_post: str
 ) -> None:
     """A post already publishing is ConflictError {scheduledPostId, status}."""
-    s = await scheduling_setup(client, sandbox, session)
-    sid = await schedule_one(client, sandbox, s)
     await sandbox.advance(61)
-    with pytest.raises(ConflictError) as ei:
-        await client.scheduled_posts.reschedule(sid, scheduled_for=later(await now(sandbox), 60))
-    details = api_error(ei.value, 409, "CONFLICT", ConflictError)
-    assert details == {"scheduledPostId": sid, "status": "publishing"}
+    when = later(await now(sandbox), 60)
+    moving = client.scheduled_posts.reschedule(queued_post, scheduled_for=when)
+    refused = await api_refusal(ConflictError, moving)
+    assert refused.details == {"scheduledPostId": queued_post, "status": "publishing"}
 
 
 @pytest.mark.anyio
 async def test_reschedule_unknown_post(client: LayersClient, sandbox: Sandbox) -> None:
     """Rescheduling an unknown post is NotFoundError."""
-    with pytest.raises(NotFoundError) as ei:
-        await client.scheduled_posts.reschedule(
-            GHOST_SP, scheduled_for=later(await now(sandbox), 60)
-        )
-    api_error(ei.value, 404, "NOT_FOUND", NotFoundError)
+    when = later(await now(sandbox), 60)
+    await api_refusal(
+        NotFoundError, client.scheduled_posts.reschedule(GHOST_SP, scheduled_for=when)
+    )
 
 
 @pytest.mark.anyio
@@ -296,15 +235,14 @@ async def test_reschedule_validation(
     )
 
 
-# --- cancel (§3.9.5) ------------------------------------------------------------------------------
+# --- cancel (contract §3.9.5) ---------------------------------------------------------------------
 @pytest.mark.anyio
 @pytest.mark.parametrize("reason", [None, "customer changed their mind", "r" * 1024, ""])
 async def test_cancel_queued_post(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession, reason: str | None
+    client: LayersClient, sandbox: Sandbox, queued_post: str, reason: str | None
 ) -> None:
     """cancel() decodes {id, status: canceled, canceledAt}; the row stays, canceled."""
-    s = await scheduling_setup(client, sandbox, session)
-    sid = await schedule_one(client, sandbox, s)
+    sid = queued_post
     out = await client.scheduled_posts.cancel(sid, reason=reason)
     assert isinstance(out, ScheduledPostCanceled)
     assert (out.id, out.status) == (sid, "canceled")
@@ -328,28 +266,18 @@ async def test_cancel_sends_a_body_only_with_a_reason(sandbox: Sandbox) -> None:
 
 
 @pytest.mark.anyio
-async def test_cancel_twice_conflicts(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_cancel_twice_conflicts(client: LayersClient, queued_post: str) -> None:
     """Canceling a canceled post is ConflictError {scheduledPostId, status: canceled}."""
-    s = await scheduling_setup(client, sandbox, session)
-    sid = await schedule_one(client, sandbox, s)
-    await client.scheduled_posts.cancel(sid)
-    with pytest.raises(ConflictError) as ei:
-        await client.scheduled_posts.cancel(sid)
-    details = api_error(ei.value, 409, "CONFLICT", ConflictError)
-    assert details == {"scheduledPostId": sid, "status": "canceled"}
+    await client.scheduled_posts.cancel(queued_post)
+    refused = await api_refusal(ConflictError, client.scheduled_posts.cancel(queued_post))
+    assert refused.details == {"scheduledPostId": queued_post, "status": "canceled"}
 
 
 @pytest.mark.anyio
-async def test_cancel_replay_with_the_same_key(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_cancel_replay_with_the_same_key(client: LayersClient, queued_post: str) -> None:
     """A retry with the same idempotency_key replays the stored cancel instead of a 409."""
-    s = await scheduling_setup(client, sandbox, session)
-    sid = await schedule_one(client, sandbox, s)
-    first = await client.scheduled_posts.cancel(sid, idempotency_key="cancel-1")
-    again = await client.scheduled_posts.cancel(sid, idempotency_key="cancel-1")
+    first = await client.scheduled_posts.cancel(queued_post, idempotency_key="cancel-1")
+    again = await client.scheduled_posts.cancel(queued_post, idempotency_key="cancel-1")
     assert again == first
     assert again.meta is not None
     assert again.meta.idempotency_replayed is True
@@ -357,16 +285,13 @@ async def test_cancel_replay_with_the_same_key(
 
 @pytest.mark.anyio
 async def test_cancel_published_post_conflicts(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+    client: LayersClient, sandbox: Sandbox, scheduled: Scheduled
 ) -> None:
     """A draft that was delivered cannot be canceled: ConflictError with its status."""
-    s = await scheduling_setup(client, sandbox, session)
-    sid = await schedule_one(client, sandbox, s, mode="draft")
+    sid = await schedule_one(client, sandbox, scheduled, mode="draft")
     await sandbox.advance(100)
-    with pytest.raises(ConflictError) as ei:
-        await client.scheduled_posts.cancel(sid)
-    details = api_error(ei.value, 409, "CONFLICT", ConflictError)
-    assert details == {"scheduledPostId": sid, "status": "draft"}
+    refused = await api_refusal(ConflictError, client.scheduled_posts.cancel(sid))
+    assert refused.details == {"scheduledPostId": sid, "status": "draft"}
 
 
 @pytest.mark.anyio
@@ -386,7 +311,7 @@ async def test_cancel_validation(
     assert await count(sandbox, "idempotencyRecords") == 0
 
 
-# --- scopes and unknown posts --------------------------------------------------------------------
+# --- scopes and unknown posts ---------------------------------------------------------------------
 WHEN = datetime(2030, 1, 1, tzinfo=timezone.utc)
 ROUTES: list[Route] = [
     ("list", "publish:read", lambda c: c.scheduled_posts.list(GHOST_PRJ)),
@@ -405,5 +330,4 @@ test_scheduled_post_routes_need_their_scope = needs_scope_test(
 test_unknown_post_is_not_found = not_found_test(
     [route for route in ROUTES if route[0] != "reschedule"],
     "Listing an unknown project's posts, or getting or canceling an unknown post, is 404.",
-    strict=True,
 )

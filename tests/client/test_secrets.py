@@ -6,14 +6,11 @@ from __future__ import annotations
 import logging
 import pickle
 import re
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
-from typing import Any
+from collections.abc import AsyncIterator
 
 import pytest
 
 from layers_async import (
-    NO_RETRY,
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
@@ -25,11 +22,9 @@ from layers_async import (
     Sandbox,
     UnprocessableEntityError,
 )
+from tests.client._setup import MakeSandbox
+from tests.client._tracing import SINGLE
 
-#: These tests pin one exchange per call: no retries, no rate-limit gate.
-SINGLE: dict[str, Any] = {"retry": NO_RETRY, "rate_limit_tier": False}
-
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 PREFIX = re.compile(r"lp_(live|test)_[0-9A-HJKMNP-TV-Z]{16}")
 MISSING_PROJECT = "prj_00000000-0000-4000-8000-000000000000"
 #: A well-formed key the sandbox does not know (a 401).
@@ -70,7 +65,7 @@ async def faulty(make_sandbox: MakeSandbox) -> AsyncIterator[Sandbox]:
 
 @pytest.mark.anyio
 async def test_sandbox_key_has_the_documented_shape(sandbox: Sandbox) -> None:
-    """The fixture key is a full §1.2 key, so the checks below test something real."""
+    """The fixture key has the documented shape (contract §1.2): the checks below are real."""
     assert re.fullmatch(r"lp_live_[0-9A-HJKMNP-TV-Z]{16}_[A-Za-z0-9_-]{43}", sandbox.api_key)
     assert re.fullmatch(r"lp_live_[0-9A-HJKMNP-TV-Z]{16}_[A-Za-z0-9_-]{43}", UNKNOWN_KEY)
 

@@ -28,6 +28,16 @@ async def _first_page(paginator: Any) -> Any:
     return await paginator
 
 
+def _create(**fields: Any) -> Call:
+    """`projects.create` of "Acme" in UTC with `fields` added."""
+    return lambda c: c.projects.create(name="Acme", timezone="UTC", **fields)
+
+
+def _upload(url: str, kind: Any = "logo") -> Call:
+    """`app_media.upload` of `url` as `kind` into a project."""
+    return lambda c: c.app_media.upload(PRJ, kind=kind, url=url)
+
+
 CASES: list[tuple[str, Call, str]] = [
     # projects
     ("name too short", lambda c: c.projects.create(name="ab", timezone="UTC"), "name"),
@@ -37,56 +47,16 @@ CASES: list[tuple[str, Call, str]] = [
         lambda c: c.projects.create(name="Acme", timezone="Mars/Base"),
         "timezone",
     ),
-    (
-        "description too short",
-        lambda c: c.projects.create(name="Acme", timezone="UTC", app_description="short"),
-        "app_description",
-    ),
-    (
-        "description too long",
-        lambda c: c.projects.create(name="Acme", timezone="UTC", app_description="d" * 1001),
-        "app_description",
-    ),
-    (
-        "tagline too long",
-        lambda c: c.projects.create(name="Acme", timezone="UTC", tagline="t" * 81),
-        "tagline",
-    ),
-    (
-        "empty tagline",
-        lambda c: c.projects.create(name="Acme", timezone="UTC", tagline=""),
-        "tagline",
-    ),
-    (
-        "unknown brand voice",
-        lambda c: c.projects.create(name="Acme", timezone="UTC", brand_voice="shouty"),  # type: ignore[arg-type]
-        "brand_voice",
-    ),
-    (
-        "unknown target gender",
-        lambda c: c.projects.create(name="Acme", timezone="UTC", target_gender="robots"),  # type: ignore[arg-type]
-        "target_gender",
-    ),
-    (
-        "bad owner email",
-        lambda c: c.projects.create(name="Acme", timezone="UTC", owner_email="not-an-email"),
-        "owner_email",
-    ),
-    (
-        "bad language tag",
-        lambda c: c.projects.create(name="Acme", timezone="UTC", primary_language="english!"),
-        "primary_language",
-    ),
-    (
-        "metadata over 8 KB",
-        lambda c: c.projects.create(name="Acme", timezone="UTC", metadata={"x": "y" * 9000}),
-        "metadata",
-    ),
-    (
-        "external id too long",
-        lambda c: c.projects.create(name="Acme", timezone="UTC", customer_external_id="e" * 129),
-        "customer_external_id",
-    ),
+    ("description too short", _create(app_description="short"), "app_description"),
+    ("description too long", _create(app_description="d" * 1001), "app_description"),
+    ("tagline too long", _create(tagline="t" * 81), "tagline"),
+    ("empty tagline", _create(tagline=""), "tagline"),
+    ("unknown brand voice", _create(brand_voice="shouty"), "brand_voice"),
+    ("unknown target gender", _create(target_gender="robots"), "target_gender"),
+    ("bad owner email", _create(owner_email="not-an-email"), "owner_email"),
+    ("bad language tag", _create(primary_language="english!"), "primary_language"),
+    ("metadata over 8 KB", _create(metadata={"x": "y" * 9000}), "metadata"),
+    ("external id too long", _create(customer_external_id="e" * 129), "customer_external_id"),
     ("malformed project id", lambda c: c.projects.get("project-1"), "project_id"),
     ("list limit 0", lambda c: _first_page(c.projects.list(limit=0)), "limit"),
     ("list limit 201", lambda c: _first_page(c.projects.list(limit=201)), "limit"),
@@ -94,33 +64,21 @@ CASES: list[tuple[str, Call, str]] = [
     ("empty update", lambda c: c.projects.update(PRJ), "update"),
     ("clear the name", lambda c: c.projects.update(PRJ, name=None), "name"),  # type: ignore[arg-type]
     # app media
-    (
-        "http media url",
-        lambda c: c.app_media.upload(PRJ, kind="logo", url="http://cdn.example.com/a.png"),
-        "url",
-    ),
-    (
-        "private media url",
-        lambda c: c.app_media.upload(PRJ, kind="logo", url="https://192.168.1.4/a.png"),
-        "url",
-    ),
-    (
-        "localhost media url",
-        lambda c: c.app_media.upload(PRJ, kind="logo", url="https://localhost/a.png"),
-        "url",
-    ),
-    (
-        "credentials in media url",
-        lambda c: c.app_media.upload(PRJ, kind="logo", url="https://u:p@cdn.example.com/a.png"),
-        "url",
-    ),
-    (
-        "unknown media kind",
-        lambda c: c.app_media.upload(PRJ, kind="end-card", url="https://cdn.example.com/a.png"),  # type: ignore[arg-type]
-        "kind",
-    ),
+    ("http media url", _upload("http://cdn.example.com/a.png"), "url"),
+    ("private media url", _upload("https://192.168.1.4/a.png"), "url"),
+    ("localhost media url", _upload("https://localhost/a.png"), "url"),
+    ("credentials in media url", _upload("https://u:p@cdn.example.com/a.png"), "url"),
+    ("unknown media kind", _upload("https://cdn.example.com/a.png", kind="end-card"), "kind"),
     ("media list limit 101", lambda c: _first_page(c.app_media.list(PRJ, limit=101)), "limit"),
     ("malformed media id", lambda c: c.app_media.delete(PRJ, "logo.png"), "media_id"),
+    ("delete: malformed project id", lambda c: c.app_media.delete("prj_nope", MED), "project_id"),
+    ("delete: bare uuid media id", lambda c: c.app_media.delete(PRJ, MED[4:]), "media_id"),
+    ("delete: unprefixed media id", lambda c: c.app_media.delete(PRJ, "med_nope"), "media_id"),
+    (
+        "delete: account id as media id",
+        lambda c: c.app_media.delete(PRJ, f"sa_{MED[4:]}"),
+        "media_id",
+    ),
     # social
     (
         "unknown platform",
