@@ -1,4 +1,7 @@
-"""Exact routing (contract §1.1), the per-request context and the handler result type."""
+"""Exact routing (contract §1.1), the per-request context and the handler result type.
+
+Paths match templates segment by segment; a trailing slash never matches (contract §1.1).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ if TYPE_CHECKING:
     from ._models import ApiKey, Organization
     from ._world import World
 
-__all__ = ["Ctx", "Out", "Param", "Query", "Route", "Router", "paginate"]
+__all__ = ["Ctx", "Handler", "Out", "Param", "Query", "Route", "Router", "paginate"]
 
 _DIGITS = re.compile(r"[0-9]{1,9}")
 
@@ -211,7 +214,9 @@ class Ctx:
         return data
 
 
-Handler = Callable[[Ctx, "Route", Issues], Out]
+#: A `/v1` handler: it gets the request context and the issues found so far (malformed path
+#: ids), validates query and body into the same issues, then answers or raises `ApiError`.
+Handler = Callable[[Ctx, Issues], Out]
 
 
 @attrs.frozen
