@@ -23,9 +23,26 @@ if TYPE_CHECKING:
     from ._models import ApiKey, Organization
     from ._world import World
 
-__all__ = ["Ctx", "Handler", "Out", "Param", "Query", "Route", "Router", "paginate"]
+__all__ = [
+    "LONG",
+    "READ",
+    "WRITE",
+    "Ctx",
+    "Handler",
+    "Out",
+    "Param",
+    "Query",
+    "Route",
+    "Router",
+    "paginate",
+]
 
 _DIGITS = re.compile(r"[0-9]{1,9}")
+
+#: Rate-limit endpoint classes (contract §1.10): cheap reads, cheap writes, job starts.
+READ = "read-light"
+WRITE = "write-light"
+LONG = "long-running"
 
 
 @attrs.frozen

@@ -6,25 +6,27 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
+import attrs
+
 from .._clock import parse_client_ts, real_seconds
 from .._errors import ApiError, Issues, not_found
 from .._models import Project
-from .._routing import Ctx, Out, Param, Query, paginate
+from .._routing import LONG, Ctx, Handler, Out, Param, Query, paginate
 from .._validate import Body
 
 __all__ = [
     "BRAND_VOICES",
     "CNT",
-    "LONG",
+    "Listing",
     "PROJECT",
     "PRJ",
-    "READ",
-    "WRITE",
     "default_gender",
     "expect_empty_body",
+    "fetch_one",
     "find",
     "jobs_cap",
     "page",
+    "project_listing",
     "project_of",
     "query",
     "require_a_field",
@@ -33,11 +35,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-#: Rate-limit endpoint classes (contract §1.10): cheap reads, cheap writes, job starts.
-READ = "read-light"
-WRITE = "write-light"
-LONG = "long-running"
 
 #: The path of one project; most routes hang below it.
 PROJECT = "/v1/projects/{projectId}"
@@ -106,6 +103,51 @@ def page(
 ) -> Out:
     """A 200 page of `rows`, newest `sort_key` first, ties broken by id (contract §1.9)."""
     return Out(200, paginate(rows, sort_key, _record_id, limit, cursor, render))
+
+
+@attrs.frozen
+class Listing:
+    """A validated list request under one project: the project and the page wanted."""
+
+    project: Project
+    limit: int
+    cursor: list[Any] | None
+
+    def page(
+        self,
+        table: Mapping[str, T],
+        keep: Callable[[T], bool],
+        sort_key: Callable[[T], Any],
+        render: Callable[[T], Any],
+    ) -> Out:
+        """A 200 page of the project's records in `table` that `keep` accepts."""
+        rows = [r for r in table.values() if _project_id(r) == self.project.id and keep(r)]
+        return page(rows, sort_key, self.limit, self.cursor, render)
+
+
+def project_listing(ctx: Ctx, q: Query, issues: Issues, default: int, most: int) -> Listing:
+    """Read `limit` (1 to `most`) and `cursor` after the route's own filters, raise the 422
+    if any parameter is wrong, then find the project (404)."""
+    limit = q.limit(default, 1, most)
+    cursor = q.cursor()
+    issues.raise_if_any()
+    return Listing(project_of(ctx), limit, cursor)
+
+
+def _project_id(record: Any) -> str:
+    return str(record.project_id)
+
+
+def fetch_one(lookup: Callable[[Ctx], T], render: Callable[[T], Any], doc: str) -> Handler:
+    """A GET handler answering 200 with the record `lookup` finds, rendered; `doc` is its
+    docstring."""
+
+    def handler(ctx: Ctx, issues: Issues) -> Out:
+        issues.raise_if_any()
+        return Out(200, render(lookup(ctx)))
+
+    handler.__doc__ = doc
+    return handler
 
 
 def since_until(q: Query, issues: Issues) -> tuple[int | None, int | None]:

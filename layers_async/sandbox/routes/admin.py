@@ -227,14 +227,13 @@ def media(core: SandboxCore, rid: str, name: str) -> web.StreamResponse:
     return web.Response(body=body, headers={"X-Request-Id": rid, "Content-Type": content_type})
 
 
-async def get_outbox(core: SandboxCore, request: web.Request, rid: str) -> web.StreamResponse:
-    """GET /_sandbox/webhooks/outbox: always empty until webhooks exist (Tier 2)."""
-    return ok(rid, {"items": []})
+def _constant(body: dict[str, Any]) -> AdminHandler:
+    """A route that always answers `body`: the webhook outbox is empty until webhooks exist."""
 
+    async def handler(core: SandboxCore, request: web.Request, rid: str) -> web.StreamResponse:
+        return ok(rid, body)
 
-async def clear_outbox(core: SandboxCore, request: web.Request, rid: str) -> web.StreamResponse:
-    """DELETE /_sandbox/webhooks/outbox: nothing to clear until webhooks exist (Tier 2)."""
-    return ok(rid, {"cleared": 0})
+    return handler
 
 
 #: The admin routes with an exact path, by (method, path).
@@ -249,8 +248,8 @@ ROUTES: dict[tuple[str, str], AdminHandler] = {
     ("GET", "/_sandbox/keys"): get_keys,
     ("POST", "/_sandbox/credits"): post_credits,
     ("GET", "/_sandbox/oauth/authorize"): oauth_consent,
-    ("GET", "/_sandbox/webhooks/outbox"): get_outbox,
-    ("DELETE", "/_sandbox/webhooks/outbox"): clear_outbox,
+    ("GET", "/_sandbox/webhooks/outbox"): _constant({"items": []}),
+    ("DELETE", "/_sandbox/webhooks/outbox"): _constant({"cleared": 0}),
 }
 
 

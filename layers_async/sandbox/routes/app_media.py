@@ -9,9 +9,9 @@ from .. import _fake
 from .. import _render as render
 from .._errors import Issues, not_found
 from .._models import AppMedia
-from .._routing import Ctx, Out, Param, Route
+from .._routing import READ, WRITE, Ctx, Out, Param, Route
 from .._validate import Body, check_https_url
-from ._common import PRJ, PROJECT, READ, WRITE, expect_empty_body, page, project_of, query
+from ._common import PRJ, PROJECT, expect_empty_body, project_listing, project_of, query
 
 __all__ = ["MEDIA_KINDS", "ROUTES", "delete_media", "list_media", "upload_media"]
 
@@ -119,16 +119,12 @@ def list_media(ctx: Ctx, issues: Issues) -> Out:
     """GET /v1/projects/{projectId}/app-media: live media, newest first."""
     q = query(ctx, issues)
     kind = q.choice("kind", MEDIA_KINDS)
-    limit = q.limit(25, 1, 100)
-    cursor = q.cursor()
-    issues.raise_if_any()
-    p = project_of(ctx)
-    rows = [
-        m
-        for m in ctx.world.media.values()
-        if m.project_id == p.id and m.live and (kind is None or m.kind == kind)
-    ]
-    return page(rows, lambda m: m.created_at, limit, cursor, render.media)
+    return project_listing(ctx, q, issues, 25, 100).page(
+        ctx.world.media,
+        lambda m: m.live and (kind is None or m.kind == kind),
+        lambda m: m.created_at,
+        render.media,
+    )
 
 
 def delete_media(ctx: Ctx, issues: Issues) -> Out:

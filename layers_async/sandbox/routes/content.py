@@ -10,19 +10,17 @@ from .. import _fake
 from .. import _render as render
 from .._errors import ApiError, Issues, conflict, not_found, validation
 from .._models import Container, Project, ScheduledPost, Wallet
-from .._routing import Ctx, Handler, Out, Route
+from .._routing import LONG, READ, WRITE, Ctx, Handler, Out, Route
 from .._validate import Body, normalize_prefixed
 from .._world import FORMAT_DURATION_KEY, FORMAT_ESTIMATES
 from ._common import (
     CNT,
-    LONG,
     PRJ,
     PROJECT,
-    READ,
-    WRITE,
+    fetch_one,
     find,
     jobs_cap,
-    page,
+    project_listing,
     project_of,
     query,
     scheduled_for,
@@ -310,31 +308,25 @@ def list_content(ctx: Ctx, issues: Issues) -> Out:
     formats = q.choices("format", FORMATS)
     ctype = q.choice("creativeType", ("generated", "uploaded"))
     since, until = since_until(q, issues)
-    limit = q.limit(25, 1, 200)
-    cursor = q.cursor()
-    issues.raise_if_any()
-    p = project_of(ctx)
-    rows = [
-        c
-        for c in ctx.world.containers.values()
-        if c.project_id == p.id
-        and (not statuses or c.status in statuses)
-        and (not formats or c.format in formats)
-        and (ctype is None or ctype == "generated")
-        and (since is None or c.created_at >= since)
-        and (until is None or c.created_at <= until)
-    ]
-    return page(rows, lambda c: c.created_at, limit, cursor, render.container)
+    return project_listing(ctx, q, issues, 25, 200).page(
+        ctx.world.containers,
+        lambda c: (
+            (not statuses or c.status in statuses)
+            and (not formats or c.format in formats)
+            and (ctype is None or ctype == "generated")
+            and (since is None or c.created_at >= since)
+            and (until is None or c.created_at <= until)
+        ),
+        lambda c: c.created_at,
+        render.container,
+    )
 
 
 def _container(ctx: Ctx) -> Container:
     return find(ctx, ctx.world.containers, "containerId", "Content not found.")
 
 
-def get_content(ctx: Ctx, issues: Issues) -> Out:
-    """GET /v1/content/{containerId}."""
-    issues.raise_if_any()
-    return Out(200, render.container(_container(ctx)))
+get_content = fetch_one(_container, render.container, "GET /v1/content/{containerId}.")
 
 
 def content_progress(ctx: Ctx, issues: Issues) -> Out:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from .. import _render as render
 from .._errors import Issues
-from .._routing import Ctx, Out, Route
-from ._common import READ
+from .._routing import READ, Ctx, Out, Route
 
 __all__ = ["ROUTES", "credits"]
 

@@ -5,19 +5,17 @@ from __future__ import annotations
 from .. import _render as render
 from .._errors import Issues
 from .._models import Influencer
-from .._routing import Ctx, Out, Param, Route
+from .._routing import LONG, READ, WRITE, Ctx, Out, Param, Route
 from .._validate import BCP47_RE, Body
 from ._common import (
     BRAND_VOICES,
-    LONG,
     PRJ,
     PROJECT,
-    READ,
-    WRITE,
     default_gender,
+    fetch_one,
     find,
     jobs_cap,
-    page,
+    project_listing,
     project_of,
     query,
     require_a_field,
@@ -48,16 +46,12 @@ def list_influencers(ctx: Ctx, issues: Issues) -> Out:
     """GET /v1/projects/{projectId}/influencers: newest first, optionally by status."""
     q = query(ctx, issues)
     status = q.choice("status", STATUSES)
-    limit = q.limit(25, 1, 100)
-    cursor = q.cursor()
-    issues.raise_if_any()
-    p = project_of(ctx)
-    rows = [
-        i
-        for i in ctx.world.influencers.values()
-        if i.project_id == p.id and (status is None or i.status == status)
-    ]
-    return page(rows, lambda i: i.created_at, limit, cursor, render.influencer_summary)
+    return project_listing(ctx, q, issues, 25, 100).page(
+        ctx.world.influencers,
+        lambda i: status is None or i.status == status,
+        lambda i: i.created_at,
+        render.influencer_summary,
+    )
 
 
 def create_influencer(ctx: Ctx, issues: Issues) -> Out:
@@ -82,10 +76,7 @@ def _influencer(ctx: Ctx) -> Influencer:
     return find(ctx, ctx.world.influencers, "influencerId", "Influencer not found.")
 
 
-def get_influencer(ctx: Ctx, issues: Issues) -> Out:
-    """GET /v1/influencers/{influencerId}."""
-    issues.raise_if_any()
-    return Out(200, render.influencer(_influencer(ctx)))
+get_influencer = fetch_one(_influencer, render.influencer, "GET /v1/influencers/{influencerId}.")
 
 
 def patch_influencer(ctx: Ctx, issues: Issues) -> Out:

@@ -8,8 +8,8 @@ from .. import _render as render
 from .._errors import Issues
 from .._jsonio import dumps_canonical
 from .._models import Job
-from .._routing import Ctx, Out, Param, Route
-from ._common import READ, WRITE, expect_empty_body, find
+from .._routing import READ, WRITE, Ctx, Out, Param, Route
+from ._common import expect_empty_body, find
 
 __all__ = ["ROUTES", "cancel_job", "get_job"]
 

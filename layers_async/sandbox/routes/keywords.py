@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .. import _render as render
 from .._errors import Issues, validation
-from .._routing import Ctx, Out, Route
-from ._common import LONG, PRJ, PROJECT, READ, expect_empty_body, jobs_cap, project_of
+from .._routing import LONG, READ, Ctx, Out, Route
+from ._common import PRJ, PROJECT, expect_empty_body, jobs_cap, project_of
 
 __all__ = ["ROUTES", "get_keywords", "refresh_keywords"]
 

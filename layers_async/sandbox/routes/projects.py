@@ -8,15 +8,13 @@ from .. import _render as render
 from .._errors import Issues, conflict
 from .._jsonio import dumps_canonical
 from .._models import Project
-from .._routing import Ctx, Out, Route
+from .._routing import READ, WRITE, Ctx, Out, Route
 from .._validate import BCP47_RE, EMAIL_RE, Body, is_timezone
 from .._world import World
 from ._common import (
     BRAND_VOICES,
     PRJ,
     PROJECT,
-    READ,
-    WRITE,
     default_gender,
     expect_empty_body,
     page,

@@ -8,16 +8,14 @@ from __future__ import annotations
 from .. import _render as render
 from .._errors import Issues, conflict
 from .._models import ScheduledPost
-from .._routing import Ctx, Out, Param, Route
+from .._routing import READ, WRITE, Ctx, Out, Param, Route
 from .._validate import Body, normalize_prefixed
 from ._common import (
     PRJ,
     PROJECT,
-    READ,
-    WRITE,
+    fetch_one,
     find,
-    page,
-    project_of,
+    project_listing,
     query,
     scheduled_for,
     since_until,
@@ -41,20 +39,17 @@ def list_posts(ctx: Ctx, issues: Issues) -> Out:
         if sa is None:
             issues.add("socialAccountId", "Must be a sa_<uuid> id.")
     since, until = since_until(q, issues)
-    limit = q.limit(50, 1, 100)
-    cursor = q.cursor()
-    issues.raise_if_any()
-    p = project_of(ctx)
-    rows = [
-        s
-        for s in ctx.world.posts.values()
-        if s.project_id == p.id
-        and (not statuses or s.status in statuses)
-        and (sa is None or s.social_account_id == sa)
-        and (since is None or s.scheduled_for >= since)
-        and (until is None or s.scheduled_for <= until)
-    ]
-    return page(rows, lambda s: s.scheduled_for, limit, cursor, render.post)
+    return project_listing(ctx, q, issues, 50, 100).page(
+        ctx.world.posts,
+        lambda s: (
+            (not statuses or s.status in statuses)
+            and (sa is None or s.social_account_id == sa)
+            and (since is None or s.scheduled_for >= since)
+            and (until is None or s.scheduled_for <= until)
+        ),
+        lambda s: s.scheduled_for,
+        render.post,
+    )
 
 
 def _queued_post(ctx: Ctx, action: str) -> ScheduledPost:
@@ -71,10 +66,7 @@ def _post(ctx: Ctx) -> ScheduledPost:
     return find(ctx, ctx.world.posts, "scheduledPostId", "Scheduled post not found.")
 
 
-def get_post(ctx: Ctx, issues: Issues) -> Out:
-    """GET /v1/scheduled-posts/{scheduledPostId}."""
-    issues.raise_if_any()
-    return Out(200, render.post(_post(ctx)))
+get_post = fetch_one(_post, render.post, "GET /v1/scheduled-posts/{scheduledPostId}.")
 
 
 def reschedule(ctx: Ctx, issues: Issues) -> Out:

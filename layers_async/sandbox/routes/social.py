@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 from .. import _render as render
 from .._errors import ApiError, Issues, conflict, not_found
 from .._models import OAuthAttempt
-from .._routing import Ctx, Out, Param, Route
+from .._routing import READ, WRITE, Ctx, Out, Param, Route
 from .._validate import Body
-from ._common import PRJ, PROJECT, READ, WRITE, expect_empty_body, find, page, project_of, query
+from ._common import PRJ, PROJECT, expect_empty_body, find, project_listing, project_of, query
 
 __all__ = [
     "PLATFORMS",
@@ -152,19 +152,16 @@ def list_accounts(ctx: Ctx, issues: Issues) -> Out:
     platform = q.choice("platform", PLATFORMS)
     status = q.choice("status", ACCOUNT_STATUSES)
     leased = q.boolean("leased")
-    limit = q.limit(50, 1, 200)
-    cursor = q.cursor()
-    issues.raise_if_any()
-    p = project_of(ctx)
-    rows = [
-        a
-        for a in ctx.world.accounts.values()
-        if a.project_id == p.id
-        and (platform is None or a.platform == platform)
-        and (status is None or a.status == status)
-        and (leased is None or a.leased == leased)
-    ]
-    return page(rows, lambda a: a.connected_at, limit, cursor, render.account)
+    return project_listing(ctx, q, issues, 50, 200).page(
+        ctx.world.accounts,
+        lambda a: (
+            (platform is None or a.platform == platform)
+            and (status is None or a.status == status)
+            and (leased is None or a.leased == leased)
+        ),
+        lambda a: a.connected_at,
+        render.account,
+    )
 
 
 def disconnect_account(ctx: Ctx, issues: Issues) -> Out:
