@@ -17,14 +17,14 @@ import attrs
 from aiohttp import web
 
 from ._clock import real_seconds
-from ._config import PATCHABLE, normalize_config
+from ._config import DAILY_WRITES_INDEX, PATCHABLE, PER_MINUTE_INDEX, normalize_config
 from ._errors import ApiError, Issues, validation
 from ._ids import KEY_RE
 from ._jsonio import dumps, dumps_canonical, loads
 from ._models import ApiKey, IdempotencyRecord, Organization
 from ._render import keys
 from ._responses import error_body, error_response, json_response
-from ._routing import Ctx, Route, Router
+from ._routing import MAX_BODY_BYTES, Ctx, Route, Router
 from ._validate import normalize_prefixed
 from ._world import DAY_MS, World
 from .routes import ROUTES, admin
@@ -33,9 +33,6 @@ __all__ = ["SandboxCore"]
 
 log = logging.getLogger("layers_async.sandbox")
 
-#: Index of each endpoint class's per-minute limit in a `TIERS` tuple; then the daily writes.
-_CLASS_INDEX = {"read-light": 0, "write-light": 1, "long-running": 2}
-_DAILY_WRITES_INDEX = 3
 _MINUTE_MS = 60_000
 _BEARER = re.compile(r"^bearer +(\S+)$", re.IGNORECASE)
 #: An Idempotency-Key is 1 to 255 visible ASCII characters (0x21-0x7E).
@@ -43,8 +40,6 @@ _IDEM_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 #: Of the 409s, only these outcomes are stored for replay (with every 2xx, 402 and 404).
 _STORED_409 = frozenset({"CONFLICT", "CONTENT_REJECTED"})
 _ROUTER = Router(ROUTES)
-#: A body over 1 MiB is reported by the handler as a 422 at path "".
-_MAX_BODY = 1_048_576
 
 #: What each injected-error fault answers: status, code, message, whether it sends Retry-After.
 _FAULT_ERRORS = {
@@ -208,7 +203,7 @@ class SandboxCore:
         try:
             body = await request.read() if request.can_read_body else b""
         except web.HTTPRequestEntityTooLarge:
-            body = b"\x00" * (_MAX_BODY + 1)  # too large: the handler reports path ""
+            body = b"\x00" * (MAX_BODY_BYTES + 1)  # too large: the handler reports path ""
         headers = {"X-RateLimit-Endpoint-Class": route.klass}
         x = _Exchange(request, rid, route, raw_params, body, headers)
         x.params = _normalized_params(route, raw_params)
@@ -349,7 +344,7 @@ class SandboxCore:
         """The per-minute bucket and the daily write cap; headers describe the bucket."""
         w = self.w
         limits = w.tier_limits(key)
-        per_min = limits[_CLASS_INDEX[klass]]
+        per_min = limits[PER_MINUTE_INDEX[klass]]
         window = now - now % _MINUTE_MS
         bk = (key.id, klass)
         bucket = w.buckets.get(bk)
@@ -371,7 +366,7 @@ class SandboxCore:
             day = now // DAY_MS
             dk = (key.id, day)
             used = w.daily.get(dk, 0)
-            if used >= limits[_DAILY_WRITES_INDEX]:
+            if used >= limits[DAILY_WRITES_INDEX]:
                 until = (day + 1) * DAY_MS - now
                 return headers, self._limited("Daily write limit exceeded.", "daily", klass, until)
             w.daily[dk] = used + 1

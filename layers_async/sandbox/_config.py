@@ -19,6 +19,9 @@ __all__ = [
     "FAILURE_KINDS",
     "PATCHABLE",
     "SNAKE_TO_CAMEL",
+    "DAILY_WRITES_INDEX",
+    "PER_MINUTE_INDEX",
+    "RUNNING_JOBS_INDEX",
     "TIERS",
     "normalize_config",
 ]
@@ -44,12 +47,17 @@ ACTIONS = (
     "latency",
 )
 #: Per tier: read-light/min, write-light/min, long-running/min, write-light/day, running jobs.
-TIERS: dict[str, tuple[int, int, int, int, int]] = {
+TIERS: dict[str, tuple[int, int, int, int, int]] = {  # positions named below
     "standard": (120, 60, 20, 10_000, 10),
     "pilot": (1_200, 600, 60, 100_000, 50),
     "partner": (6_000, 3_000, 300, 500_000, 200),
     "sandbox": (120, 60, 20, 10_000, 10),
 }
+#: Where a `TIERS` tuple holds each endpoint class's per-minute limit, the daily write cap
+#: and the running-jobs cap.
+PER_MINUTE_INDEX = {"read-light": 0, "write-light": 1, "long-running": 2}
+DAILY_WRITES_INDEX = 3
+RUNNING_JOBS_INDEX = 4
 KNOWN_SCOPES = frozenset(
     {
         "projects:read",

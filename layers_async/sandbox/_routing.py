@@ -27,6 +27,7 @@ __all__ = [
     "LONG",
     "READ",
     "WRITE",
+    "MAX_BODY_BYTES",
     "Ctx",
     "Handler",
     "Out",
@@ -39,6 +40,8 @@ __all__ = [
 
 _DIGITS = re.compile(r"[0-9]{1,9}")
 
+#: A request body may take at most 1 MiB; a longer one is a 422 at path "".
+MAX_BODY_BYTES = 1_048_576
 #: Rate-limit endpoint classes (contract §1.10): cheap reads, cheap writes, job starts.
 READ = "read-light"
 WRITE = "write-light"
@@ -74,7 +77,7 @@ class Out:
 
 
 class Query:
-    """Query-string access with the §1.7 single-value rule."""
+    """Query-string access: a single-valued parameter given twice is a 422 (contract §1.7)."""
 
     __slots__ = ("issues", "multi")
 
@@ -172,7 +175,7 @@ def paginate(
     cursor: list[Any] | None,
     render: Callable[[Any], Any],
 ) -> dict[str, Any]:
-    """Keyset pagination, sort key descending, ties by id descending (§1.9)."""
+    """Keyset pagination, sort key descending, ties by id descending (contract §1.9)."""
     rows = sorted(items, key=lambda it: (key(it), ident(it)), reverse=True)
     if cursor is not None:
         ck = (cursor[0], cursor[1])
@@ -217,7 +220,7 @@ class Ctx:
         """
         if not self.body or not self.body.strip():
             return {}
-        if len(self.body) > 1_048_576:
+        if len(self.body) > MAX_BODY_BYTES:
             issues.add("", "Body exceeds 1 MiB.")
             return None
         try:

@@ -17,7 +17,7 @@ from typing import Any
 
 from . import _fake
 from ._clock import VirtualClock, format_ts, parse_config_ts
-from ._config import DURATION_KEYS, TIERS
+from ._config import DURATION_KEYS, RUNNING_JOBS_INDEX, TIERS
 from ._errors import ApiError, conflict
 from ._ids import IdFactory
 from ._models import (
@@ -46,7 +46,7 @@ DAY_MS = 86_400_000
 _TOKEN_LIFETIME_MS = 60 * DAY_MS
 
 
-#: Credits reserved per generation, keyed by the underscore format (§3.0.12).
+#: Credits reserved per generation, keyed by the underscore format (contract §3.0.12).
 FORMAT_ESTIMATES = {
     "slideshow_builder": 50,
     "slideshow_remix": 50,
@@ -67,7 +67,8 @@ _STAGES = {
 }
 _STAGES["influencer_auto"] = _STAGES["influencer_create"]
 _STAGES["keywords_auto"] = _STAGES["keywords_refresh"]
-#: Stages in which a cancel request is refused (§1.12).
+#: Stages in which a cancel request is refused: content while finalizing, keywords while
+#: curating (contract §1.12).
 NOT_CANCELABLE = {"content_generate": {"finalizing"}, "keywords_refresh": {"curating"}}
 _FAILURE_KIND = {
     "content_generate": "content_generate",
@@ -553,7 +554,8 @@ class World:
             c.updated_at = when
 
     def cancel_job(self, job: Job) -> dict[str, Any]:
-        """§3.8.2 cancel semantics; raises 409 in a stage that refuses it."""
+        """Cancel a job: an ended job reports why not; a queued one cancels now; a running one
+        at its next stage boundary; a stage that refuses it is a 409 (contract §3.8.2)."""
         if job.status != "running":
             reason = {
                 "completed": "ALREADY_COMPLETED",
@@ -670,10 +672,13 @@ class World:
         return min(ends) if ends else None
 
     def jobs_cap(self, key: ApiKey, org: Organization) -> int:
-        """The running-jobs cap: the organization's override, else the key's tier (§1.11)."""
+        """The running-jobs cap: the organization's override, else the key's tier.
+
+        Contract §1.11.
+        """
         if org.max_running_jobs is not None:
             return org.max_running_jobs
-        return self.tier_limits(key)[4]
+        return self.tier_limits(key)[RUNNING_JOBS_INDEX]
 
     def tier_limits(self, key: ApiKey) -> tuple[int, int, int, int, int]:
         """The rate-limit tuple of the key's tier."""

@@ -1,5 +1,5 @@
 """Content (contract §3.7): source recommendations, the four generation formats, hooks,
-the content list, one container and its progress, and scheduling a container (§3.9.1)."""
+the content list, one container and its progress, and scheduling a container (contract §3.9.1)."""
 
 from __future__ import annotations
 
