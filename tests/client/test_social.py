@@ -40,7 +40,7 @@ from tests.client._shared import (
     refused_field_now,
     scope_and_auth_test,
 )
-from tests.sandbox._flow_b import completed_container, schedule
+from tests.sandbox._flows import completed_container, schedule
 from tests.sandbox._http import Api
 
 GHOST_STATE = "st_01HXZ8K2M4P5QRS6TV7WXYZ9AB"

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from layers_async.sandbox import Sandbox
-from tests.sandbox._flow_b import (
+from tests.sandbox._flows import (
     CNT_RE,
     JOB_RE,
     MED_RE,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from layers_async.sandbox import Sandbox
-from tests.sandbox._helpers_c import (
+from tests.sandbox._checks import (
     MED_ID,
     START,
     assert_error,

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from layers_async.sandbox import Sandbox
-from tests.sandbox._flow_b import (
+from tests.sandbox._flows import (
     GHOST_CNT,
     GHOST_PRJ,
     GHOST_SA,

@@ -1,4 +1,4 @@
-"""Contract tests for influencers (§3.5, §4.2) and keywords (§3.6)."""
+"""Contract tests for influencers (§3.5) and their lifecycle (§4.2)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import aiohttp
 import pytest
 
 from layers_async.sandbox import Sandbox
-from tests.sandbox._flow_b import (
-    DESCRIPTION,
+from tests.sandbox._flows import (
     GHOST_INF,
     GHOST_PRJ,
     INF_RE,
@@ -25,7 +24,9 @@ from tests.sandbox._flow_b import (
     err,
     get_job,
     has_fields,
+    inf_path,
     invalid,
+    kw_path,
     ok,
     scoped_key_options,
     shift,
@@ -35,10 +36,6 @@ from tests.sandbox._http import Api
 
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 AGE_RANGES = ["teen", "young_adult", "adult", "mid_adult", "mature", "senior"]
-
-
-def inf_path(project_id: str) -> str:
-    return f"/v1/projects/{project_id}/influencers"
 
 
 async def get_inf(api: Api, influencer_id: str) -> dict[str, Any]:
@@ -539,232 +536,6 @@ async def test_patch_unknown_influencer(api: Api) -> None:
     err(await api.patch(f"/v1/influencers/{GHOST_INF}", {"name": "Nobody"}), 404, "NOT_FOUND")
 
 
-# --- §3.6 keywords --------------------------------------------------------------------------------
-def kw_path(project_id: str) -> str:
-    return f"/v1/projects/{project_id}/keywords"
-
-
-def check_bank(bank: dict[str, Any], *, project_id: str) -> None:
-    assert set(bank) >= {"projectId", "hashtags", "refreshedAt"}
-    assert bank["projectId"] == project_id
-    assert len(bank["hashtags"]) == 20
-    for h in bank["hashtags"]:
-        assert set(h) >= {"hashtag", "phrase", "score", "viewCount", "useCount"}, h
-        assert isinstance(h["hashtag"], str)
-        assert h["hashtag"]
-        assert "#" not in h["hashtag"]
-        assert " " not in h["hashtag"]
-        assert isinstance(h["phrase"], str)
-        assert isinstance(h["score"], int)
-        assert not isinstance(h["score"], bool)
-        assert 70 <= h["score"] <= 100
-        assert isinstance(h["viewCount"], int)
-        assert h["viewCount"] >= 0
-        assert isinstance(h["useCount"], int)
-        assert h["useCount"] >= 0
-    keys = [(-h["score"], -h["viewCount"]) for h in bank["hashtags"]]
-    assert keys == sorted(keys), bank["hashtags"]
-    assert_ts(bank["refreshedAt"])
-
-
-@pytest.mark.anyio
-async def test_keywords_empty_bank(api: Api) -> None:
-    """Before any research run the bank is {projectId, hashtags: [], refreshedAt: null}."""
-    pid = (await create_project(api, app=False))["id"]
-    r = await api.get(kw_path(pid))
-    assert ok(r) == {**r.json, "projectId": pid, "hashtags": [], "refreshedAt": None}
-    pid2 = (await create_project(api, name="With Desc"))["id"]
-    assert ok(await api.get(kw_path(pid2)))["hashtags"] == []
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize("body", [None, {}])
-async def test_refresh_needs_app_description(api: Api, body: Any) -> None:
-    """Refresh without appDescription → 422 with missingFields [appDescription]."""
-    pid = (await create_project(api, app=False, appName="Acme Coffee"))["id"]
-    if body is None:
-        r = await api.post(kw_path(pid) + "/refresh")
-    else:
-        r = await api.post(kw_path(pid) + "/refresh", body)
-    e = invalid(r, "appDescription")
-    assert e["details"]["missingFields"] == ["appDescription"]
-
-
-@pytest.mark.anyio
-async def test_refresh_rejects_body_keys(api: Api) -> None:
-    """The refresh route takes no body: an unknown key → 422 with that key as path."""
-    pid = (await create_project(api))["id"]
-    invalid(await api.post(kw_path(pid) + "/refresh", {"force": True}), "force")
-
-
-@pytest.mark.anyio
-async def test_refresh_on_archived_project(api: Api) -> None:
-    """Refresh on an archived project → 409 {projectId, status: archived}."""
-    pid = (await create_project(api))["id"]
-    ok(await api.delete(f"/v1/projects/{pid}"))
-    e = err(await api.post(kw_path(pid) + "/refresh"), 409, "CONFLICT")
-    assert e["details"] == {**e["details"], "projectId": pid, "status": "archived"}
-
-
-@pytest.mark.anyio
-async def test_refresh_lifecycle(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
-    """jitter=0: queued → researching → curating → completed at 270 s, 20 hashtags."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api))["id"]
-        await api.advance(300)
-        old = ok(await api.get(kw_path(pid)))
-        check_bank(old, project_id=pid)
-        start = await api.now()
-        r = await api.post(kw_path(pid) + "/refresh")
-        env = ok(r, 202)
-        check_envelope(env, kind="keywords_refresh", project_id=pid, now=start)
-        assert r.headers["X-RateLimit-Endpoint-Class"] == "long-running"
-        jid = env["jobId"]
-        progress = 0.0
-        # walk the clock through the stages
-        t = 0.0
-        for at, stage in [
-            (0, "queued"),
-            (12, "queued"),
-            (20, "researching"),
-            (214, "researching"),
-            (218, "curating"),
-            (269, "curating"),
-        ]:
-            if at > t:
-                await api.advance(at - t)
-                t = at
-            job = await get_job(api, jid)
-            check_job(job)
-            assert (job["status"], job["stage"]) == ("running", stage), (at, job)
-            assert job["progress"] >= progress
-            progress = job["progress"]
-            assert ok(await api.get(kw_path(pid))) == old
-        await api.advance(2)
-        job = await get_job(api, jid)
-        check_job(job)
-        assert job["status"] == "completed"
-        assert job["stage"] == "curating"
-        new = ok(await api.get(kw_path(pid)))
-        check_bank(new, project_id=pid)
-        assert new["refreshedAt"] == shift(start, 270)
-        assert job["result"] == {
-            **job["result"],
-            "projectId": pid,
-            "hashtagCount": 20,
-            "refreshedAt": new["refreshedAt"],
-        }
-
-
-@pytest.mark.anyio
-async def test_automatic_research_fills_bank(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
-    """The research run started by project create fills the bank at 270 s (jitter=0)."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        start = await api.now()
-        pid = (await create_project(api))["id"]
-        await api.advance(269)
-        assert ok(await api.get(kw_path(pid)))["refreshedAt"] is None
-        await api.advance(2)
-        bank = ok(await api.get(kw_path(pid)))
-        check_bank(bank, project_id=pid)
-        assert bank["refreshedAt"] == shift(start, 270)
-
-
-@pytest.mark.anyio
-async def test_refresh_failure_leaves_bank(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
-    """A failed refresh ends RESEARCH_FAILED and leaves the previous bank unchanged."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api))["id"]
-        await api.advance(300)
-        old = ok(await api.get(kw_path(pid)))
-        check_bank(old, project_id=pid)
-        await api.configure({"failureRates": {"keywords_refresh": 1.0}})
-        env = ok(await api.post(kw_path(pid) + "/refresh", {}), 202)
-        await api.advance(280)
-        job = await get_job(api, env["jobId"])
-        check_job(job)
-        assert job["status"] == "failed"
-        assert job["error"]["code"] == "RESEARCH_FAILED"
-        assert ok(await api.get(kw_path(pid))) == old
-
-
-@pytest.mark.anyio
-async def test_refresh_failure_without_previous_bank(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
-    """With keywords_refresh failing, neither the automatic run nor a refresh fills the bank."""
-    async with make_sandbox(failure_rates={"keywords_refresh": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api))["id"]
-        env = ok(await api.post(kw_path(pid) + "/refresh"), 202)
-        await api.advance(400)
-        assert (await get_job(api, env["jobId"]))["error"]["code"] == "RESEARCH_FAILED"
-        bank = ok(await api.get(kw_path(pid)))
-        assert bank["hashtags"] == []
-        assert bank["refreshedAt"] is None
-
-
-@pytest.mark.anyio
-async def test_refresh_cancel_rules(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
-    """curating refuses cancel (409); researching cancels at its end, bank kept."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api))["id"]
-        await api.advance(300)
-        old = ok(await api.get(kw_path(pid)))
-        late = ok(await api.post(kw_path(pid) + "/refresh"), 202)["jobId"]
-        await api.advance(30)
-        early = ok(await api.post(kw_path(pid) + "/refresh"), 202)["jobId"]
-        await api.advance(20)
-        assert ok(await api.post(f"/v1/jobs/{early}/cancel"), 202)["accepted"] is True
-        await api.advance(170)  # late: 220 s in → curating; early: 190 s in → researching
-        assert (await get_job(api, late))["stage"] == "curating"
-        e = err(await api.post(f"/v1/jobs/{late}/cancel"), 409, "CONFLICT")
-        assert e["details"] == {
-            **e["details"],
-            "subcode": "JOB_CANCEL_UNAVAILABLE",
-            "jobId": late,
-            "stage": "curating",
-        }
-        assert (await get_job(api, early))["status"] == "running"
-        await api.advance(30)  # early: 220 s in, past the researching boundary at 216 s
-        job = await get_job(api, early)
-        check_job(job)
-        assert job["status"] == "canceled"
-        assert job["stage"] == "researching"
-        assert ok(await api.get(kw_path(pid))) == old
-        await api.advance(60)  # late completes at 270 s
-        assert (await get_job(api, late))["status"] == "completed"
-        assert ok(await api.get(kw_path(pid)))["refreshedAt"] != old["refreshedAt"]
-
-
-@pytest.mark.anyio
-async def test_keywords_project_errors(api: Api) -> None:
-    """Keywords routes: unknown project → 404, malformed projectId → 422."""
-    err(await api.get(kw_path(GHOST_PRJ)), 404, "NOT_FOUND")
-    err(await api.post(kw_path(GHOST_PRJ) + "/refresh"), 404, "NOT_FOUND")
-    invalid(await api.get(kw_path("prj_bad")), "projectId")
-    invalid(await api.post(kw_path("prj_bad") + "/refresh"), "projectId")
-
-
-@pytest.mark.anyio
-async def test_keywords_accept_description_edge(api: Api) -> None:
-    """A project whose appDescription is set later via PATCH can be refreshed."""
-    pid = (await create_project(api, app=False))["id"]
-    ok(await api.patch(f"/v1/projects/{pid}", {"appDescription": DESCRIPTION}))
-    env = ok(await api.post(kw_path(pid) + "/refresh"), 202)
-    assert env["kind"] == "keywords_refresh"
-
-
 # --- scopes, running-jobs cap, credits ---------------------------------------------------------
 @pytest.mark.anyio
 @pytest.mark.parametrize(
@@ -851,17 +622,3 @@ async def test_failure_happens_within_20_to_90_percent(
         await api.advance(44)
         assert (await get_job(api, env["jobId"]))["status"] == "failed"
         assert (await get_inf(api, env["influencerId"]))["status"] == "failed"
-
-
-@pytest.mark.anyio
-async def test_refresh_cancel_while_queued(api: Api) -> None:
-    """A refresh canceled while queued is canceled at once and leaves the bank as it was."""
-    pid = (await create_project(api))["id"]
-    env = ok(await api.post(kw_path(pid) + "/refresh"), 202)
-    r = await api.post(f"/v1/jobs/{env['jobId']}/cancel")
-    assert ok(r, 202) == {**r.json, "jobId": env["jobId"], "accepted": True}
-    job = await get_job(api, env["jobId"])
-    check_job(job)
-    assert (job["status"], job["stage"]) == ("canceled", "queued")
-    again = await api.post(f"/v1/jobs/{env['jobId']}/cancel")
-    assert ok(again)["reason"] == "ALREADY_CANCELED"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from typing import Any
@@ -37,6 +38,11 @@ assert 100 <= len(APP_DESCRIPTION) <= 1000
 UNKNOWN_KEY = "lp_live_0123456789ABCDEF_" + "A" * 43
 
 JSON_CT = "application/json; charset=utf-8"
+
+
+async def burst(api: Api, n: int, path: str = "/v1/whoami") -> list[Reply]:
+    """`n` concurrent GETs of `path`."""
+    return list(await asyncio.gather(*(api.get(path) for _ in range(n))))
 
 
 def new_uuid() -> str:

@@ -1,4 +1,4 @@
-"""Contract tests for whoami and credits (§3.1) and projects (§3.2, §4.1)."""
+"""Contract tests for projects (§3.2) and their lifecycle (§4.1)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ import aiohttp
 import pytest
 
 from layers_async.sandbox import Sandbox
-from tests.sandbox._helpers_c import (
+from tests.sandbox._checks import (
     APP_DESCRIPTION,
     CNT_ID,
     INF_ID,
-    KEY_ID,
     ORG_ID,
     PRJ_ID,
     START,
@@ -28,6 +27,7 @@ from tests.sandbox._helpers_c import (
     start_builder,
     two_org_config,
 )
+from tests.sandbox._flows import INFLUENCER_SUMMARY_FIELDS
 from tests.sandbox._http import Api
 
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
@@ -75,15 +75,6 @@ SUMMARY_FIELDS = {
     "createdAt",
     "updatedAt",
 }
-INFLUENCER_SUMMARY_FIELDS = {
-    "influencerId",
-    "name",
-    "gender",
-    "ageRange",
-    "status",
-    "thumbnailUrl",
-    "createdAt",
-}
 
 GUIDE_BODY: dict[str, Any] = {
     "name": "Acme Coffee",
@@ -121,126 +112,6 @@ def _assert_project(p: dict[str, Any]) -> None:
     assert TS.match(p["createdAt"])
     assert TS.match(p["updatedAt"])
     assert p["archivedAt"] is None or TS.match(p["archivedAt"])
-
-
-# --------------------------------------------------------------------------------------------
-# §3.1 whoami and credits
-# --------------------------------------------------------------------------------------------
-
-
-@pytest.mark.anyio
-async def test_whoami_default_shape(api: Api) -> None:
-    """whoami returns exactly the documented fields with the default configuration."""
-    r = await api.get("/v1/whoami")
-    assert r.status == 200, r
-    who = r.json
-    assert set(who) == {
-        "organizationId",
-        "workspaceId",
-        "organizationName",
-        "parentOrganizationId",
-        "scopes",
-        "rateLimitTier",
-        "apiKeyId",
-        "creditBalance",
-    }
-    assert ORG_ID.match(who["organizationId"])
-    assert who["workspaceId"] == who["organizationId"]
-    assert who["organizationName"] == "Sandbox Partner"
-    assert who["parentOrganizationId"] is None
-    assert who["scopes"] == ["*", "org:admin"]
-    assert who["rateLimitTier"] == "standard"
-    assert KEY_ID.match(who["apiKeyId"])
-    assert who["creditBalance"] == 6000
-
-
-@pytest.mark.anyio
-async def test_whoami_describes_the_calling_key(api: Api, sandbox: Sandbox) -> None:
-    """demo-live and demo-test share the organization but have different apiKeyIds."""
-    live = (await api.get("/v1/whoami")).json
-    test = (await api.with_key(sandbox.keys["demo-test"]).get("/v1/whoami")).json
-    assert test["organizationId"] == live["organizationId"]
-    assert KEY_ID.match(test["apiKeyId"])
-    assert test["apiKeyId"] != live["apiKeyId"]
-    keys = {k["name"]: k["id"] for k in (await api.get("/_sandbox/keys")).json["items"]}
-    assert live["apiKeyId"] == keys["demo-live"]
-    assert test["apiKeyId"] == keys["demo-test"]
-
-
-@pytest.mark.anyio
-async def test_whoami_reflects_configured_key(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
-    """scopes and rateLimitTier come from the key's configuration."""
-    keys = [
-        {
-            "name": "pilot",
-            "organization": "partner",
-            "rateLimitTier": "pilot",
-            "scopes": ["projects:read", "content:read"],
-            "returnUrlAllowlist": ["localhost"],
-        }
-    ]
-    async with make_sandbox(api_keys=keys) as sb:
-        who = (await Api(session, sb.url, sb.keys["pilot"]).get("/v1/whoami")).json
-        assert who["scopes"] == ["projects:read", "content:read"]
-        assert who["rateLimitTier"] == "pilot"
-        assert who["organizationName"] == "Sandbox Partner"
-
-
-EXPECTED_WALLET = {
-    "balance": 6000,
-    "available": 6000,
-    "includedRemaining": 1000,
-    "prepaidBalance": 5000,
-    "reservedCredits": 0,
-    "includedThisPeriod": 1000,
-    "usedThisPeriod": 0,
-    "currentPeriod": {
-        "start": "2026-05-01T00:00:00.000Z",
-        "end": "2026-06-01T00:00:00.000Z",
-        "usedCredits": 0,
-    },
-    "subscriptionTier": "pro",
-    "billingStatus": "active",
-    "estimatedCreditsPerFormat": {
-        "slideshow_builder": 50,
-        "slideshow_remix": 50,
-        "video_remix": 120,
-        "ugc_remix": 120,
-        "auto": 120,
-    },
-    "ingestCostsBilled": {"github": False, "website": False, "appstore": False},
-}
-
-
-@pytest.mark.anyio
-async def test_credits_default_wallet(api: Api) -> None:
-    """GET /v1/credits returns the full default wallet for the key's organization."""
-    r = await api.get("/v1/credits")
-    assert r.status == 200, r
-    wallet = r.json
-    org = (await api.get("/v1/whoami")).json["organizationId"]
-    assert wallet == {"organizationId": org, **EXPECTED_WALLET}
-
-
-@pytest.mark.anyio
-async def test_credits_period_follows_virtual_clock(api: Api) -> None:
-    """currentPeriod is the calendar month (UTC) of the virtual clock."""
-    await api.advance(18 * 86_400)
-    wallet = (await api.get("/v1/credits")).json
-    assert wallet["currentPeriod"]["start"] == "2026-06-01T00:00:00.000Z"
-    assert wallet["currentPeriod"]["end"] == "2026-07-01T00:00:00.000Z"
-    assert wallet["includedRemaining"] == 1000
-    assert wallet["balance"] == 6000
-
-
-@pytest.mark.anyio
-async def test_credits_same_wallet_for_test_key(api: Api, sandbox: Sandbox) -> None:
-    """Both keys of an organization see the same wallet."""
-    live = (await api.get("/v1/credits")).json
-    test = (await api.with_key(sandbox.keys["demo-test"]).get("/v1/credits")).json
-    assert live == test
 
 
 # --------------------------------------------------------------------------------------------

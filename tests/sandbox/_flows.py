@@ -178,6 +178,22 @@ async def ready_influencer(api: Api, project_id: str, *, wait: float = 80) -> st
     return str(page["items"][0]["influencerId"])
 
 
+async def setup_project(api: Api, *, wait: float = 80) -> tuple[str, str]:
+    """A project with a ready first influencer: (projectId, influencerId)."""
+    pid = (await create_project(api))["id"]
+    return pid, await ready_influencer(api, pid, wait=wait)
+
+
+def inf_path(project_id: str) -> str:
+    """The influencers collection of a project."""
+    return f"/v1/projects/{project_id}/influencers"
+
+
+def kw_path(project_id: str) -> str:
+    """The keyword bank of a project."""
+    return f"/v1/projects/{project_id}/keywords"
+
+
 async def mint_state(
     api: Api,
     project_id: str,
