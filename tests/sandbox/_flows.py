@@ -1,4 +1,6 @@
-"""Shared helpers for the social / influencer / content / scheduling contract tests.
+"""Flows and record checks for the contract tests: id and time formats, reply assertions,
+the steps to a ready influencer, a connected account, a completed container and a scheduled
+post, the fields of each record, and the route-scope test.
 
 Everything here talks to the sandbox over plain HTTP through `tests.sandbox._http.Api`;
 nothing imports SDK or sandbox code.
@@ -7,11 +9,19 @@ nothing imports SDK or sandbox code.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+import aiohttp
+import pytest
+
 from tests.sandbox._http import Api, Reply
+
+if TYPE_CHECKING:
+    from layers_async.sandbox import Sandbox
 
 # --- id and timestamp formats (§1.5, §1.6) --------------------------------------------------------
 UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
@@ -683,3 +693,23 @@ async def assert_route_scope(
     assert e["details"]["requiredScope"] == scope, r
     r2 = await api.with_key(keys[f"only-{scope}"]).call(method, path)
     assert r2.status != 403, (method, path, r2)
+
+
+def route_scope_test(cases: list[tuple[str, str, str]], doc: str) -> Callable[..., Any]:
+    """A test, parametrized over `(method, path, scope)` cases, that each route needs its scope
+    (`assert_route_scope`); `doc` is its docstring. Assign it to a `test_*` name."""
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize(("method", "path", "scope"), cases)
+    async def test(
+        make_sandbox: Callable[..., AbstractAsyncContextManager[Sandbox]],
+        session: aiohttp.ClientSession,
+        method: str,
+        path: str,
+        scope: str,
+    ) -> None:
+        async with make_sandbox(**scoped_key_options()) as sb:
+            await assert_route_scope(Api(session, sb.url, None), sb.keys, method, path, scope)
+
+    test.__doc__ = doc
+    return test

@@ -140,17 +140,13 @@ async def test_clock_routes(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_advance_counts_transitions(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_advance_counts_transitions(nominal_api: Api) -> None:
     """Advancing past due work applies it and reports transitionsApplied > 0."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        await create_project(api, appDescription=APP_DESCRIPTION)
-        adv = await api.advance(300)
-        assert adv["transitionsApplied"] >= 3
-        idle = await api.advance(10)
-        assert idle["transitionsApplied"] == 0
+    await create_project(nominal_api, appDescription=APP_DESCRIPTION)
+    adv = await nominal_api.advance(300)
+    assert adv["transitionsApplied"] >= 3
+    idle = await nominal_api.advance(10)
+    assert idle["transitionsApplied"] == 0
 
 
 @pytest.mark.anyio

@@ -24,7 +24,6 @@ from tests.sandbox._flows import (
     SOURCE_TIKTOK_ID,
     TIKTOK_ID_RE,
     VIDEO_FORMATS,
-    assert_route_scope,
     assert_ts,
     check_container,
     check_envelope,
@@ -39,7 +38,7 @@ from tests.sandbox._flows import (
     ok,
     org_id,
     ready_influencer,
-    scoped_key_options,
+    route_scope_test,
     setup_project,
     shift,
     start_content,
@@ -581,43 +580,39 @@ async def test_check_order_actor_state_before_credits(
 
 # --- credits --------------------------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_credits_reserve_and_debit(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_credits_reserve_and_debit(nominal_api: Api) -> None:
     """A live key reserves 50/120 on acceptance and debits exactly that on completion."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid, iid = await setup_project(api, wait=61)
-        w0 = await wallet(api)
-        assert (w0["available"], w0["reservedCredits"], w0["usedThisPeriod"]) == (6000, 0, 0)
-        ok(
-            await start_content(
-                api, pid, "slideshow-remix", format_body("slideshow-remix", influencerId=iid)
-            ),
-            202,
-        )
-        w = await wallet(api)
-        assert (w["reservedCredits"], w["available"], w["balance"]) == (50, 5950, 6000)
-        ok(
-            await start_content(
-                api, pid, "video-remix", format_body("video-remix", influencerId=iid)
-            ),
-            202,
-        )
-        w = await wallet(api)
-        assert (w["reservedCredits"], w["available"], w["balance"]) == (170, 5830, 6000)
-        await api.advance(121)
-        w = await wallet(api)
-        assert w["reservedCredits"] == 120
-        assert w["usedThisPeriod"] == 50
-        assert w["currentPeriod"]["usedCredits"] == 50
-        assert w["includedRemaining"] == 950
-        assert w["prepaidBalance"] == 5000
-        assert (w["balance"], w["available"]) == (5950, 5830)
-        await api.advance(120)
-        w = await wallet(api)
-        assert (w["reservedCredits"], w["usedThisPeriod"], w["includedRemaining"]) == (0, 170, 830)
-        assert (w["balance"], w["available"]) == (5830, 5830)
+    pid, iid = await setup_project(nominal_api, wait=61)
+    w0 = await wallet(nominal_api)
+    assert (w0["available"], w0["reservedCredits"], w0["usedThisPeriod"]) == (6000, 0, 0)
+    ok(
+        await start_content(
+            nominal_api, pid, "slideshow-remix", format_body("slideshow-remix", influencerId=iid)
+        ),
+        202,
+    )
+    w = await wallet(nominal_api)
+    assert (w["reservedCredits"], w["available"], w["balance"]) == (50, 5950, 6000)
+    ok(
+        await start_content(
+            nominal_api, pid, "video-remix", format_body("video-remix", influencerId=iid)
+        ),
+        202,
+    )
+    w = await wallet(nominal_api)
+    assert (w["reservedCredits"], w["available"], w["balance"]) == (170, 5830, 6000)
+    await nominal_api.advance(121)
+    w = await wallet(nominal_api)
+    assert w["reservedCredits"] == 120
+    assert w["usedThisPeriod"] == 50
+    assert w["currentPeriod"]["usedCredits"] == 50
+    assert w["includedRemaining"] == 950
+    assert w["prepaidBalance"] == 5000
+    assert (w["balance"], w["available"]) == (5950, 5830)
+    await nominal_api.advance(120)
+    w = await wallet(nominal_api)
+    assert (w["reservedCredits"], w["usedThisPeriod"], w["includedRemaining"]) == (0, 170, 830)
+    assert (w["balance"], w["available"]) == (5830, 5830)
 
 
 @pytest.mark.anyio
@@ -888,78 +883,80 @@ async def list_ids(api: Api, pid: str, params: Any = None) -> list[str]:
 
 
 @pytest.mark.anyio
-async def test_content_list_filters(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_content_list_filters(nominal_api: Api) -> None:
     """Content list: newest first; status/format repeated or comma form; other filters."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid, iid = await setup_project(api, wait=61)
-        t0 = await api.now()
-        c1 = ok(
-            await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")),
-            202,
-        )["containerIds"][0]
-        await api.advance(10)
-        c2 = ok(
-            await start_content(
-                api, pid, "slideshow-remix", format_body("slideshow-remix", influencerId=iid)
-            ),
-            202,
-        )["containerIds"][0]
-        await api.advance(10)
-        c3 = ok(
-            await start_content(
-                api, pid, "video-remix", format_body("video-remix", influencerId=iid)
-            ),
-            202,
-        )["containerIds"][0]
-        await api.advance(10)
-        env4 = ok(
-            await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")),
-            202,
-        )
-        c4 = env4["containerIds"][0]
-        ok(await api.post(f"/v1/jobs/{env4['jobId']}/cancel"), 202)
-        await api.advance(31)  # c1 completes at t0 + 60
+    pid, iid = await setup_project(nominal_api, wait=61)
+    t0 = await nominal_api.now()
+    c1 = ok(
+        await start_content(
+            nominal_api, pid, "slideshow-builder", format_body("slideshow-builder")
+        ),
+        202,
+    )["containerIds"][0]
+    await nominal_api.advance(10)
+    c2 = ok(
+        await start_content(
+            nominal_api, pid, "slideshow-remix", format_body("slideshow-remix", influencerId=iid)
+        ),
+        202,
+    )["containerIds"][0]
+    await nominal_api.advance(10)
+    c3 = ok(
+        await start_content(
+            nominal_api, pid, "video-remix", format_body("video-remix", influencerId=iid)
+        ),
+        202,
+    )["containerIds"][0]
+    await nominal_api.advance(10)
+    env4 = ok(
+        await start_content(
+            nominal_api, pid, "slideshow-builder", format_body("slideshow-builder")
+        ),
+        202,
+    )
+    c4 = env4["containerIds"][0]
+    ok(await nominal_api.post(f"/v1/jobs/{env4['jobId']}/cancel"), 202)
+    await nominal_api.advance(31)  # c1 completes at t0 + 60
 
-        assert await list_ids(api, pid) == [c4, c3, c2, c1]
-        assert await list_ids(api, pid, {"status": "completed"}) == [c1]
-        assert await list_ids(api, pid, {"status": "processing"}) == [c3, c2]
-        assert await list_ids(api, pid, {"status": "canceled"}) == [c4]
-        assert await list_ids(api, pid, [("status", "completed"), ("status", "canceled")]) == [
-            c4,
-            c1,
-        ]
-        assert await list_ids(api, pid, {"status": "completed,canceled"}) == [c4, c1]
-        assert await list_ids(api, pid, {"format": "slideshow-builder"}) == [c4, c1]
-        assert await list_ids(api, pid, {"format": "video-remix,slideshow-remix"}) == [c3, c2]
-        assert await list_ids(
-            api, pid, [("format", "slideshow-remix"), ("format", "video-remix")]
-        ) == [c3, c2]
-        assert await list_ids(api, pid, {"status": "processing", "format": "video-remix"}) == [c3]
-        assert await list_ids(api, pid, {"creativeType": "generated"}) == [c4, c3, c2, c1]
-        assert await list_ids(api, pid, {"creativeType": "uploaded"}) == []
-        assert await list_ids(api, pid, {"since": shift(t0, 10)}) == [c4, c3, c2]
-        assert await list_ids(api, pid, {"until": shift(t0, 20)}) == [c3, c2, c1]
-        assert await list_ids(api, pid, {"since": shift(t0, 10), "until": shift(t0, 20)}) == [
-            c3,
-            c2,
-        ]
-        six = shift(t0, 10)[:-1] + "000Z"
-        assert await list_ids(api, pid, {"since": six, "until": six}) == [c2]
-        no_frac = shift(t0, 10)[:19] + "Z"
-        assert await list_ids(api, pid, {"since": no_frac, "until": no_frac}) == [c2]
-        page = ok(await api.get(f"/v1/projects/{pid}/content", params={"limit": "3"}))
-        assert [c["id"] for c in page["items"]] == [c4, c3, c2]
-        assert isinstance(page["nextCursor"], str)
-        page2 = ok(
-            await api.get(
-                f"/v1/projects/{pid}/content", params={"limit": "3", "cursor": page["nextCursor"]}
-            )
+    assert await list_ids(nominal_api, pid) == [c4, c3, c2, c1]
+    assert await list_ids(nominal_api, pid, {"status": "completed"}) == [c1]
+    assert await list_ids(nominal_api, pid, {"status": "processing"}) == [c3, c2]
+    assert await list_ids(nominal_api, pid, {"status": "canceled"}) == [c4]
+    assert await list_ids(nominal_api, pid, [("status", "completed"), ("status", "canceled")]) == [
+        c4,
+        c1,
+    ]
+    assert await list_ids(nominal_api, pid, {"status": "completed,canceled"}) == [c4, c1]
+    assert await list_ids(nominal_api, pid, {"format": "slideshow-builder"}) == [c4, c1]
+    assert await list_ids(nominal_api, pid, {"format": "video-remix,slideshow-remix"}) == [c3, c2]
+    assert await list_ids(
+        nominal_api, pid, [("format", "slideshow-remix"), ("format", "video-remix")]
+    ) == [c3, c2]
+    assert await list_ids(nominal_api, pid, {"status": "processing", "format": "video-remix"}) == [
+        c3
+    ]
+    assert await list_ids(nominal_api, pid, {"creativeType": "generated"}) == [c4, c3, c2, c1]
+    assert await list_ids(nominal_api, pid, {"creativeType": "uploaded"}) == []
+    assert await list_ids(nominal_api, pid, {"since": shift(t0, 10)}) == [c4, c3, c2]
+    assert await list_ids(nominal_api, pid, {"until": shift(t0, 20)}) == [c3, c2, c1]
+    assert await list_ids(nominal_api, pid, {"since": shift(t0, 10), "until": shift(t0, 20)}) == [
+        c3,
+        c2,
+    ]
+    six = shift(t0, 10)[:-1] + "000Z"
+    assert await list_ids(nominal_api, pid, {"since": six, "until": six}) == [c2]
+    no_frac = shift(t0, 10)[:19] + "Z"
+    assert await list_ids(nominal_api, pid, {"since": no_frac, "until": no_frac}) == [c2]
+    page = ok(await nominal_api.get(f"/v1/projects/{pid}/content", params={"limit": "3"}))
+    assert [c["id"] for c in page["items"]] == [c4, c3, c2]
+    assert isinstance(page["nextCursor"], str)
+    page2 = ok(
+        await nominal_api.get(
+            f"/v1/projects/{pid}/content", params={"limit": "3", "cursor": page["nextCursor"]}
         )
-        assert [c["id"] for c in page2["items"]] == [c1]
-        assert page2["nextCursor"] is None
+    )
+    assert [c["id"] for c in page2["items"]] == [c1]
+    assert page2["nextCursor"] is None
 
 
 @pytest.mark.anyio
@@ -1033,51 +1030,49 @@ async def test_get_container_errors(api: Api, cid: str, status: int) -> None:
 
 
 @pytest.mark.anyio
-async def test_progress_shape_and_reset(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_progress_shape_and_reset(nominal_api: Api) -> None:
     """The progress object has every field and stageProgress resets at each stage."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, app=False))["id"]
-        env = ok(
-            await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")),
-            202,
+    pid = (await create_project(nominal_api, app=False))["id"]
+    env = ok(
+        await start_content(
+            nominal_api, pid, "slideshow-builder", format_body("slideshow-builder")
+        ),
+        202,
+    )
+    cid = env["containerIds"][0]
+    path = f"/v1/content/{cid}/progress"
+
+    async def read() -> dict[str, Any]:
+        p: dict[str, Any] = ok(await nominal_api.get(path))
+        assert set(p) >= {
+            "containerId",
+            "status",
+            "stage",
+            "stageProgress",
+            "etaSeconds",
+            "updatedAt",
+        }
+        assert p["containerId"] == cid
+        assert 0 <= p["stageProgress"] <= 1
+        assert p["etaSeconds"] is None or (
+            isinstance(p["etaSeconds"], int) and p["etaSeconds"] >= 0
         )
-        cid = env["containerIds"][0]
-        path = f"/v1/content/{cid}/progress"
+        assert_ts(p["updatedAt"])
+        return p
 
-        async def read() -> dict[str, Any]:
-            p: dict[str, Any] = ok(await api.get(path))
-            assert set(p) >= {
-                "containerId",
-                "status",
-                "stage",
-                "stageProgress",
-                "etaSeconds",
-                "updatedAt",
-            }
-            assert p["containerId"] == cid
-            assert 0 <= p["stageProgress"] <= 1
-            assert p["etaSeconds"] is None or (
-                isinstance(p["etaSeconds"], int) and p["etaSeconds"] >= 0
-            )
-            assert_ts(p["updatedAt"])
-            return p
-
-        p0 = await read()
-        assert (p0["status"], p0["stage"]) == ("queued", "queued")
-        await api.advance(4)  # generating_visuals: 3-51 s
-        early = await read()
-        assert early["stage"] == "generating_visuals"
-        await api.advance(46)  # 50 s
-        late = await read()
-        assert late["stage"] == "generating_visuals"
-        assert late["stageProgress"] > early["stageProgress"]
-        await api.advance(2)  # 52 s: finalizing 51-60 s
-        fin = await read()
-        assert fin["stage"] == "finalizing"
-        assert fin["stageProgress"] < late["stageProgress"]
+    p0 = await read()
+    assert (p0["status"], p0["stage"]) == ("queued", "queued")
+    await nominal_api.advance(4)  # generating_visuals: 3-51 s
+    early = await read()
+    assert early["stage"] == "generating_visuals"
+    await nominal_api.advance(46)  # 50 s
+    late = await read()
+    assert late["stage"] == "generating_visuals"
+    assert late["stageProgress"] > early["stageProgress"]
+    await nominal_api.advance(2)  # 52 s: finalizing 51-60 s
+    fin = await read()
+    assert fin["stage"] == "finalizing"
+    assert fin["stageProgress"] < late["stageProgress"]
 
 
 @pytest.mark.anyio
@@ -1100,9 +1095,7 @@ async def test_progress_after_cancel(api: Api) -> None:
 _P = f"/v1/projects/{GHOST_PRJ}/content"
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("method", "path", "scope"),
+test_routes_require_scope = route_scope_test(
     [
         ("GET", f"{_P}/source-recommendations", "content:read"),
         ("POST", f"{_P}/slideshow-remix", "content:write"),
@@ -1116,13 +1109,8 @@ _P = f"/v1/projects/{GHOST_PRJ}/content"
         ("GET", f"/v1/jobs/{GHOST_JOB}", "jobs:read"),
         ("POST", f"/v1/jobs/{GHOST_JOB}/cancel", "jobs:cancel"),
     ],
+    """Content and job routes need their scope: 403 FORBIDDEN_SCOPE {requiredScope}.""",
 )
-async def test_routes_require_scope(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession, method: str, path: str, scope: str
-) -> None:
-    """Content and job routes need their scope: 403 FORBIDDEN_SCOPE {requiredScope}."""
-    async with make_sandbox(**scoped_key_options()) as sb:
-        await assert_route_scope(Api(session, sb.url, None), sb.keys, method, path, scope)
 
 
 @pytest.mark.anyio

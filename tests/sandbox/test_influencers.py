@@ -16,7 +16,6 @@ from tests.sandbox._flows import (
     INF_RE,
     INFLUENCER_FIELDS,
     INFLUENCER_SUMMARY_FIELDS,
-    assert_route_scope,
     assert_ts,
     check_envelope,
     check_job,
@@ -28,7 +27,7 @@ from tests.sandbox._flows import (
     invalid,
     kw_path,
     ok,
-    scoped_key_options,
+    route_scope_test,
     shift,
     two_org_options,
 )
@@ -322,22 +321,18 @@ async def test_lifecycle_pending_training_ready(
 
 
 @pytest.mark.anyio
-async def test_first_influencer_lifecycle(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_first_influencer_lifecycle(nominal_api: Api) -> None:
     """Project create with appDescription adds a pending first influencer that is ready at 60 s."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, targetGender="male"))["id"]
-        [row] = ok(await api.get(inf_path(pid)))["items"]
-        assert (row["status"], row["gender"], row["ageRange"]) == ("pending", "male", "young_adult")
-        await api.advance(7)
-        assert (await get_inf(api, row["influencerId"]))["status"] == "training"
-        await api.advance(54)
-        inf = await get_inf(api, row["influencerId"])
-        assert inf["status"] == "ready"
-        assert inf["brandVoice"] == "warm"
-        assert inf["language"] == "en"
+    pid = (await create_project(nominal_api, targetGender="male"))["id"]
+    [row] = ok(await nominal_api.get(inf_path(pid)))["items"]
+    assert (row["status"], row["gender"], row["ageRange"]) == ("pending", "male", "young_adult")
+    await nominal_api.advance(7)
+    assert (await get_inf(nominal_api, row["influencerId"]))["status"] == "training"
+    await nominal_api.advance(54)
+    inf = await get_inf(nominal_api, row["influencerId"])
+    assert inf["status"] == "ready"
+    assert inf["brandVoice"] == "warm"
+    assert inf["language"] == "en"
 
 
 @pytest.mark.anyio
@@ -382,26 +377,22 @@ async def test_cancel_while_queued_fails_influencer(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_cancel_while_training(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_cancel_while_training(nominal_api: Api) -> None:
     """Cancel during training takes effect at the end of the stage, instead of ready."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, app=False))["id"]
-        env = await create_inf(api, pid)
-        await api.advance(20)
-        assert ok(await api.post(f"/v1/jobs/{env['jobId']}/cancel"), 202)["accepted"] is True
-        await api.advance(38)
-        assert (await get_job(api, env["jobId"]))["status"] == "running"
-        assert (await get_inf(api, env["influencerId"]))["status"] == "training"
-        await api.advance(3)
-        job = await get_job(api, env["jobId"])
-        assert job["status"] == "canceled"
-        assert job["stage"] == "training"
-        inf = await get_inf(api, env["influencerId"])
-        assert inf["status"] == "failed"
-        assert inf["errorMessage"] == "Creation canceled."
+    pid = (await create_project(nominal_api, app=False))["id"]
+    env = await create_inf(nominal_api, pid)
+    await nominal_api.advance(20)
+    assert ok(await nominal_api.post(f"/v1/jobs/{env['jobId']}/cancel"), 202)["accepted"] is True
+    await nominal_api.advance(38)
+    assert (await get_job(nominal_api, env["jobId"]))["status"] == "running"
+    assert (await get_inf(nominal_api, env["influencerId"]))["status"] == "training"
+    await nominal_api.advance(3)
+    job = await get_job(nominal_api, env["jobId"])
+    assert job["status"] == "canceled"
+    assert job["stage"] == "training"
+    inf = await get_inf(nominal_api, env["influencerId"])
+    assert inf["status"] == "failed"
+    assert inf["errorMessage"] == "Creation canceled."
 
 
 # --- §3.5.3 get -----------------------------------------------------------------------------------
@@ -537,9 +528,7 @@ async def test_patch_unknown_influencer(api: Api) -> None:
 
 
 # --- scopes, running-jobs cap, credits ---------------------------------------------------------
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("method", "path", "scope"),
+test_routes_require_scope = route_scope_test(
     [
         ("GET", f"/v1/projects/{GHOST_PRJ}/influencers", "influencers:write"),
         ("POST", f"/v1/projects/{GHOST_PRJ}/influencers", "influencers:write"),
@@ -548,37 +537,30 @@ async def test_patch_unknown_influencer(api: Api) -> None:
         ("GET", f"/v1/projects/{GHOST_PRJ}/keywords", "projects:read"),
         ("POST", f"/v1/projects/{GHOST_PRJ}/keywords/refresh", "projects:write"),
     ],
+    """Influencer routes (reads included) need influencers:write; keywords need projects:*.""",
 )
-async def test_routes_require_scope(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession, method: str, path: str, scope: str
-) -> None:
-    """Influencer routes (reads included) need influencers:write; keywords need projects:*."""
-    async with make_sandbox(**scoped_key_options()) as sb:
-        await assert_route_scope(Api(session, sb.url, None), sb.keys, method, path, scope)
 
 
 @pytest.mark.anyio
-async def test_running_jobs_cap(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+async def test_running_jobs_cap(nominal_api: Api) -> None:
     """The 11th running job → 429 concurrent_jobs {running, max}; automatic work is not counted."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api))["id"]  # automatic influencer + research: not jobs
-        for _ in range(10):
-            ok(await api.post(inf_path(pid), {}), 202)
-        for path in (inf_path(pid), kw_path(pid) + "/refresh"):
-            r = await api.post(path, {})
-            e = err(r, 429, "RATE_LIMITED")
-            assert e["details"] == {
-                **e["details"],
-                "limitType": "concurrent_jobs",
-                "endpointClass": "long-running",
-                "running": 10,
-                "max": 10,
-            }
-            assert r.headers["Retry-After"] == "60"
-        assert len(ok(await api.get(inf_path(pid)))["items"]) == 11
-        await api.advance(61)
-        ok(await api.post(inf_path(pid), {}), 202)
+    pid = (await create_project(nominal_api))["id"]  # automatic influencer + research: not jobs
+    for _ in range(10):
+        ok(await nominal_api.post(inf_path(pid), {}), 202)
+    for path in (inf_path(pid), kw_path(pid) + "/refresh"):
+        r = await nominal_api.post(path, {})
+        e = err(r, 429, "RATE_LIMITED")
+        assert e["details"] == {
+            **e["details"],
+            "limitType": "concurrent_jobs",
+            "endpointClass": "long-running",
+            "running": 10,
+            "max": 10,
+        }
+        assert r.headers["Retry-After"] == "60"
+    assert len(ok(await nominal_api.get(inf_path(pid)))["items"]) == 11
+    await nominal_api.advance(61)
+    ok(await nominal_api.post(inf_path(pid), {}), 202)
 
 
 @pytest.mark.anyio

@@ -193,75 +193,69 @@ async def test_cancel_queued(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_cancel_at_stage_boundary(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_cancel_at_stage_boundary(nominal_api: Api) -> None:
     """Cancel in generating_visuals → 202 (repeatable); canceled at the stage end."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid, iid = await setup_project(api, wait=61)
-        start = await api.now()
-        env = ok(
-            await start_content(
-                api, pid, "slideshow-remix", format_body("slideshow-remix", influencerId=iid)
-            ),
-            202,
-        )
-        jid, cid = env["jobId"], env["containerIds"][0]
-        await api.advance(30)
-        r0 = await api.post(f"/v1/jobs/{jid}/cancel")
-        assert ok(r0, 202) == {**r0.json, "jobId": jid, "accepted": True}
-        await api.advance(20)
-        r = await api.post(f"/v1/jobs/{jid}/cancel")
-        assert ok(r, 202)["accepted"] is True
-        await api.advance(50)  # 100 s: the stage ends at 102 s
-        job = await get_job(api, jid)
-        assert (job["status"], job["stage"]) == ("running", "generating_visuals")
-        assert (await get_container(api, cid))["status"] == "processing"
-        assert (await wallet(api))["reservedCredits"] == 50
-        await api.advance(3)
-        job = await get_job(api, jid)
-        check_job(job)
-        assert (job["status"], job["stage"]) == ("canceled", "generating_visuals")
-        assert job["finishedAt"] == shift(start, 102)
-        c = await get_container(api, cid)
-        check_container(c)
-        assert c["status"] == "canceled"
-        w = await wallet(api)
-        assert (w["reservedCredits"], w["usedThisPeriod"], w["available"]) == (0, 0, 6000)
-        prog = ok(await api.get(f"/v1/content/{cid}/progress"))
-        assert (prog["status"], prog["stage"], prog["etaSeconds"]) == (
-            "canceled",
-            "generating_visuals",
-            None,
-        )
+    pid, iid = await setup_project(nominal_api, wait=61)
+    start = await nominal_api.now()
+    env = ok(
+        await start_content(
+            nominal_api, pid, "slideshow-remix", format_body("slideshow-remix", influencerId=iid)
+        ),
+        202,
+    )
+    jid, cid = env["jobId"], env["containerIds"][0]
+    await nominal_api.advance(30)
+    r0 = await nominal_api.post(f"/v1/jobs/{jid}/cancel")
+    assert ok(r0, 202) == {**r0.json, "jobId": jid, "accepted": True}
+    await nominal_api.advance(20)
+    r = await nominal_api.post(f"/v1/jobs/{jid}/cancel")
+    assert ok(r, 202)["accepted"] is True
+    await nominal_api.advance(50)  # 100 s: the stage ends at 102 s
+    job = await get_job(nominal_api, jid)
+    assert (job["status"], job["stage"]) == ("running", "generating_visuals")
+    assert (await get_container(nominal_api, cid))["status"] == "processing"
+    assert (await wallet(nominal_api))["reservedCredits"] == 50
+    await nominal_api.advance(3)
+    job = await get_job(nominal_api, jid)
+    check_job(job)
+    assert (job["status"], job["stage"]) == ("canceled", "generating_visuals")
+    assert job["finishedAt"] == shift(start, 102)
+    c = await get_container(nominal_api, cid)
+    check_container(c)
+    assert c["status"] == "canceled"
+    w = await wallet(nominal_api)
+    assert (w["reservedCredits"], w["usedThisPeriod"], w["available"]) == (0, 0, 6000)
+    prog = ok(await nominal_api.get(f"/v1/content/{cid}/progress"))
+    assert (prog["status"], prog["stage"], prog["etaSeconds"]) == (
+        "canceled",
+        "generating_visuals",
+        None,
+    )
 
 
 @pytest.mark.anyio
-async def test_cancel_finalizing_refused(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_cancel_finalizing_refused(nominal_api: Api) -> None:
     """Cancel in finalizing → 409 JOB_CANCEL_UNAVAILABLE; later → ALREADY_COMPLETED."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, app=False))["id"]
-        env = ok(
-            await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")),
-            202,
-        )
-        jid = env["jobId"]
-        await api.advance(55)
-        e = err(await api.post(f"/v1/jobs/{jid}/cancel"), 409, "CONFLICT")
-        assert e["details"] == {
-            **e["details"],
-            "subcode": "JOB_CANCEL_UNAVAILABLE",
-            "jobId": jid,
-            "stage": "finalizing",
-        }
-        await api.advance(6)
-        assert (await get_job(api, jid))["status"] == "completed"
-        r = await api.post(f"/v1/jobs/{jid}/cancel")
-        assert ok(r) == {**r.json, "jobId": jid, "accepted": False, "reason": "ALREADY_COMPLETED"}
+    pid = (await create_project(nominal_api, app=False))["id"]
+    env = ok(
+        await start_content(
+            nominal_api, pid, "slideshow-builder", format_body("slideshow-builder")
+        ),
+        202,
+    )
+    jid = env["jobId"]
+    await nominal_api.advance(55)
+    e = err(await nominal_api.post(f"/v1/jobs/{jid}/cancel"), 409, "CONFLICT")
+    assert e["details"] == {
+        **e["details"],
+        "subcode": "JOB_CANCEL_UNAVAILABLE",
+        "jobId": jid,
+        "stage": "finalizing",
+    }
+    await nominal_api.advance(6)
+    assert (await get_job(nominal_api, jid))["status"] == "completed"
+    r = await nominal_api.post(f"/v1/jobs/{jid}/cancel")
+    assert ok(r) == {**r.json, "jobId": jid, "accepted": False, "reason": "ALREADY_COMPLETED"}
 
 
 @pytest.mark.anyio

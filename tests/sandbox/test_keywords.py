@@ -93,92 +93,82 @@ async def test_refresh_on_archived_project(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_refresh_lifecycle(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+async def test_refresh_lifecycle(nominal_api: Api) -> None:
     """jitter=0: queued → researching → curating → completed at 270 s, 20 hashtags."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api))["id"]
-        await api.advance(300)
-        old = ok(await api.get(kw_path(pid)))
-        check_bank(old, project_id=pid)
-        start = await api.now()
-        r = await api.post(kw_path(pid) + "/refresh")
-        env = ok(r, 202)
-        check_envelope(env, kind="keywords_refresh", project_id=pid, now=start)
-        assert r.headers["X-RateLimit-Endpoint-Class"] == "long-running"
-        jid = env["jobId"]
-        progress = 0.0
-        # walk the clock through the stages
-        t = 0.0
-        for at, stage in [
-            (0, "queued"),
-            (12, "queued"),
-            (20, "researching"),
-            (214, "researching"),
-            (218, "curating"),
-            (269, "curating"),
-        ]:
-            if at > t:
-                await api.advance(at - t)
-                t = at
-            job = await get_job(api, jid)
-            check_job(job)
-            assert (job["status"], job["stage"]) == ("running", stage), (at, job)
-            assert job["progress"] >= progress
-            progress = job["progress"]
-            assert ok(await api.get(kw_path(pid))) == old
-        await api.advance(2)
-        job = await get_job(api, jid)
+    pid = (await create_project(nominal_api))["id"]
+    await nominal_api.advance(300)
+    old = ok(await nominal_api.get(kw_path(pid)))
+    check_bank(old, project_id=pid)
+    start = await nominal_api.now()
+    r = await nominal_api.post(kw_path(pid) + "/refresh")
+    env = ok(r, 202)
+    check_envelope(env, kind="keywords_refresh", project_id=pid, now=start)
+    assert r.headers["X-RateLimit-Endpoint-Class"] == "long-running"
+    jid = env["jobId"]
+    progress = 0.0
+    # walk the clock through the stages
+    t = 0.0
+    for at, stage in [
+        (0, "queued"),
+        (12, "queued"),
+        (20, "researching"),
+        (214, "researching"),
+        (218, "curating"),
+        (269, "curating"),
+    ]:
+        if at > t:
+            await nominal_api.advance(at - t)
+            t = at
+        job = await get_job(nominal_api, jid)
         check_job(job)
-        assert job["status"] == "completed"
-        assert job["stage"] == "curating"
-        new = ok(await api.get(kw_path(pid)))
-        check_bank(new, project_id=pid)
-        assert new["refreshedAt"] == shift(start, 270)
-        assert job["result"] == {
-            **job["result"],
-            "projectId": pid,
-            "hashtagCount": 20,
-            "refreshedAt": new["refreshedAt"],
-        }
+        assert (job["status"], job["stage"]) == ("running", stage), (at, job)
+        assert job["progress"] >= progress
+        progress = job["progress"]
+        assert ok(await nominal_api.get(kw_path(pid))) == old
+    await nominal_api.advance(2)
+    job = await get_job(nominal_api, jid)
+    check_job(job)
+    assert job["status"] == "completed"
+    assert job["stage"] == "curating"
+    new = ok(await nominal_api.get(kw_path(pid)))
+    check_bank(new, project_id=pid)
+    assert new["refreshedAt"] == shift(start, 270)
+    assert job["result"] == {
+        **job["result"],
+        "projectId": pid,
+        "hashtagCount": 20,
+        "refreshedAt": new["refreshedAt"],
+    }
 
 
 @pytest.mark.anyio
-async def test_automatic_research_fills_bank(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_automatic_research_fills_bank(nominal_api: Api) -> None:
     """The research run started by project create fills the bank at 270 s (jitter=0)."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        start = await api.now()
-        pid = (await create_project(api))["id"]
-        await api.advance(269)
-        assert ok(await api.get(kw_path(pid)))["refreshedAt"] is None
-        await api.advance(2)
-        bank = ok(await api.get(kw_path(pid)))
-        check_bank(bank, project_id=pid)
-        assert bank["refreshedAt"] == shift(start, 270)
+    start = await nominal_api.now()
+    pid = (await create_project(nominal_api))["id"]
+    await nominal_api.advance(269)
+    assert ok(await nominal_api.get(kw_path(pid)))["refreshedAt"] is None
+    await nominal_api.advance(2)
+    bank = ok(await nominal_api.get(kw_path(pid)))
+    check_bank(bank, project_id=pid)
+    assert bank["refreshedAt"] == shift(start, 270)
 
 
 @pytest.mark.anyio
-async def test_refresh_failure_leaves_bank(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_refresh_failure_leaves_bank(nominal_api: Api) -> None:
     """A failed refresh ends RESEARCH_FAILED and leaves the previous bank unchanged."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api))["id"]
-        await api.advance(300)
-        old = ok(await api.get(kw_path(pid)))
-        check_bank(old, project_id=pid)
-        await api.configure({"failureRates": {"keywords_refresh": 1.0}})
-        env = ok(await api.post(kw_path(pid) + "/refresh", {}), 202)
-        await api.advance(280)
-        job = await get_job(api, env["jobId"])
-        check_job(job)
-        assert job["status"] == "failed"
-        assert job["error"]["code"] == "RESEARCH_FAILED"
-        assert ok(await api.get(kw_path(pid))) == old
+    pid = (await create_project(nominal_api))["id"]
+    await nominal_api.advance(300)
+    old = ok(await nominal_api.get(kw_path(pid)))
+    check_bank(old, project_id=pid)
+    await nominal_api.configure({"failureRates": {"keywords_refresh": 1.0}})
+    env = ok(await nominal_api.post(kw_path(pid) + "/refresh", {}), 202)
+    await nominal_api.advance(280)
+    job = await get_job(nominal_api, env["jobId"])
+    check_job(job)
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "RESEARCH_FAILED"
+    assert ok(await nominal_api.get(kw_path(pid))) == old
 
 
 @pytest.mark.anyio
@@ -198,39 +188,35 @@ async def test_refresh_failure_without_previous_bank(
 
 
 @pytest.mark.anyio
-async def test_refresh_cancel_rules(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_refresh_cancel_rules(nominal_api: Api) -> None:
     """curating refuses cancel (409); researching cancels at its end, bank kept."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api))["id"]
-        await api.advance(300)
-        old = ok(await api.get(kw_path(pid)))
-        late = ok(await api.post(kw_path(pid) + "/refresh"), 202)["jobId"]
-        await api.advance(30)
-        early = ok(await api.post(kw_path(pid) + "/refresh"), 202)["jobId"]
-        await api.advance(20)
-        assert ok(await api.post(f"/v1/jobs/{early}/cancel"), 202)["accepted"] is True
-        await api.advance(170)  # late: 220 s in → curating; early: 190 s in → researching
-        assert (await get_job(api, late))["stage"] == "curating"
-        e = err(await api.post(f"/v1/jobs/{late}/cancel"), 409, "CONFLICT")
-        assert e["details"] == {
-            **e["details"],
-            "subcode": "JOB_CANCEL_UNAVAILABLE",
-            "jobId": late,
-            "stage": "curating",
-        }
-        assert (await get_job(api, early))["status"] == "running"
-        await api.advance(30)  # early: 220 s in, past the researching boundary at 216 s
-        job = await get_job(api, early)
-        check_job(job)
-        assert job["status"] == "canceled"
-        assert job["stage"] == "researching"
-        assert ok(await api.get(kw_path(pid))) == old
-        await api.advance(60)  # late completes at 270 s
-        assert (await get_job(api, late))["status"] == "completed"
-        assert ok(await api.get(kw_path(pid)))["refreshedAt"] != old["refreshedAt"]
+    pid = (await create_project(nominal_api))["id"]
+    await nominal_api.advance(300)
+    old = ok(await nominal_api.get(kw_path(pid)))
+    late = ok(await nominal_api.post(kw_path(pid) + "/refresh"), 202)["jobId"]
+    await nominal_api.advance(30)
+    early = ok(await nominal_api.post(kw_path(pid) + "/refresh"), 202)["jobId"]
+    await nominal_api.advance(20)
+    assert ok(await nominal_api.post(f"/v1/jobs/{early}/cancel"), 202)["accepted"] is True
+    await nominal_api.advance(170)  # late: 220 s in → curating; early: 190 s in → researching
+    assert (await get_job(nominal_api, late))["stage"] == "curating"
+    e = err(await nominal_api.post(f"/v1/jobs/{late}/cancel"), 409, "CONFLICT")
+    assert e["details"] == {
+        **e["details"],
+        "subcode": "JOB_CANCEL_UNAVAILABLE",
+        "jobId": late,
+        "stage": "curating",
+    }
+    assert (await get_job(nominal_api, early))["status"] == "running"
+    await nominal_api.advance(30)  # early: 220 s in, past the researching boundary at 216 s
+    job = await get_job(nominal_api, early)
+    check_job(job)
+    assert job["status"] == "canceled"
+    assert job["stage"] == "researching"
+    assert ok(await nominal_api.get(kw_path(pid))) == old
+    await nominal_api.advance(60)  # late completes at 270 s
+    assert (await get_job(nominal_api, late))["status"] == "completed"
+    assert ok(await nominal_api.get(kw_path(pid)))["refreshedAt"] != old["refreshedAt"]
 
 
 @pytest.mark.anyio

@@ -406,41 +406,37 @@ async def test_first_influencer_gender_follows_target(api: Api, target: str, gen
 
 
 @pytest.mark.anyio
-async def test_keyword_research_after_create(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_keyword_research_after_create(nominal_api: Api) -> None:
     """The bank is empty until research ends at 270 s, then holds 20 sorted hashtags."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        p = await create_project(api, **GUIDE_BODY)
-        path = f"/v1/projects/{p['id']}/keywords"
-        r = await api.get(path)
-        assert r.status == 200, r
-        assert r.json == {"projectId": p["id"], "hashtags": [], "refreshedAt": None}
-        await api.advance(269)
-        assert (await api.get(path)).json["refreshedAt"] is None
-        await api.advance(2)
-        bank = (await api.get(path)).json
-        assert bank["refreshedAt"] == _at(270)
-        tags = bank["hashtags"]
-        assert len(tags) == 20
-        for t in tags:
-            assert set(t) == {"hashtag", "phrase", "score", "viewCount", "useCount"}
-            assert isinstance(t["hashtag"], str)
-            assert t["hashtag"]
-            assert "#" not in t["hashtag"]
-            assert isinstance(t["score"], int)
-            assert 70 <= t["score"] <= 100
-            assert isinstance(t["viewCount"], int)
-            assert t["viewCount"] >= 0
-            assert isinstance(t["useCount"], int)
-            assert t["useCount"] >= 0
-        keys = [(-t["score"], -t["viewCount"]) for t in tags]
-        assert keys == sorted(keys)
-        project = (await api.get(f"/v1/projects/{p['id']}")).json
-        kw = project["brandContext"]["keywords"]
-        assert 1 <= len(kw) <= 10
-        assert set(kw) <= {t["hashtag"] for t in tags}
+    p = await create_project(nominal_api, **GUIDE_BODY)
+    path = f"/v1/projects/{p['id']}/keywords"
+    r = await nominal_api.get(path)
+    assert r.status == 200, r
+    assert r.json == {"projectId": p["id"], "hashtags": [], "refreshedAt": None}
+    await nominal_api.advance(269)
+    assert (await nominal_api.get(path)).json["refreshedAt"] is None
+    await nominal_api.advance(2)
+    bank = (await nominal_api.get(path)).json
+    assert bank["refreshedAt"] == _at(270)
+    tags = bank["hashtags"]
+    assert len(tags) == 20
+    for t in tags:
+        assert set(t) == {"hashtag", "phrase", "score", "viewCount", "useCount"}
+        assert isinstance(t["hashtag"], str)
+        assert t["hashtag"]
+        assert "#" not in t["hashtag"]
+        assert isinstance(t["score"], int)
+        assert 70 <= t["score"] <= 100
+        assert isinstance(t["viewCount"], int)
+        assert t["viewCount"] >= 0
+        assert isinstance(t["useCount"], int)
+        assert t["useCount"] >= 0
+    keys = [(-t["score"], -t["viewCount"]) for t in tags]
+    assert keys == sorted(keys)
+    project = (await nominal_api.get(f"/v1/projects/{p['id']}")).json
+    kw = project["brandContext"]["keywords"]
+    assert 1 <= len(kw) <= 10
+    assert set(kw) <= {t["hashtag"] for t in tags}
 
 
 @pytest.mark.anyio
@@ -475,32 +471,28 @@ async def test_background_failures(
 
 
 @pytest.mark.anyio
-async def test_patch_app_description_starts_research(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_patch_app_description_starts_research(nominal_api: Api) -> None:
     """A new appDescription starts research (no influencer); the same value starts nothing."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        p = await create_project(api, appName="Acme Coffee")
-        path = f"/v1/projects/{p['id']}/keywords"
-        r = await api.patch(f"/v1/projects/{p['id']}", {"appDescription": APP_DESCRIPTION})
-        assert r.status == 200, r
-        await api.advance(271)
-        first = (await api.get(path)).json
-        assert first["refreshedAt"] == _at(270)
-        assert len(first["hashtags"]) == 20
-        assert (await api.get(f"/v1/projects/{p['id']}/influencers")).json["items"] == []
-        same = await api.patch(f"/v1/projects/{p['id']}", {"appDescription": APP_DESCRIPTION})
-        assert same.status == 200
-        await api.advance(300)
-        assert (await api.get(path)).json == first
-        await api.patch(
-            f"/v1/projects/{p['id']}", {"appDescription": APP_DESCRIPTION + " Now decaf."}
-        )
-        await api.advance(100)
-        assert (await api.get(path)).json == first
-        await api.advance(180)
-        assert (await api.get(path)).json["refreshedAt"] == _at(271 + 300 + 270)
+    p = await create_project(nominal_api, appName="Acme Coffee")
+    path = f"/v1/projects/{p['id']}/keywords"
+    r = await nominal_api.patch(f"/v1/projects/{p['id']}", {"appDescription": APP_DESCRIPTION})
+    assert r.status == 200, r
+    await nominal_api.advance(271)
+    first = (await nominal_api.get(path)).json
+    assert first["refreshedAt"] == _at(270)
+    assert len(first["hashtags"]) == 20
+    assert (await nominal_api.get(f"/v1/projects/{p['id']}/influencers")).json["items"] == []
+    same = await nominal_api.patch(f"/v1/projects/{p['id']}", {"appDescription": APP_DESCRIPTION})
+    assert same.status == 200
+    await nominal_api.advance(300)
+    assert (await nominal_api.get(path)).json == first
+    await nominal_api.patch(
+        f"/v1/projects/{p['id']}", {"appDescription": APP_DESCRIPTION + " Now decaf."}
+    )
+    await nominal_api.advance(100)
+    assert (await nominal_api.get(path)).json == first
+    await nominal_api.advance(180)
+    assert (await nominal_api.get(path)).json["refreshedAt"] == _at(271 + 300 + 270)
 
 
 # --------------------------------------------------------------------------------------------

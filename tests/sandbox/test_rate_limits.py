@@ -132,30 +132,28 @@ async def test_write_light_per_minute_limit(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_running_jobs_cap(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+async def test_running_jobs_cap(nominal_api: Api) -> None:
     """The 11th running job is 429 concurrent_jobs with running/max; the refusal is not stored."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        project = await create_project(api)
-        for _ in range(10):
-            await start_builder(api, project["id"])
-        path = f"/v1/projects/{project['id']}/content/slideshow-builder"
-        r = await api.post(path, {"hook": "one too many"}, idem="cap-key")
-        err = assert_error(r, 429, "RATE_LIMITED")
-        assert err["details"] == {
-            "limitType": "concurrent_jobs",
-            "endpointClass": "long-running",
-            "running": 10,
-            "max": 10,
-        }
-        assert int(r.headers["Retry-After"]) == 60
-        state = await api.state()
-        assert state["counts"]["jobs"]["total"] == 10
-        assert state["counts"]["containers"]["total"] == 10
-        await api.advance(61)
-        r = await api.post(path, {"hook": "one too many"}, idem="cap-key")
-        assert r.status == 202, r
-        assert "Idempotency-Replayed" not in r.headers
+    project = await create_project(nominal_api)
+    for _ in range(10):
+        await start_builder(nominal_api, project["id"])
+    path = f"/v1/projects/{project['id']}/content/slideshow-builder"
+    r = await nominal_api.post(path, {"hook": "one too many"}, idem="cap-key")
+    err = assert_error(r, 429, "RATE_LIMITED")
+    assert err["details"] == {
+        "limitType": "concurrent_jobs",
+        "endpointClass": "long-running",
+        "running": 10,
+        "max": 10,
+    }
+    assert int(r.headers["Retry-After"]) == 60
+    state = await nominal_api.state()
+    assert state["counts"]["jobs"]["total"] == 10
+    assert state["counts"]["containers"]["total"] == 10
+    await nominal_api.advance(61)
+    r = await nominal_api.post(path, {"hook": "one too many"}, idem="cap-key")
+    assert r.status == 202, r
+    assert "Idempotency-Replayed" not in r.headers
 
 
 @pytest.mark.anyio

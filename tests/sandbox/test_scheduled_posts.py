@@ -16,7 +16,6 @@ from tests.sandbox._flows import (
     GHOST_SA,
     GHOST_SP,
     SP_RE,
-    assert_route_scope,
     check_post,
     completed_container,
     connect_account,
@@ -28,8 +27,8 @@ from tests.sandbox._flows import (
     invalid,
     ok,
     ready_influencer,
+    route_scope_test,
     schedule,
-    scoped_key_options,
     shift,
     social_account,
     start_content,
@@ -509,36 +508,32 @@ async def test_publish_lifecycle(
 
 
 @pytest.mark.anyio
-async def test_publish_instagram(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+async def test_publish_instagram(nominal_api: Api) -> None:
     """An Instagram post publishes with a 17-digit externalId and an instagram.com/p/ URL."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        insta = await connect_account(api, s.pid, platform="instagram")
-        post_id = await s.one(sa=insta)
-        await api.advance(75)
-        post = await get_post(api, post_id)
-        assert post["status"] == "published"
-        assert post["platform"] == "instagram"
-        assert len(post["externalId"]) == 17
-        assert post["externalId"].isdigit()
-        assert post["externalUrl"] == f"https://www.instagram.com/p/{post['externalId']}/"
+    s = await setup(nominal_api)
+    insta = await connect_account(nominal_api, s.pid, platform="instagram")
+    post_id = await s.one(sa=insta)
+    await nominal_api.advance(75)
+    post = await get_post(nominal_api, post_id)
+    assert post["status"] == "published"
+    assert post["platform"] == "instagram"
+    assert len(post["externalId"]) == 17
+    assert post["externalId"].isdigit()
+    assert post["externalUrl"] == f"https://www.instagram.com/p/{post['externalId']}/"
 
 
 @pytest.mark.anyio
-async def test_draft_mode(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+async def test_draft_mode(nominal_api: Api) -> None:
     """A draft-mode post passes through publishing and ends `draft`."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        post_id = await s.one(mode="draft")
-        await api.advance(61)
-        assert (await get_post(api, post_id))["status"] == "publishing"
-        await api.advance(10)
-        post = await get_post(api, post_id)
-        check_post(post)
-        assert post["status"] == "draft"
-        assert post["lastError"] is None
+    s = await setup(nominal_api)
+    post_id = await s.one(mode="draft")
+    await nominal_api.advance(61)
+    assert (await get_post(nominal_api, post_id))["status"] == "publishing"
+    await nominal_api.advance(10)
+    post = await get_post(nominal_api, post_id)
+    check_post(post)
+    assert post["status"] == "draft"
+    assert post["lastError"] is None
 
 
 @pytest.mark.anyio
@@ -606,47 +601,43 @@ async def test_reauth_required_fails_with_credential_invalid(
 
 # --- §3.9.2 list ----------------------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_list_order_and_filters(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_list_order_and_filters(nominal_api: Api) -> None:
     """Latest scheduledFor first; filters status, socialAccountId, since, until."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        sa2 = await connect_account(api, s.pid)
-        t = await s.now()
-        p_pub = await s.one(ahead=30)  # fires at t+30
-        p_late = await s.one(ahead=3600)
-        p_mid = await s.one(ahead=600, sa=sa2)
-        p_cancel = await s.one(ahead=1200, mode="draft")
-        ok(await api.delete(f"/v1/scheduled-posts/{p_cancel}"))
-        await api.advance(45)  # p_pub published at t+40
-        base = f"/v1/projects/{s.pid}/scheduled-posts"
+    s = await setup(nominal_api)
+    sa2 = await connect_account(nominal_api, s.pid)
+    t = await s.now()
+    p_pub = await s.one(ahead=30)  # fires at t+30
+    p_late = await s.one(ahead=3600)
+    p_mid = await s.one(ahead=600, sa=sa2)
+    p_cancel = await s.one(ahead=1200, mode="draft")
+    ok(await nominal_api.delete(f"/v1/scheduled-posts/{p_cancel}"))
+    await nominal_api.advance(45)  # p_pub published at t+40
+    base = f"/v1/projects/{s.pid}/scheduled-posts"
 
-        async def ids(params: Any = None) -> list[str]:
-            page = ok(await api.get(base, params=params))
-            for p in page["items"]:
-                check_post(p)
-            return [p["id"] for p in page["items"]]
+    async def ids(params: Any = None) -> list[str]:
+        page = ok(await nominal_api.get(base, params=params))
+        for p in page["items"]:
+            check_post(p)
+        return [p["id"] for p in page["items"]]
 
-        assert await ids() == [p_late, p_cancel, p_mid, p_pub]
-        assert await ids({"status": "queued"}) == [p_late, p_mid]
-        assert await ids({"status": "published"}) == [p_pub]
-        assert await ids({"status": "canceled"}) == [p_cancel]
-        assert await ids([("status", "published"), ("status", "canceled")]) == [p_cancel, p_pub]
-        assert await ids({"status": "published,canceled"}) == [p_cancel, p_pub]
-        assert await ids({"status": "draft"}) == []
-        assert await ids({"socialAccountId": sa2}) == [p_mid]
-        assert await ids({"socialAccountId": GHOST_SA}) == []
-        assert await ids({"since": shift(t, 600)}) == [p_late, p_cancel, p_mid]
-        assert await ids({"until": shift(t, 600)}) == [p_mid, p_pub]
-        assert await ids({"since": shift(t, 600), "until": shift(t, 1200)}) == [p_cancel, p_mid]
-        assert await ids({"status": "queued", "socialAccountId": s.sa}) == [p_late]
-        page = ok(await api.get(base, params={"limit": "3"}))
-        assert [p["id"] for p in page["items"]] == [p_late, p_cancel, p_mid]
-        page2 = ok(await api.get(base, params={"limit": "3", "cursor": page["nextCursor"]}))
-        assert [p["id"] for p in page2["items"]] == [p_pub]
-        assert page2["nextCursor"] is None
+    assert await ids() == [p_late, p_cancel, p_mid, p_pub]
+    assert await ids({"status": "queued"}) == [p_late, p_mid]
+    assert await ids({"status": "published"}) == [p_pub]
+    assert await ids({"status": "canceled"}) == [p_cancel]
+    assert await ids([("status", "published"), ("status", "canceled")]) == [p_cancel, p_pub]
+    assert await ids({"status": "published,canceled"}) == [p_cancel, p_pub]
+    assert await ids({"status": "draft"}) == []
+    assert await ids({"socialAccountId": sa2}) == [p_mid]
+    assert await ids({"socialAccountId": GHOST_SA}) == []
+    assert await ids({"since": shift(t, 600)}) == [p_late, p_cancel, p_mid]
+    assert await ids({"until": shift(t, 600)}) == [p_mid, p_pub]
+    assert await ids({"since": shift(t, 600), "until": shift(t, 1200)}) == [p_cancel, p_mid]
+    assert await ids({"status": "queued", "socialAccountId": s.sa}) == [p_late]
+    page = ok(await nominal_api.get(base, params={"limit": "3"}))
+    assert [p["id"] for p in page["items"]] == [p_late, p_cancel, p_mid]
+    page2 = ok(await nominal_api.get(base, params={"limit": "3", "cursor": page["nextCursor"]}))
+    assert [p["id"] for p in page2["items"]] == [p_pub]
+    assert page2["nextCursor"] is None
 
 
 @pytest.mark.anyio
@@ -701,55 +692,51 @@ async def test_get_post_errors(api: Api, post_id: str, status: int) -> None:
 
 # --- §3.9.4 reschedule ----------------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_reschedule_moves_the_post(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_reschedule_moves_the_post(nominal_api: Api) -> None:
     """Reschedule → 200 {id, status, scheduledFor, updatedAt}; the post fires at the new time."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        post_id = await s.one(ahead=60)
-        await api.advance(5)
-        now = await s.now()
-        new_when = shift(now, 300)
-        r = await api.post(
-            f"/v1/scheduled-posts/{post_id}/reschedule", {"scheduledFor": new_when[:19] + "Z"}
-        )
-        assert ok(r) == {
-            **r.json,
-            "id": post_id,
-            "status": "queued",
-            "scheduledFor": new_when,
-            "updatedAt": now,
-        }
-        assert r.headers["X-RateLimit-Endpoint-Class"] == "write-light"
-        post = await get_post(api, post_id)
-        assert (post["scheduledFor"], post["updatedAt"], post["status"]) == (
-            new_when,
-            now,
-            "queued",
-        )
-        await api.advance(120)  # past the old time
-        assert (await get_post(api, post_id))["status"] == "queued"
-        await api.advance(181)  # just past the new time
-        post = await get_post(api, post_id)
-        assert post["status"] == "publishing"
-        assert post["attemptedAt"] == new_when
+    s = await setup(nominal_api)
+    post_id = await s.one(ahead=60)
+    await nominal_api.advance(5)
+    now = await s.now()
+    new_when = shift(now, 300)
+    r = await nominal_api.post(
+        f"/v1/scheduled-posts/{post_id}/reschedule", {"scheduledFor": new_when[:19] + "Z"}
+    )
+    assert ok(r) == {
+        **r.json,
+        "id": post_id,
+        "status": "queued",
+        "scheduledFor": new_when,
+        "updatedAt": now,
+    }
+    assert r.headers["X-RateLimit-Endpoint-Class"] == "write-light"
+    post = await get_post(nominal_api, post_id)
+    assert (post["scheduledFor"], post["updatedAt"], post["status"]) == (
+        new_when,
+        now,
+        "queued",
+    )
+    await nominal_api.advance(120)  # past the old time
+    assert (await get_post(nominal_api, post_id))["status"] == "queued"
+    await nominal_api.advance(181)  # just past the new time
+    post = await get_post(nominal_api, post_id)
+    assert post["status"] == "publishing"
+    assert post["attemptedAt"] == new_when
 
 
 @pytest.mark.anyio
-async def test_reschedule_earlier(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_reschedule_earlier(nominal_api: Api) -> None:
     """A post moved earlier fires at the earlier time."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        post_id = await s.one(ahead=3600)
-        new_when = await s.at(40)
-        ok(await api.post(f"/v1/scheduled-posts/{post_id}/reschedule", {"scheduledFor": new_when}))
-        await api.advance(55)
-        assert (await get_post(api, post_id))["status"] == "published"
+    s = await setup(nominal_api)
+    post_id = await s.one(ahead=3600)
+    new_when = await s.at(40)
+    ok(
+        await nominal_api.post(
+            f"/v1/scheduled-posts/{post_id}/reschedule", {"scheduledFor": new_when}
+        )
+    )
+    await nominal_api.advance(55)
+    assert (await get_post(nominal_api, post_id))["status"] == "published"
 
 
 @pytest.mark.anyio
@@ -781,29 +768,25 @@ async def test_reschedule_validation(api: Api, body: dict[str, Any]) -> None:
 
 
 @pytest.mark.anyio
-async def test_reschedule_not_queued(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_reschedule_not_queued(nominal_api: Api) -> None:
     """Reschedule of a post that is not queued → 409 {scheduledPostId, status}."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        canceled = await s.one(ahead=600)
-        ok(await api.delete(f"/v1/scheduled-posts/{canceled}"))
-        firing = await s.one(ahead=30)
-        await api.advance(31)
-        for post_id, status in ((canceled, "canceled"), (firing, "publishing")):
-            r = await api.post(
-                f"/v1/scheduled-posts/{post_id}/reschedule", {"scheduledFor": await s.at(300)}
-            )
-            e = err(r, 409, "CONFLICT")
-            assert e["details"] == {**e["details"], "scheduledPostId": post_id, "status": status}
-        await api.advance(15)
-        r = await api.post(
-            f"/v1/scheduled-posts/{firing}/reschedule", {"scheduledFor": await s.at(300)}
+    s = await setup(nominal_api)
+    canceled = await s.one(ahead=600)
+    ok(await nominal_api.delete(f"/v1/scheduled-posts/{canceled}"))
+    firing = await s.one(ahead=30)
+    await nominal_api.advance(31)
+    for post_id, status in ((canceled, "canceled"), (firing, "publishing")):
+        r = await nominal_api.post(
+            f"/v1/scheduled-posts/{post_id}/reschedule", {"scheduledFor": await s.at(300)}
         )
         e = err(r, 409, "CONFLICT")
-        assert e["details"] == {**e["details"], "scheduledPostId": firing, "status": "published"}
+        assert e["details"] == {**e["details"], "scheduledPostId": post_id, "status": status}
+    await nominal_api.advance(15)
+    r = await nominal_api.post(
+        f"/v1/scheduled-posts/{firing}/reschedule", {"scheduledFor": await s.at(300)}
+    )
+    e = err(r, 409, "CONFLICT")
+    assert e["details"] == {**e["details"], "scheduledPostId": firing, "status": "published"}
 
 
 # --- §3.9.5 cancel --------------------------------------------------------------------------------
@@ -847,24 +830,22 @@ async def test_cancel_post_validation(api: Api, body: dict[str, Any], path: str)
 
 
 @pytest.mark.anyio
-async def test_cancel_not_queued(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+async def test_cancel_not_queued(nominal_api: Api) -> None:
     """Cancel of a post that is not queued → 409 {scheduledPostId, status}."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        canceled = await s.one(ahead=600)
-        ok(await api.delete(f"/v1/scheduled-posts/{canceled}"))
-        firing = await s.one(ahead=30)
-        draft = await s.one(ahead=30, mode="draft")
-        await api.advance(31)
-        checks = [(canceled, "canceled"), (firing, "publishing")]
-        for post_id, status in checks:
-            e = err(await api.delete(f"/v1/scheduled-posts/{post_id}"), 409, "CONFLICT")
-            assert e["details"] == {**e["details"], "scheduledPostId": post_id, "status": status}
-        await api.advance(15)
-        for post_id, status in ((firing, "published"), (draft, "draft")):
-            e = err(await api.delete(f"/v1/scheduled-posts/{post_id}"), 409, "CONFLICT")
-            assert e["details"] == {**e["details"], "scheduledPostId": post_id, "status": status}
+    s = await setup(nominal_api)
+    canceled = await s.one(ahead=600)
+    ok(await nominal_api.delete(f"/v1/scheduled-posts/{canceled}"))
+    firing = await s.one(ahead=30)
+    draft = await s.one(ahead=30, mode="draft")
+    await nominal_api.advance(31)
+    checks = [(canceled, "canceled"), (firing, "publishing")]
+    for post_id, status in checks:
+        e = err(await nominal_api.delete(f"/v1/scheduled-posts/{post_id}"), 409, "CONFLICT")
+        assert e["details"] == {**e["details"], "scheduledPostId": post_id, "status": status}
+    await nominal_api.advance(15)
+    for post_id, status in ((firing, "published"), (draft, "draft")):
+        e = err(await nominal_api.delete(f"/v1/scheduled-posts/{post_id}"), 409, "CONFLICT")
+        assert e["details"] == {**e["details"], "scheduledPostId": post_id, "status": status}
 
 
 @pytest.mark.anyio
@@ -882,9 +863,7 @@ async def test_cancel_failed_post(
 
 
 # --- scopes (§2.1 rows 33-37) -------------------------------------------------------------------
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("method", "path", "scope"),
+test_routes_require_scope = route_scope_test(
     [
         ("POST", f"/v1/content/{GHOST_CNT}/schedule", "publish:write"),
         ("GET", f"/v1/projects/{GHOST_PRJ}/scheduled-posts", "publish:read"),
@@ -892,33 +871,24 @@ async def test_cancel_failed_post(
         ("POST", f"/v1/scheduled-posts/{GHOST_SP}/reschedule", "publish:write"),
         ("DELETE", f"/v1/scheduled-posts/{GHOST_SP}", "publish:write"),
     ],
+    """Scheduling routes need publish:write, reads need publish:read (403 before 404/422).""",
 )
-async def test_routes_require_scope(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession, method: str, path: str, scope: str
-) -> None:
-    """Scheduling routes need publish:write, reads need publish:read (403 before 404/422)."""
-    async with make_sandbox(**scoped_key_options()) as sb:
-        await assert_route_scope(Api(session, sb.url, None), sb.keys, method, path, scope)
 
 
 @pytest.mark.anyio
-async def test_post_timestamps_track_transitions(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_post_timestamps_track_transitions(nominal_api: Api) -> None:
     """updatedAt follows each transition: scheduledFor at publishing, publishedAt when published."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        created = await s.now()
-        when = shift(created, 45)
-        post_id = ok(await s.schedule(scheduled_for=when), 201)["scheduledPostIds"][0]
-        await api.advance(46)
-        post = await get_post(api, post_id)
-        assert (post["createdAt"], post["updatedAt"]) == (created, when)
-        await api.advance(10)
-        post = await get_post(api, post_id)
-        assert post["updatedAt"] == post["publishedAt"] == shift(when, 10)
-        assert post["createdAt"] == created
+    s = await setup(nominal_api)
+    created = await s.now()
+    when = shift(created, 45)
+    post_id = ok(await s.schedule(scheduled_for=when), 201)["scheduledPostIds"][0]
+    await nominal_api.advance(46)
+    post = await get_post(nominal_api, post_id)
+    assert (post["createdAt"], post["updatedAt"]) == (created, when)
+    await nominal_api.advance(10)
+    post = await get_post(nominal_api, post_id)
+    assert post["updatedAt"] == post["publishedAt"] == shift(when, 10)
+    assert post["createdAt"] == created
 
 
 @pytest.mark.anyio

@@ -18,7 +18,6 @@ from tests.sandbox._flows import (
     PRJ_RE,
     SA_RE,
     ST_RE,
-    assert_route_scope,
     assert_ts,
     authorize,
     check_social_account,
@@ -32,8 +31,8 @@ from tests.sandbox._flows import (
     oauth_status,
     ok,
     query_of,
+    route_scope_test,
     schedule,
-    scoped_key_options,
     shift,
     social_account,
     ts_ms,
@@ -738,9 +737,7 @@ async def test_disconnect_other_organization(
 
 
 # --- scopes (§1.3, §2.1 rows 11-15) -------------------------------------------------------------
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("method", "path", "scope"),
+test_social_routes_require_scope = route_scope_test(
     [
         ("POST", f"/v1/projects/{GHOST_PRJ}/social/oauth-url", "social:write"),
         ("GET", f"/v1/projects/{GHOST_PRJ}/social/oauth-status?state={GHOST_STATE}", "social:read"),
@@ -748,13 +745,8 @@ async def test_disconnect_other_organization(
         ("GET", f"/v1/projects/{GHOST_PRJ}/social-accounts", "social:read"),
         ("DELETE", f"/v1/social-accounts/{GHOST_SA}", "social:write"),
     ],
+    """Each social route needs its scope: 403 FORBIDDEN_SCOPE {requiredScope} before 404/422.""",
 )
-async def test_social_routes_require_scope(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession, method: str, path: str, scope: str
-) -> None:
-    """Each social route needs its scope: 403 FORBIDDEN_SCOPE {requiredScope} before 404/422."""
-    async with make_sandbox(**scoped_key_options()) as sb:
-        await assert_route_scope(Api(session, sb.url, None), sb.keys, method, path, scope)
 
 
 @pytest.mark.anyio
@@ -771,24 +763,20 @@ async def test_disconnect_replay_with_same_key(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_disconnect_lets_publishing_post_finish(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_disconnect_lets_publishing_post_finish(nominal_api: Api) -> None:
     """A post already publishing is not counted or canceled by disconnect; it finishes normally."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, app=False))["id"]
-        sa = await connect_account(api, pid)
-        cid = await completed_container(api, pid)
-        when = shift(await api.now(), 30)
-        post_id = ok(
-            await schedule(api, cid, when, [{"socialAccountId": sa, "mode": "publish"}]), 201
-        )["scheduledPostIds"][0]
-        await api.advance(32)
-        assert (await get_post(api, post_id))["status"] == "publishing"
-        assert ok(await api.delete(f"/v1/social-accounts/{sa}"))["canceledScheduledPosts"] == 0
-        await api.advance(10)
-        assert (await get_post(api, post_id))["status"] == "published"
+    pid = (await create_project(nominal_api, app=False))["id"]
+    sa = await connect_account(nominal_api, pid)
+    cid = await completed_container(nominal_api, pid)
+    when = shift(await nominal_api.now(), 30)
+    post_id = ok(
+        await schedule(nominal_api, cid, when, [{"socialAccountId": sa, "mode": "publish"}]), 201
+    )["scheduledPostIds"][0]
+    await nominal_api.advance(32)
+    assert (await get_post(nominal_api, post_id))["status"] == "publishing"
+    assert ok(await nominal_api.delete(f"/v1/social-accounts/{sa}"))["canceledScheduledPosts"] == 0
+    await nominal_api.advance(10)
+    assert (await get_post(nominal_api, post_id))["status"] == "published"
 
 
 @pytest.mark.anyio
