@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from tests.sandbox._http import Api, Reply
 
@@ -202,3 +205,20 @@ def two_org_config() -> dict[str, Any]:
             },
         ],
     }
+
+
+def query_validation_test(
+    collection: str, cases: list[tuple[dict[str, Any], str]], doc: str
+) -> Callable[..., Any]:
+    """A test, parametrized over `(params, path)` cases, that listing a project's `collection`
+    with each bad query is a 422 at exactly that path; `doc` is its docstring."""
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize(("params", "path"), cases)
+    async def test(api: Api, params: dict[str, Any], path: str) -> None:
+        p = await create_project(api)
+        r = await api.get(f"/v1/projects/{p['id']}/{collection}", params=params)
+        assert_validation(r, path)
+
+    test.__doc__ = doc
+    return test

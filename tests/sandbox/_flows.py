@@ -151,6 +151,14 @@ def invalid(r: Reply, *paths: str) -> dict[str, Any]:
     return e
 
 
+def not_found_or_invalid(r: Reply, status: int, param: str) -> None:
+    """Assert 404 NOT_FOUND when `status` is 404, else 422 VALIDATION at path `param`."""
+    if status == 404:
+        err(r, 404, "NOT_FOUND")
+    else:
+        invalid(r, param)
+
+
 def query_of(url: str) -> dict[str, list[str]]:
     """Parsed query string of a URL."""
     return parse_qs(urlsplit(url).query, keep_blank_values=True)

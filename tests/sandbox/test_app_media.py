@@ -14,6 +14,7 @@ from tests.sandbox._checks import (
     assert_validation,
     create_project,
     new_uuid,
+    query_validation_test,
 )
 from tests.sandbox._http import Api
 
@@ -403,9 +404,8 @@ async def test_list_pagination(api: Api) -> None:
     assert len(walked) == 27
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("params", "path"),
+test_list_query_validation = query_validation_test(
+    "app-media",
     [
         ({"limit": "0"}, "limit"),
         ({"limit": "101"}, "limit"),
@@ -413,11 +413,8 @@ async def test_list_pagination(api: Api) -> None:
         ({"kind": "end-card"}, "kind"),
         ({"cursor": "!!!"}, "cursor"),
     ],
+    """limit outside 1-100, an unknown kind or a bad cursor is 422.""",
 )
-async def test_list_query_validation(api: Api, params: dict[str, str], path: str) -> None:
-    """limit outside 1-100, an unknown kind or a bad cursor is 422."""
-    p = await create_project(api)
-    assert_validation(await api.get(_media_path(p["id"]), params=params), path)
 
 
 @pytest.mark.anyio

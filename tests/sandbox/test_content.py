@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from layers_async.sandbox import Sandbox
+from tests.sandbox._checks import query_validation_test
 from tests.sandbox._flows import (
     CNT_RE,
     DESCRIPTION,
@@ -35,6 +36,7 @@ from tests.sandbox._flows import (
     get_container,
     get_job,
     invalid,
+    not_found_or_invalid,
     ok,
     org_id,
     ready_influencer,
@@ -187,9 +189,8 @@ async def test_source_recommendations_ignore_cursor(api: Api) -> None:
     assert with_cursor == plain
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("params", "path"),
+test_source_recommendations_validation = query_validation_test(
+    "content/source-recommendations",
     [
         ({"limit": "0"}, "limit"),
         ({"limit": "21"}, "limit"),
@@ -200,13 +201,8 @@ async def test_source_recommendations_ignore_cursor(api: Api) -> None:
         ({"keyword": ""}, "keyword"),
         ({"keyword": "k" * 201}, "keyword"),
     ],
+    """limit 1-20, kind enum and keyword 1-200 chars are enforced with the parameter as path.""",
 )
-async def test_source_recommendations_validation(
-    api: Api, params: dict[str, str], path: str
-) -> None:
-    """limit 1-20, kind enum and keyword 1-200 chars are enforced with the parameter as path."""
-    pid = (await create_project(api, app=False))["id"]
-    invalid(await api.get(sr_path(pid), params=params), path)
 
 
 @pytest.mark.anyio
@@ -959,9 +955,8 @@ async def test_content_list_filters(nominal_api: Api) -> None:
     assert page2["nextCursor"] is None
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("params", "path"),
+test_content_list_validation = query_validation_test(
+    "content",
     [
         ({"status": "generating"}, "status"),
         ({"status": "completed,bogus"}, "status"),
@@ -978,11 +973,8 @@ async def test_content_list_filters(nominal_api: Api) -> None:
         ({"limit": "201"}, "limit"),
         ({"cursor": "???"}, "cursor"),
     ],
+    """Bad filters → 422: enums, single creativeType, Z-only times, limit 1-200, cursor.""",
 )
-async def test_content_list_validation(api: Api, params: Any, path: str) -> None:
-    """Bad filters → 422: enums, single creativeType, Z-only times, limit 1-200, cursor."""
-    pid = (await create_project(api, app=False))["id"]
-    invalid(await api.get(f"/v1/projects/{pid}/content", params=params), path)
 
 
 @pytest.mark.anyio
@@ -1023,10 +1015,7 @@ async def test_get_container_errors(api: Api, cid: str, status: int) -> None:
     """Unknown container → 404; malformed containerId → 422 path containerId (get and progress)."""
     for path in (f"/v1/content/{cid}", f"/v1/content/{cid}/progress"):
         r = await api.get(path)
-        if status == 404:
-            err(r, 404, "NOT_FOUND")
-        else:
-            invalid(r, "containerId")
+        not_found_or_invalid(r, status, "containerId")
 
 
 @pytest.mark.anyio

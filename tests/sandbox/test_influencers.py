@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 
 from layers_async.sandbox import Sandbox
+from tests.sandbox._checks import query_validation_test
 from tests.sandbox._flows import (
     GHOST_INF,
     GHOST_PRJ,
@@ -26,6 +27,7 @@ from tests.sandbox._flows import (
     inf_path,
     invalid,
     kw_path,
+    not_found_or_invalid,
     ok,
     route_scope_test,
     shift,
@@ -131,9 +133,8 @@ async def test_list_order_status_filter_and_paging(api: Api) -> None:
     assert len(ok(await api.get(inf_path(pid), params={"limit": "100"}))["items"]) == 3
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("params", "path"),
+test_list_validation = query_validation_test(
+    "influencers",
     [
         ({"limit": "0"}, "limit"),
         ({"limit": "101"}, "limit"),
@@ -142,11 +143,8 @@ async def test_list_order_status_filter_and_paging(api: Api) -> None:
         ({"status": "READY"}, "status"),
         ({"cursor": "%%%"}, "cursor"),
     ],
+    """Bad limit, status or cursor → 422 with the parameter as path.""",
 )
-async def test_list_validation(api: Api, params: dict[str, str], path: str) -> None:
-    """Bad limit, status or cursor → 422 with the parameter as path."""
-    pid = (await create_project(api))["id"]
-    invalid(await api.get(inf_path(pid), params=params), path)
 
 
 # --- §3.5.2 create --------------------------------------------------------------------------------
@@ -257,10 +255,7 @@ async def test_create_non_object_body(api: Api) -> None:
 async def test_create_project_errors(api: Api, project: str, status: int) -> None:
     """Unknown project → 404; malformed projectId → 422 path projectId."""
     r = await api.post(inf_path(project), {})
-    if status == 404:
-        err(r, 404, "NOT_FOUND")
-    else:
-        invalid(r, "projectId")
+    not_found_or_invalid(r, status, "projectId")
 
 
 @pytest.mark.anyio

@@ -22,7 +22,7 @@ from tests.sandbox._flows import (
     format_body,
     get_container,
     get_job,
-    invalid,
+    not_found_or_invalid,
     ok,
     setup_project,
     shift,
@@ -78,10 +78,7 @@ async def test_job_shape_and_other_key(api: Api, sandbox: Sandbox) -> None:
 async def test_job_id_errors(api: Api, job_id: str, status: int) -> None:
     """Unknown job → 404; malformed jobId (lowercase ULID, no prefix) → 422 path jobId."""
     for r in (await api.get(f"/v1/jobs/{job_id}"), await api.post(f"/v1/jobs/{job_id}/cancel")):
-        if status == 404:
-            err(r, 404, "NOT_FOUND")
-        else:
-            invalid(r, "jobId")
+        not_found_or_invalid(r, status, "jobId")
 
 
 @pytest.mark.anyio

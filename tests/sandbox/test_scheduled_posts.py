@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 
 from layers_async.sandbox import Sandbox
+from tests.sandbox._checks import query_validation_test
 from tests.sandbox._flows import (
     GHOST_CNT,
     GHOST_PRJ,
@@ -25,6 +26,7 @@ from tests.sandbox._flows import (
     get_container,
     get_post,
     invalid,
+    not_found_or_invalid,
     ok,
     ready_influencer,
     route_scope_test,
@@ -434,10 +436,7 @@ async def test_schedule_container_id(api: Api, cid: str, status: int) -> None:
     """Unknown container → 404; malformed containerId → 422 path containerId."""
     s = await setup(api)
     r = await s.schedule(cid=cid)
-    if status == 404:
-        err(r, 404, "NOT_FOUND")
-    else:
-        invalid(r, "containerId")
+    not_found_or_invalid(r, status, "containerId")
 
 
 @pytest.mark.anyio
@@ -640,9 +639,8 @@ async def test_list_order_and_filters(nominal_api: Api) -> None:
     assert page2["nextCursor"] is None
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("params", "path"),
+test_list_validation = query_validation_test(
+    "scheduled-posts",
     [
         ({"status": "sent"}, "status"),
         ({"status": "queued,nope"}, "status"),
@@ -654,11 +652,8 @@ async def test_list_order_and_filters(nominal_api: Api) -> None:
         ({"limit": "101"}, "limit"),
         ({"cursor": "@@"}, "cursor"),
     ],
+    """Bad status, socialAccountId, since/until, limit (1-100) or cursor → 422 with that path.""",
 )
-async def test_list_validation(api: Api, params: dict[str, str], path: str) -> None:
-    """Bad status, socialAccountId, since/until, limit (1-100) or cursor → 422 with that path."""
-    pid = (await create_project(api, app=False))["id"]
-    invalid(await api.get(f"/v1/projects/{pid}/scheduled-posts", params=params), path)
 
 
 @pytest.mark.anyio
@@ -684,10 +679,7 @@ async def test_get_post_errors(api: Api, post_id: str, status: int) -> None:
         await api.post(f"/v1/scheduled-posts/{post_id}/reschedule", {"scheduledFor": when}),
         await api.delete(f"/v1/scheduled-posts/{post_id}"),
     ):
-        if status == 404:
-            err(r, 404, "NOT_FOUND")
-        else:
-            invalid(r, "scheduledPostId")
+        not_found_or_invalid(r, status, "scheduledPostId")
 
 
 # --- §3.9.4 reschedule ----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 
 from layers_async.sandbox import Sandbox
+from tests.sandbox._checks import query_validation_test
 from tests.sandbox._flows import (
     GHOST_PRJ,
     GHOST_SA,
@@ -598,9 +599,8 @@ async def test_social_accounts_pagination(api: Api) -> None:
     assert len(full["items"]) == 3
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("params", "path"),
+test_social_accounts_list_validation = query_validation_test(
+    "social-accounts",
     [
         ({"limit": "0"}, "limit"),
         ({"limit": "201"}, "limit"),
@@ -610,11 +610,8 @@ async def test_social_accounts_pagination(api: Api) -> None:
         ({"leased": "yes"}, "leased"),
         ({"cursor": "!!not-a-cursor!!"}, "cursor"),
     ],
+    """Bad limit, filter values or cursor → 422 with the parameter as path.""",
 )
-async def test_social_accounts_list_validation(api: Api, params: dict[str, str], path: str) -> None:
-    """Bad limit, filter values or cursor → 422 with the parameter as path."""
-    pid = (await create_project(api))["id"]
-    invalid(await api.get(f"/v1/projects/{pid}/social-accounts", params=params), path)
 
 
 # --- /_sandbox/social-accounts/{id}/needs-reauth --------------------------------------------------
