@@ -207,15 +207,34 @@ def two_org_config() -> dict[str, Any]:
     }
 
 
+Query = dict[str, str] | list[tuple[str, str]]
+
+
+def _query_cases(specs: list[str | Query]) -> list[tuple[Query, str]]:
+    """`(params, path)` cases: each `name=value` word of a string is one case with that single
+    parameter; any other item is one case as it is. The issue path is the parameter's name."""
+    cases: list[tuple[Query, str]] = []
+    for spec in specs:
+        if isinstance(spec, str):
+            for word in spec.split():
+                name, _, value = word.partition("=")
+                cases.append(({name: value}, name))
+        else:
+            first = next(iter(spec.items())) if isinstance(spec, dict) else spec[0]
+            cases.append((spec, first[0]))
+    return cases
+
+
 def query_validation_test(
-    collection: str, cases: list[tuple[dict[str, Any], str]], doc: str
+    collection: str, specs: list[str | Query], doc: str
 ) -> Callable[..., Any]:
-    """A test, parametrized over `(params, path)` cases, that listing a project's `collection`
-    with each bad query is a 422 at exactly that path; `doc` is its docstring."""
+    """A test, parametrized over the bad queries of `specs` (see `_query_cases`), that listing
+    a project's `collection` with each is a 422 at exactly that parameter; `doc` is its
+    docstring."""
 
     @pytest.mark.anyio
-    @pytest.mark.parametrize(("params", "path"), cases)
-    async def test(api: Api, params: dict[str, Any], path: str) -> None:
+    @pytest.mark.parametrize(("params", "path"), _query_cases(specs))
+    async def test(api: Api, params: Query, path: str) -> None:
         p = await create_project(api)
         r = await api.get(f"/v1/projects/{p['id']}/{collection}", params=params)
         assert_validation(r, path)
