@@ -159,6 +159,19 @@ def not_found_or_invalid(r: Reply, status: int, param: str) -> None:
         invalid(r, param)
 
 
+def assert_jobs_cap(r: Reply, running: int = 10, cap: int = 10) -> None:
+    """429 RATE_LIMITED concurrent_jobs: `running` of `cap` jobs run, the earliest due in 60 s."""
+    e = err(r, 429, "RATE_LIMITED")
+    assert e["details"] == {
+        **e["details"],
+        "limitType": "concurrent_jobs",
+        "endpointClass": "long-running",
+        "running": running,
+        "max": cap,
+    }
+    assert r.headers["Retry-After"] == "60"
+
+
 def query_of(url: str) -> dict[str, list[str]]:
     """Parsed query string of a URL."""
     return parse_qs(urlsplit(url).query, keep_blank_values=True)
@@ -324,43 +337,39 @@ async def get_post(api: Api, post_id: str) -> dict[str, Any]:
     return p
 
 
+def two_organizations() -> list[dict[str, Any]]:
+    """Two top-level organizations, `partner` and `other`, each with the default wallet."""
+    return [
+        {
+            "ref": ref,
+            "name": name,
+            "includedThisPeriod": 1000,
+            "prepaidBalance": 5000,
+            "subscriptionTier": "pro",
+        }
+        for ref, name in (("partner", "Sandbox Partner"), ("other", "Other Partner"))
+    ]
+
+
+def standard_key(name: str, organization: str, scopes: list[str], **more: Any) -> dict[str, Any]:
+    """An API key configuration on the standard tier."""
+    return {
+        "name": name,
+        "organization": organization,
+        "rateLimitTier": "standard",
+        "scopes": scopes,
+        **more,
+    }
+
+
 def two_org_options() -> dict[str, Any]:
     """make_sandbox options for two top-level organizations, each with a full-access live key."""
-    orgs = [
-        {
-            "ref": "partner",
-            "name": "Sandbox Partner",
-            "includedThisPeriod": 1000,
-            "prepaidBalance": 5000,
-            "subscriptionTier": "pro",
-        },
-        {
-            "ref": "other",
-            "name": "Other Partner",
-            "includedThisPeriod": 1000,
-            "prepaidBalance": 5000,
-            "subscriptionTier": "pro",
-        },
-    ]
+    local = {"env": "live", "returnUrlAllowlist": ["localhost", "127.0.0.1"]}
     keys = [
-        {
-            "name": "demo-live",
-            "organization": "partner",
-            "env": "live",
-            "rateLimitTier": "standard",
-            "scopes": ["*", "org:admin"],
-            "returnUrlAllowlist": ["localhost", "127.0.0.1"],
-        },
-        {
-            "name": "other-live",
-            "organization": "other",
-            "env": "live",
-            "rateLimitTier": "standard",
-            "scopes": ["*", "org:admin"],
-            "returnUrlAllowlist": ["localhost", "127.0.0.1"],
-        },
+        standard_key("demo-live", "partner", ["*", "org:admin"], **local),
+        standard_key("other-live", "other", ["*", "org:admin"], **local),
     ]
-    return {"organizations": orgs, "api_keys": keys}
+    return {"organizations": two_organizations(), "api_keys": keys}
 
 
 # --- shape checks (§3.0) --------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from tests.sandbox._flows import (
     SOURCE_TIKTOK_ID,
     TIKTOK_ID_RE,
     VIDEO_FORMATS,
+    assert_jobs_cap,
     assert_ts,
     check_container,
     check_envelope,
@@ -1105,15 +1106,7 @@ async def test_running_jobs_cap_before_credits(
             )
         await drain_to(api, 0)
         r = await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder"))
-        e = err(r, 429, "RATE_LIMITED")
-        assert e["details"] == {
-            **e["details"],
-            "limitType": "concurrent_jobs",
-            "endpointClass": "long-running",
-            "running": 10,
-            "max": 10,
-        }
-        assert r.headers["Retry-After"] == "60"
+        assert_jobs_cap(r)
         await api.advance(61)
         r = await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder"))
         assert err(r, 402, "BILLING_EXHAUSTED")["details"]["available"] == 0
