@@ -294,6 +294,15 @@ async def start_content(api: Api, project_id: str, fmt: str, body: dict[str, Any
     return await api.post(f"/v1/projects/{project_id}/content/{fmt}", body)
 
 
+async def builder_job(api: Api, project_id: str) -> dict[str, Any]:
+    """Start a slideshow-builder generation (it needs no actor); return its 202 envelope."""
+    env: dict[str, Any] = ok(
+        await start_content(api, project_id, "slideshow-builder", format_body("slideshow-builder")),
+        202,
+    )
+    return env
+
+
 async def get_job(api: Api, job_id: str) -> dict[str, Any]:
     """GET /v1/jobs/{jobId} as JSON."""
     j: dict[str, Any] = ok(await api.get(f"/v1/jobs/{job_id}"))

@@ -27,6 +27,7 @@ from tests.sandbox._flows import (
     VIDEO_FORMATS,
     assert_jobs_cap,
     assert_ts,
+    builder_job,
     check_container,
     check_envelope,
     check_job,
@@ -614,10 +615,7 @@ async def test_credits_released_on_failure(
     async with make_sandbox(jitter=0, failure_rates={"content_generate": 1.0}) as sb:
         api = Api(session, sb.url, sb.api_key)
         pid = (await create_project(api, app=False))["id"]
-        ok(
-            await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")),
-            202,
-        )
+        await builder_job(api, pid)
         assert (await wallet(api))["reservedCredits"] == 50
         await api.advance(61)
         w = await wallet(api)
@@ -628,9 +626,7 @@ async def test_credits_released_on_failure(
 async def test_credits_released_on_cancel(api: Api) -> None:
     """Canceling a queued generation releases its reservation at once."""
     pid = (await create_project(api, app=False))["id"]
-    env = ok(
-        await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202
-    )
+    env = await builder_job(api, pid)
     assert (await wallet(api))["reservedCredits"] == 50
     ok(await api.post(f"/v1/jobs/{env['jobId']}/cancel"), 202)
     w = await wallet(api)
@@ -659,10 +655,7 @@ async def test_billing_exhausted(make_sandbox: MakeSandbox, session: aiohttp.Cli
         assert state["counts"]["containers"]["total"] == 0
         assert state["counts"]["jobs"]["total"] == 0
         await drain_to(api, 100)
-        ok(
-            await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")),
-            202,
-        )
+        await builder_job(api, pid)
         assert (await wallet(api))["available"] == 50
         r = await start_content(
             api, pid, "ugc-remix", await body_for(api, pid, "ugc-remix", influencerId=iid)
@@ -786,10 +779,7 @@ async def test_generation_failure(
     async with make_sandbox(jitter=0, failure_rates={"content_generate": 1.0}) as sb:
         api = Api(session, sb.url, sb.api_key)
         pid = (await create_project(api, app=False))["id"]
-        env = ok(
-            await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")),
-            202,
-        )
+        env = await builder_job(api, pid)
         await api.advance(10)  # failure point is in 20-90 % of the 60 s
         assert (await get_job(api, env["jobId"]))["status"] == "running"
         await api.advance(51)
@@ -878,12 +868,7 @@ async def test_content_list_filters(nominal_api: Api) -> None:
     """Content list: newest first; status/format repeated or comma form; other filters."""
     pid, iid = await setup_project(nominal_api, wait=61)
     t0 = await nominal_api.now()
-    c1 = ok(
-        await start_content(
-            nominal_api, pid, "slideshow-builder", format_body("slideshow-builder")
-        ),
-        202,
-    )["containerIds"][0]
+    c1 = (await builder_job(nominal_api, pid))["containerIds"][0]
     await nominal_api.advance(10)
     c2 = ok(
         await start_content(
@@ -899,12 +884,7 @@ async def test_content_list_filters(nominal_api: Api) -> None:
         202,
     )["containerIds"][0]
     await nominal_api.advance(10)
-    env4 = ok(
-        await start_content(
-            nominal_api, pid, "slideshow-builder", format_body("slideshow-builder")
-        ),
-        202,
-    )
+    env4 = await builder_job(nominal_api, pid)
     c4 = env4["containerIds"][0]
     ok(await nominal_api.post(f"/v1/jobs/{env4['jobId']}/cancel"), 202)
     await nominal_api.advance(31)  # c1 completes at t0 + 60
@@ -981,9 +961,7 @@ async def test_content_list_accepts_edge_params(api: Api) -> None:
 async def test_get_container_id_forms(api: Api) -> None:
     """GET /v1/content accepts cnt_<uuid>, a bare UUID and uppercase; the response is prefixed."""
     pid = (await create_project(api, app=False))["id"]
-    cid = ok(
-        await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202
-    )["containerIds"][0]
+    cid = (await builder_job(api, pid))["containerIds"][0]
     bare = cid[4:]
     for form in (cid, bare, bare.upper(), "cnt_" + bare.upper()):
         c = ok(await api.get(f"/v1/content/{form}"))
@@ -1008,12 +986,7 @@ async def test_get_container_errors(api: Api, cid: str, status: int) -> None:
 async def test_progress_shape_and_reset(nominal_api: Api) -> None:
     """The progress object has every field and stageProgress resets at each stage."""
     pid = (await create_project(nominal_api, app=False))["id"]
-    env = ok(
-        await start_content(
-            nominal_api, pid, "slideshow-builder", format_body("slideshow-builder")
-        ),
-        202,
-    )
+    env = await builder_job(nominal_api, pid)
     cid = env["containerIds"][0]
     path = f"/v1/content/{cid}/progress"
 
@@ -1054,9 +1027,7 @@ async def test_progress_shape_and_reset(nominal_api: Api) -> None:
 async def test_progress_after_cancel(api: Api) -> None:
     """A canceled container's progress keeps the stage reached and has etaSeconds null."""
     pid = (await create_project(api, app=False))["id"]
-    env = ok(
-        await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202
-    )
+    env = await builder_job(api, pid)
     ok(await api.post(f"/v1/jobs/{env['jobId']}/cancel"), 202)
     prog = ok(await api.get(f"/v1/content/{env['containerIds'][0]}/progress"))
     assert (prog["status"], prog["stage"], prog["etaSeconds"]) == ("canceled", "queued", None)
@@ -1098,12 +1069,7 @@ async def test_running_jobs_cap_before_credits(
         test_api = api.with_key(sb.keys["demo-test"])
         pid = (await create_project(api, app=False))["id"]
         for _ in range(10):
-            ok(
-                await start_content(
-                    test_api, pid, "slideshow-builder", format_body("slideshow-builder")
-                ),
-                202,
-            )
+            await builder_job(test_api, pid)
         await drain_to(api, 0)
         r = await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder"))
         assert_jobs_cap(r)

@@ -194,17 +194,21 @@ async def test_drop_before_commit_then_retry_executes(api: Api) -> None:
     assert (await api.state())["counts"]["projects"]["total"] == 1
 
 
+async def _injected_error_is_not_stored(
+    api: Api, action: str, status: int, code: str, key: str
+) -> None:
+    """One injected error under `key`; the retry with the same key executes (201, no replay)."""
+    await api.configure({"faults": [{"route": "POST /v1/projects", "action": action, "times": 1}]})
+    assert_error(await api.post("/v1/projects", _BODY, idem=key), status, code)
+    r = await api.post("/v1/projects", _BODY, idem=key)
+    assert r.status == 201, r
+    assert "Idempotency-Replayed" not in r.headers
+
+
 @pytest.mark.anyio
 async def test_5xx_is_not_stored(api: Api) -> None:
     """An injected 500 is not stored: a retry with the same key executes (201, no replay)."""
-    await api.configure(
-        {"faults": [{"route": "POST /v1/projects", "action": "http_500", "times": 1}]}
-    )
-    r = await api.post("/v1/projects", _BODY, idem="five")
-    assert_error(r, 500, "INTERNAL_ERROR")
-    r = await api.post("/v1/projects", _BODY, idem="five")
-    assert r.status == 201, r
-    assert "Idempotency-Replayed" not in r.headers
+    await _injected_error_is_not_stored(api, "http_500", 500, "INTERNAL_ERROR", "five")
 
 
 @pytest.mark.anyio
@@ -222,14 +226,7 @@ async def test_422_is_not_stored(api: Api) -> None:
 @pytest.mark.anyio
 async def test_429_is_not_stored(api: Api) -> None:
     """A 429 is not stored: the retry with the same key executes."""
-    await api.configure(
-        {"faults": [{"route": "POST /v1/projects", "action": "http_429", "times": 1}]}
-    )
-    r = await api.post("/v1/projects", _BODY, idem="throttled")
-    assert_error(r, 429, "RATE_LIMITED")
-    r = await api.post("/v1/projects", _BODY, idem="throttled")
-    assert r.status == 201, r
-    assert "Idempotency-Replayed" not in r.headers
+    await _injected_error_is_not_stored(api, "http_429", 429, "RATE_LIMITED", "throttled")
 
 
 @pytest.mark.anyio

@@ -15,6 +15,7 @@ from tests.sandbox._flows import (
     ETAG_RE,
     GHOST_JOB,
     REQ_RE,
+    builder_job,
     check_container,
     check_job,
     create_project,
@@ -39,9 +40,7 @@ MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 async def test_job_shape_and_other_key(api: Api, sandbox: Sandbox) -> None:
     """GET /v1/jobs: the full Job, stage queued from the first read, for any key of the org."""
     pid = (await create_project(api, app=False))["id"]
-    env = ok(
-        await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202
-    )
+    env = await builder_job(api, pid)
     r = await api.get(f"/v1/jobs/{env['jobId']}")
     job = ok(r)
     check_job(job)
@@ -85,9 +84,7 @@ async def test_job_id_errors(api: Api, job_id: str, status: int) -> None:
 async def test_job_etag_conditional_requests(api: Api) -> None:
     """If-None-Match (single, list, *, W/) → 304; a changed job → 200 with a new tag."""
     pid = (await create_project(api, app=False))["id"]
-    env = ok(
-        await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202
-    )
+    env = await builder_job(api, pid)
     path = f"/v1/jobs/{env['jobId']}"
     first = await api.get(path)
     tag = first.headers["ETag"]
@@ -120,9 +117,7 @@ async def test_job_etag_conditional_requests(api: Api) -> None:
 async def test_job_304_consumes_rate_limit(api: Api) -> None:
     """A 304 consumes one read-light unit: X-RateLimit-Remaining keeps decreasing."""
     pid = (await create_project(api, app=False))["id"]
-    env = ok(
-        await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202
-    )
+    env = await builder_job(api, pid)
     path = f"/v1/jobs/{env['jobId']}"
     tag = (await api.get(path)).headers["ETag"]
     a = await api.get(path, headers={"If-None-Match": tag})
@@ -135,9 +130,7 @@ async def test_job_304_consumes_rate_limit(api: Api) -> None:
 async def test_job_progress_rounded_and_monotonic(api: Api) -> None:
     """progress has at most two decimals and never decreases while polling."""
     pid = (await create_project(api, app=False))["id"]
-    env2 = ok(
-        await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202
-    )
+    env2 = await builder_job(api, pid)
     last = 0.0
     for _ in range(12):
         job = await get_job(api, env2["jobId"])
@@ -152,9 +145,7 @@ async def test_job_progress_rounded_and_monotonic(api: Api) -> None:
 async def test_terminal_job_keeps_etag(api: Api) -> None:
     """A completed job never changes: its ETag keeps answering 304."""
     pid = (await create_project(api, app=False))["id"]
-    env = ok(
-        await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202
-    )
+    env = await builder_job(api, pid)
     await api.advance(80)
     r = await api.get(f"/v1/jobs/{env['jobId']}")
     assert r.json["status"] == "completed"
@@ -169,9 +160,7 @@ async def test_cancel_queued(api: Api) -> None:
     """Cancel while queued → 202 accepted; job, container canceled at once; credits released."""
     pid = (await create_project(api, app=False))["id"]
     now = await api.now()
-    env = ok(
-        await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202
-    )
+    env = await builder_job(api, pid)
     r = await api.post(f"/v1/jobs/{env['jobId']}/cancel")
     assert ok(r, 202) == {**r.json, "jobId": env["jobId"], "accepted": True}
     assert r.headers["X-RateLimit-Endpoint-Class"] == "write-light"
@@ -234,12 +223,7 @@ async def test_cancel_at_stage_boundary(nominal_api: Api) -> None:
 async def test_cancel_finalizing_refused(nominal_api: Api) -> None:
     """Cancel in finalizing → 409 JOB_CANCEL_UNAVAILABLE; later → ALREADY_COMPLETED."""
     pid = (await create_project(nominal_api, app=False))["id"]
-    env = ok(
-        await start_content(
-            nominal_api, pid, "slideshow-builder", format_body("slideshow-builder")
-        ),
-        202,
-    )
+    env = await builder_job(nominal_api, pid)
     jid = env["jobId"]
     await nominal_api.advance(55)
     e = err(await nominal_api.post(f"/v1/jobs/{jid}/cancel"), 409, "CONFLICT")
@@ -261,10 +245,7 @@ async def test_cancel_failed_job(make_sandbox: MakeSandbox, session: aiohttp.Cli
     async with make_sandbox(failure_rates={"content_generate": 1.0}) as sb:
         api = Api(session, sb.url, sb.api_key)
         pid = (await create_project(api, app=False))["id"]
-        env = ok(
-            await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")),
-            202,
-        )
+        env = await builder_job(api, pid)
         await api.advance(80)
         assert (await get_job(api, env["jobId"]))["status"] == "failed"
         r = await api.post(f"/v1/jobs/{env['jobId']}/cancel")

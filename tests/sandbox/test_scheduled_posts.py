@@ -17,6 +17,7 @@ from tests.sandbox._flows import (
     GHOST_SA,
     GHOST_SP,
     SP_RE,
+    builder_job,
     check_post,
     completed_container,
     connect_account,
@@ -408,10 +409,7 @@ async def test_schedule_failed_container(
         api = Api(session, sb.url, sb.api_key)
         pid = (await create_project(api, app=False))["id"]
         sa = await connect_account(api, pid)
-        env = ok(
-            await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")),
-            202,
-        )
+        env = await builder_job(api, pid)
         await api.advance(80)
         cid = env["containerIds"][0]
         r = await schedule(
