@@ -468,21 +468,6 @@ PREVIEW_FIELDS = {
     "aspectRatio",
 }
 
-JOB_FIELDS = {
-    "jobId",
-    "kind",
-    "status",
-    "stage",
-    "progress",
-    "projectId",
-    "locationUrl",
-    "startedAt",
-    "updatedAt",
-    "finishedAt",
-    "result",
-    "error",
-}
-
 ENVELOPE_FIELDS = {
     "jobId",
     "kind",
@@ -493,6 +478,8 @@ ENVELOPE_FIELDS = {
     "locationUrl",
     "startedAt",
 }
+
+JOB_FIELDS = ENVELOPE_FIELDS | {"updatedAt", "finishedAt", "result", "error"}
 
 SCHEDULED_POST_FIELDS = {
     "id",

@@ -36,6 +36,7 @@ from tests.sandbox._flows import (
     schedule,
     shift,
     social_account,
+    standard_key,
     ts_ms,
     two_org_options,
     ulid_ms,
@@ -152,16 +153,7 @@ async def test_oauth_url_allowlist_is_per_key_and_case_insensitive(
     make_sandbox: MakeSandbox, session: aiohttp.ClientSession
 ) -> None:
     """The calling key's allowlist decides; case-insensitive, port ignored."""
-    keys = [
-        {
-            "name": "app",
-            "organization": "partner",
-            "env": "live",
-            "rateLimitTier": "standard",
-            "scopes": ["*"],
-            "returnUrlAllowlist": ["YourApp.COM"],
-        }
-    ]
+    keys = [standard_key("app", "partner", ["*"], env="live", returnUrlAllowlist=["YourApp.COM"])]
     async with make_sandbox(api_keys=keys) as sb:
         api = Api(session, sb.url, sb.keys["app"])
         pid = (await create_project(api))["id"]
