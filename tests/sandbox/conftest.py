@@ -9,6 +9,8 @@ import aiohttp
 import pytest
 
 from layers_async.sandbox import Sandbox
+from tests.sandbox._checks import two_org_config
+from tests.sandbox._flows import two_org_options
 from tests.sandbox._http import Api
 
 
@@ -20,3 +22,25 @@ async def nominal_api(
     """An `Api` on a paused sandbox without jitter: every duration is exactly its nominal value."""
     async with make_sandbox(jitter=0) as sb:
         yield Api(session, sb.url, sb.api_key)
+
+
+@pytest.fixture
+async def two_org_apis(
+    make_sandbox: Callable[..., AbstractAsyncContextManager[Sandbox]],
+    session: aiohttp.ClientSession,
+) -> AsyncIterator[dict[str, Api]]:
+    """An `Api` per key of `two_org_config()`: full, star and ro in one organization, foreign
+    in another."""
+    async with make_sandbox(**two_org_config()) as sb:
+        yield {name: Api(session, sb.url, key) for name, key in sb.keys.items()}
+
+
+@pytest.fixture
+async def two_live_org_apis(
+    make_sandbox: Callable[..., AbstractAsyncContextManager[Sandbox]],
+    session: aiohttp.ClientSession,
+) -> AsyncIterator[dict[str, Api]]:
+    """An `Api` per key of `two_org_options()`: demo-live in one organization, other-live in
+    another."""
+    async with make_sandbox(**two_org_options()) as sb:
+        yield {name: Api(session, sb.url, key) for name, key in sb.keys.items()}

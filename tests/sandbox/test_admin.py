@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
-import aiohttp
 import pytest
 
 from layers_async.sandbox import Sandbox
@@ -21,7 +20,6 @@ from tests.sandbox._checks import (
     assert_validation,
     create_project,
     new_uuid,
-    two_org_config,
 )
 from tests.sandbox._http import Api
 
@@ -80,21 +78,18 @@ async def test_state_shape(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_state_organization_filter(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_state_organization_filter(two_org_apis: dict[str, Api]) -> None:
     """?organizationId= narrows the counts to one organization."""
-    async with make_sandbox(**two_org_config()) as sb:
-        full = Api(session, sb.url, sb.keys["full"])
-        foreign = Api(session, sb.url, sb.keys["foreign"])
-        await create_project(full)
-        await create_project(full)
-        await create_project(foreign)
-        org = (await foreign.get("/v1/whoami")).json["organizationId"]
-        r = await full.get("/_sandbox/state", params={"organizationId": org})
-        assert r.status == 200
-        assert r.json["counts"]["projects"]["total"] == 1
-        assert (await full.state())["counts"]["projects"]["total"] == 3
+    full = two_org_apis["full"]
+    foreign = two_org_apis["foreign"]
+    await create_project(full)
+    await create_project(full)
+    await create_project(foreign)
+    org = (await foreign.get("/v1/whoami")).json["organizationId"]
+    r = await full.get("/_sandbox/state", params={"organizationId": org})
+    assert r.status == 200
+    assert r.json["counts"]["projects"]["total"] == 1
+    assert (await full.state())["counts"]["projects"]["total"] == 3
 
 
 @pytest.mark.anyio

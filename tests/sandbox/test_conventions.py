@@ -36,7 +36,6 @@ from tests.sandbox._checks import (
     create_project,
     new_uuid,
     start_builder,
-    two_org_config,
 )
 from tests.sandbox._http import Api, Reply
 
@@ -266,50 +265,44 @@ _PRJ = "prj_254a4ce1-6f0e-4c1a-9a57-3b8f0d2c9e11"
     ],
 )
 async def test_missing_scope_is_403(
-    make_sandbox: MakeSandbox,
-    session: aiohttp.ClientSession,
+    two_org_apis: dict[str, Api],
     method: str,
     path: str,
     body: dict[str, Any] | None,
     scope: str,
 ) -> None:
     """A key lacking the route's scope gets 403 FORBIDDEN_SCOPE with details.requiredScope."""
-    async with make_sandbox(**two_org_config()) as sb:
-        ro = Api(session, sb.url, sb.keys["ro"])
-        if body is None:
-            r = await ro.call(method, path)
-        else:
-            r = await ro.call(method, path, json=body)
-        err = assert_error(r, 403, "FORBIDDEN_SCOPE")
-        assert err["details"]["requiredScope"] == scope
+    ro = two_org_apis["ro"]
+    if body is None:
+        r = await ro.call(method, path)
+    else:
+        r = await ro.call(method, path, json=body)
+    err = assert_error(r, 403, "FORBIDDEN_SCOPE")
+    assert err["details"]["requiredScope"] == scope
 
 
 @pytest.mark.anyio
-async def test_read_scope_and_scopeless_routes(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_read_scope_and_scopeless_routes(two_org_apis: dict[str, Api]) -> None:
     """A projects:read key may list projects and call whoami/credits, which need no scope."""
-    async with make_sandbox(**two_org_config()) as sb:
-        ro = Api(session, sb.url, sb.keys["ro"])
-        for path in ("/v1/whoami", "/v1/credits", "/v1/projects"):
-            r = await ro.get(path)
-            assert r.status == 200, (path, r)
-        who = await ro.get("/v1/whoami")
-        assert who.json["scopes"] == ["projects:read"]
+    ro = two_org_apis["ro"]
+    for path in ("/v1/whoami", "/v1/credits", "/v1/projects"):
+        r = await ro.get(path)
+        assert r.status == 200, (path, r)
+    who = await ro.get("/v1/whoami")
+    assert who.json["scopes"] == ["projects:read"]
 
 
 @pytest.mark.anyio
 async def test_star_does_not_grant_org_admin_but_grants_data_scopes(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+    two_org_apis: dict[str, Api],
 ) -> None:
     """A `*` key reaches data routes but cannot use X-Layers-Organization (needs org:admin)."""
-    async with make_sandbox(**two_org_config()) as sb:
-        star = Api(session, sb.url, sb.keys["star"])
-        created = await star.post("/v1/projects", {"name": "Acme", "timezone": "UTC"})
-        assert created.status == 201, created
-        r = await star.get("/v1/whoami", headers={"X-Layers-Organization": f"org_{new_uuid()}"})
-        err = assert_error(r, 403, "FORBIDDEN_SCOPE")
-        assert err["details"]["requiredScope"] == "org:admin"
+    star = two_org_apis["star"]
+    created = await star.post("/v1/projects", {"name": "Acme", "timezone": "UTC"})
+    assert created.status == 201, created
+    r = await star.get("/v1/whoami", headers={"X-Layers-Organization": f"org_{new_uuid()}"})
+    err = assert_error(r, 403, "FORBIDDEN_SCOPE")
+    assert err["details"]["requiredScope"] == "org:admin"
 
 
 # --------------------------------------------------------------------------------------------
@@ -326,31 +319,25 @@ async def test_malformed_organization_header_is_422(api: Api, value: str) -> Non
 
 
 @pytest.mark.anyio
-async def test_unknown_or_non_child_organization_is_404(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_unknown_or_non_child_organization_is_404(two_org_apis: dict[str, Api]) -> None:
     """Unknown orgs, the key's own org and another top-level org are all 404 NOT_FOUND."""
-    async with make_sandbox(**two_org_config()) as sb:
-        full = Api(session, sb.url, sb.keys["full"])
-        foreign = Api(session, sb.url, sb.keys["foreign"])
-        own_org = (await full.get("/v1/whoami")).json["organizationId"]
-        other_org = (await foreign.get("/v1/whoami")).json["organizationId"]
-        unknown = new_uuid()
-        for value in (f"org_{unknown}", unknown, own_org, other_org, other_org[4:]):
-            r = await full.get("/v1/projects", headers={"X-Layers-Organization": value})
-            assert_error(r, 404, "NOT_FOUND")
+    full = two_org_apis["full"]
+    foreign = two_org_apis["foreign"]
+    own_org = (await full.get("/v1/whoami")).json["organizationId"]
+    other_org = (await foreign.get("/v1/whoami")).json["organizationId"]
+    unknown = new_uuid()
+    for value in (f"org_{unknown}", unknown, own_org, other_org, other_org[4:]):
+        r = await full.get("/v1/projects", headers={"X-Layers-Organization": value})
+        assert_error(r, 404, "NOT_FOUND")
 
 
 @pytest.mark.anyio
-async def test_organization_header_without_org_admin_is_403(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_organization_header_without_org_admin_is_403(two_org_apis: dict[str, Api]) -> None:
     """A key without org:admin sending the header gets 403 with requiredScope org:admin."""
-    async with make_sandbox(**two_org_config()) as sb:
-        ro = Api(session, sb.url, sb.keys["ro"])
-        r = await ro.get("/v1/projects", headers={"X-Layers-Organization": f"org_{new_uuid()}"})
-        err = assert_error(r, 403, "FORBIDDEN_SCOPE")
-        assert err["details"]["requiredScope"] == "org:admin"
+    ro = two_org_apis["ro"]
+    r = await ro.get("/v1/projects", headers={"X-Layers-Organization": f"org_{new_uuid()}"})
+    err = assert_error(r, 403, "FORBIDDEN_SCOPE")
+    assert err["details"]["requiredScope"] == "org:admin"
 
 
 # --------------------------------------------------------------------------------------------
@@ -416,20 +403,17 @@ async def test_unknown_well_formed_ids_are_404(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_other_organizations_project_is_404_not_403(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_other_organizations_project_is_404_not_403(two_org_apis: dict[str, Api]) -> None:
     """Another organization's project is 404 on read, patch and delete (never 403)."""
-    async with make_sandbox(**two_org_config()) as sb:
-        full = Api(session, sb.url, sb.keys["full"])
-        foreign = Api(session, sb.url, sb.keys["foreign"])
-        project = await create_project(full)
-        pid = project["id"]
-        assert_error(await foreign.get(f"/v1/projects/{pid}"), 404, "NOT_FOUND")
-        assert_error(await foreign.patch(f"/v1/projects/{pid}", {"name": "Mine"}), 404, "NOT_FOUND")
-        assert_error(await foreign.delete(f"/v1/projects/{pid}"), 404, "NOT_FOUND")
-        listed = await foreign.get("/v1/projects")
-        assert listed.json["items"] == []
+    full = two_org_apis["full"]
+    foreign = two_org_apis["foreign"]
+    project = await create_project(full)
+    pid = project["id"]
+    assert_error(await foreign.get(f"/v1/projects/{pid}"), 404, "NOT_FOUND")
+    assert_error(await foreign.patch(f"/v1/projects/{pid}", {"name": "Mine"}), 404, "NOT_FOUND")
+    assert_error(await foreign.delete(f"/v1/projects/{pid}"), 404, "NOT_FOUND")
+    listed = await foreign.get("/v1/projects")
+    assert listed.json["items"] == []
 
 
 # --------------------------------------------------------------------------------------------
@@ -673,28 +657,24 @@ async def test_401_beats_429(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_429_beats_403(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+async def test_429_beats_403(two_org_apis: dict[str, Api]) -> None:
     """Scope refusals consume the bucket; once empty the answer is 429, not 403."""
-    async with make_sandbox(**two_org_config()) as sb:
-        ro = Api(session, sb.url, sb.keys["ro"])
-        body = {"name": "Acme", "timezone": "UTC"}
-        replies = await asyncio.gather(*(ro.post("/v1/projects", body) for _ in range(60)))
-        assert [r.status for r in replies] == [403] * 60
-        r = await ro.post("/v1/projects", body)
-        assert_error(r, 429, "RATE_LIMITED")
+    ro = two_org_apis["ro"]
+    body = {"name": "Acme", "timezone": "UTC"}
+    replies = await asyncio.gather(*(ro.post("/v1/projects", body) for _ in range(60)))
+    assert [r.status for r in replies] == [403] * 60
+    r = await ro.post("/v1/projects", body)
+    assert_error(r, 429, "RATE_LIMITED")
 
 
 @pytest.mark.anyio
-async def test_403_beats_idempotency_and_path_422(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_403_beats_idempotency_and_path_422(two_org_apis: dict[str, Api]) -> None:
     """A missing scope is 403 even with a bad Idempotency-Key or a malformed path id."""
-    async with make_sandbox(**two_org_config()) as sb:
-        ro = Api(session, sb.url, sb.keys["ro"])
-        r = await ro.post("/v1/projects", {"name": "A"}, idem="bad key")
-        assert_error(r, 403, "FORBIDDEN_SCOPE")
-        r = await ro.get("/v1/jobs/not-a-job")
-        assert_error(r, 403, "FORBIDDEN_SCOPE")
+    ro = two_org_apis["ro"]
+    r = await ro.post("/v1/projects", {"name": "A"}, idem="bad key")
+    assert_error(r, 403, "FORBIDDEN_SCOPE")
+    r = await ro.get("/v1/jobs/not-a-job")
+    assert_error(r, 403, "FORBIDDEN_SCOPE")
 
 
 @pytest.mark.anyio

@@ -32,7 +32,6 @@ from tests.sandbox._flows import (
     ok,
     route_scope_test,
     shift,
-    two_org_options,
 )
 from tests.sandbox._http import Api
 
@@ -419,19 +418,16 @@ async def test_get_accepts_uppercase_uuid(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_influencer_other_organization(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_influencer_other_organization(two_live_org_apis: dict[str, Api]) -> None:
     """Another organization's influencer → 404 on GET and PATCH (never 403)."""
-    async with make_sandbox(**two_org_options()) as sb:
-        mine = Api(session, sb.url, sb.keys["demo-live"])
-        theirs = Api(session, sb.url, sb.keys["other-live"])
-        pid = (await create_project(theirs, app=False))["id"]
-        iid = (await create_inf(theirs, pid))["influencerId"]
-        err(await mine.get(f"/v1/influencers/{iid}"), 404, "NOT_FOUND")
-        err(await mine.patch(f"/v1/influencers/{iid}", {"name": "Hijack"}), 404, "NOT_FOUND")
-        err(await mine.get(inf_path(pid)), 404, "NOT_FOUND")
-        assert (await get_inf(theirs, iid))["name"] != "Hijack"
+    mine = two_live_org_apis["demo-live"]
+    theirs = two_live_org_apis["other-live"]
+    pid = (await create_project(theirs, app=False))["id"]
+    iid = (await create_inf(theirs, pid))["influencerId"]
+    err(await mine.get(f"/v1/influencers/{iid}"), 404, "NOT_FOUND")
+    err(await mine.patch(f"/v1/influencers/{iid}", {"name": "Hijack"}), 404, "NOT_FOUND")
+    err(await mine.get(inf_path(pid)), 404, "NOT_FOUND")
+    assert (await get_inf(theirs, iid))["name"] != "Hijack"
 
 
 # --- §3.5.4 PATCH ---------------------------------------------------------------------------------

@@ -25,7 +25,6 @@ from tests.sandbox._checks import (
     create_project,
     new_uuid,
     start_builder,
-    two_org_config,
 )
 from tests.sandbox._flows import INFLUENCER_SUMMARY_FIELDS
 from tests.sandbox._http import Api
@@ -336,15 +335,14 @@ async def test_duplicate_customer_external_id_of_archived_project_is_409(api: Ap
 
 @pytest.mark.anyio
 async def test_customer_external_id_is_unique_per_organization_only(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+    two_org_apis: dict[str, Api],
 ) -> None:
     """Another organization may use the same customerExternalId."""
-    async with make_sandbox(**two_org_config()) as sb:
-        full = Api(session, sb.url, sb.keys["full"])
-        foreign = Api(session, sb.url, sb.keys["foreign"])
-        await create_project(full, customerExternalId="shared")
-        other = await create_project(foreign, customerExternalId="shared")
-        assert other["customerExternalId"] == "shared"
+    full = two_org_apis["full"]
+    foreign = two_org_apis["foreign"]
+    await create_project(full, customerExternalId="shared")
+    other = await create_project(foreign, customerExternalId="shared")
+    assert other["customerExternalId"] == "shared"
 
 
 # --------------------------------------------------------------------------------------------

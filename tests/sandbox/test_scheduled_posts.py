@@ -35,7 +35,6 @@ from tests.sandbox._flows import (
     shift,
     social_account,
     start_content,
-    two_org_options,
 )
 from tests.sandbox._http import Api
 
@@ -877,25 +876,22 @@ async def test_post_timestamps_track_transitions(nominal_api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_schedule_on_other_organization_container(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_schedule_on_other_organization_container(two_live_org_apis: dict[str, Api]) -> None:
     """Another organization's container or post → 404 (never 403)."""
-    async with make_sandbox(**two_org_options()) as sb:
-        mine = Api(session, sb.url, sb.keys["demo-live"])
-        theirs = Api(session, sb.url, sb.keys["other-live"])
-        s = await setup(theirs)
-        post_id = await s.one()
-        my_pid = (await create_project(mine, app=False))["id"]
-        my_sa = await connect_account(mine, my_pid)
-        when = shift(await mine.now(), 120)
-        r = await schedule(mine, s.cid, when, [{"socialAccountId": my_sa, "mode": "publish"}])
-        err(r, 404, "NOT_FOUND")
-        err(await mine.get(f"/v1/scheduled-posts/{post_id}"), 404, "NOT_FOUND")
-        err(await mine.delete(f"/v1/scheduled-posts/{post_id}"), 404, "NOT_FOUND")
-        r = await mine.post(f"/v1/scheduled-posts/{post_id}/reschedule", {"scheduledFor": when})
-        err(r, 404, "NOT_FOUND")
-        assert (await get_post(theirs, post_id))["status"] == "queued"
+    mine = two_live_org_apis["demo-live"]
+    theirs = two_live_org_apis["other-live"]
+    s = await setup(theirs)
+    post_id = await s.one()
+    my_pid = (await create_project(mine, app=False))["id"]
+    my_sa = await connect_account(mine, my_pid)
+    when = shift(await mine.now(), 120)
+    r = await schedule(mine, s.cid, when, [{"socialAccountId": my_sa, "mode": "publish"}])
+    err(r, 404, "NOT_FOUND")
+    err(await mine.get(f"/v1/scheduled-posts/{post_id}"), 404, "NOT_FOUND")
+    err(await mine.delete(f"/v1/scheduled-posts/{post_id}"), 404, "NOT_FOUND")
+    r = await mine.post(f"/v1/scheduled-posts/{post_id}/reschedule", {"scheduledFor": when})
+    err(r, 404, "NOT_FOUND")
+    assert (await get_post(theirs, post_id))["status"] == "queued"
 
 
 @pytest.mark.anyio

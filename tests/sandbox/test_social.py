@@ -38,7 +38,6 @@ from tests.sandbox._flows import (
     social_account,
     standard_key,
     ts_ms,
-    two_org_options,
     ulid_ms,
 )
 from tests.sandbox._http import Api
@@ -705,19 +704,16 @@ async def test_disconnect_unknown_account(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_disconnect_other_organization(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_disconnect_other_organization(two_live_org_apis: dict[str, Api]) -> None:
     """Another organization's account → 404 (never 403), and it stays connected."""
-    async with make_sandbox(**two_org_options()) as sb:
-        mine = Api(session, sb.url, sb.keys["demo-live"])
-        theirs = Api(session, sb.url, sb.keys["other-live"])
-        pid = (await create_project(theirs))["id"]
-        assert PRJ_RE.match(pid)
-        sa = await connect_account(theirs, pid)
-        err(await mine.delete(f"/v1/social-accounts/{sa}"), 404, "NOT_FOUND")
-        err(await mine.get(f"/v1/projects/{pid}/social-accounts"), 404, "NOT_FOUND")
-        assert (await social_account(theirs, pid, sa))["status"] == "connected"
+    mine = two_live_org_apis["demo-live"]
+    theirs = two_live_org_apis["other-live"]
+    pid = (await create_project(theirs))["id"]
+    assert PRJ_RE.match(pid)
+    sa = await connect_account(theirs, pid)
+    err(await mine.delete(f"/v1/social-accounts/{sa}"), 404, "NOT_FOUND")
+    err(await mine.get(f"/v1/projects/{pid}/social-accounts"), 404, "NOT_FOUND")
+    assert (await social_account(theirs, pid, sa))["status"] == "connected"
 
 
 # --- scopes (§1.3, §2.1 rows 11-15) -------------------------------------------------------------
