@@ -112,6 +112,14 @@ class SandboxCore:
         self.config = config
         self.base_url = "http://127.0.0.1"
         self.world: World | None = None
+        #: The pipeline steps between faults and validation, in order; each may answer.
+        self._checks: tuple[Step, ...] = (
+            self._auth,
+            self._organization,
+            self._rate_limit,
+            self._scope,
+            self._idempotency,
+        )
 
     def build(self, base_url: str) -> None:
         """(Re)create the world for the listener's base URL."""
@@ -171,14 +179,7 @@ class SandboxCore:
     def _pipeline(self, x: _Exchange) -> web.Response:
         """Auth to handler; synchronous, so one request's changes are atomic."""
         x.now = self.w.begin_request()
-        steps: tuple[Step, ...] = (
-            self._auth,
-            self._organization,
-            self._rate_limit,
-            self._scope,
-            self._idempotency,
-        )
-        for step in steps:
+        for step in self._checks:
             resp = step(x)
             if resp is not None:
                 return resp

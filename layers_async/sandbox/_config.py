@@ -14,14 +14,14 @@ from ._ids import KEY_RE
 
 __all__ = [
     "ACTIONS",
+    "DAILY_WRITES_INDEX",
     "DEFAULT_CONFIG",
     "DURATION_KEYS",
     "FAILURE_KINDS",
     "PATCHABLE",
-    "SNAKE_TO_CAMEL",
-    "DAILY_WRITES_INDEX",
     "PER_MINUTE_INDEX",
     "RUNNING_JOBS_INDEX",
+    "SNAKE_TO_CAMEL",
     "TIERS",
     "normalize_config",
 ]

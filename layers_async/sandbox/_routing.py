@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LONG",
+    "MAX_BODY_BYTES",
     "READ",
     "WRITE",
-    "MAX_BODY_BYTES",
     "Ctx",
     "Handler",
     "Out",

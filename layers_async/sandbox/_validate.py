@@ -16,8 +16,8 @@ from ._ids import UUID_RE
 
 __all__ = [
     "BCP47_RE",
-    "Body",
     "EMAIL_RE",
+    "Body",
     "check_https_url",
     "is_timezone",
 ]

@@ -44,3 +44,22 @@ async def two_live_org_apis(
     another."""
     async with make_sandbox(**two_org_options()) as sb:
         yield {name: Api(session, sb.url, key) for name, key in sb.keys.items()}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the mark that configures `custom_api`."""
+    config.addinivalue_line(
+        "markers", "sandbox_options(**options): the Sandbox options of the custom_api fixture"
+    )
+
+
+@pytest.fixture
+async def custom_api(
+    request: pytest.FixtureRequest,
+    make_sandbox: Callable[..., AbstractAsyncContextManager[Sandbox]],
+    session: aiohttp.ClientSession,
+) -> AsyncIterator[Api]:
+    """An `Api` on a paused sandbox built with the options of the test's `sandbox_options` mark."""
+    mark = request.node.get_closest_marker("sandbox_options")
+    async with make_sandbox(**(mark.kwargs if mark is not None else {})) as sb:
+        yield Api(session, sb.url, sb.api_key)

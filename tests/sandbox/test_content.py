@@ -543,31 +543,25 @@ async def drain_to(api: Api, available: int) -> None:
 
 
 @pytest.mark.anyio
-async def test_check_order_precondition_before_credits(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(**low_credit_org())
+async def test_check_order_precondition_before_credits(custom_api: Api) -> None:
     """The demo-video precondition (422) is checked before credits (402)."""
-    async with make_sandbox(**low_credit_org()) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid, iid = await setup_project(api)
-        await drain_to(api, 10)
-        invalid(await start_content(api, pid, "ugc-remix", {"influencerId": iid}), "mediaId")
+    pid, iid = await setup_project(custom_api)
+    await drain_to(custom_api, 10)
+    invalid(await start_content(custom_api, pid, "ugc-remix", {"influencerId": iid}), "mediaId")
 
 
 @pytest.mark.anyio
-async def test_check_order_actor_state_before_credits(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(**low_credit_org())
+async def test_check_order_actor_state_before_credits(custom_api: Api) -> None:
     """Actor existence (404) and state (409) come before credits (402)."""
-    async with make_sandbox(**low_credit_org()) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api))["id"]
-        pending = (ok(await api.get(f"/v1/projects/{pid}/influencers")))["items"][0]
-        await drain_to(api, 0)
-        body = format_body("slideshow-remix", influencerId=pending["influencerId"])
-        err(await start_content(api, pid, "slideshow-remix", body), 409, "CONFLICT")
-        body = format_body("slideshow-remix", influencerId=GHOST_INF)
-        err(await start_content(api, pid, "slideshow-remix", body), 404, "NOT_FOUND")
+    pid = (await create_project(custom_api))["id"]
+    pending = (ok(await custom_api.get(f"/v1/projects/{pid}/influencers")))["items"][0]
+    await drain_to(custom_api, 0)
+    body = format_body("slideshow-remix", influencerId=pending["influencerId"])
+    err(await start_content(custom_api, pid, "slideshow-remix", body), 409, "CONFLICT")
+    body = format_body("slideshow-remix", influencerId=GHOST_INF)
+    err(await start_content(custom_api, pid, "slideshow-remix", body), 404, "NOT_FOUND")
 
 
 # --- credits --------------------------------------------------------------------------------------
@@ -608,18 +602,15 @@ async def test_credits_reserve_and_debit(nominal_api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_credits_released_on_failure(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(jitter=0, failure_rates={"content_generate": 1.0})
+async def test_credits_released_on_failure(custom_api: Api) -> None:
     """A failed generation releases its reservation and charges nothing."""
-    async with make_sandbox(jitter=0, failure_rates={"content_generate": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, app=False))["id"]
-        await builder_job(api, pid)
-        assert (await wallet(api))["reservedCredits"] == 50
-        await api.advance(61)
-        w = await wallet(api)
-        assert (w["reservedCredits"], w["usedThisPeriod"], w["available"]) == (0, 0, 6000)
+    pid = (await create_project(custom_api, app=False))["id"]
+    await builder_job(custom_api, pid)
+    assert (await wallet(custom_api))["reservedCredits"] == 50
+    await custom_api.advance(61)
+    w = await wallet(custom_api)
+    assert (w["reservedCredits"], w["usedThisPeriod"], w["available"]) == (0, 0, 6000)
 
 
 @pytest.mark.anyio
@@ -634,40 +625,39 @@ async def test_credits_released_on_cancel(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_billing_exhausted(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+@pytest.mark.sandbox_options(**low_credit_org())
+async def test_billing_exhausted(custom_api: Api) -> None:
     """available below the estimate → 402 BILLING_EXHAUSTED with full details."""
-    async with make_sandbox(**low_credit_org()) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid, iid = await setup_project(api)
-        await drain_to(api, 20)
-        r = await start_content(
-            api, pid, "slideshow-remix", format_body("slideshow-remix", influencerId=iid)
-        )
-        e = err(r, 402, "BILLING_EXHAUSTED")
-        assert e["details"] == {
-            **e["details"],
-            "required": 50,
-            "available": 20,
-            "reason": "insufficient_credits",
-            "format": "slideshow_remix",
-        }
-        state = await api.state()
-        assert state["counts"]["containers"]["total"] == 0
-        assert state["counts"]["jobs"]["total"] == 0
-        await drain_to(api, 100)
-        await builder_job(api, pid)
-        assert (await wallet(api))["available"] == 50
-        r = await start_content(
-            api, pid, "ugc-remix", await body_for(api, pid, "ugc-remix", influencerId=iid)
-        )
-        e = err(r, 402, "BILLING_EXHAUSTED")
-        assert e["details"] == {
-            **e["details"],
-            "required": 120,
-            "available": 50,
-            "reason": "insufficient_credits",
-            "format": "ugc_remix",
-        }
+    pid, iid = await setup_project(custom_api)
+    await drain_to(custom_api, 20)
+    r = await start_content(
+        custom_api, pid, "slideshow-remix", format_body("slideshow-remix", influencerId=iid)
+    )
+    e = err(r, 402, "BILLING_EXHAUSTED")
+    assert e["details"] == {
+        **e["details"],
+        "required": 50,
+        "available": 20,
+        "reason": "insufficient_credits",
+        "format": "slideshow_remix",
+    }
+    state = await custom_api.state()
+    assert state["counts"]["containers"]["total"] == 0
+    assert state["counts"]["jobs"]["total"] == 0
+    await drain_to(custom_api, 100)
+    await builder_job(custom_api, pid)
+    assert (await wallet(custom_api))["available"] == 50
+    r = await start_content(
+        custom_api, pid, "ugc-remix", await body_for(custom_api, pid, "ugc-remix", influencerId=iid)
+    )
+    e = err(r, 402, "BILLING_EXHAUSTED")
+    assert e["details"] == {
+        **e["details"],
+        "required": 120,
+        "available": 50,
+        "reason": "insufficient_credits",
+        "format": "ugc_remix",
+    }
 
 
 @pytest.mark.anyio
@@ -772,32 +762,29 @@ async def test_lifecycle(
 
 
 @pytest.mark.anyio
-async def test_generation_failure(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(jitter=0, failure_rates={"content_generate": 1.0})
+async def test_generation_failure(custom_api: Api) -> None:
     """content_generate failure rate 1.0 → job and container failed with GENERATION_FAILED."""
-    async with make_sandbox(jitter=0, failure_rates={"content_generate": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, app=False))["id"]
-        env = await builder_job(api, pid)
-        await api.advance(10)  # failure point is in 20-90 % of the 60 s
-        assert (await get_job(api, env["jobId"]))["status"] == "running"
-        await api.advance(51)
-        job = await get_job(api, env["jobId"])
-        check_job(job)
-        assert job["status"] == "failed"
-        assert job["error"]["code"] == "GENERATION_FAILED"
-        assert isinstance(job["error"]["message"], str)
-        c = await get_container(api, env["containerIds"][0])
-        check_container(c)
-        assert c["status"] == "failed"
-        assert c["lastError"]["code"] == "GENERATION_FAILED"
-        assert c["failedAt"] == job["finishedAt"]
-        assert c["assets"] == []
-        assert c["caption"] is None
-        prog = ok(await api.get(f"/v1/content/{env['containerIds'][0]}/progress"))
-        assert prog["status"] == "failed"
-        assert prog["etaSeconds"] is None
+    pid = (await create_project(custom_api, app=False))["id"]
+    env = await builder_job(custom_api, pid)
+    await custom_api.advance(10)  # failure point is in 20-90 % of the 60 s
+    assert (await get_job(custom_api, env["jobId"]))["status"] == "running"
+    await custom_api.advance(51)
+    job = await get_job(custom_api, env["jobId"])
+    check_job(job)
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "GENERATION_FAILED"
+    assert isinstance(job["error"]["message"], str)
+    c = await get_container(custom_api, env["containerIds"][0])
+    check_container(c)
+    assert c["status"] == "failed"
+    assert c["lastError"]["code"] == "GENERATION_FAILED"
+    assert c["failedAt"] == job["finishedAt"]
+    assert c["assets"] == []
+    assert c["caption"] is None
+    prog = ok(await custom_api.get(f"/v1/content/{env['containerIds'][0]}/progress"))
+    assert prog["status"] == "failed"
+    assert prog["etaSeconds"] is None
 
 
 # --- §3.7.7 hooks ---------------------------------------------------------------------------------
@@ -1113,22 +1100,19 @@ async def test_remix_slide_count_follows_tiktok_id(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_failure_within_20_to_90_percent(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(jitter=0, failure_rates={"content_generate": 1.0})
+async def test_failure_within_20_to_90_percent(custom_api: Api) -> None:
     """A failing generation is still running before 20 % of its duration and failed by 90 %."""
-    async with make_sandbox(jitter=0, failure_rates={"content_generate": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid, iid = await setup_project(api, wait=61)
-        body = format_body("video-remix", influencerId=iid)
-        env = ok(await start_content(api, pid, "video-remix", body), 202)
-        await api.advance(47)  # 19.6 % of 240 s
-        assert (await get_job(api, env["jobId"]))["status"] == "running"
-        await api.advance(170)  # 90.4 %
-        job = await get_job(api, env["jobId"])
-        assert job["status"] == "failed"
-        assert job["stage"] in ("generating_visuals", "finalizing")
-        assert (await get_container(api, env["containerIds"][0]))["status"] == "failed"
+    pid, iid = await setup_project(custom_api, wait=61)
+    body = format_body("video-remix", influencerId=iid)
+    env = ok(await start_content(custom_api, pid, "video-remix", body), 202)
+    await custom_api.advance(47)  # 19.6 % of 240 s
+    assert (await get_job(custom_api, env["jobId"]))["status"] == "running"
+    await custom_api.advance(170)  # 90.4 %
+    job = await get_job(custom_api, env["jobId"])
+    assert job["status"] == "failed"
+    assert job["stage"] in ("generating_visuals", "finalizing")
+    assert (await get_container(custom_api, env["containerIds"][0]))["status"] == "failed"
 
 
 @pytest.mark.anyio

@@ -326,26 +326,23 @@ async def test_first_influencer_lifecycle(nominal_api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_failure_rate_fails_influencer(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(jitter=0, failure_rates={"influencer_create": 1.0})
+async def test_failure_rate_fails_influencer(custom_api: Api) -> None:
     """Failure rate 1.0 → influencer failed with errorMessage, job TRAINING_FAILED."""
-    async with make_sandbox(jitter=0, failure_rates={"influencer_create": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, app=False))["id"]
-        env = await create_inf(api, pid)
-        await api.advance(61)
-        inf = await get_inf(api, env["influencerId"])
-        check_influencer(inf, project_id=pid)
-        assert inf["status"] == "failed"
-        assert inf["imageUrl"] is None
-        job = await get_job(api, env["jobId"])
-        check_job(job)
-        assert job["status"] == "failed"
-        assert job["error"]["code"] == "TRAINING_FAILED"
-        [row] = ok(await api.get(inf_path(pid)))["items"]
-        assert row["status"] == "failed"
-        assert row["thumbnailUrl"] is None
+    pid = (await create_project(custom_api, app=False))["id"]
+    env = await create_inf(custom_api, pid)
+    await custom_api.advance(61)
+    inf = await get_inf(custom_api, env["influencerId"])
+    check_influencer(inf, project_id=pid)
+    assert inf["status"] == "failed"
+    assert inf["imageUrl"] is None
+    job = await get_job(custom_api, env["jobId"])
+    check_job(job)
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "TRAINING_FAILED"
+    [row] = ok(await custom_api.get(inf_path(pid)))["items"]
+    assert row["status"] == "failed"
+    assert row["thumbnailUrl"] is None
 
 
 @pytest.mark.anyio
@@ -569,17 +566,14 @@ async def test_ready_portrait_is_served(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_failure_happens_within_20_to_90_percent(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(jitter=0, failure_rates={"influencer_create": 1.0})
+async def test_failure_happens_within_20_to_90_percent(custom_api: Api) -> None:
     """A failing creation is still running before 20 % of its duration and failed by 90 %."""
-    async with make_sandbox(jitter=0, failure_rates={"influencer_create": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, app=False))["id"]
-        env = await create_inf(api, pid)
-        await api.advance(11)
-        assert (await get_job(api, env["jobId"]))["status"] == "running"
-        assert (await get_inf(api, env["influencerId"]))["status"] == "training"
-        await api.advance(44)
-        assert (await get_job(api, env["jobId"]))["status"] == "failed"
-        assert (await get_inf(api, env["influencerId"]))["status"] == "failed"
+    pid = (await create_project(custom_api, app=False))["id"]
+    env = await create_inf(custom_api, pid)
+    await custom_api.advance(11)
+    assert (await get_job(custom_api, env["jobId"]))["status"] == "running"
+    assert (await get_inf(custom_api, env["influencerId"]))["status"] == "training"
+    await custom_api.advance(44)
+    assert (await get_job(custom_api, env["jobId"]))["status"] == "failed"
+    assert (await get_inf(custom_api, env["influencerId"]))["status"] == "failed"

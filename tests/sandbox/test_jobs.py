@@ -7,7 +7,6 @@ import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
-import aiohttp
 import pytest
 
 from layers_async.sandbox import Sandbox
@@ -240,18 +239,17 @@ async def test_cancel_finalizing_refused(nominal_api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_cancel_failed_job(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+@pytest.mark.sandbox_options(failure_rates={"content_generate": 1.0})
+async def test_cancel_failed_job(custom_api: Api) -> None:
     """Cancel on a failed job → 200 {accepted: false, reason: ALREADY_FAILED}."""
-    async with make_sandbox(failure_rates={"content_generate": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, app=False))["id"]
-        env = await builder_job(api, pid)
-        await api.advance(80)
-        assert (await get_job(api, env["jobId"]))["status"] == "failed"
-        r = await api.post(f"/v1/jobs/{env['jobId']}/cancel")
-        assert ok(r) == {
-            **r.json,
-            "jobId": env["jobId"],
-            "accepted": False,
-            "reason": "ALREADY_FAILED",
-        }
+    pid = (await create_project(custom_api, app=False))["id"]
+    env = await builder_job(custom_api, pid)
+    await custom_api.advance(80)
+    assert (await get_job(custom_api, env["jobId"]))["status"] == "failed"
+    r = await custom_api.post(f"/v1/jobs/{env['jobId']}/cancel")
+    assert ok(r) == {
+        **r.json,
+        "jobId": env["jobId"],
+        "accepted": False,
+        "reason": "ALREADY_FAILED",
+    }

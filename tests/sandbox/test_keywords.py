@@ -6,7 +6,6 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-import aiohttp
 import pytest
 
 from layers_async.sandbox import Sandbox
@@ -172,19 +171,16 @@ async def test_refresh_failure_leaves_bank(nominal_api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_refresh_failure_without_previous_bank(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(failure_rates={"keywords_refresh": 1.0})
+async def test_refresh_failure_without_previous_bank(custom_api: Api) -> None:
     """With keywords_refresh failing, neither the automatic run nor a refresh fills the bank."""
-    async with make_sandbox(failure_rates={"keywords_refresh": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api))["id"]
-        env = ok(await api.post(kw_path(pid) + "/refresh"), 202)
-        await api.advance(400)
-        assert (await get_job(api, env["jobId"]))["error"]["code"] == "RESEARCH_FAILED"
-        bank = ok(await api.get(kw_path(pid)))
-        assert bank["hashtags"] == []
-        assert bank["refreshedAt"] is None
+    pid = (await create_project(custom_api))["id"]
+    env = ok(await custom_api.post(kw_path(pid) + "/refresh"), 202)
+    await custom_api.advance(400)
+    assert (await get_job(custom_api, env["jobId"]))["error"]["code"] == "RESEARCH_FAILED"
+    bank = ok(await custom_api.get(kw_path(pid)))
+    assert bank["hashtags"] == []
+    assert bank["refreshedAt"] is None
 
 
 @pytest.mark.anyio

@@ -400,22 +400,22 @@ async def test_schedule_container_not_completed(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_schedule_failed_container(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(failure_rates={"content_generate": 1.0})
+async def test_schedule_failed_container(custom_api: Api) -> None:
     """A failed container → 409 {containerId, status: failed}."""
-    async with make_sandbox(failure_rates={"content_generate": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, app=False))["id"]
-        sa = await connect_account(api, pid)
-        env = await builder_job(api, pid)
-        await api.advance(80)
-        cid = env["containerIds"][0]
-        r = await schedule(
-            api, cid, shift(await api.now(), 60), [{"socialAccountId": sa, "mode": "publish"}]
-        )
-        e = err(r, 409, "CONFLICT")
-        assert e["details"] == {**e["details"], "containerId": cid, "status": "failed"}
+    pid = (await create_project(custom_api, app=False))["id"]
+    sa = await connect_account(custom_api, pid)
+    env = await builder_job(custom_api, pid)
+    await custom_api.advance(80)
+    cid = env["containerIds"][0]
+    r = await schedule(
+        custom_api,
+        cid,
+        shift(await custom_api.now(), 60),
+        [{"socialAccountId": sa, "mode": "publish"}],
+    )
+    e = err(r, 409, "CONFLICT")
+    assert e["details"] == {**e["details"], "containerId": cid, "status": "failed"}
 
 
 @pytest.mark.anyio
@@ -534,41 +534,35 @@ async def test_draft_mode(nominal_api: Api) -> None:
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("mode", ["publish", "managed"])
-async def test_publish_failure_rate(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession, mode: str
-) -> None:
+@pytest.mark.sandbox_options(jitter=0, failure_rates={"publish": 1.0})
+async def test_publish_failure_rate(custom_api: Api, mode: str) -> None:
     """publish failure rate 1.0 → failed with PLATFORM_ERROR and platformCode sandbox_rejected."""
-    async with make_sandbox(jitter=0, failure_rates={"publish": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        post_id = await s.one(mode=mode)
-        await api.advance(61)
-        assert (await get_post(api, post_id))["status"] == "publishing"
-        await api.advance(10)
-        post = await get_post(api, post_id)
-        check_post(post)
-        assert post["status"] == "failed"
-        assert post["lastError"] == {
-            **post["lastError"],
-            "code": "PLATFORM_ERROR",
-            "platformCode": "sandbox_rejected",
-        }
-        assert isinstance(post["lastError"]["message"], str)
-        assert post["publishedAt"] is None
-        assert post["externalId"] is None
+    s = await setup(custom_api)
+    post_id = await s.one(mode=mode)
+    await custom_api.advance(61)
+    assert (await get_post(custom_api, post_id))["status"] == "publishing"
+    await custom_api.advance(10)
+    post = await get_post(custom_api, post_id)
+    check_post(post)
+    assert post["status"] == "failed"
+    assert post["lastError"] == {
+        **post["lastError"],
+        "code": "PLATFORM_ERROR",
+        "platformCode": "sandbox_rejected",
+    }
+    assert isinstance(post["lastError"]["message"], str)
+    assert post["publishedAt"] is None
+    assert post["externalId"] is None
 
 
 @pytest.mark.anyio
-async def test_publish_failure_rate_spares_drafts(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(jitter=0, failure_rates={"publish": 1.0})
+async def test_publish_failure_rate_spares_drafts(custom_api: Api) -> None:
     """The publish failure rate does not apply to draft mode, which still ends `draft`."""
-    async with make_sandbox(jitter=0, failure_rates={"publish": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        post_id = await s.one(mode="draft")
-        await api.advance(75)
-        assert (await get_post(api, post_id))["status"] == "draft"
+    s = await setup(custom_api)
+    post_id = await s.one(mode="draft")
+    await custom_api.advance(75)
+    assert (await get_post(custom_api, post_id))["status"] == "draft"
 
 
 @pytest.mark.anyio
@@ -833,17 +827,14 @@ async def test_cancel_not_queued(nominal_api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_cancel_failed_post(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(failure_rates={"publish": 1.0})
+async def test_cancel_failed_post(custom_api: Api) -> None:
     """Cancel of a failed post → 409 {scheduledPostId, status: failed}."""
-    async with make_sandbox(failure_rates={"publish": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        post_id = await s.one(ahead=30)
-        await api.advance(60)
-        e = err(await api.delete(f"/v1/scheduled-posts/{post_id}"), 409, "CONFLICT")
-        assert e["details"] == {**e["details"], "scheduledPostId": post_id, "status": "failed"}
+    s = await setup(custom_api)
+    post_id = await s.one(ahead=30)
+    await custom_api.advance(60)
+    e = err(await custom_api.delete(f"/v1/scheduled-posts/{post_id}"), 409, "CONFLICT")
+    assert e["details"] == {**e["details"], "scheduledPostId": post_id, "status": "failed"}
 
 
 # --- scopes (§2.1 rows 33-37) -------------------------------------------------------------------

@@ -472,59 +472,50 @@ async def test_authorize_unknown_state(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_oauth_auto_complete(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(oauth_auto_complete_seconds=30)
+async def test_oauth_auto_complete(custom_api: Api) -> None:
     """oauthAutoCompleteSeconds completes pending attempts that long after creation."""
-    async with make_sandbox(oauth_auto_complete_seconds=30) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api))["id"]
-        created = await api.now()
-        st = (await mint_state(api, pid))["state"]
-        await api.advance(29)
-        assert ok(await oauth_status(api, pid, st))["status"] == "pending"
-        await api.advance(2)
-        att = ok(await oauth_status(api, pid, st))
-        assert att["status"] == "completed"
-        assert att["completedAt"] == shift(created, 30)
-        sa = await social_account(api, pid, att["socialAccountId"])
-        assert sa["status"] == "connected"
-        assert sa["connectedAt"] == shift(created, 30)
+    pid = (await create_project(custom_api))["id"]
+    created = await custom_api.now()
+    st = (await mint_state(custom_api, pid))["state"]
+    await custom_api.advance(29)
+    assert ok(await oauth_status(custom_api, pid, st))["status"] == "pending"
+    await custom_api.advance(2)
+    att = ok(await oauth_status(custom_api, pid, st))
+    assert att["status"] == "completed"
+    assert att["completedAt"] == shift(created, 30)
+    sa = await social_account(custom_api, pid, att["socialAccountId"])
+    assert sa["status"] == "connected"
+    assert sa["connectedAt"] == shift(created, 30)
 
 
 @pytest.mark.anyio
-async def test_oauth_failure_rate(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(failure_rates={"oauth": 1.0})
+async def test_oauth_failure_rate(custom_api: Api) -> None:
     """With the `oauth` failure rate at 1.0, allow fails the attempt with OAUTH_FAILED."""
-    async with make_sandbox(failure_rates={"oauth": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api))["id"]
-        st = (await mint_state(api, pid))["state"]
-        r = await authorize(api, st)
-        assert r.status == 302, r
-        assert query_of(r.headers["Location"])["status"] == ["error"]
-        att = ok(await oauth_status(api, pid, st))
-        assert att["status"] == "failed"
-        assert att["error"]["code"] == "OAUTH_FAILED"
-        assert att["socialAccountId"] is None
-        assert_ts(att["completedAt"])
-        assert ok(await api.get(f"/v1/projects/{pid}/social-accounts"))["items"] == []
+    pid = (await create_project(custom_api))["id"]
+    st = (await mint_state(custom_api, pid))["state"]
+    r = await authorize(custom_api, st)
+    assert r.status == 302, r
+    assert query_of(r.headers["Location"])["status"] == ["error"]
+    att = ok(await oauth_status(custom_api, pid, st))
+    assert att["status"] == "failed"
+    assert att["error"]["code"] == "OAUTH_FAILED"
+    assert att["socialAccountId"] is None
+    assert_ts(att["completedAt"])
+    assert ok(await custom_api.get(f"/v1/projects/{pid}/social-accounts"))["items"] == []
 
 
 @pytest.mark.anyio
-async def test_oauth_failure_rate_applies_to_auto_complete(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(failure_rates={"oauth": 1.0}, oauth_auto_complete_seconds=10)
+async def test_oauth_failure_rate_applies_to_auto_complete(custom_api: Api) -> None:
     """The `oauth` failure rate also applies when an attempt auto-completes."""
-    async with make_sandbox(failure_rates={"oauth": 1.0}, oauth_auto_complete_seconds=10) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api))["id"]
-        st = (await mint_state(api, pid))["state"]
-        await api.advance(11)
-        att = ok(await oauth_status(api, pid, st))
-        assert att["status"] == "failed"
-        assert att["error"]["code"] == "OAUTH_FAILED"
+    pid = (await create_project(custom_api))["id"]
+    st = (await mint_state(custom_api, pid))["state"]
+    await custom_api.advance(11)
+    att = ok(await oauth_status(custom_api, pid, st))
+    assert att["status"] == "failed"
+    assert att["error"]["code"] == "OAUTH_FAILED"
 
 
 # --- §3.4.4 social-accounts list ------------------------------------------------------------------

@@ -17,9 +17,9 @@ from .._validate import Body
 __all__ = [
     "BRAND_VOICES",
     "CNT",
-    "Listing",
-    "PROJECT",
     "PRJ",
+    "PROJECT",
+    "Listing",
     "default_gender",
     "expect_empty_body",
     "fetch_one",
