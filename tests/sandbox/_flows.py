@@ -23,7 +23,7 @@ from tests.sandbox._http import Api, Reply
 if TYPE_CHECKING:
     from layers_async.sandbox import Sandbox
 
-# --- id and timestamp formats (§1.5, §1.6) --------------------------------------------------------
+# --- id and timestamp formats (contract §1.5, §1.6) -----------------------------------------------
 UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 ULID = r"[0-9A-HJKMNP-TV-Z]{26}"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -381,7 +381,7 @@ def two_org_options() -> dict[str, Any]:
     return {"organizations": two_organizations(), "api_keys": keys}
 
 
-# --- shape checks (§3.0) --------------------------------------------------------------------------
+# --- shape checks (contract §3.0) -----------------------------------------------------------------
 SOCIAL_ACCOUNT_FIELDS = {
     "socialAccountId",
     "projectId",
@@ -665,7 +665,7 @@ def check_post(p: dict[str, Any]) -> None:
         assert_ts(p["canceledAt"])
 
 
-# --- scope checks (§1.3, §2.1) --------------------------------------------------------------------
+# --- scope checks (contract §1.3, §2.1) -----------------------------------------------------------
 ROUTE_SCOPES = (
     "social:read",
     "social:write",

@@ -115,7 +115,7 @@ def assert_kinds(items: list[dict[str, Any]], kind: str) -> None:
         assert {i["kind"] for i in items} == {kind}
 
 
-# --- §3.7.1 source recommendations ----------------------------------------------------------------
+# --- source recommendations (contract §3.7.1) -----------------------------------------------------
 @pytest.mark.anyio
 async def test_portfolio_empty_until_research(api: Api, sandbox: Sandbox) -> None:
     """Portfolio mode returns [] before the first research run ends, then `limit` items."""
@@ -209,7 +209,7 @@ async def test_source_recommendations_keyword_bounds(api: Api) -> None:
     assert len(page["items"]) == 20
 
 
-# --- §3.7.2 format routes: envelope and initial container -----------------------------------------
+# --- format routes: envelope and initial container (contract §3.7.2) ------------------------------
 @pytest.mark.anyio
 @pytest.mark.parametrize("fmt", FORMATS)
 async def test_format_envelope_and_queued_container(api: Api, fmt: str) -> None:
@@ -428,7 +428,7 @@ async def test_both_actors(api: Api) -> None:
     assert second != first
 
 
-# --- §3.7.6 ugc-remix precondition ----------------------------------------------------------------
+# --- ugc-remix precondition (contract §3.7.6) -----------------------------------------------------
 @pytest.mark.anyio
 async def test_ugc_remix_needs_demo_video(api: Api) -> None:
     """ugc-remix with no demo video → 422 path mediaId, without missingFields."""
@@ -787,7 +787,7 @@ async def test_generation_failure(custom_api: Api) -> None:
     assert prog["etaSeconds"] is None
 
 
-# --- §3.7.7 hooks ---------------------------------------------------------------------------------
+# --- hooks (contract §3.7.7) ----------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_hooks_shape_and_limits(api: Api) -> None:
     """Hooks: {projectId, brandVoice, language, items}; default 10; limit 1 and 50; calls differ."""
@@ -842,7 +842,7 @@ async def test_hooks_missing_fields(api: Api, fields: dict[str, str], missing: l
     assert sorted(e["details"]["missingFields"]) == sorted(missing)
 
 
-# --- §3.7.8 list ----------------------------------------------------------------------------------
+# --- list (contract §3.7.8) -----------------------------------------------------------------------
 async def list_ids(api: Api, pid: str, params: Any = None) -> list[str]:
     page = ok(await api.get(f"/v1/projects/{pid}/content", params=params))
     for c in page["items"]:
@@ -943,7 +943,7 @@ async def test_content_list_accepts_edge_params(api: Api) -> None:
     assert ok(r) == {**r.json, "items": [], "nextCursor": None}
 
 
-# --- §3.7.9 get and §3.7.10 progress --------------------------------------------------------------
+# --- one container and its progress (contract §3.7.9, §3.7.10) ---------------------------------
 @pytest.mark.anyio
 async def test_get_container_id_forms(api: Api) -> None:
     """GET /v1/content accepts cnt_<uuid>, a bare UUID and uppercase; the response is prefixed."""

@@ -72,7 +72,7 @@ def check_influencer(inf: dict[str, Any], *, project_id: str) -> None:
         assert inf["errorMessage"] is None
 
 
-# --- §3.5.1 list ----------------------------------------------------------------------------------
+# --- list (contract §3.5.1) -----------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_list_empty_without_app_description(api: Api) -> None:
     """A project created without appDescription has no influencer."""
@@ -142,7 +142,7 @@ test_list_validation = query_validation_test(
 )
 
 
-# --- §3.5.2 create --------------------------------------------------------------------------------
+# --- create (contract §3.5.2) ---------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_create_envelope_and_pending_row(api: Api) -> None:
     """POST → 202 influencer_create envelope; the influencer exists at once as pending."""
@@ -262,7 +262,7 @@ async def test_create_on_archived_project(api: Api) -> None:
     assert e["details"] == {**e["details"], "projectId": pid, "status": "archived"}
 
 
-# --- §4.2 lifecycle -------------------------------------------------------------------------------
+# --- lifecycle (contract §4.2) --------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_lifecycle_pending_training_ready(
     make_sandbox: MakeSandbox, session: aiohttp.ClientSession
@@ -382,7 +382,7 @@ async def test_cancel_while_training(nominal_api: Api) -> None:
     assert inf["errorMessage"] == "Creation canceled."
 
 
-# --- §3.5.3 get -----------------------------------------------------------------------------------
+# --- get (contract §3.5.3) ------------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_get_unknown_influencer(api: Api) -> None:
     """A well-formed unknown influencer id → 404."""
@@ -427,7 +427,7 @@ async def test_influencer_other_organization(two_live_org_apis: dict[str, Api]) 
     assert (await get_inf(theirs, iid))["name"] != "Hijack"
 
 
-# --- §3.5.4 PATCH ---------------------------------------------------------------------------------
+# --- PATCH (contract §3.5.4) ----------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_patch_fields(api: Api) -> None:
     """PATCH changes the given fields, returns the whole Influencer and bumps updatedAt."""

@@ -34,7 +34,7 @@ from tests.sandbox._http import Api
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 
 
-# --- §3.8.1 jobs ----------------------------------------------------------------------------------
+# --- jobs (contract §3.8.1) -----------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_job_shape_and_other_key(api: Api, sandbox: Sandbox) -> None:
     """GET /v1/jobs: the full Job, stage queued from the first read, for any key of the org."""
@@ -153,7 +153,7 @@ async def test_terminal_job_keeps_etag(api: Api) -> None:
     assert r2.status == 304
 
 
-# --- §3.8.2 cancel --------------------------------------------------------------------------------
+# --- cancel (contract §3.8.2) ---------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_cancel_queued(api: Api) -> None:
     """Cancel while queued → 202 accepted; job, container canceled at once; credits released."""

@@ -28,7 +28,7 @@ from tests.sandbox._http import Api
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 
 
-# --- §3.6 keywords --------------------------------------------------------------------------------
+# --- keywords (contract §3.6) ---------------------------------------------------------------------
 def check_bank(bank: dict[str, Any], *, project_id: str) -> None:
     assert set(bank) >= {"projectId", "hashtags", "refreshedAt"}
     assert bank["projectId"] == project_id

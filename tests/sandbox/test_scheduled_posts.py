@@ -89,7 +89,7 @@ async def video_container(api: Api, pid: str) -> str:
     return await completed_container(api, pid, fmt="video-remix", body=body)
 
 
-# --- §3.9.1 schedule: success ---------------------------------------------------------------------
+# --- schedule: success (contract §3.9.1) ----------------------------------------------------------
 @pytest.mark.anyio
 async def test_schedule_success_shape(api: Api) -> None:
     """201 {scheduledPostIds, gateStatus, scheduledFor}; the post is queued, every field set."""
@@ -180,7 +180,7 @@ async def test_schedule_ids_follow_target_order(api: Api) -> None:
         assert post["platform"] == ("instagram" if target["socialAccountId"] == insta else "tiktok")
 
 
-# --- §3.9.1 schedule: validation ------------------------------------------------------------------
+# --- schedule: validation (contract §3.9.1) -------------------------------------------------------
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     "value",
@@ -378,7 +378,7 @@ async def test_schedule_share_reel_to_feed_rules(api: Api) -> None:
     ok(await s.schedule(tgt(insta, "publish"), cid=vid), 201)
 
 
-# --- §3.9.1 schedule: state errors and order ------------------------------------------------------
+# --- schedule: state errors and order (contract §3.9.1) -------------------------------------------
 @pytest.mark.anyio
 async def test_schedule_container_not_completed(api: Api) -> None:
     """A container that is not completed → 409 {containerId, status}."""
@@ -462,7 +462,7 @@ async def test_schedule_check_order(api: Api) -> None:
     err(await s.schedule(cid=env["containerIds"][0]), 409, "CONFLICT")
 
 
-# --- §3.9.1 sandbox publishing lifecycle ----------------------------------------------------------
+# --- sandbox publishing lifecycle (contract §3.9.1) -----------------------------------------------
 @pytest.mark.anyio
 @pytest.mark.parametrize("mode", ["publish", "managed"])
 async def test_publish_lifecycle(
@@ -589,7 +589,7 @@ async def test_reauth_required_fails_with_credential_invalid(
         assert post["externalId"] is None
 
 
-# --- §3.9.2 list ----------------------------------------------------------------------------------
+# --- list (contract §3.9.2) -----------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_list_order_and_filters(nominal_api: Api) -> None:
     """Latest scheduledFor first; filters status, socialAccountId, since, until."""
@@ -651,7 +651,7 @@ async def test_list_limit_bounds(api: Api) -> None:
         assert ok(r) == {**r.json, "items": [], "nextCursor": None}
 
 
-# --- §3.9.3 get -----------------------------------------------------------------------------------
+# --- get (contract §3.9.3) ------------------------------------------------------------------------
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     ("post_id", "status"),
@@ -668,7 +668,7 @@ async def test_get_post_errors(api: Api, post_id: str, status: int) -> None:
         not_found_or_invalid(r, status, "scheduledPostId")
 
 
-# --- §3.9.4 reschedule ----------------------------------------------------------------------------
+# --- reschedule (contract §3.9.4) -----------------------------------------------------------------
 @pytest.mark.anyio
 async def test_reschedule_moves_the_post(nominal_api: Api) -> None:
     """Reschedule → 200 {id, status, scheduledFor, updatedAt}; the post fires at the new time."""
@@ -767,7 +767,7 @@ async def test_reschedule_not_queued(nominal_api: Api) -> None:
     assert e["details"] == {**e["details"], "scheduledPostId": firing, "status": "published"}
 
 
-# --- §3.9.5 cancel --------------------------------------------------------------------------------
+# --- cancel (contract §3.9.5) ---------------------------------------------------------------------
 @pytest.mark.anyio
 @pytest.mark.parametrize("body", [None, {}, {"reason": "customer asked"}, {"reason": "r" * 1024}])
 async def test_cancel_post(api: Api, body: Any) -> None:
@@ -837,7 +837,7 @@ async def test_cancel_failed_post(custom_api: Api) -> None:
     assert e["details"] == {**e["details"], "scheduledPostId": post_id, "status": "failed"}
 
 
-# --- scopes (§2.1 rows 33-37) -------------------------------------------------------------------
+# --- scopes (contract §2.1 rows 33-37) ------------------------------------------------------------
 test_routes_require_scope = route_scope_test(
     [
         ("POST", f"/v1/content/{GHOST_CNT}/schedule", "publish:write"),

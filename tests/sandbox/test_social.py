@@ -50,7 +50,7 @@ def oauth_path(project_id: str) -> str:
     return f"/v1/projects/{project_id}/social/oauth-url"
 
 
-# --- §3.4.1 oauth-url -----------------------------------------------------------------------------
+# --- oauth-url (contract §3.4.1) ------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_oauth_url_success_shape(api: Api, sandbox: Sandbox) -> None:
     """oauth-url returns authorizeUrl on the sandbox page, an st_<ULID> state and now + 600 s."""
@@ -252,7 +252,7 @@ async def test_oauth_url_project_errors(api: Api, project: str, status: int, cod
         assert "projectId" in r.issue_paths
 
 
-# --- §3.4.2 / §3.4.3 oauth-status -----------------------------------------------------------------
+# --- oauth-status (contract §3.4.2, §3.4.3) -------------------------------------------------------
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     "params",
@@ -350,7 +350,7 @@ async def test_oauth_status_reference_path_errors(api: Api, state: str, status: 
         assert e["details"]["id"] == state
 
 
-# --- /_sandbox/oauth/authorize and §4.3 -----------------------------------------------------------
+# --- the consent page /_sandbox/oauth/authorize and the OAuth lifecycle (contract §4.3) -----------
 @pytest.mark.anyio
 async def test_authorize_allow_completes_attempt(api: Api) -> None:
     """allow → 302 to returnUrl?state=…&status=success; attempt completed; account connected."""
@@ -518,7 +518,7 @@ async def test_oauth_failure_rate_applies_to_auto_complete(custom_api: Api) -> N
     assert att["error"]["code"] == "OAUTH_FAILED"
 
 
-# --- §3.4.4 social-accounts list ------------------------------------------------------------------
+# --- social-accounts list (contract §3.4.4) -------------------------------------------------------
 @pytest.mark.anyio
 async def test_social_accounts_list_and_filters(api: Api) -> None:
     """The list is newest connectedAt first and filters by platform, status and leased."""
@@ -605,7 +605,7 @@ async def test_needs_reauth_route(api: Api) -> None:
     assert (await social_account(api, pid, sa))["status"] == "reauth_required"
 
 
-# --- §3.4.5 disconnect ----------------------------------------------------------------------------
+# --- disconnect (contract §3.4.5) -----------------------------------------------------------------
 @pytest.mark.anyio
 async def test_disconnect_shape_and_repeat(api: Api) -> None:
     """DELETE → 200 disconnect summary; account shows disconnected; a second DELETE → 404."""
@@ -707,7 +707,7 @@ async def test_disconnect_other_organization(two_live_org_apis: dict[str, Api]) 
     assert (await social_account(theirs, pid, sa))["status"] == "connected"
 
 
-# --- scopes (§1.3, §2.1 rows 11-15) -------------------------------------------------------------
+# --- scopes (contract §1.3, §2.1 rows 11-15) ------------------------------------------------------
 test_social_routes_require_scope = route_scope_test(
     [
         ("POST", f"/v1/projects/{GHOST_PRJ}/social/oauth-url", "social:write"),
