@@ -83,7 +83,6 @@ _DURATION_KIND = {
     "keywords_refresh": "keywords",
     "keywords_auto": "keywords",
 }
-_IMG_EXT = (".png", ".jpg", ".jpeg", ".webp", ".svg", ".heic")
 
 
 def _month_bounds(ms: int) -> tuple[int, int]:
@@ -672,10 +671,7 @@ class World:
         return min(ends) if ends else None
 
     def jobs_cap(self, key: ApiKey, org: Organization) -> int:
-        """The running-jobs cap: the organization's override, else the key's tier.
-
-        Contract §1.11.
-        """
+        """The running-jobs cap: the organization's override, else the tier's (contract §1.11)."""
         if org.max_running_jobs is not None:
             return org.max_running_jobs
         return self.tier_limits(key)[RUNNING_JOBS_INDEX]
@@ -798,7 +794,3 @@ class World:
         from ._render import state
 
         return state(self, org_filter)
-
-    def is_image_name(self, name: str) -> bool:
-        """True when a media name is an image (else it is served as video)."""
-        return name.lower().endswith(_IMG_EXT)

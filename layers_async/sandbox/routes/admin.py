@@ -31,6 +31,8 @@ AdminHandler = Callable[["SandboxCore", web.Request, str], Awaitable[web.StreamR
 #: `POST /_sandbox/clock/advance` moves the clock at most ten years at once.
 _MAX_ADVANCE_SECONDS = 10 * 365 * 86_400
 _MEDIA_PREFIX = "/_sandbox/media/"
+#: A media name with one of these extensions is served as an image, any other as a video.
+_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".svg", ".heic")
 _NEEDS_REAUTH = re.compile(r"/_sandbox/social-accounts/([^/]+)/needs-reauth")
 
 
@@ -220,7 +222,7 @@ def media(core: SandboxCore, rid: str, name: str) -> web.StreamResponse:
     w = core.w
     if name not in w.issued_media:
         raise not_found("Media not found.")
-    if w.is_image_name(name):
+    if name.lower().endswith(_IMAGE_EXTENSIONS):
         body, content_type = PNG_PLACEHOLDER, "image/png"
     else:
         body, content_type = MP4_PLACEHOLDER, "video/mp4"
