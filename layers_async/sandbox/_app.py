@@ -1,74 +1,108 @@
-"""The aiohttp.web application: the §1.15 request pipeline and the `/_sandbox/` routes."""
+"""The aiohttp.web application: the `/v1` request pipeline, one named step per check.
+
+A `/v1` request goes through, in this order, the first failing step answering (contract
+§1.15): route → faults → auth → organization → rate limit → scope → idempotency →
+validation → handler. `/_sandbox/` requests go to `routes.admin` instead.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import re
-import struct
-import zlib
-from collections.abc import Mapping
-from typing import Any, TypeGuard
+from collections.abc import Callable, Mapping
+from typing import Any
 
+import attrs
 from aiohttp import web
 
 from ._clock import real_seconds
-from ._config import PATCHABLE, normalize_config
+from ._config import DAILY_WRITES_INDEX, PATCHABLE, PER_MINUTE_INDEX, normalize_config
 from ._errors import ApiError, Issues, validation
-from ._handlers import ROUTES
 from ._ids import KEY_RE
 from ._jsonio import dumps, dumps_canonical, loads
 from ._models import ApiKey, IdempotencyRecord, Organization
-from ._routing import Ctx, Route, Router
+from ._render import keys
+from ._responses import error_body, error_response, json_response
+from ._routing import MAX_BODY_BYTES, Ctx, Route, Router
 from ._validate import normalize_prefixed
-from ._world import World, ts
+from ._world import DAY_MS, World
+from .routes import ROUTES, admin
 
 __all__ = ["SandboxCore"]
 
 log = logging.getLogger("layers_async.sandbox")
 
-JSON_CT = "application/json; charset=utf-8"
-_CLASS_INDEX = {"read-light": 0, "write-light": 1, "long-running": 2}
+_MINUTE_MS = 60_000
 _BEARER = re.compile(r"^bearer +(\S+)$", re.IGNORECASE)
+#: An Idempotency-Key is 1 to 255 visible ASCII characters (0x21-0x7E).
 _IDEM_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+#: Of the 409s, only these outcomes are stored for replay (with every 2xx, 402 and 404).
 _STORED_409 = frozenset({"CONFLICT", "CONTENT_REJECTED"})
 _ROUTER = Router(ROUTES)
-_MAX_BODY = 1_048_576
 
-
-def _finite(value: Any) -> TypeGuard[float]:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+#: What each injected-error fault answers: status, code, message, whether it sends Retry-After.
+_FAULT_ERRORS = {
+    "http_500": (500, "INTERNAL_ERROR", "Injected server error.", False),
+    "http_502": (502, "BAD_GATEWAY", "Injected bad gateway.", False),
+    "http_503": (503, "SERVICE_UNAVAILABLE", "Injected unavailability.", True),
+    "http_429": (429, "RATE_LIMITED", "Rate limit exceeded.", True),
+}
 
 
 class _Drop(Exception):
     """Close the connection without a response (fault injection)."""
 
 
-def _png() -> bytes:
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        c = struct.pack(">I", len(data)) + tag + data
-        return c + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+@attrs.define(slots=True)
+class _Exchange:
+    """One `/v1` request as the pipeline learns about it, step by step."""
 
-    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)  # 1x1, 8-bit RGBA
-    pixel = b"\x00\xff\xff\xff\xff"  # filter byte, then one opaque white pixel
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(pixel))
-        + chunk(b"IEND", b"")
-    )
+    request: web.Request
+    rid: str
+    route: Route
+    raw_params: dict[str, str]
+    body: bytes
+    #: Headers every response from here on carries (endpoint class, then rate limit).
+    headers: dict[str, str]
+    now: int = 0
+    key: ApiKey | None = None
+    org: Organization | None = None
+    params: dict[str, str] = attrs.Factory(dict)
+    idem_scope: tuple[str, ...] | None = None
+    fingerprint: bytes = b""
+
+    def fail(self, err: ApiError, extra: Mapping[str, str] | None = None) -> web.Response:
+        """The error response at this point of the pipeline."""
+        return error_response(self.rid, err, {**self.headers, **(extra or {})})
 
 
-PNG_PLACEHOLDER = _png()
-MP4_PLACEHOLDER = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 32
+Step = Callable[[_Exchange], "web.Response | None"]
 
 
-def _error_body(rid: str, err: ApiError) -> bytes:
-    e: dict[str, Any] = {"code": err.code, "message": err.message, "requestId": rid}
-    if err.details is not None:
-        e["details"] = err.details
-    return dumps({"error": e})
+def _fingerprint(body: bytes) -> bytes:
+    """The request body as canonical JSON, so key order and whitespace do not matter."""
+    if not body.strip():
+        return b"{}"
+    try:
+        return dumps_canonical(loads(body))
+    except (ValueError, TypeError):  # not JSON, or nested deeper than the encoder allows
+        return b"raw:" + body
+
+
+def _normalized_params(route: Route, raw_params: dict[str, str]) -> dict[str, str]:
+    """Path ids in canonical form; a malformed one is left out (validation reports it)."""
+    params: dict[str, str] = {}
+    for name, raw in raw_params.items():
+        spec = route.params.get(name)
+        norm = spec.normalize(raw) if spec is not None else raw
+        if norm is not None:
+            params[name] = norm
+    return params
+
+
+def _unauthenticated() -> ApiError:
+    return ApiError(401, "UNAUTHENTICATED", "Missing or invalid API key.")
 
 
 class SandboxCore:
@@ -78,6 +112,14 @@ class SandboxCore:
         self.config = config
         self.base_url = "http://127.0.0.1"
         self.world: World | None = None
+        #: The pipeline steps between faults and validation, in order; each may answer.
+        self._checks: tuple[Step, ...] = (
+            self._auth,
+            self._organization,
+            self._rate_limit,
+            self._scope,
+            self._idempotency,
+        )
 
     def build(self, base_url: str) -> None:
         """(Re)create the world for the listener's base URL."""
@@ -91,25 +133,6 @@ class SandboxCore:
         assert self.world is not None, "sandbox not started"
         return self.world
 
-    # ------------------------------------------------------------------ responses
-    def _json(
-        self, status: int, rid: str, body: bytes | None, headers: Mapping[str, str] | None = None
-    ) -> web.Response:
-        h = {"X-Request-Id": rid}
-        if headers:
-            h.update(headers)
-        if body is not None:
-            h["Content-Type"] = JSON_CT
-        return web.Response(status=status, body=body, headers=h)
-
-    def _error(
-        self, rid: str, err: ApiError, extra: Mapping[str, str] | None = None
-    ) -> web.Response:
-        h = dict(extra or {})
-        if err.headers:
-            h.update(err.headers)
-        return self._json(err.status, rid, _error_body(rid, err), h)
-
     # ------------------------------------------------------------------ entry point
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Dispatch one request: `/v1` through the pipeline, `/_sandbox/` to its routes."""
@@ -117,9 +140,9 @@ class SandboxCore:
         rid = "req_" + w.request_ids.ulid(w.now())
         if request.path.startswith("/_sandbox/"):
             try:
-                return await self._sandbox_route(request, rid)
+                return await admin.dispatch(self, request, rid)
             except ApiError as err:
-                return self._error(rid, err)
+                return error_response(rid, err)
             finally:
                 self.w.end_request()
         try:
@@ -137,246 +160,156 @@ class SandboxCore:
 
     # ------------------------------------------------------------------ /v1 pipeline
     async def _v1(self, request: web.Request, rid: str) -> web.StreamResponse:
+        """Route and faults (which may wait), then the synchronous steps."""
+        x = await self._route(request, rid)
+        if isinstance(x, web.Response):
+            return x
+        drop_after = False
+        if self.w.config["faults"]:
+            fault = await self._faults(x.route, rid)
+            if isinstance(fault, web.Response):
+                return fault
+            drop_after = fault
+        # Re-read the world after any await: a reset may have replaced it meanwhile.
+        resp = self._pipeline(x)
+        if drop_after:
+            raise _Drop
+        return resp
+
+    def _pipeline(self, x: _Exchange) -> web.Response:
+        """Auth to handler; synchronous, so one request's changes are atomic."""
+        x.now = self.w.begin_request()
+        for step in self._checks:
+            resp = step(x)
+            if resp is not None:
+                return resp
+        ctx, issues = self._validation(x)
+        return self._handler(x, ctx, issues)
+
+    async def _route(self, request: web.Request, rid: str) -> _Exchange | web.Response:
+        """Match the route (404 otherwise), count the request and read its body."""
         method = request.method
-        matched = _ROUTER.match(method, request.path)  # step 2
+        matched = _ROUTER.match(method, request.path)
         counter = self.w.requests_by_route
         label = matched[0].label if matched is not None else "unmatched"
         counter[label] = counter.get(label, 0) + 1
         if matched is None:
             klass = "read-light" if method == "GET" else "write-light"
-            return self._error(
+            return error_response(
                 rid,
                 ApiError(404, "NOT_FOUND", "No route matches this method and path."),
                 {"X-RateLimit-Endpoint-Class": klass},
             )
         route, raw_params = matched
-        class_hdr = {"X-RateLimit-Endpoint-Class": route.klass}
         try:
             body = await request.read() if request.can_read_body else b""
         except web.HTTPRequestEntityTooLarge:
-            body = b"\x00" * (_MAX_BODY + 1)  # too large: the handler reports path ""
-
-        drop_after = False
-        if self.w.config["faults"]:  # step 3
-            fault = await self._faults(route, rid)
-            if isinstance(fault, web.Response):
-                return fault
-            drop_after = fault
-        # Re-read the world after any await: a reset may have replaced it meanwhile.
-        resp = self._pipeline(request, rid, route, raw_params, class_hdr, body)
-        if drop_after:
-            raise _Drop
-        return resp
-
-    def _pipeline(
-        self,
-        request: web.Request,
-        rid: str,
-        route: Route,
-        raw_params: dict[str, str],
-        class_hdr: dict[str, str],
-        body: bytes,
-    ) -> web.Response:
-        """Steps 4-10 of §1.15; synchronous, so one request's changes are atomic."""
-        w = self.w
-        now = w.begin_request()
-        method = request.method
-        klass = route.klass
-        key_or_err = self._authenticate(request, now)  # step 4
-        if isinstance(key_or_err, ApiError):
-            return self._error(rid, key_or_err, class_hdr)
-        key = key_or_err
-        org = w.orgs[key.org_id]
-        if org.status == "suspended":
-            err = ApiError(
-                503, "KILL_SWITCH", "The organization is suspended.", {"scope": "organization"}
-            )
-            return self._error(rid, err, class_hdr)
-        key.last_used_at = now
-
-        org_header = request.headers.get("X-Layers-Organization")  # step 5
-        if org_header is not None:
-            eff = self._effective_org(key, org, org_header)
-            if isinstance(eff, ApiError):
-                peek, _ = self._rate_limit(key, klass, now, consume=False)
-                return self._error(rid, eff, {**class_hdr, **peek})
-            org = eff
-
-        rl_headers, rl_err = self._rate_limit(key, klass, now)  # step 6
-        headers = {**class_hdr, **rl_headers}
-        if rl_err is not None:
-            return self._error(rid, rl_err, headers)
-
-        if route.scope is not None and not key.has_scope(route.scope):  # step 7
-            err = ApiError(
-                403,
-                "FORBIDDEN_SCOPE",
-                f"This key lacks the {route.scope} scope.",
-                {"requiredScope": route.scope},
-            )
-            return self._error(rid, err, headers)
-
-        params: dict[str, str] = {}
-        for name, raw in raw_params.items():
-            spec = route.params.get(name)
-            norm = spec.normalize(raw) if spec is not None else raw
-            if norm is not None:
-                params[name] = norm
-
-        idem_scope: tuple[str, ...] | None = None
-        fingerprint = b""
-        if method != "GET":  # step 8
-            ik = request.headers.get("Idempotency-Key")
-            if ik is not None:
-                if not _IDEM_KEY.fullmatch(ik):
-                    err = validation(
-                        [
-                            {
-                                "path": "Idempotency-Key",
-                                "message": "Must be 1-255 visible ASCII characters.",
-                            }
-                        ]
-                    )
-                    return self._error(rid, err, headers)
-                if route.honours_idempotency:
-                    norm_path = "/".join(
-                        params.get(s[1:-1], raw_params.get(s[1:-1], s)) if s.startswith("{") else s
-                        for s in route.segments
-                    )
-                    idem_scope = (key.id, org.id, method, norm_path, ik)
-                    fingerprint = self._fingerprint(body)
-                    rec = w.idempotency.get(idem_scope)
-                    if rec is not None and now - rec.created_at >= 86_400_000:
-                        del w.idempotency[idem_scope]
-                        rec = None
-                    if rec is not None:
-                        if rec.fingerprint != fingerprint:
-                            err = ApiError(
-                                409,
-                                "IDEMPOTENCY_CONFLICT",
-                                "This Idempotency-Key was used with a different request body.",
-                            )
-                            return self._error(rid, err, headers)
-                        h = {**headers, **rec.headers, "Idempotency-Replayed": "true"}
-                        return self._json(rec.status, rid, rec.body, h)
-
-        ctx = Ctx(
-            world=w,
-            key=key,
-            org=org,
-            params=params,
-            raw_params=raw_params,
-            query=request.rel_url.query,
-            body=body,
-            headers=request.headers,
-            now=now,
-        )
-        try:  # steps 9-10
-            out = route.handler(ctx, route, Issues())
-            payload = out.raw if out.raw is not None or out.status == 304 else dumps(out.body)
-        except ApiError as err:
-            resp_body = _error_body(rid, err)
-            extra = dict(err.headers or {})
-            if idem_scope is not None and (
-                err.status in (402, 404) or (err.status == 409 and err.code in _STORED_409)
-            ):
-                w.idempotency[idem_scope] = IdempotencyRecord(
-                    fingerprint, now, err.status, resp_body, extra
-                )
-            return self._json(err.status, rid, resp_body, {**headers, **extra})
-        except Exception:
-            log.exception("sandbox handler failed: %s %s", method, request.path)
-            internal = ApiError(500, "INTERNAL_ERROR", "Unexpected sandbox error.")
-            return self._error(rid, internal, headers)
-
-        extra = dict(out.headers or {})
-        if payload is None:  # 304 Not Modified
-            return self._json(304, rid, None, {**headers, **extra})
-        if idem_scope is not None and 200 <= out.status < 300:
-            w.idempotency[idem_scope] = IdempotencyRecord(
-                fingerprint, now, out.status, payload, extra
-            )
-        return self._json(out.status, rid, payload, {**headers, **extra})
-
-    @staticmethod
-    def _fingerprint(body: bytes) -> bytes:
-        """The request body as canonical JSON, so key order and whitespace do not matter."""
-        if not body.strip():
-            return b"{}"
-        try:
-            return dumps_canonical(loads(body))
-        except (ValueError, TypeError):  # not JSON, or nested deeper than the encoder allows
-            return b"raw:" + body
+            body = b"\x00" * (MAX_BODY_BYTES + 1)  # too large: the handler reports path ""
+        headers = {"X-RateLimit-Endpoint-Class": route.klass}
+        x = _Exchange(request, rid, route, raw_params, body, headers)
+        x.params = _normalized_params(route, raw_params)
+        return x
 
     async def _faults(self, route: Route, rid: str) -> web.Response | bool:
         """Apply fault rules in order; returns a response, or whether to drop after commit."""
         w = self.w
         rules = w.config["faults"]
         fired = w.fault_fired  # captured with `rules`: a config change mid-sleep swaps both
-        label = route.label
         for i, rule in enumerate(rules):
-            r = rule["route"]
-            if r != "*":
-                m, _, tpl = r.partition(" ")
-                if tpl != route.template or (m != "*" and m != route.method):
-                    continue
-            times = rule["times"]
-            if times is not None and fired[i] >= times:
+            if not self._fault_applies(rule, route) or (
+                rule["times"] is not None and fired[i] >= rule["times"]
+            ):
                 continue
             if w.fault_rng.random() >= rule["probability"]:
                 continue
             fired[i] += 1
             action = rule["action"]
-            log.info("fault %s (%s) on %s", rule.get("id") or i, action, label)
+            log.info("fault %s (%s) on %s", rule.get("id") or i, action, route.label)
             if action == "latency":
                 await asyncio.sleep(rule["latencyMs"] / 1000.0)
                 continue
-            h = {"X-RateLimit-Endpoint-Class": route.klass}
-            if action == "http_500":
-                return self._error(
-                    rid, ApiError(500, "INTERNAL_ERROR", "Injected server error."), h
-                )
-            if action == "http_502":
-                return self._error(rid, ApiError(502, "BAD_GATEWAY", "Injected bad gateway."), h)
-            if action == "http_503":
-                h["Retry-After"] = str(rule["retryAfter"])
-                err = ApiError(503, "SERVICE_UNAVAILABLE", "Injected unavailability.")
-                return self._error(rid, err, h)
-            if action == "http_429":
-                h["Retry-After"] = str(rule["retryAfter"])
-                err = ApiError(
-                    429,
-                    "RATE_LIMITED",
-                    "Rate limit exceeded.",
-                    {"limitType": "per_minute", "endpointClass": route.klass},
-                )
-                return self._error(rid, err, h)
             if action == "drop_before_commit":
                 raise _Drop
             if action == "drop_after_commit":
                 return True
+            return self._injected_error(action, rule, route, rid)
         return False
 
+    @staticmethod
+    def _fault_applies(rule: Mapping[str, Any], route: Route) -> bool:
+        """A rule names `*`, or `<METHOD or *> <template>` of this route."""
+        r: str = rule["route"]
+        if r == "*":
+            return True
+        m, _, tpl = r.partition(" ")
+        return tpl == route.template and (m == "*" or m == route.method)
+
+    @staticmethod
+    def _injected_error(
+        action: str, rule: Mapping[str, Any], route: Route, rid: str
+    ) -> web.Response:
+        status, code, message, retry_after = _FAULT_ERRORS[action]
+        h = {"X-RateLimit-Endpoint-Class": route.klass}
+        if retry_after:
+            h["Retry-After"] = str(rule["retryAfter"])
+        details = None
+        if status == 429:
+            details = {"limitType": "per_minute", "endpointClass": route.klass}
+        return error_response(rid, ApiError(status, code, message, details), h)
+
+    def _auth(self, x: _Exchange) -> web.Response | None:
+        """A known, live key (401) whose kill switch is off and organization not suspended (503)."""
+        key_or_err = self._authenticate(x.request, x.now)
+        if isinstance(key_or_err, ApiError):
+            return x.fail(key_or_err)
+        key = key_or_err
+        org = self.w.orgs[key.org_id]
+        if org.status == "suspended":
+            return x.fail(
+                ApiError(
+                    503, "KILL_SWITCH", "The organization is suspended.", {"scope": "organization"}
+                )
+            )
+        key.last_used_at = x.now
+        x.key = key
+        x.org = org
+        return None
+
     def _authenticate(self, request: web.Request, now: int) -> ApiKey | ApiError:
-        unauth = ApiError(401, "UNAUTHENTICATED", "Missing or invalid API key.")
+        """The bearer key; a key past its rotation grace period is revoked on first use."""
         header = request.headers.get("Authorization")
         if header is None:
-            return unauth
+            return _unauthenticated()
         m = _BEARER.match(header.strip())
         if m is None or not KEY_RE.match(m.group(1)):
-            return unauth
+            return _unauthenticated()
         key = self.w.key_by_string.get(m.group(1))
         if key is None or key.status == "revoked":
-            return unauth
+            return _unauthenticated()
         if key.grace_until is not None and now >= key.grace_until:
             key.status = "revoked"
             key.revoked_at = key.grace_until
-            return unauth
+            return _unauthenticated()
         if key.kill_switch:
             return ApiError(503, "KILL_SWITCH", "This API key has been killed.", {"scope": "key"})
         return key
 
-    def _effective_org(self, key: ApiKey, org: Organization, value: str) -> Organization | ApiError:
+    def _organization(self, x: _Exchange) -> web.Response | None:
+        """`X-Layers-Organization` acts for a child organization (its errors show the bucket)."""
+        value = x.request.headers.get("X-Layers-Organization")
+        if value is None:
+            return None
+        assert x.key is not None
+        assert x.org is not None
+        child = self._child_org(x.key, x.org, value)
+        if isinstance(child, ApiError):
+            peek, _ = self._bucket(x.key, x.route.klass, x.now, consume=False)
+            return x.fail(child, peek)
+        x.org = child
+        return None
+
+    def _child_org(self, key: ApiKey, org: Organization, value: str) -> Organization | ApiError:
+        """The named child: needs org:admin (403), a well-formed id (422), a live child (404)."""
         if not key.has_scope("org:admin"):
             return ApiError(
                 403,
@@ -399,21 +332,28 @@ class SandboxCore:
             return ApiError(404, "NOT_FOUND", "Organization not found.")
         return child
 
-    def _rate_limit(
+    def _rate_limit(self, x: _Exchange) -> web.Response | None:
+        """Spend one unit of the key's bucket; from here on responses show the bucket."""
+        assert x.key is not None
+        rl_headers, rl_err = self._bucket(x.key, x.route.klass, x.now)
+        x.headers.update(rl_headers)
+        return x.fail(rl_err) if rl_err is not None else None
+
+    def _bucket(
         self, key: ApiKey, klass: str, now: int, *, consume: bool = True
     ) -> tuple[dict[str, str], ApiError | None]:
-        """Step 6: the per-minute bucket and the daily cap; headers describe the bucket."""
+        """The per-minute bucket and the daily write cap; headers describe the bucket."""
         w = self.w
         limits = w.tier_limits(key)
-        per_min = limits[_CLASS_INDEX[klass]]
-        window = now - now % 60_000
+        per_min = limits[PER_MINUTE_INDEX[klass]]
+        window = now - now % _MINUTE_MS
         bk = (key.id, klass)
         bucket = w.buckets.get(bk)
         if bucket is None or bucket[0] != window:
             bucket = [window, 0]
             w.buckets[bk] = bucket
         speed = w.clock.speed
-        reset_v = window + 60_000 - now
+        reset_v = window + _MINUTE_MS - now
         headers = {
             "X-RateLimit-Limit": str(per_min),
             "X-RateLimit-Remaining": str(max(0, per_min - bucket[1])),
@@ -422,148 +362,145 @@ class SandboxCore:
         if not consume:
             return headers, None
         if bucket[1] >= per_min:
-            err = ApiError(
-                429,
-                "RATE_LIMITED",
-                "Rate limit exceeded.",
-                {"limitType": "per_minute", "endpointClass": klass},
-                {"Retry-After": str(real_seconds(reset_v, speed, minimum=1))},
-            )
-            return headers, err
+            return headers, self._limited("Rate limit exceeded.", "per_minute", klass, reset_v)
         if klass == "write-light":
-            day = now // 86_400_000
+            day = now // DAY_MS
             dk = (key.id, day)
             used = w.daily.get(dk, 0)
-            if used >= limits[3]:
-                until = (day + 1) * 86_400_000 - now
-                err = ApiError(
-                    429,
-                    "RATE_LIMITED",
-                    "Daily write limit exceeded.",
-                    {"limitType": "daily", "endpointClass": klass},
-                    {"Retry-After": str(real_seconds(until, speed, minimum=1))},
-                )
-                return headers, err
+            if used >= limits[DAILY_WRITES_INDEX]:
+                until = (day + 1) * DAY_MS - now
+                return headers, self._limited("Daily write limit exceeded.", "daily", klass, until)
             w.daily[dk] = used + 1
         bucket[1] += 1
         headers["X-RateLimit-Remaining"] = str(max(0, per_min - bucket[1]))
         return headers, None
 
-    # ------------------------------------------------------------------ /_sandbox/ routes
-    async def _body_json(self, request: web.Request) -> dict[str, Any]:
-        raw = await request.read() if request.can_read_body else b""
-        if not raw.strip():
-            return {}
-        try:
-            data = loads(raw)
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise validation([{"path": "", "message": "Body must be a JSON object."}])
-        return data
+    def _limited(self, message: str, limit_type: str, klass: str, wait_ms: int) -> ApiError:
+        """429 RATE_LIMITED; `Retry-After` is the virtual wait in real seconds (at least 1)."""
+        return ApiError(
+            429,
+            "RATE_LIMITED",
+            message,
+            {"limitType": limit_type, "endpointClass": klass},
+            {"Retry-After": str(real_seconds(wait_ms, self.w.clock.speed, minimum=1))},
+        )
 
-    def _ok(self, rid: str, body: Any, status: int = 200) -> web.Response:
-        return self._json(status, rid, dumps(body))
-
-    async def _sandbox_route(self, request: web.Request, rid: str) -> web.StreamResponse:
-        w = self.w
-        w.run_due()
-        m = request.method
-        path = request.path
-        if path == "/_sandbox/state" and m == "GET":
-            org = request.rel_url.query.get("organizationId")
-            if org is not None:
-                org = normalize_prefixed(org, "org", bare_ok=True) or org
-            return self._ok(rid, w.state_json(org))
-        if path == "/_sandbox/clock" and m == "GET":
-            return self._ok(rid, {"now": ts(w.now()), "speed": w.clock.speed})
-        if path == "/_sandbox/clock" and m == "PATCH":
-            data = await self._body_json(request)
-            speed = data.get("speed")
-            if (
-                set(data) != {"speed"}
-                or not isinstance(speed, (int, float))
-                or isinstance(speed, bool)
-                or speed < 0
-            ):
-                raise validation([{"path": "speed", "message": "Must be a number >= 0."}])
-            self.set_speed(float(speed))
-            return self._ok(rid, {"now": ts(w.now()), "speed": w.clock.speed})
-        if path == "/_sandbox/clock/advance" and m == "POST":
-            data = await self._body_json(request)
-            secs = data.get("seconds")
-            if not _finite(secs) or not 0 < secs <= 10 * 365 * 86_400:
-                raise validation(
-                    [{"path": "seconds", "message": "Must be a number > 0 (at most ten years)."}]
-                )
-            applied = self.advance(float(secs))
-            return self._ok(rid, {"now": ts(w.now()), "transitionsApplied": applied})
-        if path == "/_sandbox/config" and m == "GET":
-            return self._ok(rid, self.public_config())
-        if path == "/_sandbox/config" and m == "PATCH":
-            data = await self._body_json(request)
-            self.patch_config(data)
-            return self._ok(rid, self.public_config())
-        if path == "/_sandbox/reset" and m == "POST":
-            data = await self._body_json(request)
-            self.reset(data)
-            return self._ok(rid, {"reset": True, "now": ts(self.w.now())})
-        if path == "/_sandbox/keys" and m == "GET":
-            return self._ok(rid, {"items": self.keys_json()})
-        if path == "/_sandbox/credits" and m == "POST":
-            data = await self._body_json(request)
-            return self._ok(rid, self.credits(data))
-        if path == "/_sandbox/oauth/authorize" and m == "GET":
-            return self._authorize(request, rid)
-        if path.startswith("/_sandbox/media/") and m == "GET":
-            name = path[len("/_sandbox/media/") :]
-            if name not in w.issued_media:
-                raise ApiError(404, "NOT_FOUND", "Media not found.")
-            if w.is_image_name(name):
-                return web.Response(
-                    body=PNG_PLACEHOLDER, headers={"X-Request-Id": rid, "Content-Type": "image/png"}
-                )
-            return web.Response(
-                body=MP4_PLACEHOLDER, headers={"X-Request-Id": rid, "Content-Type": "video/mp4"}
+    def _scope(self, x: _Exchange) -> web.Response | None:
+        """The route's scope, when it has one (403 FORBIDDEN_SCOPE)."""
+        scope = x.route.scope
+        assert x.key is not None
+        if scope is None or x.key.has_scope(scope):
+            return None
+        return x.fail(
+            ApiError(
+                403,
+                "FORBIDDEN_SCOPE",
+                f"This key lacks the {scope} scope.",
+                {"requiredScope": scope},
             )
-        mm = re.fullmatch(r"/_sandbox/social-accounts/([^/]+)/needs-reauth", path)
-        if mm and m == "POST":
-            acc = w.accounts.get(normalize_prefixed(mm.group(1), "sa", bare_ok=False) or "")
-            if acc is None:
-                raise ApiError(404, "NOT_FOUND", "Social account not found.")
-            if acc.status == "connected":
-                acc.status = "reauth_required"
-            return self._ok(rid, w.account_json(acc))
-        if path == "/_sandbox/webhooks/outbox" and m == "GET":
-            return self._ok(rid, {"items": []})
-        if path == "/_sandbox/webhooks/outbox" and m == "DELETE":
-            return self._ok(rid, {"cleared": 0})
-        raise ApiError(404, "NOT_FOUND", "No sandbox route matches this method and path.")
+        )
 
-    def _authorize(self, request: web.Request, rid: str) -> web.StreamResponse:
+    def _idempotency(self, x: _Exchange) -> web.Response | None:
+        """`Idempotency-Key` on a write: syntax (422), then replay or 409 on a different body.
+
+        A record lives 24 hours; it is scoped to key, organization, method and the normalised
+        path, so `prj_<uuid>` and its bare UUID share one record.
+        """
+        method = x.request.method
+        ik = x.request.headers.get("Idempotency-Key")
+        if method == "GET" or ik is None:
+            return None
+        if not _IDEM_KEY.fullmatch(ik):
+            return x.fail(
+                validation(
+                    [
+                        {
+                            "path": "Idempotency-Key",
+                            "message": "Must be 1-255 visible ASCII characters.",
+                        }
+                    ]
+                )
+            )
+        if not x.route.honours_idempotency:
+            return None
+        assert x.key is not None
+        assert x.org is not None
+        norm_path = "/".join(
+            x.params.get(s[1:-1], x.raw_params.get(s[1:-1], s)) if s.startswith("{") else s
+            for s in x.route.segments
+        )
+        x.idem_scope = (x.key.id, x.org.id, method, norm_path, ik)
+        x.fingerprint = _fingerprint(x.body)
         w = self.w
-        q = request.rel_url.query
-        state = q.get("state")
-        decision = q.get("decision", "allow")
-        issues = Issues()
-        if state is None:
-            issues.add("state", "Required.")
-        if decision not in ("allow", "deny"):
-            issues.add("decision", "Must be allow or deny.")
-        issues.raise_if_any()
-        assert state is not None
-        att = w.oauth.get(state)
-        if att is None:
-            raise ApiError(404, "NOT_FOUND", "OAuth attempt not found.")
-        now = w.now()
-        was_pending = att.status == "pending"
-        if was_pending:
-            w.complete_oauth(att, now, decision)
-        status = "success" if was_pending and att.status == "completed" else "error"
-        url, hash_sign, frag = att.return_url.partition("#")
-        sep = "&" if "?" in url else "?"
-        location = f"{url}{sep}state={state}&status={status}{hash_sign}{frag}"
-        return web.Response(status=302, headers={"X-Request-Id": rid, "Location": location})
+        rec = w.idempotency.get(x.idem_scope)
+        if rec is not None and x.now - rec.created_at >= DAY_MS:
+            del w.idempotency[x.idem_scope]
+            rec = None
+        if rec is None:
+            return None
+        if rec.fingerprint != x.fingerprint:
+            return x.fail(
+                ApiError(
+                    409,
+                    "IDEMPOTENCY_CONFLICT",
+                    "This Idempotency-Key was used with a different request body.",
+                )
+            )
+        replay = {**x.headers, **rec.headers, "Idempotency-Replayed": "true"}
+        return json_response(rec.status, x.rid, rec.body, replay)
+
+    def _validation(self, x: _Exchange) -> tuple[Ctx, Issues]:
+        """The handler's context, and the malformed path ids as its first issues.
+
+        The handler adds its query and body issues to them and answers 422 with all at once.
+        """
+        assert x.key is not None
+        assert x.org is not None
+        ctx = Ctx(
+            world=self.w,
+            key=x.key,
+            org=x.org,
+            params=x.params,
+            raw_params=x.raw_params,
+            query=x.request.rel_url.query,
+            body=x.body,
+            headers=x.request.headers,
+            now=x.now,
+        )
+        return ctx, ctx.path_issues(x.route)
+
+    def _handler(self, x: _Exchange, ctx: Ctx, issues: Issues) -> web.Response:
+        """Run the handler; store its outcome under the Idempotency-Key when it is replayable.
+
+        Replayable: every 2xx, 402, 404 and the 409s of `_STORED_409`.
+        """
+        w = self.w
+        try:
+            out = x.route.handler(ctx, issues)
+            payload = out.raw if out.raw is not None or out.status == 304 else dumps(out.body)
+        except ApiError as err:
+            resp_body = error_body(x.rid, err)
+            extra = dict(err.headers or {})
+            if x.idem_scope is not None and (
+                err.status in (402, 404) or (err.status == 409 and err.code in _STORED_409)
+            ):
+                w.idempotency[x.idem_scope] = IdempotencyRecord(
+                    x.fingerprint, x.now, err.status, resp_body, extra
+                )
+            return json_response(err.status, x.rid, resp_body, {**x.headers, **extra})
+        except Exception:
+            log.exception("sandbox handler failed: %s %s", x.request.method, x.request.path)
+            internal = ApiError(500, "INTERNAL_ERROR", "Unexpected sandbox error.")
+            return x.fail(internal)
+
+        extra = dict(out.headers or {})
+        if payload is None:  # 304 Not Modified
+            return json_response(304, x.rid, None, {**x.headers, **extra})
+        if x.idem_scope is not None and 200 <= out.status < 300:
+            w.idempotency[x.idem_scope] = IdempotencyRecord(
+                x.fingerprint, x.now, out.status, payload, extra
+            )
+        return json_response(out.status, x.rid, payload, {**x.headers, **extra})
 
     # ------------------------------------------------------------------ control (also in process)
     def set_speed(self, speed: float) -> None:
@@ -611,36 +548,4 @@ class SandboxCore:
 
     def keys_json(self) -> list[dict[str, Any]]:
         """Every key with its current string."""
-        return [
-            {
-                "id": k.id,
-                "name": k.name,
-                "organizationId": k.org_id,
-                "env": k.env,
-                "rateLimitTier": k.tier,
-                "scopes": list(k.scopes),
-                "key": k.key,
-                "status": k.status,
-            }
-            for k in self.w.keys.values()
-        ]
-
-    def credits(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        """POST /_sandbox/credits."""
-        issues = Issues()
-        oid = data.get("organizationId")
-        credits = data.get("credits")
-        org = None
-        if not isinstance(oid, str):
-            issues.add("organizationId", "Required.")
-        else:
-            norm = normalize_prefixed(oid, "org", bare_ok=True)
-            org = self.w.orgs.get(norm or "")
-        if not isinstance(credits, int) or isinstance(credits, bool) or credits == 0:
-            issues.add("credits", "Must be a non-zero integer.")
-        issues.raise_if_any()
-        if org is None:
-            raise ApiError(404, "NOT_FOUND", "Organization not found.")
-        assert isinstance(credits, int)
-        self.w.adjust_credits(org, credits)
-        return self.w.wallet_json(org)
+        return keys(self.w.keys.values())

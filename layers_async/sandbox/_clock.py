@@ -59,7 +59,10 @@ def parse_config_ts(value: str) -> int | None:
 
 
 def real_seconds(virtual_ms: float, speed: float, *, minimum: int) -> int:
-    """Convert a virtual wait to whole real seconds as the contract's §1.11 says."""
+    """A virtual wait in whole real seconds at `speed`, rounded up, at least `minimum`.
+
+    A paused clock (speed 0) counts virtual seconds as real ones (contract §1.11).
+    """
     v = max(0.0, virtual_ms / 1000.0)
     real = math.ceil(v) if speed <= 0 else math.ceil(v / speed - 1e-9)
     return max(minimum, real)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from ._clock import parse_config_ts
@@ -14,10 +14,13 @@ from ._ids import KEY_RE
 
 __all__ = [
     "ACTIONS",
+    "DAILY_WRITES_INDEX",
     "DEFAULT_CONFIG",
     "DURATION_KEYS",
     "FAILURE_KINDS",
     "PATCHABLE",
+    "PER_MINUTE_INDEX",
+    "RUNNING_JOBS_INDEX",
     "SNAKE_TO_CAMEL",
     "TIERS",
     "normalize_config",
@@ -44,12 +47,17 @@ ACTIONS = (
     "latency",
 )
 #: Per tier: read-light/min, write-light/min, long-running/min, write-light/day, running jobs.
-TIERS: dict[str, tuple[int, int, int, int, int]] = {
+TIERS: dict[str, tuple[int, int, int, int, int]] = {  # positions named below
     "standard": (120, 60, 20, 10_000, 10),
     "pilot": (1_200, 600, 60, 100_000, 50),
     "partner": (6_000, 3_000, 300, 500_000, 200),
     "sandbox": (120, 60, 20, 10_000, 10),
 }
+#: Where a `TIERS` tuple holds each endpoint class's per-minute limit, the daily write cap
+#: and the running-jobs cap.
+PER_MINUTE_INDEX = {"read-light": 0, "write-light": 1, "long-running": 2}
+DAILY_WRITES_INDEX = 3
+RUNNING_JOBS_INDEX = 4
 KNOWN_SCOPES = frozenset(
     {
         "projects:read",
@@ -91,23 +99,17 @@ DEFAULT_CONFIG: dict[str, Any] = {
             "subscriptionTier": "pro",
         }
     ],
+    # The partner's two keys, demo-live and demo-test: every scope, localhost return URLs.
     "apiKeys": [
         {
-            "name": "demo-live",
+            "name": f"demo-{env}",
             "organization": "partner",
-            "env": "live",
+            "env": env,
             "rateLimitTier": "standard",
             "scopes": ["*", "org:admin"],
             "returnUrlAllowlist": ["localhost", "127.0.0.1"],
-        },
-        {
-            "name": "demo-test",
-            "organization": "partner",
-            "env": "test",
-            "rateLimitTier": "standard",
-            "scopes": ["*", "org:admin"],
-            "returnUrlAllowlist": ["localhost", "127.0.0.1"],
-        },
+        }
+        for env in ("live", "test")
     ],
     "durations": dict(DURATION_KEYS),
     "failureRates": dict.fromkeys(FAILURE_KINDS, 0.0),
@@ -148,6 +150,27 @@ SNAKE_TO_CAMEL = {
 
 def _num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _check_numbers(
+    issues: Issues,
+    cfg: Mapping[str, Any],
+    name: str,
+    known: Collection[str],
+    unknown: str,
+    valid: Callable[[float], bool],
+    invalid: str,
+) -> None:
+    """`cfg[name]` is an object of known keys, each a number that `valid` accepts."""
+    values = cfg[name]
+    if not isinstance(values, Mapping):
+        issues.add(name, "Must be an object.")
+        return
+    for k, v in values.items():
+        if k not in known:
+            issues.add(f"{name}.{k}", unknown)
+        elif not _num(v) or not valid(v):
+            issues.add(f"{name}.{k}", invalid)
 
 
 def _check_faults(faults: Any, issues: Issues) -> list[dict[str, Any]]:
@@ -228,24 +251,24 @@ def normalize_config(
         not isinstance(pbu, str) or not pbu.startswith(("http://", "https://"))
     ):
         issues.add("publicBaseUrl", "Must be an http(s) URL or null.")
-    durations = cfg["durations"]
-    if not isinstance(durations, Mapping):
-        issues.add("durations", "Must be an object.")
-    else:
-        for k, v in durations.items():
-            if k not in DURATION_KEYS:
-                issues.add(f"durations.{k}", "Unknown duration.")
-            elif not _num(v) or v < 0:
-                issues.add(f"durations.{k}", "Must be a number >= 0.")
-    rates = cfg["failureRates"]
-    if not isinstance(rates, Mapping):
-        issues.add("failureRates", "Must be an object.")
-    else:
-        for k, v in rates.items():
-            if k not in FAILURE_KINDS:
-                issues.add(f"failureRates.{k}", "Unknown kind.")
-            elif not _num(v) or not 0 <= v <= 1:
-                issues.add(f"failureRates.{k}", "Must be a number from 0 to 1.")
+    _check_numbers(
+        issues,
+        cfg,
+        "durations",
+        DURATION_KEYS,
+        "Unknown duration.",
+        lambda v: v >= 0,
+        "Must be a number >= 0.",
+    )
+    _check_numbers(
+        issues,
+        cfg,
+        "failureRates",
+        FAILURE_KINDS,
+        "Unknown kind.",
+        lambda v: 0 <= v <= 1,
+        "Must be a number from 0 to 1.",
+    )
     oac = cfg["oauthAutoCompleteSeconds"]
     if oac is not None and (not _num(oac) or oac < 0):
         issues.add("oauthAutoCompleteSeconds", "Must be a number >= 0 or null.")

@@ -7,10 +7,10 @@ import re
 
 __all__ = [
     "CROCKFORD",
-    "IdFactory",
     "KEY_RE",
     "ULID_RE",
     "UUID_RE",
+    "IdFactory",
 ]
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

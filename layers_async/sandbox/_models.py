@@ -27,7 +27,10 @@ __all__ = [
 
 @attrs.define(slots=True)
 class Wallet:
-    """Credits of one organization (§3.0.12); a period is a calendar month of virtual time."""
+    """Credits of one organization (contract §3.0.12).
+
+    A billing period is a calendar month of virtual time.
+    """
 
     included_this_period: int
     prepaid: int
@@ -107,7 +110,7 @@ class ApiKey:
 
 @attrs.define(slots=True)
 class Project:
-    """A customer project (§3.0.1)."""
+    """A customer project (contract §3.0.1)."""
 
     id: str
     org_id: str
@@ -135,7 +138,7 @@ class Project:
 
 @attrs.define(slots=True)
 class AppMedia:
-    """An uploaded brand asset (§3.0.3)."""
+    """An uploaded brand asset (contract §3.0.3)."""
 
     id: str
     project_id: str
@@ -150,7 +153,7 @@ class AppMedia:
 
 @attrs.define(slots=True)
 class OAuthAttempt:
-    """One OAuth consent attempt (§3.0.4)."""
+    """One OAuth consent attempt (contract §3.0.4)."""
 
     state: str
     project_id: str
@@ -170,7 +173,7 @@ class OAuthAttempt:
 
 @attrs.define(slots=True)
 class SocialAccount:
-    """A connected TikTok or Instagram account (§3.0.5)."""
+    """A connected TikTok or Instagram account (contract §3.0.5)."""
 
     id: str
     project_id: str
@@ -189,7 +192,7 @@ class SocialAccount:
 
 @attrs.define(slots=True)
 class Influencer:
-    """A generated persona (§3.0.6)."""
+    """A generated persona (contract §3.0.6)."""
 
     id: str
     project_id: str
@@ -237,7 +240,7 @@ class Work:
 
 @attrs.define(slots=True)
 class Job:
-    """A long-running job (§3.0.10)."""
+    """A long-running job (contract §3.0.10)."""
 
     id: str
     kind: str
@@ -256,7 +259,7 @@ class Job:
 
 @attrs.define(slots=True)
 class Container:
-    """A content container (§3.0.9)."""
+    """A content container (contract §3.0.9)."""
 
     id: str
     project_id: str
@@ -282,7 +285,7 @@ class Container:
 
 @attrs.define(slots=True)
 class ScheduledPost:
-    """One container + account + time (§3.0.11)."""
+    """One container + account + time (contract §3.0.11)."""
 
     id: str
     container_id: str
@@ -308,7 +311,7 @@ class ScheduledPost:
 
 @attrs.define(slots=True)
 class CreditEvent:
-    """One ledger entry (§3.0.13)."""
+    """One ledger entry (contract §3.0.13)."""
 
     event_id: str
     org_id: str

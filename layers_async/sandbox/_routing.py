@@ -1,4 +1,7 @@
-"""Exact routing (contract §1.1), the per-request context and the handler result type."""
+"""Exact routing (contract §1.1), the per-request context and the handler result type.
+
+Paths match templates segment by segment; a trailing slash never matches (contract §1.1).
+"""
 
 from __future__ import annotations
 
@@ -20,9 +23,29 @@ if TYPE_CHECKING:
     from ._models import ApiKey, Organization
     from ._world import World
 
-__all__ = ["Ctx", "Out", "Param", "Query", "Route", "Router", "paginate"]
+__all__ = [
+    "LONG",
+    "MAX_BODY_BYTES",
+    "READ",
+    "WRITE",
+    "Ctx",
+    "Handler",
+    "Out",
+    "Param",
+    "Query",
+    "Route",
+    "Router",
+    "paginate",
+]
 
 _DIGITS = re.compile(r"[0-9]{1,9}")
+
+#: A request body may take at most 1 MiB; a longer one is a 422 at path "".
+MAX_BODY_BYTES = 1_048_576
+#: Rate-limit endpoint classes (contract §1.10): cheap reads, cheap writes, job starts.
+READ = "read-light"
+WRITE = "write-light"
+LONG = "long-running"
 
 
 @attrs.frozen
@@ -54,7 +77,7 @@ class Out:
 
 
 class Query:
-    """Query-string access with the §1.7 single-value rule."""
+    """Query-string access: a single-valued parameter given twice is a 422 (contract §1.7)."""
 
     __slots__ = ("issues", "multi")
 
@@ -152,7 +175,7 @@ def paginate(
     cursor: list[Any] | None,
     render: Callable[[Any], Any],
 ) -> dict[str, Any]:
-    """Keyset pagination, sort key descending, ties by id descending (§1.9)."""
+    """Keyset pagination, sort key descending, ties by id descending (contract §1.9)."""
     rows = sorted(items, key=lambda it: (key(it), ident(it)), reverse=True)
     if cursor is not None:
         ck = (cursor[0], cursor[1])
@@ -197,7 +220,7 @@ class Ctx:
         """
         if not self.body or not self.body.strip():
             return {}
-        if len(self.body) > 1_048_576:
+        if len(self.body) > MAX_BODY_BYTES:
             issues.add("", "Body exceeds 1 MiB.")
             return None
         try:
@@ -211,7 +234,9 @@ class Ctx:
         return data
 
 
-Handler = Callable[[Ctx, "Route", Issues], Out]
+#: A `/v1` handler: it gets the request context and the issues found so far (malformed path
+#: ids), validates query and body into the same issues, then answers or raises `ApiError`.
+Handler = Callable[[Ctx, Issues], Out]
 
 
 @attrs.frozen

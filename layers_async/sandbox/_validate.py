@@ -16,8 +16,8 @@ from ._ids import UUID_RE
 
 __all__ = [
     "BCP47_RE",
-    "Body",
     "EMAIL_RE",
+    "Body",
     "check_https_url",
     "is_timezone",
 ]
@@ -70,7 +70,9 @@ def _ip_blocked(host: str) -> bool:
 
 
 def check_https_url(url: str) -> str | None:
-    """The §3.3.1 URL rules on the text alone; returns a message, or None when allowed."""
+    """A media source URL must be absolute https, without credentials, and not name a local,
+    private or reserved host (contract §3.3.1), judged on the text alone; returns the problem,
+    or None when allowed."""
     try:
         parts = urlsplit(url)
         host = parts.hostname

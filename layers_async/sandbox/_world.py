@@ -17,7 +17,7 @@ from typing import Any
 
 from . import _fake
 from ._clock import VirtualClock, format_ts, parse_config_ts
-from ._config import DURATION_KEYS, TIERS
+from ._config import DURATION_KEYS, RUNNING_JOBS_INDEX, TIERS
 from ._errors import ApiError, conflict
 from ._ids import IdFactory
 from ._models import (
@@ -38,17 +38,15 @@ from ._models import (
     Work,
 )
 
-__all__ = ["FORMAT_DURATION_KEY", "FORMAT_ESTIMATES", "World", "ts", "tsn"]
+__all__ = ["FORMAT_DURATION_KEY", "FORMAT_ESTIMATES", "World"]
 
-ts = format_ts
-
-
-def tsn(ms: int | None) -> str | None:
-    """`ts(ms)`, or None for None."""
-    return format_ts(ms) if ms is not None else None
+#: One virtual day in milliseconds.
+DAY_MS = 86_400_000
+#: How long a platform token lasts after an account connects (60 days).
+_TOKEN_LIFETIME_MS = 60 * DAY_MS
 
 
-#: Credits reserved per generation, keyed by the underscore format (§3.0.12).
+#: Credits reserved per generation, keyed by the underscore format (contract §3.0.12).
 FORMAT_ESTIMATES = {
     "slideshow_builder": 50,
     "slideshow_remix": 50,
@@ -69,7 +67,8 @@ _STAGES = {
 }
 _STAGES["influencer_auto"] = _STAGES["influencer_create"]
 _STAGES["keywords_auto"] = _STAGES["keywords_refresh"]
-#: Stages in which a cancel request is refused (§1.12).
+#: Stages in which a cancel request is refused: content while finalizing, keywords while
+#: curating (contract §1.12).
 NOT_CANCELABLE = {"content_generate": {"finalizing"}, "keywords_refresh": {"curating"}}
 _FAILURE_KIND = {
     "content_generate": "content_generate",
@@ -84,7 +83,6 @@ _DURATION_KIND = {
     "keywords_refresh": "keywords",
     "keywords_auto": "keywords",
 }
-_IMG_EXT = (".png", ".jpg", ".jpeg", ".webp", ".svg", ".heic")
 
 
 def _month_bounds(ms: int) -> tuple[int, int]:
@@ -243,10 +241,6 @@ class World:
         """A fake media URL served by `/_sandbox/media/{name}`."""
         self.issued_media.add(name)
         return f"{self.base_url}/_sandbox/media/{name}"
-
-    def media_base(self) -> str:
-        """The prefix of every fake media URL."""
-        return f"{self.base_url}/_sandbox/media"
 
     # ------------------------------------------------------------------ wallet
     def wallet(self, org: Organization, when: int | None = None) -> Wallet:
@@ -457,7 +451,7 @@ class World:
                 job.result = {
                     "projectId": p.id,
                     "hashtagCount": len(p.hashtags),
-                    "refreshedAt": ts(when),
+                    "refreshedAt": format_ts(when),
                 }
         elif work.kind == "content_generate":
             c = self.containers[work.container_id or ""]
@@ -559,7 +553,8 @@ class World:
             c.updated_at = when
 
     def cancel_job(self, job: Job) -> dict[str, Any]:
-        """§3.8.2 cancel semantics; raises 409 in a stage that refuses it."""
+        """Cancel a job: an ended job reports why not; a queued one cancels now; a running one
+        at its next stage boundary; a stage that refuses it is a 409 (contract §3.8.2)."""
         if job.status != "running":
             reason = {
                 "completed": "ALREADY_COMPLETED",
@@ -676,10 +671,10 @@ class World:
         return min(ends) if ends else None
 
     def jobs_cap(self, key: ApiKey, org: Organization) -> int:
-        """The running-jobs cap: the organization's override, else the key's tier (§1.11)."""
+        """The running-jobs cap: the organization's override, else the tier's (contract §1.11)."""
         if org.max_running_jobs is not None:
             return org.max_running_jobs
-        return self.tier_limits(key)[4]
+        return self.tier_limits(key)[RUNNING_JOBS_INDEX]
 
     def tier_limits(self, key: ApiKey) -> tuple[int, int, int, int, int]:
         """The rate-limit tuple of the key's tier."""
@@ -731,7 +726,7 @@ class World:
             display_name=_fake.display_name(p.name, att.platform),
             avatar_url=None,
             connected_at=when,
-            token_expires_at=when + 60 * 86_400_000,
+            token_expires_at=when + _TOKEN_LIFETIME_MS,
         )
         acc.avatar_url = self.media_url(f"{acc.id}-avatar.png")
         self.accounts[acc.id] = acc
@@ -793,340 +788,9 @@ class World:
             post.external_url = url
         return True
 
-    # ------------------------------------------------------------------ JSON views
-    def org_json(self, org: Organization) -> dict[str, Any]:
-        """Organization (§3.0.14)."""
-        return {
-            "id": org.id,
-            "parentOrganizationId": org.parent_id,
-            "name": org.name,
-            "status": org.status,
-            "metadata": org.metadata,
-            "billingEmail": org.billing_email,
-            "archivedAt": tsn(org.archived_at),
-            "createdAt": ts(org.created_at),
-            "updatedAt": ts(org.updated_at),
-        }
-
-    def wallet_json(self, org: Organization) -> dict[str, Any]:
-        """Wallet (§3.0.12)."""
-        w = self.wallet(org)
-        return {
-            "organizationId": org.id,
-            "balance": w.balance,
-            "available": w.available,
-            "includedRemaining": w.included_remaining,
-            "prepaidBalance": w.prepaid,
-            "reservedCredits": w.reserved,
-            "includedThisPeriod": w.included_this_period,
-            "usedThisPeriod": w.used_this_period,
-            "currentPeriod": {
-                "start": ts(w.period_start),
-                "end": ts(w.period_end),
-                "usedCredits": w.used_this_period,
-            },
-            "subscriptionTier": w.subscription_tier,
-            "billingStatus": "active",
-            "estimatedCreditsPerFormat": dict(FORMAT_ESTIMATES),
-            "ingestCostsBilled": {"github": False, "website": False, "appstore": False},
-        }
-
-    def project_json(self, p: Project) -> dict[str, Any]:
-        """Project (§3.0.1)."""
-        logo = self.media.get(p.logo_id) if p.logo_id else None
-        return {
-            "id": p.id,
-            "organizationId": p.org_id,
-            "name": p.name,
-            "status": p.status,
-            "customerExternalId": p.customer_external_id,
-            "ownerEmail": p.owner_email,
-            "timezone": p.timezone,
-            "primaryLanguage": p.primary_language,
-            "appName": p.app_name,
-            "appDescription": p.app_description,
-            "tagline": p.tagline,
-            "brandVoice": p.brand_voice,
-            "targetGender": p.target_gender,
-            "brandContext": {
-                "appName": p.app_name,
-                "appDescription": p.app_description,
-                "tagline": p.tagline,
-                "audience": None,
-                "icp": None,
-                "brandVoice": p.brand_voice,
-                "keywords": [h["hashtag"] for h in p.hashtags[:10]],
-                "primaryLanguage": p.primary_language,
-                "logoUrl": logo.url if logo is not None and logo.live else None,
-            },
-            "requiresApproval": p.review_policy != "auto_approve",
-            "metadata": p.metadata,
-            "archivedAt": tsn(p.archived_at),
-            "createdAt": ts(p.created_at),
-            "updatedAt": ts(p.updated_at),
-        }
-
-    @staticmethod
-    def project_summary_json(p: Project) -> dict[str, Any]:
-        """ProjectSummary (§3.0.2)."""
-        return {
-            "id": p.id,
-            "name": p.name,
-            "status": p.status,
-            "customerExternalId": p.customer_external_id,
-            "timezone": p.timezone,
-            "primaryLanguage": p.primary_language,
-            "ownerEmail": p.owner_email,
-            "createdAt": ts(p.created_at),
-            "updatedAt": ts(p.updated_at),
-        }
-
-    @staticmethod
-    def media_json(m: AppMedia) -> dict[str, Any]:
-        """AppMedia (§3.0.3)."""
-        return {
-            "id": m.id,
-            "kind": m.kind,
-            "url": m.url,
-            "sourceUrl": m.source_url,
-            "mimeType": m.mime_type,
-            "byteSize": m.byte_size,
-            "createdAt": ts(m.created_at),
-        }
-
-    @staticmethod
-    def oauth_json(a: OAuthAttempt) -> dict[str, Any]:
-        """OAuthAttempt (§3.0.4)."""
-        return {
-            "state": a.state,
-            "status": a.status,
-            "projectId": a.project_id,
-            "platform": a.platform,
-            "socialAccountId": a.social_account_id,
-            "error": a.error,
-            "expiresAt": ts(a.expires_at),
-            "completedAt": tsn(a.completed_at),
-        }
-
-    @staticmethod
-    def account_json(a: SocialAccount) -> dict[str, Any]:
-        """SocialAccount (§3.0.5)."""
-        return {
-            "socialAccountId": a.id,
-            "projectId": a.project_id,
-            "platform": a.platform,
-            "handle": a.handle,
-            "displayName": a.display_name,
-            "avatarUrl": a.avatar_url,
-            "status": a.status,
-            "leased": a.leased,
-            "connectedAt": ts(a.connected_at),
-            "tokenExpiresAt": tsn(a.token_expires_at),
-            "disconnectedAt": tsn(a.disconnected_at),
-            "disconnectedReason": a.disconnected_reason,
-        }
-
-    @staticmethod
-    def influencer_json(i: Influencer) -> dict[str, Any]:
-        """Influencer (§3.0.6)."""
-        return {
-            "influencerId": i.id,
-            "projectId": i.project_id,
-            "name": i.name,
-            "imageUrl": i.image_url,
-            "gender": i.gender,
-            "ageRange": i.age_range,
-            "brandVoice": i.brand_voice,
-            "language": i.language,
-            "status": i.status,
-            "errorMessage": i.error_message,
-            "createdAt": ts(i.created_at),
-            "updatedAt": ts(i.updated_at),
-        }
-
-    @staticmethod
-    def influencer_summary_json(i: Influencer) -> dict[str, Any]:
-        """InfluencerSummary (§3.0.6)."""
-        return {
-            "influencerId": i.id,
-            "name": i.name,
-            "gender": i.gender,
-            "ageRange": i.age_range,
-            "status": i.status,
-            "thumbnailUrl": i.thumbnail_url,
-            "createdAt": ts(i.created_at),
-        }
-
-    def envelope_json(self, job: Job) -> dict[str, Any]:
-        """The 202 job envelope (§1.12): stage null, progress 0."""
-        body: dict[str, Any] = {
-            "jobId": job.id,
-            "kind": job.kind,
-            "status": "running",
-            "stage": None,
-            "progress": 0,
-            "projectId": job.project_id,
-        }
-        if job.container_ids is not None:
-            body["containerIds"] = list(job.container_ids)
-        if job.influencer_id is not None:
-            body["influencerId"] = job.influencer_id
-        body["locationUrl"] = f"/v1/jobs/{job.id}"
-        body["startedAt"] = ts(job.started_at)
-        return body
-
-    def job_json(self, job: Job, now: int) -> dict[str, Any]:
-        """Job (§3.0.10)."""
-        work = job.work
-        stage = work.stages[work.stage_index][0] if work is not None else None
-        progress = self.progress(work, now) if work is not None else 1
-        body: dict[str, Any] = {
-            "jobId": job.id,
-            "kind": job.kind,
-            "status": job.status,
-            "stage": stage,
-            "progress": 1 if progress == 1.0 else progress,
-            "projectId": job.project_id,
-        }
-        if job.container_ids is not None:
-            body["containerIds"] = list(job.container_ids)
-        if job.influencer_id is not None:
-            body["influencerId"] = job.influencer_id
-        body.update(
-            {
-                "locationUrl": f"/v1/jobs/{job.id}",
-                "startedAt": ts(job.started_at),
-                "updatedAt": ts(job.updated_at),
-                "finishedAt": tsn(job.finished_at),
-                "result": job.result if job.status == "completed" else None,
-                "error": job.error if job.status == "failed" else None,
-            }
-        )
-        return body
-
-    @staticmethod
-    def container_json(c: Container) -> dict[str, Any]:
-        """Container (§3.0.9)."""
-        return {
-            "id": c.id,
-            "projectId": c.project_id,
-            "jobId": c.job_id,
-            "status": c.status,
-            "format": c.format,
-            "creativeType": "generated",
-            "hook": c.hook,
-            "influencerId": c.influencer_id,
-            "socialAccountId": c.social_account_id,
-            "sourceTiktokId": c.source_tiktok_id,
-            "mediaId": c.media_id,
-            "caption": c.caption,
-            "firstComment": c.first_comment,
-            "preview": c.preview,
-            "assets": c.assets,
-            "approvalStatus": c.approval_status,
-            "lastError": c.last_error,
-            "createdAt": ts(c.created_at),
-            "updatedAt": ts(c.updated_at),
-            "completedAt": tsn(c.completed_at),
-            "failedAt": tsn(c.failed_at),
-        }
-
-    @staticmethod
-    def post_json(s: ScheduledPost) -> dict[str, Any]:
-        """ScheduledPost (§3.0.11)."""
-        return {
-            "id": s.id,
-            "containerId": s.container_id,
-            "projectId": s.project_id,
-            "socialAccountId": s.social_account_id,
-            "platform": s.platform,
-            "mode": s.mode,
-            "status": s.status,
-            "externalId": s.external_id,
-            "externalUrl": s.external_url,
-            "scheduledFor": ts(s.scheduled_for),
-            "attemptedAt": tsn(s.attempted_at),
-            "publishedAt": tsn(s.published_at),
-            "canceledAt": tsn(s.canceled_at),
-            "lastError": s.last_error,
-            "createdAt": ts(s.created_at),
-            "updatedAt": ts(s.updated_at),
-        }
-
     # ------------------------------------------------------------------ /_sandbox/state
     def state_json(self, org_filter: str | None) -> dict[str, Any]:
-        """Counts per resource and status (§5.7)."""
+        """The `/_sandbox/state` view; `Sandbox.state` reads it here, `_render.state` builds it."""
+        from ._render import state
 
-        def counts(
-            items: Any, org_of: Callable[[Any], str], status_of: Callable[[Any], str] | None
-        ) -> dict[str, Any]:
-            total = 0
-            by: dict[str, int] = {}
-            for it in items:
-                if org_filter is not None and org_of(it) != org_filter:
-                    continue
-                total += 1
-                if status_of is not None:
-                    s = status_of(it)
-                    by[s] = by.get(s, 0) + 1
-            out: dict[str, Any] = {"total": total}
-            if status_of is not None:
-                out["byStatus"] = by
-            return out
-
-        def proj_org(pid: str) -> str:
-            return self.projects[pid].org_id
-
-        now = self.now()
-
-        return {
-            "now": ts(self.now()),
-            "speed": self.clock.speed,
-            "requests": {
-                "total": sum(self.requests_by_route.values()),
-                "byRoute": dict(sorted(self.requests_by_route.items())),
-            },
-            "responses": {"byStatus": dict(sorted(self.responses_by_status.items()))},
-            "counts": {
-                "organizations": counts(self.orgs.values(), lambda o: o.id, lambda o: o.status),
-                "apiKeys": counts(self.keys.values(), lambda k: k.org_id, lambda k: k.status),
-                "projects": counts(self.projects.values(), lambda p: p.org_id, lambda p: p.status),
-                "appMedia": counts(
-                    [m for m in self.media.values() if m.live],
-                    lambda m: proj_org(m.project_id),
-                    None,
-                ),
-                "oauthAttempts": counts(
-                    self.oauth.values(), lambda a: a.org_id, lambda a: a.status
-                ),
-                "socialAccounts": counts(
-                    self.accounts.values(), lambda a: a.org_id, lambda a: a.status
-                ),
-                "influencers": counts(
-                    self.influencers.values(), lambda i: proj_org(i.project_id), lambda i: i.status
-                ),
-                "jobs": counts(self.jobs.values(), lambda j: j.org_id, lambda j: j.status),
-                "containers": counts(
-                    self.containers.values(), lambda c: proj_org(c.project_id), lambda c: c.status
-                ),
-                "scheduledPosts": counts(
-                    self.posts.values(), lambda s: s.org_id, lambda s: s.status
-                ),
-                "webhookEndpoints": counts(
-                    self.webhook_endpoints.values(), lambda e: e.org_id, lambda e: e.status
-                ),
-                "webhookDeliveries": counts(
-                    self.webhook_deliveries.values(), lambda d: d["orgId"], lambda d: d["status"]
-                ),
-                "creditEvents": counts(self.credit_events, lambda e: e.org_id, None),
-                "idempotencyRecords": {
-                    "total": sum(
-                        1 for r in self.idempotency.values() if now - r.created_at < 86_400_000
-                    )
-                },
-            },
-        }
-
-    def is_image_name(self, name: str) -> bool:
-        """True when a media name is an image (else it is served as video)."""
-        return name.lower().endswith(_IMG_EXT)
+        return state(self, org_filter)

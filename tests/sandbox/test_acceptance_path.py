@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from layers_async.sandbox import Sandbox
-from tests.sandbox._flow_b import (
+from tests.sandbox._flows import (
     CNT_RE,
     JOB_RE,
     MED_RE,
@@ -88,7 +88,7 @@ class Checked:
         if v1:
             self._check_rate_headers(method, path, r)
         elif "/_sandbox/" in path:
-            # §5.7: /_sandbox/ routes have no rate limits, so no bucket headers
+            # /_sandbox/ routes have no rate limits (contract §5.7), so no bucket headers
             assert "X-RateLimit-Limit" not in r.headers, (path, dict(r.headers))
         return r
 

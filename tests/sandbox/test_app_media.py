@@ -7,13 +7,14 @@ from typing import Any
 import pytest
 
 from layers_async.sandbox import Sandbox
-from tests.sandbox._helpers_c import (
+from tests.sandbox._checks import (
     MED_ID,
     START,
     assert_error,
     assert_validation,
     create_project,
     new_uuid,
+    query_validation_test,
 )
 from tests.sandbox._http import Api
 
@@ -169,7 +170,7 @@ async def test_public_hosts_are_accepted(api: Api, url: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# upload: URL rules (§3.3.1 table)
+# upload: URL rules (contract §3.3.1 table)
 # --------------------------------------------------------------------------------------------
 
 
@@ -403,21 +404,13 @@ async def test_list_pagination(api: Api) -> None:
     assert len(walked) == 27
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("params", "path"),
+test_list_query_validation = query_validation_test(
+    "app-media",
     [
-        ({"limit": "0"}, "limit"),
-        ({"limit": "101"}, "limit"),
-        ({"limit": "x"}, "limit"),
-        ({"kind": "end-card"}, "kind"),
-        ({"cursor": "!!!"}, "cursor"),
+        "limit=0 limit=101 limit=x kind=end-card cursor=!!!",
     ],
+    """limit outside 1-100, an unknown kind or a bad cursor is 422.""",
 )
-async def test_list_query_validation(api: Api, params: dict[str, str], path: str) -> None:
-    """limit outside 1-100, an unknown kind or a bad cursor is 422."""
-    p = await create_project(api)
-    assert_validation(await api.get(_media_path(p["id"]), params=params), path)
 
 
 @pytest.mark.anyio

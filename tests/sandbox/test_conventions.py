@@ -1,4 +1,5 @@
-"""Contract tests for the conventions of §1, fault injection (§5.6) and /_sandbox/ (§5.7)."""
+"""Contract tests for the conventions of §1 (routing, auth, scopes, organization header, ids,
+strict bodies, pagination, order of checks), determinism (§5.1) and the sandbox CLI."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import asyncio
 import base64
 import io
 import json
-import math
 import os
 import signal
 import socket
@@ -15,43 +15,35 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import aiohttp
 import pytest
 
 from layers_async.sandbox import Sandbox
-from tests.sandbox._helpers_c import (
+from tests.sandbox._checks import (
     API_KEY,
     APP_DESCRIPTION,
     JSON_CT,
-    KEY_ID,
-    ORG_ID,
     PRJ_ID,
     REQ_ID,
-    START,
     UNKNOWN_KEY,
     assert_error,
     assert_only_class_header,
     assert_rate_headers,
     assert_validation,
+    burst,
     create_project,
     new_uuid,
     start_builder,
-    two_org_config,
 )
 from tests.sandbox._http import Api, Reply
 
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 
 
-def _parse(ts: str) -> datetime:
-    return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-
-
 # --------------------------------------------------------------------------------------------
-# §1.1 routing and transport
+# routing and transport (contract §1.1)
 # --------------------------------------------------------------------------------------------
 
 
@@ -188,7 +180,7 @@ async def test_json_content_type_on_success_and_error(api: Api) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# §1.2 authentication
+# authentication (contract §1.2)
 # --------------------------------------------------------------------------------------------
 
 
@@ -250,7 +242,7 @@ async def test_default_keys_have_the_documented_format(api: Api, sandbox: Sandbo
 
 
 # --------------------------------------------------------------------------------------------
-# §1.3 scopes
+# scopes (contract §1.3)
 # --------------------------------------------------------------------------------------------
 
 _JOB = "job_01HXA1NHKJZXPV8R7Q6WSM5BCD"
@@ -273,54 +265,48 @@ _PRJ = "prj_254a4ce1-6f0e-4c1a-9a57-3b8f0d2c9e11"
     ],
 )
 async def test_missing_scope_is_403(
-    make_sandbox: MakeSandbox,
-    session: aiohttp.ClientSession,
+    two_org_apis: dict[str, Api],
     method: str,
     path: str,
     body: dict[str, Any] | None,
     scope: str,
 ) -> None:
     """A key lacking the route's scope gets 403 FORBIDDEN_SCOPE with details.requiredScope."""
-    async with make_sandbox(**two_org_config()) as sb:
-        ro = Api(session, sb.url, sb.keys["ro"])
-        if body is None:
-            r = await ro.call(method, path)
-        else:
-            r = await ro.call(method, path, json=body)
-        err = assert_error(r, 403, "FORBIDDEN_SCOPE")
-        assert err["details"]["requiredScope"] == scope
+    ro = two_org_apis["ro"]
+    if body is None:
+        r = await ro.call(method, path)
+    else:
+        r = await ro.call(method, path, json=body)
+    err = assert_error(r, 403, "FORBIDDEN_SCOPE")
+    assert err["details"]["requiredScope"] == scope
 
 
 @pytest.mark.anyio
-async def test_read_scope_and_scopeless_routes(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_read_scope_and_scopeless_routes(two_org_apis: dict[str, Api]) -> None:
     """A projects:read key may list projects and call whoami/credits, which need no scope."""
-    async with make_sandbox(**two_org_config()) as sb:
-        ro = Api(session, sb.url, sb.keys["ro"])
-        for path in ("/v1/whoami", "/v1/credits", "/v1/projects"):
-            r = await ro.get(path)
-            assert r.status == 200, (path, r)
-        who = await ro.get("/v1/whoami")
-        assert who.json["scopes"] == ["projects:read"]
+    ro = two_org_apis["ro"]
+    for path in ("/v1/whoami", "/v1/credits", "/v1/projects"):
+        r = await ro.get(path)
+        assert r.status == 200, (path, r)
+    who = await ro.get("/v1/whoami")
+    assert who.json["scopes"] == ["projects:read"]
 
 
 @pytest.mark.anyio
 async def test_star_does_not_grant_org_admin_but_grants_data_scopes(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+    two_org_apis: dict[str, Api],
 ) -> None:
     """A `*` key reaches data routes but cannot use X-Layers-Organization (needs org:admin)."""
-    async with make_sandbox(**two_org_config()) as sb:
-        star = Api(session, sb.url, sb.keys["star"])
-        created = await star.post("/v1/projects", {"name": "Acme", "timezone": "UTC"})
-        assert created.status == 201, created
-        r = await star.get("/v1/whoami", headers={"X-Layers-Organization": f"org_{new_uuid()}"})
-        err = assert_error(r, 403, "FORBIDDEN_SCOPE")
-        assert err["details"]["requiredScope"] == "org:admin"
+    star = two_org_apis["star"]
+    created = await star.post("/v1/projects", {"name": "Acme", "timezone": "UTC"})
+    assert created.status == 201, created
+    r = await star.get("/v1/whoami", headers={"X-Layers-Organization": f"org_{new_uuid()}"})
+    err = assert_error(r, 403, "FORBIDDEN_SCOPE")
+    assert err["details"]["requiredScope"] == "org:admin"
 
 
 # --------------------------------------------------------------------------------------------
-# §1.4 X-Layers-Organization
+# X-Layers-Organization (contract §1.4)
 # --------------------------------------------------------------------------------------------
 
 
@@ -333,35 +319,29 @@ async def test_malformed_organization_header_is_422(api: Api, value: str) -> Non
 
 
 @pytest.mark.anyio
-async def test_unknown_or_non_child_organization_is_404(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_unknown_or_non_child_organization_is_404(two_org_apis: dict[str, Api]) -> None:
     """Unknown orgs, the key's own org and another top-level org are all 404 NOT_FOUND."""
-    async with make_sandbox(**two_org_config()) as sb:
-        full = Api(session, sb.url, sb.keys["full"])
-        foreign = Api(session, sb.url, sb.keys["foreign"])
-        own_org = (await full.get("/v1/whoami")).json["organizationId"]
-        other_org = (await foreign.get("/v1/whoami")).json["organizationId"]
-        unknown = new_uuid()
-        for value in (f"org_{unknown}", unknown, own_org, other_org, other_org[4:]):
-            r = await full.get("/v1/projects", headers={"X-Layers-Organization": value})
-            assert_error(r, 404, "NOT_FOUND")
+    full = two_org_apis["full"]
+    foreign = two_org_apis["foreign"]
+    own_org = (await full.get("/v1/whoami")).json["organizationId"]
+    other_org = (await foreign.get("/v1/whoami")).json["organizationId"]
+    unknown = new_uuid()
+    for value in (f"org_{unknown}", unknown, own_org, other_org, other_org[4:]):
+        r = await full.get("/v1/projects", headers={"X-Layers-Organization": value})
+        assert_error(r, 404, "NOT_FOUND")
 
 
 @pytest.mark.anyio
-async def test_organization_header_without_org_admin_is_403(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_organization_header_without_org_admin_is_403(two_org_apis: dict[str, Api]) -> None:
     """A key without org:admin sending the header gets 403 with requiredScope org:admin."""
-    async with make_sandbox(**two_org_config()) as sb:
-        ro = Api(session, sb.url, sb.keys["ro"])
-        r = await ro.get("/v1/projects", headers={"X-Layers-Organization": f"org_{new_uuid()}"})
-        err = assert_error(r, 403, "FORBIDDEN_SCOPE")
-        assert err["details"]["requiredScope"] == "org:admin"
+    ro = two_org_apis["ro"]
+    r = await ro.get("/v1/projects", headers={"X-Layers-Organization": f"org_{new_uuid()}"})
+    err = assert_error(r, 403, "FORBIDDEN_SCOPE")
+    assert err["details"]["requiredScope"] == "org:admin"
 
 
 # --------------------------------------------------------------------------------------------
-# §1.5 identifiers
+# identifiers (contract §1.5)
 # --------------------------------------------------------------------------------------------
 
 
@@ -423,24 +403,21 @@ async def test_unknown_well_formed_ids_are_404(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_other_organizations_project_is_404_not_403(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_other_organizations_project_is_404_not_403(two_org_apis: dict[str, Api]) -> None:
     """Another organization's project is 404 on read, patch and delete (never 403)."""
-    async with make_sandbox(**two_org_config()) as sb:
-        full = Api(session, sb.url, sb.keys["full"])
-        foreign = Api(session, sb.url, sb.keys["foreign"])
-        project = await create_project(full)
-        pid = project["id"]
-        assert_error(await foreign.get(f"/v1/projects/{pid}"), 404, "NOT_FOUND")
-        assert_error(await foreign.patch(f"/v1/projects/{pid}", {"name": "Mine"}), 404, "NOT_FOUND")
-        assert_error(await foreign.delete(f"/v1/projects/{pid}"), 404, "NOT_FOUND")
-        listed = await foreign.get("/v1/projects")
-        assert listed.json["items"] == []
+    full = two_org_apis["full"]
+    foreign = two_org_apis["foreign"]
+    project = await create_project(full)
+    pid = project["id"]
+    assert_error(await foreign.get(f"/v1/projects/{pid}"), 404, "NOT_FOUND")
+    assert_error(await foreign.patch(f"/v1/projects/{pid}", {"name": "Mine"}), 404, "NOT_FOUND")
+    assert_error(await foreign.delete(f"/v1/projects/{pid}"), 404, "NOT_FOUND")
+    listed = await foreign.get("/v1/projects")
+    assert listed.json["items"] == []
 
 
 # --------------------------------------------------------------------------------------------
-# §1.7 strict bodies and query strings
+# strict bodies and query strings (contract §1.7)
 # --------------------------------------------------------------------------------------------
 
 
@@ -544,7 +521,7 @@ async def test_unknown_query_params_are_ignored(api: Api) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# §1.9 keyset pagination (GET /v1/projects)
+# keyset pagination (GET /v1/projects) (contract §1.9)
 # --------------------------------------------------------------------------------------------
 
 
@@ -652,248 +629,7 @@ async def test_filters_apply_on_every_page(api: Api) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# §1.11 rate limits
-# --------------------------------------------------------------------------------------------
-
-
-@pytest.mark.anyio
-async def test_rate_headers_on_authenticated_responses(api: Api) -> None:
-    """Authenticated responses, errors included, carry class, limit, remaining and reset."""
-    r = await api.get("/v1/whoami")
-    assert_rate_headers(r, "read-light", 120)
-    assert int(r.headers["X-RateLimit-Remaining"]) == 119
-    r = await api.get("/v1/whoami")
-    assert int(r.headers["X-RateLimit-Remaining"]) == 118
-    r = await api.get(f"/v1/projects/prj_{new_uuid()}")
-    assert r.status == 404
-    assert_rate_headers(r, "read-light", 120)
-    assert int(r.headers["X-RateLimit-Remaining"]) == 117
-    r = await api.post("/v1/projects", {"name": "A"})
-    assert r.status == 422
-    assert_rate_headers(r, "write-light", 60)
-    assert int(r.headers["X-RateLimit-Remaining"]) == 59
-    project = await create_project(api)
-    r = await api.post(
-        f"/v1/projects/{project['id']}/content/slideshow-builder", {"hook": "A hook"}
-    )
-    assert r.status == 202, r
-    assert_rate_headers(r, "long-running", 20)
-    assert int(r.headers["X-RateLimit-Remaining"]) == 19
-
-
-@pytest.mark.anyio
-async def test_rate_limit_reset_counts_to_window_end(api: Api) -> None:
-    """X-RateLimit-Reset is whole seconds to the end of the virtual minute (paused: ceil(v))."""
-    r = await api.get("/v1/whoami")
-    assert int(r.headers["X-RateLimit-Reset"]) == 60
-    await api.advance(15)
-    r = await api.get("/v1/whoami")
-    assert int(r.headers["X-RateLimit-Reset"]) == 45
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("method", "cls"), [("GET", "read-light"), ("POST", "write-light"), ("DELETE", "write-light")]
-)
-async def test_pre_auth_responses_carry_only_class_header(api: Api, method: str, cls: str) -> None:
-    """Unknown-route 404s and 401s carry only X-RateLimit-Endpoint-Class (class by method)."""
-    r = await api.call(method, "/v1/does-not-exist")
-    assert_error(r, 404, "NOT_FOUND")
-    assert_only_class_header(r, cls)
-    path = "/v1/projects" if method != "DELETE" else f"/v1/projects/prj_{new_uuid()}"
-    r = await api.with_key(None).call(method, path)
-    assert_error(r, 401, "UNAUTHENTICATED")
-    assert_only_class_header(r, cls)
-
-
-async def _burst(api: Api, n: int, path: str = "/v1/whoami") -> list[Reply]:
-    return list(await asyncio.gather(*(api.get(path) for _ in range(n))))
-
-
-@pytest.mark.anyio
-async def test_read_light_per_minute_limit(api: Api) -> None:
-    """The 121st GET in a virtual minute is 429 per_minute read-light; the next minute refills."""
-    replies = await _burst(api, 120)
-    assert [r.status for r in replies] == [200] * 120
-    r = await api.get("/v1/whoami")
-    err = assert_error(r, 429, "RATE_LIMITED")
-    assert err["details"]["limitType"] == "per_minute"
-    assert err["details"]["endpointClass"] == "read-light"
-    assert int(r.headers["Retry-After"]) >= 1
-    assert int(r.headers["Retry-After"]) == 60
-    assert_rate_headers(r, "read-light", 120)
-    assert int(r.headers["X-RateLimit-Remaining"]) == 0
-    for _ in range(5):
-        assert (await api.get("/v1/credits")).status == 429
-    write = await api.post("/v1/projects", {"name": "Acme", "timezone": "UTC"})
-    assert write.status == 201, write
-    await api.advance(60)
-    r = await api.get("/v1/whoami")
-    assert r.status == 200, r
-    assert int(r.headers["X-RateLimit-Remaining"]) == 119
-
-
-@pytest.mark.anyio
-async def test_refused_requests_consume_nothing_across_keys(api: Api, sandbox: Sandbox) -> None:
-    """Buckets are per key: one exhausted key does not affect another key's bucket."""
-    await _burst(api, 121)
-    other = api.with_key(sandbox.keys["demo-test"])
-    r = await other.get("/v1/whoami")
-    assert r.status == 200
-    assert int(r.headers["X-RateLimit-Remaining"]) == 119
-
-
-@pytest.mark.anyio
-async def test_write_light_per_minute_limit(api: Api) -> None:
-    """The 61st write-light call in a minute is 429 per_minute write-light."""
-    project = await create_project(api)
-    pid = project["id"]
-    replies = await asyncio.gather(
-        *(api.patch(f"/v1/projects/{pid}", {"name": f"Name {i:02d}"}) for i in range(59))
-    )
-    assert all(r.status == 200 for r in replies)
-    r = await api.patch(f"/v1/projects/{pid}", {"name": "Too many"})
-    err = assert_error(r, 429, "RATE_LIMITED")
-    assert err["details"] == {"limitType": "per_minute", "endpointClass": "write-light"}
-    assert int(r.headers["Retry-After"]) >= 1
-
-
-@pytest.mark.anyio
-async def test_running_jobs_cap(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
-    """The 11th running job is 429 concurrent_jobs with running/max; the refusal is not stored."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        project = await create_project(api)
-        for _ in range(10):
-            await start_builder(api, project["id"])
-        path = f"/v1/projects/{project['id']}/content/slideshow-builder"
-        r = await api.post(path, {"hook": "one too many"}, idem="cap-key")
-        err = assert_error(r, 429, "RATE_LIMITED")
-        assert err["details"] == {
-            "limitType": "concurrent_jobs",
-            "endpointClass": "long-running",
-            "running": 10,
-            "max": 10,
-        }
-        assert int(r.headers["Retry-After"]) == 60
-        state = await api.state()
-        assert state["counts"]["jobs"]["total"] == 10
-        assert state["counts"]["containers"]["total"] == 10
-        await api.advance(61)
-        r = await api.post(path, {"hook": "one too many"}, idem="cap-key")
-        assert r.status == 202, r
-        assert "Idempotency-Replayed" not in r.headers
-
-
-@pytest.mark.anyio
-async def test_running_jobs_cap_is_per_organization(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
-    """The cap counts the organization's running jobs across keys, not automatic workflows."""
-    async with make_sandbox() as sb:
-        live = Api(session, sb.url, sb.keys["demo-live"])
-        test = Api(session, sb.url, sb.keys["demo-test"])
-        for _ in range(3):
-            await create_project(live, appDescription=APP_DESCRIPTION)
-        project = await create_project(live)
-        for i in range(10):
-            await start_builder(live if i % 2 else test, project["id"])
-        for key in (live, test):
-            r = await key.post(
-                f"/v1/projects/{project['id']}/content/slideshow-builder", {"hook": "more"}
-            )
-            err = assert_error(r, 429, "RATE_LIMITED")
-            assert err["details"]["limitType"] == "concurrent_jobs"
-            assert err["details"]["running"] == 10
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("tier", "limits"),
-    [
-        ("standard", (120, 60, 20)),
-        ("pilot", (1200, 600, 60)),
-        ("partner", (6000, 3000, 300)),
-        ("sandbox", (120, 60, 20)),
-    ],
-)
-async def test_rate_limit_per_tier(
-    make_sandbox: MakeSandbox,
-    session: aiohttp.ClientSession,
-    tier: str,
-    limits: tuple[int, int, int],
-) -> None:
-    """X-RateLimit-Limit is the per-minute limit of the class for the key's tier."""
-    keys = [
-        {
-            "name": "k",
-            "organization": "partner",
-            "rateLimitTier": tier,
-            "scopes": ["*"],
-            "returnUrlAllowlist": ["localhost"],
-        }
-    ]
-    async with make_sandbox(api_keys=keys) as sb:
-        api = Api(session, sb.url, sb.keys["k"])
-        r = await api.get("/v1/whoami")
-        assert_rate_headers(r, "read-light", limits[0])
-        assert int(r.headers["X-RateLimit-Remaining"]) == limits[0] - 1
-        project = await create_project(api)
-        r = await api.patch(f"/v1/projects/{project['id']}", {"name": "Renamed"})
-        assert_rate_headers(r, "write-light", limits[1])
-        r = await api.post(
-            f"/v1/projects/{project['id']}/content/slideshow-builder", {"hook": "hook"}
-        )
-        assert r.status == 202, r
-        assert_rate_headers(r, "long-running", limits[2])
-
-
-@pytest.mark.anyio
-async def test_long_running_bucket_counts_cap_refusals(api: Api) -> None:
-    """Jobs refused by the running-jobs cap still consume long-running units (21st: per_minute)."""
-    project = await create_project(api)
-    path = f"/v1/projects/{project['id']}/content/slideshow-builder"
-    statuses = []
-    for i in range(20):
-        r = await api.post(path, {"hook": f"hook {i}"})
-        statuses.append(r.status)
-    assert statuses == [202] * 10 + [429] * 10
-    r = await api.post(path, {"hook": "hook 21"})
-    err = assert_error(r, 429, "RATE_LIMITED")
-    assert err["details"] == {"limitType": "per_minute", "endpointClass": "long-running"}
-
-
-@pytest.mark.anyio
-async def test_write_light_daily_cap(api: Api) -> None:
-    """10,000 write-light calls a UTC day (refusals not counted), then 429 daily until midnight."""
-    path = f"/v1/scheduled-posts/sp_{new_uuid()}"
-    first = await asyncio.gather(*(api.delete(path) for _ in range(60)))
-    assert all(r.status == 404 for r in first)
-    refused = await asyncio.gather(*(api.delete(path) for _ in range(200)))
-    assert all(r.status == 429 for r in refused)
-    assert all(r.error["details"]["limitType"] == "per_minute" for r in refused)
-    await api.advance(60)
-    done = 60
-    while done < 10_000:
-        n = min(60, 10_000 - done)
-        replies = await asyncio.gather(*(api.delete(path) for _ in range(n)))
-        assert all(r.status == 404 for r in replies), replies[0]
-        done += n
-        await api.advance(60)
-    r = await api.delete(path)
-    err = assert_error(r, 429, "RATE_LIMITED")
-    assert err["details"]["limitType"] == "daily"
-    assert err["details"]["endpointClass"] == "write-light"
-    now = _parse(await api.now())
-    midnight = datetime(now.year, now.month, now.day, tzinfo=timezone.utc) + timedelta(days=1)
-    assert int(r.headers["Retry-After"]) == math.ceil((midnight - now).total_seconds())
-    assert (await api.get("/v1/whoami")).status == 200
-    await api.advance((midnight - now).total_seconds() + 1)
-    assert (await api.delete(path)).status == 404
-
-
-# --------------------------------------------------------------------------------------------
-# §1.15 order of checks
+# order of checks (contract §1.15)
 # --------------------------------------------------------------------------------------------
 
 
@@ -915,34 +651,30 @@ async def test_fault_injection_beats_auth(api: Api) -> None:
 @pytest.mark.anyio
 async def test_401_beats_429(api: Api) -> None:
     """With the bucket exhausted, an invalid key still gets 401."""
-    await _burst(api, 121)
+    await burst(api, 121)
     r = await api.with_key(UNKNOWN_KEY).get("/v1/whoami")
     assert_error(r, 401, "UNAUTHENTICATED")
 
 
 @pytest.mark.anyio
-async def test_429_beats_403(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+async def test_429_beats_403(two_org_apis: dict[str, Api]) -> None:
     """Scope refusals consume the bucket; once empty the answer is 429, not 403."""
-    async with make_sandbox(**two_org_config()) as sb:
-        ro = Api(session, sb.url, sb.keys["ro"])
-        body = {"name": "Acme", "timezone": "UTC"}
-        replies = await asyncio.gather(*(ro.post("/v1/projects", body) for _ in range(60)))
-        assert [r.status for r in replies] == [403] * 60
-        r = await ro.post("/v1/projects", body)
-        assert_error(r, 429, "RATE_LIMITED")
+    ro = two_org_apis["ro"]
+    body = {"name": "Acme", "timezone": "UTC"}
+    replies = await asyncio.gather(*(ro.post("/v1/projects", body) for _ in range(60)))
+    assert [r.status for r in replies] == [403] * 60
+    r = await ro.post("/v1/projects", body)
+    assert_error(r, 429, "RATE_LIMITED")
 
 
 @pytest.mark.anyio
-async def test_403_beats_idempotency_and_path_422(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_403_beats_idempotency_and_path_422(two_org_apis: dict[str, Api]) -> None:
     """A missing scope is 403 even with a bad Idempotency-Key or a malformed path id."""
-    async with make_sandbox(**two_org_config()) as sb:
-        ro = Api(session, sb.url, sb.keys["ro"])
-        r = await ro.post("/v1/projects", {"name": "A"}, idem="bad key")
-        assert_error(r, 403, "FORBIDDEN_SCOPE")
-        r = await ro.get("/v1/jobs/not-a-job")
-        assert_error(r, 403, "FORBIDDEN_SCOPE")
+    ro = two_org_apis["ro"]
+    r = await ro.post("/v1/projects", {"name": "A"}, idem="bad key")
+    assert_error(r, 403, "FORBIDDEN_SCOPE")
+    r = await ro.get("/v1/jobs/not-a-job")
+    assert_error(r, 403, "FORBIDDEN_SCOPE")
 
 
 @pytest.mark.anyio
@@ -996,655 +728,7 @@ async def test_429_beats_idempotent_replay(api: Api) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# §1.8 idempotency
-# --------------------------------------------------------------------------------------------
-
-_BODY = {"name": "Acme Coffee", "timezone": "UTC", "metadata": {"a": 1, "b": [1, 2]}}
-
-
-@pytest.mark.anyio
-async def test_same_key_same_body_replays_byte_for_byte(api: Api) -> None:
-    """Same key and body → same status and body, Idempotency-Replayed: true, fresh request id."""
-    first = await api.post("/v1/projects", _BODY, idem="k-1")
-    assert first.status == 201, first
-    assert first.headers.get("Idempotency-Replayed") is None
-    await api.advance(5)
-    second = await api.post("/v1/projects", _BODY, idem="k-1")
-    assert second.status == 201
-    assert second.body == first.body
-    assert second.headers["Idempotency-Replayed"] == "true"
-    assert second.headers["X-Request-Id"] != first.headers["X-Request-Id"]
-    assert (
-        int(second.headers["X-RateLimit-Remaining"])
-        == int(first.headers["X-RateLimit-Remaining"]) - 1
-    )
-    assert (await api.state())["counts"]["projects"]["total"] == 1
-
-
-@pytest.mark.anyio
-async def test_replay_ignores_key_order_and_whitespace(api: Api) -> None:
-    """Bodies are compared as parsed JSON: key order and whitespace do not matter."""
-    first = await api.post("/v1/projects", _BODY, idem="k-order")
-    raw = b'{ "metadata" : {"b":[1,2], "a":1},\n "timezone":"UTC",  "name" : "Acme Coffee" }'
-    second = await api.post(
-        "/v1/projects", data=raw, idem="k-order", headers={"Content-Type": "application/json"}
-    )
-    assert second.status == 201
-    assert second.body == first.body
-    assert second.headers["Idempotency-Replayed"] == "true"
-
-
-@pytest.mark.anyio
-async def test_same_key_different_body_is_409(api: Api) -> None:
-    """Same key with a different body → 409 IDEMPOTENCY_CONFLICT, and nothing is created."""
-    assert (await api.post("/v1/projects", _BODY, idem="k-2")).status == 201
-    r = await api.post("/v1/projects", {**_BODY, "name": "Other Name"}, idem="k-2")
-    assert_error(r, 409, "IDEMPOTENCY_CONFLICT")
-    assert (await api.state())["counts"]["projects"]["total"] == 1
-
-
-@pytest.mark.anyio
-async def test_same_key_on_another_path_is_independent(api: Api) -> None:
-    """The same key string on another path (or another project's path) is a different record."""
-    p1 = await api.post("/v1/projects", _BODY, idem="shared")
-    assert p1.status == 201
-    p2 = await create_project(api)
-    media = {"kind": "screenshot", "url": "https://cdn.example.com/a.png"}
-    r1 = await api.post(f"/v1/projects/{p1.json['id']}/app-media", media, idem="shared")
-    assert r1.status == 201, r1
-    assert "Idempotency-Replayed" not in r1.headers
-    r2 = await api.post(f"/v1/projects/{p2['id']}/app-media", media, idem="shared")
-    assert r2.status == 201, r2
-    assert "Idempotency-Replayed" not in r2.headers
-    assert r2.json["id"] != r1.json["id"]
-
-
-@pytest.mark.anyio
-async def test_idempotency_records_are_per_api_key(api: Api, sandbox: Sandbox) -> None:
-    """The same key string and body sent with another API key executes independently."""
-    first = await api.post("/v1/projects", _BODY, idem="per-key")
-    other = await api.with_key(sandbox.keys["demo-test"]).post(
-        "/v1/projects", _BODY, idem="per-key"
-    )
-    assert other.status == 201, other
-    assert "Idempotency-Replayed" not in other.headers
-    assert other.json["id"] != first.json["id"]
-    state = await api.state()
-    assert state["counts"]["projects"] == {"total": 2, "byStatus": {"active": 2}}
-    assert (await api.delete(f"/v1/projects/{first.json['id']}")).status == 200
-    state = await api.state()
-    assert state["counts"]["projects"]["byStatus"] == {"active": 1, "archived": 1}
-
-
-@pytest.mark.anyio
-async def test_idempotency_scope_normalises_path_ids(api: Api) -> None:
-    """Bare, uppercase and prefixed forms of a path id share one idempotency record."""
-    project = await create_project(api)
-    bare = project["id"][4:]
-    first = await api.patch(f"/v1/projects/{bare}", {"name": "Renamed"}, idem="norm")
-    assert first.status == 200
-    second = await api.patch(f"/v1/projects/prj_{bare.upper()}", {"name": "Renamed"}, idem="norm")
-    assert second.status == 200
-    assert second.headers["Idempotency-Replayed"] == "true"
-    assert second.body == first.body
-
-
-@pytest.mark.anyio
-async def test_absent_body_equals_empty_object(api: Api) -> None:
-    """For idempotency an absent body equals {}: DELETE without body then with {} replays."""
-    project = await create_project(api)
-    first = await api.delete(f"/v1/projects/{project['id']}", idem="del-1")
-    assert first.status == 200
-    await api.advance(3)
-    second = await api.delete(f"/v1/projects/{project['id']}", json={}, idem="del-1")
-    assert second.status == 200
-    assert second.body == first.body
-    assert second.headers["Idempotency-Replayed"] == "true"
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize("key", ["has space", "x" * 256, "", "tab\there"])
-async def test_bad_idempotency_key_is_422(api: Api, key: str) -> None:
-    """A key that is not 1-255 visible ASCII characters is 422 with path Idempotency-Key."""
-    r = await api.post("/v1/projects", _BODY, idem=key)
-    assert_validation(r, "Idempotency-Key")
-    assert (await api.state())["counts"]["projects"]["total"] == 0
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    "key", ["x" * 255, "!", "~{}[]<>|\\^`", "550e8400-e29b-41d4-a716-446655440000"]
-)
-async def test_valid_idempotency_key_forms(api: Api, key: str) -> None:
-    """Any 1-255 visible ASCII characters form a valid Idempotency-Key."""
-    r = await api.post("/v1/projects", _BODY, idem=key)
-    assert r.status == 201, r
-
-
-@pytest.mark.anyio
-async def test_idempotency_key_ignored_on_get(api: Api) -> None:
-    """The Idempotency-Key header is ignored on GET, even when malformed."""
-    r = await api.get("/v1/projects", headers={"Idempotency-Key": "has space"})
-    assert r.status == 200, r
-
-
-@pytest.mark.anyio
-async def test_concurrent_duplicates_execute_once(api: Api) -> None:
-    """25 concurrent POSTs with one key create one project and return 25 identical bodies."""
-    replies = await asyncio.gather(
-        *(api.post("/v1/projects", _BODY, idem="burst") for _ in range(25))
-    )
-    assert [r.status for r in replies] == [201] * 25
-    assert len({r.body for r in replies}) == 1
-    replayed = [r for r in replies if r.headers.get("Idempotency-Replayed") == "true"]
-    assert len(replayed) == 24
-    assert (await api.state())["counts"]["projects"]["total"] == 1
-
-
-@pytest.mark.anyio
-async def test_drop_after_commit_then_retry_replays(api: Api) -> None:
-    """drop_after_commit: the client sees a dropped connection; a retry replays the stored 201."""
-    await api.configure(
-        {"faults": [{"route": "POST /v1/projects", "action": "drop_after_commit", "times": 1}]}
-    )
-    with pytest.raises(aiohttp.ClientError):
-        await api.post("/v1/projects", _BODY, idem="drop-after")
-    assert (await api.state())["counts"]["projects"]["total"] == 1
-    r = await api.post("/v1/projects", _BODY, idem="drop-after")
-    assert r.status == 201, r
-    assert r.headers["Idempotency-Replayed"] == "true"
-    listed = await api.get("/v1/projects")
-    assert [p["id"] for p in listed.json["items"]] == [r.json["id"]]
-    assert (await api.state())["counts"]["projects"]["total"] == 1
-
-
-@pytest.mark.anyio
-async def test_drop_before_commit_then_retry_executes(api: Api) -> None:
-    """drop_before_commit: nothing is written; a retry with the same key executes normally."""
-    await api.configure(
-        {"faults": [{"route": "POST /v1/projects", "action": "drop_before_commit", "times": 1}]}
-    )
-    with pytest.raises(aiohttp.ClientError):
-        await api.post("/v1/projects", _BODY, idem="drop-before")
-    assert (await api.state())["counts"]["projects"]["total"] == 0
-    r = await api.post("/v1/projects", _BODY, idem="drop-before")
-    assert r.status == 201, r
-    assert "Idempotency-Replayed" not in r.headers
-    assert (await api.state())["counts"]["projects"]["total"] == 1
-
-
-@pytest.mark.anyio
-async def test_5xx_is_not_stored(api: Api) -> None:
-    """An injected 500 is not stored: a retry with the same key executes (201, no replay)."""
-    await api.configure(
-        {"faults": [{"route": "POST /v1/projects", "action": "http_500", "times": 1}]}
-    )
-    r = await api.post("/v1/projects", _BODY, idem="five")
-    assert_error(r, 500, "INTERNAL_ERROR")
-    r = await api.post("/v1/projects", _BODY, idem="five")
-    assert r.status == 201, r
-    assert "Idempotency-Replayed" not in r.headers
-
-
-@pytest.mark.anyio
-async def test_422_is_not_stored(api: Api) -> None:
-    """A 422 is not stored: a corrected body under the same key executes."""
-    bad = await api.post("/v1/projects", {"name": "A", "timezone": "UTC"}, idem="fixme")
-    assert_validation(bad, "name")
-    again = await api.post("/v1/projects", {"name": "A", "timezone": "UTC"}, idem="fixme")
-    assert_validation(again, "name")
-    assert "Idempotency-Replayed" not in again.headers
-    good = await api.post("/v1/projects", _BODY, idem="fixme")
-    assert good.status == 201, good
-
-
-@pytest.mark.anyio
-async def test_429_is_not_stored(api: Api) -> None:
-    """A 429 is not stored: the retry with the same key executes."""
-    await api.configure(
-        {"faults": [{"route": "POST /v1/projects", "action": "http_429", "times": 1}]}
-    )
-    r = await api.post("/v1/projects", _BODY, idem="throttled")
-    assert_error(r, 429, "RATE_LIMITED")
-    r = await api.post("/v1/projects", _BODY, idem="throttled")
-    assert r.status == 201, r
-    assert "Idempotency-Replayed" not in r.headers
-
-
-@pytest.mark.anyio
-async def test_409_conflict_and_404_are_stored(api: Api) -> None:
-    """409 CONFLICT and 404 responses are stored and replayed."""
-    body = {"name": "Acme", "timezone": "UTC", "customerExternalId": "acme"}
-    assert (await api.post("/v1/projects", body, idem="c1")).status == 201
-    first = await api.post("/v1/projects", body, idem="c2")
-    assert_error(first, 409, "CONFLICT")
-    second = await api.post("/v1/projects", body, idem="c2")
-    assert second.status == 409
-    assert second.body == first.body
-    assert second.headers["Idempotency-Replayed"] == "true"
-    missing = f"/v1/projects/prj_{new_uuid()}"
-    a = await api.patch(missing, {"name": "Nope"}, idem="n1")
-    assert_error(a, 404, "NOT_FOUND")
-    b = await api.patch(missing, {"name": "Nope"}, idem="n1")
-    assert b.status == 404
-    assert b.body == a.body
-    assert b.headers["Idempotency-Replayed"] == "true"
-
-
-@pytest.mark.anyio
-async def test_idempotency_window_is_24_hours(api: Api) -> None:
-    """A key replays within 24 h of virtual time and executes anew after it."""
-    first = await api.post("/v1/projects", _BODY, idem="window")
-    assert first.status == 201
-    await api.advance(86_400 - 120)
-    inside = await api.post("/v1/projects", _BODY, idem="window")
-    assert inside.headers.get("Idempotency-Replayed") == "true"
-    assert inside.body == first.body
-    await api.advance(240)
-    after = await api.post("/v1/projects", _BODY, idem="window")
-    assert after.status == 201
-    assert "Idempotency-Replayed" not in after.headers
-    assert after.json["id"] != first.json["id"]
-    assert (await api.state())["counts"]["projects"]["total"] == 2
-
-
-# --------------------------------------------------------------------------------------------
-# §5.6 fault injection
-# --------------------------------------------------------------------------------------------
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("action", "status", "code"),
-    [
-        ("http_500", 500, "INTERNAL_ERROR"),
-        ("http_502", 502, "BAD_GATEWAY"),
-        ("http_503", 503, "SERVICE_UNAVAILABLE"),
-        ("http_429", 429, "RATE_LIMITED"),
-    ],
-)
-async def test_error_fault_actions(api: Api, action: str, status: int, code: str) -> None:
-    """http_5xx/429 faults answer their envelope before auth, with only the class header."""
-    await api.configure({"faults": [{"route": "GET /v1/whoami", "action": action}]})
-    r = await api.get("/v1/whoami")
-    err = assert_error(r, status, code)
-    assert_only_class_header(r, "read-light")
-    if action in ("http_503", "http_429"):
-        assert r.headers["Retry-After"] == "1"
-    if action == "http_429":
-        assert err["details"] == {"limitType": "per_minute", "endpointClass": "read-light"}
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize("action", ["http_503", "http_429"])
-async def test_fault_retry_after_is_configurable(api: Api, action: str) -> None:
-    """retryAfter sets the Retry-After of http_503 and http_429 faults."""
-    await api.configure(
-        {"faults": [{"route": "POST /v1/projects", "action": action, "retryAfter": 7}]}
-    )
-    r = await api.post("/v1/projects", _BODY)
-    assert r.headers["Retry-After"] == "7"
-    if action == "http_429":
-        assert r.error["details"]["endpointClass"] == "write-light"
-
-
-@pytest.mark.anyio
-async def test_http_429_fault_consumes_no_bucket(api: Api) -> None:
-    """Injected 429s consume no rate-limit unit."""
-    await api.configure({"faults": [{"route": "GET /v1/whoami", "action": "http_429", "times": 3}]})
-    for _ in range(3):
-        assert (await api.get("/v1/whoami")).status == 429
-    r = await api.get("/v1/whoami")
-    assert r.status == 200
-    assert int(r.headers["X-RateLimit-Remaining"]) == 119
-
-
-@pytest.mark.anyio
-async def test_fault_times_limit(api: Api) -> None:
-    """A rule with times=2 fires twice and then stays inert."""
-    await api.configure({"faults": [{"route": "GET /v1/whoami", "action": "http_500", "times": 2}]})
-    statuses = [(await api.get("/v1/whoami")).status for _ in range(4)]
-    assert statuses == [500, 500, 200, 200]
-
-
-@pytest.mark.anyio
-async def test_fault_probability_zero_never_fires(api: Api) -> None:
-    """A rule with probability 0 never fires; probability 1 always does."""
-    await api.configure(
-        {"faults": [{"route": "GET /v1/whoami", "action": "http_500", "probability": 0}]}
-    )
-    assert [(await api.get("/v1/whoami")).status for _ in range(20)] == [200] * 20
-    await api.configure(
-        {"faults": [{"route": "GET /v1/whoami", "action": "http_500", "probability": 1}]}
-    )
-    assert [(await api.get("/v1/whoami")).status for _ in range(5)] == [500] * 5
-
-
-@pytest.mark.anyio
-async def test_fault_route_templates(api: Api) -> None:
-    """`{name}` placeholders match one segment, the method must match, `*` matches any method."""
-    project = await create_project(api)
-    pid = project["id"]
-    await api.configure(
-        {"faults": [{"route": "GET /v1/projects/{projectId}", "action": "http_502"}]}
-    )
-    assert (await api.get(f"/v1/projects/{pid}")).status == 502
-    assert (await api.get(f"/v1/projects/{pid[4:]}")).status == 502
-    assert (await api.get("/v1/projects")).status == 200
-    assert (await api.patch(f"/v1/projects/{pid}", {"name": "Renamed"})).status == 200
-    assert (await api.get(f"/v1/projects/{pid}/app-media")).status == 200
-    await api.configure({"faults": [{"route": "* /v1/projects/{projectId}", "action": "http_502"}]})
-    assert (await api.get(f"/v1/projects/{pid}")).status == 502
-    assert (await api.patch(f"/v1/projects/{pid}", {"name": "Again"})).status == 502
-    assert (await api.delete(f"/v1/projects/{pid}")).status == 502
-    assert (await api.get("/v1/whoami")).status == 200
-    await api.configure({"faults": [{"route": "*", "action": "http_502"}]})
-    assert (await api.get("/v1/whoami")).status == 502
-    assert (await api.post("/v1/projects", _BODY)).status == 502
-
-
-@pytest.mark.anyio
-async def test_faults_do_not_apply_to_sandbox_routes_or_unknown_routes(api: Api) -> None:
-    """Fault rules never touch /_sandbox/ routes, and route matching (404) comes first."""
-    await api.configure({"faults": [{"route": "*", "action": "http_500"}]})
-    assert (await api.get("/_sandbox/state")).status == 200
-    assert (await api.get("/_sandbox/clock")).status == 200
-    r = await api.get("/v1/not-a-route")
-    assert_error(r, 404, "NOT_FOUND")
-
-
-@pytest.mark.anyio
-async def test_latency_fault_adds_delay_then_continues(api: Api) -> None:
-    """latency waits latencyMs (rules add up) and the request then proceeds normally."""
-    await api.configure(
-        {
-            "faults": [
-                {"route": "GET /v1/whoami", "action": "latency", "latencyMs": 120},
-                {"route": "*", "action": "latency", "latencyMs": 120},
-            ]
-        }
-    )
-    t0 = time.perf_counter()
-    r = await api.get("/v1/whoami")
-    elapsed = time.perf_counter() - t0
-    assert r.status == 200, r
-    assert elapsed >= 0.22
-    t0 = time.perf_counter()
-    r = await api.get("/v1/credits")
-    elapsed = time.perf_counter() - t0
-    assert r.status == 200
-    assert 0.11 <= elapsed < 0.22 + 0.5
-
-
-@pytest.mark.anyio
-async def test_latency_then_error_and_first_firing_rule_wins(api: Api) -> None:
-    """A latency rule continues to later rules; the first non-latency rule that fires ends it."""
-    await api.configure(
-        {
-            "faults": [
-                {"route": "*", "action": "latency", "latencyMs": 200},
-                {"route": "GET /v1/whoami", "action": "http_503"},
-                {"route": "GET /v1/whoami", "action": "http_500"},
-            ]
-        }
-    )
-    t0 = time.perf_counter()
-    r = await api.get("/v1/whoami")
-    assert time.perf_counter() - t0 >= 0.18
-    assert_error(r, 503, "SERVICE_UNAVAILABLE")
-
-
-@pytest.mark.anyio
-async def test_latency_only_request_is_stored_for_replay(api: Api) -> None:
-    """A request that met only latency rules is stored; a retry with its key replays."""
-    await api.configure(
-        {"faults": [{"route": "POST /v1/projects", "action": "latency", "latencyMs": 50}]}
-    )
-    first = await api.post("/v1/projects", _BODY, idem="slow")
-    assert first.status == 201
-    second = await api.post("/v1/projects", _BODY, idem="slow")
-    assert second.headers["Idempotency-Replayed"] == "true"
-    assert second.body == first.body
-
-
-@pytest.mark.anyio
-async def test_faults_from_constructor_options(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
-    """Fault rules given at start-up apply like those set through /_sandbox/config."""
-    faults = [{"id": "boot", "route": "GET /v1/credits", "action": "http_502", "times": 1}]
-    async with make_sandbox(faults=faults) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        assert_error(await api.get("/v1/credits"), 502, "BAD_GATEWAY")
-        assert (await api.get("/v1/credits")).status == 200
-
-
-# --------------------------------------------------------------------------------------------
-# §5.7 /_sandbox/ routes
-# --------------------------------------------------------------------------------------------
-
-_RESOURCES = [
-    "organizations",
-    "apiKeys",
-    "projects",
-    "appMedia",
-    "oauthAttempts",
-    "socialAccounts",
-    "influencers",
-    "jobs",
-    "containers",
-    "scheduledPosts",
-    "webhookEndpoints",
-    "webhookDeliveries",
-    "creditEvents",
-    "idempotencyRecords",
-]
-_TOTAL_ONLY = {"appMedia", "creditEvents", "idempotencyRecords"}
-
-
-@pytest.mark.anyio
-async def test_state_shape(api: Api) -> None:
-    """GET /_sandbox/state returns now, speed and counts for every resource kind."""
-    state = await api.state()
-    assert set(state) >= {"now", "speed", "counts"}
-    assert state["now"] == START
-    assert state["speed"] == 0
-    counts = state["counts"]
-    assert set(counts) >= set(_RESOURCES)
-    for name in _RESOURCES:
-        entry = counts[name]
-        assert isinstance(entry["total"], int)
-        if name in _TOTAL_ONLY:
-            assert "byStatus" not in entry, (name, entry)
-        else:
-            assert isinstance(entry["byStatus"], dict), (name, entry)
-            assert sum(entry["byStatus"].values()) == entry["total"]
-    assert counts["organizations"] == {"total": 1, "byStatus": {"active": 1}}
-    assert counts["apiKeys"]["total"] == 2
-    assert counts["projects"]["total"] == 0
-    assert counts["creditEvents"]["total"] == 1
-    await create_project(api)
-    await create_project(api, appDescription=APP_DESCRIPTION)
-    counts = (await api.state())["counts"]
-    assert counts["projects"] == {"total": 2, "byStatus": {"active": 2}}
-    assert counts["influencers"]["total"] == 1
-    assert counts["influencers"]["byStatus"] == {"pending": 1}
-
-
-@pytest.mark.anyio
-async def test_state_organization_filter(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
-    """?organizationId= narrows the counts to one organization."""
-    async with make_sandbox(**two_org_config()) as sb:
-        full = Api(session, sb.url, sb.keys["full"])
-        foreign = Api(session, sb.url, sb.keys["foreign"])
-        await create_project(full)
-        await create_project(full)
-        await create_project(foreign)
-        org = (await foreign.get("/v1/whoami")).json["organizationId"]
-        r = await full.get("/_sandbox/state", params={"organizationId": org})
-        assert r.status == 200
-        assert r.json["counts"]["projects"]["total"] == 1
-        assert (await full.state())["counts"]["projects"]["total"] == 3
-
-
-@pytest.mark.anyio
-async def test_reset_wipes_state_and_clock(api: Api) -> None:
-    """POST /_sandbox/reset wipes state, rewinds the clock and keeps seeded keys working."""
-    await create_project(api)
-    await api.advance(3600)
-    r = await api.post("/_sandbox/reset")
-    assert r.status == 200, r
-    assert r.json == {"reset": True, "now": START}
-    state = await api.state()
-    assert state["counts"]["projects"]["total"] == 0
-    assert state["now"] == START
-    assert (await api.get("/v1/whoami")).status == 200
-
-
-@pytest.mark.anyio
-async def test_reset_merges_partial_configuration(api: Api) -> None:
-    """A reset body is merged over the configuration (e.g. a new clockStart)."""
-    r = await api.post("/_sandbox/reset", {"clockStart": "2026-01-31T23:59:00.000Z"})
-    assert r.status == 200, r
-    assert r.json["now"] == "2026-01-31T23:59:00.000Z"
-    credits = await api.get("/v1/credits")
-    assert credits.json["currentPeriod"]["start"] == "2026-01-01T00:00:00.000Z"
-
-
-@pytest.mark.anyio
-async def test_clock_routes(api: Api) -> None:
-    """GET/PATCH /_sandbox/clock and POST /_sandbox/clock/advance report now and speed."""
-    r = await api.get("/_sandbox/clock")
-    assert r.status == 200
-    assert r.json == {"now": START, "speed": 0}
-    adv = await api.advance(90)
-    assert adv["now"] == "2026-05-14T16:01:30.000Z"
-    assert isinstance(adv["transitionsApplied"], int)
-    assert adv["transitionsApplied"] >= 0
-    assert await api.now() == "2026-05-14T16:01:30.000Z"
-    set_ = await api.set_speed(0)
-    assert set_ == {"now": "2026-05-14T16:01:30.000Z", "speed": 0}
-    assert_validation(await api.patch("/_sandbox/clock", {"speed": -1}), "speed")
-    assert_validation(await api.post("/_sandbox/clock/advance", {"seconds": 0}), "seconds")
-    assert_validation(await api.post("/_sandbox/clock/advance", {"seconds": -5}), "seconds")
-
-
-@pytest.mark.anyio
-async def test_advance_counts_transitions(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
-    """Advancing past due work applies it and reports transitionsApplied > 0."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        await create_project(api, appDescription=APP_DESCRIPTION)
-        adv = await api.advance(300)
-        assert adv["transitionsApplied"] >= 3
-        idle = await api.advance(10)
-        assert idle["transitionsApplied"] == 0
-
-
-@pytest.mark.anyio
-async def test_config_get_and_patch(api: Api) -> None:
-    """GET /_sandbox/config shows the effective configuration; PATCH merges and returns it."""
-    r = await api.get("/_sandbox/config")
-    assert r.status == 200
-    cfg = r.json
-    assert cfg["seed"] == 0
-    assert cfg["speed"] == 0
-    assert cfg["jitter"] == 0.2
-    assert cfg["faults"] == []
-    assert [o["name"] for o in cfg["organizations"]] == ["Sandbox Partner"]
-    assert sorted(k["name"] for k in cfg["apiKeys"]) == ["demo-live", "demo-test"]
-    patched = await api.configure(
-        {"failureRates": {"content_generate": 0.5}, "oauthAutoCompleteSeconds": 5}
-    )
-    assert patched["failureRates"]["content_generate"] == 0.5
-    assert patched["oauthAutoCompleteSeconds"] == 5
-    again = (await api.get("/_sandbox/config")).json
-    assert again["failureRates"]["content_generate"] == 0.5
-    rule = {"route": "GET /v1/whoami", "action": "http_500"}
-    assert (await api.configure({"faults": [rule]}))["faults"][0]["action"] == "http_500"
-    assert (await api.configure({"faults": []}))["faults"] == []
-
-
-@pytest.mark.anyio
-async def test_keys_listing(api: Api, sandbox: Sandbox) -> None:
-    """GET /_sandbox/keys lists both default keys with id, env, tier, scopes, key and status."""
-    r = await api.get("/_sandbox/keys")
-    assert r.status == 200
-    items = {k["name"]: k for k in r.json["items"]}
-    assert set(items) == {"demo-live", "demo-test"}
-    who = (await api.get("/v1/whoami")).json
-    for name, env in (("demo-live", "live"), ("demo-test", "test")):
-        k = items[name]
-        assert set(k) >= {
-            "id",
-            "name",
-            "organizationId",
-            "env",
-            "rateLimitTier",
-            "scopes",
-            "key",
-            "status",
-        }
-        assert KEY_ID.match(k["id"])
-        assert ORG_ID.match(k["organizationId"])
-        assert k["organizationId"] == who["organizationId"]
-        assert k["env"] == env
-        assert k["rateLimitTier"] == "standard"
-        assert k["scopes"] == ["*", "org:admin"]
-        assert k["key"] == sandbox.keys[name]
-        assert API_KEY.match(k["key"])
-    assert items["demo-live"]["id"] == who["apiKeyId"]
-
-
-@pytest.mark.anyio
-async def test_credits_adjustment(api: Api) -> None:
-    """POST /_sandbox/credits changes prepaidBalance, writes an adjustment, returns the wallet."""
-    org = (await api.get("/v1/whoami")).json["organizationId"]
-    r = await api.post("/_sandbox/credits", {"organizationId": org, "credits": 500})
-    assert r.status == 200, r
-    assert r.json["prepaidBalance"] == 5500
-    assert r.json["balance"] == 6500
-    wallet = (await api.get("/v1/credits")).json
-    assert wallet["prepaidBalance"] == 5500
-    assert wallet["balance"] == 6500
-    assert wallet["available"] == 6500
-    assert (await api.get("/v1/whoami")).json["creditBalance"] == 6500
-    r = await api.post("/_sandbox/credits", {"organizationId": org, "credits": -1500})
-    assert r.json["prepaidBalance"] == 4000
-    assert (await api.state())["counts"]["creditEvents"]["total"] == 3
-    assert_validation(
-        await api.post("/_sandbox/credits", {"organizationId": org, "credits": 0}), "credits"
-    )
-    r = await api.post("/_sandbox/credits", {"organizationId": f"org_{new_uuid()}", "credits": 5})
-    assert_error(r, 404, "NOT_FOUND")
-
-
-@pytest.mark.anyio
-async def test_media_route(api: Api) -> None:
-    """/_sandbox/media serves issued names as PNG placeholders and 404s unknown names."""
-    project = await create_project(api)
-    media = await api.post(
-        f"/v1/projects/{project['id']}/app-media",
-        {"kind": "logo", "url": "https://cdn.example.com/logo.png"},
-    )
-    assert media.status == 201, media
-    r = await api.get(media.json["url"])
-    assert r.status == 200
-    assert r.headers["Content-Type"].startswith("image/png")
-    assert r.body.startswith(b"\x89PNG\r\n\x1a\n")
-    assert REQ_ID.match(r.headers["X-Request-Id"])
-    again = await api.get(media.json["url"])
-    assert again.body == r.body
-    missing = await api.get(f"/_sandbox/media/med_{new_uuid()}.png")
-    assert_error(missing, 404, "NOT_FOUND")
-
-
-# --------------------------------------------------------------------------------------------
-# §5.1 determinism
+# determinism (contract §5.1)
 # --------------------------------------------------------------------------------------------
 
 

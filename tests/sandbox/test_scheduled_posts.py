@@ -10,13 +10,14 @@ import aiohttp
 import pytest
 
 from layers_async.sandbox import Sandbox
-from tests.sandbox._flow_b import (
+from tests.sandbox._checks import query_validation_test
+from tests.sandbox._flows import (
     GHOST_CNT,
     GHOST_PRJ,
     GHOST_SA,
     GHOST_SP,
     SP_RE,
-    assert_route_scope,
+    builder_job,
     check_post,
     completed_container,
     connect_account,
@@ -26,14 +27,14 @@ from tests.sandbox._flow_b import (
     get_container,
     get_post,
     invalid,
+    not_found_or_invalid,
     ok,
     ready_influencer,
+    route_scope_test,
     schedule,
-    scoped_key_options,
     shift,
     social_account,
     start_content,
-    two_org_options,
 )
 from tests.sandbox._http import Api
 
@@ -88,7 +89,7 @@ async def video_container(api: Api, pid: str) -> str:
     return await completed_container(api, pid, fmt="video-remix", body=body)
 
 
-# --- §3.9.1 schedule: success ---------------------------------------------------------------------
+# --- schedule: success (contract §3.9.1) ----------------------------------------------------------
 @pytest.mark.anyio
 async def test_schedule_success_shape(api: Api) -> None:
     """201 {scheduledPostIds, gateStatus, scheduledFor}; the post is queued, every field set."""
@@ -179,7 +180,7 @@ async def test_schedule_ids_follow_target_order(api: Api) -> None:
         assert post["platform"] == ("instagram" if target["socialAccountId"] == insta else "tiktok")
 
 
-# --- §3.9.1 schedule: validation ------------------------------------------------------------------
+# --- schedule: validation (contract §3.9.1) -------------------------------------------------------
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     "value",
@@ -377,7 +378,7 @@ async def test_schedule_share_reel_to_feed_rules(api: Api) -> None:
     ok(await s.schedule(tgt(insta, "publish"), cid=vid), 201)
 
 
-# --- §3.9.1 schedule: state errors and order ------------------------------------------------------
+# --- schedule: state errors and order (contract §3.9.1) -------------------------------------------
 @pytest.mark.anyio
 async def test_schedule_container_not_completed(api: Api) -> None:
     """A container that is not completed → 409 {containerId, status}."""
@@ -399,25 +400,22 @@ async def test_schedule_container_not_completed(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_schedule_failed_container(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(failure_rates={"content_generate": 1.0})
+async def test_schedule_failed_container(custom_api: Api) -> None:
     """A failed container → 409 {containerId, status: failed}."""
-    async with make_sandbox(failure_rates={"content_generate": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, app=False))["id"]
-        sa = await connect_account(api, pid)
-        env = ok(
-            await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")),
-            202,
-        )
-        await api.advance(80)
-        cid = env["containerIds"][0]
-        r = await schedule(
-            api, cid, shift(await api.now(), 60), [{"socialAccountId": sa, "mode": "publish"}]
-        )
-        e = err(r, 409, "CONFLICT")
-        assert e["details"] == {**e["details"], "containerId": cid, "status": "failed"}
+    pid = (await create_project(custom_api, app=False))["id"]
+    sa = await connect_account(custom_api, pid)
+    env = await builder_job(custom_api, pid)
+    await custom_api.advance(80)
+    cid = env["containerIds"][0]
+    r = await schedule(
+        custom_api,
+        cid,
+        shift(await custom_api.now(), 60),
+        [{"socialAccountId": sa, "mode": "publish"}],
+    )
+    e = err(r, 409, "CONFLICT")
+    assert e["details"] == {**e["details"], "containerId": cid, "status": "failed"}
 
 
 @pytest.mark.anyio
@@ -435,10 +433,7 @@ async def test_schedule_container_id(api: Api, cid: str, status: int) -> None:
     """Unknown container → 404; malformed containerId → 422 path containerId."""
     s = await setup(api)
     r = await s.schedule(cid=cid)
-    if status == 404:
-        err(r, 404, "NOT_FOUND")
-    else:
-        invalid(r, "containerId")
+    not_found_or_invalid(r, status, "containerId")
 
 
 @pytest.mark.anyio
@@ -467,7 +462,7 @@ async def test_schedule_check_order(api: Api) -> None:
     err(await s.schedule(cid=env["containerIds"][0]), 409, "CONFLICT")
 
 
-# --- §3.9.1 sandbox publishing lifecycle ----------------------------------------------------------
+# --- sandbox publishing lifecycle (contract §3.9.1) -----------------------------------------------
 @pytest.mark.anyio
 @pytest.mark.parametrize("mode", ["publish", "managed"])
 async def test_publish_lifecycle(
@@ -509,75 +504,65 @@ async def test_publish_lifecycle(
 
 
 @pytest.mark.anyio
-async def test_publish_instagram(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+async def test_publish_instagram(nominal_api: Api) -> None:
     """An Instagram post publishes with a 17-digit externalId and an instagram.com/p/ URL."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        insta = await connect_account(api, s.pid, platform="instagram")
-        post_id = await s.one(sa=insta)
-        await api.advance(75)
-        post = await get_post(api, post_id)
-        assert post["status"] == "published"
-        assert post["platform"] == "instagram"
-        assert len(post["externalId"]) == 17
-        assert post["externalId"].isdigit()
-        assert post["externalUrl"] == f"https://www.instagram.com/p/{post['externalId']}/"
+    s = await setup(nominal_api)
+    insta = await connect_account(nominal_api, s.pid, platform="instagram")
+    post_id = await s.one(sa=insta)
+    await nominal_api.advance(75)
+    post = await get_post(nominal_api, post_id)
+    assert post["status"] == "published"
+    assert post["platform"] == "instagram"
+    assert len(post["externalId"]) == 17
+    assert post["externalId"].isdigit()
+    assert post["externalUrl"] == f"https://www.instagram.com/p/{post['externalId']}/"
 
 
 @pytest.mark.anyio
-async def test_draft_mode(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+async def test_draft_mode(nominal_api: Api) -> None:
     """A draft-mode post passes through publishing and ends `draft`."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        post_id = await s.one(mode="draft")
-        await api.advance(61)
-        assert (await get_post(api, post_id))["status"] == "publishing"
-        await api.advance(10)
-        post = await get_post(api, post_id)
-        check_post(post)
-        assert post["status"] == "draft"
-        assert post["lastError"] is None
+    s = await setup(nominal_api)
+    post_id = await s.one(mode="draft")
+    await nominal_api.advance(61)
+    assert (await get_post(nominal_api, post_id))["status"] == "publishing"
+    await nominal_api.advance(10)
+    post = await get_post(nominal_api, post_id)
+    check_post(post)
+    assert post["status"] == "draft"
+    assert post["lastError"] is None
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("mode", ["publish", "managed"])
-async def test_publish_failure_rate(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession, mode: str
-) -> None:
+@pytest.mark.sandbox_options(jitter=0, failure_rates={"publish": 1.0})
+async def test_publish_failure_rate(custom_api: Api, mode: str) -> None:
     """publish failure rate 1.0 → failed with PLATFORM_ERROR and platformCode sandbox_rejected."""
-    async with make_sandbox(jitter=0, failure_rates={"publish": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        post_id = await s.one(mode=mode)
-        await api.advance(61)
-        assert (await get_post(api, post_id))["status"] == "publishing"
-        await api.advance(10)
-        post = await get_post(api, post_id)
-        check_post(post)
-        assert post["status"] == "failed"
-        assert post["lastError"] == {
-            **post["lastError"],
-            "code": "PLATFORM_ERROR",
-            "platformCode": "sandbox_rejected",
-        }
-        assert isinstance(post["lastError"]["message"], str)
-        assert post["publishedAt"] is None
-        assert post["externalId"] is None
+    s = await setup(custom_api)
+    post_id = await s.one(mode=mode)
+    await custom_api.advance(61)
+    assert (await get_post(custom_api, post_id))["status"] == "publishing"
+    await custom_api.advance(10)
+    post = await get_post(custom_api, post_id)
+    check_post(post)
+    assert post["status"] == "failed"
+    assert post["lastError"] == {
+        **post["lastError"],
+        "code": "PLATFORM_ERROR",
+        "platformCode": "sandbox_rejected",
+    }
+    assert isinstance(post["lastError"]["message"], str)
+    assert post["publishedAt"] is None
+    assert post["externalId"] is None
 
 
 @pytest.mark.anyio
-async def test_publish_failure_rate_spares_drafts(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(jitter=0, failure_rates={"publish": 1.0})
+async def test_publish_failure_rate_spares_drafts(custom_api: Api) -> None:
     """The publish failure rate does not apply to draft mode, which still ends `draft`."""
-    async with make_sandbox(jitter=0, failure_rates={"publish": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        post_id = await s.one(mode="draft")
-        await api.advance(75)
-        assert (await get_post(api, post_id))["status"] == "draft"
+    s = await setup(custom_api)
+    post_id = await s.one(mode="draft")
+    await custom_api.advance(75)
+    assert (await get_post(custom_api, post_id))["status"] == "draft"
 
 
 @pytest.mark.anyio
@@ -604,70 +589,57 @@ async def test_reauth_required_fails_with_credential_invalid(
         assert post["externalId"] is None
 
 
-# --- §3.9.2 list ----------------------------------------------------------------------------------
+# --- list (contract §3.9.2) -----------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_list_order_and_filters(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_list_order_and_filters(nominal_api: Api) -> None:
     """Latest scheduledFor first; filters status, socialAccountId, since, until."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        sa2 = await connect_account(api, s.pid)
-        t = await s.now()
-        p_pub = await s.one(ahead=30)  # fires at t+30
-        p_late = await s.one(ahead=3600)
-        p_mid = await s.one(ahead=600, sa=sa2)
-        p_cancel = await s.one(ahead=1200, mode="draft")
-        ok(await api.delete(f"/v1/scheduled-posts/{p_cancel}"))
-        await api.advance(45)  # p_pub published at t+40
-        base = f"/v1/projects/{s.pid}/scheduled-posts"
+    s = await setup(nominal_api)
+    sa2 = await connect_account(nominal_api, s.pid)
+    t = await s.now()
+    p_pub = await s.one(ahead=30)  # fires at t+30
+    p_late = await s.one(ahead=3600)
+    p_mid = await s.one(ahead=600, sa=sa2)
+    p_cancel = await s.one(ahead=1200, mode="draft")
+    ok(await nominal_api.delete(f"/v1/scheduled-posts/{p_cancel}"))
+    await nominal_api.advance(45)  # p_pub published at t+40
+    base = f"/v1/projects/{s.pid}/scheduled-posts"
 
-        async def ids(params: Any = None) -> list[str]:
-            page = ok(await api.get(base, params=params))
-            for p in page["items"]:
-                check_post(p)
-            return [p["id"] for p in page["items"]]
+    async def ids(params: Any = None) -> list[str]:
+        page = ok(await nominal_api.get(base, params=params))
+        for p in page["items"]:
+            check_post(p)
+        return [p["id"] for p in page["items"]]
 
-        assert await ids() == [p_late, p_cancel, p_mid, p_pub]
-        assert await ids({"status": "queued"}) == [p_late, p_mid]
-        assert await ids({"status": "published"}) == [p_pub]
-        assert await ids({"status": "canceled"}) == [p_cancel]
-        assert await ids([("status", "published"), ("status", "canceled")]) == [p_cancel, p_pub]
-        assert await ids({"status": "published,canceled"}) == [p_cancel, p_pub]
-        assert await ids({"status": "draft"}) == []
-        assert await ids({"socialAccountId": sa2}) == [p_mid]
-        assert await ids({"socialAccountId": GHOST_SA}) == []
-        assert await ids({"since": shift(t, 600)}) == [p_late, p_cancel, p_mid]
-        assert await ids({"until": shift(t, 600)}) == [p_mid, p_pub]
-        assert await ids({"since": shift(t, 600), "until": shift(t, 1200)}) == [p_cancel, p_mid]
-        assert await ids({"status": "queued", "socialAccountId": s.sa}) == [p_late]
-        page = ok(await api.get(base, params={"limit": "3"}))
-        assert [p["id"] for p in page["items"]] == [p_late, p_cancel, p_mid]
-        page2 = ok(await api.get(base, params={"limit": "3", "cursor": page["nextCursor"]}))
-        assert [p["id"] for p in page2["items"]] == [p_pub]
-        assert page2["nextCursor"] is None
+    assert await ids() == [p_late, p_cancel, p_mid, p_pub]
+    assert await ids({"status": "queued"}) == [p_late, p_mid]
+    assert await ids({"status": "published"}) == [p_pub]
+    assert await ids({"status": "canceled"}) == [p_cancel]
+    assert await ids([("status", "published"), ("status", "canceled")]) == [p_cancel, p_pub]
+    assert await ids({"status": "published,canceled"}) == [p_cancel, p_pub]
+    assert await ids({"status": "draft"}) == []
+    assert await ids({"socialAccountId": sa2}) == [p_mid]
+    assert await ids({"socialAccountId": GHOST_SA}) == []
+    assert await ids({"since": shift(t, 600)}) == [p_late, p_cancel, p_mid]
+    assert await ids({"until": shift(t, 600)}) == [p_mid, p_pub]
+    assert await ids({"since": shift(t, 600), "until": shift(t, 1200)}) == [p_cancel, p_mid]
+    assert await ids({"status": "queued", "socialAccountId": s.sa}) == [p_late]
+    page = ok(await nominal_api.get(base, params={"limit": "3"}))
+    assert [p["id"] for p in page["items"]] == [p_late, p_cancel, p_mid]
+    page2 = ok(await nominal_api.get(base, params={"limit": "3", "cursor": page["nextCursor"]}))
+    assert [p["id"] for p in page2["items"]] == [p_pub]
+    assert page2["nextCursor"] is None
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("params", "path"),
+test_list_validation = query_validation_test(
+    "scheduled-posts",
     [
-        ({"status": "sent"}, "status"),
-        ({"status": "queued,nope"}, "status"),
-        ({"socialAccountId": "sa_1"}, "socialAccountId"),
-        ({"socialAccountId": "inf_0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f"}, "socialAccountId"),
-        ({"since": "2026-05-14T16:00:00+00:00"}, "since"),
-        ({"until": "2026-05-14T16:00:00"}, "until"),
-        ({"limit": "0"}, "limit"),
-        ({"limit": "101"}, "limit"),
-        ({"cursor": "@@"}, "cursor"),
+        "status=sent status=queued,nope socialAccountId=sa_1"
+        " socialAccountId=inf_0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f"
+        " since=2026-05-14T16:00:00+00:00 until=2026-05-14T16:00:00 limit=0 limit=101"
+        " cursor=@@",
     ],
+    """Bad status, socialAccountId, since/until, limit (1-100) or cursor → 422 with that path.""",
 )
-async def test_list_validation(api: Api, params: dict[str, str], path: str) -> None:
-    """Bad status, socialAccountId, since/until, limit (1-100) or cursor → 422 with that path."""
-    pid = (await create_project(api, app=False))["id"]
-    invalid(await api.get(f"/v1/projects/{pid}/scheduled-posts", params=params), path)
 
 
 @pytest.mark.anyio
@@ -679,7 +651,7 @@ async def test_list_limit_bounds(api: Api) -> None:
         assert ok(r) == {**r.json, "items": [], "nextCursor": None}
 
 
-# --- §3.9.3 get -----------------------------------------------------------------------------------
+# --- get (contract §3.9.3) ------------------------------------------------------------------------
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     ("post_id", "status"),
@@ -693,63 +665,56 @@ async def test_get_post_errors(api: Api, post_id: str, status: int) -> None:
         await api.post(f"/v1/scheduled-posts/{post_id}/reschedule", {"scheduledFor": when}),
         await api.delete(f"/v1/scheduled-posts/{post_id}"),
     ):
-        if status == 404:
-            err(r, 404, "NOT_FOUND")
-        else:
-            invalid(r, "scheduledPostId")
+        not_found_or_invalid(r, status, "scheduledPostId")
 
 
-# --- §3.9.4 reschedule ----------------------------------------------------------------------------
+# --- reschedule (contract §3.9.4) -----------------------------------------------------------------
 @pytest.mark.anyio
-async def test_reschedule_moves_the_post(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_reschedule_moves_the_post(nominal_api: Api) -> None:
     """Reschedule → 200 {id, status, scheduledFor, updatedAt}; the post fires at the new time."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        post_id = await s.one(ahead=60)
-        await api.advance(5)
-        now = await s.now()
-        new_when = shift(now, 300)
-        r = await api.post(
-            f"/v1/scheduled-posts/{post_id}/reschedule", {"scheduledFor": new_when[:19] + "Z"}
-        )
-        assert ok(r) == {
-            **r.json,
-            "id": post_id,
-            "status": "queued",
-            "scheduledFor": new_when,
-            "updatedAt": now,
-        }
-        assert r.headers["X-RateLimit-Endpoint-Class"] == "write-light"
-        post = await get_post(api, post_id)
-        assert (post["scheduledFor"], post["updatedAt"], post["status"]) == (
-            new_when,
-            now,
-            "queued",
-        )
-        await api.advance(120)  # past the old time
-        assert (await get_post(api, post_id))["status"] == "queued"
-        await api.advance(181)  # just past the new time
-        post = await get_post(api, post_id)
-        assert post["status"] == "publishing"
-        assert post["attemptedAt"] == new_when
+    s = await setup(nominal_api)
+    post_id = await s.one(ahead=60)
+    await nominal_api.advance(5)
+    now = await s.now()
+    new_when = shift(now, 300)
+    r = await nominal_api.post(
+        f"/v1/scheduled-posts/{post_id}/reschedule", {"scheduledFor": new_when[:19] + "Z"}
+    )
+    assert ok(r) == {
+        **r.json,
+        "id": post_id,
+        "status": "queued",
+        "scheduledFor": new_when,
+        "updatedAt": now,
+    }
+    assert r.headers["X-RateLimit-Endpoint-Class"] == "write-light"
+    post = await get_post(nominal_api, post_id)
+    assert (post["scheduledFor"], post["updatedAt"], post["status"]) == (
+        new_when,
+        now,
+        "queued",
+    )
+    await nominal_api.advance(120)  # past the old time
+    assert (await get_post(nominal_api, post_id))["status"] == "queued"
+    await nominal_api.advance(181)  # just past the new time
+    post = await get_post(nominal_api, post_id)
+    assert post["status"] == "publishing"
+    assert post["attemptedAt"] == new_when
 
 
 @pytest.mark.anyio
-async def test_reschedule_earlier(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_reschedule_earlier(nominal_api: Api) -> None:
     """A post moved earlier fires at the earlier time."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        post_id = await s.one(ahead=3600)
-        new_when = await s.at(40)
-        ok(await api.post(f"/v1/scheduled-posts/{post_id}/reschedule", {"scheduledFor": new_when}))
-        await api.advance(55)
-        assert (await get_post(api, post_id))["status"] == "published"
+    s = await setup(nominal_api)
+    post_id = await s.one(ahead=3600)
+    new_when = await s.at(40)
+    ok(
+        await nominal_api.post(
+            f"/v1/scheduled-posts/{post_id}/reschedule", {"scheduledFor": new_when}
+        )
+    )
+    await nominal_api.advance(55)
+    assert (await get_post(nominal_api, post_id))["status"] == "published"
 
 
 @pytest.mark.anyio
@@ -781,32 +746,28 @@ async def test_reschedule_validation(api: Api, body: dict[str, Any]) -> None:
 
 
 @pytest.mark.anyio
-async def test_reschedule_not_queued(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_reschedule_not_queued(nominal_api: Api) -> None:
     """Reschedule of a post that is not queued → 409 {scheduledPostId, status}."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        canceled = await s.one(ahead=600)
-        ok(await api.delete(f"/v1/scheduled-posts/{canceled}"))
-        firing = await s.one(ahead=30)
-        await api.advance(31)
-        for post_id, status in ((canceled, "canceled"), (firing, "publishing")):
-            r = await api.post(
-                f"/v1/scheduled-posts/{post_id}/reschedule", {"scheduledFor": await s.at(300)}
-            )
-            e = err(r, 409, "CONFLICT")
-            assert e["details"] == {**e["details"], "scheduledPostId": post_id, "status": status}
-        await api.advance(15)
-        r = await api.post(
-            f"/v1/scheduled-posts/{firing}/reschedule", {"scheduledFor": await s.at(300)}
+    s = await setup(nominal_api)
+    canceled = await s.one(ahead=600)
+    ok(await nominal_api.delete(f"/v1/scheduled-posts/{canceled}"))
+    firing = await s.one(ahead=30)
+    await nominal_api.advance(31)
+    for post_id, status in ((canceled, "canceled"), (firing, "publishing")):
+        r = await nominal_api.post(
+            f"/v1/scheduled-posts/{post_id}/reschedule", {"scheduledFor": await s.at(300)}
         )
         e = err(r, 409, "CONFLICT")
-        assert e["details"] == {**e["details"], "scheduledPostId": firing, "status": "published"}
+        assert e["details"] == {**e["details"], "scheduledPostId": post_id, "status": status}
+    await nominal_api.advance(15)
+    r = await nominal_api.post(
+        f"/v1/scheduled-posts/{firing}/reschedule", {"scheduledFor": await s.at(300)}
+    )
+    e = err(r, 409, "CONFLICT")
+    assert e["details"] == {**e["details"], "scheduledPostId": firing, "status": "published"}
 
 
-# --- §3.9.5 cancel --------------------------------------------------------------------------------
+# --- cancel (contract §3.9.5) ---------------------------------------------------------------------
 @pytest.mark.anyio
 @pytest.mark.parametrize("body", [None, {}, {"reason": "customer asked"}, {"reason": "r" * 1024}])
 async def test_cancel_post(api: Api, body: Any) -> None:
@@ -847,44 +808,37 @@ async def test_cancel_post_validation(api: Api, body: dict[str, Any], path: str)
 
 
 @pytest.mark.anyio
-async def test_cancel_not_queued(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+async def test_cancel_not_queued(nominal_api: Api) -> None:
     """Cancel of a post that is not queued → 409 {scheduledPostId, status}."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        canceled = await s.one(ahead=600)
-        ok(await api.delete(f"/v1/scheduled-posts/{canceled}"))
-        firing = await s.one(ahead=30)
-        draft = await s.one(ahead=30, mode="draft")
-        await api.advance(31)
-        checks = [(canceled, "canceled"), (firing, "publishing")]
-        for post_id, status in checks:
-            e = err(await api.delete(f"/v1/scheduled-posts/{post_id}"), 409, "CONFLICT")
-            assert e["details"] == {**e["details"], "scheduledPostId": post_id, "status": status}
-        await api.advance(15)
-        for post_id, status in ((firing, "published"), (draft, "draft")):
-            e = err(await api.delete(f"/v1/scheduled-posts/{post_id}"), 409, "CONFLICT")
-            assert e["details"] == {**e["details"], "scheduledPostId": post_id, "status": status}
+    s = await setup(nominal_api)
+    canceled = await s.one(ahead=600)
+    ok(await nominal_api.delete(f"/v1/scheduled-posts/{canceled}"))
+    firing = await s.one(ahead=30)
+    draft = await s.one(ahead=30, mode="draft")
+    await nominal_api.advance(31)
+    checks = [(canceled, "canceled"), (firing, "publishing")]
+    for post_id, status in checks:
+        e = err(await nominal_api.delete(f"/v1/scheduled-posts/{post_id}"), 409, "CONFLICT")
+        assert e["details"] == {**e["details"], "scheduledPostId": post_id, "status": status}
+    await nominal_api.advance(15)
+    for post_id, status in ((firing, "published"), (draft, "draft")):
+        e = err(await nominal_api.delete(f"/v1/scheduled-posts/{post_id}"), 409, "CONFLICT")
+        assert e["details"] == {**e["details"], "scheduledPostId": post_id, "status": status}
 
 
 @pytest.mark.anyio
-async def test_cancel_failed_post(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(failure_rates={"publish": 1.0})
+async def test_cancel_failed_post(custom_api: Api) -> None:
     """Cancel of a failed post → 409 {scheduledPostId, status: failed}."""
-    async with make_sandbox(failure_rates={"publish": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        post_id = await s.one(ahead=30)
-        await api.advance(60)
-        e = err(await api.delete(f"/v1/scheduled-posts/{post_id}"), 409, "CONFLICT")
-        assert e["details"] == {**e["details"], "scheduledPostId": post_id, "status": "failed"}
+    s = await setup(custom_api)
+    post_id = await s.one(ahead=30)
+    await custom_api.advance(60)
+    e = err(await custom_api.delete(f"/v1/scheduled-posts/{post_id}"), 409, "CONFLICT")
+    assert e["details"] == {**e["details"], "scheduledPostId": post_id, "status": "failed"}
 
 
-# --- scopes (§2.1 rows 33-37) -------------------------------------------------------------------
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("method", "path", "scope"),
+# --- scopes (contract §2.1 rows 33-37) ------------------------------------------------------------
+test_routes_require_scope = route_scope_test(
     [
         ("POST", f"/v1/content/{GHOST_CNT}/schedule", "publish:write"),
         ("GET", f"/v1/projects/{GHOST_PRJ}/scheduled-posts", "publish:read"),
@@ -892,55 +846,43 @@ async def test_cancel_failed_post(
         ("POST", f"/v1/scheduled-posts/{GHOST_SP}/reschedule", "publish:write"),
         ("DELETE", f"/v1/scheduled-posts/{GHOST_SP}", "publish:write"),
     ],
+    """Scheduling routes need publish:write, reads need publish:read (403 before 404/422).""",
 )
-async def test_routes_require_scope(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession, method: str, path: str, scope: str
-) -> None:
-    """Scheduling routes need publish:write, reads need publish:read (403 before 404/422)."""
-    async with make_sandbox(**scoped_key_options()) as sb:
-        await assert_route_scope(Api(session, sb.url, None), sb.keys, method, path, scope)
 
 
 @pytest.mark.anyio
-async def test_post_timestamps_track_transitions(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_post_timestamps_track_transitions(nominal_api: Api) -> None:
     """updatedAt follows each transition: scheduledFor at publishing, publishedAt when published."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        created = await s.now()
-        when = shift(created, 45)
-        post_id = ok(await s.schedule(scheduled_for=when), 201)["scheduledPostIds"][0]
-        await api.advance(46)
-        post = await get_post(api, post_id)
-        assert (post["createdAt"], post["updatedAt"]) == (created, when)
-        await api.advance(10)
-        post = await get_post(api, post_id)
-        assert post["updatedAt"] == post["publishedAt"] == shift(when, 10)
-        assert post["createdAt"] == created
+    s = await setup(nominal_api)
+    created = await s.now()
+    when = shift(created, 45)
+    post_id = ok(await s.schedule(scheduled_for=when), 201)["scheduledPostIds"][0]
+    await nominal_api.advance(46)
+    post = await get_post(nominal_api, post_id)
+    assert (post["createdAt"], post["updatedAt"]) == (created, when)
+    await nominal_api.advance(10)
+    post = await get_post(nominal_api, post_id)
+    assert post["updatedAt"] == post["publishedAt"] == shift(when, 10)
+    assert post["createdAt"] == created
 
 
 @pytest.mark.anyio
-async def test_schedule_on_other_organization_container(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_schedule_on_other_organization_container(two_live_org_apis: dict[str, Api]) -> None:
     """Another organization's container or post → 404 (never 403)."""
-    async with make_sandbox(**two_org_options()) as sb:
-        mine = Api(session, sb.url, sb.keys["demo-live"])
-        theirs = Api(session, sb.url, sb.keys["other-live"])
-        s = await setup(theirs)
-        post_id = await s.one()
-        my_pid = (await create_project(mine, app=False))["id"]
-        my_sa = await connect_account(mine, my_pid)
-        when = shift(await mine.now(), 120)
-        r = await schedule(mine, s.cid, when, [{"socialAccountId": my_sa, "mode": "publish"}])
-        err(r, 404, "NOT_FOUND")
-        err(await mine.get(f"/v1/scheduled-posts/{post_id}"), 404, "NOT_FOUND")
-        err(await mine.delete(f"/v1/scheduled-posts/{post_id}"), 404, "NOT_FOUND")
-        r = await mine.post(f"/v1/scheduled-posts/{post_id}/reschedule", {"scheduledFor": when})
-        err(r, 404, "NOT_FOUND")
-        assert (await get_post(theirs, post_id))["status"] == "queued"
+    mine = two_live_org_apis["demo-live"]
+    theirs = two_live_org_apis["other-live"]
+    s = await setup(theirs)
+    post_id = await s.one()
+    my_pid = (await create_project(mine, app=False))["id"]
+    my_sa = await connect_account(mine, my_pid)
+    when = shift(await mine.now(), 120)
+    r = await schedule(mine, s.cid, when, [{"socialAccountId": my_sa, "mode": "publish"}])
+    err(r, 404, "NOT_FOUND")
+    err(await mine.get(f"/v1/scheduled-posts/{post_id}"), 404, "NOT_FOUND")
+    err(await mine.delete(f"/v1/scheduled-posts/{post_id}"), 404, "NOT_FOUND")
+    r = await mine.post(f"/v1/scheduled-posts/{post_id}/reschedule", {"scheduledFor": when})
+    err(r, 404, "NOT_FOUND")
+    assert (await get_post(theirs, post_id))["status"] == "queued"
 
 
 @pytest.mark.anyio

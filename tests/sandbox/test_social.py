@@ -10,7 +10,8 @@ import aiohttp
 import pytest
 
 from layers_async.sandbox import Sandbox
-from tests.sandbox._flow_b import (
+from tests.sandbox._checks import query_validation_test
+from tests.sandbox._flows import (
     GHOST_PRJ,
     GHOST_SA,
     GHOST_STATE,
@@ -18,7 +19,6 @@ from tests.sandbox._flow_b import (
     PRJ_RE,
     SA_RE,
     ST_RE,
-    assert_route_scope,
     assert_ts,
     authorize,
     check_social_account,
@@ -32,12 +32,12 @@ from tests.sandbox._flow_b import (
     oauth_status,
     ok,
     query_of,
+    route_scope_test,
     schedule,
-    scoped_key_options,
     shift,
     social_account,
+    standard_key,
     ts_ms,
-    two_org_options,
     ulid_ms,
 )
 from tests.sandbox._http import Api
@@ -50,7 +50,7 @@ def oauth_path(project_id: str) -> str:
     return f"/v1/projects/{project_id}/social/oauth-url"
 
 
-# --- §3.4.1 oauth-url -----------------------------------------------------------------------------
+# --- oauth-url (contract §3.4.1) ------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_oauth_url_success_shape(api: Api, sandbox: Sandbox) -> None:
     """oauth-url returns authorizeUrl on the sandbox page, an st_<ULID> state and now + 600 s."""
@@ -152,16 +152,7 @@ async def test_oauth_url_allowlist_is_per_key_and_case_insensitive(
     make_sandbox: MakeSandbox, session: aiohttp.ClientSession
 ) -> None:
     """The calling key's allowlist decides; case-insensitive, port ignored."""
-    keys = [
-        {
-            "name": "app",
-            "organization": "partner",
-            "env": "live",
-            "rateLimitTier": "standard",
-            "scopes": ["*"],
-            "returnUrlAllowlist": ["YourApp.COM"],
-        }
-    ]
+    keys = [standard_key("app", "partner", ["*"], env="live", returnUrlAllowlist=["YourApp.COM"])]
     async with make_sandbox(api_keys=keys) as sb:
         api = Api(session, sb.url, sb.keys["app"])
         pid = (await create_project(api))["id"]
@@ -261,7 +252,7 @@ async def test_oauth_url_project_errors(api: Api, project: str, status: int, cod
         assert "projectId" in r.issue_paths
 
 
-# --- §3.4.2 / §3.4.3 oauth-status -----------------------------------------------------------------
+# --- oauth-status (contract §3.4.2, §3.4.3) -------------------------------------------------------
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     "params",
@@ -359,7 +350,7 @@ async def test_oauth_status_reference_path_errors(api: Api, state: str, status: 
         assert e["details"]["id"] == state
 
 
-# --- /_sandbox/oauth/authorize and §4.3 -----------------------------------------------------------
+# --- the consent page /_sandbox/oauth/authorize and the OAuth lifecycle (contract §4.3) -----------
 @pytest.mark.anyio
 async def test_authorize_allow_completes_attempt(api: Api) -> None:
     """allow → 302 to returnUrl?state=…&status=success; attempt completed; account connected."""
@@ -481,62 +472,53 @@ async def test_authorize_unknown_state(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_oauth_auto_complete(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(oauth_auto_complete_seconds=30)
+async def test_oauth_auto_complete(custom_api: Api) -> None:
     """oauthAutoCompleteSeconds completes pending attempts that long after creation."""
-    async with make_sandbox(oauth_auto_complete_seconds=30) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api))["id"]
-        created = await api.now()
-        st = (await mint_state(api, pid))["state"]
-        await api.advance(29)
-        assert ok(await oauth_status(api, pid, st))["status"] == "pending"
-        await api.advance(2)
-        att = ok(await oauth_status(api, pid, st))
-        assert att["status"] == "completed"
-        assert att["completedAt"] == shift(created, 30)
-        sa = await social_account(api, pid, att["socialAccountId"])
-        assert sa["status"] == "connected"
-        assert sa["connectedAt"] == shift(created, 30)
+    pid = (await create_project(custom_api))["id"]
+    created = await custom_api.now()
+    st = (await mint_state(custom_api, pid))["state"]
+    await custom_api.advance(29)
+    assert ok(await oauth_status(custom_api, pid, st))["status"] == "pending"
+    await custom_api.advance(2)
+    att = ok(await oauth_status(custom_api, pid, st))
+    assert att["status"] == "completed"
+    assert att["completedAt"] == shift(created, 30)
+    sa = await social_account(custom_api, pid, att["socialAccountId"])
+    assert sa["status"] == "connected"
+    assert sa["connectedAt"] == shift(created, 30)
 
 
 @pytest.mark.anyio
-async def test_oauth_failure_rate(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(failure_rates={"oauth": 1.0})
+async def test_oauth_failure_rate(custom_api: Api) -> None:
     """With the `oauth` failure rate at 1.0, allow fails the attempt with OAUTH_FAILED."""
-    async with make_sandbox(failure_rates={"oauth": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api))["id"]
-        st = (await mint_state(api, pid))["state"]
-        r = await authorize(api, st)
-        assert r.status == 302, r
-        assert query_of(r.headers["Location"])["status"] == ["error"]
-        att = ok(await oauth_status(api, pid, st))
-        assert att["status"] == "failed"
-        assert att["error"]["code"] == "OAUTH_FAILED"
-        assert att["socialAccountId"] is None
-        assert_ts(att["completedAt"])
-        assert ok(await api.get(f"/v1/projects/{pid}/social-accounts"))["items"] == []
+    pid = (await create_project(custom_api))["id"]
+    st = (await mint_state(custom_api, pid))["state"]
+    r = await authorize(custom_api, st)
+    assert r.status == 302, r
+    assert query_of(r.headers["Location"])["status"] == ["error"]
+    att = ok(await oauth_status(custom_api, pid, st))
+    assert att["status"] == "failed"
+    assert att["error"]["code"] == "OAUTH_FAILED"
+    assert att["socialAccountId"] is None
+    assert_ts(att["completedAt"])
+    assert ok(await custom_api.get(f"/v1/projects/{pid}/social-accounts"))["items"] == []
 
 
 @pytest.mark.anyio
-async def test_oauth_failure_rate_applies_to_auto_complete(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(failure_rates={"oauth": 1.0}, oauth_auto_complete_seconds=10)
+async def test_oauth_failure_rate_applies_to_auto_complete(custom_api: Api) -> None:
     """The `oauth` failure rate also applies when an attempt auto-completes."""
-    async with make_sandbox(failure_rates={"oauth": 1.0}, oauth_auto_complete_seconds=10) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api))["id"]
-        st = (await mint_state(api, pid))["state"]
-        await api.advance(11)
-        att = ok(await oauth_status(api, pid, st))
-        assert att["status"] == "failed"
-        assert att["error"]["code"] == "OAUTH_FAILED"
+    pid = (await create_project(custom_api))["id"]
+    st = (await mint_state(custom_api, pid))["state"]
+    await custom_api.advance(11)
+    att = ok(await oauth_status(custom_api, pid, st))
+    assert att["status"] == "failed"
+    assert att["error"]["code"] == "OAUTH_FAILED"
 
 
-# --- §3.4.4 social-accounts list ------------------------------------------------------------------
+# --- social-accounts list (contract §3.4.4) -------------------------------------------------------
 @pytest.mark.anyio
 async def test_social_accounts_list_and_filters(api: Api) -> None:
     """The list is newest connectedAt first and filters by platform, status and leased."""
@@ -599,23 +581,14 @@ async def test_social_accounts_pagination(api: Api) -> None:
     assert len(full["items"]) == 3
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("params", "path"),
+test_social_accounts_list_validation = query_validation_test(
+    "social-accounts",
     [
-        ({"limit": "0"}, "limit"),
-        ({"limit": "201"}, "limit"),
-        ({"limit": "ten"}, "limit"),
-        ({"platform": "facebook"}, "platform"),
-        ({"status": "pending"}, "status"),
-        ({"leased": "yes"}, "leased"),
-        ({"cursor": "!!not-a-cursor!!"}, "cursor"),
+        "limit=0 limit=201 limit=ten platform=facebook status=pending leased=yes"
+        " cursor=!!not-a-cursor!!",
     ],
+    """Bad limit, filter values or cursor → 422 with the parameter as path.""",
 )
-async def test_social_accounts_list_validation(api: Api, params: dict[str, str], path: str) -> None:
-    """Bad limit, filter values or cursor → 422 with the parameter as path."""
-    pid = (await create_project(api))["id"]
-    invalid(await api.get(f"/v1/projects/{pid}/social-accounts", params=params), path)
 
 
 # --- /_sandbox/social-accounts/{id}/needs-reauth --------------------------------------------------
@@ -632,7 +605,7 @@ async def test_needs_reauth_route(api: Api) -> None:
     assert (await social_account(api, pid, sa))["status"] == "reauth_required"
 
 
-# --- §3.4.5 disconnect ----------------------------------------------------------------------------
+# --- disconnect (contract §3.4.5) -----------------------------------------------------------------
 @pytest.mark.anyio
 async def test_disconnect_shape_and_repeat(api: Api) -> None:
     """DELETE → 200 disconnect summary; account shows disconnected; a second DELETE → 404."""
@@ -722,25 +695,20 @@ async def test_disconnect_unknown_account(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_disconnect_other_organization(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_disconnect_other_organization(two_live_org_apis: dict[str, Api]) -> None:
     """Another organization's account → 404 (never 403), and it stays connected."""
-    async with make_sandbox(**two_org_options()) as sb:
-        mine = Api(session, sb.url, sb.keys["demo-live"])
-        theirs = Api(session, sb.url, sb.keys["other-live"])
-        pid = (await create_project(theirs))["id"]
-        assert PRJ_RE.match(pid)
-        sa = await connect_account(theirs, pid)
-        err(await mine.delete(f"/v1/social-accounts/{sa}"), 404, "NOT_FOUND")
-        err(await mine.get(f"/v1/projects/{pid}/social-accounts"), 404, "NOT_FOUND")
-        assert (await social_account(theirs, pid, sa))["status"] == "connected"
+    mine = two_live_org_apis["demo-live"]
+    theirs = two_live_org_apis["other-live"]
+    pid = (await create_project(theirs))["id"]
+    assert PRJ_RE.match(pid)
+    sa = await connect_account(theirs, pid)
+    err(await mine.delete(f"/v1/social-accounts/{sa}"), 404, "NOT_FOUND")
+    err(await mine.get(f"/v1/projects/{pid}/social-accounts"), 404, "NOT_FOUND")
+    assert (await social_account(theirs, pid, sa))["status"] == "connected"
 
 
-# --- scopes (§1.3, §2.1 rows 11-15) -------------------------------------------------------------
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("method", "path", "scope"),
+# --- scopes (contract §1.3, §2.1 rows 11-15) ------------------------------------------------------
+test_social_routes_require_scope = route_scope_test(
     [
         ("POST", f"/v1/projects/{GHOST_PRJ}/social/oauth-url", "social:write"),
         ("GET", f"/v1/projects/{GHOST_PRJ}/social/oauth-status?state={GHOST_STATE}", "social:read"),
@@ -748,13 +716,8 @@ async def test_disconnect_other_organization(
         ("GET", f"/v1/projects/{GHOST_PRJ}/social-accounts", "social:read"),
         ("DELETE", f"/v1/social-accounts/{GHOST_SA}", "social:write"),
     ],
+    """Each social route needs its scope: 403 FORBIDDEN_SCOPE {requiredScope} before 404/422.""",
 )
-async def test_social_routes_require_scope(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession, method: str, path: str, scope: str
-) -> None:
-    """Each social route needs its scope: 403 FORBIDDEN_SCOPE {requiredScope} before 404/422."""
-    async with make_sandbox(**scoped_key_options()) as sb:
-        await assert_route_scope(Api(session, sb.url, None), sb.keys, method, path, scope)
 
 
 @pytest.mark.anyio
@@ -771,24 +734,20 @@ async def test_disconnect_replay_with_same_key(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_disconnect_lets_publishing_post_finish(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_disconnect_lets_publishing_post_finish(nominal_api: Api) -> None:
     """A post already publishing is not counted or canceled by disconnect; it finishes normally."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, app=False))["id"]
-        sa = await connect_account(api, pid)
-        cid = await completed_container(api, pid)
-        when = shift(await api.now(), 30)
-        post_id = ok(
-            await schedule(api, cid, when, [{"socialAccountId": sa, "mode": "publish"}]), 201
-        )["scheduledPostIds"][0]
-        await api.advance(32)
-        assert (await get_post(api, post_id))["status"] == "publishing"
-        assert ok(await api.delete(f"/v1/social-accounts/{sa}"))["canceledScheduledPosts"] == 0
-        await api.advance(10)
-        assert (await get_post(api, post_id))["status"] == "published"
+    pid = (await create_project(nominal_api, app=False))["id"]
+    sa = await connect_account(nominal_api, pid)
+    cid = await completed_container(nominal_api, pid)
+    when = shift(await nominal_api.now(), 30)
+    post_id = ok(
+        await schedule(nominal_api, cid, when, [{"socialAccountId": sa, "mode": "publish"}]), 201
+    )["scheduledPostIds"][0]
+    await nominal_api.advance(32)
+    assert (await get_post(nominal_api, post_id))["status"] == "publishing"
+    assert ok(await nominal_api.delete(f"/v1/social-accounts/{sa}"))["canceledScheduledPosts"] == 0
+    await nominal_api.advance(10)
+    assert (await get_post(nominal_api, post_id))["status"] == "published"
 
 
 @pytest.mark.anyio

@@ -1,4 +1,6 @@
-"""Shared helpers for the social / influencer / content / scheduling contract tests.
+"""Flows and record checks for the contract tests: id and time formats, reply assertions,
+the steps to a ready influencer, a connected account, a completed container and a scheduled
+post, the fields of each record, and the route-scope test.
 
 Everything here talks to the sandbox over plain HTTP through `tests.sandbox._http.Api`;
 nothing imports SDK or sandbox code.
@@ -7,13 +9,21 @@ nothing imports SDK or sandbox code.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
+
+import aiohttp
+import pytest
 
 from tests.sandbox._http import Api, Reply
 
-# --- id and timestamp formats (§1.5, §1.6) --------------------------------------------------------
+if TYPE_CHECKING:
+    from layers_async.sandbox import Sandbox
+
+# --- id and timestamp formats (contract §1.5, §1.6) -----------------------------------------------
 UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 ULID = r"[0-9A-HJKMNP-TV-Z]{26}"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -141,6 +151,27 @@ def invalid(r: Reply, *paths: str) -> dict[str, Any]:
     return e
 
 
+def not_found_or_invalid(r: Reply, status: int, param: str) -> None:
+    """Assert 404 NOT_FOUND when `status` is 404, else 422 VALIDATION at path `param`."""
+    if status == 404:
+        err(r, 404, "NOT_FOUND")
+    else:
+        invalid(r, param)
+
+
+def assert_jobs_cap(r: Reply, running: int = 10, cap: int = 10) -> None:
+    """429 RATE_LIMITED concurrent_jobs: `running` of `cap` jobs run, the earliest due in 60 s."""
+    e = err(r, 429, "RATE_LIMITED")
+    assert e["details"] == {
+        **e["details"],
+        "limitType": "concurrent_jobs",
+        "endpointClass": "long-running",
+        "running": running,
+        "max": cap,
+    }
+    assert r.headers["Retry-After"] == "60"
+
+
 def query_of(url: str) -> dict[str, list[str]]:
     """Parsed query string of a URL."""
     return parse_qs(urlsplit(url).query, keep_blank_values=True)
@@ -176,6 +207,22 @@ async def ready_influencer(api: Api, project_id: str, *, wait: float = 80) -> st
     page = ok(await api.get(f"/v1/projects/{project_id}/influencers", params={"status": "ready"}))
     assert page["items"], page
     return str(page["items"][0]["influencerId"])
+
+
+async def setup_project(api: Api, *, wait: float = 80) -> tuple[str, str]:
+    """A project with a ready first influencer: (projectId, influencerId)."""
+    pid = (await create_project(api))["id"]
+    return pid, await ready_influencer(api, pid, wait=wait)
+
+
+def inf_path(project_id: str) -> str:
+    """The influencers collection of a project."""
+    return f"/v1/projects/{project_id}/influencers"
+
+
+def kw_path(project_id: str) -> str:
+    """The keyword bank of a project."""
+    return f"/v1/projects/{project_id}/keywords"
 
 
 async def mint_state(
@@ -247,6 +294,15 @@ async def start_content(api: Api, project_id: str, fmt: str, body: dict[str, Any
     return await api.post(f"/v1/projects/{project_id}/content/{fmt}", body)
 
 
+async def builder_job(api: Api, project_id: str) -> dict[str, Any]:
+    """Start a slideshow-builder generation (it needs no actor); return its 202 envelope."""
+    env: dict[str, Any] = ok(
+        await start_content(api, project_id, "slideshow-builder", format_body("slideshow-builder")),
+        202,
+    )
+    return env
+
+
 async def get_job(api: Api, job_id: str) -> dict[str, Any]:
     """GET /v1/jobs/{jobId} as JSON."""
     j: dict[str, Any] = ok(await api.get(f"/v1/jobs/{job_id}"))
@@ -290,46 +346,42 @@ async def get_post(api: Api, post_id: str) -> dict[str, Any]:
     return p
 
 
+def two_organizations() -> list[dict[str, Any]]:
+    """Two top-level organizations, `partner` and `other`, each with the default wallet."""
+    return [
+        {
+            "ref": ref,
+            "name": name,
+            "includedThisPeriod": 1000,
+            "prepaidBalance": 5000,
+            "subscriptionTier": "pro",
+        }
+        for ref, name in (("partner", "Sandbox Partner"), ("other", "Other Partner"))
+    ]
+
+
+def standard_key(name: str, organization: str, scopes: list[str], **more: Any) -> dict[str, Any]:
+    """An API key configuration on the standard tier."""
+    return {
+        "name": name,
+        "organization": organization,
+        "rateLimitTier": "standard",
+        "scopes": scopes,
+        **more,
+    }
+
+
 def two_org_options() -> dict[str, Any]:
     """make_sandbox options for two top-level organizations, each with a full-access live key."""
-    orgs = [
-        {
-            "ref": "partner",
-            "name": "Sandbox Partner",
-            "includedThisPeriod": 1000,
-            "prepaidBalance": 5000,
-            "subscriptionTier": "pro",
-        },
-        {
-            "ref": "other",
-            "name": "Other Partner",
-            "includedThisPeriod": 1000,
-            "prepaidBalance": 5000,
-            "subscriptionTier": "pro",
-        },
-    ]
+    local = {"env": "live", "returnUrlAllowlist": ["localhost", "127.0.0.1"]}
     keys = [
-        {
-            "name": "demo-live",
-            "organization": "partner",
-            "env": "live",
-            "rateLimitTier": "standard",
-            "scopes": ["*", "org:admin"],
-            "returnUrlAllowlist": ["localhost", "127.0.0.1"],
-        },
-        {
-            "name": "other-live",
-            "organization": "other",
-            "env": "live",
-            "rateLimitTier": "standard",
-            "scopes": ["*", "org:admin"],
-            "returnUrlAllowlist": ["localhost", "127.0.0.1"],
-        },
+        standard_key("demo-live", "partner", ["*", "org:admin"], **local),
+        standard_key("other-live", "other", ["*", "org:admin"], **local),
     ]
-    return {"organizations": orgs, "api_keys": keys}
+    return {"organizations": two_organizations(), "api_keys": keys}
 
 
-# --- shape checks (§3.0) --------------------------------------------------------------------------
+# --- shape checks (contract §3.0) -----------------------------------------------------------------
 SOCIAL_ACCOUNT_FIELDS = {
     "socialAccountId",
     "projectId",
@@ -416,21 +468,6 @@ PREVIEW_FIELDS = {
     "aspectRatio",
 }
 
-JOB_FIELDS = {
-    "jobId",
-    "kind",
-    "status",
-    "stage",
-    "progress",
-    "projectId",
-    "locationUrl",
-    "startedAt",
-    "updatedAt",
-    "finishedAt",
-    "result",
-    "error",
-}
-
 ENVELOPE_FIELDS = {
     "jobId",
     "kind",
@@ -441,6 +478,8 @@ ENVELOPE_FIELDS = {
     "locationUrl",
     "startedAt",
 }
+
+JOB_FIELDS = ENVELOPE_FIELDS | {"updatedAt", "finishedAt", "result", "error"}
 
 SCHEDULED_POST_FIELDS = {
     "id",
@@ -626,7 +665,7 @@ def check_post(p: dict[str, Any]) -> None:
         assert_ts(p["canceledAt"])
 
 
-# --- scope checks (§1.3, §2.1) --------------------------------------------------------------------
+# --- scope checks (contract §1.3, §2.1) -----------------------------------------------------------
 ROUTE_SCOPES = (
     "social:read",
     "social:write",
@@ -667,3 +706,23 @@ async def assert_route_scope(
     assert e["details"]["requiredScope"] == scope, r
     r2 = await api.with_key(keys[f"only-{scope}"]).call(method, path)
     assert r2.status != 403, (method, path, r2)
+
+
+def route_scope_test(cases: list[tuple[str, str, str]], doc: str) -> Callable[..., Any]:
+    """A test, parametrized over `(method, path, scope)` cases, that each route needs its scope
+    (`assert_route_scope`); `doc` is its docstring. Assign it to a `test_*` name."""
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize(("method", "path", "scope"), cases)
+    async def test(
+        make_sandbox: Callable[..., AbstractAsyncContextManager[Sandbox]],
+        session: aiohttp.ClientSession,
+        method: str,
+        path: str,
+        scope: str,
+    ) -> None:
+        async with make_sandbox(**scoped_key_options()) as sb:
+            await assert_route_scope(Api(session, sb.url, None), sb.keys, method, path, scope)
+
+    test.__doc__ = doc
+    return test

@@ -1,27 +1,47 @@
-"""Shared assertions and builders for the conventions, identity/projects and app-media tests."""
+"""Checks of the envelope conventions: the error and validation envelopes, rate-limit headers,
+id formats, and the small builders and test factories the conventions, projects and
+app-media tests share."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+from tests.sandbox._flows import (
+    CNT_RE,
+    INF_RE,
+    JOB_RE,
+    MED_RE,
+    ORG_RE,
+    PRJ_RE,
+    REQ_RE,
+    SA_RE,
+    SP_RE,
+    TS_RE,
+    UUID4,
+    standard_key,
+    two_organizations,
+)
 from tests.sandbox._http import Api, Reply
 
-CROCKFORD = "0-9A-HJKMNP-TV-Z"
-UUID_RE = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
-REQ_ID = re.compile(rf"^req_[{CROCKFORD}]{{26}}$")
-JOB_ID = re.compile(rf"^job_[{CROCKFORD}]{{26}}$")
-ORG_ID = re.compile(rf"^org_{UUID_RE}$")
-KEY_ID = re.compile(rf"^key_{UUID_RE}$")
-PRJ_ID = re.compile(rf"^prj_{UUID_RE}$")
-MED_ID = re.compile(rf"^med_{UUID_RE}$")
-INF_ID = re.compile(rf"^inf_{UUID_RE}$")
-CNT_ID = re.compile(rf"^cnt_{UUID_RE}$")
-SP_ID = re.compile(rf"^sp_{UUID_RE}$")
-SA_ID = re.compile(rf"^sa_{UUID_RE}$")
-TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-API_KEY = re.compile(rf"^lp_(live|test)_[{CROCKFORD}]{{16}}_[A-Za-z0-9_-]{{43}}$")
+# The id and timestamp formats, under the names these tests use.
+CNT_ID = CNT_RE
+INF_ID = INF_RE
+JOB_ID = JOB_RE
+MED_ID = MED_RE
+ORG_ID = ORG_RE
+PRJ_ID = PRJ_RE
+REQ_ID = REQ_RE
+SA_ID = SA_RE
+SP_ID = SP_RE
+TS = TS_RE
+KEY_ID = re.compile(rf"^key_{UUID4}$")
+API_KEY = re.compile(r"^lp_(live|test)_[0-9A-HJKMNP-TV-Z]{16}_[A-Za-z0-9_-]{43}$")
 
 #: The clock every paused fixture sandbox starts at.
 START = "2026-05-14T16:00:00.000Z"
@@ -37,6 +57,11 @@ assert 100 <= len(APP_DESCRIPTION) <= 1000
 UNKNOWN_KEY = "lp_live_0123456789ABCDEF_" + "A" * 43
 
 JSON_CT = "application/json; charset=utf-8"
+
+
+async def burst(api: Api, n: int, path: str = "/v1/whoami") -> list[Reply]:
+    """`n` concurrent GETs of `path`."""
+    return list(await asyncio.gather(*(api.get(path) for _ in range(n))))
 
 
 def new_uuid() -> str:
@@ -148,51 +173,47 @@ async def start_builder(api: Api, project_id: str, **extra: Any) -> dict[str, An
 
 def two_org_config() -> dict[str, Any]:
     """Sandbox options with two top-level organizations, a full key in each and a read-only key."""
-    return {
-        "organizations": [
-            {
-                "ref": "partner",
-                "name": "Sandbox Partner",
-                "includedThisPeriod": 1000,
-                "prepaidBalance": 5000,
-                "subscriptionTier": "pro",
-            },
-            {
-                "ref": "other",
-                "name": "Other Partner",
-                "includedThisPeriod": 1000,
-                "prepaidBalance": 5000,
-                "subscriptionTier": "pro",
-            },
-        ],
-        "api_keys": [
-            {
-                "name": "full",
-                "organization": "partner",
-                "rateLimitTier": "standard",
-                "scopes": ["*", "org:admin"],
-                "returnUrlAllowlist": ["localhost"],
-            },
-            {
-                "name": "star",
-                "organization": "partner",
-                "rateLimitTier": "standard",
-                "scopes": ["*"],
-                "returnUrlAllowlist": ["localhost"],
-            },
-            {
-                "name": "ro",
-                "organization": "partner",
-                "rateLimitTier": "standard",
-                "scopes": ["projects:read"],
-                "returnUrlAllowlist": ["localhost"],
-            },
-            {
-                "name": "foreign",
-                "organization": "other",
-                "rateLimitTier": "standard",
-                "scopes": ["*", "org:admin"],
-                "returnUrlAllowlist": ["localhost"],
-            },
-        ],
-    }
+    local = {"returnUrlAllowlist": ["localhost"]}
+    keys = [
+        standard_key("full", "partner", ["*", "org:admin"], **local),
+        standard_key("star", "partner", ["*"], **local),
+        standard_key("ro", "partner", ["projects:read"], **local),
+        standard_key("foreign", "other", ["*", "org:admin"], **local),
+    ]
+    return {"organizations": two_organizations(), "api_keys": keys}
+
+
+Query = dict[str, str] | list[tuple[str, str]]
+
+
+def _query_cases(specs: list[str | Query]) -> list[tuple[Query, str]]:
+    """`(params, path)` cases: each `name=value` word of a string is one case with that single
+    parameter; any other item is one case as it is. The issue path is the parameter's name."""
+    cases: list[tuple[Query, str]] = []
+    for spec in specs:
+        if isinstance(spec, str):
+            for word in spec.split():
+                name, _, value = word.partition("=")
+                cases.append(({name: value}, name))
+        else:
+            first = next(iter(spec.items())) if isinstance(spec, dict) else spec[0]
+            cases.append((spec, first[0]))
+    return cases
+
+
+def query_validation_test(
+    collection: str, specs: list[str | Query], doc: str
+) -> Callable[..., Any]:
+    """A test, parametrized over the bad queries of `specs` (see `_query_cases`), that listing
+    a project's `collection` with each is a 422 at exactly that parameter; `doc` is its
+    docstring."""
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize(("params", "path"), _query_cases(specs))
+    async def test(api: Api, params: Query, path: str) -> None:
+        p = await create_project(api)
+        r = await api.get(f"/v1/projects/{p['id']}/{collection}", params=params)
+        assert_validation(r, path)
+
+    test.__doc__ = doc
+    return test

@@ -1,4 +1,4 @@
-"""Contract tests for whoami and credits (§3.1) and projects (§3.2, §4.1)."""
+"""Contract tests for projects (§3.2) and their lifecycle (§4.1)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ import aiohttp
 import pytest
 
 from layers_async.sandbox import Sandbox
-from tests.sandbox._helpers_c import (
+from tests.sandbox._checks import (
     APP_DESCRIPTION,
     CNT_ID,
     INF_ID,
-    KEY_ID,
     ORG_ID,
     PRJ_ID,
     START,
@@ -26,8 +25,8 @@ from tests.sandbox._helpers_c import (
     create_project,
     new_uuid,
     start_builder,
-    two_org_config,
 )
+from tests.sandbox._flows import INFLUENCER_SUMMARY_FIELDS
 from tests.sandbox._http import Api
 
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
@@ -75,15 +74,6 @@ SUMMARY_FIELDS = {
     "createdAt",
     "updatedAt",
 }
-INFLUENCER_SUMMARY_FIELDS = {
-    "influencerId",
-    "name",
-    "gender",
-    "ageRange",
-    "status",
-    "thumbnailUrl",
-    "createdAt",
-}
 
 GUIDE_BODY: dict[str, Any] = {
     "name": "Acme Coffee",
@@ -124,127 +114,7 @@ def _assert_project(p: dict[str, Any]) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# §3.1 whoami and credits
-# --------------------------------------------------------------------------------------------
-
-
-@pytest.mark.anyio
-async def test_whoami_default_shape(api: Api) -> None:
-    """whoami returns exactly the documented fields with the default configuration."""
-    r = await api.get("/v1/whoami")
-    assert r.status == 200, r
-    who = r.json
-    assert set(who) == {
-        "organizationId",
-        "workspaceId",
-        "organizationName",
-        "parentOrganizationId",
-        "scopes",
-        "rateLimitTier",
-        "apiKeyId",
-        "creditBalance",
-    }
-    assert ORG_ID.match(who["organizationId"])
-    assert who["workspaceId"] == who["organizationId"]
-    assert who["organizationName"] == "Sandbox Partner"
-    assert who["parentOrganizationId"] is None
-    assert who["scopes"] == ["*", "org:admin"]
-    assert who["rateLimitTier"] == "standard"
-    assert KEY_ID.match(who["apiKeyId"])
-    assert who["creditBalance"] == 6000
-
-
-@pytest.mark.anyio
-async def test_whoami_describes_the_calling_key(api: Api, sandbox: Sandbox) -> None:
-    """demo-live and demo-test share the organization but have different apiKeyIds."""
-    live = (await api.get("/v1/whoami")).json
-    test = (await api.with_key(sandbox.keys["demo-test"]).get("/v1/whoami")).json
-    assert test["organizationId"] == live["organizationId"]
-    assert KEY_ID.match(test["apiKeyId"])
-    assert test["apiKeyId"] != live["apiKeyId"]
-    keys = {k["name"]: k["id"] for k in (await api.get("/_sandbox/keys")).json["items"]}
-    assert live["apiKeyId"] == keys["demo-live"]
-    assert test["apiKeyId"] == keys["demo-test"]
-
-
-@pytest.mark.anyio
-async def test_whoami_reflects_configured_key(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
-    """scopes and rateLimitTier come from the key's configuration."""
-    keys = [
-        {
-            "name": "pilot",
-            "organization": "partner",
-            "rateLimitTier": "pilot",
-            "scopes": ["projects:read", "content:read"],
-            "returnUrlAllowlist": ["localhost"],
-        }
-    ]
-    async with make_sandbox(api_keys=keys) as sb:
-        who = (await Api(session, sb.url, sb.keys["pilot"]).get("/v1/whoami")).json
-        assert who["scopes"] == ["projects:read", "content:read"]
-        assert who["rateLimitTier"] == "pilot"
-        assert who["organizationName"] == "Sandbox Partner"
-
-
-EXPECTED_WALLET = {
-    "balance": 6000,
-    "available": 6000,
-    "includedRemaining": 1000,
-    "prepaidBalance": 5000,
-    "reservedCredits": 0,
-    "includedThisPeriod": 1000,
-    "usedThisPeriod": 0,
-    "currentPeriod": {
-        "start": "2026-05-01T00:00:00.000Z",
-        "end": "2026-06-01T00:00:00.000Z",
-        "usedCredits": 0,
-    },
-    "subscriptionTier": "pro",
-    "billingStatus": "active",
-    "estimatedCreditsPerFormat": {
-        "slideshow_builder": 50,
-        "slideshow_remix": 50,
-        "video_remix": 120,
-        "ugc_remix": 120,
-        "auto": 120,
-    },
-    "ingestCostsBilled": {"github": False, "website": False, "appstore": False},
-}
-
-
-@pytest.mark.anyio
-async def test_credits_default_wallet(api: Api) -> None:
-    """GET /v1/credits returns the full default wallet for the key's organization."""
-    r = await api.get("/v1/credits")
-    assert r.status == 200, r
-    wallet = r.json
-    org = (await api.get("/v1/whoami")).json["organizationId"]
-    assert wallet == {"organizationId": org, **EXPECTED_WALLET}
-
-
-@pytest.mark.anyio
-async def test_credits_period_follows_virtual_clock(api: Api) -> None:
-    """currentPeriod is the calendar month (UTC) of the virtual clock."""
-    await api.advance(18 * 86_400)
-    wallet = (await api.get("/v1/credits")).json
-    assert wallet["currentPeriod"]["start"] == "2026-06-01T00:00:00.000Z"
-    assert wallet["currentPeriod"]["end"] == "2026-07-01T00:00:00.000Z"
-    assert wallet["includedRemaining"] == 1000
-    assert wallet["balance"] == 6000
-
-
-@pytest.mark.anyio
-async def test_credits_same_wallet_for_test_key(api: Api, sandbox: Sandbox) -> None:
-    """Both keys of an organization see the same wallet."""
-    live = (await api.get("/v1/credits")).json
-    test = (await api.with_key(sandbox.keys["demo-test"]).get("/v1/credits")).json
-    assert live == test
-
-
-# --------------------------------------------------------------------------------------------
-# §3.2.1 create
+# create (contract §3.2.1)
 # --------------------------------------------------------------------------------------------
 
 
@@ -465,19 +335,18 @@ async def test_duplicate_customer_external_id_of_archived_project_is_409(api: Ap
 
 @pytest.mark.anyio
 async def test_customer_external_id_is_unique_per_organization_only(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
+    two_org_apis: dict[str, Api],
 ) -> None:
     """Another organization may use the same customerExternalId."""
-    async with make_sandbox(**two_org_config()) as sb:
-        full = Api(session, sb.url, sb.keys["full"])
-        foreign = Api(session, sb.url, sb.keys["foreign"])
-        await create_project(full, customerExternalId="shared")
-        other = await create_project(foreign, customerExternalId="shared")
-        assert other["customerExternalId"] == "shared"
+    full = two_org_apis["full"]
+    foreign = two_org_apis["foreign"]
+    await create_project(full, customerExternalId="shared")
+    other = await create_project(foreign, customerExternalId="shared")
+    assert other["customerExternalId"] == "shared"
 
 
 # --------------------------------------------------------------------------------------------
-# §3.2.1 side effects
+# side effects (contract §3.2.1)
 # --------------------------------------------------------------------------------------------
 
 
@@ -535,41 +404,37 @@ async def test_first_influencer_gender_follows_target(api: Api, target: str, gen
 
 
 @pytest.mark.anyio
-async def test_keyword_research_after_create(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_keyword_research_after_create(nominal_api: Api) -> None:
     """The bank is empty until research ends at 270 s, then holds 20 sorted hashtags."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        p = await create_project(api, **GUIDE_BODY)
-        path = f"/v1/projects/{p['id']}/keywords"
-        r = await api.get(path)
-        assert r.status == 200, r
-        assert r.json == {"projectId": p["id"], "hashtags": [], "refreshedAt": None}
-        await api.advance(269)
-        assert (await api.get(path)).json["refreshedAt"] is None
-        await api.advance(2)
-        bank = (await api.get(path)).json
-        assert bank["refreshedAt"] == _at(270)
-        tags = bank["hashtags"]
-        assert len(tags) == 20
-        for t in tags:
-            assert set(t) == {"hashtag", "phrase", "score", "viewCount", "useCount"}
-            assert isinstance(t["hashtag"], str)
-            assert t["hashtag"]
-            assert "#" not in t["hashtag"]
-            assert isinstance(t["score"], int)
-            assert 70 <= t["score"] <= 100
-            assert isinstance(t["viewCount"], int)
-            assert t["viewCount"] >= 0
-            assert isinstance(t["useCount"], int)
-            assert t["useCount"] >= 0
-        keys = [(-t["score"], -t["viewCount"]) for t in tags]
-        assert keys == sorted(keys)
-        project = (await api.get(f"/v1/projects/{p['id']}")).json
-        kw = project["brandContext"]["keywords"]
-        assert 1 <= len(kw) <= 10
-        assert set(kw) <= {t["hashtag"] for t in tags}
+    p = await create_project(nominal_api, **GUIDE_BODY)
+    path = f"/v1/projects/{p['id']}/keywords"
+    r = await nominal_api.get(path)
+    assert r.status == 200, r
+    assert r.json == {"projectId": p["id"], "hashtags": [], "refreshedAt": None}
+    await nominal_api.advance(269)
+    assert (await nominal_api.get(path)).json["refreshedAt"] is None
+    await nominal_api.advance(2)
+    bank = (await nominal_api.get(path)).json
+    assert bank["refreshedAt"] == _at(270)
+    tags = bank["hashtags"]
+    assert len(tags) == 20
+    for t in tags:
+        assert set(t) == {"hashtag", "phrase", "score", "viewCount", "useCount"}
+        assert isinstance(t["hashtag"], str)
+        assert t["hashtag"]
+        assert "#" not in t["hashtag"]
+        assert isinstance(t["score"], int)
+        assert 70 <= t["score"] <= 100
+        assert isinstance(t["viewCount"], int)
+        assert t["viewCount"] >= 0
+        assert isinstance(t["useCount"], int)
+        assert t["useCount"] >= 0
+    keys = [(-t["score"], -t["viewCount"]) for t in tags]
+    assert keys == sorted(keys)
+    project = (await nominal_api.get(f"/v1/projects/{p['id']}")).json
+    kw = project["brandContext"]["keywords"]
+    assert 1 <= len(kw) <= 10
+    assert set(kw) <= {t["hashtag"] for t in tags}
 
 
 @pytest.mark.anyio
@@ -604,36 +469,32 @@ async def test_background_failures(
 
 
 @pytest.mark.anyio
-async def test_patch_app_description_starts_research(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_patch_app_description_starts_research(nominal_api: Api) -> None:
     """A new appDescription starts research (no influencer); the same value starts nothing."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        p = await create_project(api, appName="Acme Coffee")
-        path = f"/v1/projects/{p['id']}/keywords"
-        r = await api.patch(f"/v1/projects/{p['id']}", {"appDescription": APP_DESCRIPTION})
-        assert r.status == 200, r
-        await api.advance(271)
-        first = (await api.get(path)).json
-        assert first["refreshedAt"] == _at(270)
-        assert len(first["hashtags"]) == 20
-        assert (await api.get(f"/v1/projects/{p['id']}/influencers")).json["items"] == []
-        same = await api.patch(f"/v1/projects/{p['id']}", {"appDescription": APP_DESCRIPTION})
-        assert same.status == 200
-        await api.advance(300)
-        assert (await api.get(path)).json == first
-        await api.patch(
-            f"/v1/projects/{p['id']}", {"appDescription": APP_DESCRIPTION + " Now decaf."}
-        )
-        await api.advance(100)
-        assert (await api.get(path)).json == first
-        await api.advance(180)
-        assert (await api.get(path)).json["refreshedAt"] == _at(271 + 300 + 270)
+    p = await create_project(nominal_api, appName="Acme Coffee")
+    path = f"/v1/projects/{p['id']}/keywords"
+    r = await nominal_api.patch(f"/v1/projects/{p['id']}", {"appDescription": APP_DESCRIPTION})
+    assert r.status == 200, r
+    await nominal_api.advance(271)
+    first = (await nominal_api.get(path)).json
+    assert first["refreshedAt"] == _at(270)
+    assert len(first["hashtags"]) == 20
+    assert (await nominal_api.get(f"/v1/projects/{p['id']}/influencers")).json["items"] == []
+    same = await nominal_api.patch(f"/v1/projects/{p['id']}", {"appDescription": APP_DESCRIPTION})
+    assert same.status == 200
+    await nominal_api.advance(300)
+    assert (await nominal_api.get(path)).json == first
+    await nominal_api.patch(
+        f"/v1/projects/{p['id']}", {"appDescription": APP_DESCRIPTION + " Now decaf."}
+    )
+    await nominal_api.advance(100)
+    assert (await nominal_api.get(path)).json == first
+    await nominal_api.advance(180)
+    assert (await nominal_api.get(path)).json["refreshedAt"] == _at(271 + 300 + 270)
 
 
 # --------------------------------------------------------------------------------------------
-# §3.2.2 list
+# list (contract §3.2.2)
 # --------------------------------------------------------------------------------------------
 
 
@@ -698,7 +559,7 @@ async def test_list_bad_status_filter_is_422(api: Api, status: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# §3.2.3 get
+# get (contract §3.2.3)
 # --------------------------------------------------------------------------------------------
 
 
@@ -719,7 +580,7 @@ async def test_get_unknown_project_is_404(api: Api) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# §3.2.4 patch
+# patch (contract §3.2.4)
 # --------------------------------------------------------------------------------------------
 
 
@@ -909,7 +770,7 @@ async def test_patch_archive_cancels_running_jobs(api: Api) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# §3.2.5 delete (archive)
+# delete (archive) (contract §3.2.5)
 # --------------------------------------------------------------------------------------------
 
 

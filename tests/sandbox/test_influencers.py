@@ -1,4 +1,4 @@
-"""Contract tests for influencers (§3.5, §4.2) and keywords (§3.6)."""
+"""Contract tests for influencers (§3.5) and their lifecycle (§4.2)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import aiohttp
 import pytest
 
 from layers_async.sandbox import Sandbox
-from tests.sandbox._flow_b import (
-    DESCRIPTION,
+from tests.sandbox._checks import query_validation_test
+from tests.sandbox._flows import (
     GHOST_INF,
     GHOST_PRJ,
     INF_RE,
     INFLUENCER_FIELDS,
     INFLUENCER_SUMMARY_FIELDS,
-    assert_route_scope,
+    assert_jobs_cap,
     assert_ts,
     check_envelope,
     check_job,
@@ -25,20 +25,18 @@ from tests.sandbox._flow_b import (
     err,
     get_job,
     has_fields,
+    inf_path,
     invalid,
+    kw_path,
+    not_found_or_invalid,
     ok,
-    scoped_key_options,
+    route_scope_test,
     shift,
-    two_org_options,
 )
 from tests.sandbox._http import Api
 
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 AGE_RANGES = ["teen", "young_adult", "adult", "mid_adult", "mature", "senior"]
-
-
-def inf_path(project_id: str) -> str:
-    return f"/v1/projects/{project_id}/influencers"
 
 
 async def get_inf(api: Api, influencer_id: str) -> dict[str, Any]:
@@ -74,7 +72,7 @@ def check_influencer(inf: dict[str, Any], *, project_id: str) -> None:
         assert inf["errorMessage"] is None
 
 
-# --- §3.5.1 list ----------------------------------------------------------------------------------
+# --- list (contract §3.5.1) -----------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_list_empty_without_app_description(api: Api) -> None:
     """A project created without appDescription has no influencer."""
@@ -135,25 +133,16 @@ async def test_list_order_status_filter_and_paging(api: Api) -> None:
     assert len(ok(await api.get(inf_path(pid), params={"limit": "100"}))["items"]) == 3
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("params", "path"),
+test_list_validation = query_validation_test(
+    "influencers",
     [
-        ({"limit": "0"}, "limit"),
-        ({"limit": "101"}, "limit"),
-        ({"limit": "1.5"}, "limit"),
-        ({"status": "archived"}, "status"),
-        ({"status": "READY"}, "status"),
-        ({"cursor": "%%%"}, "cursor"),
+        "limit=0 limit=101 limit=1.5 status=archived status=READY cursor=%%%",
     ],
+    """Bad limit, status or cursor → 422 with the parameter as path.""",
 )
-async def test_list_validation(api: Api, params: dict[str, str], path: str) -> None:
-    """Bad limit, status or cursor → 422 with the parameter as path."""
-    pid = (await create_project(api))["id"]
-    invalid(await api.get(inf_path(pid), params=params), path)
 
 
-# --- §3.5.2 create --------------------------------------------------------------------------------
+# --- create (contract §3.5.2) ---------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_create_envelope_and_pending_row(api: Api) -> None:
     """POST → 202 influencer_create envelope; the influencer exists at once as pending."""
@@ -261,10 +250,7 @@ async def test_create_non_object_body(api: Api) -> None:
 async def test_create_project_errors(api: Api, project: str, status: int) -> None:
     """Unknown project → 404; malformed projectId → 422 path projectId."""
     r = await api.post(inf_path(project), {})
-    if status == 404:
-        err(r, 404, "NOT_FOUND")
-    else:
-        invalid(r, "projectId")
+    not_found_or_invalid(r, status, "projectId")
 
 
 @pytest.mark.anyio
@@ -276,7 +262,7 @@ async def test_create_on_archived_project(api: Api) -> None:
     assert e["details"] == {**e["details"], "projectId": pid, "status": "archived"}
 
 
-# --- §4.2 lifecycle -------------------------------------------------------------------------------
+# --- lifecycle (contract §4.2) --------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_lifecycle_pending_training_ready(
     make_sandbox: MakeSandbox, session: aiohttp.ClientSession
@@ -325,45 +311,38 @@ async def test_lifecycle_pending_training_ready(
 
 
 @pytest.mark.anyio
-async def test_first_influencer_lifecycle(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_first_influencer_lifecycle(nominal_api: Api) -> None:
     """Project create with appDescription adds a pending first influencer that is ready at 60 s."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, targetGender="male"))["id"]
-        [row] = ok(await api.get(inf_path(pid)))["items"]
-        assert (row["status"], row["gender"], row["ageRange"]) == ("pending", "male", "young_adult")
-        await api.advance(7)
-        assert (await get_inf(api, row["influencerId"]))["status"] == "training"
-        await api.advance(54)
-        inf = await get_inf(api, row["influencerId"])
-        assert inf["status"] == "ready"
-        assert inf["brandVoice"] == "warm"
-        assert inf["language"] == "en"
+    pid = (await create_project(nominal_api, targetGender="male"))["id"]
+    [row] = ok(await nominal_api.get(inf_path(pid)))["items"]
+    assert (row["status"], row["gender"], row["ageRange"]) == ("pending", "male", "young_adult")
+    await nominal_api.advance(7)
+    assert (await get_inf(nominal_api, row["influencerId"]))["status"] == "training"
+    await nominal_api.advance(54)
+    inf = await get_inf(nominal_api, row["influencerId"])
+    assert inf["status"] == "ready"
+    assert inf["brandVoice"] == "warm"
+    assert inf["language"] == "en"
 
 
 @pytest.mark.anyio
-async def test_failure_rate_fails_influencer(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(jitter=0, failure_rates={"influencer_create": 1.0})
+async def test_failure_rate_fails_influencer(custom_api: Api) -> None:
     """Failure rate 1.0 → influencer failed with errorMessage, job TRAINING_FAILED."""
-    async with make_sandbox(jitter=0, failure_rates={"influencer_create": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, app=False))["id"]
-        env = await create_inf(api, pid)
-        await api.advance(61)
-        inf = await get_inf(api, env["influencerId"])
-        check_influencer(inf, project_id=pid)
-        assert inf["status"] == "failed"
-        assert inf["imageUrl"] is None
-        job = await get_job(api, env["jobId"])
-        check_job(job)
-        assert job["status"] == "failed"
-        assert job["error"]["code"] == "TRAINING_FAILED"
-        [row] = ok(await api.get(inf_path(pid)))["items"]
-        assert row["status"] == "failed"
-        assert row["thumbnailUrl"] is None
+    pid = (await create_project(custom_api, app=False))["id"]
+    env = await create_inf(custom_api, pid)
+    await custom_api.advance(61)
+    inf = await get_inf(custom_api, env["influencerId"])
+    check_influencer(inf, project_id=pid)
+    assert inf["status"] == "failed"
+    assert inf["imageUrl"] is None
+    job = await get_job(custom_api, env["jobId"])
+    check_job(job)
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "TRAINING_FAILED"
+    [row] = ok(await custom_api.get(inf_path(pid)))["items"]
+    assert row["status"] == "failed"
+    assert row["thumbnailUrl"] is None
 
 
 @pytest.mark.anyio
@@ -385,29 +364,25 @@ async def test_cancel_while_queued_fails_influencer(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_cancel_while_training(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_cancel_while_training(nominal_api: Api) -> None:
     """Cancel during training takes effect at the end of the stage, instead of ready."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, app=False))["id"]
-        env = await create_inf(api, pid)
-        await api.advance(20)
-        assert ok(await api.post(f"/v1/jobs/{env['jobId']}/cancel"), 202)["accepted"] is True
-        await api.advance(38)
-        assert (await get_job(api, env["jobId"]))["status"] == "running"
-        assert (await get_inf(api, env["influencerId"]))["status"] == "training"
-        await api.advance(3)
-        job = await get_job(api, env["jobId"])
-        assert job["status"] == "canceled"
-        assert job["stage"] == "training"
-        inf = await get_inf(api, env["influencerId"])
-        assert inf["status"] == "failed"
-        assert inf["errorMessage"] == "Creation canceled."
+    pid = (await create_project(nominal_api, app=False))["id"]
+    env = await create_inf(nominal_api, pid)
+    await nominal_api.advance(20)
+    assert ok(await nominal_api.post(f"/v1/jobs/{env['jobId']}/cancel"), 202)["accepted"] is True
+    await nominal_api.advance(38)
+    assert (await get_job(nominal_api, env["jobId"]))["status"] == "running"
+    assert (await get_inf(nominal_api, env["influencerId"]))["status"] == "training"
+    await nominal_api.advance(3)
+    job = await get_job(nominal_api, env["jobId"])
+    assert job["status"] == "canceled"
+    assert job["stage"] == "training"
+    inf = await get_inf(nominal_api, env["influencerId"])
+    assert inf["status"] == "failed"
+    assert inf["errorMessage"] == "Creation canceled."
 
 
-# --- §3.5.3 get -----------------------------------------------------------------------------------
+# --- get (contract §3.5.3) ------------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_get_unknown_influencer(api: Api) -> None:
     """A well-formed unknown influencer id → 404."""
@@ -440,22 +415,19 @@ async def test_get_accepts_uppercase_uuid(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_influencer_other_organization(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_influencer_other_organization(two_live_org_apis: dict[str, Api]) -> None:
     """Another organization's influencer → 404 on GET and PATCH (never 403)."""
-    async with make_sandbox(**two_org_options()) as sb:
-        mine = Api(session, sb.url, sb.keys["demo-live"])
-        theirs = Api(session, sb.url, sb.keys["other-live"])
-        pid = (await create_project(theirs, app=False))["id"]
-        iid = (await create_inf(theirs, pid))["influencerId"]
-        err(await mine.get(f"/v1/influencers/{iid}"), 404, "NOT_FOUND")
-        err(await mine.patch(f"/v1/influencers/{iid}", {"name": "Hijack"}), 404, "NOT_FOUND")
-        err(await mine.get(inf_path(pid)), 404, "NOT_FOUND")
-        assert (await get_inf(theirs, iid))["name"] != "Hijack"
+    mine = two_live_org_apis["demo-live"]
+    theirs = two_live_org_apis["other-live"]
+    pid = (await create_project(theirs, app=False))["id"]
+    iid = (await create_inf(theirs, pid))["influencerId"]
+    err(await mine.get(f"/v1/influencers/{iid}"), 404, "NOT_FOUND")
+    err(await mine.patch(f"/v1/influencers/{iid}", {"name": "Hijack"}), 404, "NOT_FOUND")
+    err(await mine.get(inf_path(pid)), 404, "NOT_FOUND")
+    assert (await get_inf(theirs, iid))["name"] != "Hijack"
 
 
-# --- §3.5.4 PATCH ---------------------------------------------------------------------------------
+# --- PATCH (contract §3.5.4) ----------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_patch_fields(api: Api) -> None:
     """PATCH changes the given fields, returns the whole Influencer and bumps updatedAt."""
@@ -539,236 +511,8 @@ async def test_patch_unknown_influencer(api: Api) -> None:
     err(await api.patch(f"/v1/influencers/{GHOST_INF}", {"name": "Nobody"}), 404, "NOT_FOUND")
 
 
-# --- §3.6 keywords --------------------------------------------------------------------------------
-def kw_path(project_id: str) -> str:
-    return f"/v1/projects/{project_id}/keywords"
-
-
-def check_bank(bank: dict[str, Any], *, project_id: str) -> None:
-    assert set(bank) >= {"projectId", "hashtags", "refreshedAt"}
-    assert bank["projectId"] == project_id
-    assert len(bank["hashtags"]) == 20
-    for h in bank["hashtags"]:
-        assert set(h) >= {"hashtag", "phrase", "score", "viewCount", "useCount"}, h
-        assert isinstance(h["hashtag"], str)
-        assert h["hashtag"]
-        assert "#" not in h["hashtag"]
-        assert " " not in h["hashtag"]
-        assert isinstance(h["phrase"], str)
-        assert isinstance(h["score"], int)
-        assert not isinstance(h["score"], bool)
-        assert 70 <= h["score"] <= 100
-        assert isinstance(h["viewCount"], int)
-        assert h["viewCount"] >= 0
-        assert isinstance(h["useCount"], int)
-        assert h["useCount"] >= 0
-    keys = [(-h["score"], -h["viewCount"]) for h in bank["hashtags"]]
-    assert keys == sorted(keys), bank["hashtags"]
-    assert_ts(bank["refreshedAt"])
-
-
-@pytest.mark.anyio
-async def test_keywords_empty_bank(api: Api) -> None:
-    """Before any research run the bank is {projectId, hashtags: [], refreshedAt: null}."""
-    pid = (await create_project(api, app=False))["id"]
-    r = await api.get(kw_path(pid))
-    assert ok(r) == {**r.json, "projectId": pid, "hashtags": [], "refreshedAt": None}
-    pid2 = (await create_project(api, name="With Desc"))["id"]
-    assert ok(await api.get(kw_path(pid2)))["hashtags"] == []
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize("body", [None, {}])
-async def test_refresh_needs_app_description(api: Api, body: Any) -> None:
-    """Refresh without appDescription → 422 with missingFields [appDescription]."""
-    pid = (await create_project(api, app=False, appName="Acme Coffee"))["id"]
-    if body is None:
-        r = await api.post(kw_path(pid) + "/refresh")
-    else:
-        r = await api.post(kw_path(pid) + "/refresh", body)
-    e = invalid(r, "appDescription")
-    assert e["details"]["missingFields"] == ["appDescription"]
-
-
-@pytest.mark.anyio
-async def test_refresh_rejects_body_keys(api: Api) -> None:
-    """The refresh route takes no body: an unknown key → 422 with that key as path."""
-    pid = (await create_project(api))["id"]
-    invalid(await api.post(kw_path(pid) + "/refresh", {"force": True}), "force")
-
-
-@pytest.mark.anyio
-async def test_refresh_on_archived_project(api: Api) -> None:
-    """Refresh on an archived project → 409 {projectId, status: archived}."""
-    pid = (await create_project(api))["id"]
-    ok(await api.delete(f"/v1/projects/{pid}"))
-    e = err(await api.post(kw_path(pid) + "/refresh"), 409, "CONFLICT")
-    assert e["details"] == {**e["details"], "projectId": pid, "status": "archived"}
-
-
-@pytest.mark.anyio
-async def test_refresh_lifecycle(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
-    """jitter=0: queued → researching → curating → completed at 270 s, 20 hashtags."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api))["id"]
-        await api.advance(300)
-        old = ok(await api.get(kw_path(pid)))
-        check_bank(old, project_id=pid)
-        start = await api.now()
-        r = await api.post(kw_path(pid) + "/refresh")
-        env = ok(r, 202)
-        check_envelope(env, kind="keywords_refresh", project_id=pid, now=start)
-        assert r.headers["X-RateLimit-Endpoint-Class"] == "long-running"
-        jid = env["jobId"]
-        progress = 0.0
-        # walk the clock through the stages
-        t = 0.0
-        for at, stage in [
-            (0, "queued"),
-            (12, "queued"),
-            (20, "researching"),
-            (214, "researching"),
-            (218, "curating"),
-            (269, "curating"),
-        ]:
-            if at > t:
-                await api.advance(at - t)
-                t = at
-            job = await get_job(api, jid)
-            check_job(job)
-            assert (job["status"], job["stage"]) == ("running", stage), (at, job)
-            assert job["progress"] >= progress
-            progress = job["progress"]
-            assert ok(await api.get(kw_path(pid))) == old
-        await api.advance(2)
-        job = await get_job(api, jid)
-        check_job(job)
-        assert job["status"] == "completed"
-        assert job["stage"] == "curating"
-        new = ok(await api.get(kw_path(pid)))
-        check_bank(new, project_id=pid)
-        assert new["refreshedAt"] == shift(start, 270)
-        assert job["result"] == {
-            **job["result"],
-            "projectId": pid,
-            "hashtagCount": 20,
-            "refreshedAt": new["refreshedAt"],
-        }
-
-
-@pytest.mark.anyio
-async def test_automatic_research_fills_bank(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
-    """The research run started by project create fills the bank at 270 s (jitter=0)."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        start = await api.now()
-        pid = (await create_project(api))["id"]
-        await api.advance(269)
-        assert ok(await api.get(kw_path(pid)))["refreshedAt"] is None
-        await api.advance(2)
-        bank = ok(await api.get(kw_path(pid)))
-        check_bank(bank, project_id=pid)
-        assert bank["refreshedAt"] == shift(start, 270)
-
-
-@pytest.mark.anyio
-async def test_refresh_failure_leaves_bank(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
-    """A failed refresh ends RESEARCH_FAILED and leaves the previous bank unchanged."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api))["id"]
-        await api.advance(300)
-        old = ok(await api.get(kw_path(pid)))
-        check_bank(old, project_id=pid)
-        await api.configure({"failureRates": {"keywords_refresh": 1.0}})
-        env = ok(await api.post(kw_path(pid) + "/refresh", {}), 202)
-        await api.advance(280)
-        job = await get_job(api, env["jobId"])
-        check_job(job)
-        assert job["status"] == "failed"
-        assert job["error"]["code"] == "RESEARCH_FAILED"
-        assert ok(await api.get(kw_path(pid))) == old
-
-
-@pytest.mark.anyio
-async def test_refresh_failure_without_previous_bank(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
-    """With keywords_refresh failing, neither the automatic run nor a refresh fills the bank."""
-    async with make_sandbox(failure_rates={"keywords_refresh": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api))["id"]
-        env = ok(await api.post(kw_path(pid) + "/refresh"), 202)
-        await api.advance(400)
-        assert (await get_job(api, env["jobId"]))["error"]["code"] == "RESEARCH_FAILED"
-        bank = ok(await api.get(kw_path(pid)))
-        assert bank["hashtags"] == []
-        assert bank["refreshedAt"] is None
-
-
-@pytest.mark.anyio
-async def test_refresh_cancel_rules(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
-    """curating refuses cancel (409); researching cancels at its end, bank kept."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api))["id"]
-        await api.advance(300)
-        old = ok(await api.get(kw_path(pid)))
-        late = ok(await api.post(kw_path(pid) + "/refresh"), 202)["jobId"]
-        await api.advance(30)
-        early = ok(await api.post(kw_path(pid) + "/refresh"), 202)["jobId"]
-        await api.advance(20)
-        assert ok(await api.post(f"/v1/jobs/{early}/cancel"), 202)["accepted"] is True
-        await api.advance(170)  # late: 220 s in → curating; early: 190 s in → researching
-        assert (await get_job(api, late))["stage"] == "curating"
-        e = err(await api.post(f"/v1/jobs/{late}/cancel"), 409, "CONFLICT")
-        assert e["details"] == {
-            **e["details"],
-            "subcode": "JOB_CANCEL_UNAVAILABLE",
-            "jobId": late,
-            "stage": "curating",
-        }
-        assert (await get_job(api, early))["status"] == "running"
-        await api.advance(30)  # early: 220 s in, past the researching boundary at 216 s
-        job = await get_job(api, early)
-        check_job(job)
-        assert job["status"] == "canceled"
-        assert job["stage"] == "researching"
-        assert ok(await api.get(kw_path(pid))) == old
-        await api.advance(60)  # late completes at 270 s
-        assert (await get_job(api, late))["status"] == "completed"
-        assert ok(await api.get(kw_path(pid)))["refreshedAt"] != old["refreshedAt"]
-
-
-@pytest.mark.anyio
-async def test_keywords_project_errors(api: Api) -> None:
-    """Keywords routes: unknown project → 404, malformed projectId → 422."""
-    err(await api.get(kw_path(GHOST_PRJ)), 404, "NOT_FOUND")
-    err(await api.post(kw_path(GHOST_PRJ) + "/refresh"), 404, "NOT_FOUND")
-    invalid(await api.get(kw_path("prj_bad")), "projectId")
-    invalid(await api.post(kw_path("prj_bad") + "/refresh"), "projectId")
-
-
-@pytest.mark.anyio
-async def test_keywords_accept_description_edge(api: Api) -> None:
-    """A project whose appDescription is set later via PATCH can be refreshed."""
-    pid = (await create_project(api, app=False))["id"]
-    ok(await api.patch(f"/v1/projects/{pid}", {"appDescription": DESCRIPTION}))
-    env = ok(await api.post(kw_path(pid) + "/refresh"), 202)
-    assert env["kind"] == "keywords_refresh"
-
-
 # --- scopes, running-jobs cap, credits ---------------------------------------------------------
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("method", "path", "scope"),
+test_routes_require_scope = route_scope_test(
     [
         ("GET", f"/v1/projects/{GHOST_PRJ}/influencers", "influencers:write"),
         ("POST", f"/v1/projects/{GHOST_PRJ}/influencers", "influencers:write"),
@@ -777,37 +521,22 @@ async def test_keywords_accept_description_edge(api: Api) -> None:
         ("GET", f"/v1/projects/{GHOST_PRJ}/keywords", "projects:read"),
         ("POST", f"/v1/projects/{GHOST_PRJ}/keywords/refresh", "projects:write"),
     ],
+    """Influencer routes (reads included) need influencers:write; keywords need projects:*.""",
 )
-async def test_routes_require_scope(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession, method: str, path: str, scope: str
-) -> None:
-    """Influencer routes (reads included) need influencers:write; keywords need projects:*."""
-    async with make_sandbox(**scoped_key_options()) as sb:
-        await assert_route_scope(Api(session, sb.url, None), sb.keys, method, path, scope)
 
 
 @pytest.mark.anyio
-async def test_running_jobs_cap(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+async def test_running_jobs_cap(nominal_api: Api) -> None:
     """The 11th running job → 429 concurrent_jobs {running, max}; automatic work is not counted."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api))["id"]  # automatic influencer + research: not jobs
-        for _ in range(10):
-            ok(await api.post(inf_path(pid), {}), 202)
-        for path in (inf_path(pid), kw_path(pid) + "/refresh"):
-            r = await api.post(path, {})
-            e = err(r, 429, "RATE_LIMITED")
-            assert e["details"] == {
-                **e["details"],
-                "limitType": "concurrent_jobs",
-                "endpointClass": "long-running",
-                "running": 10,
-                "max": 10,
-            }
-            assert r.headers["Retry-After"] == "60"
-        assert len(ok(await api.get(inf_path(pid)))["items"]) == 11
-        await api.advance(61)
-        ok(await api.post(inf_path(pid), {}), 202)
+    pid = (await create_project(nominal_api))["id"]  # automatic influencer + research: not jobs
+    for _ in range(10):
+        ok(await nominal_api.post(inf_path(pid), {}), 202)
+    for path in (inf_path(pid), kw_path(pid) + "/refresh"):
+        r = await nominal_api.post(path, {})
+        assert_jobs_cap(r)
+    assert len(ok(await nominal_api.get(inf_path(pid)))["items"]) == 11
+    await nominal_api.advance(61)
+    ok(await nominal_api.post(inf_path(pid), {}), 202)
 
 
 @pytest.mark.anyio
@@ -837,31 +566,14 @@ async def test_ready_portrait_is_served(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_failure_happens_within_20_to_90_percent(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(jitter=0, failure_rates={"influencer_create": 1.0})
+async def test_failure_happens_within_20_to_90_percent(custom_api: Api) -> None:
     """A failing creation is still running before 20 % of its duration and failed by 90 %."""
-    async with make_sandbox(jitter=0, failure_rates={"influencer_create": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, app=False))["id"]
-        env = await create_inf(api, pid)
-        await api.advance(11)
-        assert (await get_job(api, env["jobId"]))["status"] == "running"
-        assert (await get_inf(api, env["influencerId"]))["status"] == "training"
-        await api.advance(44)
-        assert (await get_job(api, env["jobId"]))["status"] == "failed"
-        assert (await get_inf(api, env["influencerId"]))["status"] == "failed"
-
-
-@pytest.mark.anyio
-async def test_refresh_cancel_while_queued(api: Api) -> None:
-    """A refresh canceled while queued is canceled at once and leaves the bank as it was."""
-    pid = (await create_project(api))["id"]
-    env = ok(await api.post(kw_path(pid) + "/refresh"), 202)
-    r = await api.post(f"/v1/jobs/{env['jobId']}/cancel")
-    assert ok(r, 202) == {**r.json, "jobId": env["jobId"], "accepted": True}
-    job = await get_job(api, env["jobId"])
-    check_job(job)
-    assert (job["status"], job["stage"]) == ("canceled", "queued")
-    again = await api.post(f"/v1/jobs/{env['jobId']}/cancel")
-    assert ok(again)["reason"] == "ALREADY_CANCELED"
+    pid = (await create_project(custom_api, app=False))["id"]
+    env = await create_inf(custom_api, pid)
+    await custom_api.advance(11)
+    assert (await get_job(custom_api, env["jobId"]))["status"] == "running"
+    assert (await get_inf(custom_api, env["influencerId"]))["status"] == "training"
+    await custom_api.advance(44)
+    assert (await get_job(custom_api, env["jobId"]))["status"] == "failed"
+    assert (await get_inf(custom_api, env["influencerId"]))["status"] == "failed"

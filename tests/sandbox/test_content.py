@@ -1,9 +1,8 @@
-"""Contract tests for content (§3.7), jobs (§3.8) and their state machines (§4.4, §4.5)."""
+"""Contract tests for content (§3.7) and the content state machine (§4.4): sources, the four
+formats, credits, hooks, the list, one container and its progress."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -12,10 +11,10 @@ import aiohttp
 import pytest
 
 from layers_async.sandbox import Sandbox
-from tests.sandbox._flow_b import (
+from tests.sandbox._checks import query_validation_test
+from tests.sandbox._flows import (
     CNT_RE,
     DESCRIPTION,
-    ETAG_RE,
     FORMAT_SECONDS,
     GHOST_CNT,
     GHOST_INF,
@@ -23,12 +22,12 @@ from tests.sandbox._flow_b import (
     GHOST_MED,
     GHOST_PRJ,
     GHOST_SA,
-    REQ_RE,
     SOURCE_TIKTOK_ID,
     TIKTOK_ID_RE,
     VIDEO_FORMATS,
-    assert_route_scope,
+    assert_jobs_cap,
     assert_ts,
+    builder_job,
     check_container,
     check_envelope,
     check_job,
@@ -39,10 +38,12 @@ from tests.sandbox._flow_b import (
     get_container,
     get_job,
     invalid,
+    not_found_or_invalid,
     ok,
     org_id,
     ready_influencer,
-    scoped_key_options,
+    route_scope_test,
+    setup_project,
     shift,
     start_content,
     upload_demo_video,
@@ -57,12 +58,6 @@ ACTOR_FORMATS = ["slideshow-remix", "video-remix", "ugc-remix"]
 
 def sr_path(project_id: str) -> str:
     return f"/v1/projects/{project_id}/content/source-recommendations"
-
-
-async def setup_project(api: Api, *, wait: float = 80) -> tuple[str, str]:
-    """A project with a ready first influencer: (projectId, influencerId)."""
-    pid = (await create_project(api))["id"]
-    return pid, await ready_influencer(api, pid, wait=wait)
 
 
 async def body_for(api: Api, pid: str, fmt: str, **actor: Any) -> dict[str, Any]:
@@ -120,7 +115,7 @@ def assert_kinds(items: list[dict[str, Any]], kind: str) -> None:
         assert {i["kind"] for i in items} == {kind}
 
 
-# --- §3.7.1 source recommendations ----------------------------------------------------------------
+# --- source recommendations (contract §3.7.1) -----------------------------------------------------
 @pytest.mark.anyio
 async def test_portfolio_empty_until_research(api: Api, sandbox: Sandbox) -> None:
     """Portfolio mode returns [] before the first research run ends, then `limit` items."""
@@ -196,26 +191,14 @@ async def test_source_recommendations_ignore_cursor(api: Api) -> None:
     assert with_cursor == plain
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("params", "path"),
+test_source_recommendations_validation = query_validation_test(
+    "content/source-recommendations",
     [
-        ({"limit": "0"}, "limit"),
-        ({"limit": "21"}, "limit"),
-        ({"limit": "abc"}, "limit"),
-        ({"limit": "2.5"}, "limit"),
-        ({"kind": "image"}, "kind"),
-        ({"kind": "Slideshow"}, "kind"),
-        ({"keyword": ""}, "keyword"),
-        ({"keyword": "k" * 201}, "keyword"),
+        "limit=0 limit=21 limit=abc limit=2.5 kind=image kind=Slideshow keyword=",
+        {"keyword": "k" * 201},
     ],
+    """limit 1-20, kind enum and keyword 1-200 chars are enforced with the parameter as path.""",
 )
-async def test_source_recommendations_validation(
-    api: Api, params: dict[str, str], path: str
-) -> None:
-    """limit 1-20, kind enum and keyword 1-200 chars are enforced with the parameter as path."""
-    pid = (await create_project(api, app=False))["id"]
-    invalid(await api.get(sr_path(pid), params=params), path)
 
 
 @pytest.mark.anyio
@@ -226,7 +209,7 @@ async def test_source_recommendations_keyword_bounds(api: Api) -> None:
     assert len(page["items"]) == 20
 
 
-# --- §3.7.2 format routes: envelope and initial container -----------------------------------------
+# --- format routes: envelope and initial container (contract §3.7.2) ------------------------------
 @pytest.mark.anyio
 @pytest.mark.parametrize("fmt", FORMATS)
 async def test_format_envelope_and_queued_container(api: Api, fmt: str) -> None:
@@ -445,7 +428,7 @@ async def test_both_actors(api: Api) -> None:
     assert second != first
 
 
-# --- §3.7.6 ugc-remix precondition ----------------------------------------------------------------
+# --- ugc-remix precondition (contract §3.7.6) -----------------------------------------------------
 @pytest.mark.anyio
 async def test_ugc_remix_needs_demo_video(api: Api) -> None:
     """ugc-remix with no demo video → 422 path mediaId, without missingFields."""
@@ -560,99 +543,81 @@ async def drain_to(api: Api, available: int) -> None:
 
 
 @pytest.mark.anyio
-async def test_check_order_precondition_before_credits(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(**low_credit_org())
+async def test_check_order_precondition_before_credits(custom_api: Api) -> None:
     """The demo-video precondition (422) is checked before credits (402)."""
-    async with make_sandbox(**low_credit_org()) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid, iid = await setup_project(api)
-        await drain_to(api, 10)
-        invalid(await start_content(api, pid, "ugc-remix", {"influencerId": iid}), "mediaId")
+    pid, iid = await setup_project(custom_api)
+    await drain_to(custom_api, 10)
+    invalid(await start_content(custom_api, pid, "ugc-remix", {"influencerId": iid}), "mediaId")
 
 
 @pytest.mark.anyio
-async def test_check_order_actor_state_before_credits(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(**low_credit_org())
+async def test_check_order_actor_state_before_credits(custom_api: Api) -> None:
     """Actor existence (404) and state (409) come before credits (402)."""
-    async with make_sandbox(**low_credit_org()) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api))["id"]
-        pending = (ok(await api.get(f"/v1/projects/{pid}/influencers")))["items"][0]
-        await drain_to(api, 0)
-        body = format_body("slideshow-remix", influencerId=pending["influencerId"])
-        err(await start_content(api, pid, "slideshow-remix", body), 409, "CONFLICT")
-        body = format_body("slideshow-remix", influencerId=GHOST_INF)
-        err(await start_content(api, pid, "slideshow-remix", body), 404, "NOT_FOUND")
+    pid = (await create_project(custom_api))["id"]
+    pending = (ok(await custom_api.get(f"/v1/projects/{pid}/influencers")))["items"][0]
+    await drain_to(custom_api, 0)
+    body = format_body("slideshow-remix", influencerId=pending["influencerId"])
+    err(await start_content(custom_api, pid, "slideshow-remix", body), 409, "CONFLICT")
+    body = format_body("slideshow-remix", influencerId=GHOST_INF)
+    err(await start_content(custom_api, pid, "slideshow-remix", body), 404, "NOT_FOUND")
 
 
 # --- credits --------------------------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_credits_reserve_and_debit(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_credits_reserve_and_debit(nominal_api: Api) -> None:
     """A live key reserves 50/120 on acceptance and debits exactly that on completion."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid, iid = await setup_project(api, wait=61)
-        w0 = await wallet(api)
-        assert (w0["available"], w0["reservedCredits"], w0["usedThisPeriod"]) == (6000, 0, 0)
-        ok(
-            await start_content(
-                api, pid, "slideshow-remix", format_body("slideshow-remix", influencerId=iid)
-            ),
-            202,
-        )
-        w = await wallet(api)
-        assert (w["reservedCredits"], w["available"], w["balance"]) == (50, 5950, 6000)
-        ok(
-            await start_content(
-                api, pid, "video-remix", format_body("video-remix", influencerId=iid)
-            ),
-            202,
-        )
-        w = await wallet(api)
-        assert (w["reservedCredits"], w["available"], w["balance"]) == (170, 5830, 6000)
-        await api.advance(121)
-        w = await wallet(api)
-        assert w["reservedCredits"] == 120
-        assert w["usedThisPeriod"] == 50
-        assert w["currentPeriod"]["usedCredits"] == 50
-        assert w["includedRemaining"] == 950
-        assert w["prepaidBalance"] == 5000
-        assert (w["balance"], w["available"]) == (5950, 5830)
-        await api.advance(120)
-        w = await wallet(api)
-        assert (w["reservedCredits"], w["usedThisPeriod"], w["includedRemaining"]) == (0, 170, 830)
-        assert (w["balance"], w["available"]) == (5830, 5830)
+    pid, iid = await setup_project(nominal_api, wait=61)
+    w0 = await wallet(nominal_api)
+    assert (w0["available"], w0["reservedCredits"], w0["usedThisPeriod"]) == (6000, 0, 0)
+    ok(
+        await start_content(
+            nominal_api, pid, "slideshow-remix", format_body("slideshow-remix", influencerId=iid)
+        ),
+        202,
+    )
+    w = await wallet(nominal_api)
+    assert (w["reservedCredits"], w["available"], w["balance"]) == (50, 5950, 6000)
+    ok(
+        await start_content(
+            nominal_api, pid, "video-remix", format_body("video-remix", influencerId=iid)
+        ),
+        202,
+    )
+    w = await wallet(nominal_api)
+    assert (w["reservedCredits"], w["available"], w["balance"]) == (170, 5830, 6000)
+    await nominal_api.advance(121)
+    w = await wallet(nominal_api)
+    assert w["reservedCredits"] == 120
+    assert w["usedThisPeriod"] == 50
+    assert w["currentPeriod"]["usedCredits"] == 50
+    assert w["includedRemaining"] == 950
+    assert w["prepaidBalance"] == 5000
+    assert (w["balance"], w["available"]) == (5950, 5830)
+    await nominal_api.advance(120)
+    w = await wallet(nominal_api)
+    assert (w["reservedCredits"], w["usedThisPeriod"], w["includedRemaining"]) == (0, 170, 830)
+    assert (w["balance"], w["available"]) == (5830, 5830)
 
 
 @pytest.mark.anyio
-async def test_credits_released_on_failure(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(jitter=0, failure_rates={"content_generate": 1.0})
+async def test_credits_released_on_failure(custom_api: Api) -> None:
     """A failed generation releases its reservation and charges nothing."""
-    async with make_sandbox(jitter=0, failure_rates={"content_generate": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, app=False))["id"]
-        ok(
-            await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")),
-            202,
-        )
-        assert (await wallet(api))["reservedCredits"] == 50
-        await api.advance(61)
-        w = await wallet(api)
-        assert (w["reservedCredits"], w["usedThisPeriod"], w["available"]) == (0, 0, 6000)
+    pid = (await create_project(custom_api, app=False))["id"]
+    await builder_job(custom_api, pid)
+    assert (await wallet(custom_api))["reservedCredits"] == 50
+    await custom_api.advance(61)
+    w = await wallet(custom_api)
+    assert (w["reservedCredits"], w["usedThisPeriod"], w["available"]) == (0, 0, 6000)
 
 
 @pytest.mark.anyio
 async def test_credits_released_on_cancel(api: Api) -> None:
     """Canceling a queued generation releases its reservation at once."""
     pid = (await create_project(api, app=False))["id"]
-    env = ok(
-        await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202
-    )
+    env = await builder_job(api, pid)
     assert (await wallet(api))["reservedCredits"] == 50
     ok(await api.post(f"/v1/jobs/{env['jobId']}/cancel"), 202)
     w = await wallet(api)
@@ -660,43 +625,39 @@ async def test_credits_released_on_cancel(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_billing_exhausted(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
+@pytest.mark.sandbox_options(**low_credit_org())
+async def test_billing_exhausted(custom_api: Api) -> None:
     """available below the estimate → 402 BILLING_EXHAUSTED with full details."""
-    async with make_sandbox(**low_credit_org()) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid, iid = await setup_project(api)
-        await drain_to(api, 20)
-        r = await start_content(
-            api, pid, "slideshow-remix", format_body("slideshow-remix", influencerId=iid)
-        )
-        e = err(r, 402, "BILLING_EXHAUSTED")
-        assert e["details"] == {
-            **e["details"],
-            "required": 50,
-            "available": 20,
-            "reason": "insufficient_credits",
-            "format": "slideshow_remix",
-        }
-        state = await api.state()
-        assert state["counts"]["containers"]["total"] == 0
-        assert state["counts"]["jobs"]["total"] == 0
-        await drain_to(api, 100)
-        ok(
-            await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")),
-            202,
-        )
-        assert (await wallet(api))["available"] == 50
-        r = await start_content(
-            api, pid, "ugc-remix", await body_for(api, pid, "ugc-remix", influencerId=iid)
-        )
-        e = err(r, 402, "BILLING_EXHAUSTED")
-        assert e["details"] == {
-            **e["details"],
-            "required": 120,
-            "available": 50,
-            "reason": "insufficient_credits",
-            "format": "ugc_remix",
-        }
+    pid, iid = await setup_project(custom_api)
+    await drain_to(custom_api, 20)
+    r = await start_content(
+        custom_api, pid, "slideshow-remix", format_body("slideshow-remix", influencerId=iid)
+    )
+    e = err(r, 402, "BILLING_EXHAUSTED")
+    assert e["details"] == {
+        **e["details"],
+        "required": 50,
+        "available": 20,
+        "reason": "insufficient_credits",
+        "format": "slideshow_remix",
+    }
+    state = await custom_api.state()
+    assert state["counts"]["containers"]["total"] == 0
+    assert state["counts"]["jobs"]["total"] == 0
+    await drain_to(custom_api, 100)
+    await builder_job(custom_api, pid)
+    assert (await wallet(custom_api))["available"] == 50
+    r = await start_content(
+        custom_api, pid, "ugc-remix", await body_for(custom_api, pid, "ugc-remix", influencerId=iid)
+    )
+    e = err(r, 402, "BILLING_EXHAUSTED")
+    assert e["details"] == {
+        **e["details"],
+        "required": 120,
+        "available": 50,
+        "reason": "insufficient_credits",
+        "format": "ugc_remix",
+    }
 
 
 @pytest.mark.anyio
@@ -801,38 +762,32 @@ async def test_lifecycle(
 
 
 @pytest.mark.anyio
-async def test_generation_failure(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(jitter=0, failure_rates={"content_generate": 1.0})
+async def test_generation_failure(custom_api: Api) -> None:
     """content_generate failure rate 1.0 → job and container failed with GENERATION_FAILED."""
-    async with make_sandbox(jitter=0, failure_rates={"content_generate": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, app=False))["id"]
-        env = ok(
-            await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")),
-            202,
-        )
-        await api.advance(10)  # failure point is in 20-90 % of the 60 s
-        assert (await get_job(api, env["jobId"]))["status"] == "running"
-        await api.advance(51)
-        job = await get_job(api, env["jobId"])
-        check_job(job)
-        assert job["status"] == "failed"
-        assert job["error"]["code"] == "GENERATION_FAILED"
-        assert isinstance(job["error"]["message"], str)
-        c = await get_container(api, env["containerIds"][0])
-        check_container(c)
-        assert c["status"] == "failed"
-        assert c["lastError"]["code"] == "GENERATION_FAILED"
-        assert c["failedAt"] == job["finishedAt"]
-        assert c["assets"] == []
-        assert c["caption"] is None
-        prog = ok(await api.get(f"/v1/content/{env['containerIds'][0]}/progress"))
-        assert prog["status"] == "failed"
-        assert prog["etaSeconds"] is None
+    pid = (await create_project(custom_api, app=False))["id"]
+    env = await builder_job(custom_api, pid)
+    await custom_api.advance(10)  # failure point is in 20-90 % of the 60 s
+    assert (await get_job(custom_api, env["jobId"]))["status"] == "running"
+    await custom_api.advance(51)
+    job = await get_job(custom_api, env["jobId"])
+    check_job(job)
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "GENERATION_FAILED"
+    assert isinstance(job["error"]["message"], str)
+    c = await get_container(custom_api, env["containerIds"][0])
+    check_container(c)
+    assert c["status"] == "failed"
+    assert c["lastError"]["code"] == "GENERATION_FAILED"
+    assert c["failedAt"] == job["finishedAt"]
+    assert c["assets"] == []
+    assert c["caption"] is None
+    prog = ok(await custom_api.get(f"/v1/content/{env['containerIds'][0]}/progress"))
+    assert prog["status"] == "failed"
+    assert prog["etaSeconds"] is None
 
 
-# --- §3.7.7 hooks ---------------------------------------------------------------------------------
+# --- hooks (contract §3.7.7) ----------------------------------------------------------------------
 @pytest.mark.anyio
 async def test_hooks_shape_and_limits(api: Api) -> None:
     """Hooks: {projectId, brandVoice, language, items}; default 10; limit 1 and 50; calls differ."""
@@ -887,7 +842,7 @@ async def test_hooks_missing_fields(api: Api, fields: dict[str, str], missing: l
     assert sorted(e["details"]["missingFields"]) == sorted(missing)
 
 
-# --- §3.7.8 list ----------------------------------------------------------------------------------
+# --- list (contract §3.7.8) -----------------------------------------------------------------------
 async def list_ids(api: Api, pid: str, params: Any = None) -> list[str]:
     page = ok(await api.get(f"/v1/projects/{pid}/content", params=params))
     for c in page["items"]:
@@ -896,104 +851,83 @@ async def list_ids(api: Api, pid: str, params: Any = None) -> list[str]:
 
 
 @pytest.mark.anyio
-async def test_content_list_filters(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_content_list_filters(nominal_api: Api) -> None:
     """Content list: newest first; status/format repeated or comma form; other filters."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid, iid = await setup_project(api, wait=61)
-        t0 = await api.now()
-        c1 = ok(
-            await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")),
-            202,
-        )["containerIds"][0]
-        await api.advance(10)
-        c2 = ok(
-            await start_content(
-                api, pid, "slideshow-remix", format_body("slideshow-remix", influencerId=iid)
-            ),
-            202,
-        )["containerIds"][0]
-        await api.advance(10)
-        c3 = ok(
-            await start_content(
-                api, pid, "video-remix", format_body("video-remix", influencerId=iid)
-            ),
-            202,
-        )["containerIds"][0]
-        await api.advance(10)
-        env4 = ok(
-            await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")),
-            202,
+    pid, iid = await setup_project(nominal_api, wait=61)
+    t0 = await nominal_api.now()
+    c1 = (await builder_job(nominal_api, pid))["containerIds"][0]
+    await nominal_api.advance(10)
+    c2 = ok(
+        await start_content(
+            nominal_api, pid, "slideshow-remix", format_body("slideshow-remix", influencerId=iid)
+        ),
+        202,
+    )["containerIds"][0]
+    await nominal_api.advance(10)
+    c3 = ok(
+        await start_content(
+            nominal_api, pid, "video-remix", format_body("video-remix", influencerId=iid)
+        ),
+        202,
+    )["containerIds"][0]
+    await nominal_api.advance(10)
+    env4 = await builder_job(nominal_api, pid)
+    c4 = env4["containerIds"][0]
+    ok(await nominal_api.post(f"/v1/jobs/{env4['jobId']}/cancel"), 202)
+    await nominal_api.advance(31)  # c1 completes at t0 + 60
+
+    assert await list_ids(nominal_api, pid) == [c4, c3, c2, c1]
+    assert await list_ids(nominal_api, pid, {"status": "completed"}) == [c1]
+    assert await list_ids(nominal_api, pid, {"status": "processing"}) == [c3, c2]
+    assert await list_ids(nominal_api, pid, {"status": "canceled"}) == [c4]
+    assert await list_ids(nominal_api, pid, [("status", "completed"), ("status", "canceled")]) == [
+        c4,
+        c1,
+    ]
+    assert await list_ids(nominal_api, pid, {"status": "completed,canceled"}) == [c4, c1]
+    assert await list_ids(nominal_api, pid, {"format": "slideshow-builder"}) == [c4, c1]
+    assert await list_ids(nominal_api, pid, {"format": "video-remix,slideshow-remix"}) == [c3, c2]
+    assert await list_ids(
+        nominal_api, pid, [("format", "slideshow-remix"), ("format", "video-remix")]
+    ) == [c3, c2]
+    assert await list_ids(nominal_api, pid, {"status": "processing", "format": "video-remix"}) == [
+        c3
+    ]
+    assert await list_ids(nominal_api, pid, {"creativeType": "generated"}) == [c4, c3, c2, c1]
+    assert await list_ids(nominal_api, pid, {"creativeType": "uploaded"}) == []
+    assert await list_ids(nominal_api, pid, {"since": shift(t0, 10)}) == [c4, c3, c2]
+    assert await list_ids(nominal_api, pid, {"until": shift(t0, 20)}) == [c3, c2, c1]
+    assert await list_ids(nominal_api, pid, {"since": shift(t0, 10), "until": shift(t0, 20)}) == [
+        c3,
+        c2,
+    ]
+    six = shift(t0, 10)[:-1] + "000Z"
+    assert await list_ids(nominal_api, pid, {"since": six, "until": six}) == [c2]
+    no_frac = shift(t0, 10)[:19] + "Z"
+    assert await list_ids(nominal_api, pid, {"since": no_frac, "until": no_frac}) == [c2]
+    page = ok(await nominal_api.get(f"/v1/projects/{pid}/content", params={"limit": "3"}))
+    assert [c["id"] for c in page["items"]] == [c4, c3, c2]
+    assert isinstance(page["nextCursor"], str)
+    page2 = ok(
+        await nominal_api.get(
+            f"/v1/projects/{pid}/content", params={"limit": "3", "cursor": page["nextCursor"]}
         )
-        c4 = env4["containerIds"][0]
-        ok(await api.post(f"/v1/jobs/{env4['jobId']}/cancel"), 202)
-        await api.advance(31)  # c1 completes at t0 + 60
-
-        assert await list_ids(api, pid) == [c4, c3, c2, c1]
-        assert await list_ids(api, pid, {"status": "completed"}) == [c1]
-        assert await list_ids(api, pid, {"status": "processing"}) == [c3, c2]
-        assert await list_ids(api, pid, {"status": "canceled"}) == [c4]
-        assert await list_ids(api, pid, [("status", "completed"), ("status", "canceled")]) == [
-            c4,
-            c1,
-        ]
-        assert await list_ids(api, pid, {"status": "completed,canceled"}) == [c4, c1]
-        assert await list_ids(api, pid, {"format": "slideshow-builder"}) == [c4, c1]
-        assert await list_ids(api, pid, {"format": "video-remix,slideshow-remix"}) == [c3, c2]
-        assert await list_ids(
-            api, pid, [("format", "slideshow-remix"), ("format", "video-remix")]
-        ) == [c3, c2]
-        assert await list_ids(api, pid, {"status": "processing", "format": "video-remix"}) == [c3]
-        assert await list_ids(api, pid, {"creativeType": "generated"}) == [c4, c3, c2, c1]
-        assert await list_ids(api, pid, {"creativeType": "uploaded"}) == []
-        assert await list_ids(api, pid, {"since": shift(t0, 10)}) == [c4, c3, c2]
-        assert await list_ids(api, pid, {"until": shift(t0, 20)}) == [c3, c2, c1]
-        assert await list_ids(api, pid, {"since": shift(t0, 10), "until": shift(t0, 20)}) == [
-            c3,
-            c2,
-        ]
-        six = shift(t0, 10)[:-1] + "000Z"
-        assert await list_ids(api, pid, {"since": six, "until": six}) == [c2]
-        no_frac = shift(t0, 10)[:19] + "Z"
-        assert await list_ids(api, pid, {"since": no_frac, "until": no_frac}) == [c2]
-        page = ok(await api.get(f"/v1/projects/{pid}/content", params={"limit": "3"}))
-        assert [c["id"] for c in page["items"]] == [c4, c3, c2]
-        assert isinstance(page["nextCursor"], str)
-        page2 = ok(
-            await api.get(
-                f"/v1/projects/{pid}/content", params={"limit": "3", "cursor": page["nextCursor"]}
-            )
-        )
-        assert [c["id"] for c in page2["items"]] == [c1]
-        assert page2["nextCursor"] is None
+    )
+    assert [c["id"] for c in page2["items"]] == [c1]
+    assert page2["nextCursor"] is None
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("params", "path"),
+test_content_list_validation = query_validation_test(
+    "content",
     [
-        ({"status": "generating"}, "status"),
-        ({"status": "completed,bogus"}, "status"),
-        ({"format": "slideshow_remix"}, "format"),
-        ({"creativeType": "ai"}, "creativeType"),
-        ([("creativeType", "generated"), ("creativeType", "generated")], "creativeType"),
-        ({"since": "2026-05-14T16:00:00+00:00"}, "since"),
-        ({"since": "2026-05-14T16:00:00"}, "since"),
-        ({"since": "2026-05-14T09:00:00-07:00"}, "since"),
-        ({"since": "2026-05-14T16:00:00.1234567Z"}, "since"),
-        ({"until": "2026-05-14T16:00:00.000+00:00"}, "until"),
-        ({"until": "yesterday"}, "until"),
-        ({"limit": "0"}, "limit"),
-        ({"limit": "201"}, "limit"),
-        ({"cursor": "???"}, "cursor"),
+        "status=generating status=completed,bogus format=slideshow_remix creativeType=ai",
+        [("creativeType", "generated"), ("creativeType", "generated")],
+        "since=2026-05-14T16:00:00+00:00 since=2026-05-14T16:00:00"
+        " since=2026-05-14T09:00:00-07:00 since=2026-05-14T16:00:00.1234567Z"
+        " until=2026-05-14T16:00:00.000+00:00 until=yesterday limit=0 limit=201 cursor=???",
     ],
+    """Bad filters → 422: enums, single creativeType, Z-only times, limit 1-200, cursor.""",
 )
-async def test_content_list_validation(api: Api, params: Any, path: str) -> None:
-    """Bad filters → 422: enums, single creativeType, Z-only times, limit 1-200, cursor."""
-    pid = (await create_project(api, app=False))["id"]
-    invalid(await api.get(f"/v1/projects/{pid}/content", params=params), path)
 
 
 @pytest.mark.anyio
@@ -1009,14 +943,12 @@ async def test_content_list_accepts_edge_params(api: Api) -> None:
     assert ok(r) == {**r.json, "items": [], "nextCursor": None}
 
 
-# --- §3.7.9 get and §3.7.10 progress --------------------------------------------------------------
+# --- one container and its progress (contract §3.7.9, §3.7.10) ---------------------------------
 @pytest.mark.anyio
 async def test_get_container_id_forms(api: Api) -> None:
     """GET /v1/content accepts cnt_<uuid>, a bare UUID and uppercase; the response is prefixed."""
     pid = (await create_project(api, app=False))["id"]
-    cid = ok(
-        await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202
-    )["containerIds"][0]
+    cid = (await builder_job(api, pid))["containerIds"][0]
     bare = cid[4:]
     for form in (cid, bare, bare.upper(), "cnt_" + bare.upper()):
         c = ok(await api.get(f"/v1/content/{form}"))
@@ -1034,67 +966,55 @@ async def test_get_container_errors(api: Api, cid: str, status: int) -> None:
     """Unknown container → 404; malformed containerId → 422 path containerId (get and progress)."""
     for path in (f"/v1/content/{cid}", f"/v1/content/{cid}/progress"):
         r = await api.get(path)
-        if status == 404:
-            err(r, 404, "NOT_FOUND")
-        else:
-            invalid(r, "containerId")
+        not_found_or_invalid(r, status, "containerId")
 
 
 @pytest.mark.anyio
-async def test_progress_shape_and_reset(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_progress_shape_and_reset(nominal_api: Api) -> None:
     """The progress object has every field and stageProgress resets at each stage."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, app=False))["id"]
-        env = ok(
-            await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")),
-            202,
+    pid = (await create_project(nominal_api, app=False))["id"]
+    env = await builder_job(nominal_api, pid)
+    cid = env["containerIds"][0]
+    path = f"/v1/content/{cid}/progress"
+
+    async def read() -> dict[str, Any]:
+        p: dict[str, Any] = ok(await nominal_api.get(path))
+        assert set(p) >= {
+            "containerId",
+            "status",
+            "stage",
+            "stageProgress",
+            "etaSeconds",
+            "updatedAt",
+        }
+        assert p["containerId"] == cid
+        assert 0 <= p["stageProgress"] <= 1
+        assert p["etaSeconds"] is None or (
+            isinstance(p["etaSeconds"], int) and p["etaSeconds"] >= 0
         )
-        cid = env["containerIds"][0]
-        path = f"/v1/content/{cid}/progress"
+        assert_ts(p["updatedAt"])
+        return p
 
-        async def read() -> dict[str, Any]:
-            p: dict[str, Any] = ok(await api.get(path))
-            assert set(p) >= {
-                "containerId",
-                "status",
-                "stage",
-                "stageProgress",
-                "etaSeconds",
-                "updatedAt",
-            }
-            assert p["containerId"] == cid
-            assert 0 <= p["stageProgress"] <= 1
-            assert p["etaSeconds"] is None or (
-                isinstance(p["etaSeconds"], int) and p["etaSeconds"] >= 0
-            )
-            assert_ts(p["updatedAt"])
-            return p
-
-        p0 = await read()
-        assert (p0["status"], p0["stage"]) == ("queued", "queued")
-        await api.advance(4)  # generating_visuals: 3-51 s
-        early = await read()
-        assert early["stage"] == "generating_visuals"
-        await api.advance(46)  # 50 s
-        late = await read()
-        assert late["stage"] == "generating_visuals"
-        assert late["stageProgress"] > early["stageProgress"]
-        await api.advance(2)  # 52 s: finalizing 51-60 s
-        fin = await read()
-        assert fin["stage"] == "finalizing"
-        assert fin["stageProgress"] < late["stageProgress"]
+    p0 = await read()
+    assert (p0["status"], p0["stage"]) == ("queued", "queued")
+    await nominal_api.advance(4)  # generating_visuals: 3-51 s
+    early = await read()
+    assert early["stage"] == "generating_visuals"
+    await nominal_api.advance(46)  # 50 s
+    late = await read()
+    assert late["stage"] == "generating_visuals"
+    assert late["stageProgress"] > early["stageProgress"]
+    await nominal_api.advance(2)  # 52 s: finalizing 51-60 s
+    fin = await read()
+    assert fin["stage"] == "finalizing"
+    assert fin["stageProgress"] < late["stageProgress"]
 
 
 @pytest.mark.anyio
 async def test_progress_after_cancel(api: Api) -> None:
     """A canceled container's progress keeps the stage reached and has etaSeconds null."""
     pid = (await create_project(api, app=False))["id"]
-    env = ok(
-        await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202
-    )
+    env = await builder_job(api, pid)
     ok(await api.post(f"/v1/jobs/{env['jobId']}/cancel"), 202)
     prog = ok(await api.get(f"/v1/content/{env['containerIds'][0]}/progress"))
     assert (prog["status"], prog["stage"], prog["etaSeconds"]) == ("canceled", "queued", None)
@@ -1104,264 +1024,11 @@ async def test_progress_after_cancel(api: Api) -> None:
     assert c["preview"] is None
 
 
-# --- §3.8.1 jobs ----------------------------------------------------------------------------------
-@pytest.mark.anyio
-async def test_job_shape_and_other_key(api: Api, sandbox: Sandbox) -> None:
-    """GET /v1/jobs: the full Job, stage queued from the first read, for any key of the org."""
-    pid = (await create_project(api, app=False))["id"]
-    env = ok(
-        await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202
-    )
-    r = await api.get(f"/v1/jobs/{env['jobId']}")
-    job = ok(r)
-    check_job(job)
-    assert job == {
-        **job,
-        "jobId": env["jobId"],
-        "kind": "content_generate",
-        "status": "running",
-        "stage": "queued",
-        "projectId": pid,
-        "containerIds": env["containerIds"],
-        "locationUrl": env["locationUrl"],
-        "startedAt": env["startedAt"],
-        "finishedAt": None,
-        "result": None,
-        "error": None,
-    }
-    assert ETAG_RE.match(r.headers["ETag"]), r.headers
-    other = api.with_key(sandbox.keys["demo-test"])
-    assert ok(await other.get(f"/v1/jobs/{env['jobId']}")) == job
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("job_id", "status"),
-    [
-        (GHOST_JOB, 404),
-        ("job_01hxa1nhkjzxpv8r7q6wsm5bcd", 422),
-        ("job_123", 422),
-        ("01HXA1NHKJZXPV8R7Q6WSM5BCD", 422),
-        ("st_01HXA1NHKJZXPV8R7Q6WSM5BCD", 422),
-    ],
-)
-async def test_job_id_errors(api: Api, job_id: str, status: int) -> None:
-    """Unknown job → 404; malformed jobId (lowercase ULID, no prefix) → 422 path jobId."""
-    for r in (await api.get(f"/v1/jobs/{job_id}"), await api.post(f"/v1/jobs/{job_id}/cancel")):
-        if status == 404:
-            err(r, 404, "NOT_FOUND")
-        else:
-            invalid(r, "jobId")
-
-
-@pytest.mark.anyio
-async def test_job_etag_conditional_requests(api: Api) -> None:
-    """If-None-Match (single, list, *, W/) → 304; a changed job → 200 with a new tag."""
-    pid = (await create_project(api, app=False))["id"]
-    env = ok(
-        await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202
-    )
-    path = f"/v1/jobs/{env['jobId']}"
-    first = await api.get(path)
-    tag = first.headers["ETag"]
-    assert ETAG_RE.match(tag)
-    canonical = json.dumps(first.json, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    assert tag == '"' + hashlib.sha256(canonical.encode()).hexdigest()[:16] + '"'
-    assert (await api.get(path)).headers["ETag"] == tag
-    for value in (tag, f'"0123456789abcdef", {tag}', "*", f"W/{tag}"):
-        r = await api.get(path, headers={"If-None-Match": value})
-        assert r.status == 304, (value, r)
-        assert r.body == b""
-        assert r.headers["ETag"] == tag
-        assert REQ_RE.match(r.headers["X-Request-Id"])
-        assert r.headers["X-RateLimit-Limit"] == "120"
-        assert r.headers["X-RateLimit-Endpoint-Class"] == "read-light"
-        assert int(r.headers["X-RateLimit-Remaining"]) >= 0
-        assert int(r.headers["X-RateLimit-Reset"]) >= 0
-    miss = await api.get(path, headers={"If-None-Match": '"0123456789abcdef"'})
-    assert miss.status == 200
-    assert miss.json == first.json
-    await api.advance(30)
-    changed = await api.get(path, headers={"If-None-Match": tag})
-    assert changed.status == 200, changed
-    assert changed.headers["ETag"] != tag
-    assert ETAG_RE.match(changed.headers["ETag"])
-    assert changed.json != first.json
-
-
-@pytest.mark.anyio
-async def test_job_304_consumes_rate_limit(api: Api) -> None:
-    """A 304 consumes one read-light unit: X-RateLimit-Remaining keeps decreasing."""
-    pid = (await create_project(api, app=False))["id"]
-    env = ok(
-        await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202
-    )
-    path = f"/v1/jobs/{env['jobId']}"
-    tag = (await api.get(path)).headers["ETag"]
-    a = await api.get(path, headers={"If-None-Match": tag})
-    b = await api.get(path, headers={"If-None-Match": tag})
-    assert a.status == b.status == 304
-    assert int(b.headers["X-RateLimit-Remaining"]) == int(a.headers["X-RateLimit-Remaining"]) - 1
-
-
-@pytest.mark.anyio
-async def test_job_progress_rounded_and_monotonic(api: Api) -> None:
-    """progress has at most two decimals and never decreases while polling."""
-    pid = (await create_project(api, app=False))["id"]
-    env2 = ok(
-        await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202
-    )
-    last = 0.0
-    for _ in range(12):
-        job = await get_job(api, env2["jobId"])
-        check_job(job)
-        assert job["progress"] >= last
-        last = job["progress"]
-        await api.advance(7.3)
-    assert last == 1
-
-
-@pytest.mark.anyio
-async def test_terminal_job_keeps_etag(api: Api) -> None:
-    """A completed job never changes: its ETag keeps answering 304."""
-    pid = (await create_project(api, app=False))["id"]
-    env = ok(
-        await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202
-    )
-    await api.advance(80)
-    r = await api.get(f"/v1/jobs/{env['jobId']}")
-    assert r.json["status"] == "completed"
-    await api.advance(600)
-    r2 = await api.get(f"/v1/jobs/{env['jobId']}", headers={"If-None-Match": r.headers["ETag"]})
-    assert r2.status == 304
-
-
-# --- §3.8.2 cancel --------------------------------------------------------------------------------
-@pytest.mark.anyio
-async def test_cancel_queued(api: Api) -> None:
-    """Cancel while queued → 202 accepted; job, container canceled at once; credits released."""
-    pid = (await create_project(api, app=False))["id"]
-    now = await api.now()
-    env = ok(
-        await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")), 202
-    )
-    r = await api.post(f"/v1/jobs/{env['jobId']}/cancel")
-    assert ok(r, 202) == {**r.json, "jobId": env["jobId"], "accepted": True}
-    assert r.headers["X-RateLimit-Endpoint-Class"] == "write-light"
-    job = await get_job(api, env["jobId"])
-    check_job(job)
-    assert (job["status"], job["stage"], job["finishedAt"]) == ("canceled", "queued", now)
-    assert (await get_container(api, env["containerIds"][0]))["status"] == "canceled"
-    assert (await wallet(api))["reservedCredits"] == 0
-    again = await api.post(f"/v1/jobs/{env['jobId']}/cancel")
-    assert ok(again) == {
-        **again.json,
-        "jobId": env["jobId"],
-        "accepted": False,
-        "reason": "ALREADY_CANCELED",
-    }
-
-
-@pytest.mark.anyio
-async def test_cancel_at_stage_boundary(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
-    """Cancel in generating_visuals → 202 (repeatable); canceled at the stage end."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid, iid = await setup_project(api, wait=61)
-        start = await api.now()
-        env = ok(
-            await start_content(
-                api, pid, "slideshow-remix", format_body("slideshow-remix", influencerId=iid)
-            ),
-            202,
-        )
-        jid, cid = env["jobId"], env["containerIds"][0]
-        await api.advance(30)
-        r0 = await api.post(f"/v1/jobs/{jid}/cancel")
-        assert ok(r0, 202) == {**r0.json, "jobId": jid, "accepted": True}
-        await api.advance(20)
-        r = await api.post(f"/v1/jobs/{jid}/cancel")
-        assert ok(r, 202)["accepted"] is True
-        await api.advance(50)  # 100 s: the stage ends at 102 s
-        job = await get_job(api, jid)
-        assert (job["status"], job["stage"]) == ("running", "generating_visuals")
-        assert (await get_container(api, cid))["status"] == "processing"
-        assert (await wallet(api))["reservedCredits"] == 50
-        await api.advance(3)
-        job = await get_job(api, jid)
-        check_job(job)
-        assert (job["status"], job["stage"]) == ("canceled", "generating_visuals")
-        assert job["finishedAt"] == shift(start, 102)
-        c = await get_container(api, cid)
-        check_container(c)
-        assert c["status"] == "canceled"
-        w = await wallet(api)
-        assert (w["reservedCredits"], w["usedThisPeriod"], w["available"]) == (0, 0, 6000)
-        prog = ok(await api.get(f"/v1/content/{cid}/progress"))
-        assert (prog["status"], prog["stage"], prog["etaSeconds"]) == (
-            "canceled",
-            "generating_visuals",
-            None,
-        )
-
-
-@pytest.mark.anyio
-async def test_cancel_finalizing_refused(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
-    """Cancel in finalizing → 409 JOB_CANCEL_UNAVAILABLE; later → ALREADY_COMPLETED."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, app=False))["id"]
-        env = ok(
-            await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")),
-            202,
-        )
-        jid = env["jobId"]
-        await api.advance(55)
-        e = err(await api.post(f"/v1/jobs/{jid}/cancel"), 409, "CONFLICT")
-        assert e["details"] == {
-            **e["details"],
-            "subcode": "JOB_CANCEL_UNAVAILABLE",
-            "jobId": jid,
-            "stage": "finalizing",
-        }
-        await api.advance(6)
-        assert (await get_job(api, jid))["status"] == "completed"
-        r = await api.post(f"/v1/jobs/{jid}/cancel")
-        assert ok(r) == {**r.json, "jobId": jid, "accepted": False, "reason": "ALREADY_COMPLETED"}
-
-
-@pytest.mark.anyio
-async def test_cancel_failed_job(make_sandbox: MakeSandbox, session: aiohttp.ClientSession) -> None:
-    """Cancel on a failed job → 200 {accepted: false, reason: ALREADY_FAILED}."""
-    async with make_sandbox(failure_rates={"content_generate": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, app=False))["id"]
-        env = ok(
-            await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder")),
-            202,
-        )
-        await api.advance(80)
-        assert (await get_job(api, env["jobId"]))["status"] == "failed"
-        r = await api.post(f"/v1/jobs/{env['jobId']}/cancel")
-        assert ok(r) == {
-            **r.json,
-            "jobId": env["jobId"],
-            "accepted": False,
-            "reason": "ALREADY_FAILED",
-        }
-
-
 # --- scopes, running-jobs cap, served media -------------------------------------------------------
 _P = f"/v1/projects/{GHOST_PRJ}/content"
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("method", "path", "scope"),
+test_routes_require_scope = route_scope_test(
     [
         ("GET", f"{_P}/source-recommendations", "content:read"),
         ("POST", f"{_P}/slideshow-remix", "content:write"),
@@ -1375,13 +1042,8 @@ _P = f"/v1/projects/{GHOST_PRJ}/content"
         ("GET", f"/v1/jobs/{GHOST_JOB}", "jobs:read"),
         ("POST", f"/v1/jobs/{GHOST_JOB}/cancel", "jobs:cancel"),
     ],
+    """Content and job routes need their scope: 403 FORBIDDEN_SCOPE {requiredScope}.""",
 )
-async def test_routes_require_scope(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession, method: str, path: str, scope: str
-) -> None:
-    """Content and job routes need their scope: 403 FORBIDDEN_SCOPE {requiredScope}."""
-    async with make_sandbox(**scoped_key_options()) as sb:
-        await assert_route_scope(Api(session, sb.url, None), sb.keys, method, path, scope)
 
 
 @pytest.mark.anyio
@@ -1394,23 +1056,10 @@ async def test_running_jobs_cap_before_credits(
         test_api = api.with_key(sb.keys["demo-test"])
         pid = (await create_project(api, app=False))["id"]
         for _ in range(10):
-            ok(
-                await start_content(
-                    test_api, pid, "slideshow-builder", format_body("slideshow-builder")
-                ),
-                202,
-            )
+            await builder_job(test_api, pid)
         await drain_to(api, 0)
         r = await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder"))
-        e = err(r, 429, "RATE_LIMITED")
-        assert e["details"] == {
-            **e["details"],
-            "limitType": "concurrent_jobs",
-            "endpointClass": "long-running",
-            "running": 10,
-            "max": 10,
-        }
-        assert r.headers["Retry-After"] == "60"
+        assert_jobs_cap(r)
         await api.advance(61)
         r = await start_content(api, pid, "slideshow-builder", format_body("slideshow-builder"))
         assert err(r, 402, "BILLING_EXHAUSTED")["details"]["available"] == 0
@@ -1451,22 +1100,19 @@ async def test_remix_slide_count_follows_tiktok_id(api: Api) -> None:
 
 
 @pytest.mark.anyio
-async def test_failure_within_20_to_90_percent(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+@pytest.mark.sandbox_options(jitter=0, failure_rates={"content_generate": 1.0})
+async def test_failure_within_20_to_90_percent(custom_api: Api) -> None:
     """A failing generation is still running before 20 % of its duration and failed by 90 %."""
-    async with make_sandbox(jitter=0, failure_rates={"content_generate": 1.0}) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid, iid = await setup_project(api, wait=61)
-        body = format_body("video-remix", influencerId=iid)
-        env = ok(await start_content(api, pid, "video-remix", body), 202)
-        await api.advance(47)  # 19.6 % of 240 s
-        assert (await get_job(api, env["jobId"]))["status"] == "running"
-        await api.advance(170)  # 90.4 %
-        job = await get_job(api, env["jobId"])
-        assert job["status"] == "failed"
-        assert job["stage"] in ("generating_visuals", "finalizing")
-        assert (await get_container(api, env["containerIds"][0]))["status"] == "failed"
+    pid, iid = await setup_project(custom_api, wait=61)
+    body = format_body("video-remix", influencerId=iid)
+    env = ok(await start_content(custom_api, pid, "video-remix", body), 202)
+    await custom_api.advance(47)  # 19.6 % of 240 s
+    assert (await get_job(custom_api, env["jobId"]))["status"] == "running"
+    await custom_api.advance(170)  # 90.4 %
+    job = await get_job(custom_api, env["jobId"])
+    assert job["status"] == "failed"
+    assert job["stage"] in ("generating_visuals", "finalizing")
+    assert (await get_container(custom_api, env["containerIds"][0]))["status"] == "failed"
 
 
 @pytest.mark.anyio
