@@ -19,6 +19,7 @@ from ._app import SandboxCore
 from ._clock import format_ts
 from ._config import SNAKE_TO_CAMEL, normalize_config
 from ._errors import ApiError
+from ._render import state as render_state
 
 if TYPE_CHECKING:
     from .._client import LayersClient
@@ -175,7 +176,7 @@ class Sandbox:
         """What ``GET /_sandbox/state`` returns: now, speed and counts per resource."""
         world = self._core.w
         world.run_due()
-        return world.state_json(organization_id)
+        return render_state(world, organization_id)
 
     async def advance(self, seconds: float) -> dict[str, Any]:
         """Move virtual time forward and apply every due transition, in order."""

@@ -787,10 +787,3 @@ class World:
             post.external_id = ext
             post.external_url = url
         return True
-
-    # ------------------------------------------------------------------ /_sandbox/state
-    def state_json(self, org_filter: str | None) -> dict[str, Any]:
-        """The `/_sandbox/state` view; `Sandbox.state` reads it here, `_render.state` builds it."""
-        from ._render import state
-
-        return state(self, org_filter)
