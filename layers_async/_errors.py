@@ -66,7 +66,9 @@ __all__ = [
 ]
 
 
-def _restore(cls: type[LayersError], args: tuple[Any, ...], state: dict[str, Any]) -> LayersError:
+def _restore(
+    cls: type[LayersError], args: tuple[object, ...], state: dict[str, object]
+) -> LayersError:
     err = cls.__new__(cls)
     err.args = args
     err.__dict__.update(state)
@@ -76,7 +78,7 @@ def _restore(cls: type[LayersError], args: tuple[Any, ...], state: dict[str, Any
 class LayersError(Exception):
     """Base class of every layers_async exception."""
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(self) -> tuple[object, ...]:
         # Exceptions with keyword-only constructors do not pickle by default; rebuild from state.
         return (_restore, (type(self), self.args, dict(self.__dict__)))
 
@@ -187,7 +189,7 @@ class ValidationIssue:
     def __hash__(self) -> int:
         return hash((self.path, self.message))
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(self) -> tuple[object, ...]:
         return (ValidationIssue, (self.path, self.message))
 
 
@@ -322,7 +324,7 @@ class Failure(NamedTuple):
     status: int | None
     message: str
     code: str | None = None
-    details: Mapping[str, Any] | None = None
+    details: Mapping[str, object] | None = None
     request_id: str | None = None
     #: The answer's `Retry-After` in seconds (None when absent or unreadable).
     retry_after: float | None = None
@@ -336,7 +338,7 @@ def failure_from_response(status: int, payload: object, headers: Mapping[str, st
     id from `X-Request-Id` (else from the body) and `Retry-After`."""
     code: str | None = None
     message = "The API returned an error."
-    details: Mapping[str, Any] | None = None
+    details: Mapping[str, object] | None = None
     body_rid: str | None = None
     if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
         err = payload["error"]
@@ -372,6 +374,7 @@ def error_from_failure(
 ) -> APIConnectionError | APIStatusError:
     """Build the typed error of a failed attempt with everything the call knows about it (for
     an error status, the class is chosen by `code`, then by status)."""
+    facts = CallFacts(attempts=attempts, waited=waited, budget_exhausted=budget_exhausted)
     status = failure.status
     if status is None:
         if failure.timed_out:
@@ -380,22 +383,15 @@ def error_from_failure(
                 method=method,
                 path=path,
                 deadline_exceeded=deadline_exceeded,
-                attempts=attempts,
-                waited=waited,
-                budget_exhausted=budget_exhausted,
+                **facts,
             )
-        return APIConnectionError(
-            failure.message,
-            method=method,
-            path=path,
-            attempts=attempts,
-            waited=waited,
-            budget_exhausted=budget_exhausted,
-        )
+        return APIConnectionError(failure.message, method=method, path=path, **facts)
+    if failure.headers is not None:
+        facts["headers"] = failure.headers
+        facts["rate_limit"] = ResponseMeta(status, failure.headers).rate_limit
     cls = _BY_CODE.get(failure.code or "") or _BY_STATUS.get(status)
     if cls is None:
         cls = InternalServerError if status >= 500 else APIStatusError
-    headers = failure.headers
     return cls(
         failure.message,
         status_code=status,
@@ -405,11 +401,7 @@ def error_from_failure(
         method=method,
         path=path,
         retry_after=failure.retry_after,
-        attempts=attempts,
-        waited=waited,
-        budget_exhausted=budget_exhausted,
-        rate_limit=None if headers is None else ResponseMeta(status, headers).rate_limit,
-        headers=headers,
+        **facts,
     )
 
 

@@ -262,7 +262,7 @@ class RetryBudget:
     `burst + ratio * calls`.
     """
 
-    __slots__ = ("_clock", "_slots", "_tokens", "burst", "ratio", "window")
+    __slots__ = ("_clock", "_recent", "_slots", "_tokens", "burst", "ratio", "window")
 
     def __init__(
         self,
@@ -277,21 +277,23 @@ class RetryBudget:
         self.window = window
         self._clock = clock or time.monotonic
         self._tokens = float(burst)
-        self._slots: deque[list[int]] = deque()  # [second, calls]
+        self._slots: deque[list[int]] = deque()  # [second, calls] of the last `window` seconds
+        self._recent = 0  # the calls those slots hold
 
     def _recent_calls(self) -> int:
         second = int(self._clock())
         slots = self._slots
         while slots and slots[0][0] <= second - self.window:
-            slots.popleft()
+            self._recent -= slots.popleft()[1]
         if not slots or slots[-1][0] != second:
             slots.append([second, 0])
-        return sum(s[1] for s in slots)
+        return self._recent
 
     def on_first_attempt(self) -> None:
         """Count one logical call: it earns `ratio` of a retry."""
         recent = self._recent_calls()
         self._slots[-1][1] += 1
+        self._recent += 1
         cap = self.burst + self.ratio * (recent + 1)
         self._tokens = min(cap, self._tokens + self.ratio)
 

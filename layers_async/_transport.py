@@ -132,7 +132,7 @@ class AttemptEvent:
     status: int | None = None
     request_id: str | None = None
     #: The error this attempt ended with, if any.
-    error: APIConnectionError | APIStatusError | None = None
+    error: BaseException | None = None
     #: Seconds the call will wait before the next attempt (`on_retry` only).
     wait: float = 0.0
     #: The rate-limit class of the route (`read-light`, `write-light` or `long-running`).
@@ -234,7 +234,8 @@ class Transport:
         self._base_url = base_url
         self._headers = headers
         self._timeouts = timeouts
-        #: The timeout of an attempt the call's deadline does not bound, and that it does not.
+        #: What `_limit_attempt` answers for most attempts, built once: the view's own attempt
+        #: timeout, which the call's deadline does not cut short.
         self._default_limit = (
             aiohttp.ClientTimeout(
                 total=timeouts.attempt, sock_connect=timeouts.connect, sock_read=timeouts.read

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from .._config import Timeouts
 from .._pagination import AsyncPaginator
@@ -45,7 +44,7 @@ _MODES = ("publish", "draft", "managed")
 
 
 def _actor(
-    body: dict[str, Any],
+    body: dict[str, object],
     influencer_id: str | None,
     social_account_id: str | None,
     *,
@@ -63,21 +62,21 @@ def _actor(
         )
 
 
-def _opaque(field: str, value: object) -> dict[str, Any]:
+def _opaque(field: str, value: object) -> dict[str, object]:
     """An opaque JSON object passed through as given."""
     if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
         raise fail(field, "must be a mapping with string keys")
     return dict(value)
 
 
-def _target(i: int, target: object, seen: set[tuple[str, str]]) -> dict[str, Any]:
+def _target(i: int, target: object, seen: set[tuple[str, str]]) -> dict[str, object]:
     """Validate one ScheduleTarget and return its camelCase wire form (None fields omitted)."""
     at = f"targets[{i}]"
     if not isinstance(target, ScheduleTarget):
         raise fail(at, f"must be a ScheduleTarget (got {type(target).__name__})")
     sa = check_id(f"{at}.social_account_id", target.social_account_id, "sa")
     mode = check_enum(f"{at}.mode", target.mode, _MODES)
-    wire: dict[str, Any] = {"socialAccountId": sa, "mode": mode}
+    wire: dict[str, object] = {"socialAccountId": sa, "mode": mode}
     if target.caption_override is not None:
         wire["captionOverride"] = check_str(
             f"{at}.caption_override", target.caption_override, max_len=4000
@@ -143,7 +142,7 @@ class Content(Resource):
         )
 
     async def _generate(
-        self, project_id: str, fmt: ContentFormat, body: dict[str, Any], opts: CallOptions
+        self, project_id: str, fmt: ContentFormat, body: dict[str, object], opts: CallOptions
     ) -> Job:
         return await self._start_job(f"/v1/projects/{project_id}/content/{fmt}", opts, body=body)
 
@@ -158,7 +157,7 @@ class Content(Resource):
     ) -> Job:
         """The two remix formats share their body and its rules (§3.7.3, §3.7.4)."""
         pid = check_id("project_id", project_id, "prj")
-        body: dict[str, Any] = {
+        body: dict[str, object] = {
             "tiktokVideoId": check_str(
                 "tiktok_video_id", tiktok_video_id, pattern=TIKTOK_ID, what="1 to 32 digits"
             )
@@ -230,7 +229,7 @@ class Content(Resource):
         """
         opts = options(timeout, idempotency_key, extra_headers)
         pid = check_id("project_id", project_id, "prj")
-        body: dict[str, Any] = {"hook": check_str("hook", hook, min_len=1, max_len=2000)}
+        body: dict[str, object] = {"hook": check_str("hook", hook, min_len=1, max_len=2000)}
         _actor(body, influencer_id, social_account_id, required=False)
         return await self._generate(pid, "slideshow-builder", body, opts)
 
@@ -255,7 +254,7 @@ class Content(Resource):
         """
         opts = options(timeout, idempotency_key, extra_headers)
         pid = check_id("project_id", project_id, "prj")
-        body: dict[str, Any] = {}
+        body: dict[str, object] = {}
         _actor(body, influencer_id, social_account_id, required=True)
         if hook is not None:
             body["hook"] = check_str("hook", hook, min_len=1, max_len=2000)

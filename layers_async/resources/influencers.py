@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from .._config import Timeouts
 from .._pagination import AsyncPaginator
@@ -87,7 +86,7 @@ class Influencers(Resource):
         """
         opts = options(timeout, idempotency_key, extra_headers)
         pid = check_id("project_id", project_id, "prj")
-        body: dict[str, Any] = {}
+        body: dict[str, object] = {}
         if gender is not None:
             body["gender"] = check_enum("gender", gender, _GENDERS)
         if age_range is not None:
@@ -129,7 +128,7 @@ class Influencers(Resource):
         required. Raises `NotFoundError` when the influencer is unknown."""
         opts = options(timeout, idempotency_key, extra_headers)
         iid = check_id("influencer_id", influencer_id, "inf")
-        body: dict[str, Any] = {}
+        body: dict[str, object] = {}
         if not isinstance(name, NotGiven):
             body["name"] = check_str("name", name, min_len=1, max_len=128)
         if not isinstance(gender, NotGiven):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from .._config import Timeouts
 from .._pagination import AsyncPaginator
@@ -123,7 +122,7 @@ class ScheduledPosts(Resource):
         `ConflictError` (`details["status"]`) when the post is not `queued`."""
         opts = options(timeout, idempotency_key, extra_headers)
         sid = check_id("scheduled_post_id", scheduled_post_id, "sp")
-        body: dict[str, Any] | None = None
+        body: dict[str, object] | None = None
         if reason is not None:
             body = {"reason": check_str("reason", reason, max_len=1024)}
         return await self._write(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from .._config import Timeouts
 from .._pagination import AsyncPaginator
@@ -66,7 +65,7 @@ class Social(Resource):
         """
         opts = options(timeout, idempotency_key, extra_headers)
         pid = check_id("project_id", project_id, "prj")
-        body: dict[str, Any] = {
+        body: dict[str, object] = {
             "platform": check_enum("platform", platform, _PLATFORMS),
             "returnUrl": check_return_url("return_url", return_url),
         }
