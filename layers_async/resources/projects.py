@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._config import Timeouts
@@ -36,23 +36,25 @@ _UNSET: Any = NOT_GIVEN
 
 def _fields(
     *,
-    name: Any,
-    timezone: Any,
-    customer_external_id: Any,
-    owner_email: Any,
-    primary_language: Any,
-    app_name: Any,
-    app_description: Any,
-    tagline: Any,
-    brand_voice: Any,
-    target_gender: Any,
-    metadata: Any,
+    name: object,
+    timezone: object,
+    customer_external_id: object,
+    owner_email: object,
+    primary_language: object,
+    app_name: object,
+    app_description: object,
+    tagline: object,
+    brand_voice: object,
+    target_gender: object,
+    metadata: object,
     patch: bool,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """Validate project fields; NOT_GIVEN means omitted, None clears (PATCH, where allowed)."""
-    body: dict[str, Any] = {}
+    body: dict[str, object] = {}
 
-    def put(wire: str, value: Any, check: Any, *, clearable: bool) -> None:
+    def put(
+        wire: str, value: object, check: Callable[[object], object], *, clearable: bool
+    ) -> None:
         if isinstance(value, NotGiven):
             return
         if value is None:
@@ -124,7 +126,7 @@ _SNAKE = {
 }
 
 
-def _tz(value: Any) -> str:
+def _tz(value: object) -> str:
     tz = check_str("timezone", value, min_len=1, max_len=64)
     from zoneinfo import ZoneInfo
 
