@@ -137,9 +137,7 @@ class _CallFacts:
 class APIConnectionError(_CallFacts, LayersError):
     """No response arrived: the connection failed, was reset or was closed early."""
 
-    def __init__(
-        self, message: str, *, method: str, path: str, **facts: Unpack[CallFacts]
-    ) -> None:
+    def __init__(self, message: str, *, method: str, path: str, **facts: Unpack[CallFacts]) -> None:
         super().__init__(f"{message} ({method} {path})")
         self.message = message
         self.method = method

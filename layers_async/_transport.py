@@ -162,6 +162,8 @@ _TIER_SHARE_OF_DEADLINE = 0.5
 _TIER_ATTEMPT = 5.0
 #: The tier lookup: the key's tier sizes the gate's buckets.
 _WHOAMI = RequestSpec("GET", "/v1/whoami", "read-light")
+#: An attempt that got no response before its timeout expired.
+_TIMED_OUT = Failure(None, "The attempt timed out before a response arrived.", timed_out=True)
 #: An attempt that timed out this close to the call's deadline was cut by the deadline.
 _DEADLINE_SLACK = 0.05
 
@@ -361,7 +363,6 @@ class Transport:
         """Send the request once; the response read whole, or what went wrong."""
         method = spec.method
         path = spec.path
-        problem: str | None = None
         try:
             async with self._shared.pool().request(
                 method,
@@ -379,24 +380,13 @@ class Transport:
         except asyncio.TimeoutError:
             # On Python >= 3.11 this also catches aiohttp's ServerTimeoutError. A cancellation
             # by the caller is a CancelledError, which is never caught here.
-            problem = "timeout"
+            log.debug("%s %s attempt %d -> timeout key=%s", method, path, attempt, self._key_hint)
+            return _TIMED_OUT
         except aiohttp.ClientError as exc:
             # Only its text is kept: the exception may hold the request's headers.
-            problem = f"{type(exc).__name__}: {exc}"
-        if problem is not None:
-            log.debug(
-                "%s %s attempt %d -> %s key=%s",
-                method,
-                path,
-                attempt,
-                problem.split(":")[0],
-                self._key_hint,
-            )
-            if problem == "timeout":
-                return Failure(
-                    None, "The attempt timed out before a response arrived.", timed_out=True
-                )
-            return Failure(None, f"Connection failed: {problem}")
+            kind = type(exc).__name__
+            log.debug("%s %s attempt %d -> %s key=%s", method, path, attempt, kind, self._key_hint)
+            return Failure(None, f"Connection failed: {kind}: {exc}")
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "%s %s attempt %d -> %s wait=%.3fs request_id=%s key=%s",
