@@ -277,8 +277,8 @@ class LayersClient:
         extra_headers: Mapping[str, str] | None = None,
     ) -> Whoami:
         """Resolve the key to its organization, scopes and tier (`GET /v1/whoami`)."""
-        return await self.projects._call(
-            Whoami, "GET", "/v1/whoami", options(timeout, idempotency_key, extra_headers)
+        return await self.projects._read(
+            Whoami, "/v1/whoami", options(timeout, idempotency_key, extra_headers)
         )
 
     # ------------------------------------------------------------------ waiters

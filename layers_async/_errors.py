@@ -25,9 +25,13 @@ path of the request, never its headers.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, NamedTuple, TypedDict, TypeVar
+
+from .models._base import ResponseMeta
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from .models import JSON
     from .models._base import RateLimitInfo
     from .models.influencers import InfluencerSummary
@@ -40,7 +44,9 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "CallFacts",
     "ConflictError",
+    "Failure",
     "IdempotencyConflictError",
     "InfluencerFailedError",
     "InternalServerError",
@@ -59,7 +65,8 @@ __all__ = [
     "ValidationIssue",
     "WaitError",
     "WaitTimeoutError",
-    "error_from_response",
+    "error_from_failure",
+    "failure_from_response",
 ]
 
 S = TypeVar("S")  # what a waiter waited for (a Job, an InfluencerSummary, an OAuthAttempt)
@@ -96,39 +103,79 @@ class LayersValidationError(LayersError, ValueError):
         self.message = message
 
 
-class _CallFacts:
-    """What every API-side error reports about the call that raised it."""
+class CallFacts(TypedDict, total=False):
+    """What an API-side error reports about the call that raised it: keywords every such
+    error's constructor accepts (each optional), and the attributes it then has."""
 
     #: Attempts the call made (1 when it was not retried).
-    attempts: int = 1
+    attempts: int
     #: Seconds the call spent waiting (backoff sleeps, Retry-After, the rate-limit gate).
-    waited: float = 0.0
+    waited: float
     #: True when a retry was possible but the client's retry budget was empty.
-    budget_exhausted: bool = False
+    budget_exhausted: bool
     #: The `X-RateLimit-*` state of the last response, when there was one.
-    rate_limit: RateLimitInfo | None = None
-    #: The headers of the error response (None when no response arrived).
-    headers: Mapping[str, str] | None = None
+    rate_limit: RateLimitInfo | None
+    #: The headers of the last response (None when no response arrived).
+    headers: Mapping[str, str] | None
+
+
+class _CallFacts:
+    """The `CallFacts` attributes, set once by the constructor."""
+
+    attempts: int
+    waited: float
+    budget_exhausted: bool
+    rate_limit: RateLimitInfo | None
+    headers: dict[str, str] | None
+
+    def _set_call_facts(
+        self,
+        *,
+        attempts: int = 1,
+        waited: float = 0.0,
+        budget_exhausted: bool = False,
+        rate_limit: RateLimitInfo | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.attempts = attempts
+        self.waited = waited
+        self.budget_exhausted = budget_exhausted
+        self.rate_limit = rate_limit
+        # A plain dict (never the response's multidict), so that the error still pickles.
+        self.headers = None if headers is None else dict(headers)
 
 
 class APIConnectionError(_CallFacts, LayersError):
     """No response arrived: the connection failed, was reset or was closed early."""
 
-    def __init__(self, message: str, *, method: str, path: str, attempts: int = 1) -> None:
+    def __init__(self, message: str, *, method: str, path: str, **facts: Unpack[CallFacts]) -> None:
         super().__init__(f"{message} ({method} {path})")
         self.message = message
         self.method = method
         self.path = path
-        self.attempts = attempts
+        self._set_call_facts(**facts)
 
 
 class APITimeoutError(APIConnectionError, TimeoutError):
     """A timeout the SDK set expired. `deadline_exceeded` tells which: True when the call's own
     deadline (`Timeouts.total`) passed — never retried — False when one attempt ran over
     `Timeouts.attempt` (retried while attempts, budget and deadline allow). A cancellation by the
-    caller is never turned into this error: it propagates as `CancelledError`."""
+    caller is never turned into this error: it propagates as `CancelledError`.
 
-    deadline_exceeded: bool = False
+    When the deadline passed after an answered attempt, `rate_limit` and `headers` are that
+    answer's."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        deadline_exceeded: bool = False,
+        **facts: Unpack[CallFacts],
+    ) -> None:
+        super().__init__(message, method=method, path=path, **facts)
+        self.deadline_exceeded = deadline_exceeded
 
 
 class ValidationIssue:
@@ -168,8 +215,8 @@ class APIStatusError(_CallFacts, LayersError):
         details: Mapping[str, JSON] | None,
         method: str,
         path: str,
-        attempts: int = 1,
         retry_after: float | None = None,
+        **facts: Unpack[CallFacts],
     ) -> None:
         rid = f", request_id={request_id}" if request_id else ""
         super().__init__(f"{status_code} {code or 'UNKNOWN'}: {message} ({method} {path}{rid})")
@@ -180,8 +227,8 @@ class APIStatusError(_CallFacts, LayersError):
         self.details: dict[str, JSON] = dict(details or {})
         self.method = method
         self.path = path
-        self.attempts = attempts
         self.retry_after = retry_after
+        self._set_call_facts(**facts)
 
     @property
     def issues(self) -> list[ValidationIssue]:
@@ -277,16 +324,27 @@ def _retry_after(value: str | None) -> float | None:
     return seconds if seconds >= 0 else None
 
 
-def error_from_response(
-    status: int,
-    payload: object,
-    *,
-    request_id: str | None,
-    retry_after: str | None,
-    method: str,
-    path: str,
-) -> APIStatusError:
-    """Build the typed error for an error response (class chosen by `code`, then by status)."""
+class Failure(NamedTuple):
+    """An attempt that got no usable answer, read but not yet turned into an exception: the
+    transport decides from it whether to retry, then builds the exception once, whole
+    (`error_from_failure`)."""
+
+    #: HTTP status of the answer; None when no response arrived.
+    status: int | None
+    message: str
+    code: str | None = None
+    details: Mapping[str, JSON] | None = None
+    request_id: str | None = None
+    #: The answer's `Retry-After` in seconds (None when absent or unreadable).
+    retry_after: float | None = None
+    headers: Mapping[str, str] | None = None
+    #: No response arrived because the attempt's own timeout expired.
+    timed_out: bool = False
+
+
+def failure_from_response(status: int, payload: object, headers: Mapping[str, str]) -> Failure:
+    """Read an error response: `code`, `message` and `details` from its JSON body, the request
+    id from `X-Request-Id` (else from the body) and `Retry-After`."""
     code: str | None = None
     message = "The API returned an error."
     details: Mapping[str, JSON] | None = None
@@ -302,18 +360,57 @@ def error_from_response(
             body_rid = err["requestId"]
     elif status >= 500:
         message = "The server returned a non-JSON error."
-    cls = _BY_CODE.get(code or "")
-    if cls is None:
-        cls = _BY_STATUS.get(status) or (InternalServerError if status >= 500 else APIStatusError)
-    return cls(
+    return Failure(
+        status,
         message,
+        code,
+        details,
+        headers.get("X-Request-Id") or body_rid,
+        _retry_after(headers.get("Retry-After")),
+        headers,
+    )
+
+
+def error_from_failure(
+    failure: Failure,
+    *,
+    method: str,
+    path: str,
+    attempts: int,
+    waited: float,
+    budget_exhausted: bool = False,
+    deadline_exceeded: bool = False,
+) -> APIConnectionError | APIStatusError:
+    """Build the typed error of a failed attempt with everything the call knows about it (for
+    an error status, the class is chosen by `code`, then by status)."""
+    facts = CallFacts(attempts=attempts, waited=waited, budget_exhausted=budget_exhausted)
+    status = failure.status
+    if status is None:
+        if failure.timed_out:
+            return APITimeoutError(
+                failure.message,
+                method=method,
+                path=path,
+                deadline_exceeded=deadline_exceeded,
+                **facts,
+            )
+        return APIConnectionError(failure.message, method=method, path=path, **facts)
+    if failure.headers is not None:
+        facts["headers"] = failure.headers
+        facts["rate_limit"] = ResponseMeta(status, failure.headers).rate_limit
+    cls = _BY_CODE.get(failure.code or "") or _BY_STATUS.get(status)
+    if cls is None:
+        cls = InternalServerError if status >= 500 else APIStatusError
+    return cls(
+        failure.message,
         status_code=status,
-        code=code,
-        request_id=request_id or body_rid,
-        details=details,
+        code=failure.code,
+        request_id=failure.request_id,
+        details=failure.details,
         method=method,
         path=path,
-        retry_after=_retry_after(retry_after),
+        retry_after=failure.retry_after,
+        **facts,
     )
 
 

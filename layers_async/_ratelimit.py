@@ -8,13 +8,20 @@ own. The budget caps how much extra traffic retries may add during an outage.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Final, Literal, get_args
 
-__all__ = ["TIER_LIMITS", "GatePaused", "RateGate", "RetryBudget", "endpoint_class"]
+from . import _waiting
 
+__all__ = ["CLASSES", "TIER_LIMITS", "EndpointClass", "GatePaused", "RateGate", "RetryBudget"]
+
+#: The rate-limit class of a route, fixed per route and declared by the resource method that
+#: calls it: every GET is read-light; PATCH, DELETE and the small synchronous POSTs are
+#: write-light; the POSTs that start a job are long-running (contract §1.11, §2).
+EndpointClass = Literal["read-light", "write-light", "long-running"]
+CLASSES: Final[tuple[EndpointClass, ...]] = get_args(EndpointClass)
 #: Per tier: read-light, write-light and long-running calls per minute (contract §1.11).
 TIER_LIMITS: dict[str, tuple[int, int, int]] = {
     "standard": (120, 60, 20),
@@ -22,22 +29,8 @@ TIER_LIMITS: dict[str, tuple[int, int, int]] = {
     "partner": (6_000, 3_000, 300),
     "sandbox": (120, 60, 20),
 }
-CLASSES = ("read-light", "write-light", "long-running")
-_LONG_RUNNING = re.compile(
-    r"^/v1/projects/[^/]+/(influencers|keywords/refresh|"
-    r"content/(slideshow-remix|video-remix|slideshow-builder|ugc-remix))$"
-)
 
 Sleep = Callable[[float], Awaitable[None]]
-
-
-def endpoint_class(method: str, path: str) -> str:
-    """The rate-limit class of a route: GETs are read-light, job-starting POSTs long-running."""
-    if method == "GET":
-        return "read-light"
-    if method == "POST" and _LONG_RUNNING.match(path):
-        return "long-running"
-    return "write-light"
 
 
 class GatePaused(Exception):
@@ -65,15 +58,29 @@ _DEFAULT_WINDOW = 60.0
 #: Longest single sleep while waiting at the gate, so that a response that moves the window
 #: (or a pause that ends) is noticed promptly by every waiting task.
 _POLL = 0.05
+#: Shortest sleep at the gate: a wait computed as zero or less still yields to other tasks.
+_MIN_SLEEP = 0.001
+#: After a running-jobs 429, long-running starts go one at a time for at least one rate window,
+#: or for this many times the server's Retry-After when that is longer.
+_SERIAL_FOR = 60.0
+_SERIAL_RETRY_AFTERS = 10
 
 
 class RateGate:
-    """Token buckets per endpoint class; `acquire` waits for a token, `observe` corrects."""
+    """Token buckets per endpoint class; `acquire` waits for a token, `observe` corrects.
+
+    In the no-wait testing mode the gate works exactly as it does in production, except that a
+    wait takes no real time: the gate's own clock jumps over it (`_sit_out`), so a pause ends
+    and a window refills at once, in the order they would have in real time.
+    """
 
     def __init__(self, loop_time: Callable[[], float], sleep: Sleep) -> None:
+        self._clock = loop_time
+        #: The gate's clock: `loop_time`, plus whatever waiting the testing mode skipped.
         self._time = loop_time
+        self._skipped = 0.0
         self._sleep = sleep
-        self._buckets: dict[str, _Bucket] = {}
+        self._buckets: dict[EndpointClass, _Bucket] = {}
         self.tier: str | None = None
 
     @property
@@ -92,7 +99,7 @@ class RateGate:
             else:
                 bucket.limit = limit
 
-    def try_acquire(self, klass: str) -> bool:
+    def try_acquire(self, klass: EndpointClass) -> bool:
         """Take a token without waiting when one is free (the common case); else False."""
         bucket = self._buckets.get(klass)
         if bucket is None:
@@ -108,13 +115,15 @@ class RateGate:
         return False
 
     async def acquire(
-        self, klass: str, deadline: float | None, max_pause: float | None = None
+        self, klass: EndpointClass, deadline: float | None, max_pause: float | None = None
     ) -> float:
         """Wait until the class may send and take a token; returns the seconds waited.
 
         Every successful `acquire` must be followed by `release` once the attempt ends.
-        Raises `TimeoutError` once `deadline` (a monotonic instant) has passed while waiting;
-        estimated window ends never fail a call early, since responses keep correcting them.
+        Raises `TimeoutError` once `deadline` (a monotonic instant) has passed while waiting,
+        and `GatePaused` at once when the class is paused for longer than `max_pause` or past
+        the deadline; estimated window ends never fail a call early, since responses keep
+        correcting them.
         """
         bucket = self._buckets.get(klass)
         if bucket is None:
@@ -125,34 +134,63 @@ class RateGate:
             if now >= bucket.window_end:
                 bucket.tokens = float(bucket.limit - bucket.inflight)
                 bucket.window_end = now + _DEFAULT_WINDOW
-            free = not (bucket.inflight and bucket.serial_until > now)
-            if bucket.paused_until <= now and bucket.tokens >= 1 and free:
+            serial = bucket.inflight and bucket.serial_until > now
+            if bucket.paused_until <= now and bucket.tokens >= 1 and not serial:
                 bucket.tokens -= 1
                 bucket.inflight += 1
                 return waited
-            if deadline is not None and now >= deadline:
+            # The deadline is on the caller's clock, which the gate's runs ahead of by what the
+            # testing mode skipped (nothing in production).
+            end = None if deadline is None else deadline + self._skipped
+            if end is not None and now >= end:
                 raise TimeoutError("the rate-limit gate held this call until its deadline")
             pause = bucket.paused_until - now
             if pause > 0 and (
                 (max_pause is not None and pause > max_pause)
-                or (deadline is not None and bucket.paused_until > deadline)
+                or (end is not None and bucket.paused_until > end)
             ):
                 # The server asked for a pause this call cannot sit out: say so at once.
                 raise GatePaused(pause)
-            until = bucket.paused_until if bucket.paused_until > now else bucket.window_end
-            delay = min(max(until - now, 0.001), _POLL)
-            if deadline is not None:
-                delay = min(delay, max(deadline - now, 0.001))
-            await self._sleep(delay)
-            waited += delay
+            if pause > 0:
+                until = bucket.paused_until
+            elif bucket.tokens < 1:
+                until = bucket.window_end
+            else:  # a long-running start is in flight while they go one at a time: look again
+                until = min(bucket.window_end, now + _POLL)
+            wait = max(until - now, _MIN_SLEEP)
+            if end is not None:
+                wait = min(wait, max(end - now, _MIN_SLEEP))
+            waited += await self._sit_out(wait)
 
-    def release(self, klass: str) -> None:
+    async def _sit_out(self, wait: float) -> float:
+        """Wait at the gate for up to `wait` seconds; returns the real seconds waited.
+
+        In real time it sleeps at most `_POLL`, so that every waiting task promptly notices a
+        response that moves the window. In the no-wait testing mode it takes no real time: the
+        gate's clock jumps over the whole wait, and other tasks get a turn.
+        """
+        if _waiting.testing:
+            if self._time is self._clock:
+                self._time = self._skipping_time
+            self._skipped += wait
+            await self._sleep(0.0)
+            return 0.0
+        delay = min(wait, _POLL)
+        await self._sleep(delay)
+        return delay
+
+    def _skipping_time(self) -> float:
+        return self._clock() + self._skipped
+
+    def release(self, klass: EndpointClass) -> None:
         """The attempt that took a token has ended (answered, failed or cancelled)."""
         bucket = self._buckets.get(klass)
         if bucket is not None and bucket.inflight > 0:
             bucket.inflight -= 1
 
-    def observe(self, klass: str, headers: Mapping[str, str], *, lazily: bool = False) -> None:
+    def observe(
+        self, klass: EndpointClass, headers: Mapping[str, str], *, lazily: bool = False
+    ) -> None:
         """Correct the estimate from a response's `X-RateLimit-*` headers (after `release`).
 
         The server's `Remaining` counted every request it had seen; the ones still in flight
@@ -178,7 +216,7 @@ class RateGate:
         if reset is not None:
             bucket.window_end = self._time() + reset
 
-    def pause(self, klass: str, seconds: float) -> None:
+    def pause(self, klass: EndpointClass, seconds: float) -> None:
         """Hold the whole class for `seconds` (after a 429): no task sends until then."""
         bucket = self._buckets.get(klass)
         if bucket is None:
@@ -186,7 +224,7 @@ class RateGate:
         until = self._time() + seconds
         bucket.paused_until = max(bucket.paused_until, until)
 
-    def hold_for_jobs_cap(self, klass: str, seconds: float) -> None:
+    def hold_for_jobs_cap(self, klass: EndpointClass, seconds: float) -> None:
         """The organization's running-jobs cap binds (a `concurrent_jobs` 429): pause the class
         until a running job is due to end, and for a while after that send its calls one at a
         time, so that filling the cap again costs one 429 instead of one per waiting task.
@@ -194,9 +232,10 @@ class RateGate:
         costs no throughput.)"""
         self.pause(klass, seconds)
         bucket = self._buckets[klass]
-        bucket.serial_until = max(bucket.serial_until, self._time() + max(60.0, 10 * seconds))
+        serial_for = max(_SERIAL_FOR, _SERIAL_RETRY_AFTERS * seconds)
+        bucket.serial_until = max(bucket.serial_until, self._time() + serial_for)
 
-    def paused_for(self, klass: str) -> float:
+    def paused_for(self, klass: EndpointClass) -> float:
         """Seconds the class is still paused (0 when it is not)."""
         bucket = self._buckets.get(klass)
         if bucket is None:
@@ -223,7 +262,7 @@ class RetryBudget:
     `burst + ratio * calls`.
     """
 
-    __slots__ = ("_clock", "_slots", "_tokens", "burst", "ratio", "window")
+    __slots__ = ("_clock", "_recent", "_slots", "_tokens", "burst", "ratio", "window")
 
     def __init__(
         self,
@@ -238,21 +277,23 @@ class RetryBudget:
         self.window = window
         self._clock = clock or time.monotonic
         self._tokens = float(burst)
-        self._slots: deque[list[int]] = deque()  # [second, calls]
+        self._slots: deque[list[int]] = deque()  # [second, calls] of the last `window` seconds
+        self._recent = 0  # the calls those slots hold
 
     def _recent_calls(self) -> int:
         second = int(self._clock())
         slots = self._slots
         while slots and slots[0][0] <= second - self.window:
-            slots.popleft()
+            self._recent -= slots.popleft()[1]
         if not slots or slots[-1][0] != second:
             slots.append([second, 0])
-        return sum(s[1] for s in slots)
+        return self._recent
 
     def on_first_attempt(self) -> None:
         """Count one logical call: it earns `ratio` of a retry."""
         recent = self._recent_calls()
         self._slots[-1][1] += 1
+        self._recent += 1
         cap = self.burst + self.ratio * (recent + 1)
         self._tokens = min(cap, self._tokens + self.ratio)
 

@@ -1,18 +1,22 @@
 """The one place a request is sent: URL and headers, Idempotency-Key, timeouts, error mapping.
 
-Every resource method builds a `RequestSpec` and calls `Transport.send`. Retries and rate limiting
-slot in around `Transport._attempt` without touching resource code.
+Every resource method builds a `RequestSpec` and calls `Transport.send`: a retry loop around one
+attempt. Each step of it is a function of its own: wait at the rate-limit gate within the
+deadline (`_queue`), bound the attempt by the deadline (`_limit_attempt`), send it
+(`_attempt`), then either record the success (`_succeeded`) or plan what follows the failure
+(`_after_failure`, `_plan_retry`), which builds the error once, whole.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import random
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from time import monotonic
-from typing import Any, Final, NamedTuple, TypeVar
+from typing import Final, NamedTuple, TypeVar
 
 import aiohttp
 import attrs
@@ -24,10 +28,12 @@ from ._errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    Failure,
     RateLimitError,
-    error_from_response,
+    error_from_failure,
+    failure_from_response,
 )
-from ._ratelimit import GatePaused, RateGate, RetryBudget, endpoint_class
+from ._ratelimit import EndpointClass, GatePaused, RateGate, RetryBudget
 from ._serde import dumps, loads, structure
 from ._waiting import sleep
 from .models._base import LayersModel, ResponseMeta
@@ -35,12 +41,12 @@ from .models._base import LayersModel, ResponseMeta
 __all__ = [
     "NOT_GIVEN",
     "AttemptEvent",
-    "Hooks",
-    "Shared",
     "CallOptions",
+    "Hooks",
     "NotGiven",
     "RawResponse",
     "RequestSpec",
+    "Shared",
     "Transport",
     "decode",
 ]
@@ -84,12 +90,17 @@ DEFAULT_CALL = CallOptions()
 
 
 class RequestSpec(NamedTuple):
-    """What a resource method asks the transport to send."""
+    """What a resource method asks the transport to send.
+
+    `endpoint_class` is the route's rate-limit class, declared by the resource method (the
+    gate counts the call in that class's bucket).
+    """
 
     method: str
     path: str
+    endpoint_class: EndpointClass
     params: Sequence[tuple[str, str]] | None = None
-    body: Mapping[str, Any] | None = None
+    body: Mapping[str, object] | None = None
     options: CallOptions = DEFAULT_CALL
     accept_not_modified: bool = False
 
@@ -124,6 +135,8 @@ class AttemptEvent:
     error: BaseException | None = None
     #: Seconds the call will wait before the next attempt (`on_retry` only).
     wait: float = 0.0
+    #: The rate-limit class of the route (`read-light`, `write-light` or `long-running`).
+    endpoint_class: EndpointClass | None = None
 
 
 Hook = Callable[[AttemptEvent], None]
@@ -139,22 +152,42 @@ class Hooks:
 
 
 NO_HOOKS = Hooks()
+#: Error codes never retried, whatever their status: the key is killed, or the platform failed.
 _NEVER_RETRIED = frozenset({"KILL_SWITCH", "PLATFORM_ERROR"})
-#: Longest a call waits for the one-time tier lookup before going on without it.
+#: Longest a call waits for the one-time tier lookup before going on without it...
 _TIER_PATIENCE = 2.0
+#: ... and the most of what is left of its deadline it spends on it.
+_TIER_SHARE_OF_DEADLINE = 0.5
+#: Longest one attempt of the tier lookup may take.
+_TIER_ATTEMPT = 5.0
+#: The tier lookup: the key's tier sizes the gate's buckets.
+_WHOAMI = RequestSpec("GET", "/v1/whoami", "read-light")
+#: An attempt that got no response before its timeout expired.
+_TIMED_OUT = Failure(None, "The attempt timed out before a response arrived.", timed_out=True)
+#: An attempt that timed out this close to the call's deadline was cut by the deadline.
+_DEADLINE_SLACK = 0.05
 
 
-def _retryable(err: Exception) -> bool:
-    """The retry cases of contract §1.10."""
-    if isinstance(err, APITimeoutError):
-        return not err.deadline_exceeded
-    if isinstance(err, APIConnectionError):
-        return True
-    if isinstance(err, APIStatusError):
-        if err.code in _NEVER_RETRIED:
-            return False
-        return err.status_code == 429 or err.status_code >= 500
-    return False
+class _Stop(enum.Enum):
+    """Why a failed attempt is the call's last."""
+
+    #: Not retryable, out of attempts, or the server asks for a longer wait than allowed.
+    FINAL = "final"
+    #: A retry was due but the client's retry budget is empty.
+    BUDGET = "budget"
+    #: The next attempt could only start after the call's deadline.
+    DEADLINE = "deadline"
+
+
+def _retryable(failure: Failure, cut_by_deadline: bool) -> bool:
+    """The retry cases (contract §1.10): no response (unless the call's deadline cut the
+    attempt), 429, and 5xx other than a killed key or a platform failure."""
+    status = failure.status
+    if status is None:
+        return not cut_by_deadline
+    if failure.code in _NEVER_RETRIED:
+        return False
+    return status == 429 or status >= 500
 
 
 class Shared:
@@ -176,9 +209,9 @@ class Transport:
     """Sends requests for one client view (its headers, timeouts, retry policy and hooks)."""
 
     __slots__ = (
-        "_attempt_timeout",
         "_base_url",
-        "_gate_enabled",
+        "_default_limit",
+        "_gate",
         "_headers",
         "_hooks",
         "_key_hint",
@@ -203,14 +236,54 @@ class Transport:
         self._base_url = base_url
         self._headers = headers
         self._timeouts = timeouts
-        self._attempt_timeout = aiohttp.ClientTimeout(
-            total=timeouts.attempt, sock_connect=timeouts.connect, sock_read=timeouts.read
+        #: What `_limit_attempt` answers for most attempts, built once: the view's own attempt
+        #: timeout, which the call's deadline does not cut short.
+        self._default_limit = (
+            aiohttp.ClientTimeout(
+                total=timeouts.attempt, sock_connect=timeouts.connect, sock_read=timeouts.read
+            ),
+            False,
         )
         self._key_hint = key_hint
         self._retry = retry
-        self._gate_enabled = gate_enabled
+        self._gate = shared.gate if gate_enabled else None
         self._hooks = hooks
 
+    # ------------------------------------------------------------------ the retry loop
+    async def send(self, spec: RequestSpec) -> RawResponse:
+        """Send one logical call: gate, attempts, backoff and one deadline; raises typed errors."""
+        timeout = spec.options.timeout
+        timeouts = self._timeouts if timeout is NOT_GIVEN else self._call_timeouts(timeout)
+        deadline = None if timeouts.total is None else monotonic() + timeouts.total
+        gate = self._gate
+        if gate is not None and not gate.known:
+            await self._learn_tier(deadline)
+        headers = self._headers_for(spec)
+        data = None if spec.body is None else dumps(spec.body)
+        klass = spec.endpoint_class
+        on_request = self._hooks.on_request
+        self._shared.budget.on_first_attempt()
+        attempt = 0
+        waited = 0.0
+        while True:
+            attempt += 1
+            if gate is not None and not gate.try_acquire(klass):
+                waited += await self._queue(spec, gate, deadline, attempt, waited)
+            try:
+                limit, by_deadline = self._limit_attempt(spec, timeouts, deadline, attempt, waited)
+                if on_request is not None:
+                    event = AttemptEvent(spec.method, spec.path, attempt, endpoint_class=klass)
+                    _emit(on_request, event)
+                outcome = await self._attempt(spec, headers, data, limit, attempt, waited)
+            finally:
+                if gate is not None:
+                    gate.release(klass)  # answered, failed or cancelled: the token is not kept
+            if isinstance(outcome, RawResponse):
+                return self._succeeded(spec, outcome, attempt)
+            delay = self._after_failure(spec, outcome, attempt, waited, deadline, by_deadline)
+            waited += await _sleep_for(delay)
+
+    # ------------------------------------------------------------------ its steps
     def _call_timeouts(self, value: float | Timeouts | NotGiven | None) -> Timeouts:
         if isinstance(value, NotGiven):
             return self._timeouts
@@ -218,276 +291,65 @@ class Transport:
             return value
         return attrs.evolve(self._timeouts, total=None if value is None else float(value))
 
-    async def send(self, spec: RequestSpec) -> RawResponse:
-        """Send one logical call: gate, attempts, backoff and one deadline; raises typed errors."""
+    def _headers_for(self, spec: RequestSpec) -> Mapping[str, str]:
+        """The client's headers, plus the call's Idempotency-Key, body type and extra headers."""
         opts = spec.options
-        headers = self._headers
-        method = spec.method
-        if method != "GET" or spec.body is not None or opts.extra_headers:
-            headers = dict(headers)
-            if method != "GET":
-                # One key per logical call, made before the first attempt (contract §1.8).
-                headers["Idempotency-Key"] = opts.idempotency_key or str(uuid.uuid4())
-            if spec.body is not None:
-                headers["Content-Type"] = "application/json"
-            if opts.extra_headers:
-                headers.update(opts.extra_headers)
-        data = dumps(spec.body) if spec.body is not None else None
-        timeouts = (
-            self._timeouts if opts.timeout is NOT_GIVEN else self._call_timeouts(opts.timeout)
-        )
-        policy = self._retry
-        shared = self._shared
-        hooks = self._hooks
-        now = monotonic()
-        deadline = now + timeouts.total if timeouts.total is not None else None
-        klass = endpoint_class(method, spec.path)
-        gate = shared.gate if self._gate_enabled and not _waiting.testing else None
-        if gate is not None and not gate.known:
-            await self._learn_tier(deadline)
-        shared.budget.on_first_attempt()
-        attempt = 0
-        waited = 0.0
-        while True:
-            attempt += 1
-            if gate is not None and not gate.try_acquire(klass):
-                try:
-                    waited += await gate.acquire(klass, deadline, policy.max_retry_after)
-                except TimeoutError:
-                    raise self._deadline_error(spec, attempt - 1, waited, None) from None
-                except GatePaused as paused:
-                    raise self._paused_error(spec, attempt - 1, waited, paused.seconds) from None
-            at_deadline = False
-            per_attempt = timeouts.attempt
-            if deadline is not None:
-                remaining = deadline - monotonic()
-                if remaining <= 0:
-                    if gate is not None:
-                        gate.release(klass)
-                    raise self._deadline_error(spec, attempt - 1, waited, None)
-                if per_attempt is None or remaining <= per_attempt:
-                    per_attempt, at_deadline = remaining, True
-            if at_deadline or timeouts is not self._timeouts:
-                timeout = aiohttp.ClientTimeout(
-                    total=per_attempt, sock_connect=timeouts.connect, sock_read=timeouts.read
-                )
-            else:
-                timeout = self._attempt_timeout
-            if hooks.on_request is not None:
-                self._emit(hooks.on_request, AttemptEvent(method, spec.path, attempt))
-            try:
-                raw = await self._attempt(spec, headers, data, timeout, attempt, waited)
-            except (APIStatusError, APIConnectionError) as err:
-                if gate is not None:
-                    gate.release(klass)
-                    if isinstance(err, APIStatusError) and err.headers is not None:
-                        gate.observe(klass, err.headers)
-                err.attempts = attempt
-                err.waited = waited
-                if isinstance(err, APITimeoutError) and at_deadline and deadline is not None:
-                    # Only when the deadline itself ran out (not, say, a connect timeout).
-                    err.deadline_exceeded = monotonic() >= deadline - 0.05
-                if hooks.on_response is not None:
-                    self._emit(
-                        hooks.on_response,
-                        AttemptEvent(
-                            method,
-                            spec.path,
-                            attempt,
-                            getattr(err, "status_code", None),
-                            getattr(err, "request_id", None),
-                            err,
-                        ),
-                    )
-                try:
-                    delay = self._plan_retry(err, attempt, policy, klass, gate, deadline)
-                except _PastDeadline:
-                    raise self._deadline_error(spec, attempt, waited, err) from err
-                if delay is None:
-                    raise
-                self._emit(
-                    hooks.on_retry,
-                    AttemptEvent(
-                        method,
-                        spec.path,
-                        attempt,
-                        getattr(err, "status_code", None),
-                        getattr(err, "request_id", None),
-                        err,
-                        delay,
-                    ),
-                )
-                if log.isEnabledFor(logging.DEBUG):
-                    log.debug(
-                        "%s %s attempt %d failed (%s); retrying in %.3fs key=%s",
-                        method,
-                        spec.path,
-                        attempt,
-                        _describe(err),
-                        delay,
-                        self._key_hint,
-                    )
-                slept_from = monotonic()
-                await sleep(delay)
-                waited += monotonic() - slept_from  # real time: nothing under no_waits()
-                continue
-            except BaseException:
-                if gate is not None:
-                    gate.release(klass)  # cancelled: the token is not held forever
-                raise
-            meta = raw.meta
-            if attempt != 1 or waited:
-                meta.attempts = attempt
-                meta.waited = waited
-            if gate is not None:
-                gate.release(klass)
-                gate.observe(klass, raw.headers, lazily=True)
-            if hooks.on_response is not None:
-                self._emit(
-                    hooks.on_response,
-                    AttemptEvent(method, spec.path, attempt, raw.status, meta.request_id),
-                )
-            return raw
+        if spec.method == "GET" and spec.body is None and not opts.extra_headers:
+            return self._headers
+        headers = dict(self._headers)
+        if spec.method != "GET":
+            # One key per logical call, made before the first attempt and sent again with every
+            # retry, so the server runs the call at most once (contract §1.8).
+            headers["Idempotency-Key"] = opts.idempotency_key or str(uuid.uuid4())
+        if spec.body is not None:
+            headers["Content-Type"] = "application/json"
+        if opts.extra_headers:
+            headers.update(opts.extra_headers)
+        return headers
 
-    def _plan_retry(
-        self,
-        err: APIStatusError | APIConnectionError,
-        attempt: int,
-        policy: RetryPolicy,
-        klass: str,
-        gate: RateGate | None,
-        deadline: float | None,
-    ) -> float | None:
-        """The delay before the next attempt, or None when `err` must be raised now.
+    async def _queue(
+        self, spec: RequestSpec, gate: RateGate, deadline: float | None, attempt: int, waited: float
+    ) -> float:
+        """Wait at the gate for a token of the call's class; returns the seconds waited.
 
-        Raises the deadline error when the wait would pass the call's deadline; the retry
-        budget is only spent on a retry that will really be made.
+        Raises the deadline error when the deadline passes meanwhile, and a `RateLimitError`
+        at once when a pause outlasts what the call may wait.
         """
-        if not _retryable(err):
-            return None
-        retry_after = err.retry_after if isinstance(err, APIStatusError) else None
-        if isinstance(err, APIStatusError) and err.status_code == 429 and gate is not None:
-            # Hold the class for every task, even when this call gives up below.
-            wait = retry_after if retry_after is not None else policy.initial_backoff
-            if err.details.get("limitType") == "concurrent_jobs":
-                gate.hold_for_jobs_cap(klass, wait)
-            else:
-                gate.pause(klass, wait)
-        if retry_after is not None and retry_after > policy.max_retry_after:
-            return None  # the server asks for longer than we may wait: fail fast, say how long
-        if attempt >= policy.max_attempts:
-            return None
-        backoff = min(policy.max_backoff, policy.initial_backoff * (2 ** (attempt - 1)))
-        delay = random.uniform(0.0, backoff)  # full jitter
-        if retry_after is not None:
-            delay = max(delay, retry_after)
-        if deadline is not None and monotonic() + _effective(delay) >= deadline:
-            raise _PastDeadline
-        if not self._shared.budget.try_spend():
-            err.budget_exhausted = True
-            return None
-        return delay
+        try:
+            return await gate.acquire(spec.endpoint_class, deadline, self._retry.max_retry_after)
+        except TimeoutError:
+            raise self._deadline_error(spec, attempt - 1, waited, None) from None
+        except GatePaused as paused:
+            raise self._paused_error(spec, attempt - 1, waited, paused.seconds) from None
 
-    def _deadline_error(
+    def _limit_attempt(
         self,
         spec: RequestSpec,
-        attempts: int,
+        timeouts: Timeouts,
+        deadline: float | None,
+        attempt: int,
         waited: float,
-        last: BaseException | None,
-    ) -> APITimeoutError:
-        why = f"; last error: {_describe(last)}" if last is not None else ""
-        err = APITimeoutError(
-            f"The call's deadline passed before it could complete{why}.",
-            method=spec.method,
-            path=spec.path,
-            attempts=attempts,
-        )
-        err.deadline_exceeded = True
-        err.waited = waited
-        if isinstance(last, (APIStatusError, APIConnectionError)):
-            err.rate_limit = last.rate_limit
-            err.headers = last.headers
-        log.debug("%s %s -> deadline passed key=%s", spec.method, spec.path, self._key_hint)
-        return err
+    ) -> tuple[aiohttp.ClientTimeout, bool]:
+        """The timeout of the next attempt, and whether it is the deadline that bounds it.
 
-    def _paused_error(
-        self, spec: RequestSpec, attempts: int, waited: float, seconds: float
-    ) -> RateLimitError:
-        err = RateLimitError(
-            "The endpoint class is paused after a 429 for longer than this call may wait.",
-            status_code=429,
-            code="RATE_LIMITED",
-            request_id=None,
-            details={"limitType": "client_pause"},
-            method=spec.method,
-            path=spec.path,
-            retry_after=seconds,
-        )
-        err.attempts = attempts
-        err.waited = waited
-        return err
-
-    async def _learn_tier(self, deadline: float | None = None) -> None:
-        """Size the gate from `whoami().rate_limit_tier`, once per client, shared by all tasks.
-
-        The lookup is shared by every call waiting for it; when all of them are cancelled it is
-        cancelled too (the next call starts a new one), so no task outlives its callers.
+        Raises the deadline error when the deadline has already passed.
         """
-        shared = self._shared
-        if shared.tier_task is None or shared.tier_task.cancelled():
-            shared.tier_task = asyncio.ensure_future(self._fetch_tier())
-            shared.tier_waiters = 0
-        task = shared.tier_task
-        shared.tier_waiters += 1
-        try:
-            # Spend at most 2 s (and at most half of what is left of the deadline) on it.
-            patience = _TIER_PATIENCE
-            if deadline is not None:
-                patience = min(patience, max(0.0, deadline - monotonic()) / 2)
-            try:
-                await asyncio.wait_for(asyncio.shield(task), patience)
-            except asyncio.TimeoutError:
-                # Go on with the most conservative sizing; the lookup, when it ends, and the
-                # responses' X-RateLimit-Limit correct it.
-                if not shared.gate.known:
-                    shared.gate.set_tier("standard")
-        finally:
-            shared.tier_waiters -= 1
-            if shared.tier_waiters == 0 and not task.done():
-                task.cancel()
-                shared.tier_task = None
-
-    async def _fetch_tier(self) -> None:
-        gate = self._shared.gate
-        timeout = aiohttp.ClientTimeout(
-            total=min(self._timeouts.attempt or 5.0, 5.0), sock_connect=self._timeouts.connect
-        )
-        for attempt in (1, 2, 3):
-            try:
-                raw = await self._attempt(
-                    RequestSpec("GET", "/v1/whoami"), self._headers, None, timeout, attempt
+        per_attempt = timeouts.attempt
+        if deadline is not None:
+            remaining = deadline - monotonic()
+            if remaining <= 0:
+                raise self._deadline_error(spec, attempt - 1, waited, None)
+            if per_attempt is None or remaining <= per_attempt:
+                cut = aiohttp.ClientTimeout(
+                    total=remaining, sock_connect=timeouts.connect, sock_read=timeouts.read
                 )
-                tier = loads(raw.body).get("rateLimitTier")
-                gate.set_tier(tier if isinstance(tier, str) else "standard")
-                gate.observe("read-light", raw.headers)
-                return
-            except (APIStatusError, APIConnectionError) as exc:
-                if not _retryable(exc) or attempt == 3:
-                    break
-                await sleep(random.uniform(0.0, 0.2 * attempt))
-            except Exception:
-                break
-        # Whatever went wrong, the call itself will surface any real problem (a bad key, a
-        # closed client); size the gate conservatively so no task waits on this forever.
-        gate.set_tier("standard")
-
-    def _emit(self, hook: Hook | None, event: AttemptEvent) -> None:
-        if hook is None:
-            return
-        try:
-            hook(event)
-        except Exception:
-            log.exception("a layers_async hook raised; ignoring it")
+                return cut, True
+        if timeouts is self._timeouts:
+            return self._default_limit
+        own = aiohttp.ClientTimeout(
+            total=per_attempt, sock_connect=timeouts.connect, sock_read=timeouts.read
+        )
+        return own, False
 
     async def _attempt(
         self,
@@ -496,8 +358,9 @@ class Transport:
         data: bytes | None,
         timeout: aiohttp.ClientTimeout,
         attempt: int,
-        waited: float = 0.0,
-    ) -> RawResponse:
+        waited: float,
+    ) -> RawResponse | Failure:
+        """Send the request once; the response read whole, or what went wrong."""
         method = spec.method
         path = spec.path
         try:
@@ -517,29 +380,13 @@ class Transport:
         except asyncio.TimeoutError:
             # On Python >= 3.11 this also catches aiohttp's ServerTimeoutError. A cancellation
             # by the caller is a CancelledError, which is never caught here.
-            failure = None
-        except aiohttp.ClientError as exc:
-            failure = f"{type(exc).__name__}: {exc}"
-        else:
-            failure = ""
-        if failure is not None and failure != "":
-            # Raised outside the except block, so no aiohttp exception (which may hold the
-            # request's headers) rides along in __context__.
-            log.debug(
-                "%s %s attempt %d -> %s key=%s",
-                method,
-                path,
-                attempt,
-                failure.split(":")[0],
-                self._key_hint,
-            )
-            raise APIConnectionError(f"Connection failed: {failure}", method=method, path=path)
-        if failure is None:
             log.debug("%s %s attempt %d -> timeout key=%s", method, path, attempt, self._key_hint)
-            raise APITimeoutError(
-                "The attempt timed out before a response arrived.", method=method, path=path
-            )
-        request_id = rheaders.get("X-Request-Id")
+            return _TIMED_OUT
+        except aiohttp.ClientError as exc:
+            # Only its text is kept: the exception may hold the request's headers.
+            kind = type(exc).__name__
+            log.debug("%s %s attempt %d -> %s key=%s", method, path, attempt, kind, self._key_hint)
+            return Failure(None, f"Connection failed: {kind}: {exc}")
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "%s %s attempt %d -> %s wait=%.3fs request_id=%s key=%s",
@@ -548,32 +395,263 @@ class Transport:
                 attempt,
                 status,
                 waited,
-                request_id,
+                rheaders.get("X-Request-Id"),
                 self._key_hint,
             )
         if status >= 300 and not (status == 304 and spec.accept_not_modified):
-            payload: Any = None
-            if body:
-                try:
-                    payload = loads(body)
-                except ValueError:
-                    payload = None
-            err = error_from_response(
-                status,
-                payload,
-                request_id=request_id,
-                retry_after=rheaders.get("Retry-After"),
-                method=method,
-                path=path,
+            return failure_from_response(status, _json_or_none(body), rheaders)
+        return RawResponse(
+            status, rheaders, body, ResponseMeta(status, rheaders, attempts=attempt, waited=waited)
+        )
+
+    def _succeeded(self, spec: RequestSpec, raw: RawResponse, attempt: int) -> RawResponse:
+        """Correct the gate from the answer's rate-limit headers and tell the hooks."""
+        if self._gate is not None:
+            self._gate.observe(spec.endpoint_class, raw.headers, lazily=True)
+        on_response = self._hooks.on_response
+        if on_response is not None:
+            event = AttemptEvent(
+                spec.method,
+                spec.path,
+                attempt,
+                raw.status,
+                raw.meta.request_id,
+                endpoint_class=spec.endpoint_class,
             )
-            err.headers = dict(rheaders)  # a plain dict, so the error still pickles
-            err.rate_limit = ResponseMeta(status, rheaders).rate_limit
+            _emit(on_response, event)
+        return raw
+
+    def _after_failure(
+        self,
+        spec: RequestSpec,
+        failure: Failure,
+        attempt: int,
+        waited: float,
+        deadline: float | None,
+        by_deadline: bool,
+    ) -> float:
+        """After a failed attempt: the delay before the next one, or the call's error raised.
+
+        The error is built once, with everything the call knows about it, and the hooks see
+        that same error.
+        """
+        klass = spec.endpoint_class
+        if self._gate is not None and failure.headers is not None:
+            self._gate.observe(klass, failure.headers)
+        cut = (
+            failure.timed_out
+            and by_deadline
+            and deadline is not None
+            and monotonic() >= deadline - _DEADLINE_SLACK
+        )
+        plan = self._plan_retry(failure, cut, attempt, klass, deadline)
+        err = error_from_failure(
+            failure,
+            method=spec.method,
+            path=spec.path,
+            attempts=attempt,
+            waited=waited,
+            budget_exhausted=plan is _Stop.BUDGET,
+            deadline_exceeded=cut,
+        )
+        hooks = self._hooks
+        if hooks.on_response is not None:
+            _emit(hooks.on_response, self._failed_event(spec, attempt, failure, err, 0.0))
+        if plan is _Stop.DEADLINE:
+            raise self._deadline_error(spec, attempt, waited, err) from err
+        if isinstance(plan, _Stop):
             raise err
-        return RawResponse(status, rheaders, body, ResponseMeta(status, rheaders))
+        if hooks.on_retry is not None:
+            _emit(hooks.on_retry, self._failed_event(spec, attempt, failure, err, plan))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s %s attempt %d failed (%s); retrying in %.3fs key=%s",
+                spec.method,
+                spec.path,
+                attempt,
+                _describe(err),
+                plan,
+                self._key_hint,
+            )
+        return plan
+
+    def _plan_retry(
+        self,
+        failure: Failure,
+        cut_by_deadline: bool,
+        attempt: int,
+        klass: EndpointClass,
+        deadline: float | None,
+    ) -> float | _Stop:
+        """The delay before the next attempt, or why there is none.
+
+        A 429 pauses the whole class at the gate, even when this call gives up. The retry
+        budget is only spent on a retry that will really be made.
+        """
+        if not _retryable(failure, cut_by_deadline):
+            return _Stop.FINAL
+        policy = self._retry
+        retry_after = failure.retry_after
+        if failure.status == 429 and self._gate is not None:
+            wait = retry_after if retry_after is not None else policy.initial_backoff
+            details = failure.details or {}
+            if details.get("limitType") == "concurrent_jobs":
+                self._gate.hold_for_jobs_cap(klass, wait)
+            else:
+                self._gate.pause(klass, wait)
+        if retry_after is not None and retry_after > policy.max_retry_after:
+            return _Stop.FINAL  # the server asks for longer than we may wait: fail fast
+        if attempt >= policy.max_attempts:
+            return _Stop.FINAL
+        backoff = min(policy.max_backoff, policy.initial_backoff * (2 ** (attempt - 1)))
+        delay = random.uniform(0.0, backoff)  # full jitter
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        if deadline is not None and monotonic() + _effective(delay) >= deadline:
+            return _Stop.DEADLINE
+        if not self._shared.budget.try_spend():
+            return _Stop.BUDGET
+        return delay
+
+    @staticmethod
+    def _failed_event(
+        spec: RequestSpec,
+        attempt: int,
+        failure: Failure,
+        err: APIConnectionError | APIStatusError,
+        wait: float,
+    ) -> AttemptEvent:
+        return AttemptEvent(
+            spec.method,
+            spec.path,
+            attempt,
+            failure.status,
+            failure.request_id,
+            err,
+            wait,
+            spec.endpoint_class,
+        )
+
+    def _deadline_error(
+        self,
+        spec: RequestSpec,
+        attempts: int,
+        waited: float,
+        last: APIConnectionError | APIStatusError | None,
+    ) -> APITimeoutError:
+        why = f"; last error: {_describe(last)}" if last is not None else ""
+        log.debug("%s %s -> deadline passed key=%s", spec.method, spec.path, self._key_hint)
+        return APITimeoutError(
+            f"The call's deadline passed before it could complete{why}.",
+            method=spec.method,
+            path=spec.path,
+            deadline_exceeded=True,
+            attempts=attempts,
+            waited=waited,
+            rate_limit=None if last is None else last.rate_limit,
+            headers=None if last is None else last.headers,
+        )
+
+    def _paused_error(
+        self, spec: RequestSpec, attempts: int, waited: float, seconds: float
+    ) -> RateLimitError:
+        return RateLimitError(
+            "The endpoint class is paused after a 429 for longer than this call may wait.",
+            status_code=429,
+            code="RATE_LIMITED",
+            request_id=None,
+            details={"limitType": "client_pause"},
+            method=spec.method,
+            path=spec.path,
+            retry_after=seconds,
+            attempts=attempts,
+            waited=waited,
+        )
+
+    # ------------------------------------------------------------------ the tier lookup
+    async def _learn_tier(self, deadline: float | None) -> None:
+        """Size the gate from `whoami().rate_limit_tier`, once per client, shared by all tasks.
+
+        The lookup is shared by every call waiting for it; when all of them are cancelled it is
+        cancelled too (the next call starts a new one), so no task outlives its callers. A call
+        waits for it only briefly, and never for more than part of what is left of its
+        deadline; then it goes on with the most conservative sizing, which the lookup (when it
+        ends) and the responses' `X-RateLimit-Limit` correct.
+        """
+        shared = self._shared
+        if shared.tier_task is None or shared.tier_task.cancelled():
+            shared.tier_task = asyncio.ensure_future(self._fetch_tier())
+            shared.tier_waiters = 0
+        task = shared.tier_task
+        shared.tier_waiters += 1
+        try:
+            patience = _TIER_PATIENCE
+            if deadline is not None:
+                left = max(0.0, deadline - monotonic())
+                patience = min(patience, left * _TIER_SHARE_OF_DEADLINE)
+            try:
+                await asyncio.wait_for(asyncio.shield(task), patience)
+            except asyncio.TimeoutError:
+                if not shared.gate.known:
+                    shared.gate.set_tier("standard")
+        finally:
+            shared.tier_waiters -= 1
+            if shared.tier_waiters == 0 and not task.done():
+                task.cancel()
+                shared.tier_task = None
+
+    async def _fetch_tier(self) -> None:
+        """`GET /v1/whoami`, sent and retried like every call (without the gate it sizes, and
+        unseen by the hooks); whatever goes wrong, the gate ends up sized."""
+        gate = self._shared.gate
+        timeouts = Timeouts(
+            total=None,
+            attempt=min(self._timeouts.attempt or _TIER_ATTEMPT, _TIER_ATTEMPT),
+            connect=self._timeouts.connect,
+        )
+        lookup = Transport(
+            self._shared,
+            self._base_url,
+            self._headers,
+            timeouts,
+            self._key_hint,
+            retry=self._retry,
+            gate_enabled=False,
+        )
+        try:
+            raw = await lookup.send(_WHOAMI)
+            tier = loads(raw.body).get("rateLimitTier")
+        except Exception:
+            # The call itself will surface any real problem (a bad key, a closed client); size
+            # the gate conservatively so that no task waits on this forever.
+            gate.set_tier("standard")
+            return
+        gate.set_tier(tier if isinstance(tier, str) else "standard")
+        gate.observe("read-light", raw.headers)
 
 
-class _PastDeadline(Exception):
-    """The next attempt could only start after the call's deadline."""
+def _emit(hook: Hook, event: AttemptEvent) -> None:
+    try:
+        hook(event)
+    except Exception:
+        log.exception("a layers_async hook raised; ignoring it")
+
+
+async def _sleep_for(delay: float) -> float:
+    """Sleep before a retry; returns the real seconds slept (none in the no-wait testing mode)."""
+    slept_from = monotonic()
+    await sleep(delay)
+    return monotonic() - slept_from
+
+
+def _json_or_none(body: bytes) -> object:
+    """An error response's JSON body, or None when it has none or it is not JSON."""
+    if not body:
+        return None
+    try:
+        return loads(body)
+    except ValueError:
+        return None
 
 
 def _effective(delay: float) -> float:
@@ -581,7 +659,7 @@ def _effective(delay: float) -> float:
     return 0.0 if _waiting.testing else delay
 
 
-def _describe(err: BaseException | None) -> str:
+def _describe(err: APIConnectionError | APIStatusError) -> str:
     if isinstance(err, APIStatusError):
         return f"{err.status_code} {err.code or 'UNKNOWN'}"
     return type(err).__name__

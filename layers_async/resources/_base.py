@@ -13,6 +13,7 @@ from .._transport import CallOptions, NotGiven, RawResponse, RequestSpec, decode
 from .._validation import check_idempotency_key, check_int
 from ..models import JSON
 from ..models._base import LayersModel
+from ..models.jobs import Job
 
 if TYPE_CHECKING:
     from .._client import LayersClient
@@ -79,18 +80,38 @@ class Resource:
     async def _send(self, spec: RequestSpec) -> RawResponse:
         return await self._client._transport.send(spec)
 
-    async def _call(
+    async def _read(
+        self,
+        cls: type[M],
+        path: str,
+        opts: CallOptions,
+        *,
+        params: Sequence[tuple[str, str]] | None = None,
+    ) -> M:
+        """`GET path`, decoded into `cls`: a read-light route."""
+        raw = await self._send(RequestSpec("GET", path, "read-light", params, None, opts))
+        return decode(raw, cls)
+
+    async def _write(
         self,
         cls: type[M],
         method: str,
         path: str,
         opts: CallOptions,
         *,
-        params: Sequence[tuple[str, str]] | None = None,
         body: Mapping[str, JSON] | None = None,
     ) -> M:
-        raw = await self._send(RequestSpec(method, path, params, body, opts))
+        """A PATCH, a DELETE or a small synchronous POST, decoded into `cls`: a write-light
+        route."""
+        raw = await self._send(RequestSpec(method, path, "write-light", None, body, opts))
         return decode(raw, cls)
+
+    async def _start_job(
+        self, path: str, opts: CallOptions, *, body: Mapping[str, JSON] | None = None
+    ) -> Job:
+        """A POST that starts a job: a long-running route."""
+        raw = await self._send(RequestSpec("POST", path, "long-running", None, body, opts))
+        return decode(raw, Job)
 
     def _list(
         self,
@@ -104,11 +125,12 @@ class Resource:
         hi: int,
         cursor: str | None = None,
     ) -> AsyncPaginator[M]:
+        """The pages of `GET path`, items decoded into `cls`: a read-light route."""
         base = paging(params, None, limit, lo, hi)  # validates limit now, before any request
 
         async def fetch(cur: str | None) -> Page[M]:
             query = base if cur is None else [*base, ("cursor", cur)]
-            raw = await self._send(RequestSpec("GET", path, query, None, opts))
+            raw = await self._send(RequestSpec("GET", path, "read-light", query, None, opts))
             data = loads(raw.body)
             items = tuple(structure(item, cls) for item in data.get("items", ()))
             nxt = data.get("nextCursor")

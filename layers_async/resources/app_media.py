@@ -48,7 +48,7 @@ class AppMediaResource(Resource):
             "kind": check_enum("kind", kind, _KINDS),
             "url": check_https_url("url", url),
         }
-        return await self._call(AppMedia, "POST", f"/v1/projects/{pid}/app-media", opts, body=body)
+        return await self._write(AppMedia, "POST", f"/v1/projects/{pid}/app-media", opts, body=body)
 
     def list(
         self,
@@ -95,6 +95,6 @@ class AppMediaResource(Resource):
         opts = options(timeout, idempotency_key, extra_headers)
         pid = check_id("project_id", project_id, "prj")
         mid = check_id("media_id", media_id, "med")
-        return await self._call(
+        return await self._write(
             AppMediaDeleted, "DELETE", f"/v1/projects/{pid}/app-media/{mid}", opts
         )

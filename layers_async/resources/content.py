@@ -137,9 +137,8 @@ class Content(Resource):
             params.append(("keyword", check_str("keyword", keyword, min_len=1, max_len=200)))
         if limit is not None:
             params.append(("limit", str(check_int("limit", limit, 1, 20))))
-        return await self._call(
+        return await self._read(
             SourceRecommendations,
-            "GET",
             f"/v1/projects/{pid}/content/source-recommendations",
             opts,
             params=params,
@@ -148,9 +147,7 @@ class Content(Resource):
     async def _generate(
         self, project_id: str, fmt: ContentFormat, body: dict[str, JSON], opts: CallOptions
     ) -> Job:
-        return await self._call(
-            Job, "POST", f"/v1/projects/{project_id}/content/{fmt}", opts, body=body
-        )
+        return await self._start_job(f"/v1/projects/{project_id}/content/{fmt}", opts, body=body)
 
     async def _remix(
         self,
@@ -289,9 +286,7 @@ class Content(Resource):
         params: Params = []
         if limit is not None:
             params.append(("limit", str(check_int("limit", limit, 1, 50))))
-        return await self._call(
-            HookBank, "GET", f"/v1/projects/{pid}/content/hooks", opts, params=params
-        )
+        return await self._read(HookBank, f"/v1/projects/{pid}/content/hooks", opts, params=params)
 
     def list(
         self,
@@ -352,7 +347,7 @@ class Content(Resource):
         Safe mid-generation: unfilled fields are None or empty."""
         opts = options(timeout, idempotency_key, extra_headers)
         cid = check_id("container_id", container_id, "cnt")
-        return await self._call(Container, "GET", f"/v1/content/{cid}", opts)
+        return await self._read(Container, f"/v1/content/{cid}", opts)
 
     async def progress(
         self,
@@ -365,7 +360,7 @@ class Content(Resource):
         """Generation progress of a container (`GET /v1/content/{container_id}/progress`)."""
         opts = options(timeout, idempotency_key, extra_headers)
         cid = check_id("container_id", container_id, "cnt")
-        return await self._call(ContentProgress, "GET", f"/v1/content/{cid}/progress", opts)
+        return await self._read(ContentProgress, f"/v1/content/{cid}/progress", opts)
 
     async def schedule(
         self,
@@ -396,6 +391,6 @@ class Content(Resource):
         seen: set[tuple[str, str]] = set()
         wire: list[JSON] = [_target(i, t, seen) for i, t in enumerate(targets)]
         body: dict[str, JSON] = {"scheduledFor": when, "targets": wire}
-        return await self._call(
+        return await self._write(
             ScheduleResult, "POST", f"/v1/content/{cid}/schedule", opts, body=body
         )

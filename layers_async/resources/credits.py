@@ -26,4 +26,4 @@ class Credits(Resource):
     ) -> Wallet:
         """The wallet (`GET /v1/credits`)."""
         opts = options(timeout, idempotency_key, extra_headers)
-        return await self._call(Wallet, "GET", "/v1/credits", opts)
+        return await self._read(Wallet, "/v1/credits", opts)

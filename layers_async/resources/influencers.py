@@ -95,7 +95,7 @@ class Influencers(Resource):
             body["ageRange"] = check_enum("age_range", age_range, _AGE_RANGES)
         if prompt is not None:
             body["prompt"] = check_str("prompt", prompt, min_len=1, max_len=1000)
-        return await self._call(Job, "POST", f"/v1/projects/{pid}/influencers", opts, body=body)
+        return await self._start_job(f"/v1/projects/{pid}/influencers", opts, body=body)
 
     async def get(
         self,
@@ -109,7 +109,7 @@ class Influencers(Resource):
         `NotFoundError` when it is unknown or in another organization."""
         opts = options(timeout, idempotency_key, extra_headers)
         iid = check_id("influencer_id", influencer_id, "inf")
-        return await self._call(Influencer, "GET", f"/v1/influencers/{iid}", opts)
+        return await self._read(Influencer, f"/v1/influencers/{iid}", opts)
 
     async def update(
         self,
@@ -147,4 +147,4 @@ class Influencers(Resource):
             )
         if not body:
             raise fail("update", "needs at least one field to change")
-        return await self._call(Influencer, "PATCH", f"/v1/influencers/{iid}", opts, body=body)
+        return await self._write(Influencer, "PATCH", f"/v1/influencers/{iid}", opts, body=body)

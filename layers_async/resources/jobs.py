@@ -74,7 +74,9 @@ class Jobs(Resource):
             extra = {"If-None-Match": etag, **(opts.extra_headers or {})}
             opts = options(opts.timeout, opts.idempotency_key, extra)
         raw = await self._send(
-            RequestSpec("GET", f"/v1/jobs/{jid}", None, None, opts, accept_not_modified=True)
+            RequestSpec(
+                "GET", f"/v1/jobs/{jid}", "read-light", options=opts, accept_not_modified=True
+            )
         )
         if raw.status == 304:
             if isinstance(if_none_match, Job):
@@ -95,4 +97,4 @@ class Jobs(Resource):
         that refuses it; a finished job answers `accepted=False` with a `reason`."""
         opts = options(timeout, idempotency_key, extra_headers)
         jid = check_id("job_id", job_id, "job")
-        return await self._call(JobCancelResult, "POST", f"/v1/jobs/{jid}/cancel", opts)
+        return await self._write(JobCancelResult, "POST", f"/v1/jobs/{jid}/cancel", opts)

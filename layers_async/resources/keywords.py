@@ -32,7 +32,7 @@ class Keywords(Resource):
         previous bank is returned. Raises `NotFoundError` for an unknown project."""
         opts = options(timeout, idempotency_key, extra_headers)
         pid = check_id("project_id", project_id, "prj")
-        return await self._call(KeywordBank, "GET", f"/v1/projects/{pid}/keywords", opts)
+        return await self._read(KeywordBank, f"/v1/projects/{pid}/keywords", opts)
 
     async def refresh(
         self,
@@ -53,4 +53,4 @@ class Keywords(Resource):
         """
         opts = options(timeout, idempotency_key, extra_headers)
         pid = check_id("project_id", project_id, "prj")
-        return await self._call(Job, "POST", f"/v1/projects/{pid}/keywords/refresh", opts)
+        return await self._start_job(f"/v1/projects/{pid}/keywords/refresh", opts)

@@ -217,7 +217,7 @@ class Projects(Resource):
             metadata=metadata,
             patch=False,
         )
-        return await self._call(Project, "POST", "/v1/projects", opts, body=body)
+        return await self._write(Project, "POST", "/v1/projects", opts, body=body)
 
     async def get(
         self,
@@ -230,7 +230,7 @@ class Projects(Resource):
         """Fetch one project (`prj_<uuid>` or a bare UUID)."""
         opts = options(timeout, idempotency_key, extra_headers)
         pid = check_id("project_id", project_id, "prj")
-        return await self._call(Project, "GET", f"/v1/projects/{pid}", opts)
+        return await self._read(Project, f"/v1/projects/{pid}", opts)
 
     def list(
         self,
@@ -306,7 +306,7 @@ class Projects(Resource):
             body["status"] = check_enum("status", status, _STATUSES)
         if not body:
             raise fail("update", "needs at least one field to change")
-        return await self._call(Project, "PATCH", f"/v1/projects/{pid}", opts, body=body)
+        return await self._write(Project, "PATCH", f"/v1/projects/{pid}", opts, body=body)
 
     async def archive(
         self,
@@ -320,4 +320,4 @@ class Projects(Resource):
         `update(project_id, status="active")`."""
         opts = options(timeout, idempotency_key, extra_headers)
         pid = check_id("project_id", project_id, "prj")
-        return await self._call(ProjectArchived, "DELETE", f"/v1/projects/{pid}", opts)
+        return await self._write(ProjectArchived, "DELETE", f"/v1/projects/{pid}", opts)

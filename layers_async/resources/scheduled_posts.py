@@ -85,7 +85,7 @@ class ScheduledPosts(Resource):
         """Fetch one scheduled post (`GET /v1/scheduled-posts/{scheduled_post_id}`)."""
         opts = options(timeout, idempotency_key, extra_headers)
         sid = check_id("scheduled_post_id", scheduled_post_id, "sp")
-        return await self._call(ScheduledPost, "GET", f"/v1/scheduled-posts/{sid}", opts)
+        return await self._read(ScheduledPost, f"/v1/scheduled-posts/{sid}", opts)
 
     async def reschedule(
         self,
@@ -106,7 +106,7 @@ class ScheduledPosts(Resource):
         opts = options(timeout, idempotency_key, extra_headers)
         sid = check_id("scheduled_post_id", scheduled_post_id, "sp")
         body = {"scheduledFor": check_datetime("scheduled_for", scheduled_for)}
-        return await self._call(
+        return await self._write(
             RescheduleResult, "POST", f"/v1/scheduled-posts/{sid}/reschedule", opts, body=body
         )
 
@@ -127,6 +127,6 @@ class ScheduledPosts(Resource):
         body: dict[str, JSON] | None = None
         if reason is not None:
             body = {"reason": check_str("reason", reason, max_len=1024)}
-        return await self._call(
+        return await self._write(
             ScheduledPostCanceled, "DELETE", f"/v1/scheduled-posts/{sid}", opts, body=body
         )

@@ -83,7 +83,7 @@ class Social(Resource):
             body["scopes"] = _scopes(scopes)
         if usage_note is not None:
             body["usageNote"] = check_str("usage_note", usage_note, max_len=500)
-        return await self._call(
+        return await self._write(
             OAuthUrl, "POST", f"/v1/projects/{pid}/social/oauth-url", opts, body=body
         )
 
@@ -104,9 +104,8 @@ class Social(Resource):
         opts = options(timeout, idempotency_key, extra_headers)
         pid = check_id("project_id", project_id, "prj")
         st = check_id("state", state, "st")
-        return await self._call(
+        return await self._read(
             OAuthAttempt,
-            "GET",
             f"/v1/projects/{pid}/social/oauth-status",
             opts,
             params=[("state", st)],
@@ -163,6 +162,6 @@ class Social(Resource):
         `ConflictError` for a leased account."""
         opts = options(timeout, idempotency_key, extra_headers)
         sid = check_id("social_account_id", social_account_id, "sa")
-        return await self._call(
+        return await self._write(
             SocialAccountDisconnected, "DELETE", f"/v1/social-accounts/{sid}", opts
         )

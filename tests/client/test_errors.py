@@ -29,9 +29,27 @@ from layers_async import (
     UnprocessableEntityError,
     ValidationIssue,
 )
-from layers_async._errors import error_from_response
+from layers_async._errors import error_from_failure, failure_from_response
 
 RID = "req_01HXZ9G7KMV2QX8Y1S5RJW3B7T"
+
+
+def error_from_response(
+    status: int,
+    payload: Any,
+    *,
+    request_id: str | None,
+    retry_after: str | None,
+    method: str,
+    path: str,
+) -> APIStatusError:
+    """The error the transport builds for a first attempt answered with this status and body."""
+    sent = {"X-Request-Id": request_id, "Retry-After": retry_after}
+    headers = {name: value for name, value in sent.items() if value is not None}
+    failure = failure_from_response(status, payload, headers)
+    err = error_from_failure(failure, method=method, path=path, attempts=1, waited=0.0)
+    assert isinstance(err, APIStatusError)
+    return err
 
 STATUS_ERRORS: list[type[APIStatusError]] = [
     BadRequestError,

@@ -7,13 +7,15 @@ that records every request); everything else runs over real HTTP against the san
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import platform
 import re
 import warnings
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime, timezone
 from types import SimpleNamespace
 from typing import Any
 
@@ -39,6 +41,7 @@ from layers_async import (
     PermissionDeniedError,
     RateLimitError,
     Sandbox,
+    ScheduleTarget,
 )
 
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
@@ -828,3 +831,138 @@ async def test_page_meta_comes_from_the_response_headers(echo: Echo, eclient: La
     assert page.meta.request_id == "req_01HXZ9G7KMV2QX8Y1S5RJW0001"
     assert page.meta.status_code == 200
     assert page.meta.rate_limit is None  # the echo server sends no rate-limit headers
+
+
+# --------------------------------------------------------------------------- endpoint classes
+
+#: The rate-limit class of every route the SDK calls, as the API contract lists them (§2).
+CONTRACT_CLASSES: dict[str, str] = {
+    "GET /v1/whoami": "read-light",
+    "GET /v1/credits": "read-light",
+    "POST /v1/projects": "write-light",
+    "GET /v1/projects": "read-light",
+    "GET /v1/projects/{projectId}": "read-light",
+    "PATCH /v1/projects/{projectId}": "write-light",
+    "DELETE /v1/projects/{projectId}": "write-light",
+    "POST /v1/projects/{projectId}/app-media": "write-light",
+    "GET /v1/projects/{projectId}/app-media": "read-light",
+    "DELETE /v1/projects/{projectId}/app-media/{mediaId}": "write-light",
+    "POST /v1/projects/{projectId}/social/oauth-url": "write-light",
+    "GET /v1/projects/{projectId}/social/oauth-status": "read-light",
+    "GET /v1/projects/{projectId}/social-accounts": "read-light",
+    "DELETE /v1/social-accounts/{socialAccountId}": "write-light",
+    "GET /v1/projects/{projectId}/influencers": "read-light",
+    "POST /v1/projects/{projectId}/influencers": "long-running",
+    "GET /v1/influencers/{influencerId}": "read-light",
+    "PATCH /v1/influencers/{influencerId}": "write-light",
+    "GET /v1/projects/{projectId}/keywords": "read-light",
+    "POST /v1/projects/{projectId}/keywords/refresh": "long-running",
+    "GET /v1/projects/{projectId}/content/source-recommendations": "read-light",
+    "POST /v1/projects/{projectId}/content/slideshow-remix": "long-running",
+    "POST /v1/projects/{projectId}/content/video-remix": "long-running",
+    "POST /v1/projects/{projectId}/content/slideshow-builder": "long-running",
+    "POST /v1/projects/{projectId}/content/ugc-remix": "long-running",
+    "GET /v1/projects/{projectId}/content/hooks": "read-light",
+    "GET /v1/projects/{projectId}/content": "read-light",
+    "GET /v1/content/{containerId}": "read-light",
+    "GET /v1/content/{containerId}/progress": "read-light",
+    "GET /v1/jobs/{jobId}": "read-light",
+    "POST /v1/jobs/{jobId}/cancel": "write-light",
+    "POST /v1/content/{containerId}/schedule": "write-light",
+    "GET /v1/projects/{projectId}/scheduled-posts": "read-light",
+    "GET /v1/scheduled-posts/{scheduledPostId}": "read-light",
+    "POST /v1/scheduled-posts/{scheduledPostId}/reschedule": "write-light",
+    "DELETE /v1/scheduled-posts/{scheduledPostId}": "write-light",
+}
+GHOST = "0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f"
+TIKTOK_ID = "7301234567890123456"
+LATER = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def _route(method: str, path: str) -> str:
+    """The contract route ("METHOD /template") a request's method and path belong to."""
+    for route in CONTRACT_CLASSES:
+        verb, template = route.split(" ")
+        pattern = re.sub(r"\{[^}]+\}", "[^/]+", template)
+        if verb == method and re.fullmatch(pattern, path):
+            return route
+    raise AssertionError(f"{method} {path} is not a route of the contract")
+
+
+def _every_route(pid: str) -> list[Callable[[LayersClient], Awaitable[object]]]:
+    """One call of every resource method (and whoami), on project `pid` or on unknown ids."""
+    inf, cnt, sp = f"inf_{GHOST}", f"cnt_{GHOST}", f"sp_{GHOST}"
+    target = ScheduleTarget(social_account_id=f"sa_{GHOST}", mode="publish")
+    return [
+        lambda c: c.whoami(),
+        lambda c: c.credits.get(),
+        lambda c: c.projects.create(name="Acme Coffee", timezone="UTC"),
+        lambda c: c.projects.list(),
+        lambda c: c.projects.get(pid),
+        lambda c: c.projects.update(pid, name="Acme Roasters"),
+        lambda c: c.projects.archive(f"prj_{GHOST}"),
+        lambda c: c.app_media.upload(pid, kind="logo", url="https://example.com/logo.png"),
+        lambda c: c.app_media.list(pid),
+        lambda c: c.app_media.delete(pid, f"med_{GHOST}"),
+        lambda c: c.social.oauth_url(pid, platform="tiktok", return_url="https://localhost/cb"),
+        lambda c: c.social.oauth_status(pid, "st_01HXA1NHKJZXPV8R7Q6WSM5BCD"),
+        lambda c: c.social.accounts(pid),
+        lambda c: c.social.disconnect(f"sa_{GHOST}"),
+        lambda c: c.influencers.list(pid),
+        lambda c: c.influencers.create(pid),
+        lambda c: c.influencers.get(inf),
+        lambda c: c.influencers.update(inf, name="Ava"),
+        lambda c: c.keywords.get(pid),
+        lambda c: c.keywords.refresh(pid),
+        lambda c: c.content.source_recommendations(pid),
+        lambda c: c.content.slideshow_remix(pid, tiktok_video_id=TIKTOK_ID, influencer_id=inf),
+        lambda c: c.content.video_remix(pid, tiktok_video_id=TIKTOK_ID, influencer_id=inf),
+        lambda c: c.content.slideshow_builder(pid, hook="Morning coffee", influencer_id=inf),
+        lambda c: c.content.ugc_remix(pid, influencer_id=inf, hook="Morning coffee"),
+        lambda c: c.content.hooks(pid),
+        lambda c: c.content.list(pid),
+        lambda c: c.content.get(cnt),
+        lambda c: c.content.progress(cnt),
+        lambda c: c.jobs.get(JOB),
+        lambda c: c.jobs.cancel(JOB),
+        lambda c: c.content.schedule(cnt, scheduled_for=LATER, targets=[target]),
+        lambda c: c.scheduled_posts.list(pid),
+        lambda c: c.scheduled_posts.get(sp),
+        lambda c: c.scheduled_posts.reschedule(sp, scheduled_for=LATER),
+        lambda c: c.scheduled_posts.cancel(sp),
+    ]
+
+
+@pytest.mark.anyio
+async def test_every_route_is_sent_in_its_contract_endpoint_class(sandbox: Sandbox) -> None:
+    """Each resource method declares its route's rate-limit class: the one the contract lists,
+    and the one the sandbox's `X-RateLimit-Endpoint-Class` answers with."""
+    declared: list[tuple[str, str, str | None]] = []  # what the on_request hook saw
+    answered: list[tuple[str, str, str | None]] = []  # what the server said
+
+    async def on_end(
+        _s: aiohttp.ClientSession, _ctx: SimpleNamespace, params: aiohttp.TraceRequestEndParams
+    ) -> None:
+        klass = params.response.headers.get("X-RateLimit-Endpoint-Class")
+        answered.append((params.method, params.url.path, klass))
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_end.append(on_end)
+    async with LayersClient(
+        **SINGLE,
+        api_key=sandbox.api_key,
+        base_url=sandbox.url,
+        trace_configs=[trace],
+        on_request=lambda e: declared.append((e.method, e.path, e.endpoint_class)),
+    ) as c:
+        pid = (await c.projects.create(name="Acme Coffee", timezone="UTC")).id
+        declared.clear()
+        answered.clear()
+        for call in _every_route(pid):
+            with contextlib.suppress(APIStatusError):
+                result = await call(c)
+                if isinstance(result, layers_async.AsyncPaginator):
+                    await result
+    routes = {_route(method, path): klass for method, path, klass in declared}
+    assert routes == CONTRACT_CLASSES
+    assert declared == answered

@@ -1,10 +1,11 @@
 """The client's shared rate-limit gate (issue 4): it keeps a standard-tier key under its
 long-running limit instead of provoking 429s, and one 429 pauses the whole endpoint class.
 
-These tests sleep for real: the gate's waits are the point. The sandbox runs at speed 60 (the
-60-virtual-second rate-limit window lasts one real second) with the default `demo-live` key on
-the `standard` tier (20 long-running starts a minute); influencer jobs last 0.05 virtual
-seconds, so the running-jobs cap (10) barely binds.
+Most of these tests sleep for real: the gate's waits are the point. The sandbox runs at speed 60
+(the 60-virtual-second rate-limit window lasts one real second) with the default `demo-live` key
+on the `standard` tier (20 long-running starts a minute); influencer jobs last 0.05 virtual
+seconds, so the running-jobs cap (10) barely binds. The last ones pin that `testing.no_waits()`
+keeps the gate and removes only its waiting, so that tests run the production path.
 """
 
 from __future__ import annotations
@@ -12,16 +13,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 import pytest
 
-from layers_async import AttemptEvent, Job, LayersClient, Sandbox, Timeouts
+from layers_async import AttemptEvent, Job, LayersClient, RateLimitError, Sandbox, Timeouts
+from layers_async.testing import no_waits
 from tests.reliability._soak import GATE_POLICY, GATE_SANDBOX, create_projects, start_burst
 
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 STARTS = 100
 PROJECTS = 5
 INFLUENCERS_ROUTE = "POST /v1/projects/{projectId}/influencers"
+CREDITS = "GET /v1/credits"
+WHOAMI = "GET /v1/whoami"
 
 
 async def _burst(sandbox: Sandbox, *, gate: bool) -> tuple[int, list[Job | BaseException]]:
@@ -147,3 +152,58 @@ async def test_one_429_pauses_the_long_running_class_for_every_task(
     else:
         # Without the gate the new tasks know nothing of the 429 and go at once.
         assert sum(1 for d in after if d < 0.5) == 5, after
+
+
+def _requests(state: dict[str, Any], route: str) -> int:
+    count: int = state["requests"]["byRoute"].get(route, 0)
+    return count
+
+
+@pytest.mark.anyio
+async def test_no_waits_keeps_the_gate_and_the_tier_lookup(make_sandbox: MakeSandbox) -> None:
+    """Under no_waits the gate still runs: the tier is looked up once, and after a 429 asking
+    for an hour the class fails the next call at once, without sending it."""
+    faults = [{"route": CREDITS, "action": "http_429", "retryAfter": 3600, "times": 1}]
+    async with (
+        make_sandbox(faults=faults) as sb,
+        LayersClient(api_key=sb.api_key, base_url=sb.url, rate_limit_tier=True) as client,
+    ):
+        with no_waits():
+            with pytest.raises(RateLimitError) as refused:
+                await client.credits.get()
+            with pytest.raises(RateLimitError) as held:
+                await client.whoami()
+        state = await sb.state()
+    assert refused.value.retry_after == 3600
+    assert held.value.details["limitType"] == "client_pause"
+    assert _requests(state, WHOAMI) == 1  # the tier lookup; the held call was never sent
+    assert _requests(state, CREDITS) == 1
+
+
+@pytest.mark.anyio
+async def test_no_waits_passes_a_pause_at_once_on_the_gate_clock(
+    make_sandbox: MakeSandbox,
+) -> None:
+    """Under no_waits a 429 asking for 30 s still pauses the class at the gate; the retry then
+    sits the pause out at once: the gate's clock jumps over it, no real time passes."""
+    faults = [{"route": CREDITS, "action": "http_429", "retryAfter": 30, "times": 1}]
+    paused: list[float] = []
+    async with (
+        make_sandbox(faults=faults) as sb,
+        LayersClient(
+            api_key=sb.api_key,
+            base_url=sb.url,
+            rate_limit_tier="standard",
+            on_retry=lambda e: paused.append(gate.paused_for("read-light")),
+        ) as client,
+    ):
+        gate = client._pool.shared.gate  # the one private peek: how long the class is paused
+        with no_waits():
+            wallet = await client.credits.get()
+        state = await sb.state()
+    assert paused == [pytest.approx(30.0, abs=1.0)]  # the gate held the class for 30 s...
+    assert gate.paused_for("read-light") == 0.0  # ... which passed on its own clock
+    assert wallet.meta is not None
+    assert wallet.meta.attempts == 2
+    assert wallet.meta.waited < 1.0  # not 30 s
+    assert _requests(state, CREDITS) == 2
