@@ -283,10 +283,6 @@ class LayersClient:
 
     # ------------------------------------------------------------------ waiters
     @property
-    def _poll_hub(self) -> PollHub:
-        return self._pool.hub
-
-    @property
     def _waiting(self) -> WaitContext:
         """The one internal interface of waiters and flows to this client: the poll hub it
         shares with its views, the organization this view acts in and its default poll policy.

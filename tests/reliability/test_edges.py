@@ -120,11 +120,11 @@ async def test_a_new_waiter_right_after_a_cancel_shares_one_stream(sandbox: Sand
         with pytest.raises(asyncio.CancelledError):
             await first
         await asyncio.sleep(0.1)
-        assert client._poll_hub.active_streams == 1
+        assert client._waiting.hub.active_streams == 1
         await sandbox.advance(120)
         assert (await asyncio.wait_for(second, 5)).status == "completed"
         assert (await asyncio.wait_for(third, 5)).status == "completed"
-        assert client._poll_hub.active_streams == 0
+        assert client._waiting.hub.active_streams == 0
 
 
 @pytest.mark.anyio
