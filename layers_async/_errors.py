@@ -126,7 +126,7 @@ class _CallFacts:
     waited: float
     budget_exhausted: bool
     rate_limit: RateLimitInfo | None
-    headers: dict[str, str] | None
+    headers: Mapping[str, str] | None
 
     def _set_call_facts(
         self,
