@@ -94,7 +94,63 @@ def dumps(obj: object, field: str = "body") -> bytes:
 
 def check_json(field: str, value: object) -> None:
     """Raise `LayersValidationError` naming `field` unless `value` is plain, sendable JSON."""
-    _check(field, value, field, 0)
+    try:
+        _walk(value, 0)
+    except _Unsendable as bad:
+        where = field + "".join(reversed(bad.path))
+        at = f" (at {where})" if bad.path else ""
+        raise LayersValidationError(field, bad.message + at) from None
+
+
+class _Unsendable(Exception):
+    """What `_walk` found; `path` grows (innermost first) as the walk unwinds."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path: list[str] = []
+
+
+_SURROGATE = "must be valid Unicode text (it holds a lone surrogate)"
+
+
+def _walk(value: object, depth: int) -> None:
+    """Check `value` (recursively); raises `_Unsendable`. Runs on every request body, so the
+    path to a bad value is only built when there is one."""
+    if isinstance(value, str):
+        if not value.isascii() and _bad_text(value):
+            raise _Unsendable(_SURROGATE)
+    elif value is None or isinstance(value, bool):
+        return
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise _Unsendable("must not hold NaN or Infinity (JSON has no such numbers)")
+    elif isinstance(value, int):
+        if not _INT_MIN <= value <= _INT_MAX:
+            raise _Unsendable("must hold integers that fit in 64 bits")
+    elif isinstance(value, (dict, list, tuple)):
+        if depth >= MAX_DEPTH:
+            raise _Unsendable(f"must not nest deeper than {MAX_DEPTH} levels")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise _Unsendable(f"must have string keys (got {type(key).__name__})")
+                if not key.isascii() and _bad_text(key):
+                    raise _Unsendable("must have valid Unicode keys (one holds a lone surrogate)")
+                try:
+                    _walk(item, depth + 1)
+                except _Unsendable as bad:
+                    bad.path.append(f"[{_quote(key)}]")
+                    raise
+        else:
+            for i, item in enumerate(value):
+                try:
+                    _walk(item, depth + 1)
+                except _Unsendable as bad:
+                    bad.path.append(f"[{i}]")
+                    raise
+    else:
+        raise _Unsendable(f"must be plain JSON (got {type(value).__name__})")
 
 
 def _quote(key: str) -> str:
@@ -103,46 +159,11 @@ def _quote(key: str) -> str:
 
 def _bad_text(text: str) -> bool:
     """True when `text` holds a lone surrogate (it cannot be encoded as UTF-8)."""
-    if text.isascii():
-        return False
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         return True
     return False
-
-
-def _check(field: str, value: object, where: str, depth: int) -> None:
-    def bad(message: str) -> LayersValidationError:
-        at = f" (at {where})" if where != field else ""
-        return LayersValidationError(field, message + at)
-
-    if value is None or isinstance(value, bool):
-        return
-    if isinstance(value, str):
-        if _bad_text(value):
-            raise bad("must be valid Unicode text (it holds a lone surrogate)")
-    elif isinstance(value, int):
-        if not _INT_MIN <= value <= _INT_MAX:
-            raise bad("must hold integers that fit in 64 bits")
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise bad("must not hold NaN or Infinity (JSON has no such numbers)")
-    elif isinstance(value, (dict, list, tuple)):
-        if depth >= MAX_DEPTH:
-            raise bad(f"must not nest deeper than {MAX_DEPTH} levels")
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if not isinstance(key, str):
-                    raise bad(f"must have string keys (got {type(key).__name__})")
-                if _bad_text(key):
-                    raise bad("must have valid Unicode keys (one holds a lone surrogate)")
-                _check(field, item, f"{where}[{_quote(key)}]", depth + 1)
-        else:
-            for i, item in enumerate(value):
-                _check(field, item, f"{where}[{i}]", depth + 1)
-    else:
-        raise bad(f"must be plain JSON (got {type(value).__name__})")
 
 
 def camel(name: str) -> str:

@@ -32,6 +32,8 @@ __all__ = [
     "check_timeout",
 ]
 
+# Every pattern here is applied with `fullmatch`: the whole value must match (an anchored `...$`
+# would also accept a trailing newline, which yarl strips from a path or aiohttp refuses later).
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _ULID = r"[0-9A-HJKMNP-TV-Z]{26}"
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
@@ -49,6 +51,7 @@ _ID_FORMS = {
 BCP47 = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+")
 _NUMERIC_HOST = re.compile(r"[0-9a-fx.]+")
+TIKTOK_ID = re.compile(r"[0-9]{1,32}")
 _URL_UNSAFE = re.compile(r"[\x00-\x20\x7f]")
 #: An HTTP header name (a token) and value (printable ASCII, spaces, tabs).
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -68,7 +71,6 @@ _RESERVED_HEADERS = {
 }
 #: The longest quote of a refused value in an error message, in characters.
 _EXCERPT = 60
-TIKTOK_ID = re.compile(r"[0-9]{1,32}")
 #: The longest URL the API accepts, in characters.
 URL_MAX_LEN = 2048
 #: The largest `metadata` object the API accepts, serialised as JSON.

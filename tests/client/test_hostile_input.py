@@ -31,10 +31,10 @@ from tests.client._ids import (
     GHOST_CNT,
     GHOST_INF,
     GHOST_JOB,
-    GHOST_MED,
     GHOST_PRJ,
     GHOST_SA,
     GHOST_SP,
+    GHOST_UUID,
     TIKTOK_ID,
 )
 
@@ -71,7 +71,7 @@ TRAILING_NEWLINE: list[tuple[str, Call, str]] = [
     ("bare uuid project id", lambda c: c.projects.get(GHOST_PRJ[4:] + "\n"), "project_id"),
     ("container id", lambda c: c.content.get(GHOST_CNT + "\n"), "container_id"),
     ("job id", lambda c: c.jobs.get(GHOST_JOB + "\n"), "job_id"),
-    ("media id", lambda c: c.app_media.delete(GHOST_PRJ, GHOST_MED + "\n"), "media_id"),
+    ("media id", lambda c: c.app_media.delete(GHOST_PRJ, f"med_{GHOST_UUID}\n"), "media_id"),
     ("influencer id", lambda c: c.influencers.get(GHOST_INF + "\n"), "influencer_id"),
     ("scheduled post id", lambda c: c.scheduled_posts.get(GHOST_SP + "\n"), "scheduled_post_id"),
     ("oauth state", lambda c: c.social.oauth_status(GHOST_PRJ, STATE + "\n"), "state"),
@@ -258,7 +258,8 @@ def test_config_values_refuse_nan(build: Callable[[], object], field: str) -> No
 @pytest.mark.anyio
 async def test_nan_client_timeout_and_poll_rate_are_refused(sandbox: Sandbox) -> None:
     """`LayersClient(timeout=nan)` and `poll_rate=nan` are refused when the client is built."""
-    for bad, field in (({"timeout": math.nan}, "timeout"), ({"poll_rate": math.nan}, "poll_rate")):
+    for field in ("timeout", "poll_rate"):
+        bad: dict[str, Any] = {field: math.nan}
         with pytest.raises(LayersValidationError) as info:
             LayersClient(api_key=sandbox.api_key, base_url=sandbox.url, **bad)
         assert info.value.field == field
