@@ -31,7 +31,7 @@ from ._errors import LayersValidationError
 from ._polling import PollHub, WaitContext
 from ._ratelimit import RateGate, RetryBudget
 from ._transport import NOT_GIVEN, Hook, Hooks, NotGiven, Shared, Transport
-from ._validation import check_id
+from ._validation import check_extra_headers, check_id, check_seconds
 from ._version import __version__
 from ._waiting import sleep
 from .models.identity import Whoami
@@ -171,7 +171,9 @@ class LayersClient:
         if not isinstance(poll_policy, PollPolicy):
             raise LayersValidationError("poll_policy", "must be a layers_async.PollPolicy")
         if poll_rate is not None and (
-            isinstance(poll_rate, bool) or not isinstance(poll_rate, (int, float)) or poll_rate <= 0
+            isinstance(poll_rate, bool)
+            or not isinstance(poll_rate, (int, float))
+            or not poll_rate > 0  # NaN too
         ):
             raise LayersValidationError(
                 "poll_rate", "must be a positive number of polls per second"
@@ -208,7 +210,7 @@ class LayersClient:
         if not isinstance(timeout, NotGiven):
             self._timeouts = _as_timeouts(timeout, self._timeouts)
         if default_headers is not None:
-            options(NOT_GIVEN, None, default_headers)  # same rules as extra_headers
+            check_extra_headers(default_headers, "default_headers")  # extra_headers' rules
             self._default_headers = {**self._default_headers, **default_headers}
         headers = {
             "Authorization": f"Bearer {self._api_key}",
@@ -361,8 +363,4 @@ def _as_timeouts(value: float | Timeouts | None, current: Timeouts) -> Timeouts:
         return value
     if value is None:
         return attrs.evolve(current, total=None)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise LayersValidationError(
-            "timeout", "must be a positive number of seconds, a Timeouts or None"
-        )
-    return attrs.evolve(current, total=float(value))
+    return attrs.evolve(current, total=check_seconds("timeout", value))

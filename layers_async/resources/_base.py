@@ -6,11 +6,16 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from .._config import Timeouts
-from .._errors import LayersValidationError
 from .._pagination import AsyncPaginator, Page
 from .._serde import loads, structure
 from .._transport import CallOptions, NotGiven, RawResponse, RequestSpec, decode
-from .._validation import check_idempotency_key, check_int
+from .._validation import (
+    check_extra_headers,
+    check_idempotency_key,
+    check_int,
+    check_str,
+    check_timeout,
+)
 from ..models import JSON
 from ..models._base import LayersModel
 from ..models.jobs import Job
@@ -30,25 +35,10 @@ def options(
     extra_headers: Mapping[str, str] | None,
 ) -> CallOptions:
     """Validate the per-call keywords every method takes."""
-    if (
-        not isinstance(timeout, (NotGiven, Timeouts))
-        and timeout is not None
-        and (not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0)
-    ):
-        raise LayersValidationError(
-            "timeout", "must be a positive number of seconds, a Timeouts or None"
-        )
+    check_timeout(timeout)
     if idempotency_key is not None:
         check_idempotency_key(idempotency_key)
-    if extra_headers is not None:
-        if not isinstance(extra_headers, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in extra_headers.items()
-        ):
-            raise LayersValidationError("extra_headers", "must map header names to string values")
-        if any(k.lower() == "authorization" for k in extra_headers):
-            raise LayersValidationError(
-                "extra_headers", "must not set Authorization (the client sends the API key)"
-            )
+    check_extra_headers(extra_headers)
     if isinstance(timeout, NotGiven) and idempotency_key is None and extra_headers is None:
         return _DEFAULT
     return CallOptions(
@@ -127,6 +117,8 @@ class Resource:
     ) -> AsyncPaginator[M]:
         """The pages of `GET path`, items decoded into `cls`: a read-light route."""
         base = paging(params, None, limit, lo, hi)  # validates limit now, before any request
+        if cursor is not None:
+            check_str("cursor", cursor)
 
         async def fetch(cur: str | None) -> Page[M]:
             query = base if cur is None else [*base, ("cursor", cur)]

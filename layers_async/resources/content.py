@@ -8,6 +8,7 @@ from typing import get_args
 
 from .._config import Timeouts
 from .._pagination import AsyncPaginator
+from .._serde import check_json
 from .._transport import NOT_GIVEN, CallOptions, NotGiven
 from .._validation import (
     TIKTOK_ID,
@@ -69,6 +70,7 @@ def _opaque(field: str, value: object) -> dict[str, JSON]:
     """An opaque JSON object passed through as given."""
     if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
         raise fail(field, "must be a mapping with string keys")
+    check_json(field, dict(value))  # NaN, lone surrogates, ... are refused here, not sent
     return dict(value)
 
 
