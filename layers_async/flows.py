@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Generic, Literal, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeAlias, TypeVar
 
 import anyio
 import attrs
@@ -341,16 +341,10 @@ class ItemOk(Generic[T, R]):
     item: T
     value: R
     seconds: float
-
-    @property
-    def ok(self) -> Literal[True]:
-        """Always `True`: `if result.ok:` narrows an `ItemResult` to this class."""
-        return True
-
-    @property
-    def error(self) -> None:
-        """Always `None`: the item raised nothing."""
-        return None
+    #: Always `True`: `if result.ok:` narrows an `ItemResult` to this class.
+    ok: ClassVar[Literal[True]] = True
+    #: Always `None`: the item raised nothing.
+    error: ClassVar[None] = None
 
 
 @attrs.frozen
@@ -360,16 +354,10 @@ class ItemFailed(Generic[T, R]):
     item: T
     error: BaseException
     seconds: float
-
-    @property
-    def ok(self) -> Literal[False]:
-        """Always `False`: `if not result.ok:` narrows an `ItemResult` to this class."""
-        return False
-
-    @property
-    def value(self) -> None:
-        """Always `None`: the item produced no value."""
-        return None
+    #: Always `False`: `if not result.ok:` narrows an `ItemResult` to this class.
+    ok: ClassVar[Literal[False]] = False
+    #: Always `None`: the item produced no value.
+    value: ClassVar[None] = None
 
 
 #: The outcome of one item of `fan_out`: `ItemOk` (its value) or `ItemFailed` (the exception
