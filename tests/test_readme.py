@@ -15,7 +15,7 @@ import sys
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 import pytest
 
@@ -143,6 +143,34 @@ def test_testing_block_passes_under_pytest(tmp_path: Path) -> None:
     proc = _tool("pytest", "-q", "-p", "no:cacheprovider", "test_from_readme.py", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1 passed" in proc.stdout
+
+
+def _block_under(heading: str, needle: str) -> dict[str, Any]:
+    """Execute the Python block under `heading` that contains `needle`; return its globals."""
+    text = _section(heading)
+    block = next(b for b in text.split("```python\n")[1:] if needle in b.split("```")[0])
+    namespace: dict[str, Any] = {}
+    exec(compile(block.split("```")[0], f"README {heading}", "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(60)
+async def test_error_and_fan_out_blocks_work_against_the_sandbox(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`project_for` adopts on 409 and `onboard_all` onboards its customers, as the README says."""
+    project_for = _block_under("## Errors", "async def project_for")["project_for"]
+    onboard_all = _block_under("## Waiters and fan-out", "fan_out(")["onboard_all"]
+    async with Sandbox(speed=600) as sandbox, sandbox.client() as client:
+        first = await project_for(client, "acme-errors")
+        again = await project_for(client, "acme-errors")
+        assert first is not None
+        assert again is not None
+        assert again.id == first.id
+        capsys.readouterr()
+        await onboard_all(client)
+    assert re.fullmatch(r"acme-coffee prj_\S+\n", capsys.readouterr().out)
 
 
 # --- the shell walk-through -----------------------------------------------------------------------
