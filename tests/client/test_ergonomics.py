@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
 from layers_async import (
     ItemFailed,
@@ -24,6 +25,7 @@ from layers_async import (
 from layers_async.models import JSON
 from layers_async.resources._base import Resource
 from layers_async.resources.app_media import AppMedia as AppMediaNamespace
+from tests.examples.test_examples import _load as load_example
 
 #: Every namespace of the client, as the README and `help(LayersClient)` name them.
 NAMESPACES = (
@@ -112,6 +114,21 @@ async def test_to_dict_of_listed_and_nested_models(
     me = (await client.whoami()).to_dict()
     raw = await _raw(session, sandbox, "/v1/whoami")
     assert me == {key: raw[key] for key in me}
+
+
+@pytest.mark.anyio
+async def test_web_service_example_answers_a_project_as_its_api_json(sandbox: Sandbox) -> None:
+    """examples/web_service.py's `GET /projects/{id}` answers `project.to_dict()`; 404, 422."""
+    service = load_example("web_service")
+    app = service.create_app(lambda: LayersClient(api_key=sandbox.api_key, base_url=sandbox.url))
+    async with TestClient(TestServer(app)) as http:
+        project = await _project(app[service.CLIENT])
+        answer = await http.get(f"/projects/{project.id}")
+        assert answer.status == 200
+        assert await answer.json() == project.to_dict()
+        missing = await http.get(f"/projects/{STRANGER_ORG.replace('org_', 'prj_')}")
+        assert missing.status == 404
+        assert (await http.get("/projects/nope")).status == 422
 
 
 # --- resource classes and help(LayersClient) ------------------------------------------------------
