@@ -59,7 +59,16 @@ from ._errors import (
 from ._pagination import AsyncPaginator, Page
 from ._transport import NOT_GIVEN, AttemptEvent, Hooks, NotGiven
 from ._version import __version__
-from .flows import Customer, ItemResult, MediaItem, OnboardingResult, fan_out, onboard_customer
+from .flows import (
+    Customer,
+    ItemFailed,
+    ItemOk,
+    ItemResult,
+    MediaItem,
+    OnboardingResult,
+    fan_out,
+    onboard_customer,
+)
 from .models._base import LayersModel, RateLimitInfo, ResponseMeta
 from .models.app_media import AppMedia, AppMediaDeleted, MediaKind
 from .models.content import (
@@ -157,6 +166,8 @@ __all__ = [
     "InfluencerStatus",
     "InfluencerSummary",
     "InternalServerError",
+    "ItemFailed",
+    "ItemOk",
     "ItemResult",
     "Job",
     "JobCancelResult",

@@ -38,6 +38,7 @@ __all__ = [
     "format_datetime",
     "loads",
     "structure",
+    "to_plain",
 ]
 
 T = TypeVar("T")
@@ -314,3 +315,27 @@ def structure(data: JSON, cls: type[T]) -> T:
         hook = _hooks[cls] = converter.get_structure_hook(cls)
     result: T = hook(data, cls)
     return result
+
+
+def to_plain(model: attrs.AttrsInstance, *, wire: bool) -> dict[str, JSON]:
+    """A model as JSON-able data: camelCase keys when `wire`, else its Python attribute names.
+
+    Nested models become objects and tuples lists; every other value goes through the
+    converter's unstructure hooks (datetimes become UTC `...Z` strings, as on the wire).
+    Private attributes (the response's `meta`) are left out; the keys of mapping fields
+    (`metadata`, ...) are data, kept as they are.
+    """
+    return {
+        (camel(a.name) if wire else a.name): _plain(getattr(model, a.name), wire)
+        for a in attrs.fields(type(model))
+        if not a.name.startswith("_")
+    }
+
+
+def _plain(value: object, wire: bool) -> JSON:
+    if attrs.has(type(value)):
+        return to_plain(value, wire=wire)  # type: ignore[arg-type]  # attrs.has narrows the type
+    if isinstance(value, (tuple, list)):
+        return [_plain(v, wire) for v in value]
+    plain: JSON = converter.unstructure(value)
+    return plain

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import get_args
 
@@ -9,15 +10,16 @@ from .._config import Timeouts
 from .._pagination import AsyncPaginator
 from .._transport import NOT_GIVEN, NotGiven
 from .._validation import check_enum, check_https_url, check_id
-from ..models.app_media import AppMedia, AppMediaDeleted, MediaKind
+from ..models.app_media import AppMedia as Media  # the class below takes its name
+from ..models.app_media import AppMediaDeleted, MediaKind
 from ._base import Params, Resource, options
 
-__all__ = ["AppMediaResource"]
+__all__ = ["AppMedia"]
 
 _KINDS = get_args(MediaKind)
 
 
-class AppMediaResource(Resource):
+class AppMedia(Resource):
     """Brand media of a project: logo (replaced), screenshots and demo videos (appended)."""
 
     __slots__ = ()
@@ -31,7 +33,7 @@ class AppMediaResource(Resource):
         timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
         idempotency_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> AppMedia:
+    ) -> Media:
         """Have Layers fetch and store a media file from a public URL
         (`POST /v1/projects/{project_id}/app-media`).
 
@@ -48,7 +50,7 @@ class AppMediaResource(Resource):
             "kind": check_enum("kind", kind, _KINDS),
             "url": check_https_url("url", url),
         }
-        return await self._write(AppMedia, "POST", f"/v1/projects/{pid}/app-media", opts, body=body)
+        return await self._write(Media, "POST", f"/v1/projects/{pid}/app-media", opts, body=body)
 
     def list(
         self,
@@ -60,7 +62,7 @@ class AppMediaResource(Resource):
         timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
         idempotency_key: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> AsyncPaginator[AppMedia]:
+    ) -> AsyncPaginator[Media]:
         """List a project's live media, newest first (`GET /v1/projects/{project_id}/app-media`,
         `limit` 1-100 per page); deleted and replaced items are left out. Await for a page;
         `async for` for every item. Raises `NotFoundError` for an unknown project."""
@@ -70,7 +72,7 @@ class AppMediaResource(Resource):
         if kind is not None:
             params.append(("kind", check_enum("kind", kind, _KINDS)))
         return self._list(
-            AppMedia,
+            Media,
             f"/v1/projects/{pid}/app-media",
             params,
             opts,
@@ -98,3 +100,15 @@ class AppMediaResource(Resource):
         return await self._write(
             AppMediaDeleted, "DELETE", f"/v1/projects/{pid}/app-media/{mid}", opts
         )
+
+
+def __getattr__(name: str) -> type[AppMedia]:
+    """`AppMediaResource`, the earlier name of `AppMedia`, still resolves (with a warning)."""
+    if name == "AppMediaResource":
+        warnings.warn(
+            "layers_async.resources.app_media.AppMediaResource is deprecated: use AppMedia",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return AppMedia
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
