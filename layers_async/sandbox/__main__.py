@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import signal
 import sys
 from collections.abc import Sequence
@@ -15,16 +16,43 @@ from ._server import Sandbox, SandboxConfigError
 __all__ = ["main", "serve"]
 
 
-def _parser() -> argparse.ArgumentParser:
+def _port(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free one) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port from 0 to 65535 (got {text!r})")
+    return port
+
+
+def _speed(text: str) -> float:
+    """An argparse type: a clock speed, a finite number >= 0 (0 = a paused clock)."""
+    try:
+        speed = float(text)
+    except ValueError:
+        speed = -1.0
+    if not (speed >= 0 and math.isfinite(speed)):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0 (got {text!r})")
+    return speed
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m layers_async.sandbox",
+        prog=prog,
         description="Serve the embedded Layers sandbox (a stateful local Layers API).",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument(
-        "--port", type=int, default=8787, help="port to bind (default 8787; 0 = any free)"
+        "--port", type=_port, default=8787, help="port to bind (default 8787; 0 = any free)"
     )
-    p.add_argument("--speed", type=float, default=None, help="virtual seconds per real second")
+    p.add_argument(
+        "--speed",
+        type=_speed,
+        default=None,
+        help="virtual seconds per real second (0 = paused; POST /_sandbox/clock/advance moves it)",
+    )
     p.add_argument("--seed", type=int, default=None, help="seed for ids, jitter, failures, data")
     p.add_argument("--config", default=None, help="JSON file with configuration (camelCase keys)")
     return p
@@ -46,9 +74,9 @@ async def serve(config: dict[str, Any], host: str, port: int) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point; returns the exit status."""
-    args = _parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = "python -m layers_async.sandbox") -> int:
+    """Command-line entry point (`prog` names it in help and errors); returns the exit status."""
+    args = _parser(prog).parse_args(argv)
     config: dict[str, Any] = {}
     if args.config:
         try:
