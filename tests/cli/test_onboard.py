@@ -8,6 +8,7 @@ import csv
 import json
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import anyio
 import pytest
 
 from layers_async import LayersValidationError
@@ -304,3 +306,129 @@ def test_project_fields_are_checked_without_a_client() -> None:
     assert bad.value.field == "timezone"
     with pytest.raises(TypeError, match="not project fields: colour"):
         validate_project_fields(colour="red")
+
+
+#: Journal lines that are not records `onboard` writes: each is skipped and counted.
+UNREADABLE = [
+    b'{"external_id":["cust-0000"],"status":"done","result":{}}',  # a list as the id
+    b'{"external_id":"cust-0001","status":7}',
+    b'{"external_id":{"a":1},"status":"started"}',
+    b'["cust-0002","done"]',
+    b'"done"',
+    b"\xff\xfe not utf-8",
+    b"[" * 100_000,
+]
+
+
+def test_journal_lines_of_the_wrong_type_are_skipped_counted_and_the_run_completes(
+    tmp_path: Path,
+) -> None:
+    """Unreadable or wrongly typed journal lines are skipped, counted and said; all onboard."""
+    customers = tmp_path / "c.csv"
+    _write_csv(customers, HEADER, [_good_row(i) for i in range(3)])
+    state = tmp_path / "run.jsonl"
+    state.write_bytes(b"\n".join(UNREADABLE) + b"\n")
+    cmd = [sys.executable, "-m", "layers_async", "onboard", str(customers)]
+    cmd += ["--state", str(state), "--sandbox"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert f"skipped {len(UNREADABLE)} unreadable line(s) of {state}" in proc.stdout
+    assert "3 to onboard" in proc.stdout
+    assert "3 at a time" in proc.stdout  # not the default concurrency of 20
+    results = _results(tmp_path / "run.results.jsonl")
+    assert [r["external_id"] for r in results] == ["cust-0000", "cust-0001", "cust-0002"]
+    assert all(r["ok"] and not r["skipped"] for r in results)
+    assert all(r["project_id"].startswith("prj_") for r in results)
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(120)
+async def test_a_done_record_without_a_project_id_is_not_trusted_and_is_onboarded_again(
+    make_sandbox: MakeSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`done` with `result: {}` runs that customer again; the rerun creates nothing twice."""
+    customers = tmp_path / "c.csv"
+    _write_csv(customers, HEADER, [_good_row(i) for i in range(4)])
+    state = tmp_path / "run.jsonl"
+    args = argparse.Namespace(
+        customers=customers,
+        state=state,
+        results=None,
+        concurrency=4,
+        schedule_in=parse_duration("1h"),
+        sandbox=False,
+        oauth_timeout=900.0,
+        return_url="http://localhost:3000/callback",
+    )
+    async with make_sandbox(speed=60, api_keys=KEYS, organizations=ORGS) as sb:
+        monkeypatch.setenv("LAYERS_BASE_URL", sb.url)
+        monkeypatch.setenv("LAYERS_API_KEY", sb.api_key)
+        assert await run_onboard(args) == 0
+        first = {r["external_id"]: r for r in _results(tmp_path / "run.results.jsonl")}
+        # what a hand-edited or foreign journal may hold: done, but with nothing to show for it
+        with state.open("a") as fh:
+            fh.write('{"external_id":"cust-0001","status":"done","result":{}}\n')
+            fh.write('{"external_id":"cust-0002","status":"done","result":{"project_id":7}}\n')
+        capsys.readouterr()
+        assert await run_onboard(args) == 0
+        totals = _totals(await sb.state())
+    out = capsys.readouterr().out
+    assert "2 'done' record(s) without a project id are not trusted" in out, out
+    assert "2 to onboard" in out
+    assert "summary: 2 onboarded, 2 skipped (already done), 0 failed" in out
+    results = {r["external_id"]: r for r in _results(tmp_path / "run.results.jsonl")}
+    for ext in ("cust-0001", "cust-0002"):
+        assert results[ext]["ok"]
+        assert not results[ext]["skipped"]
+        assert results[ext]["project_id"] == first[ext]["project_id"]  # adopted, not new
+    assert results["cust-0000"]["skipped"]
+    assert totals == dict.fromkeys(totals, 4)  # nothing created twice
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(120)
+async def test_ctrl_c_writes_the_results_so_far_and_says_how_to_resume(
+    remote_sandbox: tuple[str, str], tmp_path: Path
+) -> None:
+    """SIGINT: what finished is printed and written, exit 130, the resume finishes once each."""
+    base, key = remote_sandbox
+    customers = tmp_path / "customers.csv"
+    _write_csv(customers, HEADER, [_good_row(i) for i in range(30)])
+    state = tmp_path / "run.jsonl"
+    cmd = [sys.executable, "-m", "layers_async", "onboard", str(customers)]
+    cmd += ["--state", str(state), "--schedule-in", "2h"]
+    env = os.environ | {"LAYERS_BASE_URL": base, "LAYERS_API_KEY": key}
+    proc = subprocess.Popen(  # noqa: ASYNC220 - the process under test, interrupted below
+        [*cmd, "--concurrency", "3"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    seen: list[str] = []
+    while not any(line.startswith("[1/30] ok") for line in seen):
+        line = await anyio.to_thread.run_sync(proc.stdout.readline)
+        assert line, "".join(seen)
+        seen.append(line)
+    proc.send_signal(signal.SIGINT)
+    rest, err = await anyio.to_thread.run_sync(proc.communicate, None, 60)
+    out = "".join(seen) + rest
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in err
+    done = [line for line in out.splitlines() if " ok   cust-" in line]
+    assert re.search(rf"^interrupted: {len(done)} onboarded, 0 skipped .* failed,", out, re.M)
+    assert f"to resume, run the same command again with --state {state}" in out
+    results = _results(tmp_path / "run.results.jsonl")
+    assert len(results) == 30
+    finished = [r for r in results if r["ok"]]
+    assert len(finished) == len(done) >= 1
+    assert all(r["project_id"].startswith("prj_") for r in finished)
+    assert {r["error"]["type"] for r in results if not r["ok"]} <= {"Interrupted"}
+    resumed = subprocess.run(  # noqa: ASYNC221 - the resumed run to completion
+        [*cmd, "--concurrency", "30"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=90
+    )
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert f"{len(done)} already done" in resumed.stdout
+    totals = _totals(await _state(base))
+    assert totals == dict.fromkeys(totals, 30)
