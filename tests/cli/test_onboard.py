@@ -403,7 +403,12 @@ async def test_ctrl_c_writes_the_results_so_far_and_says_how_to_resume(
     cmd += ["--state", str(state), "--schedule-in", "2h"]
     env = os.environ | {"LAYERS_BASE_URL": base, "LAYERS_API_KEY": key}
     proc = subprocess.Popen(  # noqa: ASYNC220 - the process under test, interrupted below
-        [*cmd, "--concurrency", "3"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*cmd, "--concurrency", "3"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     seen: list[str] = []
