@@ -8,34 +8,36 @@ import json
 import math
 import signal
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from ._server import Sandbox, SandboxConfigError
 
 __all__ = ["main", "serve"]
 
-
-def _port(text: str) -> int:
-    """An argparse type: a TCP port, 0 (any free one) to 65535."""
-    try:
-        port = int(text)
-    except ValueError:
-        port = -1
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"must be a port from 0 to 65535 (got {text!r})")
-    return port
+_T = TypeVar("_T")
 
 
-def _speed(text: str) -> float:
-    """An argparse type: a clock speed, a finite number >= 0 (0 = a paused clock)."""
-    try:
-        speed = float(text)
-    except ValueError:
-        speed = -1.0
-    if not (speed >= 0 and math.isfinite(speed)):
-        raise argparse.ArgumentTypeError(f"must be a number >= 0 (got {text!r})")
-    return speed
+def _checked(
+    convert: Callable[[str], _T], ok: Callable[[_T], bool], what: str
+) -> Callable[[str], _T]:
+    """An argparse type: `convert` the text, refused as "must be <what>" unless `ok`."""
+
+    def parse(text: str) -> _T:
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {what} (got {text!r})")
+        return value
+
+    return parse
+
+
+_port = _checked(int, lambda port: 0 <= port <= 65535, "a port from 0 to 65535")
+#: A clock speed: 0 is a paused clock, legitimate for a sandbox driven by clock/advance.
+_speed = _checked(float, lambda speed: speed >= 0 and math.isfinite(speed), "a number >= 0")
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import json
 import os
@@ -24,6 +25,7 @@ import anyio
 import pytest
 
 from layers_async import LayersValidationError
+from layers_async.cli import build_parser
 from layers_async.cli.arguments import parse_duration
 from layers_async.cli.onboard import run_onboard
 from layers_async.cli.rows import read_customers
@@ -128,19 +130,27 @@ def _totals(state: dict[str, Any]) -> dict[str, int]:
     return {n: int(state["counts"][n]["total"]) for n in names}
 
 
+def _onboard_command(
+    tmp_path: Path, customers: int, sandbox: tuple[str, str]
+) -> tuple[list[str], dict[str, str], Path]:
+    """`onboard` of `customers` good rows against a sandbox process: (argv, env, state file)."""
+    path = tmp_path / "customers.csv"
+    _write_csv(path, HEADER, [_good_row(i) for i in range(customers)])
+    state = tmp_path / "run.jsonl"
+    cmd = [sys.executable, "-m", "layers_async", "onboard", str(path)]
+    cmd += ["--state", str(state), "--schedule-in", "2h"]
+    base, key = sandbox
+    return cmd, os.environ | {"LAYERS_BASE_URL": base, "LAYERS_API_KEY": key}, state
+
+
 @pytest.mark.anyio
 @pytest.mark.timeout(120)
 async def test_killed_three_times_then_rerun_creates_everything_exactly_once(
     remote_sandbox: tuple[str, str], tmp_path: Path
 ) -> None:
     """200 customers, SIGKILLed 3 times at random moments, resume to exactly one of everything."""
-    base, key = remote_sandbox
-    customers = tmp_path / "customers.csv"
-    _write_csv(customers, HEADER, [_good_row(i) for i in range(200)])
-    state = tmp_path / "run.jsonl"
-    cmd = [sys.executable, "-m", "layers_async", "onboard", str(customers)]
-    cmd += ["--state", str(state), "--concurrency", "50", "--schedule-in", "2h"]
-    env = os.environ | {"LAYERS_BASE_URL": base, "LAYERS_API_KEY": key}
+    cmd, env, state = _onboard_command(tmp_path, 200, remote_sandbox)
+    cmd += ["--concurrency", "50"]
     seed = random.randrange(1 << 32)
     rng = random.Random(seed)
     log: list[str] = []
@@ -158,7 +168,7 @@ async def test_killed_three_times_then_rerun_creates_everything_exactly_once(
         proc.stderr.close()
         lines = state.read_bytes().splitlines() if state.exists() else []
         n_done = sum(b'"status":"done"' in line for line in lines)
-        counts = _totals(await _state(base))
+        counts = _totals(await _state(remote_sandbox[0]))
         log.append(f"kill {attempt + 1} at {delay:.2f} s (alive={alive}): {n_done} done, {counts}")
         if attempt == 0:
             assert alive, f"seed {seed}: the first run finished before the kill"
@@ -169,7 +179,7 @@ async def test_killed_three_times_then_rerun_creates_everything_exactly_once(
     report = "\n".join([f"seed {seed}", *log, final.stdout[-2000:], final.stderr[-2000:]])
     print(report, f"\ntotal {wall:.1f} s")
     assert final.returncode == 0, report
-    totals = _totals(await _state(base))
+    totals = _totals(await _state(remote_sandbox[0]))
     assert totals == dict.fromkeys(totals, 200), report
     results = _results(tmp_path / "run.results.jsonl")
     assert len(results) == 200
@@ -177,6 +187,23 @@ async def test_killed_three_times_then_rerun_creates_everything_exactly_once(
     assert len({r["project_id"] for r in results}) == 200
     assert all(len(r["scheduled_post_ids"]) == 1 for r in results)
     assert "summary:" in final.stdout
+
+
+def _args(customers: Path, *options: str | Path) -> argparse.Namespace:
+    """`layers-async onboard customers --schedule-in 1h *options` as the command parses it."""
+    argv = ["onboard", str(customers), "--schedule-in", "1h", *map(str, options)]
+    return build_parser().parse_args([*argv, "--return-url", "http://localhost:3000/callback"])
+
+
+@contextlib.asynccontextmanager
+async def _served(
+    make_sandbox: MakeSandbox, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Sandbox]:
+    """A speed-60 sandbox with a partner-tier key, named by LAYERS_BASE_URL and LAYERS_API_KEY."""
+    async with make_sandbox(speed=60, api_keys=KEYS, organizations=ORGS) as sb:
+        monkeypatch.setenv("LAYERS_BASE_URL", sb.url)
+        monkeypatch.setenv("LAYERS_API_KEY", sb.api_key)
+        yield sb
 
 
 BAD: list[tuple[int, str, dict[str, str]]] = [
@@ -209,19 +236,8 @@ async def test_bad_rows_are_reported_by_line_and_field_and_the_good_ones_onboard
         rows[index] |= change
     customers = tmp_path / "customers.csv"
     _write_csv(customers, [*HEADER, "notes", "schedule_at"], rows)
-    args = argparse.Namespace(
-        customers=customers,
-        state=tmp_path / "run.jsonl",
-        results=tmp_path / "out.jsonl",
-        concurrency=20,
-        schedule_in=parse_duration("1h"),
-        sandbox=False,
-        oauth_timeout=900.0,
-        return_url="http://localhost:3000/callback",
-    )
-    async with make_sandbox(speed=60, api_keys=KEYS, organizations=ORGS) as sb:
-        monkeypatch.setenv("LAYERS_BASE_URL", sb.url)
-        monkeypatch.setenv("LAYERS_API_KEY", sb.api_key)
+    args = _args(customers, "--state", tmp_path / "run.jsonl", "--results", tmp_path / "out.jsonl")
+    async with _served(make_sandbox, monkeypatch) as sb:
         status = await run_onboard(args)
         totals = _totals(await sb.state())
     out = capsys.readouterr().out
@@ -271,23 +287,26 @@ def test_rows_are_validated_with_the_sdk_checks_and_jsonl_lines_counted(tmp_path
         parse_duration("2 hours")
 
 
+def _onboard_three_in_process(
+    tmp_path: Path, journal: bytes, *options: str
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """`onboard --sandbox` of 3 customers with `journal` as the state file: (process, state)."""
+    customers = tmp_path / "c.csv"
+    _write_csv(customers, HEADER, [_good_row(i) for i in range(3)])
+    state = tmp_path / "run.jsonl"
+    state.write_bytes(journal)
+    cmd = [sys.executable, "-m", "layers_async", "onboard", str(customers)]
+    cmd += ["--state", str(state), "--sandbox", *options]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    return proc, state
+
+
 def test_the_sandbox_flag_onboards_in_process_and_a_torn_journal_line_is_dropped(
     tmp_path: Path,
 ) -> None:
     """`--sandbox` serves its own API; a half-written last journal line is cut before appending."""
-    customers = tmp_path / "c.csv"
-    _write_csv(customers, HEADER, [_good_row(i) for i in range(3)])
-    state = tmp_path / "run.jsonl"
-    state.write_bytes(b'{"external_id":"cust-0000","status":"started"}\n{"external_id":"cu')
-    cmd = [sys.executable, "-m", "layers_async", "onboard", str(customers)]
-    cmd += ["--state", str(state), "--sandbox", "--schedule-in", "30m"]
-    proc = subprocess.run(
-        cmd,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    journal = b'{"external_id":"cust-0000","status":"started"}\n{"external_id":"cu'
+    proc, state = _onboard_three_in_process(tmp_path, journal, "--schedule-in", "30m")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "sandbox: serving the Layers API at http://127.0.0.1:" in proc.stdout
     assert "dropped a torn last line" in proc.stdout
@@ -324,13 +343,7 @@ def test_journal_lines_of_the_wrong_type_are_skipped_counted_and_the_run_complet
     tmp_path: Path,
 ) -> None:
     """Unreadable or wrongly typed journal lines are skipped, counted and said; all onboard."""
-    customers = tmp_path / "c.csv"
-    _write_csv(customers, HEADER, [_good_row(i) for i in range(3)])
-    state = tmp_path / "run.jsonl"
-    state.write_bytes(b"\n".join(UNREADABLE) + b"\n")
-    cmd = [sys.executable, "-m", "layers_async", "onboard", str(customers)]
-    cmd += ["--state", str(state), "--sandbox"]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    proc, state = _onboard_three_in_process(tmp_path, b"\n".join(UNREADABLE) + b"\n")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
     assert f"skipped {len(UNREADABLE)} unreadable line(s) of {state}" in proc.stdout
@@ -354,19 +367,8 @@ async def test_a_done_record_without_a_project_id_is_not_trusted_and_is_onboarde
     customers = tmp_path / "c.csv"
     _write_csv(customers, HEADER, [_good_row(i) for i in range(4)])
     state = tmp_path / "run.jsonl"
-    args = argparse.Namespace(
-        customers=customers,
-        state=state,
-        results=None,
-        concurrency=4,
-        schedule_in=parse_duration("1h"),
-        sandbox=False,
-        oauth_timeout=900.0,
-        return_url="http://localhost:3000/callback",
-    )
-    async with make_sandbox(speed=60, api_keys=KEYS, organizations=ORGS) as sb:
-        monkeypatch.setenv("LAYERS_BASE_URL", sb.url)
-        monkeypatch.setenv("LAYERS_API_KEY", sb.api_key)
+    args = _args(customers, "--state", state, "--concurrency", "4")
+    async with _served(make_sandbox, monkeypatch) as sb:
         assert await run_onboard(args) == 0
         first = {r["external_id"]: r for r in _results(tmp_path / "run.results.jsonl")}
         # what a hand-edited or foreign journal may hold: done, but with nothing to show for it
@@ -395,13 +397,7 @@ async def test_ctrl_c_writes_the_results_so_far_and_says_how_to_resume(
     remote_sandbox: tuple[str, str], tmp_path: Path
 ) -> None:
     """SIGINT: what finished is printed and written, exit 130, the resume finishes once each."""
-    base, key = remote_sandbox
-    customers = tmp_path / "customers.csv"
-    _write_csv(customers, HEADER, [_good_row(i) for i in range(30)])
-    state = tmp_path / "run.jsonl"
-    cmd = [sys.executable, "-m", "layers_async", "onboard", str(customers)]
-    cmd += ["--state", str(state), "--schedule-in", "2h"]
-    env = os.environ | {"LAYERS_BASE_URL": base, "LAYERS_API_KEY": key}
+    cmd, env, state = _onboard_command(tmp_path, 30, remote_sandbox)
     proc = subprocess.Popen(  # noqa: ASYNC220 - the process under test, interrupted below
         [*cmd, "--concurrency", "3"],
         cwd=ROOT,
@@ -435,5 +431,5 @@ async def test_ctrl_c_writes_the_results_so_far_and_says_how_to_resume(
     )
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert f"{len(done)} already done" in resumed.stdout
-    totals = _totals(await _state(base))
+    totals = _totals(await _state(remote_sandbox[0]))
     assert totals == dict.fromkeys(totals, 30)
