@@ -351,7 +351,11 @@ async def run_demo(args: argparse.Namespace, out: TextIO | None = None) -> int:
     for r in failed:
         print(f"  {r.item.external_id}: {type(r.error).__name__}: {r.error}", file=out)
     if args.results is not None:
-        write_results(args.results, _results_lines(results))
+        try:
+            write_results(args.results, _results_lines(results))
+        except OSError as exc:
+            print(f"error: cannot write --results {args.results}: {exc}", file=sys.stderr)
+            return EXIT_PROBLEMS
         print(f"full ids: {args.results}", file=out)
     return EXIT_OK if not failed else EXIT_PROBLEMS
 

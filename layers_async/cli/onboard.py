@@ -423,7 +423,8 @@ async def _onboard_all(
     print(
         f"onboard: {len(rows) + len(bad)} rows in {args.customers}: {len(todo)} to onboard"
         f" ({resumed} interrupted earlier), {len(rows) - len(todo)} already done,"
-        f" {len(bad)} bad; {min(args.concurrency, max(len(todo), 1))} at a time"
+        f" {len(bad)} bad"
+        + (f"; {min(args.concurrency, len(todo))} at a time" if todo else "")
         + "".join(f"; {n}" for n in notes),
         flush=True,
     )
@@ -547,9 +548,9 @@ def _stop_on_sigint(run: asyncio.Future[Any]) -> Iterator[_Interrupted]:
     interrupted = _Interrupted()
 
     def on_sigint() -> None:
-        if interrupted:  # pressed again while the run winds down: the default action
+        if interrupted:  # pressed again while the run winds down: quit at once
             loop.remove_signal_handler(signal.SIGINT)
-            return
+            raise KeyboardInterrupt
         interrupted.seen = True
         print("\ninterrupted: stopping the customers under way...", flush=True)
         run.cancel()
