@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from .._config import Timeouts
 from .._pagination import AsyncPaginator, Page
 from .._serde import loads, structure
-from .._transport import CallOptions, NotGiven, RawResponse, RequestSpec, decode
+from .._transport import NOT_GIVEN, CallOptions, NotGiven, RawResponse, RequestSpec, decode
 from .._validation import (
     check_extra_headers,
     check_idempotency_key,
@@ -23,7 +24,7 @@ from ..models.jobs import Job
 if TYPE_CHECKING:
     from .._client import LayersClient
 
-__all__ = ["Params", "Resource", "options"]
+__all__ = ["Params", "RequestOptions", "Resource", "call_options", "options"]
 
 M = TypeVar("M", bound=LayersModel)
 Params = list[tuple[str, str]]
@@ -49,6 +50,70 @@ def options(
 _DEFAULT = CallOptions()
 
 
+class RequestOptions(TypedDict, total=False):
+    """The keywords every resource method takes besides its own, all optional.
+
+    - `timeout`: this call's deadline: seconds, a `Timeouts`, or None for none (default: the
+      client's);
+    - `idempotency_key`: the `Idempotency-Key` header of a call that is not a GET (1-255
+      visible ASCII characters; default: one made per call and sent again with its retries);
+    - `extra_headers`: headers added to this call's request.
+
+    Methods declare them as ``**options: Unpack[RequestOptions]``, so type checkers and IDEs
+    check and complete them; `help()` and `inspect.signature` show them as keyword-only
+    parameters with their defaults.
+    """
+
+    timeout: float | Timeouts | NotGiven | None
+    idempotency_key: str | None
+    extra_headers: Mapping[str, str] | None
+
+
+#: The default of each call option, as a method without it behaves.
+_OPTION_DEFAULTS: dict[str, object] = {
+    "timeout": NOT_GIVEN,
+    "idempotency_key": None,
+    "extra_headers": None,
+}
+
+
+def call_options(given: RequestOptions) -> CallOptions:
+    """Validate the `**options` a resource method received; refuse any other keyword."""
+    if not given:
+        return _DEFAULT
+    for name in given:
+        if name not in _OPTION_DEFAULTS:
+            raise TypeError(
+                f"got an unexpected keyword argument {name!r} (besides its own, every method "
+                "takes timeout=, idempotency_key= and extra_headers=)"
+            )
+    return options(
+        given.get("timeout", NOT_GIVEN), given.get("idempotency_key"), given.get("extra_headers")
+    )
+
+
+def _spell_out_options(method: object) -> None:
+    """Show `**options: Unpack[RequestOptions]` to `help()` and `inspect.signature` as the
+    keyword-only parameters it stands for."""
+    if not inspect.isfunction(method):
+        return
+    sig = inspect.signature(method)
+    *params, last = sig.parameters.values()
+    if last.kind is not inspect.Parameter.VAR_KEYWORD or last.name != "options":
+        return
+    hints = RequestOptions.__annotations__  # ForwardRefs: this module defers annotations
+    spelled = [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=default,
+            annotation=getattr(hints[name], "__forward_arg__", hints[name]),
+        )
+        for name, default in _OPTION_DEFAULTS.items()
+    ]
+    method.__signature__ = sig.replace(parameters=[*params, *spelled])  # type: ignore[attr-defined]
+
+
 def paging(params: Params, cursor: str | None, limit: int | None, lo: int, hi: int) -> Params:
     """Add `limit` (validated) and `cursor` to a list call's query."""
     out = list(params)
@@ -66,6 +131,12 @@ class Resource:
 
     def __init__(self, client: LayersClient) -> None:
         self._client = client
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        for name, attr in vars(cls).items():
+            if not name.startswith("_"):
+                _spell_out_options(attr)
 
     async def _send(self, spec: RequestSpec) -> RawResponse:
         return await self._client._transport.send(spec)

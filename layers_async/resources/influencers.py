@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
-from .._config import Timeouts
 from .._pagination import AsyncPaginator
 from .._transport import NOT_GIVEN, NotGiven
 from .._validation import BCP47, check_enum, check_id, check_str, fail
@@ -19,7 +17,10 @@ from ..models.influencers import (
 )
 from ..models.jobs import Job
 from ..models.projects import BrandVoice
-from ._base import Params, Resource, options
+from ._base import Params, RequestOptions, Resource, call_options
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["Influencers"]
 
@@ -41,15 +42,13 @@ class Influencers(Resource):
         status: InfluencerStatus | None = None,
         limit: int | None = None,
         cursor: str | None = None,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[InfluencerSummary]:
         """List a project's influencers, newest first
         (`GET /v1/projects/{project_id}/influencers`, `limit` 1-100 per page). Await for a
         page; `async for` for every influencer. Raises `NotFoundError` for an unknown
         project."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if status is not None:
@@ -72,9 +71,7 @@ class Influencers(Resource):
         gender: Gender | None = None,
         age_range: AgeRange | None = None,
         prompt: str | None = None,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Job:
         """Create a persona (`POST /v1/projects/{project_id}/influencers`); returns the
         `influencer_create` job's 202 envelope (`job.influencer_id` names the new persona, which
@@ -86,7 +83,7 @@ class Influencers(Resource):
         (`details["limitType"] == "concurrent_jobs"`) when the organization runs too many jobs,
         and `NotFoundError` for an unknown project.
         """
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         body: dict[str, JSON] = {}
         if gender is not None:
@@ -97,17 +94,10 @@ class Influencers(Resource):
             body["prompt"] = check_str("prompt", prompt, min_len=1, max_len=1000)
         return await self._start_job(f"/v1/projects/{pid}/influencers", opts, body=body)
 
-    async def get(
-        self,
-        influencer_id: str,
-        *,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> Influencer:
+    async def get(self, influencer_id: str, **options: Unpack[RequestOptions]) -> Influencer:
         """Fetch one influencer (`GET /v1/influencers/{influencer_id}`). Raises
         `NotFoundError` when it is unknown or in another organization."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         iid = check_id("influencer_id", influencer_id, "inf")
         return await self._read(Influencer, f"/v1/influencers/{iid}", opts)
 
@@ -120,15 +110,13 @@ class Influencers(Resource):
         age_range: AgeRange | NotGiven | None = NOT_GIVEN,
         brand_voice: BrandVoice | NotGiven = NOT_GIVEN,
         language: str | NotGiven = NOT_GIVEN,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Influencer:
         """Change a persona's fields (`PATCH /v1/influencers/{influencer_id}`), in any status;
         omitted fields stay, `age_range=None` clears the age range (no other field can be
         cleared). `name` is 1-128 characters, `language` a BCP 47 tag. At least one field is
         required. Raises `NotFoundError` when the influencer is unknown."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         iid = check_id("influencer_id", influencer_id, "inf")
         body: dict[str, JSON] = {}
         if not isinstance(name, NotGiven):

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
-from .._config import Timeouts
 from .._pagination import AsyncPaginator
 from .._transport import NOT_GIVEN, NotGiven
 from .._validation import (
@@ -26,7 +25,10 @@ from ..models.projects import (
     ProjectSummary,
     TargetGender,
 )
-from ._base import Params, Resource, options
+from ._base import Params, RequestOptions, Resource, call_options
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["Projects", "validate_project_fields"]
 
@@ -191,14 +193,12 @@ class Projects(Resource):
         brand_voice: BrandVoice | None = None,
         target_gender: TargetGender | None = None,
         metadata: Mapping[str, JSON] | None = None,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Project:
         """Create a project (`POST /v1/projects`); with `app_description`, research and a first
         influencer start in the background. Raises `ConflictError` when `customer_external_id`
         is taken (`details["projectId"]` names the existing project)."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         if isinstance(name, NotGiven) or name is None:
             raise fail("name", "is required")
         if timezone is None:
@@ -219,16 +219,9 @@ class Projects(Resource):
         )
         return await self._write(Project, "POST", "/v1/projects", opts, body=body)
 
-    async def get(
-        self,
-        project_id: str,
-        *,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> Project:
+    async def get(self, project_id: str, **options: Unpack[RequestOptions]) -> Project:
         """Fetch one project (`prj_<uuid>` or a bare UUID)."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         return await self._read(Project, f"/v1/projects/{pid}", opts)
 
@@ -240,13 +233,11 @@ class Projects(Resource):
         customer_external_id: str | None = None,
         limit: int | None = None,
         cursor: str | None = None,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[ProjectSummary]:
         """List projects, newest first (`limit` 1-200 per page). `customer_external_id` finds
         the one project bound to your id. Await for a page; `async for` for every project."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         params: Params = []
         if status is not None:
             params.append(("status", check_enum("status", status, _STATUSES)))
@@ -279,14 +270,12 @@ class Projects(Resource):
         brand_voice: BrandVoice | NotGiven = NOT_GIVEN,
         target_gender: TargetGender | NotGiven = NOT_GIVEN,
         metadata: Mapping[str, JSON] | NotGiven = NOT_GIVEN,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Project:
         """Change fields (`PATCH`); omitted ones stay, None clears the clearable ones
         (`customer_external_id`, `owner_email`, `app_name`, `app_description`, `tagline`).
         `status="archived"` archives like `archive()`; `"active"` un-archives."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         body = _fields(
             name=name,
@@ -308,16 +297,9 @@ class Projects(Resource):
             raise fail("update", "needs at least one field to change")
         return await self._write(Project, "PATCH", f"/v1/projects/{pid}", opts, body=body)
 
-    async def archive(
-        self,
-        project_id: str,
-        *,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> ProjectArchived:
+    async def archive(self, project_id: str, **options: Unpack[RequestOptions]) -> ProjectArchived:
         """Archive (`DELETE`): cancels queued posts and running jobs; reversible with
         `update(project_id, status="active")`."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         return await self._write(ProjectArchived, "DELETE", f"/v1/projects/{pid}", opts)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import get_args
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, get_args
 
-from .._config import Timeouts
 from .._pagination import AsyncPaginator
-from .._transport import NOT_GIVEN, NotGiven
 from .._validation import check_bool, check_enum, check_id, check_return_url, check_str, fail
 from ..models import JSON
 from ..models.social import (
@@ -18,7 +16,10 @@ from ..models.social import (
     SocialAccountDisconnected,
     SocialAccountStatus,
 )
-from ._base import Params, Resource, options
+from ._base import Params, RequestOptions, Resource, call_options
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["Social"]
 
@@ -56,9 +57,7 @@ class Social(Resource):
         return_url: str,
         scopes: Sequence[str] | None = None,
         usage_note: str | None = None,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> OAuthUrl:
         """Start an OAuth attempt (`POST /v1/projects/{project_id}/social/oauth-url`).
 
@@ -73,7 +72,7 @@ class Social(Resource):
         included) mints a fresh `state`, and an `idempotency_key` you pass is only checked for
         syntax. Raises `NotFoundError` for an unknown project.
         """
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         body: dict[str, JSON] = {
             "platform": check_enum("platform", platform, _PLATFORMS),
@@ -88,20 +87,14 @@ class Social(Resource):
         )
 
     async def oauth_status(
-        self,
-        project_id: str,
-        state: str,
-        *,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        self, project_id: str, state: str, **options: Unpack[RequestOptions]
     ) -> OAuthAttempt:
         """Poll an OAuth attempt (`GET /v1/projects/{project_id}/social/oauth-status?state=…`,
         the Getting started path). `pending` → poll again (at most once a second);
         `completed` → use `social_account_id`; `failed` → see `error`; `expired` → mint a new
         URL. Raises `NotFoundError` (`details["resource"] == "oauth_attempt"`) when the state
         is unknown, belongs to another project, or was minted by another API key."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         st = check_id("state", state, "st")
         return await self._read(
@@ -120,15 +113,13 @@ class Social(Resource):
         leased: bool | None = None,
         limit: int | None = None,
         cursor: str | None = None,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[SocialAccount]:
         """List a project's social accounts, newest `connected_at` first
         (`GET /v1/projects/{project_id}/social-accounts`, `limit` 1-200 per page); every
         status unless `status` is given. Await for a page; `async for` for every account.
         Raises `NotFoundError` for an unknown project."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if platform is not None:
@@ -149,18 +140,13 @@ class Social(Resource):
         )
 
     async def disconnect(
-        self,
-        social_account_id: str,
-        *,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        self, social_account_id: str, **options: Unpack[RequestOptions]
     ) -> SocialAccountDisconnected:
         """Disconnect an account (`DELETE /v1/social-accounts/{social_account_id}`): drops the
         token and cancels its queued posts (published ones stay). Raises `NotFoundError` when
         the account is unknown, in another organization or already disconnected, and
         `ConflictError` for a leased account."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         sid = check_id("social_account_id", social_account_id, "sa")
         return await self._write(
             SocialAccountDisconnected, "DELETE", f"/v1/social-accounts/{sid}", opts
