@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, TypedDict, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypedDict, TypeVar
 
 from .._config import Timeouts
 from .._pagination import AsyncPaginator, Page
@@ -24,7 +24,16 @@ from ..models.jobs import Job
 if TYPE_CHECKING:
     from .._client import LayersClient
 
-__all__ = ["Params", "RequestOptions", "Resource", "call_options", "options"]
+__all__ = [
+    "ListCall",
+    "ListOptions",
+    "Params",
+    "RequestOptions",
+    "Resource",
+    "call_options",
+    "list_options",
+    "options",
+]
 
 M = TypeVar("M", bound=LayersModel)
 Params = list[tuple[str, str]]
@@ -69,27 +78,70 @@ class RequestOptions(TypedDict, total=False):
     extra_headers: Mapping[str, str] | None
 
 
+class ListOptions(RequestOptions, total=False):
+    """The keywords every list method takes besides its own: `limit`, the most items a page
+    holds (its range is the method's), `cursor`, where to start (a page's `next_cursor`),
+    and the `RequestOptions`."""
+
+    limit: int | None
+    cursor: str | None
+
+
+class ListCall(NamedTuple):
+    """What a list method received as `**options`, the call options validated."""
+
+    options: CallOptions
+    limit: int | None
+    cursor: str | None
+
+
 #: The default of each call option, as a method without it behaves.
 _OPTION_DEFAULTS: dict[str, object] = {
     "timeout": NOT_GIVEN,
     "idempotency_key": None,
     "extra_headers": None,
 }
+#: The same for list methods, in the order their signatures show them.
+_LIST_DEFAULTS: dict[str, object] = {"limit": None, "cursor": None, **_OPTION_DEFAULTS}
+
+
+def _refuse_unknown(given: Mapping[str, object], known: Mapping[str, object]) -> None:
+    for name in given:
+        if name not in known:
+            raise TypeError(
+                f"got an unexpected keyword argument {name!r} (besides its own, every method "
+                "takes timeout=, idempotency_key= and extra_headers=, and a list method "
+                "limit= and cursor=)"
+            )
+
+
+def _checked(given: RequestOptions) -> CallOptions:
+    return options(
+        given.get("timeout", NOT_GIVEN), given.get("idempotency_key"), given.get("extra_headers")
+    )
 
 
 def call_options(given: RequestOptions) -> CallOptions:
     """Validate the `**options` a resource method received; refuse any other keyword."""
     if not given:
         return _DEFAULT
-    for name in given:
-        if name not in _OPTION_DEFAULTS:
-            raise TypeError(
-                f"got an unexpected keyword argument {name!r} (besides its own, every method "
-                "takes timeout=, idempotency_key= and extra_headers=)"
-            )
-    return options(
-        given.get("timeout", NOT_GIVEN), given.get("idempotency_key"), given.get("extra_headers")
-    )
+    _refuse_unknown(given, _OPTION_DEFAULTS)
+    return _checked(given)
+
+
+def list_options(given: ListOptions) -> ListCall:
+    """`call_options` for a list method; `limit` is checked against the method's range later,
+    when the first page is asked for."""
+    if not given:
+        return _NO_LIST_OPTIONS
+    _refuse_unknown(given, _LIST_DEFAULTS)
+    return ListCall(_checked(given), given.get("limit"), given.get("cursor"))
+
+
+_NO_LIST_OPTIONS = ListCall(_DEFAULT, None, None)
+
+#: The keywords `**options` stands for, by its annotation.
+_SPELLED = {"Unpack[RequestOptions]": _OPTION_DEFAULTS, "Unpack[ListOptions]": _LIST_DEFAULTS}
 
 
 def _spell_out_options(method: object) -> None:
@@ -99,9 +151,9 @@ def _spell_out_options(method: object) -> None:
         return
     sig = inspect.signature(method)
     *params, last = sig.parameters.values()
-    if last.kind is not inspect.Parameter.VAR_KEYWORD or last.name != "options":
+    if last.kind is not inspect.Parameter.VAR_KEYWORD or last.annotation not in _SPELLED:
         return
-    hints = RequestOptions.__annotations__  # ForwardRefs: this module defers annotations
+    hints = ListOptions.__annotations__  # ForwardRefs: this module defers annotations
     spelled = [
         inspect.Parameter(
             name,
@@ -109,7 +161,7 @@ def _spell_out_options(method: object) -> None:
             default=default,
             annotation=getattr(hints[name], "__forward_arg__", hints[name]),
         )
-        for name, default in _OPTION_DEFAULTS.items()
+        for name, default in _SPELLED[last.annotation].items()
     ]
     method.__signature__ = sig.replace(parameters=[*params, *spelled])  # type: ignore[attr-defined]
 
@@ -179,15 +231,14 @@ class Resource:
         cls: type[M],
         path: str,
         params: Params,
-        opts: CallOptions,
+        call: ListCall,
         *,
-        limit: int | None,
-        lo: int,
         hi: int,
-        cursor: str | None = None,
     ) -> AsyncPaginator[M]:
-        """The pages of `GET path`, items decoded into `cls`: a read-light route."""
-        base = paging(params, None, limit, lo, hi)  # validates limit now, before any request
+        """The pages of `GET path`, items decoded into `cls`: a read-light route whose pages
+        hold 1 to `hi` items."""
+        opts, limit, cursor = call
+        base = paging(params, None, limit, 1, hi)  # validates limit now, before any request
         if cursor is not None:
             check_str("cursor", cursor)
 

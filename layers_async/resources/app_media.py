@@ -9,7 +9,7 @@ from .._pagination import AsyncPaginator
 from .._validation import check_enum, check_https_url, check_id
 from ..models.app_media import AppMedia as Media  # the class below takes its name
 from ..models.app_media import AppMediaDeleted, MediaKind
-from ._base import Params, RequestOptions, Resource, call_options
+from ._base import ListOptions, Params, RequestOptions, Resource, call_options, list_options
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -46,32 +46,17 @@ class AppMedia(Resource):
         return await self._write(Media, "POST", f"/v1/projects/{pid}/app-media", opts, body=body)
 
     def list(
-        self,
-        project_id: str,
-        *,
-        kind: MediaKind | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-        **options: Unpack[RequestOptions],
+        self, project_id: str, *, kind: MediaKind | None = None, **options: Unpack[ListOptions]
     ) -> AsyncPaginator[Media]:
         """List a project's live media, newest first (`GET /v1/projects/{project_id}/app-media`,
         `limit` 1-100 per page); deleted and replaced items are left out. Await for a page;
         `async for` for every item. Raises `NotFoundError` for an unknown project."""
-        opts = call_options(options)
+        call = list_options(options)
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if kind is not None:
             params.append(("kind", check_enum("kind", kind, _KINDS)))
-        return self._list(
-            Media,
-            f"/v1/projects/{pid}/app-media",
-            params,
-            opts,
-            limit=limit,
-            lo=1,
-            hi=100,
-            cursor=cursor,
-        )
+        return self._list(Media, f"/v1/projects/{pid}/app-media", params, call, hi=100)
 
     async def delete(
         self, project_id: str, media_id: str, **options: Unpack[RequestOptions]

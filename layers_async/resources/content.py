@@ -35,7 +35,7 @@ from ..models.content import (
     SourceRecommendations,
 )
 from ..models.jobs import Job
-from ._base import Params, RequestOptions, Resource, call_options
+from ._base import ListOptions, Params, RequestOptions, Resource, call_options, list_options
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -285,9 +285,7 @@ class Content(Resource):
         creative_type: CreativeType | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-        **options: Unpack[RequestOptions],
+        **options: Unpack[ListOptions],
     ) -> AsyncPaginator[Container]:
         """List a project's containers, newest first (`GET /v1/projects/{project_id}/content`).
 
@@ -295,7 +293,7 @@ class Content(Resource):
         timezone-aware datetimes bounding `created_at` (inclusive); `limit` 1-200 per page.
         Await for a page; `async for` for every container.
         """
-        opts = call_options(options)
+        call = list_options(options)
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if status is not None:
@@ -310,16 +308,7 @@ class Content(Resource):
             params.append(("since", check_datetime("since", since)))
         if until is not None:
             params.append(("until", check_datetime("until", until)))
-        return self._list(
-            Container,
-            f"/v1/projects/{pid}/content",
-            params,
-            opts,
-            limit=limit,
-            lo=1,
-            hi=200,
-            cursor=cursor,
-        )
+        return self._list(Container, f"/v1/projects/{pid}/content", params, call, hi=200)
 
     async def get(self, container_id: str, **options: Unpack[RequestOptions]) -> Container:
         """Fetch one container (`GET /v1/content/{container_id}`; `cnt_<uuid>` or a bare UUID).

@@ -17,7 +17,7 @@ from ..models.influencers import (
 )
 from ..models.jobs import Job
 from ..models.projects import BrandVoice
-from ._base import Params, RequestOptions, Resource, call_options
+from ._base import ListOptions, Params, RequestOptions, Resource, call_options, list_options
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -40,28 +40,19 @@ class Influencers(Resource):
         project_id: str,
         *,
         status: InfluencerStatus | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-        **options: Unpack[RequestOptions],
+        **options: Unpack[ListOptions],
     ) -> AsyncPaginator[InfluencerSummary]:
         """List a project's influencers, newest first
         (`GET /v1/projects/{project_id}/influencers`, `limit` 1-100 per page). Await for a
         page; `async for` for every influencer. Raises `NotFoundError` for an unknown
         project."""
-        opts = call_options(options)
+        call = list_options(options)
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if status is not None:
             params.append(("status", check_enum("status", status, _STATUSES)))
         return self._list(
-            InfluencerSummary,
-            f"/v1/projects/{pid}/influencers",
-            params,
-            opts,
-            limit=limit,
-            lo=1,
-            hi=100,
-            cursor=cursor,
+            InfluencerSummary, f"/v1/projects/{pid}/influencers", params, call, hi=100
         )
 
     async def create(

@@ -25,7 +25,7 @@ from ..models.projects import (
     ProjectSummary,
     TargetGender,
 )
-from ._base import Params, RequestOptions, Resource, call_options
+from ._base import ListOptions, Params, RequestOptions, Resource, call_options, list_options
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -231,13 +231,11 @@ class Projects(Resource):
         status: ProjectStatus | None = None,
         search: str | None = None,
         customer_external_id: str | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-        **options: Unpack[RequestOptions],
+        **options: Unpack[ListOptions],
     ) -> AsyncPaginator[ProjectSummary]:
         """List projects, newest first (`limit` 1-200 per page). `customer_external_id` finds
         the one project bound to your id. Await for a page; `async for` for every project."""
-        opts = call_options(options)
+        call = list_options(options)
         params: Params = []
         if status is not None:
             params.append(("status", check_enum("status", status, _STATUSES)))
@@ -250,9 +248,7 @@ class Projects(Resource):
                     check_str("customer_external_id", customer_external_id, min_len=1, max_len=128),
                 )
             )
-        return self._list(
-            ProjectSummary, "/v1/projects", params, opts, limit=limit, lo=1, hi=200, cursor=cursor
-        )
+        return self._list(ProjectSummary, "/v1/projects", params, call, hi=200)
 
     async def update(
         self,

@@ -15,7 +15,7 @@ from ..models.scheduled_posts import (
     ScheduledPostCanceled,
     ScheduledPostStatus,
 )
-from ._base import Params, RequestOptions, Resource, call_options
+from ._base import ListOptions, Params, RequestOptions, Resource, call_options, list_options
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -38,9 +38,7 @@ class ScheduledPosts(Resource):
         social_account_id: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-        **options: Unpack[RequestOptions],
+        **options: Unpack[ListOptions],
     ) -> AsyncPaginator[ScheduledPost]:
         """List a project's scheduled posts, latest `scheduled_for` first
         (`GET /v1/projects/{project_id}/scheduled-posts`).
@@ -49,7 +47,7 @@ class ScheduledPosts(Resource):
         datetimes bounding `scheduled_for` (inclusive); `limit` 1-100 per page. Await for a
         page; `async for` for every post.
         """
-        opts = call_options(options)
+        call = list_options(options)
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if status is not None:
@@ -63,14 +61,7 @@ class ScheduledPosts(Resource):
         if until is not None:
             params.append(("until", check_datetime("until", until)))
         return self._list(
-            ScheduledPost,
-            f"/v1/projects/{pid}/scheduled-posts",
-            params,
-            opts,
-            limit=limit,
-            lo=1,
-            hi=100,
-            cursor=cursor,
+            ScheduledPost, f"/v1/projects/{pid}/scheduled-posts", params, call, hi=100
         )
 
     async def get(self, scheduled_post_id: str, **options: Unpack[RequestOptions]) -> ScheduledPost:

@@ -16,7 +16,7 @@ from ..models.social import (
     SocialAccountDisconnected,
     SocialAccountStatus,
 )
-from ._base import Params, RequestOptions, Resource, call_options
+from ._base import ListOptions, Params, RequestOptions, Resource, call_options, list_options
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -111,15 +111,13 @@ class Social(Resource):
         platform: Platform | None = None,
         status: SocialAccountStatus | None = None,
         leased: bool | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-        **options: Unpack[RequestOptions],
+        **options: Unpack[ListOptions],
     ) -> AsyncPaginator[SocialAccount]:
         """List a project's social accounts, newest `connected_at` first
         (`GET /v1/projects/{project_id}/social-accounts`, `limit` 1-200 per page); every
         status unless `status` is given. Await for a page; `async for` for every account.
         Raises `NotFoundError` for an unknown project."""
-        opts = call_options(options)
+        call = list_options(options)
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if platform is not None:
@@ -129,14 +127,7 @@ class Social(Resource):
         if leased is not None:
             params.append(("leased", "true" if check_bool("leased", leased) else "false"))
         return self._list(
-            SocialAccount,
-            f"/v1/projects/{pid}/social-accounts",
-            params,
-            opts,
-            limit=limit,
-            lo=1,
-            hi=200,
-            cursor=cursor,
+            SocialAccount, f"/v1/projects/{pid}/social-accounts", params, call, hi=200
         )
 
     async def disconnect(
