@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING
 
 from .._pagination import AsyncPaginator
 from .._validation import check_enum, check_https_url, check_id
@@ -15,8 +15,6 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 __all__ = ["AppMedia"]
-
-_KINDS = get_args(MediaKind)
 
 
 class AppMedia(Resource):
@@ -40,7 +38,7 @@ class AppMedia(Resource):
         opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         body = {
-            "kind": check_enum("kind", kind, _KINDS),
+            "kind": check_enum("kind", kind, MediaKind),
             "url": check_https_url("url", url),
         }
         return await self._write(Media, "POST", f"/v1/projects/{pid}/app-media", opts, body=body)
@@ -55,7 +53,7 @@ class AppMedia(Resource):
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if kind is not None:
-            params.append(("kind", check_enum("kind", kind, _KINDS)))
+            params.append(("kind", check_enum("kind", kind, MediaKind)))
         return self._list(Media, f"/v1/projects/{pid}/app-media", params, call, hi=100)
 
     async def delete(

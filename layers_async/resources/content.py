@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING
 
 from .._pagination import AsyncPaginator
 from .._serde import check_json
@@ -42,12 +42,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Content"]
 
-_SOURCE_KINDS = get_args(SourceKind)
-_FORMATS = get_args(ContentFormat)
-_STATUSES = get_args(ContainerStatus)
-_CREATIVE_TYPES = get_args(CreativeType)
-_MODES = get_args(PostMode)
-
 
 def _actor(
     body: dict[str, JSON],
@@ -82,7 +76,7 @@ def _target(i: int, target: object, seen: set[tuple[str, str]]) -> dict[str, JSO
     if not isinstance(target, ScheduleTarget):
         raise fail(at, f"must be a ScheduleTarget (got {type(target).__name__})")
     sa = check_id(f"{at}.social_account_id", target.social_account_id, "sa")
-    mode = check_enum(f"{at}.mode", target.mode, _MODES)
+    mode = check_enum(f"{at}.mode", target.mode, PostMode)
     wire: dict[str, JSON] = {"socialAccountId": sa, "mode": mode}
     if target.caption_override is not None:
         wire["captionOverride"] = check_str(
@@ -134,7 +128,7 @@ class Content(Resource):
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if kind is not None:
-            params.append(("kind", check_enum("kind", kind, _SOURCE_KINDS)))
+            params.append(("kind", check_enum("kind", kind, SourceKind)))
         if keyword is not None:
             params.append(("keyword", check_str("keyword", keyword, min_len=1, max_len=200)))
         if limit is not None:
@@ -297,12 +291,12 @@ class Content(Resource):
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if status is not None:
-            params += [("status", s) for s in check_enums("status", status, _STATUSES)]
+            params += [("status", s) for s in check_enums("status", status, ContainerStatus)]
         if format is not None:
-            params += [("format", f) for f in check_enums("format", format, _FORMATS)]
+            params += [("format", f) for f in check_enums("format", format, ContentFormat)]
         if creative_type is not None:
             params.append(
-                ("creativeType", check_enum("creative_type", creative_type, _CREATIVE_TYPES))
+                ("creativeType", check_enum("creative_type", creative_type, CreativeType))
             )
         if since is not None:
             params.append(("since", check_datetime("since", since)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING
 
 from .._pagination import AsyncPaginator
 from .._transport import NOT_GIVEN, NotGiven
@@ -23,11 +23,6 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 __all__ = ["Influencers"]
-
-_GENDERS = get_args(Gender)
-_AGE_RANGES = get_args(AgeRange)
-_STATUSES = get_args(InfluencerStatus)
-_VOICES = get_args(BrandVoice)
 
 
 class Influencers(Resource):
@@ -50,7 +45,7 @@ class Influencers(Resource):
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if status is not None:
-            params.append(("status", check_enum("status", status, _STATUSES)))
+            params.append(("status", check_enum("status", status, InfluencerStatus)))
         return self._list(
             InfluencerSummary, f"/v1/projects/{pid}/influencers", params, call, hi=100
         )
@@ -78,9 +73,9 @@ class Influencers(Resource):
         pid = check_id("project_id", project_id, "prj")
         body: dict[str, JSON] = {}
         if gender is not None:
-            body["gender"] = check_enum("gender", gender, _GENDERS)
+            body["gender"] = check_enum("gender", gender, Gender)
         if age_range is not None:
-            body["ageRange"] = check_enum("age_range", age_range, _AGE_RANGES)
+            body["ageRange"] = check_enum("age_range", age_range, AgeRange)
         if prompt is not None:
             body["prompt"] = check_str("prompt", prompt, min_len=1, max_len=1000)
         return await self._start_job(f"/v1/projects/{pid}/influencers", opts, body=body)
@@ -113,13 +108,13 @@ class Influencers(Resource):
         if not isinstance(name, NotGiven):
             body["name"] = check_str("name", name, min_len=1, max_len=128)
         if not isinstance(gender, NotGiven):
-            body["gender"] = check_enum("gender", gender, _GENDERS)
+            body["gender"] = check_enum("gender", gender, Gender)
         if not isinstance(age_range, NotGiven):
             body["ageRange"] = (
-                None if age_range is None else check_enum("age_range", age_range, _AGE_RANGES)
+                None if age_range is None else check_enum("age_range", age_range, AgeRange)
             )
         if not isinstance(brand_voice, NotGiven):
-            body["brandVoice"] = check_enum("brand_voice", brand_voice, _VOICES)
+            body["brandVoice"] = check_enum("brand_voice", brand_voice, BrandVoice)
         if not isinstance(language, NotGiven):
             body["language"] = check_str(
                 "language", language, min_len=2, pattern=BCP47, what="a BCP 47 tag"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING
 
 from .._pagination import AsyncPaginator
 from .._transport import NOT_GIVEN, NotGiven
@@ -31,10 +31,6 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 __all__ = ["Projects", "validate_project_fields"]
-
-_VOICES = get_args(BrandVoice)
-_GENDERS = get_args(TargetGender)
-_STATUSES = get_args(ProjectStatus)
 
 
 def _fields(
@@ -106,11 +102,16 @@ def _fields(
     put(
         "tagline", tagline, lambda v: check_str("tagline", v, min_len=1, max_len=80), clearable=True
     )
-    put("brandVoice", brand_voice, lambda v: check_enum("brand_voice", v, _VOICES), clearable=False)
+    put(
+        "brandVoice",
+        brand_voice,
+        lambda v: check_enum("brand_voice", v, BrandVoice),
+        clearable=False,
+    )
     put(
         "targetGender",
         target_gender,
-        lambda v: check_enum("target_gender", v, _GENDERS),
+        lambda v: check_enum("target_gender", v, TargetGender),
         clearable=False,
     )
     put("metadata", metadata, lambda v: check_metadata("metadata", v), clearable=False)
@@ -238,7 +239,7 @@ class Projects(Resource):
         call = list_options(options)
         params: Params = []
         if status is not None:
-            params.append(("status", check_enum("status", status, _STATUSES)))
+            params.append(("status", check_enum("status", status, ProjectStatus)))
         if search is not None:
             params.append(("search", check_str("search", search, min_len=1, max_len=200)))
         if customer_external_id is not None:
@@ -288,7 +289,7 @@ class Projects(Resource):
             patch=True,
         )
         if not isinstance(status, NotGiven):
-            body["status"] = check_enum("status", status, _STATUSES)
+            body["status"] = check_enum("status", status, ProjectStatus)
         if not body:
             raise fail("update", "needs at least one field to change")
         return await self._write(Project, "PATCH", f"/v1/projects/{pid}", opts, body=body)

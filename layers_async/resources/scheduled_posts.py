@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING
 
 from .._pagination import AsyncPaginator
 from .._validation import check_datetime, check_enums, check_id, check_str
@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 __all__ = ["ScheduledPosts"]
-
-_STATUSES = get_args(ScheduledPostStatus)
 
 
 class ScheduledPosts(Resource):
@@ -51,7 +49,7 @@ class ScheduledPosts(Resource):
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if status is not None:
-            params += [("status", s) for s in check_enums("status", status, _STATUSES)]
+            params += [("status", s) for s in check_enums("status", status, ScheduledPostStatus)]
         if social_account_id is not None:
             params.append(
                 ("socialAccountId", check_id("social_account_id", social_account_id, "sa"))

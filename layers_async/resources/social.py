@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING
 
 from .._pagination import AsyncPaginator
 from .._validation import check_bool, check_enum, check_id, check_return_url, check_str, fail
@@ -22,9 +22,6 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 __all__ = ["Social"]
-
-_PLATFORMS = get_args(Platform)
-_STATUSES = get_args(SocialAccountStatus)
 
 
 #: OAuth scopes one consent may ask for, at most.
@@ -75,7 +72,7 @@ class Social(Resource):
         opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         body: dict[str, JSON] = {
-            "platform": check_enum("platform", platform, _PLATFORMS),
+            "platform": check_enum("platform", platform, Platform),
             "returnUrl": check_return_url("return_url", return_url),
         }
         if scopes is not None:
@@ -121,9 +118,9 @@ class Social(Resource):
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if platform is not None:
-            params.append(("platform", check_enum("platform", platform, _PLATFORMS)))
+            params.append(("platform", check_enum("platform", platform, Platform)))
         if status is not None:
-            params.append(("status", check_enum("status", status, _STATUSES)))
+            params.append(("status", check_enum("status", status, SocialAccountStatus)))
         if leased is not None:
             params.append(("leased", "true" if check_bool("leased", leased) else "false"))
         return self._list(
