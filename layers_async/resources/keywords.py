@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from .._validation import check_id
 from ..models.jobs import Job
 from ..models.keywords import KeywordBank
-from ._base import RequestOptions, Resource, call_options
+from ._base import RequestOptions, Resource
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -24,9 +24,8 @@ class Keywords(Resource):
         """Fetch the keyword bank (`GET /v1/projects/{project_id}/keywords`): empty with
         `refreshed_at` None until the first research run ends; while a run is in progress the
         previous bank is returned. Raises `NotFoundError` for an unknown project."""
-        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
-        return await self._read(KeywordBank, f"/v1/projects/{pid}/keywords", opts)
+        return await self._read(KeywordBank, f"/v1/projects/{pid}/keywords", options)
 
     async def refresh(self, project_id: str, **options: Unpack[RequestOptions]) -> Job:
         """Re-run keyword research (`POST /v1/projects/{project_id}/keywords/refresh`, about
@@ -38,6 +37,5 @@ class Keywords(Resource):
         `RateLimitError` (`details["limitType"] == "concurrent_jobs"`) when the organization
         runs too many jobs, and `NotFoundError` for an unknown project.
         """
-        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
-        return await self._start_job(f"/v1/projects/{pid}/keywords/refresh", opts)
+        return await self._start_job(f"/v1/projects/{pid}/keywords/refresh", options)
