@@ -35,7 +35,7 @@ from ._validation import check_extra_headers, check_id, check_seconds
 from ._version import __version__
 from ._waiting import sleep
 from .models.identity import Whoami
-from .resources._base import RequestOptions, Resource
+from .resources._base import Resource, options
 from .resources.app_media import AppMedia
 from .resources.content import Content
 from .resources.credits import Credits
@@ -325,12 +325,9 @@ class LayersClient:
         extra_headers: Mapping[str, str] | None = None,
     ) -> Whoami:
         """Resolve the key to its organization, scopes and tier (`GET /v1/whoami`)."""
-        given: RequestOptions = {
-            "timeout": timeout,
-            "idempotency_key": idempotency_key,
-            "extra_headers": extra_headers,
-        }
-        return await self.projects._read(Whoami, "/v1/whoami", given)
+        return await self.projects._read(
+            Whoami, "/v1/whoami", options(timeout, idempotency_key, extra_headers)
+        )
 
     # ------------------------------------------------------------------ waiters
     @property

@@ -197,12 +197,11 @@ class Resource:
         self,
         cls: type[M],
         path: str,
-        options: RequestOptions,
+        opts: CallOptions,
         *,
         params: Sequence[tuple[str, str]] | None = None,
     ) -> M:
         """`GET path`, decoded into `cls`: a read-light route."""
-        opts = call_options(options)
         raw = await self._send(RequestSpec("GET", path, "read-light", params, None, opts))
         return decode(raw, cls)
 
@@ -211,21 +210,19 @@ class Resource:
         cls: type[M],
         method: str,
         path: str,
-        options: RequestOptions,
+        opts: CallOptions,
         *,
         body: Mapping[str, JSON] | None = None,
     ) -> M:
         """A PATCH, a DELETE or a small synchronous POST, decoded into `cls`: a write-light
         route."""
-        opts = call_options(options)
         raw = await self._send(RequestSpec(method, path, "write-light", None, body, opts))
         return decode(raw, cls)
 
     async def _start_job(
-        self, path: str, options: RequestOptions, *, body: Mapping[str, JSON] | None = None
+        self, path: str, opts: CallOptions, *, body: Mapping[str, JSON] | None = None
     ) -> Job:
         """A POST that starts a job: a long-running route."""
-        opts = call_options(options)
         raw = await self._send(RequestSpec("POST", path, "long-running", None, body, opts))
         return decode(raw, Job)
 
@@ -234,13 +231,13 @@ class Resource:
         cls: type[M],
         path: str,
         params: Params,
-        options: ListOptions,
+        call: ListCall,
         *,
         hi: int,
     ) -> AsyncPaginator[M]:
         """The pages of `GET path`, items decoded into `cls`: a read-light route whose pages
         hold 1 to `hi` items."""
-        opts, limit, cursor = list_options(options)
+        opts, limit, cursor = call
         base = paging(params, None, limit, 1, hi)  # validates limit now, before any request
         if cursor is not None:
             check_str("cursor", cursor)

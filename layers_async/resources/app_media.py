@@ -9,7 +9,7 @@ from .._pagination import AsyncPaginator
 from .._validation import check_enum, check_https_url, check_id
 from ..models.app_media import AppMedia as Media  # the class below takes its name
 from ..models.app_media import AppMediaDeleted, MediaKind
-from ._base import ListOptions, Params, RequestOptions, Resource
+from ._base import ListOptions, Params, RequestOptions, Resource, call_options, list_options
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -35,12 +35,13 @@ class AppMedia(Resource):
         is not allowed for `kind`, or the file is over the kind's size limit, and
         `NotFoundError` for an unknown project.
         """
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         body = {
             "kind": check_enum("kind", kind, MediaKind),
             "url": check_https_url("url", url),
         }
-        return await self._write(Media, "POST", f"/v1/projects/{pid}/app-media", options, body=body)
+        return await self._write(Media, "POST", f"/v1/projects/{pid}/app-media", opts, body=body)
 
     def list(
         self, project_id: str, *, kind: MediaKind | None = None, **options: Unpack[ListOptions]
@@ -48,11 +49,12 @@ class AppMedia(Resource):
         """List a project's live media, newest first (`GET /v1/projects/{project_id}/app-media`,
         `limit` 1-100 per page); deleted and replaced items are left out. Await for a page;
         `async for` for every item. Raises `NotFoundError` for an unknown project."""
+        call = list_options(options)
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if kind is not None:
             params.append(("kind", check_enum("kind", kind, MediaKind)))
-        return self._list(Media, f"/v1/projects/{pid}/app-media", params, options, hi=100)
+        return self._list(Media, f"/v1/projects/{pid}/app-media", params, call, hi=100)
 
     async def delete(
         self, project_id: str, media_id: str, **options: Unpack[RequestOptions]
@@ -60,10 +62,11 @@ class AppMedia(Resource):
         """Soft-delete a media item (`DELETE /v1/projects/{project_id}/app-media/{media_id}`);
         deleting the current logo clears `brand_context.logo_url`. Raises `NotFoundError` when
         the item is missing, already deleted, replaced, or in another project."""
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         mid = check_id("media_id", media_id, "med")
         return await self._write(
-            AppMediaDeleted, "DELETE", f"/v1/projects/{pid}/app-media/{mid}", options
+            AppMediaDeleted, "DELETE", f"/v1/projects/{pid}/app-media/{mid}", opts
         )
 
 

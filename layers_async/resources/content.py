@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from .._pagination import AsyncPaginator
 from .._serde import check_json
+from .._transport import CallOptions
 from .._validation import (
     TIKTOK_ID,
     check_bool,
@@ -34,7 +35,7 @@ from ..models.content import (
     SourceRecommendations,
 )
 from ..models.jobs import Job
-from ._base import ListOptions, Params, RequestOptions, Resource
+from ._base import ListOptions, Params, RequestOptions, Resource, call_options, list_options
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -123,6 +124,7 @@ class Content(Resource):
         `kind` is `slideshow`, `video` or `mixed` (default); `limit` 1-20 (default 20). Not
         paginated: change the keyword for more. Raises `NotFoundError` for an unknown project.
         """
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if kind is not None:
@@ -134,14 +136,14 @@ class Content(Resource):
         return await self._read(
             SourceRecommendations,
             f"/v1/projects/{pid}/content/source-recommendations",
-            options,
+            opts,
             params=params,
         )
 
     async def _generate(
-        self, project_id: str, fmt: ContentFormat, body: dict[str, JSON], options: RequestOptions
+        self, project_id: str, fmt: ContentFormat, body: dict[str, JSON], opts: CallOptions
     ) -> Job:
-        return await self._start_job(f"/v1/projects/{project_id}/content/{fmt}", options, body=body)
+        return await self._start_job(f"/v1/projects/{project_id}/content/{fmt}", opts, body=body)
 
     async def _remix(
         self,
@@ -150,7 +152,7 @@ class Content(Resource):
         tiktok_video_id: str,
         influencer_id: str | None,
         social_account_id: str | None,
-        options: RequestOptions,
+        opts: CallOptions,
     ) -> Job:
         """The two remix formats share their body and its rules (§3.7.3, §3.7.4)."""
         pid = check_id("project_id", project_id, "prj")
@@ -160,7 +162,7 @@ class Content(Resource):
             )
         }
         _actor(body, influencer_id, social_account_id, required=True)
-        return await self._generate(pid, fmt, body, options)
+        return await self._generate(pid, fmt, body, opts)
 
     async def slideshow_remix(
         self,
@@ -180,13 +182,9 @@ class Content(Resource):
         account not connected, no ready influencer for the account, project archived),
         `RateLimitError` (running-jobs cap) and `PaymentRequiredError` (credits).
         """
+        opts = call_options(options)
         return await self._remix(
-            "slideshow-remix",
-            project_id,
-            tiktok_video_id,
-            influencer_id,
-            social_account_id,
-            options,
+            "slideshow-remix", project_id, tiktok_video_id, influencer_id, social_account_id, opts
         )
 
     async def video_remix(
@@ -203,8 +201,9 @@ class Content(Resource):
         Same arguments and errors as `slideshow_remix`; `tiktok_video_id` should come from
         `kind="video"` recommendations.
         """
+        opts = call_options(options)
         return await self._remix(
-            "video-remix", project_id, tiktok_video_id, influencer_id, social_account_id, options
+            "video-remix", project_id, tiktok_video_id, influencer_id, social_account_id, opts
         )
 
     async def slideshow_builder(
@@ -221,10 +220,11 @@ class Content(Resource):
         `hook` (1-2000 chars) is the first slide's overlay, verbatim. The actor is optional:
         with neither id the project's own voice is used. Errors as in `slideshow_remix`.
         """
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         body: dict[str, JSON] = {"hook": check_str("hook", hook, min_len=1, max_len=2000)}
         _actor(body, influencer_id, social_account_id, required=False)
-        return await self._generate(pid, "slideshow-builder", body, options)
+        return await self._generate(pid, "slideshow-builder", body, opts)
 
     async def ugc_remix(
         self,
@@ -243,6 +243,7 @@ class Content(Resource):
         `UnprocessableEntityError` (issue path `mediaId`) when the project has no such demo
         video; otherwise errors as in `slideshow_remix`.
         """
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         body: dict[str, JSON] = {}
         _actor(body, influencer_id, social_account_id, required=True)
@@ -250,7 +251,7 @@ class Content(Resource):
             body["hook"] = check_str("hook", hook, min_len=1, max_len=2000)
         if media_id is not None:
             body["mediaId"] = check_id("media_id", media_id, "med")
-        return await self._generate(pid, "ugc-remix", body, options)
+        return await self._generate(pid, "ugc-remix", body, opts)
 
     async def hooks(
         self, project_id: str, *, limit: int | None = None, **options: Unpack[RequestOptions]
@@ -262,13 +263,12 @@ class Content(Resource):
         `Hook.text` for the display form with a real newline. Raises `UnprocessableEntityError`
         with `details["missingFields"]` when the project lacks `app_name` or `app_description`.
         """
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if limit is not None:
             params.append(("limit", str(check_int("limit", limit, 1, 50))))
-        return await self._read(
-            HookBank, f"/v1/projects/{pid}/content/hooks", options, params=params
-        )
+        return await self._read(HookBank, f"/v1/projects/{pid}/content/hooks", opts, params=params)
 
     def list(
         self,
@@ -287,6 +287,7 @@ class Content(Resource):
         timezone-aware datetimes bounding `created_at` (inclusive); `limit` 1-200 per page.
         Await for a page; `async for` for every container.
         """
+        call = list_options(options)
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if status is not None:
@@ -301,20 +302,22 @@ class Content(Resource):
             params.append(("since", check_datetime("since", since)))
         if until is not None:
             params.append(("until", check_datetime("until", until)))
-        return self._list(Container, f"/v1/projects/{pid}/content", params, options, hi=200)
+        return self._list(Container, f"/v1/projects/{pid}/content", params, call, hi=200)
 
     async def get(self, container_id: str, **options: Unpack[RequestOptions]) -> Container:
         """Fetch one container (`GET /v1/content/{container_id}`; `cnt_<uuid>` or a bare UUID).
         Safe mid-generation: unfilled fields are None or empty."""
+        opts = call_options(options)
         cid = check_id("container_id", container_id, "cnt")
-        return await self._read(Container, f"/v1/content/{cid}", options)
+        return await self._read(Container, f"/v1/content/{cid}", opts)
 
     async def progress(
         self, container_id: str, **options: Unpack[RequestOptions]
     ) -> ContentProgress:
         """Generation progress of a container (`GET /v1/content/{container_id}/progress`)."""
+        opts = call_options(options)
         cid = check_id("container_id", container_id, "cnt")
-        return await self._read(ContentProgress, f"/v1/content/{cid}/progress", options)
+        return await self._read(ContentProgress, f"/v1/content/{cid}/progress", opts)
 
     async def schedule(
         self,
@@ -333,6 +336,7 @@ class Content(Resource):
         `share_reel_to_feed` where not allowed), `NotFoundError`, and `ConflictError` (container
         not completed, `CONTENT_REJECTED`, project archived). Nothing is written on any error.
         """
+        opts = call_options(options)
         cid = check_id("container_id", container_id, "cnt")
         when = check_datetime("scheduled_for", scheduled_for)
         if isinstance(targets, (str, bytes, ScheduleTarget)) or not isinstance(targets, Sequence):
@@ -343,5 +347,5 @@ class Content(Resource):
         wire: list[JSON] = [_target(i, t, seen) for i, t in enumerate(targets)]
         body: dict[str, JSON] = {"scheduledFor": when, "targets": wire}
         return await self._write(
-            ScheduleResult, "POST", f"/v1/content/{cid}/schedule", options, body=body
+            ScheduleResult, "POST", f"/v1/content/{cid}/schedule", opts, body=body
         )

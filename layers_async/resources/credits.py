@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..models.identity import Wallet
-from ._base import RequestOptions, Resource
+from ._base import RequestOptions, Resource, call_options
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -20,4 +20,5 @@ class Credits(Resource):
 
     async def get(self, **options: Unpack[RequestOptions]) -> Wallet:
         """The wallet (`GET /v1/credits`)."""
-        return await self._read(Wallet, "/v1/credits", options)
+        opts = call_options(options)
+        return await self._read(Wallet, "/v1/credits", opts)

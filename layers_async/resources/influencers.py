@@ -17,7 +17,7 @@ from ..models.influencers import (
 )
 from ..models.jobs import Job
 from ..models.projects import BrandVoice
-from ._base import ListOptions, Params, RequestOptions, Resource
+from ._base import ListOptions, Params, RequestOptions, Resource, call_options, list_options
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -41,12 +41,13 @@ class Influencers(Resource):
         (`GET /v1/projects/{project_id}/influencers`, `limit` 1-100 per page). Await for a
         page; `async for` for every influencer. Raises `NotFoundError` for an unknown
         project."""
+        call = list_options(options)
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if status is not None:
             params.append(("status", check_enum("status", status, InfluencerStatus)))
         return self._list(
-            InfluencerSummary, f"/v1/projects/{pid}/influencers", params, options, hi=100
+            InfluencerSummary, f"/v1/projects/{pid}/influencers", params, call, hi=100
         )
 
     async def create(
@@ -68,6 +69,7 @@ class Influencers(Resource):
         (`details["limitType"] == "concurrent_jobs"`) when the organization runs too many jobs,
         and `NotFoundError` for an unknown project.
         """
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         body: dict[str, JSON] = {}
         if gender is not None:
@@ -76,13 +78,14 @@ class Influencers(Resource):
             body["ageRange"] = check_enum("age_range", age_range, AgeRange)
         if prompt is not None:
             body["prompt"] = check_str("prompt", prompt, min_len=1, max_len=1000)
-        return await self._start_job(f"/v1/projects/{pid}/influencers", options, body=body)
+        return await self._start_job(f"/v1/projects/{pid}/influencers", opts, body=body)
 
     async def get(self, influencer_id: str, **options: Unpack[RequestOptions]) -> Influencer:
         """Fetch one influencer (`GET /v1/influencers/{influencer_id}`). Raises
         `NotFoundError` when it is unknown or in another organization."""
+        opts = call_options(options)
         iid = check_id("influencer_id", influencer_id, "inf")
-        return await self._read(Influencer, f"/v1/influencers/{iid}", options)
+        return await self._read(Influencer, f"/v1/influencers/{iid}", opts)
 
     async def update(
         self,
@@ -99,6 +102,7 @@ class Influencers(Resource):
         omitted fields stay, `age_range=None` clears the age range (no other field can be
         cleared). `name` is 1-128 characters, `language` a BCP 47 tag. At least one field is
         required. Raises `NotFoundError` when the influencer is unknown."""
+        opts = call_options(options)
         iid = check_id("influencer_id", influencer_id, "inf")
         body: dict[str, JSON] = {}
         if not isinstance(name, NotGiven):
@@ -117,4 +121,4 @@ class Influencers(Resource):
             )
         if not body:
             raise fail("update", "needs at least one field to change")
-        return await self._write(Influencer, "PATCH", f"/v1/influencers/{iid}", options, body=body)
+        return await self._write(Influencer, "PATCH", f"/v1/influencers/{iid}", opts, body=body)

@@ -76,5 +76,6 @@ class Jobs(Resource):
         """Ask a job to stop (`POST /v1/jobs/{job_id}/cancel`); cancellation is cooperative.
         Raises `ConflictError` (`details["subcode"] == "JOB_CANCEL_UNAVAILABLE"`) in a stage
         that refuses it; a finished job answers `accepted=False` with a `reason`."""
+        opts = call_options(options)
         jid = check_id("job_id", job_id, "job")
-        return await self._write(JobCancelResult, "POST", f"/v1/jobs/{jid}/cancel", options)
+        return await self._write(JobCancelResult, "POST", f"/v1/jobs/{jid}/cancel", opts)

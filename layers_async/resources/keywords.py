@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from .._validation import check_id
 from ..models.jobs import Job
 from ..models.keywords import KeywordBank
-from ._base import RequestOptions, Resource
+from ._base import RequestOptions, Resource, call_options
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -24,8 +24,9 @@ class Keywords(Resource):
         """Fetch the keyword bank (`GET /v1/projects/{project_id}/keywords`): empty with
         `refreshed_at` None until the first research run ends; while a run is in progress the
         previous bank is returned. Raises `NotFoundError` for an unknown project."""
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
-        return await self._read(KeywordBank, f"/v1/projects/{pid}/keywords", options)
+        return await self._read(KeywordBank, f"/v1/projects/{pid}/keywords", opts)
 
     async def refresh(self, project_id: str, **options: Unpack[RequestOptions]) -> Job:
         """Re-run keyword research (`POST /v1/projects/{project_id}/keywords/refresh`, about
@@ -37,5 +38,6 @@ class Keywords(Resource):
         `RateLimitError` (`details["limitType"] == "concurrent_jobs"`) when the organization
         runs too many jobs, and `NotFoundError` for an unknown project.
         """
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
-        return await self._start_job(f"/v1/projects/{pid}/keywords/refresh", options)
+        return await self._start_job(f"/v1/projects/{pid}/keywords/refresh", opts)

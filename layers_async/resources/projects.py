@@ -25,7 +25,7 @@ from ..models.projects import (
     ProjectSummary,
     TargetGender,
 )
-from ._base import ListOptions, Params, RequestOptions, Resource
+from ._base import ListOptions, Params, RequestOptions, Resource, call_options, list_options
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -199,6 +199,7 @@ class Projects(Resource):
         """Create a project (`POST /v1/projects`); with `app_description`, research and a first
         influencer start in the background. Raises `ConflictError` when `customer_external_id`
         is taken (`details["projectId"]` names the existing project)."""
+        opts = call_options(options)
         if isinstance(name, NotGiven) or name is None:
             raise fail("name", "is required")
         if timezone is None:
@@ -217,12 +218,13 @@ class Projects(Resource):
             metadata=metadata,
             patch=False,
         )
-        return await self._write(Project, "POST", "/v1/projects", options, body=body)
+        return await self._write(Project, "POST", "/v1/projects", opts, body=body)
 
     async def get(self, project_id: str, **options: Unpack[RequestOptions]) -> Project:
         """Fetch one project (`prj_<uuid>` or a bare UUID)."""
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
-        return await self._read(Project, f"/v1/projects/{pid}", options)
+        return await self._read(Project, f"/v1/projects/{pid}", opts)
 
     def list(
         self,
@@ -234,6 +236,7 @@ class Projects(Resource):
     ) -> AsyncPaginator[ProjectSummary]:
         """List projects, newest first (`limit` 1-200 per page). `customer_external_id` finds
         the one project bound to your id. Await for a page; `async for` for every project."""
+        call = list_options(options)
         params: Params = []
         if status is not None:
             params.append(("status", check_enum("status", status, ProjectStatus)))
@@ -246,7 +249,7 @@ class Projects(Resource):
                     check_str("customer_external_id", customer_external_id, min_len=1, max_len=128),
                 )
             )
-        return self._list(ProjectSummary, "/v1/projects", params, options, hi=200)
+        return self._list(ProjectSummary, "/v1/projects", params, call, hi=200)
 
     async def update(
         self,
@@ -269,6 +272,7 @@ class Projects(Resource):
         """Change fields (`PATCH`); omitted ones stay, None clears the clearable ones
         (`customer_external_id`, `owner_email`, `app_name`, `app_description`, `tagline`).
         `status="archived"` archives like `archive()`; `"active"` un-archives."""
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         body = _fields(
             name=name,
@@ -288,10 +292,11 @@ class Projects(Resource):
             body["status"] = check_enum("status", status, ProjectStatus)
         if not body:
             raise fail("update", "needs at least one field to change")
-        return await self._write(Project, "PATCH", f"/v1/projects/{pid}", options, body=body)
+        return await self._write(Project, "PATCH", f"/v1/projects/{pid}", opts, body=body)
 
     async def archive(self, project_id: str, **options: Unpack[RequestOptions]) -> ProjectArchived:
         """Archive (`DELETE`): cancels queued posts and running jobs; reversible with
         `update(project_id, status="active")`."""
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
-        return await self._write(ProjectArchived, "DELETE", f"/v1/projects/{pid}", options)
+        return await self._write(ProjectArchived, "DELETE", f"/v1/projects/{pid}", opts)

@@ -15,7 +15,7 @@ from ..models.scheduled_posts import (
     ScheduledPostCanceled,
     ScheduledPostStatus,
 )
-from ._base import ListOptions, Params, RequestOptions, Resource
+from ._base import ListOptions, Params, RequestOptions, Resource, call_options, list_options
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -45,6 +45,7 @@ class ScheduledPosts(Resource):
         datetimes bounding `scheduled_for` (inclusive); `limit` 1-100 per page. Await for a
         page; `async for` for every post.
         """
+        call = list_options(options)
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if status is not None:
@@ -58,13 +59,14 @@ class ScheduledPosts(Resource):
         if until is not None:
             params.append(("until", check_datetime("until", until)))
         return self._list(
-            ScheduledPost, f"/v1/projects/{pid}/scheduled-posts", params, options, hi=100
+            ScheduledPost, f"/v1/projects/{pid}/scheduled-posts", params, call, hi=100
         )
 
     async def get(self, scheduled_post_id: str, **options: Unpack[RequestOptions]) -> ScheduledPost:
         """Fetch one scheduled post (`GET /v1/scheduled-posts/{scheduled_post_id}`)."""
+        opts = call_options(options)
         sid = check_id("scheduled_post_id", scheduled_post_id, "sp")
-        return await self._read(ScheduledPost, f"/v1/scheduled-posts/{sid}", options)
+        return await self._read(ScheduledPost, f"/v1/scheduled-posts/{sid}", opts)
 
     async def reschedule(
         self, scheduled_post_id: str, *, scheduled_for: datetime, **options: Unpack[RequestOptions]
@@ -76,10 +78,11 @@ class ScheduledPosts(Resource):
         `ConflictError` (`details["status"]`) when the post is no longer `queued`. Caption and
         account cannot change: cancel and schedule again instead.
         """
+        opts = call_options(options)
         sid = check_id("scheduled_post_id", scheduled_post_id, "sp")
         body = {"scheduledFor": check_datetime("scheduled_for", scheduled_for)}
         return await self._write(
-            RescheduleResult, "POST", f"/v1/scheduled-posts/{sid}/reschedule", options, body=body
+            RescheduleResult, "POST", f"/v1/scheduled-posts/{sid}/reschedule", opts, body=body
         )
 
     async def cancel(
@@ -92,10 +95,11 @@ class ScheduledPosts(Resource):
         """Cancel a `queued` post (`DELETE /v1/scheduled-posts/{scheduled_post_id}`); the row is
         kept as `canceled`. `reason` (at most 1024 chars) is sent only when given. Raises
         `ConflictError` (`details["status"]`) when the post is not `queued`."""
+        opts = call_options(options)
         sid = check_id("scheduled_post_id", scheduled_post_id, "sp")
         body: dict[str, JSON] | None = None
         if reason is not None:
             body = {"reason": check_str("reason", reason, max_len=1024)}
         return await self._write(
-            ScheduledPostCanceled, "DELETE", f"/v1/scheduled-posts/{sid}", options, body=body
+            ScheduledPostCanceled, "DELETE", f"/v1/scheduled-posts/{sid}", opts, body=body
         )

@@ -16,7 +16,7 @@ from ..models.social import (
     SocialAccountDisconnected,
     SocialAccountStatus,
 )
-from ._base import ListOptions, Params, RequestOptions, Resource
+from ._base import ListOptions, Params, RequestOptions, Resource, call_options, list_options
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -69,6 +69,7 @@ class Social(Resource):
         included) mints a fresh `state`, and an `idempotency_key` you pass is only checked for
         syntax. Raises `NotFoundError` for an unknown project.
         """
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         body: dict[str, JSON] = {
             "platform": check_enum("platform", platform, Platform),
@@ -79,7 +80,7 @@ class Social(Resource):
         if usage_note is not None:
             body["usageNote"] = check_str("usage_note", usage_note, max_len=500)
         return await self._write(
-            OAuthUrl, "POST", f"/v1/projects/{pid}/social/oauth-url", options, body=body
+            OAuthUrl, "POST", f"/v1/projects/{pid}/social/oauth-url", opts, body=body
         )
 
     async def oauth_status(
@@ -90,12 +91,13 @@ class Social(Resource):
         `completed` → use `social_account_id`; `failed` → see `error`; `expired` → mint a new
         URL. Raises `NotFoundError` (`details["resource"] == "oauth_attempt"`) when the state
         is unknown, belongs to another project, or was minted by another API key."""
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         st = check_id("state", state, "st")
         return await self._read(
             OAuthAttempt,
             f"/v1/projects/{pid}/social/oauth-status",
-            options,
+            opts,
             params=[("state", st)],
         )
 
@@ -112,6 +114,7 @@ class Social(Resource):
         (`GET /v1/projects/{project_id}/social-accounts`, `limit` 1-200 per page); every
         status unless `status` is given. Await for a page; `async for` for every account.
         Raises `NotFoundError` for an unknown project."""
+        call = list_options(options)
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if platform is not None:
@@ -121,7 +124,7 @@ class Social(Resource):
         if leased is not None:
             params.append(("leased", "true" if check_bool("leased", leased) else "false"))
         return self._list(
-            SocialAccount, f"/v1/projects/{pid}/social-accounts", params, options, hi=200
+            SocialAccount, f"/v1/projects/{pid}/social-accounts", params, call, hi=200
         )
 
     async def disconnect(
@@ -131,7 +134,8 @@ class Social(Resource):
         token and cancels its queued posts (published ones stay). Raises `NotFoundError` when
         the account is unknown, in another organization or already disconnected, and
         `ConflictError` for a leased account."""
+        opts = call_options(options)
         sid = check_id("social_account_id", social_account_id, "sa")
         return await self._write(
-            SocialAccountDisconnected, "DELETE", f"/v1/social-accounts/{sid}", options
+            SocialAccountDisconnected, "DELETE", f"/v1/social-accounts/{sid}", opts
         )
