@@ -275,23 +275,16 @@ def _response_model_hook(cls: type[LayersModel]) -> StructureHook:
         conv = _converter_for(a.type, ns, a.name)
         if a.default is attrs.NOTHING:
             lines.append(f"    v = o[{wire!r}]")
-        elif isinstance(a.default, attrs.Factory):  # type: ignore[arg-type]
-            ns[f"__factory_{a.name}"] = a.default.factory
-            lines.append(f"    v = o.get({wire!r}, __missing)")
-            lines.append(f"    if v is __missing: v = __factory_{a.name}()")
-            if conv is not None:
-                lines.append(f"    else: v = {conv}")
-            lines.append(f"    __set(obj, {a.name!r}, v)")
+            lines.append(f"    __set(obj, {a.name!r}, {conv or 'v'})")
             continue
-        else:
-            ns[f"__default_{a.name}"] = a.default
-            lines.append(f"    v = o.get({wire!r}, __missing)")
-            lines.append(f"    if v is __missing: v = __default_{a.name}")
-            if conv is not None:
-                lines.append(f"    else: v = {conv}")
-            lines.append(f"    __set(obj, {a.name!r}, v)")
-            continue
-        lines.append(f"    __set(obj, {a.name!r}, {conv or 'v'})")
+        # An omitted key takes the default; a Factory's is made afresh for every object.
+        factory = isinstance(a.default, attrs.Factory)  # type: ignore[arg-type]
+        ns[f"__default_{a.name}"] = a.default.factory if factory else a.default
+        lines.append(f"    v = o.get({wire!r}, __missing)")
+        lines.append(f"    if v is __missing: v = __default_{a.name}{'()' if factory else ''}")
+        if conv is not None:
+            lines.append(f"    else: v = {conv}")
+        lines.append(f"    __set(obj, {a.name!r}, v)")
     lines.append("    return obj")
     source = "\n".join(lines) + "\n"
     filename = f"<layers_async structure {cls.__qualname__}>"
