@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, NamedTuple
 
 from .._pagination import AsyncPaginator
 from .._transport import NOT_GIVEN, NotGiven
@@ -33,131 +35,72 @@ if TYPE_CHECKING:
 __all__ = ["Projects", "validate_project_fields"]
 
 
-def _fields(
-    *,
-    name: object,
-    timezone: object,
-    customer_external_id: object,
-    owner_email: object,
-    primary_language: object,
-    app_name: object,
-    app_description: object,
-    tagline: object,
-    brand_voice: object,
-    target_gender: object,
-    metadata: object,
-    patch: bool,
-) -> dict[str, JSON]:
-    """Validate project fields; NOT_GIVEN means omitted, None clears (PATCH, where allowed)."""
-    body: dict[str, JSON] = {}
-
-    def put(wire: str, value: object, check: Callable[[object], JSON], *, clearable: bool) -> None:
-        if isinstance(value, NotGiven):
-            return
-        if value is None:
-            if patch and clearable:
-                body[wire] = None
-                return
-            if patch:
-                raise fail(_SNAKE[wire], "cannot be cleared (None is not allowed)")
-            return  # on create, None means omitted
-        body[wire] = check(value)
-
-    put("name", name, lambda v: check_str("name", v, min_len=3, max_len=30), clearable=False)
-    put("timezone", timezone, lambda v: _tz(v), clearable=False)
-    put(
-        "customerExternalId",
-        customer_external_id,
-        lambda v: check_str("customer_external_id", v, min_len=1, max_len=128),
-        clearable=True,
-    )
-    put(
-        "ownerEmail",
-        owner_email,
-        lambda v: check_str(
-            "owner_email", v, min_len=3, max_len=254, pattern=EMAIL, what="an email address"
-        ),
-        clearable=True,
-    )
-    put(
-        "primaryLanguage",
-        primary_language,
-        lambda v: check_str(
-            "primary_language", v, min_len=2, max_len=35, pattern=BCP47, what="a BCP 47 tag"
-        ),
-        clearable=False,
-    )
-    put(
-        "appName",
-        app_name,
-        lambda v: check_str("app_name", v, min_len=3, max_len=30),
-        clearable=True,
-    )
-    put(
-        "appDescription",
-        app_description,
-        lambda v: check_str("app_description", v, min_len=100, max_len=1000),
-        clearable=True,
-    )
-    put(
-        "tagline", tagline, lambda v: check_str("tagline", v, min_len=1, max_len=80), clearable=True
-    )
-    put(
-        "brandVoice",
-        brand_voice,
-        lambda v: check_enum("brand_voice", v, BrandVoice),
-        clearable=False,
-    )
-    put(
-        "targetGender",
-        target_gender,
-        lambda v: check_enum("target_gender", v, TargetGender),
-        clearable=False,
-    )
-    put("metadata", metadata, lambda v: check_metadata("metadata", v), clearable=False)
-    return body
+#: A project field's check: its keyword and the value given, to the JSON sent.
+_Check = Callable[[str, object], JSON]
 
 
-_SNAKE = {
-    "name": "name",
-    "timezone": "timezone",
-    "primaryLanguage": "primary_language",
-    "brandVoice": "brand_voice",
-    "targetGender": "target_gender",
-    "metadata": "metadata",
-}
+def _text(
+    min_len: int, max_len: int, pattern: re.Pattern[str] | None = None, what: str = ""
+) -> _Check:
+    """A string of `min_len` to `max_len` characters, matching `pattern` (`what`) if given."""
+    return partial(check_str, min_len=min_len, max_len=max_len, pattern=pattern, what=what)
 
 
-def _tz(value: object) -> str:
-    tz = check_str("timezone", value, min_len=1, max_len=64)
+def _choice(literal: object) -> _Check:
+    """One of the values of the `Literal` type `literal`."""
+    return partial(check_enum, choices=literal)
+
+
+def _tz(field: str, value: object) -> str:
+    """An IANA time zone name this Python knows."""
+    tz = check_str(field, value, min_len=1, max_len=64)
     from zoneinfo import ZoneInfo
 
     try:
         ZoneInfo(tz)
     except (ValueError, KeyError, OSError):
-        raise fail(
-            "timezone", f"must be an IANA time zone name such as 'UTC' (got {tz!r})"
-        ) from None
+        raise fail(field, f"must be an IANA time zone name such as 'UTC' (got {tz!r})") from None
     return tz
 
 
-#: Every project field `validate_project_fields` knows, each omitted unless given.
-_OMITTED: dict[str, object] = dict.fromkeys(
-    (
-        "name",
-        "timezone",
-        "customer_external_id",
-        "owner_email",
-        "primary_language",
-        "app_name",
-        "app_description",
-        "tagline",
-        "brand_voice",
-        "target_gender",
-        "metadata",
-    ),
-    NOT_GIVEN,
-)
+class _Rule(NamedTuple):
+    wire: str
+    check: _Check
+    clearable: bool = False
+
+
+#: Every project field, by keyword, in the order its checks run and its body is sent: the
+#: wire name, the check, and whether `update` may clear it with None.
+_RULES: dict[str, _Rule] = {
+    "name": _Rule("name", _text(3, 30)),
+    "timezone": _Rule("timezone", _tz),
+    "customer_external_id": _Rule("customerExternalId", _text(1, 128), clearable=True),
+    "owner_email": _Rule("ownerEmail", _text(3, 254, EMAIL, "an email address"), clearable=True),
+    "primary_language": _Rule("primaryLanguage", _text(2, 35, BCP47, "a BCP 47 tag")),
+    "app_name": _Rule("appName", _text(3, 30), clearable=True),
+    "app_description": _Rule("appDescription", _text(100, 1000), clearable=True),
+    "tagline": _Rule("tagline", _text(1, 80), clearable=True),
+    "brand_voice": _Rule("brandVoice", _choice(BrandVoice)),
+    "target_gender": _Rule("targetGender", _choice(TargetGender)),
+    "metadata": _Rule("metadata", check_metadata),
+}
+
+
+def _fields(*, patch: bool, **given: object) -> dict[str, JSON]:
+    """Validate project fields; NOT_GIVEN means omitted, None clears (PATCH, where allowed)."""
+    body: dict[str, JSON] = {}
+    for field, (wire, check, clearable) in _RULES.items():
+        value = given.get(field, NOT_GIVEN)
+        if isinstance(value, NotGiven):
+            continue
+        if value is None:
+            if patch and not clearable:
+                raise fail(field, "cannot be cleared (None is not allowed)")
+            if patch:
+                body[wire] = None
+            continue  # on create, None means omitted
+        body[wire] = check(field, value)
+    return body
 
 
 def validate_project_fields(**fields: object) -> dict[str, JSON]:
@@ -169,10 +112,10 @@ def validate_project_fields(**fields: object) -> dict[str, JSON]:
     `TypeError` for a keyword that is not a project field. For tools that check a batch of
     input before sending any of it (``layers-async onboard`` does, row by row).
     """
-    unknown = sorted(fields.keys() - _OMITTED.keys())
+    unknown = sorted(fields.keys() - _RULES.keys())
     if unknown:
         raise TypeError(f"not project fields: {', '.join(unknown)}")
-    return _fields(**{**_OMITTED, **fields}, patch=False)
+    return _fields(patch=False, **fields)
 
 
 class Projects(Resource):
