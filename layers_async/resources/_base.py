@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple, TypedDict, TypeVar
 
@@ -24,12 +25,19 @@ from ..models.jobs import Job
 if TYPE_CHECKING:
     from .._client import LayersClient
 
+# A runtime import, so that `typing.get_type_hints` resolves the methods' `**options`.
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+else:  # cattrs and aiohttp install typing_extensions on Python 3.10
+    from typing_extensions import Unpack
+
 __all__ = [
     "ListCall",
     "ListOptions",
     "Params",
     "RequestOptions",
     "Resource",
+    "Unpack",
     "call_options",
     "list_options",
     "options",

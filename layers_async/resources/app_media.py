@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
 
 from .._pagination import AsyncPaginator
 from .._validation import check_enum, check_https_url, check_id
 from ..models.app_media import AppMedia as Media  # the class below takes its name
 from ..models.app_media import AppMediaDeleted, MediaKind
-from ._base import ListOptions, Params, RequestOptions, Resource, call_options, list_options
-
-if TYPE_CHECKING:
-    from typing_extensions import Unpack
+from ._base import ListOptions, Params, RequestOptions, Resource, Unpack, call_options, list_options
 
 __all__ = ["AppMedia"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from .._pagination import AsyncPaginator
 from .._serde import check_json
@@ -35,10 +34,7 @@ from ..models.content import (
     SourceRecommendations,
 )
 from ..models.jobs import Job
-from ._base import ListOptions, Params, RequestOptions, Resource, call_options, list_options
-
-if TYPE_CHECKING:
-    from typing_extensions import Unpack
+from ._base import ListOptions, Params, RequestOptions, Resource, Unpack, call_options, list_options
 
 __all__ = ["Content"]
 

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ..models.identity import Wallet
-from ._base import RequestOptions, Resource, call_options
-
-if TYPE_CHECKING:
-    from typing_extensions import Unpack
+from ._base import RequestOptions, Resource, Unpack, call_options
 
 __all__ = ["Credits"]
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .._pagination import AsyncPaginator
 from .._transport import NOT_GIVEN, NotGiven
 from .._validation import BCP47, check_enum, check_id, check_str, fail
@@ -17,10 +15,7 @@ from ..models.influencers import (
 )
 from ..models.jobs import Job
 from ..models.projects import BrandVoice
-from ._base import ListOptions, Params, RequestOptions, Resource, call_options, list_options
-
-if TYPE_CHECKING:
-    from typing_extensions import Unpack
+from ._base import ListOptions, Params, RequestOptions, Resource, Unpack, call_options, list_options
 
 __all__ = ["Influencers"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, overload
+from typing import overload
 
 import attrs
 
@@ -10,11 +10,8 @@ from .._errors import LayersValidationError
 from .._transport import RequestSpec, decode
 from .._validation import check_id
 from ..models.jobs import Job, JobCancelResult
-from ._base import RequestOptions, Resource, call_options
+from ._base import RequestOptions, Resource, Unpack, call_options
 from ._base import options as checked_options
-
-if TYPE_CHECKING:
-    from typing_extensions import Unpack
 
 __all__ = ["Jobs"]
 

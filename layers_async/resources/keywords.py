@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .._validation import check_id
 from ..models.jobs import Job
 from ..models.keywords import KeywordBank
-from ._base import RequestOptions, Resource, call_options
-
-if TYPE_CHECKING:
-    from typing_extensions import Unpack
+from ._base import RequestOptions, Resource, Unpack, call_options
 
 __all__ = ["Keywords"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from .._pagination import AsyncPaginator
 from .._transport import NOT_GIVEN, NotGiven
@@ -27,10 +27,7 @@ from ..models.projects import (
     ProjectSummary,
     TargetGender,
 )
-from ._base import ListOptions, Params, RequestOptions, Resource, call_options, list_options
-
-if TYPE_CHECKING:
-    from typing_extensions import Unpack
+from ._base import ListOptions, Params, RequestOptions, Resource, Unpack, call_options, list_options
 
 __all__ = ["Projects", "validate_project_fields"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from .._pagination import AsyncPaginator
 from .._validation import check_datetime, check_enums, check_id, check_str
@@ -15,10 +14,7 @@ from ..models.scheduled_posts import (
     ScheduledPostCanceled,
     ScheduledPostStatus,
 )
-from ._base import ListOptions, Params, RequestOptions, Resource, call_options, list_options
-
-if TYPE_CHECKING:
-    from typing_extensions import Unpack
+from ._base import ListOptions, Params, RequestOptions, Resource, Unpack, call_options, list_options
 
 __all__ = ["ScheduledPosts"]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from .._pagination import AsyncPaginator
 from .._validation import check_bool, check_enum, check_id, check_return_url, check_str, fail
@@ -16,10 +15,7 @@ from ..models.social import (
     SocialAccountDisconnected,
     SocialAccountStatus,
 )
-from ._base import ListOptions, Params, RequestOptions, Resource, call_options, list_options
-
-if TYPE_CHECKING:
-    from typing_extensions import Unpack
+from ._base import ListOptions, Params, RequestOptions, Resource, Unpack, call_options, list_options
 
 __all__ = ["Social"]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import json
 import pydoc
+import typing
 from datetime import datetime
 from typing import Any
 
@@ -198,9 +199,12 @@ def _methods() -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("namespace", "method"), _methods())
 def test_signature_spells_out_the_call_options(namespace: str, method: str) -> None:
     """`help()` shows every method's timeout=, idempotency_key=, extra_headers= (and a list
-    method's limit=, cursor=) as keyword-only parameters with their defaults."""
+    method's limit=, cursor=) as keyword-only parameters with their defaults; its annotations
+    resolve at run time."""
     client = LayersClient(api_key="lp_test_offline", base_url=OFFLINE_URL)
-    sig = inspect.signature(getattr(getattr(client, namespace), method))
+    bound = getattr(getattr(client, namespace), method)
+    assert "return" in typing.get_type_hints(bound)
+    sig = inspect.signature(bound)
     params = sig.parameters
     paged = str(sig.return_annotation).startswith("AsyncPaginator[")
     expected = {"limit": "None", "cursor": "None"} if paged else {}
