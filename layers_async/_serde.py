@@ -12,7 +12,7 @@ import linecache
 import math
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -132,26 +132,25 @@ def _walk(value: object, depth: int) -> None:
     elif isinstance(value, (dict, list, tuple)):
         if depth >= MAX_DEPTH:
             raise _Unsendable(f"must not nest deeper than {MAX_DEPTH} levels")
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if not isinstance(key, str):
-                    raise _Unsendable(f"must have string keys (got {type(key).__name__})")
-                if not key.isascii() and _bad_text(key):
-                    raise _Unsendable("must have valid Unicode keys (one holds a lone surrogate)")
-                try:
-                    _walk(item, depth + 1)
-                except _Unsendable as bad:
-                    bad.path.append(f"[{_quote(key)}]")
-                    raise
-        else:
-            for i, item in enumerate(value):
-                try:
-                    _walk(item, depth + 1)
-                except _Unsendable as bad:
-                    bad.path.append(f"[{i}]")
-                    raise
+        children = _members(value) if isinstance(value, dict) else enumerate(value)
+        for at, item in children:
+            try:
+                _walk(item, depth + 1)
+            except _Unsendable as bad:
+                bad.path.append(f"[{_quote(at)}]" if isinstance(at, str) else f"[{at}]")
+                raise
     else:
         raise _Unsendable(f"must be plain JSON (got {type(value).__name__})")
+
+
+def _members(obj: dict[object, object]) -> Iterator[tuple[str, object]]:
+    """The members of a JSON object, each key checked before its value is walked."""
+    for key, item in obj.items():
+        if not isinstance(key, str):
+            raise _Unsendable(f"must have string keys (got {type(key).__name__})")
+        if not key.isascii() and _bad_text(key):
+            raise _Unsendable("must have valid Unicode keys (one holds a lone surrogate)")
+        yield key, item
 
 
 def _quote(key: str) -> str:
@@ -276,23 +275,16 @@ def _response_model_hook(cls: type[LayersModel]) -> StructureHook:
         conv = _converter_for(a.type, ns, a.name)
         if a.default is attrs.NOTHING:
             lines.append(f"    v = o[{wire!r}]")
-        elif isinstance(a.default, attrs.Factory):  # type: ignore[arg-type]
-            ns[f"__factory_{a.name}"] = a.default.factory
-            lines.append(f"    v = o.get({wire!r}, __missing)")
-            lines.append(f"    if v is __missing: v = __factory_{a.name}()")
-            if conv is not None:
-                lines.append(f"    else: v = {conv}")
-            lines.append(f"    __set(obj, {a.name!r}, v)")
+            lines.append(f"    __set(obj, {a.name!r}, {conv or 'v'})")
             continue
-        else:
-            ns[f"__default_{a.name}"] = a.default
-            lines.append(f"    v = o.get({wire!r}, __missing)")
-            lines.append(f"    if v is __missing: v = __default_{a.name}")
-            if conv is not None:
-                lines.append(f"    else: v = {conv}")
-            lines.append(f"    __set(obj, {a.name!r}, v)")
-            continue
-        lines.append(f"    __set(obj, {a.name!r}, {conv or 'v'})")
+        # An omitted key takes the default; a Factory's is made afresh for every object.
+        factory = isinstance(a.default, attrs.Factory)  # type: ignore[arg-type]
+        ns[f"__default_{a.name}"] = a.default.factory if factory else a.default
+        lines.append(f"    v = o.get({wire!r}, __missing)")
+        lines.append(f"    if v is __missing: v = __default_{a.name}{'()' if factory else ''}")
+        if conv is not None:
+            lines.append(f"    else: v = {conv}")
+        lines.append(f"    __set(obj, {a.name!r}, v)")
     lines.append("    return obj")
     source = "\n".join(lines) + "\n"
     filename = f"<layers_async structure {cls.__qualname__}>"

@@ -8,6 +8,7 @@ import re
 import socket
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
+from typing import cast, get_args
 from urllib.parse import urlsplit
 
 from ._config import Timeouts
@@ -104,16 +105,18 @@ def check_str(
     return value
 
 
-def check_enum(field: str, value: object, choices: Collection[str]) -> str:
-    """One of `choices`."""
-    if not isinstance(value, str) or value not in choices:
-        choice = ", ".join(sorted(choices))
+def check_enum(field: str, value: object, choices: object) -> str:
+    """One of `choices`: the values of a `Literal[...]` type (the one the parameter is
+    annotated with), or a collection of strings."""
+    allowed = cast("Collection[str]", get_args(choices) or choices)
+    if not isinstance(value, str) or value not in allowed:
+        choice = ", ".join(sorted(allowed))
         raise fail(field, f"must be one of {choice} (got {_excerpt(value)})")
     return value
 
 
-def check_enums(field: str, value: object, choices: Collection[str]) -> list[str]:
-    """A single value or a sequence of values, each one of `choices`."""
+def check_enums(field: str, value: object, choices: object) -> list[str]:
+    """A single value or a sequence of values, each one of `choices` (as in `check_enum`)."""
     values = [value] if isinstance(value, str) else value
     if not isinstance(values, Sequence) or not values:
         raise fail(field, "must be a value or a non-empty sequence of values")

@@ -4,8 +4,10 @@ results that narrow on `ok`."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import pydoc
+import typing
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +19,7 @@ from layers_async import (
     ItemFailed,
     ItemOk,
     LayersClient,
+    LayersValidationError,
     NotFoundError,
     Project,
     Sandbox,
@@ -176,6 +179,58 @@ def test_namespaces_are_read_only_and_made_once_per_view() -> None:
     assert view.projects is not client.projects
     with pytest.raises(AttributeError, match="read-only"):
         client.projects = client.projects
+
+
+# --- the call options: **options: Unpack[RequestOptions] ----------------------------------------
+#: Every keyword a method takes besides its own, with its default, in signature order.
+CALL_OPTIONS = {"timeout": "NOT_GIVEN", "idempotency_key": "None", "extra_headers": "None"}
+
+
+def _methods() -> list[tuple[str, str]]:
+    client = LayersClient(api_key="lp_test_offline", base_url=OFFLINE_URL)
+    return [
+        (ns, name)
+        for ns in NAMESPACES
+        for name, _ in inspect.getmembers(type(getattr(client, ns)), inspect.isfunction)
+        if not name.startswith("_")
+    ]
+
+
+@pytest.mark.parametrize(("namespace", "method"), _methods())
+def test_signature_spells_out_the_call_options(namespace: str, method: str) -> None:
+    """`help()` shows every method's timeout=, idempotency_key=, extra_headers= (and a list
+    method's limit=, cursor=) as keyword-only parameters with their defaults; its annotations
+    resolve at run time."""
+    client = LayersClient(api_key="lp_test_offline", base_url=OFFLINE_URL)
+    bound = getattr(getattr(client, namespace), method)
+    assert "return" in typing.get_type_hints(bound)
+    sig = inspect.signature(bound)
+    params = sig.parameters
+    paged = str(sig.return_annotation).startswith("AsyncPaginator[")
+    expected = {"limit": "None", "cursor": "None"} if paged else {}
+    expected.update(CALL_OPTIONS)
+    tail = list(params.values())[-len(expected) :]
+    assert [(p.name, repr(p.default), p.kind) for p in tail] == [
+        (name, default, inspect.Parameter.KEYWORD_ONLY) for name, default in expected.items()
+    ]
+    assert tail[0].annotation in ("int | None", "float | Timeouts | NotGiven | None")
+    assert not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
+@pytest.mark.anyio
+async def test_an_unknown_keyword_is_a_type_error_naming_it(client: LayersClient) -> None:
+    """A misspelt keyword raises `TypeError` naming it before any argument is checked, as a
+    parameter list would (a list method too, and `limit=` on a method that does not page);
+    the call options are checked before the method's own arguments."""
+    with pytest.raises(TypeError, match="unexpected keyword argument 'timout'"):
+        await client.credits.get(timout=3)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'statuss'"):
+        client.projects.list(statuss="active")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'limit'"):
+        await client.keywords.get("prj_x", limit=5)  # type: ignore[call-arg]
+    with pytest.raises(LayersValidationError, match="timeout"):  # checked before the id
+        await client.projects.get("nope", timeout=-1)
+    assert (await client.credits.get(timeout=3, extra_headers={"X-Trace": "1"})).meta
 
 
 # --- with_options(organization=None) --------------------------------------------------------------
