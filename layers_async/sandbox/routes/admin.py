@@ -5,16 +5,16 @@ These routes skip the `/v1` pipeline: no key, no rate limit, no fault injection.
 
 from __future__ import annotations
 
-import math
 import re
 import struct
 import zlib
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from .. import _render as render
+from .._config import SPEED_RULE
 from .._errors import Issues, not_found, validation
 from .._jsonio import loads
 from .._responses import ok
@@ -28,8 +28,6 @@ __all__ = ["MP4_PLACEHOLDER", "PNG_PLACEHOLDER", "consent_location", "dispatch"]
 
 AdminHandler = Callable[["SandboxCore", web.Request, str], Awaitable[web.StreamResponse]]
 
-#: `POST /_sandbox/clock/advance` moves the clock at most ten years at once.
-_MAX_ADVANCE_SECONDS = 10 * 365 * 86_400
 _MEDIA_PREFIX = "/_sandbox/media/"
 #: A media name with one of these extensions is served as an image, any other as a video.
 _IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".svg", ".heic")
@@ -57,10 +55,6 @@ def _png() -> bytes:
 PNG_PLACEHOLDER = _png()
 #: What every fake video URL serves: an MP4 `ftyp` box and padding.
 MP4_PLACEHOLDER = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 32
-
-
-def _finite(value: Any) -> TypeGuard[float]:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 async def _body_json(request: web.Request) -> dict[str, Any]:
@@ -97,29 +91,18 @@ async def get_clock(core: SandboxCore, request: web.Request, rid: str) -> web.St
 
 
 async def patch_clock(core: SandboxCore, request: web.Request, rid: str) -> web.StreamResponse:
-    """PATCH /_sandbox/clock `{"speed": n}`: a number >= 0 (0 pauses the clock)."""
+    """PATCH /_sandbox/clock `{"speed": n}`: from 0 (paused) to the fastest the clock runs."""
     data = await _body_json(request)
-    speed = data.get("speed")
-    if (
-        set(data) != {"speed"}
-        or not isinstance(speed, (int, float))
-        or isinstance(speed, bool)
-        or speed < 0
-    ):
-        raise validation([{"path": "speed", "message": "Must be a number >= 0."}])
-    core.set_speed(float(speed))
+    if set(data) != {"speed"}:
+        raise validation([{"path": "speed", "message": SPEED_RULE}])
+    core.set_speed(data["speed"])
     return _clock(core, rid, speed=core.w.clock.speed)
 
 
 async def advance_clock(core: SandboxCore, request: web.Request, rid: str) -> web.StreamResponse:
     """POST /_sandbox/clock/advance `{"seconds": n}`: apply every transition due on the way."""
     data = await _body_json(request)
-    secs = data.get("seconds")
-    if not _finite(secs) or not 0 < secs <= _MAX_ADVANCE_SECONDS:
-        raise validation(
-            [{"path": "seconds", "message": "Must be a number > 0 (at most ten years)."}]
-        )
-    applied = core.advance(float(secs))
+    applied = core.advance(data.get("seconds"))
     return _clock(core, rid, transitionsApplied=applied)
 
 
