@@ -171,7 +171,9 @@ async def test_clock_stops_at_its_furthest_instant(
         r = await api.post("/v1/projects", {"name": "Last Co", "timezone": "UTC"})
         assert r.status == 201, r
         await assert_every_route_answers(api)
-        reset = await api.post("/_sandbox/reset", {"clockStart": "2026-05-14T16:00:00Z", "speed": 0})
+        reset = await api.post(
+            "/_sandbox/reset", {"clockStart": "2026-05-14T16:00:00Z", "speed": 0}
+        )
         assert reset.status == 200, reset
         assert reset.json["now"] == "2026-05-14T16:00:00.000Z"
 
