@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULT_CONFIG",
     "DURATION_KEYS",
     "FAILURE_KINDS",
+    "MAX_CREDITS",
     "PATCHABLE",
     "PER_MINUTE_INDEX",
     "RUNNING_JOBS_INDEX",
@@ -150,6 +151,8 @@ SNAKE_TO_CAMEL = {
 }
 
 
+#: The most credits a balance holds: the largest integer every JSON reader keeps exact (2**53 - 1).
+MAX_CREDITS = 9_007_199_254_740_991
 #: The rule a clock speed follows: 0 pauses the clock, `MAX_SPEED` is the fastest it runs.
 SPEED_RULE = f"Must be a number from 0 to {MAX_SPEED}."
 _CLOCK_START_RULE = (
@@ -317,8 +320,10 @@ def normalize_config(
             refs.add(org["ref"])
             for f in ("includedThisPeriod", "prepaidBalance"):
                 v = org.get(f, 0)
-                if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-                    issues.add(f"organizations.{i}.{f}", "Must be a non-negative integer.")
+                if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= MAX_CREDITS:
+                    issues.add(
+                        f"organizations.{i}.{f}", f"Must be an integer from 0 to {MAX_CREDITS}."
+                    )
             cap = org.get("maxRunningJobs")
             if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 1):
                 issues.add(f"organizations.{i}.maxRunningJobs", "Must be a positive integer.")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .. import _render as render
-from .._config import SPEED_RULE
+from .._config import MAX_CREDITS, SPEED_RULE
 from .._errors import Issues, not_found, validation
 from .._jsonio import loads
 from .._responses import ok
@@ -139,12 +139,21 @@ def _adjust_credits(w: World, data: Mapping[str, Any]) -> dict[str, Any]:
         issues.add("organizationId", "Required.")
     else:
         org = w.orgs.get(normalize_prefixed(oid, "org", bare_ok=True) or "")
-    if not isinstance(credits, int) or isinstance(credits, bool) or credits == 0:
-        issues.add("credits", "Must be a non-zero integer.")
+    if (
+        not isinstance(credits, int)
+        or isinstance(credits, bool)
+        or credits == 0
+        or not -MAX_CREDITS <= credits <= MAX_CREDITS
+    ):
+        issues.add("credits", f"Must be a non-zero integer from -{MAX_CREDITS} to {MAX_CREDITS}.")
     issues.raise_if_any()
     if org is None:
         raise not_found("Organization not found.")
     assert isinstance(credits, int)
+    if org.wallet.prepaid + credits > MAX_CREDITS:
+        raise validation(
+            [{"path": "credits", "message": f"Would take the balance past {MAX_CREDITS}."}]
+        )
     w.adjust_credits(org, credits)
     return render.wallet(w, org)
 
