@@ -12,6 +12,7 @@ __all__ = [
     "CLOCK_MIN_MS",
     "MAX_SPEED",
     "MAX_STEP_SECONDS",
+    "MIN_SPEED",
     "VirtualClock",
     "format_ts",
     "parse_client_ts",
@@ -29,6 +30,9 @@ CLOCK_MIN_MS = 0
 #: The fastest clock: a real second is then 11.6 virtual days, far beyond the longest simulated
 #: work, while `elapsed real seconds x speed x 1000` stays a float exact to the millisecond.
 MAX_SPEED = 1_000_000
+#: The slowest running clock (0 pauses it): a virtual second per 16.7 real minutes. Slower, the
+#: waits the sandbox reports in real seconds (`Retry-After`) outgrow any integer a client reads.
+MIN_SPEED = 0.001
 #: The most virtual time one step may add: one clock advance, one simulated duration (ten years).
 MAX_STEP_SECONDS = 10 * 365 * 86_400
 

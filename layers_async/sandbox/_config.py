@@ -8,7 +8,14 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from ._clock import CLOCK_MAX_MS, CLOCK_MIN_MS, MAX_SPEED, MAX_STEP_SECONDS, parse_config_ts
+from ._clock import (
+    CLOCK_MAX_MS,
+    CLOCK_MIN_MS,
+    MAX_SPEED,
+    MAX_STEP_SECONDS,
+    MIN_SPEED,
+    parse_config_ts,
+)
 from ._errors import Issues
 from ._ids import KEY_RE
 
@@ -153,8 +160,8 @@ SNAKE_TO_CAMEL = {
 
 #: The most credits a balance holds: the largest integer every JSON reader keeps exact (2**53 - 1).
 MAX_CREDITS = 9_007_199_254_740_991
-#: The rule a clock speed follows: 0 pauses the clock, `MAX_SPEED` is the fastest it runs.
-SPEED_RULE = f"Must be a number from 0 to {MAX_SPEED}."
+#: The rule a clock speed follows: 0 pauses the clock, else from `MIN_SPEED` to `MAX_SPEED`.
+SPEED_RULE = f"Must be 0 (paused) or a number from {MIN_SPEED} to {MAX_SPEED}."
 _CLOCK_START_RULE = (
     "Must be a UTC timestamp ending in Z, from 1970-01-01T00:00:00Z to 9900-01-01T00:00:00Z,"
     " or null."
@@ -173,7 +180,7 @@ def _span(v: float) -> bool:
 
 def valid_speed(v: Any) -> bool:
     """Whether `v` is a clock speed the virtual clock can run at (`SPEED_RULE`)."""
-    return _num(v) and 0 <= v <= MAX_SPEED
+    return _num(v) and (v == 0 or MIN_SPEED <= v <= MAX_SPEED)
 
 
 def _valid_clock_start(v: Any) -> bool:

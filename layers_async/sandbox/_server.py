@@ -227,7 +227,7 @@ class Sandbox:
         """Change the clock speed (0 pauses it).
 
         Raises `SandboxConfigError` (a `ValueError`) for a speed the clock cannot run at:
-        not a number from 0 to 1,000,000; nothing changes then.
+        neither 0 nor a number from 0.001 to 1,000,000; nothing changes then.
         """
         with _config_errors():
             self._core.set_speed(speed)

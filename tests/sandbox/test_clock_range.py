@@ -36,7 +36,7 @@ async def _clock(api: Api) -> Any:
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("speed", [1e308, 1e16, MAX_SPEED + 1, MAX_SPEED * 1.5, -1])
+@pytest.mark.parametrize("speed", [1e308, 1e16, MAX_SPEED + 1, MAX_SPEED * 1.5, -1, 5e-324, 0.0009])
 async def test_speed_beyond_the_clock_is_422_and_applies_nothing(api: Api, speed: float) -> None:
     """`PATCH /_sandbox/clock` with a speed the clock cannot run at is a 422; nothing changes."""
     before = await _clock(api)
@@ -46,9 +46,13 @@ async def test_speed_beyond_the_clock_is_422_and_applies_nothing(api: Api, speed
 
 
 @pytest.mark.anyio
-async def test_fastest_speed_is_accepted(api: Api) -> None:
-    """Speed 1,000,000 is the fastest the clock runs: accepted, and set back to 0 without harm."""
+async def test_slowest_and_fastest_speeds_are_accepted(api: Api) -> None:
+    """Speeds 0.001 and 1,000,000 are the slowest and fastest the clock runs; 0 pauses it."""
     assert (await api.set_speed(MAX_SPEED))["speed"] == MAX_SPEED
+    assert (await api.set_speed(0.001))["speed"] == 0.001
+    r = await api.post("/v1/projects", {"name": "Slow Co", "timezone": "UTC"})
+    assert r.status == 201, r
+    assert int(r.headers["X-RateLimit-Reset"]) <= 60_000  # a virtual minute at 0.001
     assert (await api.set_speed(0))["speed"] == 0
 
 

@@ -232,6 +232,7 @@ _scalars = (
     | st.integers(min_value=-(2**70), max_value=2**70)
     | st.sampled_from([10**30, -(10**30), 2**63, -(2**63) - 1, 2**64, 0, -1])
     | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([1e308, -1e308, 1e300, 1e16, 5e-324, 1e6 + 1, 315_360_001, 2**53])
     | st.text(alphabet=st.characters(exclude_categories=()), max_size=20)
     | st.sampled_from(_STRINGS)
 )
@@ -271,18 +272,17 @@ _bodies = st.one_of(
 
 
 def _mutated(template: str) -> st.SearchStrategy[tuple[Any, bool]]:
-    """The route's valid body with some fields dropped, changed or added."""
+    """The route's valid body with one field changed, or some dropped, changed or added."""
     base = VALID[template]
     names = st.sampled_from(sorted(base) or ["name"])
-    return st.builds(
-        lambda drop, changes, ascii_only: (
-            {**{k: v for k, v in base.items() if k not in drop}, **changes},
-            ascii_only,
-        ),
+    values = _scalars | _json
+    one_field = st.builds(lambda k, v: {**base, k: v}, names, values)
+    several = st.builds(
+        lambda drop, changes: {**{k: v for k, v in base.items() if k not in drop}, **changes},
         st.sets(names, max_size=2),
-        st.dictionaries(names | _keys, _json, max_size=2),
-        st.booleans(),
+        st.dictionaries(names | _keys, values, max_size=2),
     )
+    return st.tuples(st.one_of(one_field, one_field, several), st.booleans())
 
 
 def _cases(route: tuple[str, str]) -> st.SearchStrategy[tuple[tuple[str, str], Any]]:
