@@ -447,8 +447,10 @@ class SandboxCore:
         path, so `prj_<uuid>` and its bare UUID share one record.
         """
         method = x.request.method
+        if method == "GET":
+            return None
         ik = _one_header(x.request, "Idempotency-Key")
-        if method == "GET" or ik is None:
+        if ik is None:
             return None
         if isinstance(ik, ApiError):
             return x.fail(ik)
