@@ -141,10 +141,12 @@ class _Live:
 
     @property
     def api(self) -> Api:
+        """A raw HTTP helper with the configured key."""
         assert self.session is not None
         return Api(self.session, self.sandbox.url, _KEY)
 
     async def start(self) -> None:
+        """Start the sandbox and the session; create the records."""
         await self.sandbox.start()
         self.session = aiohttp.ClientSession()
         await self.seed_records()
@@ -203,6 +205,7 @@ class _Live:
         return r
 
     async def stop(self) -> None:
+        """Close the session and the sandbox."""
         if self.session is not None:
             await self.session.close()
         await self.sandbox.aclose()
