@@ -17,7 +17,7 @@ from yarl import URL
 
 from layers_async.sandbox import Sandbox
 from tests.sandbox._checks import assert_error, assert_validation
-from tests.sandbox._http import Reply
+from tests.sandbox._http import Api, Reply
 
 _LONG = b"a" * 9000
 
@@ -131,3 +131,13 @@ async def test_a_single_header_sent_twice_is_422(sandbox: Sandbox, header: str) 
         b"/v1/projects", _auth(sandbox.api_key), value, value, b"Content-Length: 0", method=b"POST"
     )
     assert_validation(await raw_exchange(sandbox.url, request), header)
+
+
+@pytest.mark.anyio
+@pytest.mark.filterwarnings("ignore:Sending a large body directly:ResourceWarning")
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/_sandbox/reset"), ("PATCH", "/_sandbox/config")]
+)
+async def test_admin_body_over_the_read_limit_is_422(api: Api, method: str, path: str) -> None:
+    """A 9 MiB body on a `/_sandbox/` route is a 422 envelope at path "", not a 413 or a 500."""
+    assert_validation(await api.call(method, path, data=b"x" * (9 * 1024 * 1024)), "")

@@ -59,7 +59,10 @@ MP4_PLACEHOLDER = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" 
 
 async def _body_json(request: web.Request) -> dict[str, Any]:
     """The body as a JSON object (empty → {}); anything else is a 422 at path ""."""
-    raw = await request.read() if request.can_read_body else b""
+    try:
+        raw = await request.read() if request.can_read_body else b""
+    except web.HTTPRequestEntityTooLarge:
+        raise validation([{"path": "", "message": "Body too large."}]) from None
     if not raw.strip():
         return {}
     try:
