@@ -179,6 +179,8 @@ class SandboxCore:
             if request.transport is not None:
                 request.transport.abort()
             raise asyncio.CancelledError from None
+        except ConnectionError:
+            raise  # the client went away mid-request: there is no one to answer
         except Exception:
             log.exception("sandbox request failed: %s %s", request.method, request.path)
             resp = error_response(rid, internal_error())

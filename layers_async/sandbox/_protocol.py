@@ -69,10 +69,10 @@ class SandboxProtocol(web.RequestHandler):
         if request.writer.output_size > 0:  # a response is under way: nothing can follow it
             raise ConnectionError("the response was already started; cannot send an error")
         err = parser_error(status, exc)
-        if err.status == 500:
-            log.error("sandbox failed outside a request handler", exc_info=exc)
-        else:  # the parser's message may quote the request, key included: log the kind only
+        if err.status != 500:  # the parser's message may quote the request, key included
             log.debug("unparseable request from %s: %s", request.remote, type(exc).__name__)
+        elif not isinstance(exc, ConnectionError):  # a client that went away is no failure
+            log.error("sandbox failed outside a request handler", exc_info=exc)
         resp = error_response(self._sandbox_core.request_id(), err)
         resp.force_close()
         return resp
