@@ -119,7 +119,12 @@ class Sandbox:
             await runner.cleanup()
             raise
         port = sock.getsockname()[1]
-        self._listener = await self._listen(runner, sock)
+        try:
+            self._listener = await self._listen(runner, sock)
+        except BaseException:
+            sock.close()
+            await runner.cleanup()
+            raise
         self._runner = runner
         host = f"[{self._host}]" if ":" in self._host else self._host
         self._url = f"http://{host}:{port}"
