@@ -250,6 +250,10 @@ class Route:
     handler: Handler
     params: dict[str, Param] = attrs.Factory(dict)
     honours_idempotency: bool = True
+    #: A write that refuses to run without an `Idempotency-Key` (400 IDEMPOTENCY_REQUIRED).
+    requires_idempotency: bool = False
+    #: How a stored success body is changed when it is replayed (None: replayed verbatim).
+    replay: Callable[[bytes], bytes] | None = None
 
     @property
     def segments(self) -> tuple[str, ...]:
