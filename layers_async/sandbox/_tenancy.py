@@ -150,11 +150,12 @@ def resume(w: World, org: Organization) -> None:
     """Suspended → active; held posts whose time has passed start publishing at once."""
     ensure_not_archived(org)
     if org.status == "suspended":
+        now = w.now()
         org.status = "active"
-        org.updated_at = w.now()
+        org.updated_at = now
         for post in w.posts.values():
-            if post.org_id == org.id and post.status == "queued":
-                w.schedule_post(post)
+            if post.org_id == org.id and post.status == "queued" and post.scheduled_for <= now:
+                w.at(now, functools.partial(w._start_publish, post, post.generation))
 
 
 def archive(w: World, parent: Organization, org: Organization) -> None:
