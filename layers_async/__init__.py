@@ -57,6 +57,7 @@ from ._errors import (
     WaitTimeoutError,
 )
 from ._pagination import AsyncPaginator, Page
+from ._secret import Secret
 from ._transport import NOT_GIVEN, AttemptEvent, Hooks, NotGiven
 from ._version import __version__
 from .flows import (
@@ -70,6 +71,18 @@ from .flows import (
     onboard_customer,
 )
 from .models._base import LayersModel, RateLimitInfo, ResponseMeta
+from .models.api_keys import (
+    ApiKeyEnv,
+    ApiKeyKilled,
+    ApiKeyRotated,
+    ApiKeyScope,
+    ChildApiKey,
+    ChildApiKeyCreated,
+    ChildApiKeyRevoked,
+    ChildApiKeyRotated,
+    ChildApiKeyStatus,
+    OwnApiKey,
+)
 from .models.app_media import AppMedia, AppMediaDeleted, MediaKind
 from .models.content import (
     Container,
@@ -89,6 +102,13 @@ from .models.content import (
     SourceRecommendations,
     SourceStats,
 )
+from .models.credits import (
+    CreditAllocation,
+    CreditConfig,
+    CreditEvent,
+    CreditEventType,
+    OrganizationCreditConfig,
+)
 from .models.identity import BillingPeriod, Wallet, Whoami
 from .models.influencers import (
     AgeRange,
@@ -99,6 +119,13 @@ from .models.influencers import (
 )
 from .models.jobs import Asset, ErrorInfo, Job, JobCancelResult, JobResult
 from .models.keywords import Hashtag, KeywordBank
+from .models.organizations import (
+    Organization,
+    OrganizationArchived,
+    OrganizationDetail,
+    OrganizationStatus,
+    OrganizationSummary,
+)
 from .models.projects import (
     BrandContext,
     BrandVoice,
@@ -122,6 +149,13 @@ from .models.social import (
     SocialAccountDisconnected,
     SocialAccountStatus,
 )
+from .models.webhook_endpoints import (
+    WebhookEndpoint,
+    WebhookEndpointCreated,
+    WebhookEndpointStatus,
+    WebhookEventType,
+    WebhookScope,
+)
 from .waiters import wait_for_job, wait_for_keywords, wait_for_oauth, wait_for_ready_influencer
 
 if _typing.TYPE_CHECKING:
@@ -139,6 +173,10 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AgeRange",
+    "ApiKeyEnv",
+    "ApiKeyKilled",
+    "ApiKeyRotated",
+    "ApiKeyScope",
     "AppMedia",
     "AppMediaDeleted",
     "Asset",
@@ -149,12 +187,21 @@ __all__ = [
     "BillingPeriod",
     "BrandContext",
     "BrandVoice",
+    "ChildApiKey",
+    "ChildApiKeyCreated",
+    "ChildApiKeyRevoked",
+    "ChildApiKeyRotated",
+    "ChildApiKeyStatus",
     "ConflictError",
     "Container",
     "ContainerStatus",
     "ContentFormat",
     "ContentProgress",
     "CreativeType",
+    "CreditAllocation",
+    "CreditConfig",
+    "CreditEvent",
+    "CreditEventType",
     "Customer",
     "ErrorInfo",
     "Gender",
@@ -192,6 +239,13 @@ __all__ = [
     "OAuthFailedError",
     "OAuthUrl",
     "OnboardingResult",
+    "Organization",
+    "OrganizationArchived",
+    "OrganizationCreditConfig",
+    "OrganizationDetail",
+    "OrganizationStatus",
+    "OrganizationSummary",
+    "OwnApiKey",
     "Page",
     "PaymentRequiredError",
     "PermissionDeniedError",
@@ -215,6 +269,7 @@ __all__ = [
     "ScheduledPost",
     "ScheduledPostCanceled",
     "ScheduledPostStatus",
+    "Secret",
     "SocialAccount",
     "SocialAccountDisconnected",
     "SocialAccountStatus",
@@ -230,6 +285,11 @@ __all__ = [
     "WaitError",
     "WaitTimeoutError",
     "Wallet",
+    "WebhookEndpoint",
+    "WebhookEndpointCreated",
+    "WebhookEndpointStatus",
+    "WebhookEventType",
+    "WebhookScope",
     "Whoami",
     "__version__",
     "fan_out",

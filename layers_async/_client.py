@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-import re
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -30,21 +29,25 @@ from ._config import (
 from ._errors import LayersValidationError
 from ._polling import PollHub, WaitContext
 from ._ratelimit import RateGate, RetryBudget
+from ._secret import Secret, key_hint
 from ._transport import NOT_GIVEN, Hook, Hooks, NotGiven, Shared, Transport
 from ._validation import check_extra_headers, check_id, check_seconds
 from ._version import __version__
 from ._waiting import sleep
 from .models.identity import Whoami
 from .resources._base import Resource, options
+from .resources.api_keys import ApiKeys
 from .resources.app_media import AppMedia
 from .resources.content import Content
 from .resources.credits import Credits
 from .resources.influencers import Influencers
 from .resources.jobs import Jobs
 from .resources.keywords import Keywords
+from .resources.organizations import Organizations
 from .resources.projects import Projects
 from .resources.scheduled_posts import ScheduledPosts
 from .resources.social import Social
+from .resources.webhook_endpoints import WebhookEndpoints
 
 __all__ = ["LayersClient"]
 
@@ -52,19 +55,12 @@ USER_AGENT = (
     f"layers-async/{__version__} Python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
 )
 N = TypeVar("N", bound=Resource)
-_KEY_PREFIX = re.compile(r"^lp_(live|test)_[0-9A-HJKMNP-TV-Z]{16}")
-
-
-def key_hint(key: str) -> str:
-    """The log-safe form of a key: its `lp_<env>_<keyId16>` prefix, never the secret."""
-    m = _KEY_PREFIX.match(key)
-    return f"{m.group(0)}_…" if m else "<redacted>"
 
 
 class _Pool:
     """The session and connector shared by a client and all its views."""
 
-    __slots__ = ("closed", "hub", "limits", "session", "shared", "trace_configs")
+    __slots__ = ("by_key", "closed", "hub", "limits", "session", "shared", "trace_configs")
 
     def __init__(
         self,
@@ -78,8 +74,23 @@ class _Pool:
         self.trace_configs = list(trace_configs)
         self.session: aiohttp.ClientSession | None = None
         self.closed = False
+        self.shared = self._new_shared(retry)
+        #: The gate and budget of each key the client and its views send with (`shared` is
+        #: the client's own key's); a view with another key gets its own, kept here so that
+        #: every view of that key shares them, for the pool's lifetime (little memory per key).
+        self.by_key: dict[str, Shared] = {}
+
+    def _new_shared(self, retry: RetryPolicy) -> Shared:
         gate = RateGate(time.monotonic, sleep)
-        self.shared = Shared(self.get, gate, RetryBudget(retry.budget_ratio, retry.budget_burst))
+        return Shared(self.get, gate, RetryBudget(retry.budget_ratio, retry.budget_burst))
+
+    def shared_for(self, key: str, retry: RetryPolicy) -> Shared:
+        """The rate-limit gate and retry budget of `key`, made on its first use (the API's
+        buckets are per key, so each key gets its own) over this pool's one session."""
+        shared = self.by_key.get(key)
+        if shared is None:
+            shared = self.by_key[key] = self._new_shared(retry)
+        return shared
 
     def get(self) -> aiohttp.ClientSession:
         """The session, created on first use inside the running event loop."""
@@ -162,8 +173,15 @@ class LayersClient:
     the client with `await client.aclose()` or use it as an async context manager.
 
     The API's namespaces are attributes: `projects`, `app_media`, `social`, `influencers`,
-    `keywords`, `content`, `jobs`, `scheduled_posts` and `credits`; the waiters are methods
-    (`wait_for_job`, `wait_for_ready_influencer`, `wait_for_keywords`, `wait_for_oauth`).
+    `keywords`, `content`, `jobs`, `scheduled_posts`, `credits`, `organizations` (with
+    `organizations.api_keys`, `organizations.credits` and `organizations.credit_config`),
+    `api_keys` and `webhook_endpoints`; the waiters are methods (`wait_for_job`,
+    `wait_for_ready_influencer`, `wait_for_keywords`, `wait_for_oauth`).
+
+    Many customers as child organizations: ``client.for_organization(org_id)`` acts inside a
+    child with this client's key (its rate limits, one gate); ``client.with_options(
+    api_key=child_secret)`` sends with a child's own key, over the same pool but with that
+    key's own rate-limit gate and retry budget.
     """
 
     _owner: bool
@@ -179,10 +197,13 @@ class LayersClient:
     jobs = _Namespace(Jobs)
     scheduled_posts = _Namespace(ScheduledPosts)
     credits = _Namespace(Credits)
+    organizations = _Namespace(Organizations)
+    api_keys = _Namespace(ApiKeys)
+    webhook_endpoints = _Namespace(WebhookEndpoints)
 
     def __init__(
         self,
-        api_key: str | None = None,
+        api_key: str | Secret | None = None,
         base_url: str | None = None,
         *,
         organization: str | None = None,
@@ -198,13 +219,7 @@ class LayersClient:
         poll_policy: PollPolicy = DEFAULT_POLL,
         poll_rate: float | None = DEFAULT_POLL_RATE,
     ) -> None:
-        key = api_key if api_key is not None else os.environ.get("LAYERS_API_KEY")
-        if not key or not isinstance(key, str):
-            raise LayersValidationError(
-                "api_key", "no API key: pass api_key=... or set the LAYERS_API_KEY variable"
-            )
-        if key != key.strip() or any(c.isspace() for c in key):
-            raise LayersValidationError("api_key", "must not contain whitespace")
+        key = _checked_key(api_key if api_key is not None else os.environ.get("LAYERS_API_KEY"))
         url = base_url if base_url is not None else os.environ.get("LAYERS_BASE_URL")
         url = (url or DEFAULT_BASE_URL).rstrip("/")
         if not url.startswith(("https://", "http://")):
@@ -235,6 +250,7 @@ class LayersClient:
         self._owner = True
         self._namespaces = {}
         self._api_key = key
+        self._shared = self._pool.by_key[key] = self._pool.shared
         self._base_url = url
         self._organization: str | None = None
         self._timeouts = DEFAULT_TIMEOUTS
@@ -271,7 +287,7 @@ class LayersClient:
         if self._organization is not None:
             headers["X-Layers-Organization"] = self._organization
         self._transport = Transport(
-            self._pool.shared,
+            self._shared,
             self._base_url,
             headers,
             self._timeouts,
@@ -297,14 +313,33 @@ class LayersClient:
         default_headers: Mapping[str, str] | None = None,
         retry: RetryPolicy | NotGiven = NOT_GIVEN,
         poll_policy: PollPolicy | NotGiven = NOT_GIVEN,
+        api_key: str | Secret | NotGiven = NOT_GIVEN,
     ) -> LayersClient:
-        """A view with other defaults (timeouts, retry and poll policies, organization, headers)
-        that shares this client's session, pool, rate-limit gate, retry budget and poll hub.
+        """A view with other defaults (timeouts, retry and poll policies, organization, headers,
+        key) that shares this client's session, pool and poll hub.
 
         An option left out keeps this client's value. ``organization="org_..."`` acts inside
         that child organization; ``organization=None`` acts in the key's own (parent)
-        organization again, without the ``X-Layers-Organization`` header."""
+        organization again, without the ``X-Layers-Organization`` header.
+
+        ``api_key=`` (a string or a `Secret`, e.g. a child key just minted) sends with another
+        key. The API counts rate limits per key, so such a view has that key's own rate-limit
+        gate and retry budget: a 429 on one key pauses only that key's views, and one process
+        can drive hundreds of child keys over one pool, each within its own limits. Every view
+        of the same key shares that key's gate and budget. A view with another key acts in
+        that key's own organization unless ``organization=`` is given too. Views with the
+        client's own key (``for_organization()`` ones too) share the client's gate and budget.
+        """
         view = self._view()
+        if not isinstance(api_key, NotGiven):
+            key = _checked_key(api_key)
+            policy = self._retry if isinstance(retry, NotGiven) else retry
+            if not isinstance(policy, RetryPolicy):
+                raise LayersValidationError("retry", "must be a layers_async.RetryPolicy")
+            view._api_key = key
+            view._shared = self._pool.shared_for(key, policy)
+            if isinstance(organization, NotGiven):
+                organization = None  # the new key acts in its own organization
         if not isinstance(poll_policy, NotGiven):
             if not isinstance(poll_policy, PollPolicy):
                 raise LayersValidationError("poll_policy", "must be a layers_async.PollPolicy")
@@ -355,6 +390,11 @@ class LayersClient:
         """The child organization this view acts in, if any."""
         return self._organization
 
+    def shares_pool_with(self, other: LayersClient) -> bool:
+        """True when this client and `other` send over one aiohttp session and connection pool
+        (a client and all its views, whatever key they send with)."""
+        return self._pool is other._pool
+
     @property
     def is_closed(self) -> bool:
         """True once the client (or the client this view belongs to) was closed."""
@@ -402,6 +442,19 @@ class LayersClient:
 
     def __reduce__(self) -> NoReturn:
         raise TypeError("LayersClient cannot be pickled (it owns a network session)")
+
+
+def _checked_key(key: object) -> str:
+    """An API key given as a string or a `Secret`: present, without whitespace."""
+    if isinstance(key, Secret):
+        key = key.reveal()
+    if not key or not isinstance(key, str):
+        raise LayersValidationError(
+            "api_key", "no API key: pass api_key=... or set the LAYERS_API_KEY variable"
+        )
+    if key != key.strip() or any(c.isspace() for c in key):
+        raise LayersValidationError("api_key", "must not contain whitespace")
+    return key
 
 
 def _as_timeouts(value: float | Timeouts | None, current: Timeouts) -> Timeouts:

@@ -284,7 +284,17 @@ class InternalServerError(APIStatusError):
 
 
 class KillSwitchError(APIStatusError):
-    """503 `KILL_SWITCH`: the key was killed or its organization suspended (never retried)."""
+    """503 `KILL_SWITCH`: the key was killed or its organization suspended (never retried).
+
+    `scope` tells which: ``"key"`` (rotate the key to bring it back) or ``"organization"``
+    (the organization is suspended until its parent resumes it)."""
+
+    @property
+    def scope(self) -> str | None:
+        """`details.scope`: ``"key"`` or ``"organization"`` (None when the server gave none;
+        a newer value is kept as it is)."""
+        scope = self.details.get("scope")
+        return scope if isinstance(scope, str) else None
 
 
 _BY_CODE: dict[str, type[APIStatusError]] = {

@@ -21,6 +21,7 @@ from cattrs import Converter
 from cattrs.gen import make_dict_structure_fn, override
 
 from ._errors import LayersValidationError
+from ._secret import Secret
 from .models._base import LayersModel
 
 if TYPE_CHECKING:
@@ -202,6 +203,9 @@ def format_datetime(value: datetime) -> str:
 converter = Converter(forbid_extra_keys=False, detailed_validation=False)
 converter.register_structure_hook(datetime, parse_datetime)
 converter.register_unstructure_hook(datetime, format_datetime)
+# A minted secret is decoded into a `Secret`; turned back into data it shows only its hint.
+converter.register_structure_hook(Secret, lambda v, _: Secret(v))
+converter.register_unstructure_hook(Secret, lambda s: s.hint)
 
 
 def _structure_factory(cls: type[attrs.AttrsInstance]) -> StructureHook:

@@ -46,6 +46,8 @@ _ID_FORMS = {
     "sa": (re.compile(rf"sa_{_UUID}"), "a sa_<uuid> id"),
     "inf": (re.compile(rf"inf_{_UUID}"), "an inf_<uuid> id"),
     "sp": (re.compile(rf"sp_{_UUID}"), "a sp_<uuid> id"),
+    "key": (re.compile(rf"key_{_UUID}"), "a key_<uuid> id"),
+    "wh": (re.compile(rf"wh_{_UUID}"), "a wh_<uuid> id"),
     "job": (re.compile(rf"job_{_ULID}"), "a job_<ULID> id"),
     "st": (re.compile(rf"st_{_ULID}"), "a st_<ULID> state"),
 }
@@ -76,6 +78,9 @@ _EXCERPT = 60
 URL_MAX_LEN = 2048
 #: The largest `metadata` object the API accepts, serialised as JSON.
 METADATA_MAX_BYTES = 8 * 1024
+#: The bounds of string → string metadata (organizations, allocations, webhook endpoints):
+#: key and value lengths in characters, keys, and the serialised size in bytes.
+STRING_MAP_KEY_LEN, STRING_MAP_VALUE_LEN, STRING_MAP_KEYS, STRING_MAP_BYTES = 40, 500, 50, 16 * 1024
 
 
 def fail(field: str, message: str) -> LayersValidationError:
@@ -242,6 +247,24 @@ def check_metadata(
     size = len(dumps(dict(value), field))
     if size > max_bytes:
         raise fail(field, f"must be at most {max_bytes} bytes serialised (got {size})")
+    return dict(value)
+
+
+def check_string_map(field: str, value: object) -> dict[str, str]:
+    """String → string metadata within its bounds: keys of at most 40 characters, values of
+    at most 500, at most 50 keys and 16 KB serialised (contract §3.0.14)."""
+    if not isinstance(value, Mapping):
+        raise fail(field, "must be a mapping of strings to strings")
+    if len(value) > STRING_MAP_KEYS:
+        raise fail(field, f"must have at most {STRING_MAP_KEYS} keys (got {len(value)})")
+    for key, item in value.items():
+        if not isinstance(key, str) or len(key) > STRING_MAP_KEY_LEN:
+            got = _excerpt(key)
+            raise fail(field, f"keys must be strings of at most 40 characters (got {got})")
+        check_str(f"{field}[{_excerpt(key)}]", item, max_len=STRING_MAP_VALUE_LEN)
+    size = len(dumps(dict(value), field))
+    if size > STRING_MAP_BYTES:
+        raise fail(field, f"must be at most {STRING_MAP_BYTES} bytes serialised (got {size})")
     return dict(value)
 
 

@@ -1,0 +1,139 @@
+"""API keys (contract §3.0.15, §3.11, §3.13, §4.9): the keys of child organizations, and the
+organization's own keys (kill, rotate). A minted secret is a `Secret`: shown only on purpose."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import attrs
+
+from .._secret import Secret
+from ._base import LayersModel
+
+__all__ = [
+    "ApiKeyEnv",
+    "ApiKeyKilled",
+    "ApiKeyRotated",
+    "ApiKeyScope",
+    "ChildApiKey",
+    "ChildApiKeyCreated",
+    "ChildApiKeyRevoked",
+    "ChildApiKeyRotated",
+    "ChildApiKeyStatus",
+    "OwnApiKey",
+]
+
+#: `live` keys spend credits; `test` keys get fake results and spend none.
+ApiKeyEnv = Literal["live", "test"]
+#: A child key is `active` or `revoked` (revoked, killed and deleted keys all show `revoked`).
+ChildApiKeyStatus = Literal["active", "revoked"]
+#: The scopes a child key may be given (contract §1.3). `org:admin` is never one of them;
+#: `*` grants every scope except `org:admin`. Tier 3 scopes of the form ``ads:write:<name>``
+#: are accepted too (type-check them with a cast).
+ApiKeyScope = Literal[
+    "*",
+    "projects:read",
+    "projects:write",
+    "social:read",
+    "social:write",
+    "influencers:write",
+    "content:read",
+    "content:write",
+    "jobs:read",
+    "jobs:cancel",
+    "publish:read",
+    "publish:write",
+    "ingest:write",
+    "leased:write",
+    "metrics:read",
+    "ads:read",
+    "content:approve",
+    "github:admin",
+    "layer:write",
+]
+
+
+@attrs.frozen
+class ChildApiKey(LayersModel):
+    """A key of a child organization, masked: it never holds the secret."""
+
+    id: str
+    organization_id: str
+    name: str
+    #: The log-safe public part of the key, ``lp_<env>_<keyId16>``.
+    prefix: str
+    env: str
+    scopes: tuple[str, ...]
+    rate_limit_tier: str
+    status: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    rotated_at: datetime | None = None
+    revoked_at: datetime | None = None
+    #: During a rotation's grace period: when this (old) key stops working...
+    grace_until: datetime | None = None
+    #: ... and the id of the key that replaces it.
+    superseded_by: str | None = None
+
+
+@attrs.frozen
+class ChildApiKeyCreated(LayersModel):
+    """A minted child key and its `secret`, shown this once (a repeat of the same call, same
+    Idempotency-Key, answers the same secret within 24 hours)."""
+
+    api_key: ChildApiKey
+    secret: Secret
+    warning: str = ""
+
+
+@attrs.frozen
+class ChildApiKeyRotated(LayersModel):
+    """A rotation: the new key with its `secret`, and the previous key, which keeps working
+    until its `grace_until` (24 hours)."""
+
+    api_key: ChildApiKey
+    secret: Secret
+    previous_api_key: ChildApiKey
+    warning: str = ""
+
+
+@attrs.frozen
+class ChildApiKeyRevoked(LayersModel):
+    """A revoked child key (immediate, no grace)."""
+
+    api_key: ChildApiKey
+    deleted: bool = True
+
+
+@attrs.frozen
+class OwnApiKey(LayersModel):
+    """A key of your own organization, as kill and rotate answer it."""
+
+    id: str
+    organization_id: str
+    name: str
+    prefix: str
+    kill_switch: bool
+    is_active: bool
+    rotated_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+@attrs.frozen
+class ApiKeyKilled(LayersModel):
+    """An emergency stop: every later request with the key gets `KillSwitchError`
+    (scope ``"key"``) until the key is rotated."""
+
+    api_key: OwnApiKey
+    killed: bool = True
+
+
+@attrs.frozen
+class ApiKeyRotated(LayersModel):
+    """An own key rotated in place: same id, new prefix and `secret`; the old secret is refused
+    from now on. Rotation also re-activates a killed key."""
+
+    api_key: OwnApiKey
+    secret: Secret
+    warning: str = ""

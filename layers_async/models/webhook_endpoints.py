@@ -1,0 +1,74 @@
+"""Webhook endpoints (contract §3.0.16, §3.15.1-§3.15.3)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import attrs
+
+from .._secret import Secret
+from ._base import LayersModel
+
+__all__ = [
+    "WebhookEndpoint",
+    "WebhookEndpointCreated",
+    "WebhookEndpointStatus",
+    "WebhookEventType",
+    "WebhookScope",
+]
+
+#: An endpoint's status (`auto_paused` after 20 consecutive failed attempts).
+WebhookEndpointStatus = Literal["active", "paused", "auto_paused"]
+#: `own`: the organization's events; `all_children`: every child's too (needs org:admin).
+WebhookScope = Literal["own", "all_children"]
+#: The event catalogue (contract §3.15.11): the names an endpoint may subscribe to.
+WebhookEventType = Literal[
+    "job.completed",
+    "job.failed",
+    "job.canceled",
+    "content.generated",
+    "content.approved",
+    "content.rejected",
+    "post.scheduled",
+    "post.published",
+    "post.failed",
+    "post.canceled",
+    "social_account.connected",
+    "social_account.needs_reauth",
+    "social_account.revoked",
+    "lease_request.assigned",
+    "lease_request.rejected",
+    "test.ping",
+]
+
+
+@attrs.frozen
+class WebhookEndpoint(LayersModel):
+    """A URL the organization's events are delivered to (never holds the signing secret)."""
+
+    id: str
+    organization_id: str
+    url: str
+    status: str
+    events: tuple[str, ...]
+    scope: str
+    created_at: datetime
+    updated_at: datetime
+    #: Deliveries narrowed to one project, or None for the whole organization.
+    project_id: str | None = None
+    description: str | None = None
+    metadata: dict[str, str] = attrs.Factory(dict)
+    api_version: str = "v1"
+    last_success_at: datetime | None = None
+    last_failure_at: datetime | None = None
+    consecutive_failure_count: int = 0
+
+
+@attrs.frozen
+class WebhookEndpointCreated(LayersModel):
+    """A new endpoint and its `signing_secret` (``whsec_…``), shown only here and on rotation:
+    store it to verify deliveries."""
+
+    endpoint: WebhookEndpoint
+    signing_secret: Secret
