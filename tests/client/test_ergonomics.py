@@ -41,6 +41,9 @@ NAMESPACES = (
     "jobs",
     "scheduled_posts",
     "credits",
+    "organizations",
+    "api_keys",
+    "webhook_endpoints",
 )
 #: An organization the sandbox's demo key has no child of: acting in it answers 404.
 STRANGER_ORG = "org_00000000-0000-4000-8000-000000000001"

@@ -661,3 +661,71 @@ async def waiters_and_flows(client: LayersClient) -> None:
     ok: bool = results[0].ok
     MediaItem("banner", "https://x")  # type: ignore[arg-type]
     del job, same, ready, one, newer, attempt, again, result, ok
+
+
+# --------------------------------------------------------------------------- sub-organizations
+
+
+async def sub_organizations(client: LayersClient) -> None:
+    from layers_async import (
+        ApiKeyRotated,
+        ChildApiKey,
+        ChildApiKeyCreated,
+        ChildApiKeyRotated,
+        CreditAllocation,
+        CreditEvent,
+        Organization,
+        OrganizationArchived,
+        OrganizationCreditConfig,
+        OrganizationDetail,
+        Secret,
+        WebhookEndpoint,
+        WebhookEndpointCreated,
+    )
+
+    orgs = client.organizations
+    child: Organization = await orgs.create(name="Acme", metadata={"externalId": "a"})
+    listing: AsyncPaginator[Organization] = orgs.list(status="suspended", limit=200)
+    detail: OrganizationDetail = await orgs.get(child.id)
+    cap: int | None = detail.summary.credit_config.monthly_credit_cap
+    renamed: Organization = await orgs.update(child.id, metadata=None, billing_email=None)
+    held: Organization = await orgs.suspend(child.id, idempotency_key="s-1")
+    gone: OrganizationArchived = await orgs.archive(child.id)
+    minted: ChildApiKeyCreated = await orgs.api_keys.create(
+        child.id, name="ci", scopes=["content:read", "*"], env="test"
+    )
+    secret: Secret = minted.secret
+    plain: str = secret.reveal()
+    keys: AsyncPaginator[ChildApiKey] = orgs.api_keys.list(child.id, status="revoked")
+    swapped: ChildApiKeyRotated = await orgs.api_keys.rotate(child.id, minted.api_key.id)
+    moved: CreditAllocation = await orgs.credits.allocate(child.id, credits=5000)
+    replayed: bool = moved.replayed
+    events: AsyncPaginator[CreditEvent] = orgs.credits.events(child.id, event_type="allocation")
+    config: OrganizationCreditConfig = await orgs.credit_config.update(
+        child.id, monthly_credit_cap=5000, refill_threshold=None, refill_amount=None
+    )
+    ledger: AsyncPaginator[CreditEvent] = client.credits.events(since=datetime.now())
+    own: ApiKeyRotated = await client.api_keys.rotate("key_x")
+    kill_switch: bool = (await client.api_keys.kill("key_x")).api_key.kill_switch
+    hook: WebhookEndpointCreated = await client.webhook_endpoints.create(
+        url="https://x.example/hooks", events=["job.completed"], scope="all_children"
+    )
+    signing: Secret = hook.signing_secret
+    endpoints: AsyncPaginator[WebhookEndpoint] = client.webhook_endpoints.list(status="paused")
+    endpoint: WebhookEndpoint = await client.webhook_endpoints.get(hook.endpoint.id)
+    as_child: LayersClient = client.with_options(api_key=secret)
+    as_child2: LayersClient = client.with_options(api_key=plain, timeout=5)
+    shared: bool = as_child.shares_pool_with(client)
+    try:
+        await as_child.whoami()
+    except KillSwitchError as exc:
+        scope: str | None = exc.scope
+        del scope
+    await orgs.create(name="Acme", metadata={"n": 1})  # type: ignore[dict-item]
+    await orgs.api_keys.create(child.id, name="ci", scopes=["org:admin"])  # type: ignore[list-item]
+    orgs.list(status="deleted")  # type: ignore[arg-type]
+    await orgs.credits.allocate(child.id)  # type: ignore[call-arg]
+    await client.webhook_endpoints.create(url="https://x", events=["job.exploded"])  # type: ignore[list-item]
+    client.with_options(api_key=5)  # type: ignore[arg-type]
+    del listing, cap, renamed, held, gone, keys, swapped, replayed, events, config, ledger
+    del own, kill_switch, signing, endpoints, endpoint, as_child2, shared
