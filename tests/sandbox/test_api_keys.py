@@ -306,3 +306,17 @@ async def test_minted_ids_and_secrets_repeat_with_the_seed(
             org = (await make_child(api))["id"]
             outs.append((org, await mint(api, org)))
     assert outs[0] == outs[1]
+
+
+async def test_configured_ids_and_keys_are_those_of_earlier_releases(
+    sandbox: Sandbox, api: Api
+) -> None:
+    """Seed 0 still gives the default organization and demo keys the ids and strings it gave
+    before child organizations could be configured (each key string drawn before its id)."""
+    me = ok(await api.get("/v1/whoami"))
+    assert me["organizationId"] == "org_e3e70682-c209-4cac-a29f-6fbed82c07cd"
+    assert me["apiKeyId"] == "key_9cdeb3e6-0870-415c-afcd-81b5d24bace4"
+    assert sandbox.keys == {
+        "demo-live": "lp_live_ZSKYPD8J86G9K64N_8Mt3oa94hHBLzA_qfpIYceS5LKo-NmlPqak4LxoelXY",
+        "demo-test": "lp_test_GY458925SHFDTHWZ_tKpO-qYfCiOcvVq2HMScFJDPYPyLvOECYXP9aHC2MhI",
+    }
