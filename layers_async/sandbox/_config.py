@@ -123,6 +123,7 @@ def known_scope(scope: str) -> bool:
     """A scope string the API knows (contract §1.3), `*` and `ads:write:<name>` included."""
     return scope in KNOWN_SCOPES or _ADS_WRITE.match(scope) is not None
 
+
 DEFAULT_CONFIG: dict[str, Any] = {
     "seed": 0,
     "speed": 60,

@@ -141,15 +141,10 @@ async def test_the_ledger_filters(api: Api) -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     ("params", "path"),
-    [
-        ({"eventType": "bonus"}, "eventType"),
-        ({"since": "2026-05-14T16:00:00+00:00"}, "since"),
-        ({"until": "yesterday"}, "until"),
-        ({"projectId": "cnt_" + GHOST_PRJ[4:]}, "projectId"),
-        ({"limit": "101"}, "limit"),
-        ({"limit": "0"}, "limit"),
-    ],
-)
+    [({"eventType": "bonus"}, "eventType"), ({"since": "2026-05-14T16:00:00+00:00"}, "since"),
+     ({"until": "yesterday"}, "until"), ({"projectId": "cnt_" + GHOST_PRJ[4:]}, "projectId"),
+     ({"limit": "101"}, "limit"), ({"limit": "0"}, "limit")],
+)  # fmt: skip
 async def test_the_ledger_query_validation(api: Api, params: dict[str, str], path: str) -> None:
     """A bad ledger query is a 422 at the parameter."""
     assert_validation(await api.get("/v1/credits/events", params=params), path)
