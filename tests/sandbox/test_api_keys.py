@@ -255,11 +255,15 @@ async def test_kill_stops_a_key_at_once(sandbox: Sandbox, api: Api) -> None:
     assert ok(await other.post(f"/v1/api-keys/{ids['demo-live']}/kill")) == out
 
 
-async def test_rotate_own_key_replaces_the_secret_and_unkills(sandbox: Sandbox, api: Api) -> None:
+@pytest.mark.parametrize("killed", [True, False])
+async def test_rotate_own_key_replaces_the_secret_and_unkills(
+    sandbox: Sandbox, api: Api, killed: bool
+) -> None:
     """Same id, new prefix and secret; the old string is 401; a killed key is active again."""
     ids = await own_key_ids(api)
     other = api.with_key(sandbox.keys["demo-test"])
-    ok(await other.post(f"/v1/api-keys/{ids['demo-live']}/kill"))
+    if killed:
+        ok(await other.post(f"/v1/api-keys/{ids['demo-live']}/kill"))
     key = idem()
     r = await other.post(f"/v1/api-keys/{ids['demo-live']}/rotate", idem=key)
     out = ok(r)

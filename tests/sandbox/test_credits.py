@@ -326,3 +326,26 @@ async def test_a_monthly_cap_refuses_generation_in_the_child(api: Api) -> None:
         f"/v1/projects/{pid}/content/slideshow-builder", {"hook": "h"}, headers=acting(child)
     )
     assert assert_error(r, 402, "BILLING_EXHAUSTED")["details"]["reason"] == "monthly_cap"
+
+
+@pytest.mark.anyio
+async def test_a_credit_config_replay_does_not_reapply(api: Api) -> None:
+    """Replaying a PATCH answers its stored body and leaves a later change in place."""
+    child = (await make_child(api))["id"]
+    key = idem()
+    first = await api.patch(config_path(child), {"monthlyCreditCap": 100}, idem=key)
+    ok(await api.patch(config_path(child), {"monthlyCreditCap": 300}))
+    again = await api.patch(config_path(child), {"monthlyCreditCap": 100}, idem=key)
+    assert (again.body, again.headers["Idempotency-Replayed"]) == (first.body, "true")
+    assert ok(await api.get(config_path(child)))["config"]["monthlyCreditCap"] == 300
+
+
+@pytest.mark.anyio
+async def test_acting_in_a_child_reads_its_wallet_and_ledger(api: Api) -> None:
+    """GET /v1/credits and /v1/credits/events inside a child are the child's."""
+    child = (await make_child(api))["id"]
+    await allocate(api, child, 25)
+    wallet = ok(await api.get("/v1/credits", headers=acting(child)))
+    assert (wallet["organizationId"], wallet["balance"]) == (child, 25)
+    inside = ok(await api.get("/v1/credits/events", headers=acting(child)))["items"]
+    assert [(e["eventType"], e["credits"]) for e in inside] == [("allocation", 25)]

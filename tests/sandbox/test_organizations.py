@@ -492,3 +492,12 @@ async def test_state_counts_every_new_resource(api: Api) -> None:
     assert counts["organizations"]["byStatus"] == {"active": 1, "suspended": 1, "archived": 1}
     r = await api.get("/_sandbox/state", params={"organizationId": child})
     assert r.json["counts"]["creditEvents"] == {"total": 2}
+
+
+async def test_a_suspended_child_can_be_archived(api: Api) -> None:
+    """suspended → archived: the archive answers, and the child's key is revoked (401, not 503)."""
+    child = (await make_child(api))["id"]
+    _, secret = await mint(api, child)
+    ok(await api.post(f"/v1/organizations/{child}/suspend"))
+    assert ok(await api.delete(f"/v1/organizations/{child}"))["status"] == "archived"
+    assert_error(await api.with_key(secret).get("/v1/whoami"), 401, "UNAUTHENTICATED")
