@@ -1,4 +1,27 @@
-"""Sandbox configuration (contract §5.2): defaults, validation and merging."""
+"""Sandbox configuration (contract §5.2): defaults, validation and merging.
+
+Organizations and keys may be provisioned up front, children included, so that a test starts
+from a tree of organizations. An entry of ``organizations`` with a ``parent`` (the ``ref`` of a
+top-level organization; nesting is one level deep) is a child of it::
+
+    "organizations": [
+        {"ref": "partner", "name": "Agency", "includedThisPeriod": 1000, "prepaidBalance": 5000},
+        {"ref": "acme", "parent": "partner", "name": "Acme Coffee",
+         "metadata": {"externalId": "acme-coffee"}, "billingEmail": null,
+         "status": "active",                      # or "suspended"
+         "prepaidBalance": 500,                   # granted to the child (a grant event)
+         "monthlyCreditCap": null, "refillThreshold": null, "refillAmount": null},
+    ],
+    "apiKeys": [
+        {"name": "acme-key", "organization": "acme", "env": "live",
+         "rateLimitTier": "standard", "scopes": ["content:read", "content:write"]},
+    ]
+
+A child's ``subscriptionTier`` defaults to its parent's and its ``includedThisPeriod`` to 0;
+``refillThreshold`` and ``refillAmount`` are set together or not at all. A key of a child
+never holds ``org:admin``. Top-level organizations are created first, then children, each
+group in list order, so ids generated from the seed do not depend on where a child is listed.
+"""
 
 from __future__ import annotations
 
@@ -99,6 +122,7 @@ _ADS_WRITE = re.compile(r"^ads:write:[a-z_]+\Z")
 def known_scope(scope: str) -> bool:
     """A scope string the API knows (contract §1.3), `*` and `ads:write:<name>` included."""
     return scope in KNOWN_SCOPES or _ADS_WRITE.match(scope) is not None
+
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "seed": 0,

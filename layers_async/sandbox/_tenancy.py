@@ -79,6 +79,7 @@ def bootstrap(w: World, now: int, period: tuple[int, int]) -> None:
     for k in w.config["apiKeys"]:
         key_string = k.get("key")
         env = key_string[3:7] if key_string else k.get("env", "live")
+        key_string = key_string or w.ids.api_key(env)  # drawn before the id, as ever
         _add_key(
             w,
             ApiKey(
@@ -89,7 +90,7 @@ def bootstrap(w: World, now: int, period: tuple[int, int]) -> None:
                 tier=k.get("rateLimitTier", "standard"),
                 scopes=list(k.get("scopes", ["*"])),
                 allowlist=frozenset(h.lower() for h in k.get("returnUrlAllowlist", [])),
-                key=key_string or w.ids.api_key(env),
+                key=key_string,
                 created_at=now,
             ),
         )

@@ -255,11 +255,15 @@ async def test_kill_stops_a_key_at_once(sandbox: Sandbox, api: Api) -> None:
     assert ok(await other.post(f"/v1/api-keys/{ids['demo-live']}/kill")) == out
 
 
-async def test_rotate_own_key_replaces_the_secret_and_unkills(sandbox: Sandbox, api: Api) -> None:
+@pytest.mark.parametrize("killed", [True, False])
+async def test_rotate_own_key_replaces_the_secret_and_unkills(
+    sandbox: Sandbox, api: Api, killed: bool
+) -> None:
     """Same id, new prefix and secret; the old string is 401; a killed key is active again."""
     ids = await own_key_ids(api)
     other = api.with_key(sandbox.keys["demo-test"])
-    ok(await other.post(f"/v1/api-keys/{ids['demo-live']}/kill"))
+    if killed:
+        ok(await other.post(f"/v1/api-keys/{ids['demo-live']}/kill"))
     key = idem()
     r = await other.post(f"/v1/api-keys/{ids['demo-live']}/rotate", idem=key)
     out = ok(r)
@@ -306,3 +310,17 @@ async def test_minted_ids_and_secrets_repeat_with_the_seed(
             org = (await make_child(api))["id"]
             outs.append((org, await mint(api, org)))
     assert outs[0] == outs[1]
+
+
+async def test_configured_ids_and_keys_are_those_of_earlier_releases(
+    sandbox: Sandbox, api: Api
+) -> None:
+    """Seed 0 still gives the default organization and demo keys the ids and strings it gave
+    before child organizations could be configured (each key string drawn before its id)."""
+    me = ok(await api.get("/v1/whoami"))
+    assert me["organizationId"] == "org_e3e70682-c209-4cac-a29f-6fbed82c07cd"
+    assert me["apiKeyId"] == "key_9cdeb3e6-0870-415c-afcd-81b5d24bace4"
+    assert sandbox.keys == {
+        "demo-live": "lp_live_ZSKYPD8J86G9K64N_8Mt3oa94hHBLzA_qfpIYceS5LKo-NmlPqak4LxoelXY",
+        "demo-test": "lp_test_GY458925SHFDTHWZ_tKpO-qYfCiOcvVq2HMScFJDPYPyLvOECYXP9aHC2MhI",
+    }

@@ -18,16 +18,7 @@ from tests.sandbox._flows import (
     shift,
 )
 from tests.sandbox._http import Api
-from tests.sandbox._orgs import (
-    ORG_FIELDS,
-    acting,
-    allocate,
-    events,
-    idem,
-    make_child,
-    mint,
-    prepaid,
-)
+from tests.sandbox._orgs import ORG_FIELDS, acting, allocate, idem, make_child, mint, prepaid
 
 pytestmark = pytest.mark.anyio
 
@@ -250,8 +241,8 @@ async def test_acting_inside_a_suspended_child(api: Api) -> None:
     assert err["details"] == {"organizationId": child, "status": "suspended"}
 
 
-async def test_resume_publishes_held_posts(api: Api) -> None:
-    """A queued post of a suspended child holds past its time and publishes on resume."""
+async def queued_post_in_child(api: Api) -> tuple[str, str]:
+    """A child with a test key and a post queued one minute ahead: (child id, post id)."""
     child = (await make_child(api))["id"]
     _, secret = await mint(api, child, env="test")
     own = api.with_key(secret)
@@ -261,14 +252,28 @@ async def test_resume_publishes_held_posts(api: Api) -> None:
     r = await schedule(
         own, cnt, shift(await api.now(), 60), [{"socialAccountId": sa, "mode": "publish"}]
     )
-    post = ok(r, 201)["scheduledPostIds"][0]
+    return child, str(ok(r, 201)["scheduledPostIds"][0])
+
+
+async def test_resume_publishes_held_posts(api: Api) -> None:
+    """A queued post of a suspended child holds past its time and publishes on resume."""
+    child, post = await queued_post_in_child(api)
+    path = f"/v1/scheduled-posts/{post}"
     ok(await api.post(f"/v1/organizations/{child}/suspend"))
     await api.advance(120)
-    held = ok(await api.get(f"/v1/scheduled-posts/{post}", headers=acting(child)))
-    assert held["status"] == "queued"
+    assert ok(await api.get(path, headers=acting(child)))["status"] == "queued"
     ok(await api.post(f"/v1/organizations/{child}/resume"))
     await api.advance(1)
-    assert ok(await own.get(f"/v1/scheduled-posts/{post}"))["status"] == "publishing"
+    assert ok(await api.get(path, headers=acting(child)))["status"] == "publishing"
+
+
+async def test_archive_cancels_queued_posts(api: Api) -> None:
+    """Offboarding a child cancels its queued posts: they never publish."""
+    child, _ = await queued_post_in_child(api)
+    ok(await api.delete(f"/v1/organizations/{child}"))
+    await api.advance(120)
+    got = ok(await api.get("/_sandbox/state", params={"organizationId": child}))
+    assert got["counts"]["scheduledPosts"] == {"total": 1, "byStatus": {"canceled": 1}}
 
 
 async def test_archive_revokes_keys_sweeps_credits_and_is_terminal(api: Api) -> None:
@@ -290,8 +295,8 @@ async def test_archive_revokes_keys_sweeps_credits_and_is_terminal(api: Api) -> 
     }
     assert await prepaid(api) == before + 700
     assert_error(await api.with_key(s1).get("/v1/whoami"), 401, "UNAUTHENTICATED")
-    sweep = await events(api, f"{path}/credits/events", eventType="allocation")
-    assert [e["credits"] for e in sweep] in ([-700, 700], [700, -700])
+    sweep = ok(await api.get(f"{path}/credits/events", params={"eventType": "allocation"}))
+    assert [e["credits"] for e in sweep["items"]] in ([-700, 700], [700, -700])
     await api.advance(10)
     again = await api.delete(path, idem=idem())
     assert again.json == out
@@ -391,3 +396,108 @@ async def test_children_do_not_see_each_other(api: Api) -> None:
     for pid in (theirs["id"], parents["id"]):
         assert_error(await api.with_key(sa).get(f"/v1/projects/{pid}"), 404, "NOT_FOUND")
     assert ok(await api.with_key(sa).get("/v1/projects"))["items"] == []
+
+
+# ---------------------------------------------------------------------- provisioned tree, state
+def tree_options() -> dict[str, Any]:
+    """Sandbox options with a partner, two configured children and a key in each."""
+    orgs = [
+        {"ref": "acme", "parent": "partner", "name": "Acme", "prepaidBalance": 500,
+         "metadata": {"externalId": "acme"}, "refillThreshold": 10, "refillAmount": 20},
+        {"ref": "partner", "name": "Agency", "includedThisPeriod": 0, "prepaidBalance": 1000},
+        {"ref": "bolt", "parent": "partner", "name": "Bolt", "status": "suspended"},
+    ]  # fmt: skip
+    keys = [
+        {"name": "agency", "organization": "partner", "scopes": ["*", "org:admin"]},
+        {"name": "acme-key", "organization": "acme", "scopes": ["content:read"]},
+        {"name": "bolt-key", "organization": "bolt", "scopes": ["*"], "env": "test"},
+    ]
+    return {"organizations": orgs, "api_keys": keys}
+
+
+@pytest.mark.sandbox_options(**tree_options())
+async def test_the_configuration_provisions_children_and_their_keys(custom_api: Api) -> None:
+    """Configured children are listed under their parent with their keys, credits and status."""
+    api = custom_api
+    me = ok(await api.get("/v1/whoami"))
+    assert me["organizationName"] == "Agency"
+    children = {o["name"]: o for o in ok(await api.get("/v1/organizations"))["items"]}
+    assert set(children) == {"Acme", "Bolt"}
+    acme, bolt = children["Acme"], children["Bolt"]
+    assert (acme["parentOrganizationId"], acme["metadata"]) == (
+        me["organizationId"],
+        {"externalId": "acme"},
+    )
+    assert bolt["status"] == "suspended"
+    summary = ok(await api.get(f"/v1/organizations/{acme['id']}"))["summary"]
+    assert (summary["balance"], summary["creditConfig"]["autoRefillEnabled"]) == (500, True)
+    keys = {k["name"]: k for k in ok(await api.get("/_sandbox/keys"))["items"]}
+    acme_key = api.with_key(keys["acme-key"]["key"])
+    got = ok(await acme_key.get("/v1/whoami"))
+    assert (got["organizationId"], got["parentOrganizationId"]) == (
+        acme["id"],
+        me["organizationId"],
+    )
+    listed = ok(await api.get(f"/v1/organizations/{acme['id']}/api-keys"))["items"]
+    assert [k["name"] for k in listed] == ["acme-key"]
+    r = await api.with_key(keys["bolt-key"]["key"]).get("/v1/whoami")
+    assert assert_error(r, 503, "KILL_SWITCH")["details"] == {"scope": "organization"}
+
+
+@pytest.mark.parametrize(
+    ("orgs", "keys", "path"),
+    [
+        ([{"ref": "c", "parent": "nobody"}], [], "organizations.1.parent"),
+        ([{"ref": "c", "parent": "partner"}, {"ref": "g", "parent": "c"}], [],
+         "organizations.2.parent"),
+        ([{"ref": "c", "parent": "partner", "status": "archived"}], [], "organizations.1.status"),
+        ([{"ref": "c", "parent": "partner", "refillAmount": 5}], [],
+         "organizations.1.refillAmount"),
+        ([{"ref": "c", "parent": "partner"}],
+         [{"name": "k", "organization": "c", "scopes": ["*", "org:admin"]}], "apiKeys.0.scopes"),
+    ],
+)  # fmt: skip
+def test_the_configuration_refuses_a_bad_tree(
+    orgs: list[dict[str, Any]], keys: list[dict[str, Any]], path: str
+) -> None:
+    """A child under an unknown or child parent, a bad status, an unpaired refill, or a child
+    key with org:admin is a configuration error at its path."""
+    from layers_async.sandbox import Sandbox, SandboxConfigError
+
+    partner = {"ref": "partner", "name": "Agency"}
+    with pytest.raises(SandboxConfigError) as info:
+        Sandbox(organizations=[partner, *orgs], api_keys=keys)
+    assert path in [i["path"] for i in info.value.issues]
+
+
+async def test_state_counts_every_new_resource(api: Api) -> None:
+    """/_sandbox/state counts organizations, keys, endpoints and ledger events by status."""
+    child = (await make_child(api))["id"]
+    other = (await make_child(api, "Other"))["id"]
+    await mint(api, child)
+    await allocate(api, child, 10)
+    ok(await api.post(f"/v1/organizations/{other}/suspend"))
+    ok(
+        await api.post("/v1/webhook-endpoints", {"url": "https://a.co/h", "events": ["test.ping"]}),
+        201,
+    )
+    counts = (await api.state())["counts"]
+    assert counts["organizations"] == {"total": 3, "byStatus": {"active": 2, "suspended": 1}}
+    assert counts["apiKeys"] == {"total": 3, "byStatus": {"active": 3}}
+    assert counts["webhookEndpoints"] == {"total": 1, "byStatus": {"active": 1}}
+    assert counts["creditEvents"] == {"total": 3}
+    ok(await api.delete(f"/v1/organizations/{child}"))
+    counts = (await api.state())["counts"]
+    assert counts["apiKeys"]["byStatus"] == {"active": 2, "revoked": 1}
+    assert counts["organizations"]["byStatus"] == {"active": 1, "suspended": 1, "archived": 1}
+    r = await api.get("/_sandbox/state", params={"organizationId": child})
+    assert r.json["counts"]["creditEvents"] == {"total": 2}
+
+
+async def test_a_suspended_child_can_be_archived(api: Api) -> None:
+    """suspended → archived: the archive answers, and the child's key is revoked (401, not 503)."""
+    child = (await make_child(api))["id"]
+    _, secret = await mint(api, child)
+    ok(await api.post(f"/v1/organizations/{child}/suspend"))
+    assert ok(await api.delete(f"/v1/organizations/{child}"))["status"] == "archived"
+    assert_error(await api.with_key(secret).get("/v1/whoami"), 401, "UNAUTHENTICATED")

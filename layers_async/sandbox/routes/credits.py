@@ -12,7 +12,7 @@ from .._errors import Issues, validation
 from .._jsonio import dumps, loads
 from .._models import CreditEvent, Organization
 from .._routing import READ, WRITE, Ctx, Handler, Out, Route, paginate
-from .._validate import Body, normalize_prefixed
+from .._validate import Body
 from ._common import query, require_a_field, since_until
 from .organizations import ORG, ORG_PATH, child
 
@@ -37,12 +37,7 @@ def _events(org_of: Callable[[Ctx], Organization], doc: str) -> Handler:
 
     def handler(ctx: Ctx, issues: Issues) -> Out:
         q = query(ctx, issues)
-        raw_project = q.one("projectId")
-        project = None
-        if raw_project is not None:
-            project = normalize_prefixed(raw_project, "prj", bare_ok=True)
-            if project is None:
-                issues.add("projectId", "Must be a prj_<uuid> id.")
+        by_project, project = q.prefixed_id("projectId", "prj", bare_ok=True)
         kind = q.choice("eventType", EVENT_TYPES)
         since, until = since_until(q, issues)
         limit = q.limit(25, 1, 100)
@@ -53,7 +48,7 @@ def _events(org_of: Callable[[Ctx], Organization], doc: str) -> Handler:
         def keep(e: CreditEvent) -> bool:
             return (
                 e.org_id == org_id
-                and (raw_project is None or e.project_id == project)
+                and (not by_project or e.project_id == project)
                 and (kind is None or e.event_type == kind)
                 and (since is None or e.created_at >= since)
                 and (until is None or e.created_at <= until)

@@ -115,12 +115,9 @@ def patch_org(ctx: Ctx, issues: Issues) -> Out:
     merged = _merge_metadata(b, org.metadata)
     if issues:
         raise validation(issues.items)
-    if name is not None:
-        org.name = name
-    if merged is not None:
-        org.metadata = merged
-    if b.has("billingEmail"):
-        org.billing_email = email
+    org.name = name or org.name
+    org.metadata = org.metadata if merged is None else merged
+    org.billing_email = email if b.has("billingEmail") else org.billing_email
     org.updated_at = ctx.now
     return Out(200, render.organization(org))
 

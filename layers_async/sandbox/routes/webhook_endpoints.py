@@ -126,10 +126,7 @@ def create(ctx: Ctx, issues: Issues) -> Out:
 def list_endpoints(ctx: Ctx, issues: Issues) -> Out:
     """GET /v1/webhook-endpoints: newest first; a `projectId` leaves out organization-wide ones."""
     q = query(ctx, issues)
-    raw = q.one("projectId")
-    project_id = normalize_prefixed(raw, "prj", bare_ok=True) if raw is not None else None
-    if raw is not None and project_id is None:
-        issues.add("projectId", "Must be a prj_<uuid> id.")
+    by_project, project_id = q.prefixed_id("projectId", "prj", bare_ok=True)
     status = q.choice("status", ("active", "paused", "auto_paused"))
     limit = q.limit(25, 1, 100)
     cursor = q.cursor()
@@ -138,7 +135,7 @@ def list_endpoints(ctx: Ctx, issues: Issues) -> Out:
         e
         for e in ctx.world.webhook_endpoints.values()
         if e.org_id == ctx.org.id
-        and (raw is None or e.project_id == project_id)
+        and (not by_project or e.project_id == project_id)
         and (status is None or e.status == status)
     ]
     return page(rows, _created, limit, cursor, render.webhook_endpoint)
