@@ -197,6 +197,8 @@ class LayersClient:
     jobs = _Namespace(Jobs)
     scheduled_posts = _Namespace(ScheduledPosts)
     credits = _Namespace(Credits)
+
+    # Sub-organizations, keys and webhooks (Tier 2).
     organizations = _Namespace(Organizations)
     api_keys = _Namespace(ApiKeys)
     webhook_endpoints = _Namespace(WebhookEndpoints)
