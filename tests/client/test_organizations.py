@@ -26,6 +26,7 @@ from layers_async import (
 from tests.client._decoded import assert_aware, assert_request_id
 from tests.client._orgs import (
     ADMIN_BUT_READ_ONLY,
+    GHOST_KEY,
     GHOST_ORG,
     ORG_RE,
     TXN_RE,
@@ -332,3 +333,26 @@ async def test_metadata_just_under_16_kb_as_sent_is_accepted(client: LayersClien
     metadata = {f"k{i:02d}": "v" * 318 for i in range(50)}  # 16,351 bytes compact
     org = await client.organizations.create(name="Acme", metadata=metadata)
     assert org.metadata == metadata
+
+
+#: Every call naming a child organization, given an id that names none.
+UNKNOWN_CHILD_CALLS = {
+    "update": lambda c: c.organizations.update(GHOST_ORG, name="Acme"),
+    "resume": lambda c: c.organizations.resume(GHOST_ORG),
+    "archive": lambda c: c.organizations.archive(GHOST_ORG),
+    "api_keys.create": lambda c: c.organizations.api_keys.create(GHOST_ORG, name="k", scopes=["*"]),
+    "api_keys.list": lambda c: c.organizations.api_keys.list(GHOST_ORG),
+    "api_keys.rotate": lambda c: c.organizations.api_keys.rotate(GHOST_ORG, GHOST_KEY),
+    "credits.get": lambda c: c.organizations.credits.get(GHOST_ORG),
+    "credit_config.get": lambda c: c.organizations.credit_config.get(GHOST_ORG),
+    "credit_config.update": lambda c: c.organizations.credit_config.update(
+        GHOST_ORG, monthly_credit_cap=None
+    ),
+}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("call", UNKNOWN_CHILD_CALLS.values(), ids=UNKNOWN_CHILD_CALLS.keys())
+async def test_an_unknown_child_is_not_found(client: LayersClient, call: Any) -> None:
+    """Each call on a child that does not exist raises NotFoundError."""
+    await api_refusal(NotFoundError, call(client))
