@@ -371,8 +371,15 @@ class LayersClient:
     def _waiting(self) -> WaitContext:
         """The one internal interface of waiters and flows to this client: the poll hub it
         shares with its views, the organization this view acts in and its default poll policy.
-        Waiters and flows read nothing else of the client's private state."""
-        return WaitContext(self._pool.hub, self._organization, self._poll_policy)
+        Waiters and flows read nothing else of the client's private state.
+
+        Poll streams are shared by the views of one key acting in one organization: a view
+        with another key scopes its streams to that key too, so that a waiter never sees what
+        another key polled (ids are unique, but what a key may read is its own)."""
+        scope = self._organization
+        if self._shared is not self._pool.shared:
+            scope = f"{scope or ''}#key{id(self._shared)}"  # the Shared lives as long as the pool
+        return WaitContext(self._pool.hub, scope, self._poll_policy)
 
     # The waiters as methods: `client.wait_for_job(job_id)` is `wait_for_job(client, job_id)`
     # (the same functions, so their defaults and documentation are written once).

@@ -3,6 +3,7 @@ own rate-limit gate and retry budget; `for_organization()` views keep the parent
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
@@ -15,11 +16,13 @@ from layers_async import (
     InternalServerError,
     LayersClient,
     LayersValidationError,
+    NotFoundError,
     RateLimitError,
     RetryPolicy,
     Sandbox,
     Secret,
 )
+from layers_async.testing import QUICK_POLL
 from tests.client._orgs import child_with_key
 from tests.client._setup import MakeSandbox
 
@@ -161,3 +164,22 @@ async def test_a_key_view_acts_in_its_own_organization(sandbox: Sandbox) -> None
             client.with_options(api_key=" lp_live_x")
         with pytest.raises(LayersValidationError, match="api_key"):
             client.with_options(api_key=Secret(""))
+
+
+@pytest.mark.anyio
+async def test_waiters_of_two_keys_never_share_a_poll_stream(sandbox: Sandbox) -> None:
+    """A child key's waiter and the parent's waiter on the same job id poll apart: the parent,
+    which cannot see the child's job, gets NotFoundError; the child's waiter gets the job."""
+    async with LayersClient(
+        api_key=sandbox.api_key, base_url=sandbox.url, poll_policy=QUICK_POLL, poll_rate=None
+    ) as client:
+        _, secret = await child_with_key(client)
+        child = client.with_options(api_key=secret)
+        pid = (await child.projects.create(name="Acme Child", timezone="UTC")).id
+        job = await child.influencers.create(pid)
+        waiting = asyncio.ensure_future(child.wait_for_job(job.job_id, timeout=30))
+        await asyncio.sleep(0)  # the child's waiter opens its stream first
+        with pytest.raises(NotFoundError):
+            await client.wait_for_job(job.job_id, timeout=5)
+        await sandbox.advance(120)
+        assert (await waiting).status == "completed"
