@@ -356,3 +356,16 @@ UNKNOWN_CHILD_CALLS = {
 async def test_an_unknown_child_is_not_found(client: LayersClient, call: Any) -> None:
     """Each call on a child that does not exist raises NotFoundError."""
     await api_refusal(NotFoundError, call(client))
+
+
+@pytest.mark.anyio
+async def test_acting_in_a_suspended_child_reads_but_starts_nothing(client: LayersClient) -> None:
+    """Inside a suspended child the parent's key still reads and makes projects, but a job start
+    is a ConflictError naming the child and its status."""
+    org = await new_child(client)
+    inside = client.for_organization(org)
+    await client.organizations.suspend(org)
+    pid = (await inside.projects.create(name="Acme Child", timezone="UTC")).id
+    assert (await inside.projects.get(pid)).id == pid
+    refused = await api_refusal(ConflictError, inside.influencers.create(pid))
+    assert refused.details == {"organizationId": org, "status": "suspended"}
