@@ -276,8 +276,7 @@ async def test_decision_body_validation_comes_before_existence(
 ) -> None:
     """A bad approve/reject body is 422 even for an unknown container, and decides nothing."""
     invalid(await api.post(f"/v1/content/{GHOST_CNT}/{verb}", body), path)
-    r = await review(api)
-    cid = await r.container()
+    cid = await (await review(api)).container()
     invalid(await api.post(f"/v1/content/{cid}/{verb}", body), path)
     assert (await get_container(api, cid))["approvalStatus"] == "pending"
 

@@ -446,12 +446,14 @@ def _check_schedulable(c: Container) -> None:
     if c.status != "completed":
         raise conflict("Content is not completed.", {"containerId": c.id, "status": c.status})
     if c.approval_status == "rejected":
-        raise ApiError(
-            409,
-            "CONTENT_REJECTED",
-            "Content was rejected.",
-            {"containerId": c.id, "approvalStatus": "rejected"},
-        )
+        raise _approval_refusal(409, "CONTENT_REJECTED", "Content was rejected.", c)
+
+
+def _approval_refusal(status: int, code: str, message: str, c: Container) -> ApiError:
+    """A refusal that names the container and its approval status."""
+    return ApiError(
+        status, code, message, {"containerId": c.id, "approvalStatus": c.approval_status}
+    )
 
 
 def _postable(ctx: Ctx, targets: list[dict[str, Any]], issues: Issues) -> tuple[Container, Project]:
@@ -515,12 +517,8 @@ def publish(ctx: Ctx, issues: Issues) -> Out:
     issues.raise_if_any()
     c, p = _postable(ctx, targets, issues)
     if c.approval_status == "pending":
-        raise ApiError(
-            403,
-            "APPROVAL_REQUIRED",
-            "Content awaits approval; publish again once it is approved.",
-            {"containerId": c.id, "approvalStatus": "pending"},
-        )
+        message = "Content awaits approval; publish again once it is approved."
+        raise _approval_refusal(403, "APPROVAL_REQUIRED", message, c)
     now = ctx.now
     ids = _review.queue_posts(ctx.world, c, p, now, _wire_targets(targets), now)
     return Out(
