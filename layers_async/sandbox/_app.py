@@ -453,6 +453,14 @@ class SandboxCore:
             return None
         ik = _one_header(x.request, "Idempotency-Key")
         if ik is None:
+            if x.route.requires_idempotency:
+                return x.fail(
+                    ApiError(
+                        400,
+                        "IDEMPOTENCY_REQUIRED",
+                        "This route needs an Idempotency-Key header.",
+                    )
+                )
             return None
         if isinstance(ik, ApiError):
             return x.fail(ik)
@@ -493,7 +501,10 @@ class SandboxCore:
                 )
             )
         replay = {**x.headers, **rec.headers, "Idempotency-Replayed": "true"}
-        return json_response(rec.status, x.rid, rec.body, replay)
+        body = rec.body
+        if x.route.replay is not None and 200 <= rec.status < 300:
+            body = x.route.replay(body)
+        return json_response(rec.status, x.rid, body, replay)
 
     def _validation(self, x: _Exchange) -> tuple[Ctx, Issues]:
         """The handler's context, and the malformed path ids as its first issues.

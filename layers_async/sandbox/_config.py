@@ -1,4 +1,27 @@
-"""Sandbox configuration (contract §5.2): defaults, validation and merging."""
+"""Sandbox configuration (contract §5.2): defaults, validation and merging.
+
+Organizations and keys may be provisioned up front, children included, so that a test starts
+from a tree of organizations. An entry of ``organizations`` with a ``parent`` (the ``ref`` of a
+top-level organization; nesting is one level deep) is a child of it::
+
+    "organizations": [
+        {"ref": "partner", "name": "Agency", "includedThisPeriod": 1000, "prepaidBalance": 5000},
+        {"ref": "acme", "parent": "partner", "name": "Acme Coffee",
+         "metadata": {"externalId": "acme-coffee"}, "billingEmail": null,
+         "status": "active",                      # or "suspended"
+         "prepaidBalance": 500,                   # granted to the child (a grant event)
+         "monthlyCreditCap": null, "refillThreshold": null, "refillAmount": null},
+    ],
+    "apiKeys": [
+        {"name": "acme-key", "organization": "acme", "env": "live",
+         "rateLimitTier": "standard", "scopes": ["content:read", "content:write"]},
+    ]
+
+A child's ``subscriptionTier`` defaults to its parent's and its ``includedThisPeriod`` to 0;
+``refillThreshold`` and ``refillAmount`` are set together or not at all. A key of a child
+never holds ``org:admin``. Top-level organizations are created first, then children, each
+group in list order, so ids generated from the seed do not depend on where a child is listed.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +55,7 @@ __all__ = [
     "SNAKE_TO_CAMEL",
     "SPEED_RULE",
     "TIERS",
+    "known_scope",
     "normalize_config",
     "valid_speed",
 ]
@@ -93,6 +117,12 @@ KNOWN_SCOPES = frozenset(
     }
 )
 _ADS_WRITE = re.compile(r"^ads:write:[a-z_]+\Z")
+
+
+def known_scope(scope: str) -> bool:
+    """A scope string the API knows (contract §1.3), `*` and `ads:write:<name>` included."""
+    return scope in KNOWN_SCOPES or _ADS_WRITE.match(scope) is not None
+
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "seed": 0,
@@ -260,6 +290,44 @@ def _check_faults(faults: Any, issues: Issues) -> list[dict[str, Any]]:
     return out
 
 
+def _int_or_none(v: Any, least: int) -> bool:
+    return v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= least)
+
+
+def _check_children(orgs: list[Any], issues: Issues) -> set[str]:
+    """Child organizations (those with a `parent` ref); returns their refs.
+
+    A parent is a top-level organization of the list (nesting is one level deep); a child may
+    set `status` (active or suspended), `metadata`, `billingEmail` and its credit config.
+    """
+    objs = [(i, o) for i, o in enumerate(orgs) if isinstance(o, Mapping)]
+    tops = {o.get("ref") for _, o in objs if o.get("parent") is None}
+    children: set[str] = set()
+    for i, o in objs:
+        p = f"organizations.{i}"
+        if o.get("parent") is None:
+            continue
+        children.add(o.get("ref"))  # type: ignore[arg-type]
+        if o["parent"] not in tops:
+            issues.add(f"{p}.parent", "Must name a top-level organization ref.")
+        if o.get("status", "active") not in ("active", "suspended"):
+            issues.add(f"{p}.status", "Must be active or suspended.")
+        meta = o.get("metadata", {})
+        if not isinstance(meta, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in meta.items()
+        ):
+            issues.add(f"{p}.metadata", "Must map strings to strings.")
+        email = o.get("billingEmail")
+        if email is not None and not isinstance(email, str):
+            issues.add(f"{p}.billingEmail", "Must be a string or null.")
+        for f, least in (("monthlyCreditCap", 0), ("refillThreshold", 0), ("refillAmount", 1)):
+            if not _int_or_none(o.get(f), least):
+                issues.add(f"{p}.{f}", f"Must be an integer of at least {least}, or null.")
+        if (o.get("refillThreshold") is None) != (o.get("refillAmount") is None):
+            issues.add(f"{p}.refillAmount", "Set refillThreshold and refillAmount together.")
+    return children
+
+
 def normalize_config(
     raw: Mapping[str, Any], base: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -316,6 +384,7 @@ def normalize_config(
         issues.add("webhookTimeoutSeconds", "Must be a positive number.")
     cfg["faults"] = _check_faults(cfg["faults"], issues)
     refs: set[str] = set()
+    children: set[str] = set()
     orgs = cfg["organizations"]
     if not isinstance(orgs, list) or not orgs:
         issues.add("organizations", "Must be a non-empty array.")
@@ -334,6 +403,7 @@ def normalize_config(
             cap = org.get("maxRunningJobs")
             if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 1):
                 issues.add(f"organizations.{i}.maxRunningJobs", "Must be a positive integer.")
+        children = _check_children(orgs, issues)
     keys = cfg["apiKeys"]
     if not isinstance(keys, list):
         issues.add("apiKeys", "Must be an array.")
@@ -345,6 +415,8 @@ def normalize_config(
                 continue
             if k.get("organization") not in refs:
                 issues.add(f"{p}.organization", "Must name an organization ref.")
+            elif k["organization"] in children and "org:admin" in (k.get("scopes") or ()):
+                issues.add(f"{p}.scopes", "A key of a child organization never has org:admin.")
             if k.get("rateLimitTier", "standard") not in TIERS:
                 issues.add(f"{p}.rateLimitTier", "Must be one of " + ", ".join(TIERS) + ".")
             key_string = k.get("key")
@@ -356,7 +428,7 @@ def normalize_config(
                 issues.add(f"{p}.env", "Must be live or test.")
             scopes = k.get("scopes", ["*"])
             if not isinstance(scopes, list) or not all(
-                isinstance(s, str) and (s in KNOWN_SCOPES or _ADS_WRITE.match(s)) for s in scopes
+                isinstance(s, str) and known_scope(s) for s in scopes
             ):
                 issues.add(f"{p}.scopes", "Must be an array of known scope strings.")
             allow = k.get("returnUrlAllowlist", [])

@@ -57,6 +57,10 @@ class IdFactory:
             n >>= 5
         return "".join(reversed(out))
 
+    def secret(self, length: int) -> str:
+        """`length` seeded base64url characters (webhook signing secrets)."""
+        return "".join(self._rng.choice(_B64URL) for _ in range(length))
+
     def api_key(self, env: str) -> str:
         """A key string `lp_<env>_<keyId16>_<secret43>` in the format of contract §1.2."""
         key_id = "".join(self._rng.choice(CROCKFORD) for _ in range(16))

@@ -41,7 +41,10 @@ class Wallet:
     period_end: int
     used_this_period: int = 0
     reserved: int = 0
-    monthly_cap: int | None = None  # Tier 2 credit config
+    # Tier 2 credit config (contract §3.12.4): a cap on a period's usage, and auto-refill
+    monthly_cap: int | None = None
+    refill_threshold: int | None = None
+    refill_amount: int | None = None
 
     @property
     def included_remaining(self) -> int:
@@ -75,6 +78,9 @@ class Organization:
     updated_at: int = 0
     #: Sandbox knob: overrides the tier's running-jobs cap for this organization.
     max_running_jobs: int | None = None
+    #: What archiving swept back and revoked, answered again when the archive is repeated.
+    reclaimed_credits: int = 0
+    revoked_api_keys: int = 0
 
 
 @attrs.define(slots=True)
@@ -354,11 +360,23 @@ class CreditEvent:
 
 @attrs.define(slots=True)
 class WebhookEndpoint:
-    """A webhook endpoint (Tier 2; kept in the state model for counting)."""
+    """A webhook endpoint (contract §3.0.16) and its signing secret."""
 
     id: str
     org_id: str
+    url: str
+    events: list[str]
+    signing_secret: str
+    created_at: int
+    updated_at: int
+    project_id: str | None = None
+    description: str | None = None
+    scope: str = "own"
+    metadata: dict[str, str] = attrs.Factory(dict)
     status: str = "active"
+    last_success_at: int | None = None
+    last_failure_at: int | None = None
+    consecutive_failure_count: int = 0
 
 
 @attrs.define(slots=True)

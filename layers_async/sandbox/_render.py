@@ -9,17 +9,28 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from ._clock import format_ts
+from ._tenancy import key_status
 from ._world import FORMAT_ESTIMATES
 
 if TYPE_CHECKING:
-    from ._models import ApiKey, Container, Job, Organization, Project, Review
+    from ._models import (
+        ApiKey,
+        Container,
+        Job,
+        Organization,
+        Project,
+        Review,
+        WebhookEndpoint,
+    )
     from ._world import World
 
 __all__ = [
     "Shape",
     "account",
     "approval",
+    "child_key",
     "container",
+    "credit_event",
     "influencer",
     "influencer_summary",
     "job",
@@ -27,6 +38,8 @@ __all__ = [
     "keys",
     "media",
     "oauth_attempt",
+    "organization",
+    "own_key",
     "post",
     "project",
     "project_summary",
@@ -36,6 +49,7 @@ __all__ = [
     "ts",
     "tsn",
     "wallet",
+    "webhook_endpoint",
 ]
 
 ts = format_ts
@@ -123,7 +137,49 @@ post = Shape(
     " createdAt@ts updatedAt@ts"
 )
 _JOB_HEAD = Shape("jobId=id kind")
+#: Organization (contract §3.0.14).
+organization = Shape(
+    "id parentOrganizationId=parent_id name status metadata billingEmail archivedAt@tsn"
+    " createdAt@ts updatedAt@ts"
+)
+_CHILD_KEY_HEAD = Shape("id organizationId=org_id name prefix env scopes@list rateLimitTier=tier")
+_CHILD_KEY_TAIL = Shape(
+    "createdAt@ts lastUsedAt@tsn rotatedAt@tsn revokedAt@tsn graceUntil@tsn supersededBy"
+)
+_OWN_KEY_HEAD = Shape("id organizationId=org_id name prefix killSwitch")
+#: CreditEvent (contract §3.0.13).
+credit_event = Shape(
+    "eventId projectId credits eventType format containerId workflowId balanceAfterPrepaid"
+    " usageAfterPeriod createdAt@ts"
+)
+#: WebhookEndpoint (contract §3.0.16).
+_ENDPOINT_HEAD = Shape(
+    "id organizationId=org_id projectId url description status events@list scope metadata"
+)
+_ENDPOINT_TAIL = Shape(
+    "createdAt@ts updatedAt@ts lastSuccessAt@tsn lastFailureAt@tsn consecutiveFailureCount"
+)
 _KEY = Shape("id name organizationId=org_id env rateLimitTier=tier scopes@list key status")
+
+
+def child_key(k: ApiKey) -> dict[str, Any]:
+    """ChildApiKey (contract §3.0.15): never the secret."""
+    return {**_CHILD_KEY_HEAD(k), "status": key_status(k), **_CHILD_KEY_TAIL(k)}
+
+
+def own_key(k: ApiKey) -> dict[str, Any]:
+    """OwnApiKey (contract §3.0.15), the kill and rotate view."""
+    return {
+        **_OWN_KEY_HEAD(k),
+        "isActive": not k.kill_switch and k.status == "active",
+        "rotatedAt": tsn(k.rotated_at),
+        "revokedAt": tsn(k.revoked_at),
+    }
+
+
+def webhook_endpoint(e: WebhookEndpoint) -> dict[str, Any]:
+    """WebhookEndpoint (contract §3.0.16); the signing secret is never part of it."""
+    return {**_ENDPOINT_HEAD(e), "apiVersion": "v1", **_ENDPOINT_TAIL(e)}
 
 
 def container(c: Container) -> dict[str, Any]:
@@ -303,7 +359,7 @@ def state(world: World, org_filter: str | None) -> dict[str, Any]:
         "responses": {"byStatus": dict(sorted(world.responses_by_status.items()))},
         "counts": {
             "organizations": count(world.orgs.values(), lambda o: o.id),
-            "apiKeys": count(world.keys.values()),
+            "apiKeys": _counts(world.keys.values(), org_filter, _org_id, key_status),
             "projects": count(world.projects.values()),
             "appMedia": _counts(live_media, org_filter, proj_org, None),
             "oauthAttempts": count(world.oauth.values()),

@@ -102,6 +102,17 @@ class Query:
             out.extend(p for p in v.split(",") if p != "")
         return out
 
+    def prefixed_id(self, name: str, prefix: str, *, bare_ok: bool) -> tuple[bool, str | None]:
+        """An optional id filter: (whether it was given, its canonical form or None when it
+        is malformed, recording the 422)."""
+        raw = self.one(name)
+        if raw is None:
+            return False, None
+        norm = normalize_prefixed(raw, prefix, bare_ok=bare_ok)
+        if norm is None:
+            self.issues.add(name, f"Must be a {prefix}_<uuid> id.")
+        return True, norm
+
     def limit(self, default: int, lo: int, hi: int) -> int:
         """`limit` within its range."""
         raw = self.one("limit")
@@ -250,6 +261,10 @@ class Route:
     handler: Handler
     params: dict[str, Param] = attrs.Factory(dict)
     honours_idempotency: bool = True
+    #: A write that refuses to run without an `Idempotency-Key` (400 IDEMPOTENCY_REQUIRED).
+    requires_idempotency: bool = False
+    #: How a stored success body is changed when it is replayed (None: replayed verbatim).
+    replay: Callable[[bytes], bytes] | None = None
 
     @property
     def segments(self) -> tuple[str, ...]:

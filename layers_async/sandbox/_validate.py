@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import socket
 from collections.abc import Iterable, Mapping
@@ -101,6 +102,11 @@ def check_https_url(url: str) -> str | None:
 
 
 _MISSING: Any = object()
+#: Metadata bounds (contract §3.0.14): key and value lengths, key count, serialised size.
+_META_KEY = 40
+_META_VALUE = 500
+_META_KEYS = 50
+_META_BYTES = 16_384
 
 
 class Body:
@@ -171,6 +177,45 @@ class Body:
             self.issues.add(p, pattern_message)
             return None
         return v
+
+    def integer(
+        self, name: str, *, least: int, most: int, required: bool = False, nullable: bool = False
+    ) -> int | None:
+        """An integer field from `least` to `most`; None when absent, null (if allowed) or
+        invalid (an issue is recorded when invalid)."""
+        v = self.data.get(name, _MISSING)
+        if v is _MISSING or (v is None and nullable):
+            if required:
+                self.issues.add(name, "Required.")
+            return None
+        if not isinstance(v, int) or isinstance(v, bool) or not least <= v <= most:
+            self.issues.add(name, f"Must be an integer from {least} to {most}.")
+            return None
+        return v
+
+    def metadata(self, name: str = "metadata") -> dict[str, Any] | None:
+        """An object mapping strings to strings within the metadata bounds (keys up to 40
+        characters, values up to 500, at most 50 keys and 16 KB); None when absent or null.
+
+        A value that is not a string (null included) is an issue at `metadata.<key>`.
+        """
+        v = self.data.get(name)
+        if v is None:
+            return None
+        if not isinstance(v, dict):
+            self.issues.add(name, "Must be an object mapping strings to strings.")
+            return None
+        before = len(self.issues.items)
+        for k, val in v.items():
+            if len(k) > _META_KEY:
+                self.issues.add(f"{name}.{k}", f"Keys are at most {_META_KEY} characters.")
+            elif not isinstance(val, str) or len(val) > _META_VALUE:
+                self.issues.add(f"{name}.{k}", f"Must be a string of at most {_META_VALUE}.")
+        if len(v) > _META_KEYS:
+            self.issues.add(name, f"At most {_META_KEYS} keys.")
+        elif len(json.dumps(v, ensure_ascii=False).encode()) > _META_BYTES:
+            self.issues.add(name, "At most 16 KB when serialised.")
+        return v if len(self.issues.items) == before else None
 
     def boolean(self, name: str) -> bool | None:
         """An optional boolean field."""

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import _fake, _review
+from . import _fake, _review, _tenancy
 from ._clock import VirtualClock, format_ts, parse_config_ts
 from ._config import DURATION_KEYS, RUNNING_JOBS_INDEX, TIERS
 from ._errors import ApiError, conflict
@@ -147,46 +147,7 @@ class World:
 
     # ------------------------------------------------------------------ bootstrap
     def _bootstrap(self, now: int) -> None:
-        ps, pe = _month_bounds(now)
-        for o in self.config["organizations"]:
-            oid = o.get("id") or self.ids.prefixed("org")
-            wallet = Wallet(
-                included_this_period=int(o.get("includedThisPeriod", 0)),
-                prepaid=int(o.get("prepaidBalance", 0)),
-                subscription_tier=str(o.get("subscriptionTier", "pro")),
-                period_start=ps,
-                period_end=pe,
-            )
-            org = Organization(
-                id=oid,
-                name=str(o.get("name", o["ref"])),
-                wallet=wallet,
-                created_at=now,
-                updated_at=now,
-                max_running_jobs=o.get("maxRunningJobs"),
-            )
-            self.orgs[oid] = org
-            self.org_refs[o["ref"]] = oid
-            if wallet.prepaid:
-                self._ledger(org, None, wallet.prepaid, "grant", now)
-        for k in self.config["apiKeys"]:
-            key_string = k.get("key")
-            env = key_string[3:7] if key_string else k.get("env", "live")
-            if not key_string:
-                key_string = self.ids.api_key(env)
-            key = ApiKey(
-                id=k.get("id") or self.ids.prefixed("key"),
-                name=str(k.get("name", "key")),
-                org_id=self.org_refs[k["organization"]],
-                env=env,
-                tier=k.get("rateLimitTier", "standard"),
-                scopes=list(k.get("scopes", ["*"])),
-                allowlist=frozenset(h.lower() for h in k.get("returnUrlAllowlist", [])),
-                key=key_string,
-                created_at=now,
-            )
-            self.keys[key.id] = key
-            self.key_by_string[key.key] = key
+        _tenancy.bootstrap(self, now, _month_bounds(now))
 
     # ------------------------------------------------------------------ time
     def now(self) -> int:
@@ -314,6 +275,7 @@ class World:
             container_id=work.container_id,
             workflow_id=work.job.id if work.job else None,
         )
+        _tenancy.auto_refill(self, org, when)
 
     # ------------------------------------------------------------------ simulated work
     def start_work(
@@ -351,6 +313,7 @@ class World:
         )
         if reserve:
             self.wallet(self.orgs[org_id]).reserved += reserve
+            _tenancy.auto_refill(self, self.orgs[org_id], now)
         if job_kind is not None:
             job = Job(
                 id="job_" + self.ids.ulid(now),

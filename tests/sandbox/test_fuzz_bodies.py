@@ -74,6 +74,8 @@ FIELDS = (
     "gender", "ageRange", "targetGender", "language", "source", "creativeType", "data",
     "seconds", "speed", "organizationId", "credits", "durations", "failureRates", "jitter",
     "oauthAutoCompleteSeconds", "webhookDelivery", "webhookTimeoutSeconds", "seed", "clockStart",
+    "billingEmail", "scopes", "env", "events", "description", "projectId", "scope",
+    "monthlyCreditCap", "refillThreshold", "refillAmount",
 )  # fmt: skip
 #: Strings worth trying in any field: ids, timestamps, URLs, edge whitespace, a long one.
 _STRINGS = (
@@ -121,6 +123,22 @@ VALID: dict[str, dict[str, Any]] = {
     "/v1/scheduled-posts/{scheduledPostId}/reschedule": {
         "scheduledFor": "2027-07-01T00:00:00.000Z",
     },
+    "/v1/organizations": {"name": "Child Co", "metadata": {"externalId": "c-1"}},
+    "/v1/organizations/{orgId}": {"name": "Renamed Child", "billingEmail": "ops@child.example"},
+    "/v1/organizations/{orgId}/suspend": {},
+    "/v1/organizations/{orgId}/resume": {},
+    "/v1/organizations/{orgId}/api-keys": {"name": "k", "scopes": ["content:read"], "env": "test"},
+    "/v1/organizations/{orgId}/api-keys/{keyId}/rotate": {},
+    "/v1/organizations/{orgId}/credits/allocate": {"credits": 10, "description": "top-up"},
+    "/v1/organizations/{orgId}/credit-config": {
+        "monthlyCreditCap": 100, "refillThreshold": 10, "refillAmount": 20,
+    },
+    "/v1/api-keys/{keyId}/kill": {},
+    "/v1/api-keys/{keyId}/rotate": {},
+    "/v1/webhook-endpoints": {
+        "url": "https://hooks.example.com/layers", "events": ["job.completed"],
+        "projectId": "$projectId",
+    },
     "/_sandbox/clock": {"speed": 0},
     "/_sandbox/clock/advance": {"seconds": 1},
     "/_sandbox/config": {"jitter": 0},
@@ -159,7 +177,8 @@ class _Live:
 
     async def seed_records(self) -> None:
         """A project with a ready influencer, media, a connected account, a completed container,
-        a job and a far-off scheduled post: every path parameter of a write names a record."""
+        a job, a far-off scheduled post and a child organization with a key: every path
+        parameter of a write names a record."""
         api = self.api
         pid, inf = await setup_project(api)
         med = await upload_demo_video(api, pid)
@@ -173,6 +192,11 @@ class _Live:
             {"scheduledFor": when, "targets": [{"socialAccountId": sa, "mode": "publish"}]},
         )
         assert r.status == 201, r
+        child = await api.post("/v1/organizations", {"name": "Fuzz Child"})
+        assert child.status == 201, child
+        org = str(child.json["id"])
+        key = await api.post(f"/v1/organizations/{org}/api-keys", {"name": "k", "scopes": ["*"]})
+        assert key.status == 201, key
         self.ids = {
             "projectId": pid,
             "influencerId": inf,
@@ -182,6 +206,9 @@ class _Live:
             "jobId": str((await api.get(f"/v1/content/{cnt}")).json["jobId"]),
             "scheduledPostId": str(r.json["scheduledPostIds"][0]),
             "organizationId": str((await api.get("/v1/whoami")).json["organizationId"]),
+            "orgId": org,
+            # a key of the child: the own-key routes answer 404, and never stop the fuzz key
+            "keyId": str(key.json["apiKey"]["id"]),
         }
 
     def encode(self, body: bytes | tuple[Any, bool]) -> bytes:
@@ -196,11 +223,11 @@ class _Live:
         config change, and let a virtual minute pass now and then (rate limits reset)."""
         api = self.api
         self.sent[(method, template)] += 1
+        headers = {"Content-Type": "application/json"}
+        if template.endswith("/credits/allocate"):  # refused without one: fuzz past that
+            headers["Idempotency-Key"] = f"fuzz-{sum(self.sent.values())}"
         r = await api.call(
-            method,
-            fill(method, template, self.ids),
-            data=self.encode(body),
-            headers={"Content-Type": "application/json"},
+            method, fill(method, template, self.ids), data=self.encode(body), headers=headers
         )
         if r.status < 300 and template in ("/_sandbox/reset", "/_sandbox/config"):
             restored = await api.post("/_sandbox/reset", CONFIG)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .._routing import Route
 from . import (
+    api_keys,
     app_media,
     content,
     credits,
@@ -15,14 +16,16 @@ from . import (
     influencers,
     jobs,
     keywords,
+    organizations,
     projects,
     scheduled_posts,
     social,
+    webhook_endpoints,
 )
 
 __all__ = ["ROUTES"]
 
-#: Every Tier 1 `/v1` route.
+#: Every `/v1` route served: Tier 1, and Tier 2 as it lands.
 ROUTES: tuple[Route, ...] = (
     *identity.ROUTES,
     *credits.ROUTES,
@@ -34,4 +37,7 @@ ROUTES: tuple[Route, ...] = (
     *content.ROUTES,
     *jobs.ROUTES,
     *scheduled_posts.ROUTES,
+    *organizations.ROUTES,
+    *api_keys.ROUTES,
+    *webhook_endpoints.ROUTES,
 )
