@@ -12,6 +12,11 @@
     │   │   └── IdempotencyConflictError (IDEMPOTENCY_CONFLICT)
     │   ├── UnprocessableEntityError 422 (issues) · RateLimitError 429 (retry_after)
     │   └── InternalServerError 5xx · KillSwitchError 503 KILL_SWITCH
+    ├── APIResponseValidationError  (status_code, request_id, excerpt)   a 2xx answer whose
+    │   │                           body is not what the route returns: not JSON, truncated,
+    │   │                           empty, or without the fields the model requires
+    │   └── ResponseTooLargeError (max_response_bytes)   the body outgrew `Limits.max_response_bytes`
+    ├── ClientClosedError(LayersError, RuntimeError)   the client was closed under a call or waiter
     └── WaitError                                   a waiter saw its thing end badly
         ├── JobFailedError (job, error) · JobCanceledError (job)
         ├── InfluencerFailedError (influencer) · OAuthFailedError · OAuthExpiredError (attempt)
@@ -20,13 +25,22 @@
 Branch on `code` (stable), never on `message`. Every `APIStatusError` carries the server's
 `request_id` when it gave one. No exception ever holds the API key: they carry the method and
 path of the request, never its headers.
+
+`APIResponseValidationError` is not an `APIStatusError`: the server said the call succeeded
+(the status is 2xx), so a write it reports may well have happened; its `excerpt` shows the start
+of the body (at most 200 characters), never the whole body.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Generic, NamedTuple, TypedDict, TypeVar
 
+from ._ratelimit import header_int
 from .models._base import ResponseMeta
 
 if TYPE_CHECKING:
@@ -39,12 +53,15 @@ if TYPE_CHECKING:
     from .models.social import OAuthAttempt
 
 __all__ = [
+    "EXCERPT_CHARS",
     "APIConnectionError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
     "CallFacts",
+    "ClientClosedError",
     "ConflictError",
     "Failure",
     "IdempotencyConflictError",
@@ -61,12 +78,15 @@ __all__ = [
     "PaymentRequiredError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "UnprocessableEntityError",
     "ValidationIssue",
     "WaitError",
     "WaitTimeoutError",
     "error_from_failure",
+    "excerpt",
     "failure_from_response",
+    "retry_after_seconds",
 ]
 
 S = TypeVar("S")  # what a waiter waited for (a Job, an InfluencerSummary, an OAuthAttempt)
@@ -287,6 +307,71 @@ class KillSwitchError(APIStatusError):
     """503 `KILL_SWITCH`: the key was killed or its organization suspended (never retried)."""
 
 
+class APIResponseValidationError(_CallFacts, LayersError):
+    """The API answered 2xx, but its body is not what the route returns: not JSON (truncated,
+    HTML, empty), not a JSON object, or without the fields the model requires.
+
+    `status_code` and `request_id` are the answer's (quote the id to Layers support); `excerpt`
+    is the start of the body, at most 200 characters. Unknown fields and unknown enum values
+    never cause it: they decode as documented. Not retried: the server reported success, so a
+    write may have happened (retry it with the same `idempotency_key` to get its result).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        request_id: str | None,
+        excerpt: str,
+        method: str,
+        path: str,
+        **facts: Unpack[CallFacts],
+    ) -> None:
+        rid = f", request_id={request_id}" if request_id else ""
+        super().__init__(f"{status_code}: {message} ({method} {path}{rid})")
+        self.message = message
+        self.status_code = status_code
+        self.request_id = request_id
+        self.excerpt = excerpt
+        self.method = method
+        self.path = path
+        self._set_call_facts(**facts)
+
+
+class ResponseTooLargeError(APIResponseValidationError):
+    """The answer's body outgrew `Limits.max_response_bytes` (counted after decompression): the
+    SDK stopped reading it there. `max_response_bytes` is the limit that applied."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        request_id: str | None,
+        excerpt: str,
+        method: str,
+        path: str,
+        max_response_bytes: int,
+        **facts: Unpack[CallFacts],
+    ) -> None:
+        super().__init__(
+            message,
+            status_code=status_code,
+            request_id=request_id,
+            excerpt=excerpt,
+            method=method,
+            path=path,
+            **facts,
+        )
+        self.max_response_bytes = max_response_bytes
+
+
+class ClientClosedError(LayersError, RuntimeError):
+    """The `LayersClient` was closed: a call was made on it afterwards, or a waiter was still
+    waiting when it closed. Create a new client (`async with LayersClient(...)`)."""
+
+
 _BY_CODE: dict[str, type[APIStatusError]] = {
     "IDEMPOTENCY_REQUIRED": BadRequestError,
     "UNAUTHENTICATED": AuthenticationError,
@@ -314,14 +399,53 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 }
 
 
-def _retry_after(value: str | None) -> float | None:
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """The answer's `Retry-After` in seconds, or None when it is absent or unreadable.
+
+    Only what the contract allows is read: a non-negative integer number of seconds (ASCII
+    digits alone, contract §1.11) — or the HTTP-date form, counted from the answer's `Date`
+    (else from now). Anything else (`inf`, `1e3`, `-1`, `1.5`, `abc`) counts as absent, so the
+    call falls back to its backoff. How long a call or the gate really waits is capped
+    separately by `RetryPolicy.max_retry_after`.
+    """
+    value = headers.get("Retry-After")
     if value is None:
         return None
-    try:
-        seconds = float(value)
-    except ValueError:
+    seconds = header_int(value)
+    if seconds is not None:
+        return float(seconds)
+    when = _http_date(value)
+    if when is None:
         return None
-    return seconds if seconds >= 0 else None
+    sent = _http_date(headers.get("Date")) or datetime.now(timezone.utc)
+    return float(max(0, math.ceil((when - sent).total_seconds())))
+
+
+def _http_date(value: str | None) -> datetime | None:
+    """An HTTP-date (`Wed, 21 Oct 2015 07:28:00 GMT`) as an aware datetime, else None."""
+    if not value or not value[:1].isalpha():
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+
+
+#: Characters of a response body an error shows at most.
+EXCERPT_CHARS = 200
+#: A key-shaped token (its log-safe prefix kept), or a bearer credential, in a response body.
+_KEY_LIKE = re.compile(
+    r"(lp_(?:live|test)_[0-9A-HJKMNP-TV-Z]{16})_[A-Za-z0-9_-]+|(Bearer\s+)\S+", re.IGNORECASE
+)
+
+
+def excerpt(body: bytes) -> str:
+    """The start of a response body for an error: at most `EXCERPT_CHARS` characters, decoded
+    leniently, with anything shaped like an API key cut to its log-safe prefix (a misbehaving
+    proxy may echo the request's headers)."""
+    text = body[: EXCERPT_CHARS * 4].decode("utf-8", "replace")[:EXCERPT_CHARS]
+    return _KEY_LIKE.sub(lambda m: f"{m.group(1)}_…" if m.group(1) else f"{m.group(2)}…", text)
 
 
 class Failure(NamedTuple):
@@ -340,6 +464,10 @@ class Failure(NamedTuple):
     headers: Mapping[str, str] | None = None
     #: No response arrived because the attempt's own timeout expired.
     timed_out: bool = False
+    #: A 2xx answer whose body outgrew this many bytes (`Limits.max_response_bytes`).
+    body_limit: int | None = None
+    #: The start of that body (see `excerpt`).
+    excerpt: str = ""
 
 
 def failure_from_response(status: int, payload: object, headers: Mapping[str, str]) -> Failure:
@@ -366,7 +494,7 @@ def failure_from_response(status: int, payload: object, headers: Mapping[str, st
         code,
         details,
         headers.get("X-Request-Id") or body_rid,
-        _retry_after(headers.get("Retry-After")),
+        retry_after_seconds(headers),
         headers,
     )
 
@@ -380,7 +508,7 @@ def error_from_failure(
     waited: float,
     budget_exhausted: bool = False,
     deadline_exceeded: bool = False,
-) -> APIConnectionError | APIStatusError:
+) -> APIConnectionError | APIStatusError | APIResponseValidationError:
     """Build the typed error of a failed attempt with everything the call knows about it (for
     an error status, the class is chosen by `code`, then by status)."""
     facts = CallFacts(attempts=attempts, waited=waited, budget_exhausted=budget_exhausted)
@@ -398,6 +526,17 @@ def error_from_failure(
     if failure.headers is not None:
         facts["headers"] = failure.headers
         facts["rate_limit"] = ResponseMeta(status, failure.headers).rate_limit
+    if failure.body_limit is not None:
+        return ResponseTooLargeError(
+            failure.message,
+            status_code=status,
+            request_id=failure.request_id,
+            excerpt=failure.excerpt,
+            method=method,
+            path=path,
+            max_response_bytes=failure.body_limit,
+            **facts,
+        )
     cls = _BY_CODE.get(failure.code or "") or _BY_STATUS.get(status)
     if cls is None:
         cls = InternalServerError if status >= 500 else APIStatusError
