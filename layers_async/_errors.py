@@ -12,11 +12,11 @@
     │   │   └── IdempotencyConflictError (IDEMPOTENCY_CONFLICT)
     │   ├── UnprocessableEntityError 422 (issues) · RateLimitError 429 (retry_after)
     │   └── InternalServerError 5xx · KillSwitchError 503 KILL_SWITCH
-    ├── APIResponseValidationError  (status_code, request_id, excerpt)   a 2xx answer whose
-    │   │                           body is not what the route returns: not JSON, truncated,
-    │   │                           empty, or without the fields the model requires
-    │   └── ResponseTooLargeError (max_response_bytes)   the body outgrew `Limits.max_response_bytes`
-    ├── ClientClosedError(LayersError, RuntimeError)   the client was closed under a call or waiter
+    ├── APIResponseValidationError (status_code, request_id, excerpt)  a 2xx answer whose body
+    │   │                        is not what the route returns: not JSON (truncated, HTML,
+    │   │                        empty), not an object, or without the fields a model requires
+    │   └── ResponseTooLargeError (max_response_bytes)   a body over `Limits.max_response_bytes`
+    ├── ClientClosedError(LayersError, RuntimeError)  a call or a waiter on a closed client
     └── WaitError                                   a waiter saw its thing end badly
         ├── JobFailedError (job, error) · JobCanceledError (job)
         ├── InfluencerFailedError (influencer) · OAuthFailedError · OAuthExpiredError (attempt)
