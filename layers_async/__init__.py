@@ -32,10 +32,12 @@ from ._config import (
 )
 from ._errors import (
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ClientClosedError,
     ConflictError,
     IdempotencyConflictError,
     InfluencerFailedError,
@@ -51,6 +53,7 @@ from ._errors import (
     PaymentRequiredError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseTooLargeError,
     UnprocessableEntityError,
     ValidationIssue,
     WaitError,
@@ -120,6 +123,7 @@ if _typing.TYPE_CHECKING:
 
 __all__ = [
     "APIConnectionError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AgeRange",
@@ -133,6 +137,7 @@ __all__ = [
     "BillingPeriod",
     "BrandContext",
     "BrandVoice",
+    "ClientClosedError",
     "ConflictError",
     "Container",
     "ContainerStatus",
@@ -196,6 +201,7 @@ __all__ = [
     "RateLimitInfo",
     "RescheduleResult",
     "ResponseMeta",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "Sandbox",
     "SandboxConfigError",

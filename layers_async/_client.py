@@ -396,8 +396,12 @@ class LayersClient:
             )
 
     def __repr__(self) -> str:
-        org = f", organization={self._organization!r}" if self._organization else ""
-        return f"<LayersClient base_url={self._base_url!r} key={self._key_hint!r}{org}>"
+        # Also for a client whose constructor failed (a traceback printed with its locals).
+        state = self.__dict__
+        org = state.get("_organization")
+        org_part = f", organization={org!r}" if org else ""
+        base = state.get("_base_url")
+        return f"<LayersClient base_url={base!r} key={state.get('_key_hint')!r}{org_part}>"
 
     def __reduce__(self) -> NoReturn:
         raise TypeError("LayersClient cannot be pickled (it owns a network session)")
