@@ -452,7 +452,12 @@ class Transport:
             ) as resp:
                 status = resp.status
                 rheaders = resp.headers
-                body = await _read_capped(resp, self._shared.max_body)
+                length = resp.content_length
+                limit = self._shared.max_body
+                if length is not None and length <= limit and "Content-Encoding" not in rheaders:
+                    body = await resp.read()  # the common case: a small document of known size
+                else:
+                    body = await _read_capped(resp, limit)
         except _TooLarge as big:
             if status < 300:
                 return self._too_large(status, rheaders, big.head)
@@ -736,12 +741,8 @@ async def _read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes:
     """The response body, decompressed, read whole unless it outgrows `limit` bytes: then the
     connection is dropped and `_TooLarge` raised. Memory stays bounded by the limit, also for a
     small compressed body that inflates enormously (counted after decompression, as read)."""
-    length = resp.content_length
-    encoded = resp.headers.get("Content-Encoding", "identity") != "identity"
-    if length is not None and not encoded:
-        if length <= limit:
-            return await resp.read()  # the common case: a small document of known length
-        resp.close()
+    if resp.content_length is not None and "Content-Encoding" not in resp.headers:
+        resp.close()  # a plain body of known length over the limit: not worth reading
         raise _TooLarge(b"")
     chunks: list[bytes] = []
     size = 0
