@@ -330,41 +330,18 @@ class APIResponseValidationError(_CallFacts, LayersError):
     ) -> None:
         rid = f", request_id={request_id}" if request_id else ""
         super().__init__(f"{status_code}: {message} ({method} {path}{rid})")
-        self.message = message
-        self.status_code = status_code
-        self.request_id = request_id
-        self.excerpt = excerpt
-        self.method = method
-        self.path = path
+        self.message, self.excerpt = message, excerpt
+        self.status_code, self.request_id = status_code, request_id
+        self.method, self.path = method, path
         self._set_call_facts(**facts)
 
 
 class ResponseTooLargeError(APIResponseValidationError):
     """The answer's body outgrew `Limits.max_response_bytes` (counted after decompression): the
-    SDK stopped reading it there. `max_response_bytes` is the limit that applied."""
+    SDK stopped reading it there."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int,
-        request_id: str | None,
-        excerpt: str,
-        method: str,
-        path: str,
-        max_response_bytes: int,
-        **facts: Unpack[CallFacts],
-    ) -> None:
-        super().__init__(
-            message,
-            status_code=status_code,
-            request_id=request_id,
-            excerpt=excerpt,
-            method=method,
-            path=path,
-            **facts,
-        )
-        self.max_response_bytes = max_response_bytes
+    #: The limit that applied (`Limits.max_response_bytes`).
+    max_response_bytes: int = 0
 
 
 class ClientClosedError(LayersError, RuntimeError):
@@ -527,16 +504,12 @@ def error_from_failure(
         facts["headers"] = failure.headers
         facts["rate_limit"] = ResponseMeta(status, failure.headers).rate_limit
     if failure.body_limit is not None:
-        return ResponseTooLargeError(
-            failure.message,
-            status_code=status,
-            request_id=failure.request_id,
-            excerpt=failure.excerpt,
-            method=method,
-            path=path,
-            max_response_bytes=failure.body_limit,
-            **facts,
-        )
+        big = ResponseTooLargeError(
+            failure.message, status_code=status, request_id=failure.request_id,
+            excerpt=failure.excerpt, method=method, path=path, **facts,
+        )  # fmt: skip
+        big.max_response_bytes = failure.body_limit
+        return big
     cls = _BY_CODE.get(failure.code or "") or _BY_STATUS.get(status)
     if cls is None:
         cls = InternalServerError if status >= 500 else APIStatusError

@@ -5,10 +5,14 @@ the no-wait testing mode, and a poll refused with `429` does not end the wait.""
 from __future__ import annotations
 
 import asyncio
+import itertools
+import textwrap
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
+import layers_async.testing
 from layers_async import (
     NO_RETRY,
     Customer,
@@ -34,20 +38,25 @@ async def _running_job(client: LayersClient) -> str:
     return (await client.content.slideshow_builder(project.id, hook="hello")).job_id
 
 
+def _documented_example() -> Callable[..., Awaitable[None]]:
+    """The example test of `layers_async.testing`'s documentation, defined as written there."""
+    doc = layers_async.testing.__doc__ or ""
+    lines = doc[doc.index("    @pytest.mark.anyio") :].splitlines()
+    block = "\n".join(itertools.takewhile(lambda line: not line or line[:4].isspace(), lines))
+    namespace: dict[str, Any] = {"asyncio": asyncio, "pytest": pytest, "DESCRIPTION": DESC}
+    exec(textwrap.dedent(block), namespace)
+    assert "assert (await waiting).status" in block  # all of it, both of its waits
+    example: Callable[..., Awaitable[None]] = namespace["test_a_job_ends"]
+    return example
+
+
 @pytest.mark.anyio
 async def test_the_documented_way_to_advance_the_fixture_clock_works(
     layers_client: LayersClient, layers_advance: Callable[[float], Awaitable[object]]
 ) -> None:
-    """The example of `layers_async.testing`: advance, then wait; or wait in a task, advance,
-    and await it."""
-    project = await layers_client.projects.create(name="Acme", timezone="UTC", app_description=DESC)
-    await layers_advance(61)  # the first influencer gets ready
-    await layers_client.wait_for_ready_influencer(project.id, timeout=5)
-
-    job = await layers_client.content.slideshow_builder(project.id, hook="Hello")
-    waiting = asyncio.create_task(layers_client.wait_for_job(job.job_id, timeout=5))
-    await layers_advance(600)  # the job runs to its end
-    assert (await waiting).status == "completed"
+    """The example of `layers_async.testing` (advance, then wait; or wait in a task, advance,
+    and await it) runs as written against the fixtures."""
+    await _documented_example()(layers_client, layers_advance)
 
 
 @pytest.mark.anyio
