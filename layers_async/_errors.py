@@ -41,11 +41,13 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Generic, NamedTuple, TypedDict, TypeVar
 
 from ._ratelimit import header_int
+from ._serde import loads
 from .models._base import ResponseMeta
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+    from ._transport import RawResponse
     from .models import JSON
     from .models._base import RateLimitInfo
     from .models.influencers import InfluencerSummary
@@ -86,6 +88,7 @@ __all__ = [
     "error_from_failure",
     "excerpt",
     "failure_from_response",
+    "malformed",
     "retry_after_seconds",
 ]
 
@@ -524,6 +527,42 @@ def error_from_failure(
         retry_after=failure.retry_after,
         **facts,
     )
+
+
+def malformed(raw: RawResponse, what: str, exc: Exception) -> APIResponseValidationError:
+    """The error for a 2xx body that does not decode into `what`; `exc` is why (only its text
+    is kept: a JSON parser's exception holds the whole body)."""
+    try:
+        data = loads(raw.body)
+    except Exception:
+        why = "an empty body" if not raw.body.strip() else "a body that is not valid JSON"
+    else:
+        if not isinstance(data, dict):
+            why = f"{_kind(data)} where a JSON object was expected"
+        elif isinstance(exc, KeyError):
+            why = f"an object without the required field {exc.args[0]!r}"
+        else:
+            why = f"an object that does not fit ({type(exc).__name__}: {str(exc)[:EXCERPT_CHARS]})"
+    meta = raw.meta
+    return APIResponseValidationError(
+        f"The API answered {raw.status} with {why}, not a {what}.",
+        status_code=raw.status,
+        request_id=meta.request_id,
+        excerpt=excerpt(raw.body),
+        method=raw.spec.method,
+        path=raw.spec.path,
+        attempts=meta.attempts,
+        waited=meta.waited,
+        headers=raw.headers,
+        rate_limit=meta.rate_limit,
+    )
+
+
+def _kind(value: object) -> str:
+    """How a decoding error names a JSON value's type."""
+    if value is None:
+        return "null"
+    return {list: "a list", str: "a string", bool: "a boolean"}.get(type(value), "a number")
 
 
 class WaitError(LayersError):

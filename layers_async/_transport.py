@@ -35,6 +35,7 @@ from ._errors import (
     error_from_failure,
     excerpt,
     failure_from_response,
+    malformed,
 )
 from ._ratelimit import EndpointClass, GatePaused, RateGate, RetryBudget
 from ._serde import dumps, loads, structure
@@ -53,7 +54,6 @@ __all__ = [
     "Transport",
     "decode",
     "decode_page",
-    "malformed",
 ]
 
 log = logging.getLogger("layers_async")
@@ -147,48 +147,12 @@ def decode_page(raw: RawResponse, cls: type[M]) -> tuple[tuple[M, ...], str | No
         data = loads(raw.body)
         found = data["items"]
         if not isinstance(found, list):
-            raise TypeError(f"items is {_kind(found)}, not a list")
+            raise TypeError("items is not a list")
         items = tuple(structure(item, cls) for item in found)
     except Exception as exc:  # whatever the parser or the converter raised about this body
         raise malformed(raw, f"page of {cls.__name__}", exc) from None
     nxt = data.get("nextCursor")
     return items, nxt if isinstance(nxt, str) and nxt else None
-
-
-def malformed(raw: RawResponse, what: str, exc: Exception) -> APIResponseValidationError:
-    """The error for a 2xx body that does not decode into `what`; `exc` is why (only its text
-    is kept: a JSON parser's exception holds the whole body)."""
-    try:
-        data = loads(raw.body)
-    except Exception:
-        why = "an empty body" if not raw.body.strip() else "a body that is not valid JSON"
-    else:
-        if not isinstance(data, dict):
-            why = f"{_kind(data)} where a JSON object was expected"
-        elif isinstance(exc, KeyError):
-            why = f"an object without the required field {exc.args[0]!r}"
-        else:
-            why = f"an object that does not fit ({type(exc).__name__}: {str(exc)[:EXCERPT_CHARS]})"
-    meta = raw.meta
-    return APIResponseValidationError(
-        f"The API answered {raw.status} with {why}, not a {what}.",
-        status_code=raw.status,
-        request_id=meta.request_id,
-        excerpt=excerpt(raw.body),
-        method=raw.spec.method,
-        path=raw.spec.path,
-        attempts=meta.attempts,
-        waited=meta.waited,
-        headers=raw.headers,
-        rate_limit=meta.rate_limit,
-    )
-
-
-def _kind(value: object) -> str:
-    """How a decoding error names a JSON value's type."""
-    if value is None:
-        return "null"
-    return {list: "a list", str: "a string", bool: "a boolean"}.get(type(value), "a number")
 
 
 @attrs.frozen
