@@ -17,14 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 import aiohttp
 
-from layers_async import (
-    LayersClient,
-    Sandbox,
-    ScheduleTarget,
-    wait_for_job,
-    wait_for_oauth,
-    wait_for_ready_influencer,
-)
+from layers_async import LayersClient, Sandbox, ScheduleTarget
 
 APP_DESCRIPTION = (
     "Acme Coffee delivers freshly roasted beans on a schedule that fits runners, night-shift "
@@ -61,11 +54,11 @@ async def getting_started(
             pass
     else:
         print(f"ask the customer to open: {attempt.authorize_url}")
-    connected = await wait_for_oauth(client, project.id, attempt.state, timeout=600)
+    connected = await client.wait_for_oauth(project.id, attempt.state, timeout=600)
     assert connected.social_account_id is not None
     print(f"connected {connected.social_account_id}")
 
-    influencer = await wait_for_ready_influencer(client, project.id, timeout=300)
+    influencer = await client.wait_for_ready_influencer(project.id, timeout=300)
     print(f"influencer {influencer.name} is ready")
     sources = await client.content.source_recommendations(
         project.id, kind="slideshow", keyword="morning routine"
@@ -75,7 +68,7 @@ async def getting_started(
         tiktok_video_id=sources.items[0].tiktok_id,
         influencer_id=influencer.influencer_id,
     )
-    job = await wait_for_job(client, generation.job_id, timeout=600)
+    job = await client.wait_for_job(generation.job_id, timeout=600)
     print(f"job {job.job_id} {job.status} after {job.meta.attempts if job.meta else 1} attempt(s)")
     container = await client.content.get(generation.container_ids[0])
     print(f"preview: {container.preview.primary_url if container.preview else '-'}")

@@ -5,6 +5,7 @@ for every request — and closes it on shutdown, cancelling onboarding still in 
 
     POST /customers            {"external_id", "name", "app_description", ...} → 202
     GET  /customers/{id}       → {"status": "running" | "done" | "failed", ...}
+    GET  /projects/{id}        → the project, as the Layers API's JSON (`model.to_dict()`)
 
 Run it against the real API with ``LAYERS_API_KEY`` set::
 
@@ -25,6 +26,7 @@ from layers_async import (
     LayersError,
     LayersValidationError,
     MediaItem,
+    NotFoundError,
     onboard_customer,
 )
 
@@ -52,6 +54,7 @@ def create_app(make_client: Callable[[], LayersClient] = LayersClient) -> web.Ap
     app.cleanup_ctx.append(lifespan)
     app.router.add_post("/customers", start_onboarding)
     app.router.add_get("/customers/{external_id}", onboarding_status)
+    app.router.add_get("/projects/{project_id}", project_json)
     return app
 
 
@@ -120,6 +123,17 @@ async def onboarding_status(request: web.Request) -> web.Response:
     if job is None:
         return web.json_response({"error": "unknown customer"}, status=404)
     return web.json_response(job)
+
+
+async def project_json(request: web.Request) -> web.Response:
+    """A project as JSON: `to_dict()` gives the API's camelCase shape, datetimes as `...Z`."""
+    try:
+        project = await request.app[CLIENT].projects.get(request.match_info["project_id"])
+    except LayersValidationError as exc:
+        return web.json_response({"error": str(exc), "field": exc.field}, status=422)
+    except NotFoundError:
+        return web.json_response({"error": "unknown project"}, status=404)
+    return web.json_response(project.to_dict())
 
 
 if __name__ == "__main__":

@@ -62,7 +62,16 @@ from ._errors import (
 from ._pagination import AsyncPaginator, Page
 from ._transport import NOT_GIVEN, AttemptEvent, Hooks, NotGiven
 from ._version import __version__
-from .flows import Customer, ItemResult, MediaItem, OnboardingResult, fan_out, onboard_customer
+from .flows import (
+    Customer,
+    ItemFailed,
+    ItemOk,
+    ItemResult,
+    MediaItem,
+    OnboardingResult,
+    fan_out,
+    onboard_customer,
+)
 from .models._base import LayersModel, RateLimitInfo, ResponseMeta
 from .models.app_media import AppMedia, AppMediaDeleted, MediaKind
 from .models.content import (
@@ -122,6 +131,13 @@ if _typing.TYPE_CHECKING:
     from .sandbox import Sandbox, SandboxConfigError
 
 __all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_LIMITS",
+    "DEFAULT_POLL",
+    "DEFAULT_RETRY",
+    "DEFAULT_TIMEOUTS",
+    "NOT_GIVEN",
+    "NO_RETRY",
     "APIConnectionError",
     "APIResponseValidationError",
     "APIStatusError",
@@ -145,11 +161,6 @@ __all__ = [
     "ContentProgress",
     "CreativeType",
     "Customer",
-    "DEFAULT_BASE_URL",
-    "DEFAULT_LIMITS",
-    "DEFAULT_POLL",
-    "DEFAULT_RETRY",
-    "DEFAULT_TIMEOUTS",
     "ErrorInfo",
     "Gender",
     "Hashtag",
@@ -162,6 +173,8 @@ __all__ = [
     "InfluencerStatus",
     "InfluencerSummary",
     "InternalServerError",
+    "ItemFailed",
+    "ItemOk",
     "ItemResult",
     "Job",
     "JobCancelResult",
@@ -177,8 +190,6 @@ __all__ = [
     "Limits",
     "MediaItem",
     "MediaKind",
-    "NOT_GIVEN",
-    "NO_RETRY",
     "NotFoundError",
     "NotGiven",
     "OAuthAttempt",

@@ -9,7 +9,7 @@ import time
 import warnings
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import NoReturn
+from typing import Generic, NoReturn, TypeVar, overload
 
 import aiohttp
 import attrs
@@ -31,12 +31,12 @@ from ._errors import ClientClosedError, LayersValidationError
 from ._polling import PollHub, WaitContext
 from ._ratelimit import RateGate, RetryBudget
 from ._transport import NOT_GIVEN, Hook, Hooks, NotGiven, Shared, Transport
-from ._validation import check_id
+from ._validation import check_extra_headers, check_id, check_seconds
 from ._version import __version__
 from ._waiting import sleep
 from .models.identity import Whoami
-from .resources._base import options
-from .resources.app_media import AppMediaResource
+from .resources._base import Resource, options
+from .resources.app_media import AppMedia
 from .resources.content import Content
 from .resources.credits import Credits
 from .resources.influencers import Influencers
@@ -51,6 +51,7 @@ __all__ = ["LayersClient"]
 USER_AGENT = (
     f"layers-async/{__version__} Python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
 )
+N = TypeVar("N", bound=Resource)
 _KEY_PREFIX = re.compile(r"^lp_(live|test)_[0-9A-HJKMNP-TV-Z]{16}")
 
 
@@ -171,6 +172,37 @@ class _Pool:
             await session.close()
 
 
+class _Namespace(Generic[N]):
+    """A resource namespace of `LayersClient` (`client.projects`, ...): read-only, made on
+    first use, one per client view. A class attribute, so `help(LayersClient)` and `dir()`
+    list every namespace with its resource class and what it does."""
+
+    def __init__(self, cls: type[N]) -> None:
+        self._cls = cls
+        self._name = cls.__name__
+        summary = (cls.__doc__ or "").strip().splitlines()[0]
+        self.__doc__ = f"`{cls.__module__}.{cls.__qualname__}`: {summary}"
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _Namespace[N]: ...
+    @overload
+    def __get__(self, obj: LayersClient, owner: type | None = None) -> N: ...
+    def __get__(self, obj: LayersClient | None, owner: type | None = None) -> N | _Namespace[N]:
+        if obj is None:
+            return self
+        made = obj._namespaces.get(self._name)
+        if made is None:
+            made = obj._namespaces[self._name] = self._cls(obj)
+        assert isinstance(made, self._cls)
+        return made
+
+    def __set__(self, obj: LayersClient, value: object) -> NoReturn:
+        raise AttributeError(f"LayersClient.{self._name} is read-only")
+
+
 class LayersClient:
     """The async client of the Layers Partner API.
 
@@ -183,10 +215,25 @@ class LayersClient:
     One client owns one aiohttp session and connection pool (`limits.max_connections`,
     default 100); `with_options()` and `for_organization()` return views that share it. Close
     the client with `await client.aclose()` or use it as an async context manager.
+
+    The API's namespaces are attributes: `projects`, `app_media`, `social`, `influencers`,
+    `keywords`, `content`, `jobs`, `scheduled_posts` and `credits`; the waiters are methods
+    (`wait_for_job`, `wait_for_ready_influencer`, `wait_for_keywords`, `wait_for_oauth`).
     """
 
     _owner: bool
     _pool: _Pool
+    _namespaces: dict[str, Resource]
+
+    projects = _Namespace(Projects)
+    app_media = _Namespace(AppMedia)
+    social = _Namespace(Social)
+    influencers = _Namespace(Influencers)
+    keywords = _Namespace(Keywords)
+    content = _Namespace(Content)
+    jobs = _Namespace(Jobs)
+    scheduled_posts = _Namespace(ScheduledPosts)
+    credits = _Namespace(Credits)
 
     def __init__(
         self,
@@ -223,7 +270,9 @@ class LayersClient:
         if not isinstance(poll_policy, PollPolicy):
             raise LayersValidationError("poll_policy", "must be a layers_async.PollPolicy")
         if poll_rate is not None and (
-            isinstance(poll_rate, bool) or not isinstance(poll_rate, (int, float)) or poll_rate <= 0
+            isinstance(poll_rate, bool)
+            or not isinstance(poll_rate, (int, float))
+            or not poll_rate > 0  # NaN too
         ):
             raise LayersValidationError(
                 "poll_rate", "must be a positive number of polls per second"
@@ -236,6 +285,7 @@ class LayersClient:
         self._retry = retry
         self._hooks = Hooks(on_request, on_response, on_retry)
         self._owner = True
+        self._namespaces = {}
         self._key_hint = key.hint
         self._base_url = url
         self._organization: str | None = None
@@ -245,7 +295,7 @@ class LayersClient:
 
     def _configure(
         self,
-        organization: str | None,
+        organization: str | NotGiven | None,
         timeout: float | Timeouts | NotGiven | None,
         default_headers: Mapping[str, str] | None,
         retry: RetryPolicy | NotGiven,
@@ -254,13 +304,15 @@ class LayersClient:
             if not isinstance(retry, RetryPolicy):
                 raise LayersValidationError("retry", "must be a layers_async.RetryPolicy")
             self._retry = retry
-        if organization is not None:
+        if isinstance(organization, str):
             check_id("organization", organization, "org")
             self._organization = organization
+        elif organization is None:  # acts in the key's own organization: no header
+            self._organization = None
         if not isinstance(timeout, NotGiven):
             self._timeouts = _as_timeouts(timeout, self._timeouts)
         if default_headers is not None:
-            options(NOT_GIVEN, None, default_headers)  # same rules as extra_headers
+            check_extra_headers(default_headers, "default_headers")  # extra_headers' rules
             self._default_headers = {**self._default_headers, **default_headers}
         headers = dict(self._default_headers)  # the key, User-Agent and Accept: the session's
         if self._organization is not None:
@@ -275,34 +327,30 @@ class LayersClient:
             gate_enabled=self._gate_enabled,
             hooks=self._hooks,
         )
-        self.projects = Projects(self)
-        self.app_media = AppMediaResource(self)
-        self.social = Social(self)
-        self.influencers = Influencers(self)
-        self.keywords = Keywords(self)
-        self.content = Content(self)
-        self.jobs = Jobs(self)
-        self.scheduled_posts = ScheduledPosts(self)
-        self.credits = Credits(self)
 
     # ------------------------------------------------------------------ views
     def _view(self) -> LayersClient:
         view = object.__new__(LayersClient)
         view.__dict__.update(self.__dict__)
         view._owner = False
+        view._namespaces = {}  # the view's namespaces send through the view
         return view
 
     def with_options(
         self,
         *,
         timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        organization: str | None = None,
+        organization: str | NotGiven | None = NOT_GIVEN,
         default_headers: Mapping[str, str] | None = None,
         retry: RetryPolicy | NotGiven = NOT_GIVEN,
         poll_policy: PollPolicy | NotGiven = NOT_GIVEN,
     ) -> LayersClient:
         """A view with other defaults (timeouts, retry and poll policies, organization, headers)
-        that shares this client's session, pool, rate-limit gate, retry budget and poll hub."""
+        that shares this client's session, pool, rate-limit gate, retry budget and poll hub.
+
+        An option left out keeps this client's value. ``organization="org_..."`` acts inside
+        that child organization; ``organization=None`` acts in the key's own (parent)
+        organization again, without the ``X-Layers-Organization`` header."""
         view = self._view()
         if not isinstance(poll_policy, NotGiven):
             if not isinstance(poll_policy, PollPolicy):
@@ -412,8 +460,4 @@ def _as_timeouts(value: float | Timeouts | None, current: Timeouts) -> Timeouts:
         return value
     if value is None:
         return attrs.evolve(current, total=None)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise LayersValidationError(
-            "timeout", "must be a positive number of seconds, a Timeouts or None"
-        )
-    return attrs.evolve(current, total=float(value))
+    return attrs.evolve(current, total=check_seconds("timeout", value))

@@ -6,10 +6,13 @@ Change them with `attrs.evolve(DEFAULT_TIMEOUTS, read=120)` or per client with
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TypeVar
 
 import attrs
+
+from ._errors import LayersValidationError
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -31,9 +34,27 @@ V = TypeVar("V")  # the type of the field a validator checks
 DEFAULT_BASE_URL = "https://api.layers.com"
 
 
+def _number(value: object) -> float | None:
+    """`value` as a float when it is a real number (not a bool, not NaN), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float
+        number = math.inf if value > 0 else -math.inf
+    return None if math.isnan(number) else number
+
+
 def _positive_or_none(_: object, attribute: attrs.Attribute[V], value: V) -> None:
-    if value is not None and (not isinstance(value, (int, float)) or value <= 0):
-        raise ValueError(f"{attribute.name} must be a positive number of seconds or None")
+    if value is None:
+        return
+    seconds = _number(value)
+    # NaN would make every deadline comparison false; infinity is spelled None here.
+    if seconds is None or not 0 < seconds < math.inf:
+        raise LayersValidationError(
+            f"timeout.{attribute.name}",
+            "must be a positive, finite number of seconds or None",
+        )
 
 
 @attrs.frozen
@@ -59,8 +80,9 @@ class Timeouts:
 
 def _at_least(minimum: float) -> Callable[[object, attrs.Attribute[V], V], None]:
     def check(_: object, attribute: attrs.Attribute[V], value: V) -> None:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
-            raise ValueError(f"{attribute.name} must be a number >= {minimum}")
+        number = _number(value)
+        if number is None or number < minimum:
+            raise LayersValidationError(attribute.name, f"must be a number >= {minimum}")
 
     return check
 
@@ -94,7 +116,7 @@ class RetryPolicy:
 
 def _positive_int(_: object, attribute: attrs.Attribute[V], value: V) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"{attribute.name} must be a non-negative integer")
+        raise LayersValidationError(attribute.name, "must be a non-negative integer")
 
 
 @attrs.frozen
@@ -111,7 +133,7 @@ class Limits:
 
     max_connections: int = attrs.field(default=100, validator=_positive_int)
     max_connections_per_host: int = attrs.field(default=0, validator=_positive_int)
-    keepalive_expiry: float = 15.0
+    keepalive_expiry: float = attrs.field(default=15.0, validator=_at_least(0))
     max_response_bytes: int = attrs.field(
         default=16 * 1024 * 1024, validator=[_positive_int, _at_least(1)]
     )
@@ -142,8 +164,9 @@ class PollPolicy:
     def scaled(self, factor: float) -> PollPolicy:
         """Every duration multiplied by `factor`: `DEFAULT_POLL.scaled(1 / 60)` suits a sandbox
         whose clock runs 60 times faster than real time."""
-        if factor <= 0:
-            raise ValueError("factor must be > 0")
+        number = _number(factor)
+        if number is None or not 0 < number < math.inf:
+            raise LayersValidationError("factor", "must be a finite number > 0")
         return attrs.evolve(
             self,
             initial=self.initial * factor,

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import linecache
+import math
 import types
 import typing
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,6 +20,7 @@ import attrs
 from cattrs import Converter
 from cattrs.gen import make_dict_structure_fn, override
 
+from ._errors import LayersValidationError
 from .models._base import LayersModel
 
 if TYPE_CHECKING:
@@ -25,7 +28,18 @@ if TYPE_CHECKING:
 
     from .models import JSON
 
-__all__ = ["HAS_ORJSON", "camel", "converter", "dumps", "format_datetime", "loads", "structure"]
+__all__ = [
+    "HAS_ORJSON",
+    "MAX_DEPTH",
+    "camel",
+    "check_json",
+    "converter",
+    "dumps",
+    "format_datetime",
+    "loads",
+    "structure",
+    "to_plain",
+]
 
 T = TypeVar("T")
 
@@ -36,15 +50,27 @@ try:
 except ImportError:  # pragma: no cover - depends on the optional `speedups` extra
     HAS_ORJSON = False
 
+#: How deeply what is sent may nest (objects and arrays), in both encoders.
+MAX_DEPTH = 64
+#: The integers both encoders can send: those that fit in 64 bits.
+_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
+#: The longest key or text an error message quotes, in characters.
+_QUOTE = 40
+
+
+def _json_encode(obj: object) -> bytes:
+    """Encode with the standard library (the fallback without orjson)."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
 if HAS_ORJSON:
 
     def loads(data: bytes | str) -> Any:
         """Decode JSON bytes or text."""
         return _orjson.loads(data)
 
-    def dumps(obj: object) -> bytes:
-        """Encode to compact JSON bytes; raises TypeError for what JSON cannot hold."""
-        return _orjson.dumps(obj)
+    #: The encoder `dumps` uses once the value is checked (tests swap it for the fallback).
+    _encode: Callable[[object], bytes] = _orjson.dumps
 
 else:  # pragma: no cover
 
@@ -52,9 +78,92 @@ else:  # pragma: no cover
         """Decode JSON bytes or text."""
         return json.loads(data)
 
-    def dumps(obj: object) -> bytes:
-        """Encode to compact JSON bytes; raises TypeError for what JSON cannot hold."""
-        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+    _encode = _json_encode
+
+
+def dumps(obj: object, field: str = "body") -> bytes:
+    """Encode plain JSON (dict, list, tuple, str, int, float, bool, None) to compact bytes.
+
+    What JSON cannot hold faithfully raises `LayersValidationError` naming `field` and where in
+    it the value sits, before anything is encoded, with or without orjson alike: NaN and
+    ±Infinity (JSON has no such numbers), text that is not valid Unicode (lone surrogates),
+    integers beyond 64 bits, non-string keys, other types, nesting deeper than `MAX_DEPTH`.
+    """
+    check_json(field, obj)
+    return _encode(obj)
+
+
+def check_json(field: str, value: object) -> None:
+    """Raise `LayersValidationError` naming `field` unless `value` is plain, sendable JSON."""
+    try:
+        _walk(value, 0)
+    except _Unsendable as bad:
+        where = field + "".join(reversed(bad.path))
+        at = f" (at {where})" if bad.path else ""
+        raise LayersValidationError(field, bad.message + at) from None
+
+
+class _Unsendable(Exception):
+    """What `_walk` found; `path` grows (innermost first) as the walk unwinds."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path: list[str] = []
+
+
+_SURROGATE = "must be valid Unicode text (it holds a lone surrogate)"
+
+
+def _walk(value: object, depth: int) -> None:
+    """Check `value` (recursively); raises `_Unsendable`. Runs on every request body, so the
+    path to a bad value is only built when there is one."""
+    if isinstance(value, str):
+        if not value.isascii() and _bad_text(value):
+            raise _Unsendable(_SURROGATE)
+    elif value is None or isinstance(value, bool):
+        return
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise _Unsendable("must not hold NaN or Infinity (JSON has no such numbers)")
+    elif isinstance(value, int):
+        if not _INT_MIN <= value <= _INT_MAX:
+            raise _Unsendable("must hold integers that fit in 64 bits")
+    elif isinstance(value, (dict, list, tuple)):
+        if depth >= MAX_DEPTH:
+            raise _Unsendable(f"must not nest deeper than {MAX_DEPTH} levels")
+        children = _members(value) if isinstance(value, dict) else enumerate(value)
+        for at, item in children:
+            try:
+                _walk(item, depth + 1)
+            except _Unsendable as bad:
+                bad.path.append(f"[{_quote(at)}]" if isinstance(at, str) else f"[{at}]")
+                raise
+    else:
+        raise _Unsendable(f"must be plain JSON (got {type(value).__name__})")
+
+
+def _members(obj: dict[object, object]) -> Iterator[tuple[str, object]]:
+    """The members of a JSON object, each key checked before its value is walked."""
+    for key, item in obj.items():
+        if not isinstance(key, str):
+            raise _Unsendable(f"must have string keys (got {type(key).__name__})")
+        if not key.isascii() and _bad_text(key):
+            raise _Unsendable("must have valid Unicode keys (one holds a lone surrogate)")
+        yield key, item
+
+
+def _quote(key: str) -> str:
+    return repr(key if len(key) <= _QUOTE else key[:_QUOTE] + "...")
+
+
+def _bad_text(text: str) -> bool:
+    """True when `text` holds a lone surrogate (it cannot be encoded as UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def camel(name: str) -> str:
@@ -83,8 +192,11 @@ def parse_datetime(value: object, _: object = None) -> datetime:
 
 def format_datetime(value: datetime) -> str:
     """A timezone-aware datetime as UTC with millisecond precision and `Z`."""
-    utc = value.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    utc = value.astimezone(timezone.utc)  # OverflowError at the edges of datetime's range
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
+        f"{utc.second:02d}.{utc.microsecond // 1000:03d}Z"
+    )
 
 
 converter = Converter(forbid_extra_keys=False, detailed_validation=False)
@@ -163,23 +275,16 @@ def _response_model_hook(cls: type[LayersModel]) -> StructureHook:
         conv = _converter_for(a.type, ns, a.name)
         if a.default is attrs.NOTHING:
             lines.append(f"    v = o[{wire!r}]")
-        elif isinstance(a.default, attrs.Factory):  # type: ignore[arg-type]
-            ns[f"__factory_{a.name}"] = a.default.factory
-            lines.append(f"    v = o.get({wire!r}, __missing)")
-            lines.append(f"    if v is __missing: v = __factory_{a.name}()")
-            if conv is not None:
-                lines.append(f"    else: v = {conv}")
-            lines.append(f"    __set(obj, {a.name!r}, v)")
+            lines.append(f"    __set(obj, {a.name!r}, {conv or 'v'})")
             continue
-        else:
-            ns[f"__default_{a.name}"] = a.default
-            lines.append(f"    v = o.get({wire!r}, __missing)")
-            lines.append(f"    if v is __missing: v = __default_{a.name}")
-            if conv is not None:
-                lines.append(f"    else: v = {conv}")
-            lines.append(f"    __set(obj, {a.name!r}, v)")
-            continue
-        lines.append(f"    __set(obj, {a.name!r}, {conv or 'v'})")
+        # An omitted key takes the default; a Factory's is made afresh for every object.
+        factory = isinstance(a.default, attrs.Factory)  # type: ignore[arg-type]
+        ns[f"__default_{a.name}"] = a.default.factory if factory else a.default
+        lines.append(f"    v = o.get({wire!r}, __missing)")
+        lines.append(f"    if v is __missing: v = __default_{a.name}{'()' if factory else ''}")
+        if conv is not None:
+            lines.append(f"    else: v = {conv}")
+        lines.append(f"    __set(obj, {a.name!r}, v)")
     lines.append("    return obj")
     source = "\n".join(lines) + "\n"
     filename = f"<layers_async structure {cls.__qualname__}>"
@@ -202,3 +307,27 @@ def structure(data: JSON, cls: type[T]) -> T:
         hook = _hooks[cls] = converter.get_structure_hook(cls)
     result: T = hook(data, cls)
     return result
+
+
+def to_plain(model: attrs.AttrsInstance, *, wire: bool) -> dict[str, JSON]:
+    """A model as JSON-able data: camelCase keys when `wire`, else its Python attribute names.
+
+    Nested models become objects and tuples lists; every other value goes through the
+    converter's unstructure hooks (datetimes become UTC `...Z` strings, as on the wire).
+    Private attributes (the response's `meta`) are left out; the keys of mapping fields
+    (`metadata`, ...) are data, kept as they are.
+    """
+    return {
+        (camel(a.name) if wire else a.name): _plain(getattr(model, a.name), wire)
+        for a in attrs.fields(type(model))
+        if not a.name.startswith("_")
+    }
+
+
+def _plain(value: object, wire: bool) -> JSON:
+    if attrs.has(type(value)):
+        return to_plain(value, wire=wire)  # type: ignore[arg-type]  # attrs.has narrows the type
+    if isinstance(value, (tuple, list)):
+        return [_plain(v, wire) for v in value]
+    plain: JSON = converter.unstructure(value)
+    return plain

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 import socket
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
+from typing import cast, get_args
 from urllib.parse import urlsplit
 
+from ._config import Timeouts
 from ._errors import LayersValidationError
-from ._serde import dumps, format_datetime
+from ._serde import check_json, dumps, format_datetime
+from ._transport import NotGiven
 from .models import JSON
 
 __all__ = [
@@ -18,31 +22,56 @@ __all__ = [
     "check_datetime",
     "check_enum",
     "check_enums",
+    "check_extra_headers",
+    "check_header_value",
     "check_https_url",
     "check_id",
     "check_idempotency_key",
     "check_int",
+    "check_seconds",
     "check_str",
+    "check_timeout",
 ]
 
+# Every pattern here is applied with `fullmatch`: the whole value must match (an anchored `...$`
+# would also accept a trailing newline, which yarl strips from a path or aiohttp refuses later).
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _ULID = r"[0-9A-HJKMNP-TV-Z]{26}"
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 _ID_FORMS = {
-    "org": (re.compile(rf"^(org_)?{_UUID}$"), "an org_<uuid> id"),
-    "prj": (re.compile(rf"^(prj_)?{_UUID}$"), "a prj_<uuid> id"),
-    "cnt": (re.compile(rf"^(cnt_)?{_UUID}$"), "a cnt_<uuid> id"),
-    "med": (re.compile(rf"^med_{_UUID}$"), "a med_<uuid> id"),
-    "sa": (re.compile(rf"^sa_{_UUID}$"), "a sa_<uuid> id"),
-    "inf": (re.compile(rf"^inf_{_UUID}$"), "an inf_<uuid> id"),
-    "sp": (re.compile(rf"^sp_{_UUID}$"), "a sp_<uuid> id"),
-    "job": (re.compile(rf"^job_{_ULID}$"), "a job_<ULID> id"),
-    "st": (re.compile(rf"^st_{_ULID}$"), "a st_<ULID> state"),
+    "org": (re.compile(rf"(org_)?{_UUID}"), "an org_<uuid> id"),
+    "prj": (re.compile(rf"(prj_)?{_UUID}"), "a prj_<uuid> id"),
+    "cnt": (re.compile(rf"(cnt_)?{_UUID}"), "a cnt_<uuid> id"),
+    "med": (re.compile(rf"med_{_UUID}"), "a med_<uuid> id"),
+    "sa": (re.compile(rf"sa_{_UUID}"), "a sa_<uuid> id"),
+    "inf": (re.compile(rf"inf_{_UUID}"), "an inf_<uuid> id"),
+    "sp": (re.compile(rf"sp_{_UUID}"), "a sp_<uuid> id"),
+    "job": (re.compile(rf"job_{_ULID}"), "a job_<ULID> id"),
+    "st": (re.compile(rf"st_{_ULID}"), "a st_<ULID> state"),
 }
-BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+BCP47 = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+")
 _NUMERIC_HOST = re.compile(r"[0-9a-fx.]+")
-TIKTOK_ID = re.compile(r"^[0-9]{1,32}$")
+TIKTOK_ID = re.compile(r"[0-9]{1,32}")
+_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f]")
+#: An HTTP header name (a token) and value (printable ASCII, spaces, tabs).
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+#: Headers only the client sets, with the reason given when a call tries to.
+_RESERVED_HEADERS = {
+    "authorization": "the client sends the API key",
+    "proxy-authorization": "credentials go through the client's configuration",
+    "host": "the base URL decides the host",
+    "content-length": "the client frames the body",
+    "transfer-encoding": "the client frames the body",
+    "connection": "the client manages connections",
+    "keep-alive": "the client manages connections",
+    "upgrade": "the client manages connections",
+    "te": "the client manages connections",
+    "trailer": "the client frames the body",
+}
+#: The longest quote of a refused value in an error message, in characters.
+_EXCERPT = 60
 #: The longest URL the API accepts, in characters.
 URL_MAX_LEN = 2048
 #: The largest `metadata` object the API accepts, serialised as JSON.
@@ -70,20 +99,24 @@ def check_str(
     if n < min_len or (max_len is not None and n > max_len):
         bound = f"{min_len} to {max_len}" if max_len is not None else f"at least {min_len}"
         raise fail(field, f"must be {bound} characters (got {n})")
-    if pattern is not None and not pattern.match(value):
+    if pattern is not None and not pattern.fullmatch(value):
         raise fail(field, f"must be {what or 'well formed'}")
+    check_json(field, value)  # lone surrogates cannot be sent (UTF-8 has no form for them)
     return value
 
 
-def check_enum(field: str, value: object, choices: Collection[str]) -> str:
-    """One of `choices`."""
-    if not isinstance(value, str) or value not in choices:
-        raise fail(field, "must be one of " + ", ".join(sorted(choices)) + f" (got {value!r})")
+def check_enum(field: str, value: object, choices: object) -> str:
+    """One of `choices`: the values of a `Literal[...]` type (the one the parameter is
+    annotated with), or a collection of strings."""
+    allowed = cast("Collection[str]", get_args(choices) or choices)
+    if not isinstance(value, str) or value not in allowed:
+        choice = ", ".join(sorted(allowed))
+        raise fail(field, f"must be one of {choice} (got {_excerpt(value)})")
     return value
 
 
-def check_enums(field: str, value: object, choices: Collection[str]) -> list[str]:
-    """A single value or a sequence of values, each one of `choices`."""
+def check_enums(field: str, value: object, choices: object) -> list[str]:
+    """A single value or a sequence of values, each one of `choices` (as in `check_enum`)."""
     values = [value] if isinstance(value, str) else value
     if not isinstance(values, Sequence) or not values:
         raise fail(field, "must be a value or a non-empty sequence of values")
@@ -93,22 +126,22 @@ def check_enums(field: str, value: object, choices: Collection[str]) -> list[str
 def check_int(field: str, value: object, lo: int, hi: int) -> int:
     """An integer in [lo, hi]."""
     if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
-        raise fail(field, f"must be an integer from {lo} to {hi} (got {value!r})")
+        raise fail(field, f"must be an integer from {lo} to {hi} (got {_excerpt(value)})")
     return value
 
 
 def check_bool(field: str, value: object) -> bool:
     """A bool."""
     if not isinstance(value, bool):
-        raise fail(field, f"must be a bool (got {value!r})")
+        raise fail(field, f"must be a bool (got {_excerpt(value)})")
     return value
 
 
 def check_id(field: str, value: object, kind: str) -> str:
     """An id of the given kind (`prj`, `med`, ...); bare UUIDs where the API accepts them."""
     pattern, what = _ID_FORMS[kind]
-    if not isinstance(value, str) or not pattern.match(value):
-        raise fail(field, f"must be {what} (got {value!r})")
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise fail(field, f"must be {what} (got {_excerpt(value)})")
     return value
 
 
@@ -118,7 +151,11 @@ def check_datetime(field: str, value: object) -> str:
         raise fail(field, f"must be a datetime (got {type(value).__name__})")
     if value.tzinfo is None or value.utcoffset() is None:
         raise fail(field, "must be timezone-aware (a naive datetime has no defined instant)")
-    return format_datetime(value)
+    try:
+        return format_datetime(value)
+    except OverflowError:
+        # An aware time at the edge of datetime's range has no UTC form (0001-01-01 - 1 h).
+        raise fail(field, "is out of range: its UTC time is not a representable date") from None
 
 
 _BLOCKED = [
@@ -139,9 +176,18 @@ _BLOCKED = [
 ]
 
 
+def _url_text(field: str, value: object, max_len: int) -> str:
+    """URL text without whitespace or control characters (`urlsplit` drops tabs and newlines
+    silently, so a URL that holds one would be checked as another)."""
+    url = check_str(field, value, min_len=1, max_len=max_len)
+    if _URL_UNSAFE.search(url):
+        raise fail(field, "must not contain spaces or control characters")
+    return url
+
+
 def check_https_url(field: str, value: object, *, max_len: int = URL_MAX_LEN) -> str:
     """An absolute https URL that the API's SSRF guard would accept (§3.3.1)."""
-    url = check_str(field, value, min_len=1, max_len=max_len)
+    url = _url_text(field, value, max_len)
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -174,7 +220,7 @@ def check_https_url(field: str, value: object, *, max_len: int = URL_MAX_LEN) ->
 
 def check_return_url(field: str, value: object) -> str:
     """OAuth returnUrl: absolute, https (http only for localhost / 127.0.0.1), ≤ 2048 chars."""
-    url = check_str(field, value, min_len=1, max_len=URL_MAX_LEN)
+    url = _url_text(field, value, URL_MAX_LEN)
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
@@ -193,17 +239,84 @@ def check_metadata(
     """A JSON object of at most `max_bytes` serialised."""
     if not isinstance(value, Mapping):
         raise fail(field, "must be a mapping")
-    try:
-        size = len(dumps(dict(value)))
-    except TypeError as exc:
-        raise fail(field, f"must be JSON-serialisable ({exc})") from None
+    size = len(dumps(dict(value), field))
     if size > max_bytes:
         raise fail(field, f"must be at most {max_bytes} bytes serialised (got {size})")
     return dict(value)
 
 
 def check_idempotency_key(value: object) -> str:
-    """1-255 visible ASCII characters."""
-    if not isinstance(value, str) or not _IDEMPOTENCY_KEY.match(value):
+    """1-255 visible ASCII characters (no space, no control character, nothing after)."""
+    if not isinstance(value, str) or not _IDEMPOTENCY_KEY.fullmatch(value):
         raise fail("idempotency_key", "must be 1 to 255 visible ASCII characters")
     return value
+
+
+def check_header_value(field: str, value: object, header: str = "") -> str:
+    """A header value: printable ASCII, spaces and tabs only (CR and LF would end the header
+    and start another, so they are refused rather than left to the HTTP library)."""
+    of = f"the value of {header} " if header else ""
+    if not isinstance(value, str):
+        raise fail(field, f"{of}must be a string, not {type(value).__name__}")
+    if not _HEADER_VALUE.fullmatch(value):
+        raise fail(field, f"{of}must be printable ASCII (no CR, LF or other control character)")
+    return value
+
+
+def check_extra_headers(
+    value: object, field: str = "extra_headers"
+) -> Mapping[str, str] | None:
+    """Headers a call (`extra_headers`) or a client (`default_headers`) adds to its requests.
+
+    Names are HTTP tokens, values printable ASCII; the headers that carry the API key or
+    frame the request (`Authorization`, `Host`, `Content-Length`, ...) cannot be set, and an
+    `Idempotency-Key` must be what `idempotency_key=` accepts.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise fail(field, "must map header names to string values")
+    for name, header in value.items():
+        if not isinstance(name, str) or not isinstance(header, str):
+            raise fail(field, "must map header names to string values")
+        if not _HEADER_NAME.fullmatch(name):
+            raise fail(field, f"{_excerpt(name)} is not a valid header name")
+        why = _RESERVED_HEADERS.get(name.lower())
+        if why is not None:
+            raise fail(field, f"must not set {name} ({why})")
+        check_header_value(field, header, name)
+        if name.lower() == "idempotency-key" and not _IDEMPOTENCY_KEY.fullmatch(header):
+            raise fail(field, f"{name} must be 1 to 255 visible ASCII characters")
+    return value
+
+
+def check_seconds(field: str, value: object) -> float:
+    """A finite, positive number of seconds (NaN would make every deadline comparison false)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise fail(field, f"must be a number of seconds (got {type(value).__name__})")
+    try:
+        seconds = float(value)
+    except OverflowError:
+        seconds = math.inf
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise fail(field, f"must be a finite number of seconds above 0 (got {_excerpt(value)})")
+    return seconds
+
+
+def check_timeout(value: object) -> float | Timeouts | NotGiven | None:
+    """A call's or client's `timeout=`: seconds (the total deadline), a `Timeouts`, or None
+    for no deadline."""
+    if value is None or isinstance(value, (Timeouts, NotGiven)):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise fail("timeout", "must be a positive number of seconds, a Timeouts or None")
+    return check_seconds("timeout", value)
+
+
+def _excerpt(value: object) -> str:
+    """`repr(value)`, shortened: error messages quote what they refuse, never all of it."""
+    try:
+        text = repr(value)
+    except Exception:  # an int past the digit limit, a broken __repr__
+        return f"a {type(value).__name__}"
+    return text if len(text) <= _EXCERPT else text[: _EXCERPT - 3] + "..."

@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeAlias, TypeVar
 
 import anyio
 import attrs
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Customer",
+    "ItemFailed",
+    "ItemOk",
     "ItemResult",
     "MediaItem",
     "OnboardingResult",
@@ -333,18 +335,35 @@ async def _find_source(
 
 
 @attrs.frozen
-class ItemResult(Generic[T, R]):
-    """The outcome of one item of `fan_out`: its value, or the exception it raised."""
+class ItemOk(Generic[T, R]):
+    """An item of `fan_out` that produced a value: `ok` is `True` and `error` is `None`."""
 
     item: T
-    value: R | None
-    error: BaseException | None
+    value: R
     seconds: float
+    #: Always `True`: `if result.ok:` narrows an `ItemResult` to this class.
+    ok: ClassVar[Literal[True]] = True
+    #: Always `None`: the item raised nothing.
+    error: ClassVar[None] = None
 
-    @property
-    def ok(self) -> bool:
-        """True when the item produced a value."""
-        return self.error is None
+
+@attrs.frozen
+class ItemFailed(Generic[T, R]):
+    """An item of `fan_out` that raised: `ok` is `False`, `value` is `None`, `error` the cause."""
+
+    item: T
+    error: BaseException
+    seconds: float
+    #: Always `False`: `if not result.ok:` narrows an `ItemResult` to this class.
+    ok: ClassVar[Literal[False]] = False
+    #: Always `None`: the item produced no value.
+    value: ClassVar[None] = None
+
+
+#: The outcome of one item of `fan_out`: `ItemOk` (its value) or `ItemFailed` (the exception
+#: it raised). Both have `item`, `value`, `error`, `seconds` and `ok`; `ok` is a literal, so
+#: `r.value.project_id if r.ok else repr(r.error)` type-checks without a cast.
+ItemResult: TypeAlias = ItemOk[T, R] | ItemFailed[T, R]
 
 
 Progress = Callable[[int, int, "ItemResult[T, R]"], None]
@@ -378,8 +397,7 @@ async def fan_out(
         nonlocal finished
         async with limiter:
             started = time.monotonic()
-            value: R | None = None
-            error: BaseException | None = None
+            result: ItemResult[T, R]
             try:
                 if per_item_timeout is not None:
                     with anyio.fail_after(per_item_timeout):
@@ -387,12 +405,14 @@ async def fan_out(
                 else:
                     value = await fn(item)
             except Exception as exc:  # recorded for this item
-                error = exc
+                result = ItemFailed(item, exc, _elapsed(started))
             except anyio.get_cancelled_exc_class() as exc:
                 if group.cancel_scope.cancel_called:
                     raise  # the whole fan-out is being cancelled (Ctrl-C): stop
-                error = exc  # this item alone was cancelled from inside: record it
-            result = ItemResult(item, value, error, round(time.monotonic() - started, 4))
+                # this item alone was cancelled from inside: record it
+                result = ItemFailed(item, exc, _elapsed(started))
+            else:
+                result = ItemOk(item, value, _elapsed(started))
         results[index] = result
         finished += 1
         if on_progress is not None:
@@ -408,3 +428,7 @@ async def fan_out(
     if missing:  # cannot happen unless an item escaped both handlers above
         raise RuntimeError(f"fan_out lost the results of items {missing[:10]}")
     return [r for r in results if r is not None]
+
+
+def _elapsed(started: float) -> float:
+    return round(time.monotonic() - started, 4)

@@ -19,6 +19,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
+from .. import __version__
 from . import demo, onboard
 from .arguments import EXIT_INTERRUPTED, EXIT_USAGE
 from .demo import run_demo
@@ -29,16 +30,25 @@ __all__ = ["build_parser", "main", "run_demo"]
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `layers-async`."""
     parser = argparse.ArgumentParser(
-        prog="layers-async", description="The Layers Partner API SDK's command line."
+        prog="layers-async",
+        description="The Layers Partner API SDK's command line: a demo, onboarding from a file"
+        " and the embedded sandbox. `layers-async COMMAND --help` describes each command.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}", help="print the version"
     )
     sub = parser.add_subparsers(dest="command", metavar="command")
     demo.add_arguments(
         sub.add_parser(
-            "demo", help="run many customers' Getting started flows against an embedded sandbox"
+            "demo",
+            help="run many customers' Getting started flows against an embedded sandbox",
+            description=demo.HELP,
         )
     )
     sandbox = sub.add_parser(
-        "sandbox", help="serve the embedded sandbox (python -m layers_async.sandbox)"
+        "sandbox",
+        help="serve the embedded sandbox (python -m layers_async.sandbox)",
+        description="Serve the embedded Layers sandbox; `layers-async sandbox --help` for options.",
     )
     sandbox.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     onboard.add_arguments(
@@ -59,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_list[:1] == ["sandbox"]:
         from ..sandbox.__main__ import main as sandbox_main
 
-        return sandbox_main(args_list[1:])
+        return sandbox_main(args_list[1:], prog="layers-async sandbox")
     parser = build_parser()
     args = parser.parse_args(args_list)
     try:

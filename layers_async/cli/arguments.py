@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import math
 import re
 import sys
 from datetime import timedelta
@@ -49,12 +50,12 @@ def positive_int(text: str) -> int:
 
 
 def positive_float(text: str) -> float:
-    """An argparse type: a number > 0."""
+    """An argparse type: a finite number > 0."""
     try:
         x = float(text)
     except ValueError:
         x = 0.0
-    if not x > 0:
+    if not (x > 0 and math.isfinite(x)):
         raise argparse.ArgumentTypeError(f"must be a positive number (got {text!r})")
     return x
 

@@ -12,25 +12,36 @@ import sys
 import time
 from collections import Counter
 from datetime import timedelta
-from typing import TYPE_CHECKING, TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
-from .. import AttemptEvent, MediaItem, OAuthUrl
+from .. import AttemptEvent, MediaItem, OAuthUrl, SandboxConfigError
 from ..flows import Customer, ItemResult, OnboardingResult, fan_out, onboard_customer
 from .arguments import (
     EXIT_OK,
     EXIT_PROBLEMS,
     EXIT_USAGE,
     RICH_MISSING,
+    positive_float,
     positive_int,
     rich_available,
 )
+from .onboard import error_json, result_json, write_results
 
 if TYPE_CHECKING:
     from rich.console import Group
     from rich.live import Live
     from rich.progress import Progress, TaskID
 
-__all__ = ["STEPS", "add_arguments", "demo_customers", "run_demo"]
+__all__ = ["HELP", "STEPS", "SUMMARY_HEADERS", "add_arguments", "demo_customers", "run_demo"]
+
+#: The description of ``layers-async demo --help``.
+HELP = """\
+Start an embedded Layers sandbox and run the Getting started flow (project, media, TikTok
+account, influencer, slideshow, scheduled post) for many fictional customers at once through
+the SDK: a live progress display on a terminal (plain lines in a pipe or with --plain), then a
+summary table that fits 80 columns, with short ids; --results writes the full ids as JSONL.
+"""
 
 #: Credits the demo's organization gets per customer (a flow spends fewer), plus a reserve.
 _CREDITS_PER_CUSTOMER = 50
@@ -40,6 +51,21 @@ _POLLS_PER_CUSTOMER = 20.0
 _MIN_POLL_RATE = 50.0
 #: Redraws of the live display per second.
 _REFRESH_PER_S = 8
+#: The summary table's columns.
+SUMMARY_HEADERS = (
+    "customer",
+    "name",
+    "project",
+    "influencer",
+    "container",
+    "post",
+    "secs",
+    "status",
+)
+#: The table shows an id as its prefix and this many characters (``prj_55d449``).
+_SHORT_ID = 6
+#: Longer names are cut to this many characters (…), so a line fits 80 columns.
+_NAME_WIDTH = 14
 
 #: The flow's steps, in order, as `onboard_customer` reports them.
 STEPS = (
@@ -179,39 +205,66 @@ class _Display:
             print(f"[{elapsed:6.1f}s] {done}/{total} {who}: {status}", file=self.out, flush=True)
 
 
+def _short(value: str | None) -> str:
+    """``prj_55d44936-a151-...`` → ``prj_55d449``: enough to tell a run's ids apart."""
+    if not value:
+        return "-"
+    prefix, sep, rest = value.partition("_")
+    return f"{prefix}{sep}{rest[:_SHORT_ID]}" if sep else value[:_SHORT_ID]
+
+
 def _summary(
     results: list[ItemResult[Customer, OnboardingResult]], out: TextIO, *, rich_ok: bool
 ) -> None:
+    """The table of customers: one line each, 80 columns wide, every column named."""
     rows = []
     for r in results:
         v = r.value
+        name = r.item.name
+        if len(name) > _NAME_WIDTH:
+            name = name[: _NAME_WIDTH - 1] + "…"
         rows.append(
             (
                 r.item.external_id,
-                r.item.name,
-                v.project_id if v else "-",
-                v.influencer_id if v else "-",
-                v.container_id if v else "-",
-                (v.scheduled_post_ids[0] if v and v.scheduled_post_ids else "-"),
+                name,
+                _short(v.project_id if v else None),
+                _short(v.influencer_id if v else None),
+                _short(v.container_id if v else None),
+                _short(v.scheduled_post_ids[0] if v and v.scheduled_post_ids else None),
                 f"{r.seconds:.1f}",
-                "ok" if r.ok else f"{type(r.error).__name__}",
+                "ok" if r.ok else "failed",
             )
         )
-    headers = ("customer", "name", "project", "influencer", "container", "scheduled post", "s", "")
     if rich_ok:
+        from rich import box
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title="Onboarded customers")
-        for h in headers:
-            table.add_column(h, overflow="fold")
+        table = Table(
+            title="Onboarded customers", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0)
+        )
+        for h in SUMMARY_HEADERS:
+            table.add_column(h, no_wrap=True, justify="right" if h == "secs" else "left")
         for row in rows:
             table.add_row(*row)
         Console(file=out).print(table)
         return
-    print("\t".join(headers), file=out)
-    for row in rows:
-        print("\t".join(row), file=out)
+    widths = [max(len(c) for c in col) for col in zip(SUMMARY_HEADERS, *rows, strict=True)]
+    for line in (SUMMARY_HEADERS, *rows):
+        print(" ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip(), file=out)
+
+
+def _results_lines(results: list[ItemResult[Customer, OnboardingResult]]) -> list[dict[str, Any]]:
+    """One JSON line per customer with the full ids (what ``--results`` writes)."""
+    lines = []
+    for r in results:
+        rec: dict[str, Any] = {"external_id": r.item.external_id, "name": r.item.name}
+        if r.value is not None:
+            lines.append(rec | {"ok": True} | result_json(r.value))
+        else:
+            assert r.error is not None
+            lines.append(rec | {"ok": False, "error": error_json(r.error)})
+    return lines
 
 
 async def run_demo(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -249,7 +302,11 @@ async def run_demo(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from .. import Sandbox
 
     started = time.monotonic()
-    sandbox = Sandbox(speed=args.speed, seed=args.seed, api_keys=keys, organizations=orgs)
+    try:
+        sandbox = Sandbox(speed=args.speed, seed=args.seed, api_keys=keys, organizations=orgs)
+    except SandboxConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     async with (
         sandbox,
         sandbox.client(
@@ -258,7 +315,8 @@ async def run_demo(args: argparse.Namespace, out: TextIO | None = None) -> int:
         ) as client,
     ):
         print(f"Layers sandbox on {sandbox.url} (speed {args.speed:g}, seed {args.seed})", file=out)
-        print(f"Onboarding {args.customers} customers, {args.concurrency} at a time\n", file=out)
+        at_once = min(args.concurrency, args.customers)
+        print(f"Onboarding {args.customers} customers, {at_once} at a time\n", file=out)
 
         async def authorize(attempt: OAuthUrl) -> None:
             # Stands in for the customer's browser on the sandbox's consent page.
@@ -285,22 +343,41 @@ async def run_demo(args: argparse.Namespace, out: TextIO | None = None) -> int:
     failed = [r for r in results if not r.ok]
     statuses = state["responses"]["byStatus"]
     print(
-        f"\n{len(results) - len(failed)} of {len(results)} customers onboarded in {wall:.1f} s"
-        f" | requests {state['requests']['total']} | retries {retries}"
+        f"\n{len(results) - len(failed)} of {len(results)} customers onboarded in {wall:.1f} s\n"
+        f"requests {state['requests']['total']} | retries {retries}"
         f" | 429s {statuses.get('429', 0)} | polls {polls}",
         file=out,
     )
     for r in failed:
         print(f"  {r.item.external_id}: {type(r.error).__name__}: {r.error}", file=out)
+    if args.results is not None:
+        try:
+            write_results(args.results, _results_lines(results))
+        except OSError as exc:
+            print(f"error: cannot write --results {args.results}: {exc}", file=sys.stderr)
+            return EXIT_PROBLEMS
+        print(f"full ids: {args.results}", file=out)
     return EXIT_OK if not failed else EXIT_PROBLEMS
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Add the ``demo`` command's arguments to `p`."""
     p.add_argument("--customers", type=positive_int, default=25, help="how many (default 25)")
-    p.add_argument("--speed", type=float, default=60.0, help="sandbox clock speed (default 60)")
+    p.add_argument(
+        "--speed",
+        type=positive_float,
+        default=60.0,
+        help="the sandbox's clock speed, > 0 (default 60; the flows wait on that clock)",
+    )
     p.add_argument("--seed", type=int, default=0, help="sandbox seed (default 0)")
     p.add_argument(
         "--concurrency", type=positive_int, default=25, help="flows at once (default 25)"
     )
     p.add_argument("--plain", action="store_true", help="plain lines even on a terminal")
+    p.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        metavar="FILE.jsonl",
+        help="also write one JSON line per customer with the full ids (the table shortens them)",
+    )

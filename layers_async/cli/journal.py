@@ -4,6 +4,12 @@
 ``{"external_id", "status": "done", "result": {...}}`` when it ends (``"failed"`` with the
 error when it fails). Reading it back on start tells which customers are done; a torn last
 line (a kill while writing) is dropped. One run at a time holds the file (an advisory lock).
+
+Nothing read back is trusted blindly: a line that is not JSON, or whose ``external_id`` or
+``status`` is not a string, is skipped and counted (`Journal.unreadable`); a ``done`` record
+whose result lacks the project id it claims (``"result": {}``) is counted
+(`Journal.untrusted`) and that customer is onboarded again, which the idempotent flow does
+without creating anything twice.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import anyio
 
@@ -36,7 +42,10 @@ class Journal:
         self.done: dict[str, dict[str, Any]] = {}
         self.started: set[str] = set()
         self.torn = False
+        #: Lines skipped because they are not a record this module writes.
         self.unreadable = 0
+        #: ``done`` records not trusted (their result lacks what it claims): run again.
+        self.untrusted = 0
         self._lock = anyio.Lock()
         self._pending: list[bytes] = []
         created = not path.exists()
@@ -73,12 +82,22 @@ class Journal:
                 continue
             try:
                 rec = json.loads(raw)
-                ext, status = rec["external_id"], rec["status"]
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, RecursionError):  # not JSON, not UTF-8, nested too deep
+                rec = None
+            if not isinstance(rec, dict):
+                rec = {}
+            ext, status = rec.get("external_id"), rec.get("status")
+            if not (isinstance(ext, str) and ext and isinstance(status, str)):
                 self.unreadable += 1
                 continue
-            if status == "done" and isinstance(rec.get("result"), dict):
-                self.done[ext] = rec["result"]
+            if status == "done":
+                result = rec.get("result")
+                if _trusted(result):
+                    self.done[ext] = result
+                else:
+                    self.untrusted += 1
+                    self.done.pop(ext, None)
+                    self.started.add(ext)
             elif status == "started":
                 self.started.add(ext)
 
@@ -115,6 +134,35 @@ class Journal:
                     self._write(b"".join(batch))
             os.close(self._fd)
             self._fd = -1
+
+
+#: What a trusted ``done`` result holds: field -> the types its value may have.
+_RESULT_FIELDS: dict[str, tuple[type, ...]] = {
+    "project_id": (str,),
+    "media_ids": (list,),
+    "social_account_id": (str, type(None)),
+    "container_id": (str,),
+    "scheduled_post_ids": (list,),
+}
+
+
+def _trusted(result: Any) -> TypeGuard[dict[str, Any]]:
+    """Whether a ``done`` result holds the ids a finished flow records, with their types.
+
+    The project id must be a non-empty string; the other fields written with it, when present,
+    must have the types written (a result from an older run may lack them).
+    """
+    if not isinstance(result, dict):
+        return False
+    project = result.get("project_id")
+    if not (isinstance(project, str) and project):
+        return False
+    for field, types in _RESULT_FIELDS.items():
+        if field in result and not isinstance(result[field], types):
+            return False
+    return all(
+        isinstance(i, str) for f in ("media_ids", "scheduled_post_ids") for i in result.get(f, ())
+    )
 
 
 def _fsync_dir(path: Path) -> None:

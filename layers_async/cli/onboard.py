@@ -31,8 +31,10 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +46,7 @@ from .. import DEFAULT_POLL, APIStatusError, LayersClient, LayersError, LayersVa
 from ..flows import Customer, ItemResult, OnboardingResult, fan_out, onboard_customer
 from ..models.social import OAuthUrl
 from .arguments import (
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PROBLEMS,
     EXIT_USAGE,
@@ -57,7 +60,16 @@ from .rows import BadRow, Row, read_customers
 if TYPE_CHECKING:
     from .. import Sandbox
 
-__all__ = ["EPILOG", "HELP", "add_arguments", "run_onboard"]
+__all__ = [
+    "EPILOG",
+    "HELP",
+    "MISSING_KEY",
+    "add_arguments",
+    "error_json",
+    "result_json",
+    "run_onboard",
+    "write_results",
+]
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 #: Polls per second a client may send per unit of clock speed (the client's default at 1x)...
@@ -116,10 +128,17 @@ Connecting an account against the real API needs the customer: the authorize URL
 and the run waits for the consent (--oauth-timeout).
 """
 
+#: What ``onboard`` says when it has no API key (and no ``--sandbox``).
+MISSING_KEY = (
+    "error: no API key: set LAYERS_API_KEY (and LAYERS_BASE_URL for a sandbox of your own)"
+    " or pass --sandbox to onboard against an embedded one"
+)
+
 #: What ``layers-async onboard --help`` prints after the options.
 EPILOG = """\
 The state file is an append-only journal; re-run with the same --state after a crash or
-Ctrl-C and only the unfinished customers run again, without duplicating anything.
+Ctrl-C and only the unfinished customers run again, without duplicating anything. Ctrl-C
+stops the customers under way, writes the results so far and prints the command that resumes.
 
 exit status: 0 when every customer is onboarded (or already was), 1 when any row was bad or
 any customer failed (the others are still onboarded), 2 on a usage error (nothing was run),
@@ -178,7 +197,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=run_onboard)
 
 
-def _result_json(result: OnboardingResult) -> dict[str, Any]:
+def result_json(result: OnboardingResult) -> dict[str, Any]:
+    """The ids (in full) and the time of one finished flow, as a results line holds them."""
     return {
         "project_id": result.project_id,
         "adopted_project": result.adopted_project,
@@ -194,7 +214,8 @@ def _result_json(result: OnboardingResult) -> dict[str, Any]:
     }
 
 
-def _error_json(exc: BaseException) -> dict[str, Any]:
+def error_json(exc: BaseException) -> dict[str, Any]:
+    """A failure as a results line holds it: the type, message and, for API errors, the ids."""
     out: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
     if isinstance(exc, APIStatusError):
         out.update(status=exc.status_code, code=exc.code, request_id=exc.request_id)
@@ -308,7 +329,8 @@ def _results_path(args: argparse.Namespace) -> Path:
     return state.with_name(f"{stem}.results.jsonl")
 
 
-def _write_results(path: Path, lines: list[dict[str, Any]]) -> None:
+def write_results(path: Path, lines: list[dict[str, Any]]) -> None:
+    """Write `lines` as JSONL to `path` atomically (a temporary file, fsynced, then renamed)."""
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as fh:
         for rec in lines:
@@ -326,6 +348,9 @@ async def run_onboard(args: argparse.Namespace) -> int:
         rows, bad = read_customers(path, schedule_in=args.schedule_in)
     except (OSError, ValueError) as exc:
         print(f"error: cannot read {path}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.sandbox and not os.environ.get("LAYERS_API_KEY"):
+        print(MISSING_KEY, file=sys.stderr)
         return EXIT_USAGE
     for b in bad:
         for field, message in b.problems:
@@ -385,11 +410,22 @@ async def _onboard_all(
 ) -> int:
     todo = [r for r in rows if r.customer.external_id not in journal.done]
     resumed = sum(1 for r in todo if r.customer.external_id in journal.started)
+    notes = []
+    if journal.torn:
+        notes.append(f"dropped a torn last line of {journal.path}")
+    if journal.unreadable:
+        notes.append(f"skipped {journal.unreadable} unreadable line(s) of {journal.path}")
+    if journal.untrusted:
+        notes.append(
+            f"{journal.untrusted} 'done' record(s) without a project id are not trusted:"
+            " those customers run again"
+        )
     print(
         f"onboard: {len(rows) + len(bad)} rows in {args.customers}: {len(todo)} to onboard"
         f" ({resumed} interrupted earlier), {len(rows) - len(todo)} already done,"
-        f" {len(bad)} bad; concurrency {args.concurrency}"
-        + (f"; dropped a torn last line of {journal.path}" if journal.torn else ""),
+        f" {len(bad)} bad"
+        + (f"; {min(args.concurrency, len(todo))} at a time" if todo else "")
+        + "".join(f"; {n}" for n in notes),
         flush=True,
     )
     if args.sandbox and len(todo) < len(rows):
@@ -429,18 +465,19 @@ async def _onboard_all(
                 on_step=step,
             )
         except Exception as exc:
-            await journal.append(
-                {"external_id": ext, "status": "failed", "error": _error_json(exc)}
-            )
+            await journal.append({"external_id": ext, "status": "failed", "error": error_json(exc)})
             raise
-        await journal.append({"external_id": ext, "status": "done", "result": _result_json(result)})
+        await journal.append({"external_id": ext, "status": "done", "result": result_json(result)})
         return result
 
-    def progress(done: int, total: int, item: ItemResult[Any, Any]) -> None:
-        row: Row = item.item
+    finished: dict[str, ItemResult[Row, OnboardingResult]] = {}
+
+    def progress(done: int, total: int, item: ItemResult[Row, OnboardingResult]) -> None:
+        row = item.item
         ext = row.customer.external_id
+        finished[ext] = item
         if item.value is not None:
-            r: OnboardingResult = item.value
+            r = item.value
             posts = ",".join(r.scheduled_post_ids) or "-"
             print(
                 f"[{done}/{total}] ok   {ext}  project {r.project_id}  container"
@@ -450,27 +487,113 @@ async def _onboard_all(
         else:
             print(f"[{done}/{total}] FAIL {ext} (line {row.line}): {item.error!r}", flush=True)
 
-    outcomes = await fan_out(todo, one, concurrency=args.concurrency, on_progress=progress)
-    by_ext = {o.item.customer.external_id: o for o in outcomes}
+    run = asyncio.ensure_future(
+        fan_out(todo, one, concurrency=args.concurrency, on_progress=progress)
+    )
+    with _stop_on_sigint(run) as interrupted:
+        try:
+            await run
+        except asyncio.CancelledError:
+            if not interrupted:
+                raise
+    lines, failed, onboarded = _result_lines(rows, bad, journal, finished)
+    results = _results_path(args)
+    write_results(results, lines)
 
+    skipped = len(rows) - len(todo)
+    wall = time.monotonic() - started
+    unfinished = len(todo) - len(finished)
+    print(
+        ("interrupted: " if interrupted else "summary: ")
+        + f"{onboarded} onboarded, {skipped} skipped (already done), {len(failed)} failed,"
+        + (f" {unfinished} not finished," if interrupted else "")
+        + f" {len(bad)} bad rows in {wall:.1f} s",
+        flush=True,
+    )
+    for row, exc in failed:
+        print(f"  failed: {row.customer.external_id} (line {row.line}): {exc!r}", flush=True)
+    for b in bad:
+        fields = ", ".join(f for f, _ in b.problems)
+        print(f"  bad row: line {b.line}: {fields}", flush=True)
+    print(f"results: {results}", flush=True)
+    if interrupted:
+        print(
+            f"to resume, run the same command again with --state {journal.path}: the"
+            f" {unfinished + len(failed)} customer(s) not onboarded run again, nothing twice",
+            flush=True,
+        )
+        return EXIT_INTERRUPTED
+    if failed:
+        print(f"re-run with --state {journal.path} to retry the failed customers", flush=True)
+    return EXIT_PROBLEMS if failed or bad else EXIT_OK
+
+
+class _Interrupted:
+    """Whether Ctrl-C stopped the run (truthy once it did)."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __bool__(self) -> bool:
+        return self.seen
+
+
+@contextlib.contextmanager
+def _stop_on_sigint(run: asyncio.Future[Any]) -> Iterator[_Interrupted]:
+    """On the first Ctrl-C cancel `run` (the run then reports and exits); a second one quits.
+
+    Where the loop cannot handle signals (Windows), Ctrl-C raises KeyboardInterrupt as usual.
+    """
+    loop = asyncio.get_running_loop()
+    interrupted = _Interrupted()
+
+    def on_sigint() -> None:
+        if interrupted:  # pressed again while the run winds down: quit at once
+            loop.remove_signal_handler(signal.SIGINT)
+            raise KeyboardInterrupt
+        interrupted.seen = True
+        print("\ninterrupted: stopping the customers under way...", flush=True)
+        run.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+    except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this platform
+        yield interrupted
+        return
+    try:
+        yield interrupted
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+
+
+def _result_lines(
+    rows: list[Row],
+    bad: list[BadRow],
+    journal: Journal,
+    finished: dict[str, ItemResult[Row, OnboardingResult]],
+) -> tuple[list[dict[str, Any]], list[tuple[Row, BaseException]], int]:
+    """One results line per row, in file order; the failures; how many were onboarded now."""
     lines: list[dict[str, Any]] = []
     failed: list[tuple[Row, BaseException]] = []
     onboarded = 0
     for row in rows:
         ext = row.customer.external_id
-        o = by_ext.get(ext)
-        if o is None:
-            rec = {"external_id": ext, "line": row.line, "ok": True, "skipped": True}
-            lines.append(rec | journal.done[ext])
+        rec = {"external_id": ext, "line": row.line}
+        o = finished.get(ext)
+        if ext in journal.done:
+            lines.append(rec | {"ok": True, "skipped": True} | journal.done[ext])
+        elif o is None:
+            message = "not finished when the run was interrupted: re-run to onboard"
+            err = {"type": "Interrupted", "message": message, "line": row.line}
+            lines.append(rec | {"ok": False, "error": err})
         elif o.value is not None:
             onboarded += 1
-            rec = {"external_id": ext, "line": row.line, "ok": True, "skipped": False}
-            lines.append(rec | _result_json(o.value))
+            lines.append(rec | {"ok": True, "skipped": False} | result_json(o.value))
         else:
             assert o.error is not None
             failed.append((row, o.error))
-            err = _error_json(o.error) | {"line": row.line}
-            lines.append({"external_id": ext, "line": row.line, "ok": False, "error": err})
+            err = error_json(o.error) | {"line": row.line}
+            lines.append(rec | {"ok": False, "error": err})
     for b in bad:
         field = b.problems[0][0]
         lines.append(
@@ -488,22 +611,4 @@ async def _onboard_all(
             }
         )
     lines.sort(key=lambda rec: int(rec["line"]))
-    results = _results_path(args)
-    _write_results(results, lines)
-
-    skipped = len(rows) - len(todo)
-    wall = time.monotonic() - started
-    print(
-        f"summary: {onboarded} onboarded, {skipped} skipped (already done), {len(failed)} failed,"
-        f" {len(bad)} bad rows in {wall:.1f} s",
-        flush=True,
-    )
-    for row, exc in failed:
-        print(f"  failed: {row.customer.external_id} (line {row.line}): {exc!r}", flush=True)
-    for b in bad:
-        fields = ", ".join(f for f, _ in b.problems)
-        print(f"  bad row: line {b.line}: {fields}", flush=True)
-    print(f"results: {results}", flush=True)
-    if failed:
-        print(f"re-run with --state {journal.path} to retry the failed customers", flush=True)
-    return EXIT_PROBLEMS if failed or bad else EXIT_OK
+    return lines, failed, onboarded

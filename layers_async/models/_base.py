@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import attrs
+
+if TYPE_CHECKING:
+    from . import JSON
 
 __all__ = ["LayersModel", "RateLimitInfo", "ResponseMeta"]
 
@@ -111,3 +115,17 @@ class LayersModel:
     def request_id(self) -> str | None:
         """Shortcut for `meta.request_id`."""
         return self._meta.request_id if self._meta is not None else None
+
+    def to_dict(self, *, wire: bool = True) -> dict[str, JSON]:
+        """This model as plain data that `json.dumps` accepts, e.g. to answer a web request.
+
+        With ``wire=True`` (the default) the keys are the API's camelCase names and the
+        shape is the one the Layers API documents (``{"id": ..., "createdAt": "...Z"}``);
+        with ``wire=False`` they are this class's snake_case attribute names. Either way
+        datetimes become UTC ISO 8601 strings ending in ``Z``, nested models objects and
+        tuples lists; `meta` is left out. A ``wire=True`` dict decodes back into an equal
+        model, as a response body would.
+        """
+        from .._serde import to_plain  # the serde module imports this one
+
+        return to_plain(self, wire=wire)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import get_args
 
-from .._config import Timeouts
 from .._pagination import AsyncPaginator
-from .._transport import NOT_GIVEN, CallOptions, NotGiven
+from .._serde import check_json
+from .._transport import CallOptions
 from .._validation import (
     TIKTOK_ID,
     check_bool,
@@ -35,15 +34,9 @@ from ..models.content import (
     SourceRecommendations,
 )
 from ..models.jobs import Job
-from ._base import Params, Resource, options
+from ._base import ListOptions, Params, RequestOptions, Resource, Unpack, call_options, list_options
 
 __all__ = ["Content"]
-
-_SOURCE_KINDS = get_args(SourceKind)
-_FORMATS = get_args(ContentFormat)
-_STATUSES = get_args(ContainerStatus)
-_CREATIVE_TYPES = get_args(CreativeType)
-_MODES = get_args(PostMode)
 
 
 def _actor(
@@ -69,6 +62,7 @@ def _opaque(field: str, value: object) -> dict[str, JSON]:
     """An opaque JSON object passed through as given."""
     if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
         raise fail(field, "must be a mapping with string keys")
+    check_json(field, dict(value))  # NaN, lone surrogates, ... are refused here, not sent
     return dict(value)
 
 
@@ -78,7 +72,7 @@ def _target(i: int, target: object, seen: set[tuple[str, str]]) -> dict[str, JSO
     if not isinstance(target, ScheduleTarget):
         raise fail(at, f"must be a ScheduleTarget (got {type(target).__name__})")
     sa = check_id(f"{at}.social_account_id", target.social_account_id, "sa")
-    mode = check_enum(f"{at}.mode", target.mode, _MODES)
+    mode = check_enum(f"{at}.mode", target.mode, PostMode)
     wire: dict[str, JSON] = {"socialAccountId": sa, "mode": mode}
     if target.caption_override is not None:
         wire["captionOverride"] = check_str(
@@ -117,9 +111,7 @@ class Content(Resource):
         kind: SourceKind | None = None,
         keyword: str | None = None,
         limit: int | None = None,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> SourceRecommendations:
         """TikTok posts to remix (`GET /v1/projects/{project_id}/content/source-recommendations`).
 
@@ -128,11 +120,11 @@ class Content(Resource):
         `kind` is `slideshow`, `video` or `mixed` (default); `limit` 1-20 (default 20). Not
         paginated: change the keyword for more. Raises `NotFoundError` for an unknown project.
         """
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if kind is not None:
-            params.append(("kind", check_enum("kind", kind, _SOURCE_KINDS)))
+            params.append(("kind", check_enum("kind", kind, SourceKind)))
         if keyword is not None:
             params.append(("keyword", check_str("keyword", keyword, min_len=1, max_len=200)))
         if limit is not None:
@@ -175,9 +167,7 @@ class Content(Resource):
         tiktok_video_id: str,
         influencer_id: str | None = None,
         social_account_id: str | None = None,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Job:
         """Remix a TikTok slideshow with a persona (`POST …/content/slideshow-remix`).
 
@@ -188,7 +178,7 @@ class Content(Resource):
         account not connected, no ready influencer for the account, project archived),
         `RateLimitError` (running-jobs cap) and `PaymentRequiredError` (credits).
         """
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         return await self._remix(
             "slideshow-remix", project_id, tiktok_video_id, influencer_id, social_account_id, opts
         )
@@ -200,16 +190,14 @@ class Content(Resource):
         tiktok_video_id: str,
         influencer_id: str | None = None,
         social_account_id: str | None = None,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Job:
         """Remix a TikTok video with a persona (`POST …/content/video-remix`).
 
         Same arguments and errors as `slideshow_remix`; `tiktok_video_id` should come from
         `kind="video"` recommendations.
         """
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         return await self._remix(
             "video-remix", project_id, tiktok_video_id, influencer_id, social_account_id, opts
         )
@@ -221,16 +209,14 @@ class Content(Resource):
         hook: str,
         influencer_id: str | None = None,
         social_account_id: str | None = None,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Job:
         """Build a slideshow from a hook alone (`POST …/content/slideshow-builder`).
 
         `hook` (1-2000 chars) is the first slide's overlay, verbatim. The actor is optional:
         with neither id the project's own voice is used. Errors as in `slideshow_remix`.
         """
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         body: dict[str, JSON] = {"hook": check_str("hook", hook, min_len=1, max_len=2000)}
         _actor(body, influencer_id, social_account_id, required=False)
@@ -244,9 +230,7 @@ class Content(Resource):
         social_account_id: str | None = None,
         hook: str | None = None,
         media_id: str | None = None,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Job:
         """A UGC-style video around the customer's demo video (`POST …/content/ugc-remix`).
 
@@ -255,7 +239,7 @@ class Content(Resource):
         `UnprocessableEntityError` (issue path `mediaId`) when the project has no such demo
         video; otherwise errors as in `slideshow_remix`.
         """
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         body: dict[str, JSON] = {}
         _actor(body, influencer_id, social_account_id, required=True)
@@ -266,13 +250,7 @@ class Content(Resource):
         return await self._generate(pid, "ugc-remix", body, opts)
 
     async def hooks(
-        self,
-        project_id: str,
-        *,
-        limit: int | None = None,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        self, project_id: str, *, limit: int | None = None, **options: Unpack[RequestOptions]
     ) -> HookBank:
         """A fresh bank of brand-adapted hooks (`GET /v1/projects/{project_id}/content/hooks`).
 
@@ -281,7 +259,7 @@ class Content(Resource):
         `Hook.text` for the display form with a real newline. Raises `UnprocessableEntityError`
         with `details["missingFields"]` when the project lacks `app_name` or `app_description`.
         """
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if limit is not None:
@@ -297,11 +275,7 @@ class Content(Resource):
         creative_type: CreativeType | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[ListOptions],
     ) -> AsyncPaginator[Container]:
         """List a project's containers, newest first (`GET /v1/projects/{project_id}/content`).
 
@@ -309,56 +283,35 @@ class Content(Resource):
         timezone-aware datetimes bounding `created_at` (inclusive); `limit` 1-200 per page.
         Await for a page; `async for` for every container.
         """
-        opts = options(timeout, idempotency_key, extra_headers)
+        call = list_options(options)
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if status is not None:
-            params += [("status", s) for s in check_enums("status", status, _STATUSES)]
+            params += [("status", s) for s in check_enums("status", status, ContainerStatus)]
         if format is not None:
-            params += [("format", f) for f in check_enums("format", format, _FORMATS)]
+            params += [("format", f) for f in check_enums("format", format, ContentFormat)]
         if creative_type is not None:
             params.append(
-                ("creativeType", check_enum("creative_type", creative_type, _CREATIVE_TYPES))
+                ("creativeType", check_enum("creative_type", creative_type, CreativeType))
             )
         if since is not None:
             params.append(("since", check_datetime("since", since)))
         if until is not None:
             params.append(("until", check_datetime("until", until)))
-        return self._list(
-            Container,
-            f"/v1/projects/{pid}/content",
-            params,
-            opts,
-            limit=limit,
-            lo=1,
-            hi=200,
-            cursor=cursor,
-        )
+        return self._list(Container, f"/v1/projects/{pid}/content", params, call, hi=200)
 
-    async def get(
-        self,
-        container_id: str,
-        *,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> Container:
+    async def get(self, container_id: str, **options: Unpack[RequestOptions]) -> Container:
         """Fetch one container (`GET /v1/content/{container_id}`; `cnt_<uuid>` or a bare UUID).
         Safe mid-generation: unfilled fields are None or empty."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         cid = check_id("container_id", container_id, "cnt")
         return await self._read(Container, f"/v1/content/{cid}", opts)
 
     async def progress(
-        self,
-        container_id: str,
-        *,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        self, container_id: str, **options: Unpack[RequestOptions]
     ) -> ContentProgress:
         """Generation progress of a container (`GET /v1/content/{container_id}/progress`)."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         cid = check_id("container_id", container_id, "cnt")
         return await self._read(ContentProgress, f"/v1/content/{cid}/progress", opts)
 
@@ -368,9 +321,7 @@ class Content(Resource):
         *,
         scheduled_for: datetime,
         targets: Sequence[ScheduleTarget],
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ScheduleResult:
         """Schedule a completed container to 1-50 accounts (`POST /v1/content/{id}/schedule`).
 
@@ -381,7 +332,7 @@ class Content(Resource):
         `share_reel_to_feed` where not allowed), `NotFoundError`, and `ConflictError` (container
         not completed, `CONTENT_REJECTED`, project archived). Nothing is written on any error.
         """
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         cid = check_id("container_id", container_id, "cnt")
         when = check_datetime("scheduled_for", scheduled_for)
         if isinstance(targets, (str, bytes, ScheduleTarget)) or not isinstance(targets, Sequence):

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from .._config import Timeouts
-from .._transport import NOT_GIVEN, NotGiven
 from ..models.identity import Wallet
-from ._base import Resource, options
+from ._base import RequestOptions, Resource, Unpack, call_options
 
 __all__ = ["Credits"]
 
@@ -17,13 +13,7 @@ class Credits(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-        *,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> Wallet:
+    async def get(self, **options: Unpack[RequestOptions]) -> Wallet:
         """The wallet (`GET /v1/credits`)."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         return await self._read(Wallet, "/v1/credits", opts)

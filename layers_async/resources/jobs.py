@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import overload
 
 import attrs
 
-from .._config import Timeouts
 from .._errors import LayersValidationError
-from .._transport import NOT_GIVEN, NotGiven, RequestSpec, decode
+from .._transport import RequestSpec, decode
 from .._validation import check_id
 from ..models.jobs import Job, JobCancelResult
-from ._base import Resource, options
+from ._base import RequestOptions, Resource, Unpack, call_options
+from ._base import options as checked_options
 
 __all__ = ["Jobs"]
 
@@ -24,24 +23,12 @@ class Jobs(Resource):
 
     @overload
     async def get(
-        self,
-        job_id: str,
-        *,
-        if_none_match: Job | None = None,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        self, job_id: str, *, if_none_match: Job | None = None, **options: Unpack[RequestOptions]
     ) -> Job: ...
 
     @overload
     async def get(
-        self,
-        job_id: str,
-        *,
-        if_none_match: str,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        self, job_id: str, *, if_none_match: str, **options: Unpack[RequestOptions]
     ) -> Job | None: ...
 
     async def get(
@@ -49,9 +36,7 @@ class Jobs(Resource):
         job_id: str,
         *,
         if_none_match: Job | str | None = None,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Job | None:
         """Poll a job (`GET /v1/jobs/{job_id}`).
 
@@ -59,7 +44,7 @@ class Jobs(Resource):
         same `Job` comes back (its `meta` describes the new response). Pass an ETag string
         instead and an unchanged job returns None.
         """
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         jid = check_id("job_id", job_id, "job")
         etag: str | None
         if isinstance(if_none_match, Job):
@@ -72,7 +57,7 @@ class Jobs(Resource):
             raise LayersValidationError("if_none_match", "must be a Job, an ETag string or None")
         if etag is not None:
             extra = {"If-None-Match": etag, **(opts.extra_headers or {})}
-            opts = options(opts.timeout, opts.idempotency_key, extra)
+            opts = checked_options(opts.timeout, opts.idempotency_key, extra)
         raw = await self._send(
             RequestSpec(
                 "GET", f"/v1/jobs/{jid}", "read-light", options=opts, accept_not_modified=True
@@ -84,17 +69,10 @@ class Jobs(Resource):
             return None
         return decode(raw, Job)
 
-    async def cancel(
-        self,
-        job_id: str,
-        *,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> JobCancelResult:
+    async def cancel(self, job_id: str, **options: Unpack[RequestOptions]) -> JobCancelResult:
         """Ask a job to stop (`POST /v1/jobs/{job_id}/cancel`); cancellation is cooperative.
         Raises `ConflictError` (`details["subcode"] == "JOB_CANCEL_UNAVAILABLE"`) in a stage
         that refuses it; a finished job answers `accepted=False` with a `reason`."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         jid = check_id("job_id", job_id, "job")
         return await self._write(JobCancelResult, "POST", f"/v1/jobs/{jid}/cancel", opts)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
-from typing import get_args
+from functools import partial
+from typing import NamedTuple
 
-from .._config import Timeouts
 from .._pagination import AsyncPaginator
 from .._transport import NOT_GIVEN, NotGiven
 from .._validation import (
@@ -26,135 +27,77 @@ from ..models.projects import (
     ProjectSummary,
     TargetGender,
 )
-from ._base import Params, Resource, options
+from ._base import ListOptions, Params, RequestOptions, Resource, Unpack, call_options, list_options
 
 __all__ = ["Projects", "validate_project_fields"]
 
-_VOICES = get_args(BrandVoice)
-_GENDERS = get_args(TargetGender)
-_STATUSES = get_args(ProjectStatus)
+
+#: A project field's check: its keyword and the value given, to the JSON sent.
+_Check = Callable[[str, object], JSON]
 
 
-def _fields(
-    *,
-    name: object,
-    timezone: object,
-    customer_external_id: object,
-    owner_email: object,
-    primary_language: object,
-    app_name: object,
-    app_description: object,
-    tagline: object,
-    brand_voice: object,
-    target_gender: object,
-    metadata: object,
-    patch: bool,
-) -> dict[str, JSON]:
-    """Validate project fields; NOT_GIVEN means omitted, None clears (PATCH, where allowed)."""
-    body: dict[str, JSON] = {}
-
-    def put(wire: str, value: object, check: Callable[[object], JSON], *, clearable: bool) -> None:
-        if isinstance(value, NotGiven):
-            return
-        if value is None:
-            if patch and clearable:
-                body[wire] = None
-                return
-            if patch:
-                raise fail(_SNAKE[wire], "cannot be cleared (None is not allowed)")
-            return  # on create, None means omitted
-        body[wire] = check(value)
-
-    put("name", name, lambda v: check_str("name", v, min_len=3, max_len=30), clearable=False)
-    put("timezone", timezone, lambda v: _tz(v), clearable=False)
-    put(
-        "customerExternalId",
-        customer_external_id,
-        lambda v: check_str("customer_external_id", v, min_len=1, max_len=128),
-        clearable=True,
-    )
-    put(
-        "ownerEmail",
-        owner_email,
-        lambda v: check_str(
-            "owner_email", v, min_len=3, max_len=254, pattern=EMAIL, what="an email address"
-        ),
-        clearable=True,
-    )
-    put(
-        "primaryLanguage",
-        primary_language,
-        lambda v: check_str(
-            "primary_language", v, min_len=2, max_len=35, pattern=BCP47, what="a BCP 47 tag"
-        ),
-        clearable=False,
-    )
-    put(
-        "appName",
-        app_name,
-        lambda v: check_str("app_name", v, min_len=3, max_len=30),
-        clearable=True,
-    )
-    put(
-        "appDescription",
-        app_description,
-        lambda v: check_str("app_description", v, min_len=100, max_len=1000),
-        clearable=True,
-    )
-    put(
-        "tagline", tagline, lambda v: check_str("tagline", v, min_len=1, max_len=80), clearable=True
-    )
-    put("brandVoice", brand_voice, lambda v: check_enum("brand_voice", v, _VOICES), clearable=False)
-    put(
-        "targetGender",
-        target_gender,
-        lambda v: check_enum("target_gender", v, _GENDERS),
-        clearable=False,
-    )
-    put("metadata", metadata, lambda v: check_metadata("metadata", v), clearable=False)
-    return body
+def _text(
+    min_len: int, max_len: int, pattern: re.Pattern[str] | None = None, what: str = ""
+) -> _Check:
+    """A string of `min_len` to `max_len` characters, matching `pattern` (`what`) if given."""
+    return partial(check_str, min_len=min_len, max_len=max_len, pattern=pattern, what=what)
 
 
-_SNAKE = {
-    "name": "name",
-    "timezone": "timezone",
-    "primaryLanguage": "primary_language",
-    "brandVoice": "brand_voice",
-    "targetGender": "target_gender",
-    "metadata": "metadata",
-}
+def _choice(literal: object) -> _Check:
+    """One of the values of the `Literal` type `literal`."""
+    return partial(check_enum, choices=literal)
 
 
-def _tz(value: object) -> str:
-    tz = check_str("timezone", value, min_len=1, max_len=64)
+def _tz(field: str, value: object) -> str:
+    """An IANA time zone name this Python knows."""
+    tz = check_str(field, value, min_len=1, max_len=64)
     from zoneinfo import ZoneInfo
 
     try:
         ZoneInfo(tz)
     except (ValueError, KeyError, OSError):
-        raise fail(
-            "timezone", f"must be an IANA time zone name such as 'UTC' (got {tz!r})"
-        ) from None
+        raise fail(field, f"must be an IANA time zone name such as 'UTC' (got {tz!r})") from None
     return tz
 
 
-#: Every project field `validate_project_fields` knows, each omitted unless given.
-_OMITTED: dict[str, object] = dict.fromkeys(
-    (
-        "name",
-        "timezone",
-        "customer_external_id",
-        "owner_email",
-        "primary_language",
-        "app_name",
-        "app_description",
-        "tagline",
-        "brand_voice",
-        "target_gender",
-        "metadata",
-    ),
-    NOT_GIVEN,
-)
+class _Rule(NamedTuple):
+    wire: str
+    check: _Check
+    clearable: bool = False
+
+
+#: Every project field, by keyword, in the order its checks run and its body is sent: the
+#: wire name, the check, and whether `update` may clear it with None.
+_RULES: dict[str, _Rule] = {
+    "name": _Rule("name", _text(3, 30)),
+    "timezone": _Rule("timezone", _tz),
+    "customer_external_id": _Rule("customerExternalId", _text(1, 128), clearable=True),
+    "owner_email": _Rule("ownerEmail", _text(3, 254, EMAIL, "an email address"), clearable=True),
+    "primary_language": _Rule("primaryLanguage", _text(2, 35, BCP47, "a BCP 47 tag")),
+    "app_name": _Rule("appName", _text(3, 30), clearable=True),
+    "app_description": _Rule("appDescription", _text(100, 1000), clearable=True),
+    "tagline": _Rule("tagline", _text(1, 80), clearable=True),
+    "brand_voice": _Rule("brandVoice", _choice(BrandVoice)),
+    "target_gender": _Rule("targetGender", _choice(TargetGender)),
+    "metadata": _Rule("metadata", check_metadata),
+}
+
+
+def _fields(*, patch: bool, **given: object) -> dict[str, JSON]:
+    """Validate project fields; NOT_GIVEN means omitted, None clears (PATCH, where allowed)."""
+    body: dict[str, JSON] = {}
+    for field, (wire, check, clearable) in _RULES.items():
+        value = given.get(field, NOT_GIVEN)
+        if isinstance(value, NotGiven):
+            continue
+        if value is None:
+            if patch and not clearable:
+                raise fail(field, "cannot be cleared (None is not allowed)")
+            if patch:
+                body[wire] = None
+            continue  # on create, None means omitted
+        body[wire] = check(field, value)
+    return body
 
 
 def validate_project_fields(**fields: object) -> dict[str, JSON]:
@@ -166,10 +109,10 @@ def validate_project_fields(**fields: object) -> dict[str, JSON]:
     `TypeError` for a keyword that is not a project field. For tools that check a batch of
     input before sending any of it (``layers-async onboard`` does, row by row).
     """
-    unknown = sorted(fields.keys() - _OMITTED.keys())
+    unknown = sorted(fields.keys() - _RULES.keys())
     if unknown:
         raise TypeError(f"not project fields: {', '.join(unknown)}")
-    return _fields(**{**_OMITTED, **fields}, patch=False)
+    return _fields(patch=False, **fields)
 
 
 class Projects(Resource):
@@ -191,14 +134,12 @@ class Projects(Resource):
         brand_voice: BrandVoice | None = None,
         target_gender: TargetGender | None = None,
         metadata: Mapping[str, JSON] | None = None,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Project:
         """Create a project (`POST /v1/projects`); with `app_description`, research and a first
         influencer start in the background. Raises `ConflictError` when `customer_external_id`
         is taken (`details["projectId"]` names the existing project)."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         if isinstance(name, NotGiven) or name is None:
             raise fail("name", "is required")
         if timezone is None:
@@ -219,16 +160,9 @@ class Projects(Resource):
         )
         return await self._write(Project, "POST", "/v1/projects", opts, body=body)
 
-    async def get(
-        self,
-        project_id: str,
-        *,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> Project:
+    async def get(self, project_id: str, **options: Unpack[RequestOptions]) -> Project:
         """Fetch one project (`prj_<uuid>` or a bare UUID)."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         return await self._read(Project, f"/v1/projects/{pid}", opts)
 
@@ -238,18 +172,14 @@ class Projects(Resource):
         status: ProjectStatus | None = None,
         search: str | None = None,
         customer_external_id: str | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[ListOptions],
     ) -> AsyncPaginator[ProjectSummary]:
         """List projects, newest first (`limit` 1-200 per page). `customer_external_id` finds
         the one project bound to your id. Await for a page; `async for` for every project."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        call = list_options(options)
         params: Params = []
         if status is not None:
-            params.append(("status", check_enum("status", status, _STATUSES)))
+            params.append(("status", check_enum("status", status, ProjectStatus)))
         if search is not None:
             params.append(("search", check_str("search", search, min_len=1, max_len=200)))
         if customer_external_id is not None:
@@ -259,9 +189,7 @@ class Projects(Resource):
                     check_str("customer_external_id", customer_external_id, min_len=1, max_len=128),
                 )
             )
-        return self._list(
-            ProjectSummary, "/v1/projects", params, opts, limit=limit, lo=1, hi=200, cursor=cursor
-        )
+        return self._list(ProjectSummary, "/v1/projects", params, call, hi=200)
 
     async def update(
         self,
@@ -279,14 +207,12 @@ class Projects(Resource):
         brand_voice: BrandVoice | NotGiven = NOT_GIVEN,
         target_gender: TargetGender | NotGiven = NOT_GIVEN,
         metadata: Mapping[str, JSON] | NotGiven = NOT_GIVEN,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Project:
         """Change fields (`PATCH`); omitted ones stay, None clears the clearable ones
         (`customer_external_id`, `owner_email`, `app_name`, `app_description`, `tagline`).
         `status="archived"` archives like `archive()`; `"active"` un-archives."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         body = _fields(
             name=name,
@@ -303,21 +229,14 @@ class Projects(Resource):
             patch=True,
         )
         if not isinstance(status, NotGiven):
-            body["status"] = check_enum("status", status, _STATUSES)
+            body["status"] = check_enum("status", status, ProjectStatus)
         if not body:
             raise fail("update", "needs at least one field to change")
         return await self._write(Project, "PATCH", f"/v1/projects/{pid}", opts, body=body)
 
-    async def archive(
-        self,
-        project_id: str,
-        *,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> ProjectArchived:
+    async def archive(self, project_id: str, **options: Unpack[RequestOptions]) -> ProjectArchived:
         """Archive (`DELETE`): cancels queued posts and running jobs; reversible with
         `update(project_id, status="active")`."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         return await self._write(ProjectArchived, "DELETE", f"/v1/projects/{pid}", opts)

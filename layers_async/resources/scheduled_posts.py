@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import get_args
 
-from .._config import Timeouts
 from .._pagination import AsyncPaginator
-from .._transport import NOT_GIVEN, NotGiven
 from .._validation import check_datetime, check_enums, check_id, check_str
 from ..models import JSON
 from ..models.scheduled_posts import (
@@ -17,11 +14,9 @@ from ..models.scheduled_posts import (
     ScheduledPostCanceled,
     ScheduledPostStatus,
 )
-from ._base import Params, Resource, options
+from ._base import ListOptions, Params, RequestOptions, Resource, Unpack, call_options, list_options
 
 __all__ = ["ScheduledPosts"]
-
-_STATUSES = get_args(ScheduledPostStatus)
 
 
 class ScheduledPosts(Resource):
@@ -37,11 +32,7 @@ class ScheduledPosts(Resource):
         social_account_id: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[ListOptions],
     ) -> AsyncPaginator[ScheduledPost]:
         """List a project's scheduled posts, latest `scheduled_for` first
         (`GET /v1/projects/{project_id}/scheduled-posts`).
@@ -50,11 +41,11 @@ class ScheduledPosts(Resource):
         datetimes bounding `scheduled_for` (inclusive); `limit` 1-100 per page. Await for a
         page; `async for` for every post.
         """
-        opts = options(timeout, idempotency_key, extra_headers)
+        call = list_options(options)
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if status is not None:
-            params += [("status", s) for s in check_enums("status", status, _STATUSES)]
+            params += [("status", s) for s in check_enums("status", status, ScheduledPostStatus)]
         if social_account_id is not None:
             params.append(
                 ("socialAccountId", check_id("social_account_id", social_account_id, "sa"))
@@ -64,37 +55,17 @@ class ScheduledPosts(Resource):
         if until is not None:
             params.append(("until", check_datetime("until", until)))
         return self._list(
-            ScheduledPost,
-            f"/v1/projects/{pid}/scheduled-posts",
-            params,
-            opts,
-            limit=limit,
-            lo=1,
-            hi=100,
-            cursor=cursor,
+            ScheduledPost, f"/v1/projects/{pid}/scheduled-posts", params, call, hi=100
         )
 
-    async def get(
-        self,
-        scheduled_post_id: str,
-        *,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> ScheduledPost:
+    async def get(self, scheduled_post_id: str, **options: Unpack[RequestOptions]) -> ScheduledPost:
         """Fetch one scheduled post (`GET /v1/scheduled-posts/{scheduled_post_id}`)."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         sid = check_id("scheduled_post_id", scheduled_post_id, "sp")
         return await self._read(ScheduledPost, f"/v1/scheduled-posts/{sid}", opts)
 
     async def reschedule(
-        self,
-        scheduled_post_id: str,
-        *,
-        scheduled_for: datetime,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        self, scheduled_post_id: str, *, scheduled_for: datetime, **options: Unpack[RequestOptions]
     ) -> RescheduleResult:
         """Move a `queued` post to a new time (`POST /v1/scheduled-posts/{id}/reschedule`).
 
@@ -103,7 +74,7 @@ class ScheduledPosts(Resource):
         `ConflictError` (`details["status"]`) when the post is no longer `queued`. Caption and
         account cannot change: cancel and schedule again instead.
         """
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         sid = check_id("scheduled_post_id", scheduled_post_id, "sp")
         body = {"scheduledFor": check_datetime("scheduled_for", scheduled_for)}
         return await self._write(
@@ -115,14 +86,12 @@ class ScheduledPosts(Resource):
         scheduled_post_id: str,
         *,
         reason: str | None = None,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ScheduledPostCanceled:
         """Cancel a `queued` post (`DELETE /v1/scheduled-posts/{scheduled_post_id}`); the row is
         kept as `canceled`. `reason` (at most 1024 chars) is sent only when given. Raises
         `ConflictError` (`details["status"]`) when the post is not `queued`."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         sid = check_id("scheduled_post_id", scheduled_post_id, "sp")
         body: dict[str, JSON] | None = None
         if reason is not None:

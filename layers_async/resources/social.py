@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import get_args
+from collections.abc import Sequence
 
-from .._config import Timeouts
 from .._pagination import AsyncPaginator
-from .._transport import NOT_GIVEN, NotGiven
 from .._validation import check_bool, check_enum, check_id, check_return_url, check_str, fail
 from ..models import JSON
 from ..models.social import (
@@ -18,12 +15,9 @@ from ..models.social import (
     SocialAccountDisconnected,
     SocialAccountStatus,
 )
-from ._base import Params, Resource, options
+from ._base import ListOptions, Params, RequestOptions, Resource, Unpack, call_options, list_options
 
 __all__ = ["Social"]
-
-_PLATFORMS = get_args(Platform)
-_STATUSES = get_args(SocialAccountStatus)
 
 
 #: OAuth scopes one consent may ask for, at most.
@@ -56,9 +50,7 @@ class Social(Resource):
         return_url: str,
         scopes: Sequence[str] | None = None,
         usage_note: str | None = None,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> OAuthUrl:
         """Start an OAuth attempt (`POST /v1/projects/{project_id}/social/oauth-url`).
 
@@ -73,10 +65,10 @@ class Social(Resource):
         included) mints a fresh `state`, and an `idempotency_key` you pass is only checked for
         syntax. Raises `NotFoundError` for an unknown project.
         """
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         body: dict[str, JSON] = {
-            "platform": check_enum("platform", platform, _PLATFORMS),
+            "platform": check_enum("platform", platform, Platform),
             "returnUrl": check_return_url("return_url", return_url),
         }
         if scopes is not None:
@@ -88,20 +80,14 @@ class Social(Resource):
         )
 
     async def oauth_status(
-        self,
-        project_id: str,
-        state: str,
-        *,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        self, project_id: str, state: str, **options: Unpack[RequestOptions]
     ) -> OAuthAttempt:
         """Poll an OAuth attempt (`GET /v1/projects/{project_id}/social/oauth-status?state=…`,
         the Getting started path). `pending` → poll again (at most once a second);
         `completed` → use `social_account_id`; `failed` → see `error`; `expired` → mint a new
         URL. Raises `NotFoundError` (`details["resource"] == "oauth_attempt"`) when the state
         is unknown, belongs to another project, or was minted by another API key."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         st = check_id("state", state, "st")
         return await self._read(
@@ -118,49 +104,33 @@ class Social(Resource):
         platform: Platform | None = None,
         status: SocialAccountStatus | None = None,
         leased: bool | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[ListOptions],
     ) -> AsyncPaginator[SocialAccount]:
         """List a project's social accounts, newest `connected_at` first
         (`GET /v1/projects/{project_id}/social-accounts`, `limit` 1-200 per page); every
         status unless `status` is given. Await for a page; `async for` for every account.
         Raises `NotFoundError` for an unknown project."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        call = list_options(options)
         pid = check_id("project_id", project_id, "prj")
         params: Params = []
         if platform is not None:
-            params.append(("platform", check_enum("platform", platform, _PLATFORMS)))
+            params.append(("platform", check_enum("platform", platform, Platform)))
         if status is not None:
-            params.append(("status", check_enum("status", status, _STATUSES)))
+            params.append(("status", check_enum("status", status, SocialAccountStatus)))
         if leased is not None:
             params.append(("leased", "true" if check_bool("leased", leased) else "false"))
         return self._list(
-            SocialAccount,
-            f"/v1/projects/{pid}/social-accounts",
-            params,
-            opts,
-            limit=limit,
-            lo=1,
-            hi=200,
-            cursor=cursor,
+            SocialAccount, f"/v1/projects/{pid}/social-accounts", params, call, hi=200
         )
 
     async def disconnect(
-        self,
-        social_account_id: str,
-        *,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        idempotency_key: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        self, social_account_id: str, **options: Unpack[RequestOptions]
     ) -> SocialAccountDisconnected:
         """Disconnect an account (`DELETE /v1/social-accounts/{social_account_id}`): drops the
         token and cancels its queued posts (published ones stay). Raises `NotFoundError` when
         the account is unknown, in another organization or already disconnected, and
         `ConflictError` for a leased account."""
-        opts = options(timeout, idempotency_key, extra_headers)
+        opts = call_options(options)
         sid = check_id("social_account_id", social_account_id, "sa")
         return await self._write(
             SocialAccountDisconnected, "DELETE", f"/v1/social-accounts/{sid}", opts

@@ -5,26 +5,56 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import signal
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from ._server import Sandbox, SandboxConfigError
 
 __all__ = ["main", "serve"]
 
+_T = TypeVar("_T")
 
-def _parser() -> argparse.ArgumentParser:
+
+def _checked(
+    convert: Callable[[str], _T], ok: Callable[[_T], bool], what: str
+) -> Callable[[str], _T]:
+    """An argparse type: `convert` the text, refused as "must be <what>" unless `ok`."""
+
+    def parse(text: str) -> _T:
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {what} (got {text!r})")
+        return value
+
+    return parse
+
+
+_port = _checked(int, lambda port: 0 <= port <= 65535, "a port from 0 to 65535")
+#: A clock speed: 0 is a paused clock, legitimate for a sandbox driven by clock/advance.
+_speed = _checked(float, lambda speed: speed >= 0 and math.isfinite(speed), "a number >= 0")
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m layers_async.sandbox",
+        prog=prog,
         description="Serve the embedded Layers sandbox (a stateful local Layers API).",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument(
-        "--port", type=int, default=8787, help="port to bind (default 8787; 0 = any free)"
+        "--port", type=_port, default=8787, help="port to bind (default 8787; 0 = any free)"
     )
-    p.add_argument("--speed", type=float, default=None, help="virtual seconds per real second")
+    p.add_argument(
+        "--speed",
+        type=_speed,
+        default=None,
+        help="virtual seconds per real second (0 = paused; POST /_sandbox/clock/advance moves it)",
+    )
     p.add_argument("--seed", type=int, default=None, help="seed for ids, jitter, failures, data")
     p.add_argument("--config", default=None, help="JSON file with configuration (camelCase keys)")
     return p
@@ -46,9 +76,9 @@ async def serve(config: dict[str, Any], host: str, port: int) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point; returns the exit status."""
-    args = _parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = "python -m layers_async.sandbox") -> int:
+    """Command-line entry point (`prog` names it in help and errors); returns the exit status."""
+    args = _parser(prog).parse_args(argv)
     config: dict[str, Any] = {}
     if args.config:
         try:

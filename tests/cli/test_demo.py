@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
 import select
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+from layers_async.cli.demo import SUMMARY_HEADERS
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -29,11 +33,11 @@ def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _run_in_pty(args: list[str], timeout: float = 60.0) -> tuple[int, str]:
-    """Run `python <args>` under a pseudo-terminal; return (status, text)."""
+def _run_in_pty(args: list[str], timeout: float = 60.0, columns: int = 160) -> tuple[int, str]:
+    """Run `python <args>` under a pseudo-terminal `columns` wide; return (status, text)."""
     pid, fd = pty.fork()
-    if pid == 0:  # the child: a terminal on stdout, wide enough for the table
-        os.environ["COLUMNS"] = "160"
+    if pid == 0:  # the child: a terminal on stdout
+        os.environ["COLUMNS"] = str(columns)
         os.execv(sys.executable, [sys.executable, *args])
     chunks: list[bytes] = []
     while True:
@@ -52,23 +56,65 @@ def _run_in_pty(args: list[str], timeout: float = 60.0) -> tuple[int, str]:
     return os.waitstatus_to_exitcode(status), b"".join(chunks).decode(errors="replace")
 
 
+#: A summary table row: the customer, its name, short ids of what was made, seconds, status.
+ROW = re.compile(
+    r"^(demo-\d{4}) +(\S.{0,13}?) +(prj_[0-9a-f]{6}) +(inf_[0-9a-f]{6}) +(cnt_[0-9a-f]{6})"
+    r" +(sp_[0-9a-f]{6}) +\d+\.\d +ok$"
+)
+
+
+def _table(text: str) -> list[str]:
+    """The summary table's lines: from its header line to the blank line after it."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:1] == ["customer"])
+    end = lines.index("", start)
+    return [line.rstrip() for line in lines[start:end]]
+
+
 @pytest.mark.timeout(90)
-def test_demo_in_a_pipe_prints_plain_lines() -> None:
-    """Without a terminal the demo prints one plain line per customer and exits 0."""
-    proc = _run(["-m", "layers_async", "demo", "--customers", "6"])
+def test_demo_in_a_pipe_prints_plain_lines_and_an_80_column_table(tmp_path: Path) -> None:
+    """In a pipe: a plain line per customer, an aligned 80-column table, full ids in --results."""
+    results = tmp_path / "demo.jsonl"
+    proc = _run(["-m", "layers_async", "demo", "--customers", "6", "--results", str(results)])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
     assert "\x1b[" not in out  # no terminal escapes in a pipe
+    assert "Onboarding 6 customers, 6 at a time" in out  # not the concurrency of 25
     assert len(re.findall(r"^\[\s*\d+\.\ds\] \d+/6 demo-\d{4} .*: ok$", out, re.M)) == 6
-    assert "customer\tname\tproject\tinfluencer\tcontainer\tscheduled post\ts" in out
-    assert (
-        len(
-            re.findall(r"^demo-\d{4}\t.*\tprj_[0-9a-f-]{36}\tinf_.*\tcnt_.*\tsp_.*\tok$", out, re.M)
-        )
-        == 6
-    )
-    assert re.search(r"6 of 6 customers onboarded in [\d.]+ s \| requests \d+ \| retries \d+", out)
-    assert re.search(r"\| 429s \d+ \| polls \d+", out)
+    table = _table(out)
+    assert table[0].split() == list(SUMMARY_HEADERS)
+    assert all(len(line) <= 80 and "\t" not in line for line in table)
+    rows = [ROW.match(line) for line in table[1:]]
+    assert len(rows) == 6
+    assert all(rows), table
+    assert re.search(r"^6 of 6 customers onboarded in [\d.]+ s$", out, re.M)
+    assert re.search(r"^requests \d+ \| retries \d+ \| 429s \d+ \| polls \d+$", out, re.M)
+    full = {r["external_id"]: r for r in map(json.loads, results.read_text().splitlines())}
+    for row in rows:
+        assert row is not None
+        rec = full[row[1]]
+        assert rec["ok"]
+        assert rec["project_id"].startswith(row[3])
+        assert len(rec["project_id"]) == 40  # the full id: prj_ and a UUID
+        assert rec["influencer_id"].startswith(row[4])
+        assert rec["container_id"].startswith(row[5])
+        assert rec["scheduled_post_ids"][0].startswith(row[6])
+
+
+@pytest.mark.timeout(120)
+def test_a_60_customer_demo_table_reads_at_80_columns_on_a_terminal() -> None:
+    """On an 80-column terminal: whole-word headers, one line per customer, none over 80."""
+    status, raw = _run_in_pty(["-m", "layers_async", "demo", "--customers", "60"], columns=80)
+    text = ANSI.sub("", raw).replace("\r", "")
+    assert status == 0, text[-3000:]
+    assert "Onboarding 60 customers, 25 at a time" in text
+    table = _table(text.split("Onboarded customers", 1)[1])
+    assert table[0].split() == list(SUMMARY_HEADERS)
+    assert set(table[1]) == {"─"}  # the rule under the header
+    assert len(table) == 2 + 60
+    assert all(ROW.match(line) for line in table[2:]), table
+    assert max(len(line) for line in table) <= 80
+    assert "60 of 60 customers onboarded" in text
 
 
 @pytest.mark.timeout(90)
@@ -82,8 +128,9 @@ def test_demo_on_a_terminal_shows_progress_and_table() -> None:
     for stage in ("project", "influencer", "job", "schedule"):
         assert stage in text
     assert "Onboarded customers" in text
-    assert "scheduled post" in text
-    assert "┃" in text or "│" in text  # drawn as a table, not tab-separated lines
+    table = _table(text.replace("\r", "").split("Onboarded customers", 1)[1])
+    assert table[0].split() == list(SUMMARY_HEADERS)
+    assert set(table[1]) == {"─"}  # drawn as a table with a rule, not tab-separated lines
     assert "5 of 5 customers onboarded" in text
 
 

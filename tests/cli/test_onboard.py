@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import json
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -19,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import anyio
 import pytest
 
 from layers_async import LayersValidationError
+from layers_async.cli import build_parser
 from layers_async.cli.arguments import parse_duration
 from layers_async.cli.onboard import run_onboard
 from layers_async.cli.rows import read_customers
@@ -126,19 +130,27 @@ def _totals(state: dict[str, Any]) -> dict[str, int]:
     return {n: int(state["counts"][n]["total"]) for n in names}
 
 
+def _onboard_command(
+    tmp_path: Path, customers: int, sandbox: tuple[str, str]
+) -> tuple[list[str], dict[str, str], Path]:
+    """`onboard` of `customers` good rows against a sandbox process: (argv, env, state file)."""
+    path = tmp_path / "customers.csv"
+    _write_csv(path, HEADER, [_good_row(i) for i in range(customers)])
+    state = tmp_path / "run.jsonl"
+    cmd = [sys.executable, "-m", "layers_async", "onboard", str(path)]
+    cmd += ["--state", str(state), "--schedule-in", "2h"]
+    base, key = sandbox
+    return cmd, os.environ | {"LAYERS_BASE_URL": base, "LAYERS_API_KEY": key}, state
+
+
 @pytest.mark.anyio
 @pytest.mark.timeout(120)
 async def test_killed_three_times_then_rerun_creates_everything_exactly_once(
     remote_sandbox: tuple[str, str], tmp_path: Path
 ) -> None:
     """200 customers, SIGKILLed 3 times at random moments, resume to exactly one of everything."""
-    base, key = remote_sandbox
-    customers = tmp_path / "customers.csv"
-    _write_csv(customers, HEADER, [_good_row(i) for i in range(200)])
-    state = tmp_path / "run.jsonl"
-    cmd = [sys.executable, "-m", "layers_async", "onboard", str(customers)]
-    cmd += ["--state", str(state), "--concurrency", "50", "--schedule-in", "2h"]
-    env = os.environ | {"LAYERS_BASE_URL": base, "LAYERS_API_KEY": key}
+    cmd, env, state = _onboard_command(tmp_path, 200, remote_sandbox)
+    cmd += ["--concurrency", "50"]
     seed = random.randrange(1 << 32)
     rng = random.Random(seed)
     log: list[str] = []
@@ -156,7 +168,7 @@ async def test_killed_three_times_then_rerun_creates_everything_exactly_once(
         proc.stderr.close()
         lines = state.read_bytes().splitlines() if state.exists() else []
         n_done = sum(b'"status":"done"' in line for line in lines)
-        counts = _totals(await _state(base))
+        counts = _totals(await _state(remote_sandbox[0]))
         log.append(f"kill {attempt + 1} at {delay:.2f} s (alive={alive}): {n_done} done, {counts}")
         if attempt == 0:
             assert alive, f"seed {seed}: the first run finished before the kill"
@@ -167,7 +179,7 @@ async def test_killed_three_times_then_rerun_creates_everything_exactly_once(
     report = "\n".join([f"seed {seed}", *log, final.stdout[-2000:], final.stderr[-2000:]])
     print(report, f"\ntotal {wall:.1f} s")
     assert final.returncode == 0, report
-    totals = _totals(await _state(base))
+    totals = _totals(await _state(remote_sandbox[0]))
     assert totals == dict.fromkeys(totals, 200), report
     results = _results(tmp_path / "run.results.jsonl")
     assert len(results) == 200
@@ -175,6 +187,23 @@ async def test_killed_three_times_then_rerun_creates_everything_exactly_once(
     assert len({r["project_id"] for r in results}) == 200
     assert all(len(r["scheduled_post_ids"]) == 1 for r in results)
     assert "summary:" in final.stdout
+
+
+def _args(customers: Path, *options: str | Path) -> argparse.Namespace:
+    """`layers-async onboard customers --schedule-in 1h *options` as the command parses it."""
+    argv = ["onboard", str(customers), "--schedule-in", "1h", *map(str, options)]
+    return build_parser().parse_args([*argv, "--return-url", "http://localhost:3000/callback"])
+
+
+@contextlib.asynccontextmanager
+async def _served(
+    make_sandbox: MakeSandbox, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Sandbox]:
+    """A speed-60 sandbox with a partner-tier key, named by LAYERS_BASE_URL and LAYERS_API_KEY."""
+    async with make_sandbox(speed=60, api_keys=KEYS, organizations=ORGS) as sb:
+        monkeypatch.setenv("LAYERS_BASE_URL", sb.url)
+        monkeypatch.setenv("LAYERS_API_KEY", sb.api_key)
+        yield sb
 
 
 BAD: list[tuple[int, str, dict[str, str]]] = [
@@ -207,19 +236,8 @@ async def test_bad_rows_are_reported_by_line_and_field_and_the_good_ones_onboard
         rows[index] |= change
     customers = tmp_path / "customers.csv"
     _write_csv(customers, [*HEADER, "notes", "schedule_at"], rows)
-    args = argparse.Namespace(
-        customers=customers,
-        state=tmp_path / "run.jsonl",
-        results=tmp_path / "out.jsonl",
-        concurrency=20,
-        schedule_in=parse_duration("1h"),
-        sandbox=False,
-        oauth_timeout=900.0,
-        return_url="http://localhost:3000/callback",
-    )
-    async with make_sandbox(speed=60, api_keys=KEYS, organizations=ORGS) as sb:
-        monkeypatch.setenv("LAYERS_BASE_URL", sb.url)
-        monkeypatch.setenv("LAYERS_API_KEY", sb.api_key)
+    args = _args(customers, "--state", tmp_path / "run.jsonl", "--results", tmp_path / "out.jsonl")
+    async with _served(make_sandbox, monkeypatch) as sb:
         status = await run_onboard(args)
         totals = _totals(await sb.state())
     out = capsys.readouterr().out
@@ -269,23 +287,26 @@ def test_rows_are_validated_with_the_sdk_checks_and_jsonl_lines_counted(tmp_path
         parse_duration("2 hours")
 
 
+def _onboard_three_in_process(
+    tmp_path: Path, journal: bytes, *options: str
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """`onboard --sandbox` of 3 customers with `journal` as the state file: (process, state)."""
+    customers = tmp_path / "c.csv"
+    _write_csv(customers, HEADER, [_good_row(i) for i in range(3)])
+    state = tmp_path / "run.jsonl"
+    state.write_bytes(journal)
+    cmd = [sys.executable, "-m", "layers_async", "onboard", str(customers)]
+    cmd += ["--state", str(state), "--sandbox", *options]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    return proc, state
+
+
 def test_the_sandbox_flag_onboards_in_process_and_a_torn_journal_line_is_dropped(
     tmp_path: Path,
 ) -> None:
     """`--sandbox` serves its own API; a half-written last journal line is cut before appending."""
-    customers = tmp_path / "c.csv"
-    _write_csv(customers, HEADER, [_good_row(i) for i in range(3)])
-    state = tmp_path / "run.jsonl"
-    state.write_bytes(b'{"external_id":"cust-0000","status":"started"}\n{"external_id":"cu')
-    cmd = [sys.executable, "-m", "layers_async", "onboard", str(customers)]
-    cmd += ["--state", str(state), "--sandbox", "--schedule-in", "30m"]
-    proc = subprocess.run(
-        cmd,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    journal = b'{"external_id":"cust-0000","status":"started"}\n{"external_id":"cu'
+    proc, state = _onboard_three_in_process(tmp_path, journal, "--schedule-in", "30m")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "sandbox: serving the Layers API at http://127.0.0.1:" in proc.stdout
     assert "dropped a torn last line" in proc.stdout
@@ -304,3 +325,111 @@ def test_project_fields_are_checked_without_a_client() -> None:
     assert bad.value.field == "timezone"
     with pytest.raises(TypeError, match="not project fields: colour"):
         validate_project_fields(colour="red")
+
+
+#: Journal lines that are not records `onboard` writes: each is skipped and counted.
+UNREADABLE = [
+    b'{"external_id":["cust-0000"],"status":"done","result":{}}',  # a list as the id
+    b'{"external_id":"cust-0001","status":7}',
+    b'{"external_id":{"a":1},"status":"started"}',
+    b'["cust-0002","done"]',
+    b'"done"',
+    b"\xff\xfe not utf-8",
+    b"[" * 100_000,
+]
+
+
+def test_journal_lines_of_the_wrong_type_are_skipped_counted_and_the_run_completes(
+    tmp_path: Path,
+) -> None:
+    """Unreadable or wrongly typed journal lines are skipped, counted and said; all onboard."""
+    proc, state = _onboard_three_in_process(tmp_path, b"\n".join(UNREADABLE) + b"\n")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert f"skipped {len(UNREADABLE)} unreadable line(s) of {state}" in proc.stdout
+    assert "3 to onboard" in proc.stdout
+    assert "3 at a time" in proc.stdout  # not the default concurrency of 20
+    results = _results(tmp_path / "run.results.jsonl")
+    assert [r["external_id"] for r in results] == ["cust-0000", "cust-0001", "cust-0002"]
+    assert all(r["ok"] and not r["skipped"] for r in results)
+    assert all(r["project_id"].startswith("prj_") for r in results)
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(120)
+async def test_a_done_record_without_a_project_id_is_not_trusted_and_is_onboarded_again(
+    make_sandbox: MakeSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`done` with `result: {}` runs that customer again; the rerun creates nothing twice."""
+    customers = tmp_path / "c.csv"
+    _write_csv(customers, HEADER, [_good_row(i) for i in range(4)])
+    state = tmp_path / "run.jsonl"
+    args = _args(customers, "--state", state, "--concurrency", "4")
+    async with _served(make_sandbox, monkeypatch) as sb:
+        assert await run_onboard(args) == 0
+        first = {r["external_id"]: r for r in _results(tmp_path / "run.results.jsonl")}
+        # what a hand-edited or foreign journal may hold: done, but with nothing to show for it
+        with state.open("a") as fh:
+            fh.write('{"external_id":"cust-0001","status":"done","result":{}}\n')
+            fh.write('{"external_id":"cust-0002","status":"done","result":{"project_id":7}}\n')
+        capsys.readouterr()
+        assert await run_onboard(args) == 0
+        totals = _totals(await sb.state())
+    out = capsys.readouterr().out
+    assert "2 'done' record(s) without a project id are not trusted" in out, out
+    assert "2 to onboard" in out
+    assert "summary: 2 onboarded, 2 skipped (already done), 0 failed" in out
+    results = {r["external_id"]: r for r in _results(tmp_path / "run.results.jsonl")}
+    for ext in ("cust-0001", "cust-0002"):
+        assert results[ext]["ok"]
+        assert not results[ext]["skipped"]
+        assert results[ext]["project_id"] == first[ext]["project_id"]  # adopted, not new
+    assert results["cust-0000"]["skipped"]
+    assert totals == dict.fromkeys(totals, 4)  # nothing created twice
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(120)
+async def test_ctrl_c_writes_the_results_so_far_and_says_how_to_resume(
+    remote_sandbox: tuple[str, str], tmp_path: Path
+) -> None:
+    """SIGINT: what finished is printed and written, exit 130, the resume finishes once each."""
+    cmd, env, state = _onboard_command(tmp_path, 30, remote_sandbox)
+    proc = subprocess.Popen(  # noqa: ASYNC220 - the process under test, interrupted below
+        [*cmd, "--concurrency", "3"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    seen: list[str] = []
+    while not any(line.startswith("[1/30] ok") for line in seen):
+        line = await anyio.to_thread.run_sync(proc.stdout.readline)
+        assert line, "".join(seen)
+        seen.append(line)
+    proc.send_signal(signal.SIGINT)
+    rest, err = await anyio.to_thread.run_sync(proc.communicate, None, 60)
+    out = "".join(seen) + rest
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in err
+    done = [line for line in out.splitlines() if " ok   cust-" in line]
+    assert re.search(rf"^interrupted: {len(done)} onboarded, 0 skipped .* failed,", out, re.M)
+    assert f"to resume, run the same command again with --state {state}" in out
+    results = _results(tmp_path / "run.results.jsonl")
+    assert len(results) == 30
+    finished = [r for r in results if r["ok"]]
+    assert len(finished) == len(done) >= 1
+    assert all(r["project_id"].startswith("prj_") for r in finished)
+    assert {r["error"]["type"] for r in results if not r["ok"]} <= {"Interrupted"}
+    resumed = subprocess.run(  # noqa: ASYNC221 - the resumed run to completion
+        [*cmd, "--concurrency", "30"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=90
+    )
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert f"{len(done)} already done" in resumed.stdout
+    totals = _totals(await _state(remote_sandbox[0]))
+    assert totals == dict.fromkeys(totals, 30)

@@ -198,10 +198,10 @@ async def test_missing_scope_is_permission_denied(open_sandbox: OpenSandbox) -> 
 @pytest.mark.anyio
 async def test_server_validation_is_unprocessable_with_issues(client: LayersClient) -> None:
     """A 422 from the server (a malformed header slipped in via extra_headers) lists its issues."""
-    bad_key = {"Idempotency-Key": "has space"}
-    creating = client.projects.create(name="Acme", timezone="UTC", extra_headers=bad_key)
+    bad_org = {"X-Layers-Organization": "not-an-org"}
+    creating = client.projects.create(name="Acme", timezone="UTC", extra_headers=bad_org)
     refused = await api_refusal(UnprocessableEntityError, creating)
-    assert issue_paths(refused) == ["Idempotency-Key"]
+    assert issue_paths(refused) == ["X-Layers-Organization"]
 
 
 @pytest.mark.anyio
