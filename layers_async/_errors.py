@@ -41,7 +41,6 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Generic, NamedTuple, TypedDict, TypeVar
 
 from ._ratelimit import header_int
-from ._serde import loads
 from .models._base import ResponseMeta
 
 if TYPE_CHECKING:
@@ -532,6 +531,8 @@ def error_from_failure(
 def malformed(raw: RawResponse, what: str, exc: Exception) -> APIResponseValidationError:
     """The error for a 2xx body that does not decode into `what`; `exc` is why (only its text
     is kept: a JSON parser's exception holds the whole body)."""
+    from ._serde import loads  # here: the converter's module raises this module's errors
+
     try:
         data = loads(raw.body)
     except Exception:
