@@ -16,9 +16,16 @@ from typing import Any
 import attrs
 from aiohttp import web
 
-from ._clock import real_seconds
-from ._config import DAILY_WRITES_INDEX, PATCHABLE, PER_MINUTE_INDEX, normalize_config
-from ._errors import ApiError, Issues, validation
+from ._clock import CLOCK_MAX_MS, MAX_STEP_SECONDS, real_seconds
+from ._config import (
+    DAILY_WRITES_INDEX,
+    PATCHABLE,
+    PER_MINUTE_INDEX,
+    SPEED_RULE,
+    normalize_config,
+    valid_speed,
+)
+from ._errors import ApiError, Issues, internal_error, validation
 from ._ids import KEY_RE
 from ._jsonio import dumps, dumps_canonical, loads
 from ._models import ApiKey, IdempotencyRecord, Organization
@@ -39,6 +46,9 @@ _BEARER = re.compile(r"^bearer +(\S+)$", re.IGNORECASE)
 _IDEM_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 #: Of the 409s, only these outcomes are stored for replay (with every 2xx, 402 and 404).
 _STORED_409 = frozenset({"CONFLICT", "CONTENT_REJECTED"})
+_ADVANCE_RULE = (
+    "Must be a number > 0, at most ten years, that keeps the clock before 9900-01-01T00:00:00Z."
+)
 _ROUTER = Router(ROUTES)
 
 #: What each injected-error fault answers: status, code, message, whether it sends Retry-After.
@@ -101,8 +111,19 @@ def _normalized_params(route: Route, raw_params: dict[str, str]) -> dict[str, st
     return params
 
 
-def _unauthenticated() -> ApiError:
-    return ApiError(401, "UNAUTHENTICATED", "Missing or invalid API key.")
+def _unauthenticated(message: str = "Missing or invalid API key.") -> ApiError:
+    return ApiError(401, "UNAUTHENTICATED", message)
+
+
+def _one_header(request: web.Request, name: str) -> str | ApiError | None:
+    """The value of a header that may appear once; sent twice it is a 422 on its name.
+
+    The sandbox never picks one of several values: the client meant only one of them.
+    """
+    values = request.headers.getall(name, ())
+    if len(values) > 1:
+        return validation([{"path": name, "message": "Send this header once."}])
+    return values[0] if values else None
 
 
 class SandboxCore:
@@ -134,29 +155,42 @@ class SandboxCore:
         return self.world
 
     # ------------------------------------------------------------------ entry point
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        """Dispatch one request: `/v1` through the pipeline, `/_sandbox/` to its routes."""
+    def request_id(self) -> str:
+        """A new `req_<ULID>` on the virtual clock, from the seeded request-id stream."""
         w = self.w
-        rid = "req_" + w.request_ids.ulid(w.now())
-        if request.path.startswith("/_sandbox/"):
-            try:
-                return await admin.dispatch(self, request, rid)
-            except ApiError as err:
-                return error_response(rid, err)
-            finally:
-                self.w.end_request()
+        return "req_" + w.request_ids.ulid(w.now())
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Dispatch one request: `/v1` through the pipeline, `/_sandbox/` to its routes.
+
+        Whatever fails unexpectedly is logged and answered `500 INTERNAL_ERROR` with the
+        envelope, so no request gets aiohttp's plain-text error page.
+        """
+        rid = self.request_id()
+        is_admin = request.path.startswith("/_sandbox/")
         try:
-            resp = await self._v1(request, rid)
-            by_status = self.w.responses_by_status
-            key = str(resp.status)
-            by_status[key] = by_status.get(key, 0) + 1
-            return resp
+            if is_admin:
+                resp = await admin.dispatch(self, request, rid)
+            else:
+                resp = await self._v1(request, rid)
+        except ApiError as err:
+            resp = error_response(rid, err)
         except _Drop:
             if request.transport is not None:
                 request.transport.abort()
             raise asyncio.CancelledError from None
+        except ConnectionError:
+            raise  # the client went away mid-request: there is no one to answer
+        except Exception:
+            log.exception("sandbox request failed: %s %s", request.method, request.path)
+            resp = error_response(rid, internal_error())
         finally:
             self.w.end_request()
+        if not is_admin:
+            by_status = self.w.responses_by_status
+            key = str(resp.status)
+            by_status[key] = by_status.get(key, 0) + 1
+        return resp
 
     # ------------------------------------------------------------------ /v1 pipeline
     async def _v1(self, request: web.Request, rid: str) -> web.StreamResponse:
@@ -276,10 +310,16 @@ class SandboxCore:
         return None
 
     def _authenticate(self, request: web.Request, now: int) -> ApiKey | ApiError:
-        """The bearer key; a key past its rotation grace period is revoked on first use."""
-        header = request.headers.get("Authorization")
-        if header is None:
+        """The bearer key; a key past its rotation grace period is revoked on first use.
+
+        Two `Authorization` headers are refused (401) whatever they hold, never resolved.
+        """
+        headers = request.headers.getall("Authorization", ())
+        if not headers:
             return _unauthenticated()
+        if len(headers) > 1:
+            return _unauthenticated("Send the API key in one Authorization header.")
+        header = headers[0]
         m = _BEARER.match(header.strip())
         if m is None or not KEY_RE.match(m.group(1)):
             return _unauthenticated()
@@ -296,9 +336,11 @@ class SandboxCore:
 
     def _organization(self, x: _Exchange) -> web.Response | None:
         """`X-Layers-Organization` acts for a child organization (its errors show the bucket)."""
-        value = x.request.headers.get("X-Layers-Organization")
+        value = _one_header(x.request, "X-Layers-Organization")
         if value is None:
             return None
+        if isinstance(value, ApiError):
+            return x.fail(value)
         assert x.key is not None
         assert x.org is not None
         child = self._child_org(x.key, x.org, value)
@@ -407,9 +449,13 @@ class SandboxCore:
         path, so `prj_<uuid>` and its bare UUID share one record.
         """
         method = x.request.method
-        ik = x.request.headers.get("Idempotency-Key")
-        if method == "GET" or ik is None:
+        if method == "GET":
             return None
+        ik = _one_header(x.request, "Idempotency-Key")
+        if ik is None:
+            return None
+        if isinstance(ik, ApiError):
+            return x.fail(ik)
         if not _IDEM_KEY.fullmatch(ik):
             return x.fail(
                 validation(
@@ -490,8 +536,7 @@ class SandboxCore:
             return json_response(err.status, x.rid, resp_body, {**x.headers, **extra})
         except Exception:
             log.exception("sandbox handler failed: %s %s", x.request.method, x.request.path)
-            internal = ApiError(500, "INTERNAL_ERROR", "Unexpected sandbox error.")
-            return x.fail(internal)
+            return x.fail(internal_error())
 
         extra = dict(out.headers or {})
         if payload is None:  # 304 Not Modified
@@ -503,15 +548,29 @@ class SandboxCore:
         return json_response(out.status, x.rid, payload, {**x.headers, **extra})
 
     # ------------------------------------------------------------------ control (also in process)
-    def set_speed(self, speed: float) -> None:
-        """Change the clock speed (re-anchoring)."""
+    def set_speed(self, speed: object) -> None:
+        """Change the clock speed (re-anchoring); one the clock cannot run at is a 422."""
+        if not valid_speed(speed):
+            raise validation([{"path": "speed", "message": SPEED_RULE}])
+        assert isinstance(speed, (int, float))
         self.w.run_due()
-        self.w.clock.set_speed(speed)
-        self.config["speed"] = speed
+        self.w.clock.set_speed(float(speed))
+        self.config["speed"] = float(speed)
 
-    def advance(self, seconds: float) -> int:
-        """Advance virtual time and apply due transitions; returns how many applied."""
+    def advance(self, seconds: object) -> int:
+        """Advance virtual time and apply due transitions; returns how many applied.
+
+        A step that is not a number > 0, is longer than ten years or would take the clock past
+        the furthest instant it holds is a 422 on `seconds`, and nothing moves.
+        """
         w = self.w
+        if (
+            not isinstance(seconds, (int, float))
+            or isinstance(seconds, bool)
+            or not 0 < seconds <= MAX_STEP_SECONDS  # also false for NaN
+            or w.now() + round(seconds * 1000) > CLOCK_MAX_MS
+        ):
+            raise validation([{"path": "seconds", "message": _ADVANCE_RULE}])
         applied = w.run_due()
         w.clock.advance(seconds)
         return applied + w.run_due()

@@ -8,12 +8,33 @@ import re
 import time
 
 __all__ = [
+    "CLOCK_MAX_MS",
+    "CLOCK_MIN_MS",
+    "MAX_SPEED",
+    "MAX_STEP_SECONDS",
+    "MIN_SPEED",
     "VirtualClock",
     "format_ts",
     "parse_client_ts",
     "parse_config_ts",
     "real_seconds",
 ]
+
+#: The furthest the virtual clock goes, 9900-01-01T00:00:00Z: whatever the sandbox schedules after
+#: now (a simulated duration of at most `MAX_STEP_SECONDS`, twice that with jitter; a day-long
+#: idempotency record; the next billing period) still falls before 9999-12-31T23:59:59.999Z, the
+#: last instant a four-digit-year timestamp and Python's `datetime` can hold. The clock stops there.
+CLOCK_MAX_MS = 250_246_627_200_000
+#: The earliest virtual time, the Unix epoch: timestamps and ULIDs count milliseconds from it.
+CLOCK_MIN_MS = 0
+#: The fastest clock: a real second is then 11.6 virtual days, far beyond the longest simulated
+#: work, while `elapsed real seconds x speed x 1000` stays a float exact to the millisecond.
+MAX_SPEED = 1_000_000
+#: The slowest running clock (0 pauses it): a virtual second per 16.7 real minutes. Slower, the
+#: waits the sandbox reports in real seconds (`Retry-After`) outgrow any integer a client reads.
+MIN_SPEED = 0.001
+#: The most virtual time one step may add: one clock advance, one simulated duration (ten years).
+MAX_STEP_SECONDS = 10 * 365 * 86_400
 
 _CLIENT_TS = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?Z\Z", re.ASCII
@@ -69,7 +90,11 @@ def real_seconds(virtual_ms: float, speed: float, *, minimum: int) -> int:
 
 
 class VirtualClock:
-    """`now = anchor_virtual + (real_now - anchor_real) * speed`; never moves backwards."""
+    """`now = anchor_virtual + (real_now - anchor_real) * speed`; never moves backwards.
+
+    It stops at `CLOCK_MAX_MS`; callers keep `speed` within `MAX_SPEED` and each advance within
+    `MAX_STEP_SECONDS` (the sandbox refuses other values with a 422 before they get here).
+    """
 
     __slots__ = ("_anchor_real", "_anchor_virtual", "_last", "speed")
 
@@ -85,7 +110,7 @@ class VirtualClock:
             return self._last
         t = self._anchor_virtual + int((time.monotonic() - self._anchor_real) * self.speed * 1000)
         if t > self._last:
-            self._last = t
+            self._last = t if t < CLOCK_MAX_MS else CLOCK_MAX_MS
         return self._last
 
     def _reanchor(self, virtual_ms: int) -> None:
@@ -101,6 +126,6 @@ class VirtualClock:
 
     def advance(self, seconds: float) -> int:
         """Jump forward by `seconds` of virtual time; returns the new now."""
-        target = self.now() + round(seconds * 1000)
+        target = min(self.now() + round(seconds * 1000), CLOCK_MAX_MS)
         self._reanchor(target)
         return target

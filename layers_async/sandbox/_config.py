@@ -8,7 +8,14 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from ._clock import parse_config_ts
+from ._clock import (
+    CLOCK_MAX_MS,
+    CLOCK_MIN_MS,
+    MAX_SPEED,
+    MAX_STEP_SECONDS,
+    MIN_SPEED,
+    parse_config_ts,
+)
 from ._errors import Issues
 from ._ids import KEY_RE
 
@@ -18,12 +25,15 @@ __all__ = [
     "DEFAULT_CONFIG",
     "DURATION_KEYS",
     "FAILURE_KINDS",
+    "MAX_CREDITS",
     "PATCHABLE",
     "PER_MINUTE_INDEX",
     "RUNNING_JOBS_INDEX",
     "SNAKE_TO_CAMEL",
+    "SPEED_RULE",
     "TIERS",
     "normalize_config",
+    "valid_speed",
 ]
 
 DURATION_KEYS = {
@@ -148,8 +158,37 @@ SNAKE_TO_CAMEL = {
 }
 
 
+#: The most credits a balance holds: the largest integer every JSON reader keeps exact (2**53 - 1).
+MAX_CREDITS = 9_007_199_254_740_991
+#: The rule a clock speed follows: 0 pauses the clock, else from `MIN_SPEED` to `MAX_SPEED`.
+SPEED_RULE = f"Must be 0 (paused) or a number from {MIN_SPEED} to {MAX_SPEED}."
+_CLOCK_START_RULE = (
+    "Must be a UTC timestamp ending in Z, from 1970-01-01T00:00:00Z to 9900-01-01T00:00:00Z,"
+    " or null."
+)
+#: The rule of a simulated duration: at most ten years, the longest step the clock takes.
+_SPAN_RULE = f"Must be a number from 0 to {MAX_STEP_SECONDS} (ten years)."
+
+
 def _num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _span(v: float) -> bool:
+    return 0 <= v <= MAX_STEP_SECONDS
+
+
+def valid_speed(v: Any) -> bool:
+    """Whether `v` is a clock speed the virtual clock can run at (`SPEED_RULE`)."""
+    return _num(v) and (v == 0 or MIN_SPEED <= v <= MAX_SPEED)
+
+
+def _valid_clock_start(v: Any) -> bool:
+    """Null (real time at start-up), or a timestamp within the virtual clock's range."""
+    if v is None:
+        return True
+    ms = parse_config_ts(v) if isinstance(v, str) else None
+    return ms is not None and CLOCK_MIN_MS <= ms <= CLOCK_MAX_MS
 
 
 def _check_numbers(
@@ -239,11 +278,10 @@ def normalize_config(
             cfg[key] = copy.deepcopy(value)
     if not isinstance(cfg["seed"], int) or isinstance(cfg["seed"], bool):
         issues.add("seed", "Must be an integer.")
-    if not _num(cfg["speed"]) or cfg["speed"] < 0:
-        issues.add("speed", "Must be a number >= 0.")
-    cs = cfg["clockStart"]
-    if cs is not None and (not isinstance(cs, str) or parse_config_ts(cs) is None):
-        issues.add("clockStart", "Must be a UTC timestamp ending in Z, or null.")
+    if not valid_speed(cfg["speed"]):
+        issues.add("speed", SPEED_RULE)
+    if not _valid_clock_start(cfg["clockStart"]):
+        issues.add("clockStart", _CLOCK_START_RULE)
     if not _num(cfg["jitter"]) or not 0 <= cfg["jitter"] <= 1:
         issues.add("jitter", "Must be a number from 0 to 1.")
     pbu = cfg["publicBaseUrl"]
@@ -257,8 +295,8 @@ def normalize_config(
         "durations",
         DURATION_KEYS,
         "Unknown duration.",
-        lambda v: v >= 0,
-        "Must be a number >= 0.",
+        _span,
+        _SPAN_RULE,
     )
     _check_numbers(
         issues,
@@ -270,8 +308,8 @@ def normalize_config(
         "Must be a number from 0 to 1.",
     )
     oac = cfg["oauthAutoCompleteSeconds"]
-    if oac is not None and (not _num(oac) or oac < 0):
-        issues.add("oauthAutoCompleteSeconds", "Must be a number >= 0 or null.")
+    if oac is not None and (not _num(oac) or not _span(oac)):
+        issues.add("oauthAutoCompleteSeconds", _SPAN_RULE[:-1] + ", or null.")
     if cfg["webhookDelivery"] not in ("http", "record"):
         issues.add("webhookDelivery", "Must be http or record.")
     if not _num(cfg["webhookTimeoutSeconds"]) or cfg["webhookTimeoutSeconds"] <= 0:
@@ -289,8 +327,10 @@ def normalize_config(
             refs.add(org["ref"])
             for f in ("includedThisPeriod", "prepaidBalance"):
                 v = org.get(f, 0)
-                if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-                    issues.add(f"organizations.{i}.{f}", "Must be a non-negative integer.")
+                if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= MAX_CREDITS:
+                    issues.add(
+                        f"organizations.{i}.{f}", f"Must be an integer from 0 to {MAX_CREDITS}."
+                    )
             cap = org.get("maxRunningJobs")
             if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 1):
                 issues.add(f"organizations.{i}.maxRunningJobs", "Must be a positive integer.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ApiError", "Issues", "conflict", "not_found", "validation"]
+__all__ = ["ApiError", "Issues", "conflict", "internal_error", "not_found", "validation"]
 
 
 class ApiError(Exception):
@@ -36,6 +36,11 @@ def validation(issues: list[dict[str, str]], **extra: Any) -> ApiError:
 def not_found(message: str, details: dict[str, Any] | None = None) -> ApiError:
     """A `404 NOT_FOUND`."""
     return ApiError(404, "NOT_FOUND", message, details)
+
+
+def internal_error() -> ApiError:
+    """A `500 INTERNAL_ERROR`: the sandbox failed where it should not have."""
+    return ApiError(500, "INTERNAL_ERROR", "Unexpected sandbox error.")
 
 
 def conflict(message: str, details: dict[str, Any]) -> ApiError:

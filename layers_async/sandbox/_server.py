@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import logging
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
@@ -19,12 +20,15 @@ from ._app import SandboxCore
 from ._clock import format_ts
 from ._config import SNAKE_TO_CAMEL, normalize_config
 from ._errors import ApiError
+from ._protocol import SandboxProtocol
 from ._render import state as render_state
 
 if TYPE_CHECKING:
     from .._client import LayersClient
 
 __all__ = ["Sandbox", "SandboxConfigError"]
+
+log = logging.getLogger("layers_async.sandbox")
 
 _TICK_SECONDS = 0.1
 #: The path of the sandbox's OAuth consent page (what `authorize_url` points at).
@@ -47,6 +51,15 @@ class SandboxConfigError(ValueError):
         )
 
 
+@contextlib.contextmanager
+def _config_errors() -> Iterator[None]:
+    """Raise the sandbox's 422s as `SandboxConfigError` (what the HTTP routes would answer)."""
+    try:
+        yield
+    except ApiError as err:
+        raise SandboxConfigError(list((err.details or {}).get("issues", []))) from None
+
+
 def _merge_options(config: Mapping[str, Any] | None, options: Mapping[str, Any]) -> dict[str, Any]:
     raw: dict[str, Any] = copy.deepcopy(dict(config or {}))
     unknown = [k for k in options if k not in SNAKE_TO_CAMEL]
@@ -54,10 +67,8 @@ def _merge_options(config: Mapping[str, Any] | None, options: Mapping[str, Any])
         raise TypeError(f"unknown Sandbox option(s): {', '.join(sorted(unknown))}")
     for k, v in options.items():
         raw[SNAKE_TO_CAMEL[k]] = v
-    try:
+    with _config_errors():
         return normalize_config(raw)
-    except ApiError as err:
-        raise SandboxConfigError(list((err.details or {}).get("issues", []))) from None
 
 
 class Sandbox:
@@ -86,6 +97,7 @@ class Sandbox:
         self._port = port
         self._core = SandboxCore(self._config)
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.Server | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._url: str | None = None
 
@@ -107,28 +119,56 @@ class Sandbox:
             await runner.cleanup()
             raise
         port = sock.getsockname()[1]
-        site = web.SockSite(runner, sock)
-        await site.start()
+        try:
+            self._listener = await self._listen(runner, sock)
+        except BaseException:
+            sock.close()
+            await runner.cleanup()
+            raise
         self._runner = runner
         host = f"[{self._host}]" if ":" in self._host else self._host
         self._url = f"http://{host}:{port}"
         self._core.build(self._url)
         self._ticker = asyncio.create_task(self._tick())
 
+    async def _listen(self, runner: web.AppRunner, sock: socket.socket) -> asyncio.Server:
+        """Serve `sock` with `SandboxProtocol` connections of the runner's server.
+
+        What `web.SockSite` does, with a connection handler that answers the requests
+        aiohttp's parser rejects with the error envelope instead of plain text.
+        """
+        server = runner.server
+        assert server is not None
+        loop = asyncio.get_running_loop()
+        core = self._core
+
+        def connection() -> SandboxProtocol:
+            return SandboxProtocol(core, server, loop=loop, access_log=None)
+
+        return await loop.create_server(connection, sock=sock)
+
     async def _tick(self) -> None:
+        """Apply due transitions every tick; one that fails is logged, and the ticker goes on."""
         while True:
             await asyncio.sleep(_TICK_SECONDS)
             world = self._core.world
-            if world is not None:
+            if world is None:
+                continue
+            try:
                 world.run_due()
+            except Exception:
+                log.exception("a sandbox transition failed; the sandbox goes on without it")
 
     async def aclose(self) -> None:
         """Stop serving; idempotent."""
         if self._ticker is not None:
-            self._ticker.cancel()
+            ticker, self._ticker = self._ticker, None
+            ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
-            self._ticker = None
+                await ticker
+        if self._listener is not None:
+            listener, self._listener = self._listener, None
+            listener.close()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
@@ -179,34 +219,36 @@ class Sandbox:
         return render_state(world, organization_id)
 
     async def advance(self, seconds: float) -> dict[str, Any]:
-        """Move virtual time forward and apply every due transition, in order."""
-        if seconds <= 0:
-            raise ValueError("seconds must be > 0")
-        applied = self._core.advance(seconds)
+        """Move virtual time forward and apply every due transition, in order.
+
+        Raises `SandboxConfigError` (a `ValueError`) when `seconds` is not a number > 0 of
+        at most ten years that keeps the clock before 9900-01-01T00:00:00Z; nothing moves then.
+        """
+        with _config_errors():
+            applied = self._core.advance(seconds)
         return {"now": format_ts(self._core.w.now()), "transitionsApplied": applied}
 
     async def set_speed(self, speed: float) -> None:
-        """Change the clock speed (0 pauses it)."""
-        if speed < 0:
-            raise ValueError("speed must be >= 0")
-        self._core.set_speed(speed)
+        """Change the clock speed (0 pauses it).
+
+        Raises `SandboxConfigError` (a `ValueError`) for a speed the clock cannot run at:
+        neither 0 nor a number from 0.001 to 1,000,000; nothing changes then.
+        """
+        with _config_errors():
+            self._core.set_speed(speed)
 
     async def configure(self, **patch: Any) -> dict[str, Any]:
         """``PATCH /_sandbox/config`` with snake_case keys; returns the effective config."""
         data = {SNAKE_TO_CAMEL.get(k, k): v for k, v in patch.items()}
-        try:
+        with _config_errors():
             self._core.patch_config(data)
-        except ApiError as err:
-            raise SandboxConfigError(list((err.details or {}).get("issues", []))) from None
         return self.config
 
     async def reset(self, **partial: Any) -> None:
         """``POST /_sandbox/reset``: wipe state, merging snake_case options over the config."""
         data = {SNAKE_TO_CAMEL.get(k, k): v for k, v in partial.items()}
-        try:
+        with _config_errors():
             self._core.reset(data)
-        except ApiError as err:
-            raise SandboxConfigError(list((err.details or {}).get("issues", []))) from None
 
     async def now(self) -> datetime:
         """The sandbox's current virtual time, timezone-aware (UTC), to the millisecond.

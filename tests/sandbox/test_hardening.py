@@ -250,3 +250,36 @@ async def test_huge_advance_is_refused(api: Api) -> None:
     r = await api.call("POST", "/_sandbox/clock/advance", json={"seconds": 1e18})
     assert r.status == 422
     assert r.issue_paths == ["seconds"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("credits", [2**64 - 1, 2**63 - 1, -(2**63), 2**53])
+async def test_credit_adjustment_beyond_exact_json_integers_is_422(api: Api, credits: int) -> None:
+    """An adjustment past 2**53 - 1 is a 422 on `credits`; the wallet still renders."""
+    org = (await api.get("/v1/whoami")).json["organizationId"]
+    r = await api.post("/_sandbox/credits", {"organizationId": org, "credits": credits})
+    assert r.status == 422, r
+    assert r.issue_paths == ["credits"]
+    assert (await api.get("/v1/credits")).json["prepaidBalance"] == 5000
+
+
+@pytest.mark.anyio
+async def test_credit_adjustments_cannot_add_up_past_exact_json_integers(api: Api) -> None:
+    """Adjustments that would together pass 2**53 - 1 are refused at the one that would."""
+    org = (await api.get("/v1/whoami")).json["organizationId"]
+    top = 2**53 - 1 - 5000
+    assert (
+        await api.post("/_sandbox/credits", {"organizationId": org, "credits": top})
+    ).status == 200
+    r = await api.post("/_sandbox/credits", {"organizationId": org, "credits": 1})
+    assert r.status == 422, r
+    assert r.issue_paths == ["credits"]
+    assert (await api.get("/v1/credits")).json["prepaidBalance"] == 2**53 - 1
+
+
+@pytest.mark.anyio
+async def test_configured_balance_beyond_exact_json_integers_is_refused() -> None:
+    """A configured prepaid balance past 2**53 - 1 is a SandboxConfigError."""
+    orgs = [{"ref": "partner", "name": "Big", "prepaidBalance": 2**64}]
+    with pytest.raises(SandboxConfigError, match="prepaidBalance"):
+        Sandbox(organizations=orgs, api_keys=[{"name": "k", "organization": "partner"}])
