@@ -10,8 +10,6 @@ ORG = "org_2481fa5c-7d3e-4b0a-8c61-5e9f2a7b1c04"
 KEY = "key_c2037e9a-5b14-4f6d-8a2e-91c0d7b3e845"
 WH = "wh_0f2e4d6c-8b0a-4c2e-9d4f-6a8b0c2e4f6a"
 DLV = "dlv_1a3c5e7f-9b1d-4f3a-8c5e-7a9b1c3d5e7f"
-CNT = "cnt_7d18b9a1-4c2e-4f6a-8b0d-2e4f6a8c0e1d"
-PRJ = "prj_254a4ce1-6f0e-4c1a-9a57-3b8f0d2c9e11"
 
 TIER2 = [
     ("POST", "/v1/organizations"),
@@ -42,11 +40,6 @@ TIER2 = [
     ("POST", f"/v1/webhook-endpoints/{WH}/test"),
     ("GET", f"/v1/webhook-endpoints/{WH}/deliveries"),
     ("POST", f"/v1/webhook-deliveries/{DLV}/replay"),
-    ("POST", f"/v1/content/{CNT}/approve"),
-    ("POST", f"/v1/content/{CNT}/reject"),
-    ("GET", f"/v1/projects/{PRJ}/content-review-policy"),
-    ("PATCH", f"/v1/projects/{PRJ}/content-review-policy"),
-    ("POST", f"/v1/content/{CNT}/publish"),
 ]
 
 
