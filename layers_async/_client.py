@@ -27,7 +27,7 @@ from ._config import (
     RetryPolicy,
     Timeouts,
 )
-from ._errors import LayersValidationError
+from ._errors import ClientClosedError, LayersValidationError
 from ._polling import PollHub, WaitContext
 from ._ratelimit import RateGate, RetryBudget
 from ._transport import NOT_GIVEN, Hook, Hooks, NotGiven, Shared, Transport
@@ -61,25 +61,73 @@ def key_hint(key: str) -> str:
     return f"{m.group(0)}_…" if m else "<redacted>"
 
 
+class _Masked(str):
+    """The Authorization header's value: the real text on the wire, a masked repr everywhere
+    else (aiohttp's header maps, request infos and any frame that holds them)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'Bearer <redacted>'"
+
+
+class _Key:
+    """The API key, held where no repr shows it: a traceback with locals, a debugger or an
+    error reporter that collects frames sees only its log-safe prefix."""
+
+    __slots__ = ("_secret", "hint")
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+        #: The log-safe prefix (`key_hint`).
+        self.hint = key_hint(secret)
+
+    @classmethod
+    def read(cls, given: str | None) -> _Key:
+        """The key passed, else `LAYERS_API_KEY`; raises `LayersValidationError` without it."""
+        value = given if given is not None else os.environ.get("LAYERS_API_KEY")
+        if not value or not isinstance(value, str):
+            problem = "no API key: pass api_key=... or set the LAYERS_API_KEY variable"
+        elif any(c.isspace() for c in value):
+            problem = "must not contain whitespace"
+        else:
+            return cls(value)
+        del value, given  # the error's traceback must not show the key it rejects
+        raise LayersValidationError("api_key", problem)
+
+    def authorization(self) -> str:
+        """The Authorization header's value (its repr masked)."""
+        return _Masked(f"Bearer {self._secret}")
+
+    def __repr__(self) -> str:
+        return f"<API key {self.hint}>"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("an API key is not pickled")
+
+
 class _Pool:
     """The session and connector shared by a client and all its views."""
 
-    __slots__ = ("closed", "hub", "limits", "session", "shared", "trace_configs")
+    __slots__ = ("closed", "hub", "key", "limits", "session", "shared", "trace_configs")
 
     def __init__(
         self,
+        key: _Key,
         limits: Limits,
         trace_configs: Sequence[aiohttp.TraceConfig],
         retry: RetryPolicy,
         poll_rate: float | None,
     ) -> None:
+        self.key = key
         self.hub = PollHub(poll_rate)
         self.limits = limits
         self.trace_configs = list(trace_configs)
         self.session: aiohttp.ClientSession | None = None
         self.closed = False
         gate = RateGate(time.monotonic, sleep)
-        self.shared = Shared(self.get, gate, RetryBudget(retry.budget_ratio, retry.budget_burst))
+        budget = RetryBudget(retry.budget_ratio, retry.budget_burst)
+        self.shared = Shared(self.get, gate, budget, limits.max_response_bytes)
 
     def get(self) -> aiohttp.ClientSession:
         """The session, created on first use inside the running event loop."""
@@ -87,7 +135,7 @@ class _Pool:
         if session is not None:
             return session
         if self.closed:
-            raise RuntimeError(
+            raise ClientClosedError(
                 "this LayersClient is closed; create a new one (`async with LayersClient(...)`)"
             )
         lim = self.limits
@@ -96,8 +144,15 @@ class _Pool:
             limit_per_host=lim.max_connections_per_host,
             keepalive_timeout=lim.keepalive_expiry,
         )
+        # The headers every request sends live in the session alone (a view adds its own per
+        # request): no frame of the SDK holds the key, and a call copies no header map for them.
         session = aiohttp.ClientSession(
             connector=connector,
+            headers={
+                "Authorization": self.key.authorization(),
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+            },
             trace_configs=self.trace_configs or None,
             auto_decompress=True,
         )
@@ -198,13 +253,10 @@ class LayersClient:
         poll_policy: PollPolicy = DEFAULT_POLL,
         poll_rate: float | None = DEFAULT_POLL_RATE,
     ) -> None:
-        key = api_key if api_key is not None else os.environ.get("LAYERS_API_KEY")
-        if not key or not isinstance(key, str):
-            raise LayersValidationError(
-                "api_key", "no API key: pass api_key=... or set the LAYERS_API_KEY variable"
-            )
-        if key != key.strip() or any(c.isspace() for c in key):
-            raise LayersValidationError("api_key", "must not contain whitespace")
+        try:
+            key = _Key.read(api_key)
+        finally:
+            del api_key  # from here on the key lives only in `key`, whose repr hides it
         url = base_url if base_url is not None else os.environ.get("LAYERS_BASE_URL")
         url = (url or DEFAULT_BASE_URL).rstrip("/")
         if not url.startswith(("https://", "http://")):
@@ -225,7 +277,7 @@ class LayersClient:
             raise LayersValidationError(
                 "poll_rate", "must be a positive number of polls per second"
             )
-        self._pool = _Pool(limits, trace_configs, retry, poll_rate)
+        self._pool = _Pool(key, limits, trace_configs, retry, poll_rate)
         self._poll_policy = poll_policy
         if isinstance(rate_limit_tier, str):
             self._pool.shared.gate.set_tier(rate_limit_tier)
@@ -234,7 +286,7 @@ class LayersClient:
         self._hooks = Hooks(on_request, on_response, on_retry)
         self._owner = True
         self._namespaces = {}
-        self._api_key = key
+        self._key_hint = key.hint
         self._base_url = url
         self._organization: str | None = None
         self._timeouts = DEFAULT_TIMEOUTS
@@ -262,12 +314,7 @@ class LayersClient:
         if default_headers is not None:
             check_extra_headers(default_headers, "default_headers")  # extra_headers' rules
             self._default_headers = {**self._default_headers, **default_headers}
-        headers = {
-            "Authorization": f"Bearer {self._api_key}",
-            "User-Agent": USER_AGENT,
-            "Accept": "application/json",
-            **self._default_headers,
-        }
+        headers = dict(self._default_headers)  # the key, User-Agent and Accept: the session's
         if self._organization is not None:
             headers["X-Layers-Organization"] = self._organization
         self._transport = Transport(
@@ -275,7 +322,7 @@ class LayersClient:
             self._base_url,
             headers,
             self._timeouts,
-            key_hint(self._api_key),
+            self._key_hint,
             retry=self._retry,
             gate_enabled=self._gate_enabled,
             hooks=self._hooks,
@@ -397,8 +444,12 @@ class LayersClient:
             )
 
     def __repr__(self) -> str:
-        org = f", organization={self._organization!r}" if self._organization else ""
-        return f"<LayersClient base_url={self._base_url!r} key={key_hint(self._api_key)!r}{org}>"
+        # Also for a client whose constructor failed (a traceback printed with its locals).
+        state = self.__dict__
+        org = state.get("_organization")
+        org_part = f", organization={org!r}" if org else ""
+        base = state.get("_base_url")
+        return f"<LayersClient base_url={base!r} key={state.get('_key_hint')!r}{org_part}>"
 
     def __reduce__(self) -> NoReturn:
         raise TypeError("LayersClient cannot be pickled (it owns a network session)")
