@@ -27,8 +27,11 @@ from tests.client._orgs import child_with_key
 from tests.client._setup import MakeSandbox
 
 CREDITS = "GET /v1/credits"
-#: Retries allowed, but never a wait longer than 5 s: a 30 s Retry-After fails the call at once.
+#: Retries allowed, but never a wait longer than 5 s: a 30 s Retry-After fails the call at once
+#: (and pauses the key's class for those 5 s).
 SHORT_WAITS = RetryPolicy(max_attempts=3, max_retry_after=5.0)
+#: A deadline shorter than that pause: a call of a paused key fails at once, unsent.
+SOON = 1.0
 
 
 def _connections() -> tuple[aiohttp.TraceConfig, SimpleNamespace]:
@@ -82,9 +85,9 @@ async def test_a_429_on_one_child_key_does_not_pause_another(faulty_credits: San
         assert (wallet.meta.attempts, wallet.meta.waited) == (1, 0.0)
         assert (await client.credits.get()).meta is not None
         with pytest.raises(RateLimitError) as paused:
-            await a.credits.get()
+            await a.credits.get(timeout=SOON)
         assert paused.value.details == {"limitType": "client_pause"}
-        same_key = client.with_options(api_key=first, timeout=5)  # another view, same key
+        same_key = client.with_options(api_key=first, timeout=SOON)  # another view, same key
         with pytest.raises(RateLimitError, match="paused"):
             await same_key.credits.get()
     state = await sb.state()
@@ -104,9 +107,10 @@ async def test_for_organization_views_share_the_parent_keys_gate(faulty_credits:
             await client.credits.get()
         inside = client.for_organization(org)
         with pytest.raises(RateLimitError) as paused:
-            await inside.credits.get()
+            await inside.credits.get(timeout=SOON)
         assert paused.value.details == {"limitType": "client_pause"}
-        assert (await client.with_options(api_key=secret).credits.get()).organization_id == org
+        own_gate = client.with_options(api_key=secret, timeout=SOON)
+        assert (await own_gate.credits.get()).organization_id == org
 
 
 @pytest.mark.anyio

@@ -26,6 +26,7 @@ from layers_async import (
     DEFAULT_TIMEOUTS,
     NOT_GIVEN,
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     Asset,
@@ -34,6 +35,7 @@ from layers_async import (
     BadRequestError,
     BillingPeriod,
     BrandContext,
+    ClientClosedError,
     ConflictError,
     ErrorInfo,
     IdempotencyConflictError,
@@ -58,6 +60,7 @@ from layers_async import (
     RateLimitError,
     RateLimitInfo,
     ResponseMeta,
+    ResponseTooLargeError,
     Sandbox,
     SandboxConfigError,
     Timeouts,
@@ -85,6 +88,9 @@ def config_values() -> None:
     custom = Timeouts(total=30.0, connect=5.0, read=None)
     total: float | None = custom.total
     pool = Limits(max_connections=10, max_connections_per_host=5, keepalive_expiry=30.0)
+    capped = Limits(max_response_bytes=1024 * 1024)
+    max_body: int = capped.max_response_bytes
+    del max_body
     max_conn: int = pool.max_connections
     unset: NotGiven = NOT_GIVEN
     falsy: bool = bool(NOT_GIVEN)
@@ -369,6 +375,19 @@ async def errors(client: LayersClient) -> None:
         attempts: int = exc.attempts
         method: str = exc.method
         del status_code, message, request_id, attempts, method
+    except ResponseTooLargeError as exc:
+        limit: int = exc.max_response_bytes
+        as_malformed: APIResponseValidationError = exc
+        del limit, as_malformed
+    except APIResponseValidationError as exc:
+        answered: int = exc.status_code
+        answer_id: str | None = exc.request_id
+        excerpt: str = exc.excerpt
+        as_status_error: APIStatusError = exc  # type: ignore[assignment]
+        del answered, answer_id, excerpt, as_status_error
+    except ClientClosedError as exc:
+        as_runtime: RuntimeError = exc
+        del as_runtime
     except APITimeoutError as exc:
         as_timeout: TimeoutError = exc
         as_connection: APIConnectionError = exc
@@ -530,6 +549,36 @@ async def content(client: LayersClient) -> None:
     mode: layers_async.PostMode = "managed"
     layers_async.ScheduleTarget(social_account_id=SA, mode="later")  # type: ignore[arg-type]
     del slides, remix, video, built, ugc, first_hook, containers, preview, assets, eta, ids, mode
+
+
+async def approvals(client: LayersClient) -> None:
+    policy: layers_async.ReviewPolicy = await client.projects.get_review_policy(PRJ)
+    first_n: int | None = policy.first_n
+    set_at: datetime | None = policy.updated_at
+    gated: layers_async.ReviewPolicy = await client.projects.update_review_policy(
+        PRJ, policy="review_first_n", first_n=3, idempotency_key="k"
+    )
+    name: layers_async.ReviewPolicyName = "review_all"
+    await client.projects.update_review_policy(PRJ, policy="sometimes")  # type: ignore[arg-type]
+    await client.projects.update_review_policy(PRJ)  # type: ignore[call-arg]
+    approval: layers_async.Approval = await client.content.approve(CNT, note="Ship it")
+    promotion: layers_async.SchedulePromotion | None = approval.pending_schedule_promotion
+    approved_at: datetime = approval.approved_at
+    rejection: layers_async.Rejection = await client.content.reject(CNT, reason="Off brand")
+    await client.content.reject(CNT)  # type: ignore[call-arg]
+    target = layers_async.ScheduleTarget(social_account_id=SA, mode="publish")
+    published: layers_async.ScheduleResult = await client.content.publish(CNT, targets=[target])
+    await client.content.publish(CNT, targets=[target], scheduled_for=datetime(2026, 6, 1))  # type: ignore[call-arg]
+    status: layers_async.ApprovalStatus = "pending"
+    try:
+        await client.content.publish(CNT, targets=[target])
+    except layers_async.ApprovalRequiredError as exc:
+        denied: PermissionDeniedError = exc
+        del denied
+    except layers_async.ContentRejectedError as exc:
+        conflict: ConflictError = exc
+        del conflict
+    del first_n, set_at, gated, name, promotion, approved_at, rejection, published, status
 
 
 async def scheduled_posts(client: LayersClient) -> None:
