@@ -196,7 +196,7 @@ class Body:
                 self.issues.add(f"{name}.{k}", f"Must be a string of at most {_META_VALUE}.")
         if len(v) > _META_KEYS:
             self.issues.add(name, f"At most {_META_KEYS} keys.")
-        elif len(json.dumps(v, ensure_ascii=False).encode()) > _META_BYTES:
+        elif len(json.dumps(v, ensure_ascii=False, separators=(",", ":")).encode()) > _META_BYTES:
             self.issues.add(name, "At most 16 KB when serialised.")
         return v if len(self.issues.items) == before else None
 

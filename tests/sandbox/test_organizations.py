@@ -501,3 +501,17 @@ async def test_a_suspended_child_can_be_archived(api: Api) -> None:
     ok(await api.post(f"/v1/organizations/{child}/suspend"))
     assert ok(await api.delete(f"/v1/organizations/{child}"))["status"] == "archived"
     assert_error(await api.with_key(secret).get("/v1/whoami"), 401, "UNAUTHENTICATED")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("value_len", "status"), [(318, 201), (319, 422)])
+async def test_metadata_bound_is_16_kb_of_compact_json(
+    api: Api, value_len: int, status: int
+) -> None:
+    """The 16 KB metadata bound is measured on compact JSON as sent: 16,351 bytes pass, 16,401
+    do not (measured with spaces, the first would be 16,450 and refused)."""
+    metadata = {f"k{i:02d}": "v" * value_len for i in range(50)}
+    r = await api.post("/v1/organizations", {"name": "Acme", "metadata": metadata})
+    assert r.status == status
+    if status == 422:
+        assert_validation(r, "metadata")

@@ -71,6 +71,8 @@ async def test_create_answers_the_endpoint_and_its_signing_secret(api: Api) -> N
         ({"url": None}, "url"),
         ({"events": []}, "events"),
         ({"events": ["job.completed", "wallet.low"]}, "events.1"),
+        ({"events": [[]]}, "events.0"),
+        ({"events": ["job.completed", {"name": "job.failed"}]}, "events.1"),
         ({"events": ["job.completed"] * 51}, "events"),
         ({"description": "d" * 501}, "description"),
         ({"projectId": "cnt_" + GHOST_UUID}, "projectId"),

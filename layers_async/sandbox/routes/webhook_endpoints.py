@@ -62,10 +62,16 @@ def _events(b: Body) -> list[str] | None:
     if not isinstance(events, list) or not 1 <= len(events) <= 50:
         b.issues.add("events", "Must be an array of 1 to 50 event names.")
         return None
+    names: list[str] = []
     for i, e in enumerate(events):
-        if e not in EVENT_TYPES:
+        # Only strings can name an event: a list or an object is refused, never looked up.
+        if not isinstance(e, str) or e not in EVENT_TYPES:
             b.issues.add(f"events.{i}", "Unknown event type.")
-    return list(dict.fromkeys(events))
+        else:
+            names.append(e)
+    if len(names) < len(events):
+        return None
+    return list(dict.fromkeys(names))
 
 
 def create(ctx: Ctx, issues: Issues) -> Out:
