@@ -9,7 +9,9 @@
     ├── APIStatusError  (status_code, code, message, request_id, details, attempts)
     │   ├── BadRequestError 400 · AuthenticationError 401 · PaymentRequiredError 402
     │   ├── PermissionDeniedError 403 · NotFoundError 404 · ConflictError 409
-    │   │   └── IdempotencyConflictError (IDEMPOTENCY_CONFLICT)
+    │   │   ├── ApprovalRequiredError(PermissionDeniedError) (APPROVAL_REQUIRED)
+    │   │   ├── ContentRejectedError(ConflictError) (CONTENT_REJECTED)
+    │   │   └── IdempotencyConflictError(ConflictError) (IDEMPOTENCY_CONFLICT)
     │   ├── UnprocessableEntityError 422 (issues) · RateLimitError 429 (retry_after)
     │   └── InternalServerError 5xx · KillSwitchError 503 KILL_SWITCH
     └── WaitError                                   a waiter saw its thing end badly
@@ -42,10 +44,12 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "ApprovalRequiredError",
     "AuthenticationError",
     "BadRequestError",
     "CallFacts",
     "ConflictError",
+    "ContentRejectedError",
     "Failure",
     "IdempotencyConflictError",
     "InfluencerFailedError",
@@ -267,6 +271,16 @@ class ConflictError(APIStatusError):
     """409: the resource's state forbids the operation (`CONFLICT`, `CONTENT_REJECTED`)."""
 
 
+class ApprovalRequiredError(PermissionDeniedError):
+    """403 `APPROVAL_REQUIRED`: publish-now of content still awaiting approval; `details` has
+    `containerId` and `approvalStatus`. Nothing was parked: approve, then publish again."""
+
+
+class ContentRejectedError(ConflictError):
+    """409 `CONTENT_REJECTED`: schedule or publish of rejected content (never allowed; generate
+    again for a new take)."""
+
+
 class IdempotencyConflictError(ConflictError):
     """409 `IDEMPOTENCY_CONFLICT`: the same Idempotency-Key was sent with another body."""
 
@@ -303,10 +317,10 @@ _BY_CODE: dict[str, type[APIStatusError]] = {
     "BILLING_EXHAUSTED": PaymentRequiredError,
     "FORBIDDEN_SCOPE": PermissionDeniedError,
     "RETURN_URL_NOT_ALLOWED": PermissionDeniedError,
-    "APPROVAL_REQUIRED": PermissionDeniedError,
+    "APPROVAL_REQUIRED": ApprovalRequiredError,
     "NOT_FOUND": NotFoundError,
     "CONFLICT": ConflictError,
-    "CONTENT_REJECTED": ConflictError,
+    "CONTENT_REJECTED": ContentRejectedError,
     "IDEMPOTENCY_CONFLICT": IdempotencyConflictError,
     "VALIDATION": UnprocessableEntityError,
     "RATE_LIMITED": RateLimitError,

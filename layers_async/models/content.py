@@ -14,6 +14,7 @@ from ._base import LayersModel
 from .jobs import Asset, ErrorInfo
 
 __all__ = [
+    "ApprovalStatus",
     "Container",
     "ContainerStatus",
     "ContentFormat",
@@ -38,6 +39,9 @@ SourceKind = Literal["slideshow", "video", "mixed"]
 ContentFormat = Literal["slideshow-remix", "video-remix", "slideshow-builder", "ugc-remix"]
 #: Container statuses (responses may carry newer values as plain strings).
 ContainerStatus = Literal["queued", "processing", "completed", "failed", "canceled"]
+#: A container's approval status (contract §3.16; responses may carry newer values as plain
+#: strings).
+ApprovalStatus = Literal["not_required", "pending", "approved", "rejected"]
 #: How a container was made.
 CreativeType = Literal["generated", "uploaded"]
 #: What a schedule target does at `scheduled_for`: post, push a draft, or hand to managed

@@ -1,4 +1,5 @@
-"""`client.content`: sources, the four generation formats, hooks, containers, schedule (§3.7)."""
+"""`client.content`: sources, the four generation formats, hooks, containers, schedule (§3.7,
+§3.9.1), approve and reject (§3.16), publish now (§3.17)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from .._validation import (
     fail,
 )
 from ..models import JSON
+from ..models.approvals import Approval, Rejection
 from ..models.content import (
     Container,
     ContainerStatus,
@@ -97,6 +99,16 @@ def _target(i: int, target: object, seen: set[tuple[str, str]]) -> dict[str, JSO
         raise fail(at, "repeats the account and mode of an earlier target (it would post twice)")
     seen.add(key)
     return wire
+
+
+def _targets(targets: object) -> list[JSON]:
+    """1 to 50 ScheduleTargets, each validated, in their wire form."""
+    if isinstance(targets, (str, bytes, ScheduleTarget)) or not isinstance(targets, Sequence):
+        raise fail("targets", "must be a sequence of ScheduleTarget")
+    if not 1 <= len(targets) <= 50:
+        raise fail("targets", f"must hold 1 to 50 targets (got {len(targets)})")
+    seen: set[tuple[str, str]] = set()
+    return [_target(i, t, seen) for i, t in enumerate(targets)]
 
 
 class Content(Resource):
@@ -329,19 +341,73 @@ class Content(Resource):
         *server's* clock; that lead is checked by the server, not here. One scheduled post is
         created per target, ids in target order. Raises `UnprocessableEntityError` (too soon,
         an account that is not connected to this project, `tiktok_music` on video content,
-        `share_reel_to_feed` where not allowed), `NotFoundError`, and `ConflictError` (container
-        not completed, `CONTENT_REJECTED`, project archived). Nothing is written on any error.
+        `share_reel_to_feed` where not allowed), `NotFoundError`, `ConflictError` (container
+        not completed, project archived) and `ContentRejectedError` (a `ConflictError`, for
+        rejected content). Nothing is written on any error. Content awaiting approval is
+        accepted with `gate_status="blocked_on_approval"` and no ids: the intent is parked and
+        its posts are created when the content is approved.
         """
         opts = call_options(options)
         cid = check_id("container_id", container_id, "cnt")
         when = check_datetime("scheduled_for", scheduled_for)
-        if isinstance(targets, (str, bytes, ScheduleTarget)) or not isinstance(targets, Sequence):
-            raise fail("targets", "must be a sequence of ScheduleTarget")
-        if not 1 <= len(targets) <= 50:
-            raise fail("targets", f"must hold 1 to 50 targets (got {len(targets)})")
-        seen: set[tuple[str, str]] = set()
-        wire: list[JSON] = [_target(i, t, seen) for i, t in enumerate(targets)]
-        body: dict[str, JSON] = {"scheduledFor": when, "targets": wire}
+        body: dict[str, JSON] = {"scheduledFor": when, "targets": _targets(targets)}
         return await self._write(
             ScheduleResult, "POST", f"/v1/content/{cid}/schedule", opts, body=body
         )
+
+    async def publish(
+        self,
+        container_id: str,
+        *,
+        targets: Sequence[ScheduleTarget],
+        **options: Unpack[RequestOptions],
+    ) -> ScheduleResult:
+        """Publish a completed container now to 1-50 accounts (`POST /v1/content/{id}/publish`;
+        scope `publish:write`).
+
+        Targets as in `schedule()`. One post per target is created `queued` for the server's now
+        (`scheduled_for` of the answer) and starts publishing at once; follow it with
+        `scheduled_posts.get()`. Every call carries an Idempotency-Key (one is made per call
+        and reused by its retries), so a retried publish never posts twice. Raises
+        `ApprovalRequiredError` (403) while the content awaits approval (nothing is parked:
+        publish again once approved), `ContentRejectedError` (409) for rejected content,
+        `ConflictError` (not completed, project archived, organization suspended),
+        `UnprocessableEntityError` and `NotFoundError`, as `schedule()`.
+        """
+        opts = call_options(options)
+        cid = check_id("container_id", container_id, "cnt")
+        body: dict[str, JSON] = {"targets": _targets(targets)}
+        return await self._write(
+            ScheduleResult, "POST", f"/v1/content/{cid}/publish", opts, body=body
+        )
+
+    async def approve(
+        self, container_id: str, *, note: str | None = None, **options: Unpack[RequestOptions]
+    ) -> Approval:
+        """Approve content awaiting approval (`POST /v1/content/{id}/approve`; no scope).
+
+        `note` is optional, at most 1024 characters. Schedule intents parked while the content
+        awaited approval are promoted at once, all or nothing: see
+        `Approval.pending_schedule_promotion`. Raises `ConflictError` when the container is not
+        `pending` (`details["approvalStatus"]` says what it is) and `NotFoundError`.
+        """
+        opts = call_options(options)
+        cid = check_id("container_id", container_id, "cnt")
+        body: dict[str, JSON] = {}
+        if note is not None:
+            body["note"] = check_str("note", note, max_len=1024)
+        return await self._write(Approval, "POST", f"/v1/content/{cid}/approve", opts, body=body)
+
+    async def reject(
+        self, container_id: str, *, reason: str, **options: Unpack[RequestOptions]
+    ) -> Rejection:
+        """Reject content awaiting approval (`POST /v1/content/{id}/reject`; no scope).
+
+        `reason` is 1-1024 characters. Parked schedule intents are dropped, and the content can
+        never be scheduled or published (`ContentRejectedError`): generate again for a new
+        take. Raises `ConflictError` when the container is not `pending`, and `NotFoundError`.
+        """
+        opts = call_options(options)
+        cid = check_id("container_id", container_id, "cnt")
+        body: dict[str, JSON] = {"reason": check_str("reason", reason, min_len=1, max_len=1024)}
+        return await self._write(Rejection, "POST", f"/v1/content/{cid}/reject", opts, body=body)

@@ -1,4 +1,5 @@
-"""`client.projects`: create, get, list, update, archive (contract §3.2)."""
+"""`client.projects`: create, get, list, update, archive (contract §3.2), and a project's
+content review policy (contract §3.16.3, §3.16.4)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from .._validation import (
     EMAIL,
     check_enum,
     check_id,
+    check_int,
     check_metadata,
     check_str,
     fail,
 )
 from ..models import JSON
+from ..models.approvals import ReviewPolicy, ReviewPolicyName
 from ..models.projects import (
     BrandVoice,
     Project,
@@ -113,6 +116,11 @@ def validate_project_fields(**fields: object) -> dict[str, JSON]:
     if unknown:
         raise TypeError(f"not project fields: {', '.join(unknown)}")
     return _fields(patch=False, **fields)
+
+
+def _policy_path(project_id: str) -> str:
+    """The review policy of a project, its id checked."""
+    return f"/v1/projects/{check_id('project_id', project_id, 'prj')}/content-review-policy"
 
 
 class Projects(Resource):
@@ -240,3 +248,36 @@ class Projects(Resource):
         opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
         return await self._write(ProjectArchived, "DELETE", f"/v1/projects/{pid}", opts)
+
+    async def get_review_policy(
+        self, project_id: str, **options: Unpack[RequestOptions]
+    ) -> ReviewPolicy:
+        """The project's content review policy and its count of containers awaiting approval
+        (`GET /v1/projects/{project_id}/content-review-policy`; any key, no scope)."""
+        return await self._read(ReviewPolicy, _policy_path(project_id), call_options(options))
+
+    async def update_review_policy(
+        self,
+        project_id: str,
+        *,
+        policy: ReviewPolicyName,
+        first_n: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> ReviewPolicy:
+        """Set the project's content review policy (`PATCH …/content-review-policy`).
+
+        `policy` is `auto_approve` (no review), `review_all`, or `review_first_n` with
+        `first_n` (1-50, required with it and refused otherwise): content is held for approval
+        until the project has `first_n` approved containers. The policy applies to content that
+        completes afterwards, and the project's `requires_approval` follows it.
+        """
+        opts = call_options(options)
+        path = _policy_path(project_id)
+        body: dict[str, JSON] = {"policy": check_enum("policy", policy, ReviewPolicyName)}
+        if policy == "review_first_n":
+            if first_n is None:
+                raise fail("first_n", "is required with policy='review_first_n'")
+            body["firstN"] = check_int("first_n", first_n, 1, 50)
+        elif first_n is not None:
+            raise fail("first_n", "is allowed only with policy='review_first_n'")
+        return await self._write(ReviewPolicy, "PATCH", path, opts, body=body)

@@ -16,7 +16,9 @@ __all__ = [
     "Job",
     "OAuthAttempt",
     "Organization",
+    "ParkedSchedule",
     "Project",
+    "Review",
     "ScheduledPost",
     "SocialAccount",
     "Wallet",
@@ -140,6 +142,8 @@ class Project:
     refreshed_at: int | None = None
     hooks_calls: int = 0
     review_policy: str = "auto_approve"
+    review_first_n: int | None = None
+    review_updated_at: int | None = None
 
 
 @attrs.define(slots=True)
@@ -313,6 +317,28 @@ class ScheduledPost:
     canceled_at: int | None = None
     last_error: dict[str, Any] | None = None
     generation: int = 0
+
+
+# ---------------------------------------------------------------- approvals (contract §3.16)
+@attrs.define(slots=True)
+class ParkedSchedule:
+    """A schedule intent parked on content awaiting approval: its time and its targets, each
+    `{"sa": account id, "mode": mode, "options": the target's other fields}`."""
+
+    scheduled_for: int
+    targets: list[dict[str, Any]]
+
+
+@attrs.define(slots=True)
+class Review:
+    """The approval side of one container: parked schedule intents, then the decision."""
+
+    container_id: str
+    parked: list[ParkedSchedule] = attrs.Factory(list)
+    decided_at: int | None = None
+    decided_by: str | None = None
+    note: str | None = None
+    reason: str | None = None
 
 
 @attrs.define(slots=True)

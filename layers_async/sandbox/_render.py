@@ -13,12 +13,21 @@ from ._tenancy import key_status
 from ._world import FORMAT_ESTIMATES
 
 if TYPE_CHECKING:
-    from ._models import ApiKey, Container, Job, Organization, Project, WebhookEndpoint
+    from ._models import (
+        ApiKey,
+        Container,
+        Job,
+        Organization,
+        Project,
+        Review,
+        WebhookEndpoint,
+    )
     from ._world import World
 
 __all__ = [
     "Shape",
     "account",
+    "approval",
     "child_key",
     "container",
     "credit_event",
@@ -34,6 +43,8 @@ __all__ = [
     "post",
     "project",
     "project_summary",
+    "rejection",
+    "review_policy",
     "state",
     "ts",
     "tsn",
@@ -174,6 +185,42 @@ def webhook_endpoint(e: WebhookEndpoint) -> dict[str, Any]:
 def container(c: Container) -> dict[str, Any]:
     """Container (contract §3.0.9): every content item is `generated` in the sandbox."""
     return {**_CONTAINER_HEAD(c), "creativeType": "generated", **_CONTAINER_TAIL(c)}
+
+
+def approval(c: Container, r: Review, promotion: dict[str, Any] | None) -> dict[str, Any]:
+    """The answer to an approval (contract §3.16.1); `pendingSchedulePromotion` only when
+    schedule intents were parked."""
+    out: dict[str, Any] = {
+        "id": c.id,
+        "approvalStatus": c.approval_status,
+        "approvedAt": tsn(r.decided_at),
+        "approvedBy": r.decided_by,
+    }
+    if promotion is not None:
+        out["pendingSchedulePromotion"] = promotion
+    return out
+
+
+def rejection(c: Container, r: Review) -> dict[str, Any]:
+    """The answer to a rejection (contract §3.16.2)."""
+    return {
+        "id": c.id,
+        "approvalStatus": c.approval_status,
+        "rejectedAt": tsn(r.decided_at),
+        "rejectedBy": r.decided_by,
+        "reason": r.reason,
+    }
+
+
+def review_policy(p: Project, pending: int) -> dict[str, Any]:
+    """A project's content review policy (contract §3.16.3); `updatedAt` null if never set."""
+    return {
+        "projectId": p.id,
+        "policy": p.review_policy,
+        "firstN": p.review_first_n,
+        "pendingCount": pending,
+        "updatedAt": tsn(p.review_updated_at),
+    }
 
 
 def wallet(world: World, org: Organization) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import _fake, _tenancy
+from . import _fake, _review, _tenancy
 from ._clock import VirtualClock, format_ts, parse_config_ts
 from ._config import DURATION_KEYS, RUNNING_JOBS_INDEX, TIERS
 from ._errors import ApiError, conflict
@@ -31,6 +31,7 @@ from ._models import (
     OAuthAttempt,
     Organization,
     Project,
+    Review,
     ScheduledPost,
     SocialAccount,
     Wallet,
@@ -128,6 +129,7 @@ class World:
         self.jobs: dict[str, Job] = {}
         self.containers: dict[str, Container] = {}
         self.posts: dict[str, ScheduledPost] = {}
+        self.reviews: dict[str, Review] = {}  # by container id (contract §3.16)
         self.credit_events: list[CreditEvent] = []
         self.webhook_endpoints: dict[str, WebhookEndpoint] = {}
         self.webhook_deliveries: dict[str, dict[str, Any]] = {}
@@ -473,7 +475,7 @@ class World:
         c.status = "completed"
         c.completed_at = when
         c.updated_at = when
-        c.approval_status = "pending" if p.review_policy != "auto_approve" else "not_required"
+        c.approval_status = _review.approval_on_completion(self, p)
 
     def _fail(self, work: Work, when: int) -> bool:
         if work.done:
@@ -698,9 +700,11 @@ class World:
         return True
 
     def schedule_post(self, post: ScheduledPost) -> None:
-        """Arm the publish transition of a queued post for its current `scheduledFor`."""
+        """Arm the publish transition of a queued post for its current `scheduledFor`, or for
+        now when that time has passed (a late approval, a resume)."""
         gen = post.generation
-        self.at(post.scheduled_for, functools.partial(self._start_publish, post, gen))
+        when = max(post.scheduled_for, self.now())
+        self.at(when, functools.partial(self._start_publish, post, gen))
 
     def _start_publish(self, post: ScheduledPost, gen: int, when: int) -> bool:
         if post.generation != gen or post.status != "queued":

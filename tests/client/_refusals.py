@@ -10,8 +10,10 @@ import pytest
 
 from layers_async import (
     APIStatusError,
+    ApprovalRequiredError,
     AuthenticationError,
     ConflictError,
+    ContentRejectedError,
     LayersClient,
     LayersValidationError,
     NotFoundError,
@@ -29,8 +31,10 @@ STATUS_AND_CODE: dict[type[APIStatusError], tuple[int, str]] = {
     AuthenticationError: (401, "UNAUTHENTICATED"),
     PaymentRequiredError: (402, "BILLING_EXHAUSTED"),
     PermissionDeniedError: (403, "FORBIDDEN_SCOPE"),
+    ApprovalRequiredError: (403, "APPROVAL_REQUIRED"),
     NotFoundError: (404, "NOT_FOUND"),
     ConflictError: (409, "CONFLICT"),
+    ContentRejectedError: (409, "CONTENT_REJECTED"),
     UnprocessableEntityError: (422, "VALIDATION"),
     RateLimitError: (429, "RATE_LIMITED"),
 }

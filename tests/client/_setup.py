@@ -187,10 +187,15 @@ class Scheduled(NamedTuple):
 
 
 async def scheduling_setup(
-    client: LayersClient, sandbox: Sandbox, session: aiohttp.ClientSession
+    client: LayersClient,
+    sandbox: Sandbox,
+    session: aiohttp.ClientSession,
+    *,
+    project_id: str | None = None,
 ) -> Scheduled:
-    """A completed no-actor slideshow-builder container plus a connected account."""
-    pid = await new_project(client, app=False)
+    """A completed no-actor slideshow-builder container plus a connected account, in
+    `project_id` (default: a new project)."""
+    pid = project_id or await new_project(client, app=False)
     sa = await connect_account(session, sandbox, pid)
     job = await client.content.slideshow_builder(pid, hook="Mornings are hard\\nCoffee helps")
     await sandbox.advance(80)

@@ -873,6 +873,11 @@ CONTRACT_CLASSES: dict[str, str] = {
     "GET /v1/scheduled-posts/{scheduledPostId}": "read-light",
     "POST /v1/scheduled-posts/{scheduledPostId}/reschedule": "write-light",
     "DELETE /v1/scheduled-posts/{scheduledPostId}": "write-light",
+    "POST /v1/content/{containerId}/approve": "write-light",
+    "POST /v1/content/{containerId}/reject": "write-light",
+    "GET /v1/projects/{projectId}/content-review-policy": "read-light",
+    "PATCH /v1/projects/{projectId}/content-review-policy": "write-light",
+    "POST /v1/content/{containerId}/publish": "write-light",
 }
 GHOST = "0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f"
 TIKTOK_ID = "7301234567890123456"
@@ -930,6 +935,11 @@ def _every_route(pid: str) -> list[Callable[[LayersClient], Awaitable[object]]]:
         lambda c: c.scheduled_posts.get(sp),
         lambda c: c.scheduled_posts.reschedule(sp, scheduled_for=LATER),
         lambda c: c.scheduled_posts.cancel(sp),
+        lambda c: c.content.approve(cnt),
+        lambda c: c.content.reject(cnt, reason="Off brand"),
+        lambda c: c.projects.get_review_policy(pid),
+        lambda c: c.projects.update_review_policy(pid, policy="review_all"),
+        lambda c: c.content.publish(cnt, targets=[target]),
     ]
 
 

@@ -209,6 +209,60 @@ CASES: list[tuple[str, Call, str]] = [
         ),
         "targets[0].caption_override",
     ),
+    # approvals, the review policy and publish-now
+    ("approve malformed id", lambda c: c.content.approve("cnt_nope"), "container_id"),
+    ("approve note too long", lambda c: c.content.approve(CNT, note="n" * 1025), "note"),
+    ("reject empty reason", lambda c: c.content.reject(CNT, reason=""), "reason"),
+    ("reject reason too long", lambda c: c.content.reject(CNT, reason="r" * 1025), "reason"),
+    ("reject reason not text", lambda c: c.content.reject(CNT, reason=5), "reason"),  # type: ignore[arg-type]
+    ("publish no targets", lambda c: c.content.publish(CNT, targets=[]), "targets"),
+    (
+        "publish 51 targets",
+        lambda c: c.content.publish(
+            CNT, targets=[ScheduleTarget(social_account_id=SA, mode="publish")] * 51
+        ),
+        "targets",
+    ),
+    (
+        "publish unknown mode",
+        lambda c: c.content.publish(
+            CNT,
+            targets=[ScheduleTarget(social_account_id=SA, mode="later")],  # type: ignore[arg-type]
+        ),
+        "targets[0].mode",
+    ),
+    (
+        "publish malformed container id",
+        lambda c: c.content.publish(
+            "post-1", targets=[ScheduleTarget(social_account_id=SA, mode="publish")]
+        ),
+        "container_id",
+    ),
+    (
+        "unknown review policy",
+        lambda c: c.projects.update_review_policy(PRJ, policy="review_some"),  # type: ignore[arg-type]
+        "policy",
+    ),
+    (
+        "review_first_n without first_n",
+        lambda c: c.projects.update_review_policy(PRJ, policy="review_first_n"),
+        "first_n",
+    ),
+    (
+        "first_n 51",
+        lambda c: c.projects.update_review_policy(PRJ, policy="review_first_n", first_n=51),
+        "first_n",
+    ),
+    (
+        "first_n with review_all",
+        lambda c: c.projects.update_review_policy(PRJ, policy="review_all", first_n=3),
+        "first_n",
+    ),
+    (
+        "policy of malformed project id",
+        lambda c: c.projects.get_review_policy("prj_nope"),
+        "project_id",
+    ),
     # jobs and scheduled posts
     ("malformed job id", lambda c: c.jobs.get("job_123"), "job_id"),
     ("cancel malformed job id", lambda c: c.jobs.cancel(CNT), "job_id"),

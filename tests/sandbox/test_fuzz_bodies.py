@@ -113,6 +113,12 @@ VALID: dict[str, dict[str, Any]] = {
         "scheduledFor": "2027-06-01T00:00:00.000Z",
         "targets": [{"socialAccountId": "$socialAccountId", "mode": "publish"}],
     },
+    "/v1/content/{containerId}/approve": {"note": "Looks good"},
+    "/v1/content/{containerId}/reject": {"reason": "Off brand"},
+    "/v1/content/{containerId}/publish": {
+        "targets": [{"socialAccountId": "$socialAccountId", "mode": "publish"}],
+    },
+    "/v1/projects/{projectId}/content-review-policy": {"policy": "review_first_n", "firstN": 3},
     "/v1/jobs/{jobId}/cancel": {},
     "/v1/scheduled-posts/{scheduledPostId}/reschedule": {
         "scheduledFor": "2027-07-01T00:00:00.000Z",

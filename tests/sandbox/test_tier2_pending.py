@@ -9,8 +9,6 @@ from tests.sandbox._http import Api
 
 WH = "wh_0f2e4d6c-8b0a-4c2e-9d4f-6a8b0c2e4f6a"
 DLV = "dlv_1a3c5e7f-9b1d-4f3a-8c5e-7a9b1c3d5e7f"
-CNT = "cnt_7d18b9a1-4c2e-4f6a-8b0d-2e4f6a8c0e1d"
-PRJ = "prj_254a4ce1-6f0e-4c1a-9a57-3b8f0d2c9e11"
 
 TIER2 = [
     ("PATCH", f"/v1/webhook-endpoints/{WH}"),
@@ -19,11 +17,6 @@ TIER2 = [
     ("POST", f"/v1/webhook-endpoints/{WH}/test"),
     ("GET", f"/v1/webhook-endpoints/{WH}/deliveries"),
     ("POST", f"/v1/webhook-deliveries/{DLV}/replay"),
-    ("POST", f"/v1/content/{CNT}/approve"),
-    ("POST", f"/v1/content/{CNT}/reject"),
-    ("GET", f"/v1/projects/{PRJ}/content-review-policy"),
-    ("PATCH", f"/v1/projects/{PRJ}/content-review-policy"),
-    ("POST", f"/v1/content/{CNT}/publish"),
 ]
 
 

@@ -532,6 +532,36 @@ async def content(client: LayersClient) -> None:
     del slides, remix, video, built, ugc, first_hook, containers, preview, assets, eta, ids, mode
 
 
+async def approvals(client: LayersClient) -> None:
+    policy: layers_async.ReviewPolicy = await client.projects.get_review_policy(PRJ)
+    first_n: int | None = policy.first_n
+    set_at: datetime | None = policy.updated_at
+    gated: layers_async.ReviewPolicy = await client.projects.update_review_policy(
+        PRJ, policy="review_first_n", first_n=3, idempotency_key="k"
+    )
+    name: layers_async.ReviewPolicyName = "review_all"
+    await client.projects.update_review_policy(PRJ, policy="sometimes")  # type: ignore[arg-type]
+    await client.projects.update_review_policy(PRJ)  # type: ignore[call-arg]
+    approval: layers_async.Approval = await client.content.approve(CNT, note="Ship it")
+    promotion: layers_async.SchedulePromotion | None = approval.pending_schedule_promotion
+    approved_at: datetime = approval.approved_at
+    rejection: layers_async.Rejection = await client.content.reject(CNT, reason="Off brand")
+    await client.content.reject(CNT)  # type: ignore[call-arg]
+    target = layers_async.ScheduleTarget(social_account_id=SA, mode="publish")
+    published: layers_async.ScheduleResult = await client.content.publish(CNT, targets=[target])
+    await client.content.publish(CNT, targets=[target], scheduled_for=datetime(2026, 6, 1))  # type: ignore[call-arg]
+    status: layers_async.ApprovalStatus = "pending"
+    try:
+        await client.content.publish(CNT, targets=[target])
+    except layers_async.ApprovalRequiredError as exc:
+        denied: PermissionDeniedError = exc
+        del denied
+    except layers_async.ContentRejectedError as exc:
+        conflict: ConflictError = exc
+        del conflict
+    del first_n, set_at, gated, name, promotion, approved_at, rejection, published, status
+
+
 async def scheduled_posts(client: LayersClient) -> None:
     page: Page[layers_async.ScheduledPost] = await client.scheduled_posts.list(
         PRJ, status=["queued", "publishing"], social_account_id=SA, limit=100

@@ -1,15 +1,16 @@
 """Content (contract §3.7): source recommendations, the four generation formats, hooks,
-the content list, one container and its progress, and scheduling a container (contract §3.9.1)."""
+the content list, one container and its progress, scheduling a container (contract §3.9.1),
+approving or rejecting it (contract §3.16) and publishing it now (contract §3.17)."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from .. import _fake
+from .. import _fake, _review
 from .. import _render as render
 from .._errors import ApiError, Issues, conflict, not_found, validation
-from .._models import Container, Project, ScheduledPost, Wallet
+from .._models import Container, Project, Wallet
 from .._routing import LONG, READ, WRITE, Ctx, Handler, Out, Route
 from .._validate import Body, normalize_prefixed
 from .._world import FORMAT_DURATION_KEY, FORMAT_ESTIMATES
@@ -30,11 +31,14 @@ from ._common import (
 __all__ = [
     "FORMATS",
     "ROUTES",
+    "approve",
     "content_progress",
     "generate",
     "get_content",
     "hooks",
     "list_content",
+    "publish",
+    "reject",
     "schedule",
     "source_recommendations",
 ]
@@ -438,35 +442,57 @@ def _check_targets(
 
 
 def _check_schedulable(c: Container) -> None:
-    """Only completed content that is not rejected may be scheduled (409)."""
+    """Only completed content that is not rejected may be scheduled or published (409)."""
     if c.status != "completed":
         raise conflict("Content is not completed.", {"containerId": c.id, "status": c.status})
     if c.approval_status == "rejected":
-        raise ApiError(
-            409,
-            "CONTENT_REJECTED",
-            "Content was rejected.",
-            {"containerId": c.id, "approvalStatus": "rejected"},
-        )
+        raise _approval_refusal(409, "CONTENT_REJECTED", "Content was rejected.", c)
 
 
-def schedule(ctx: Ctx, issues: Issues) -> Out:
-    """POST /v1/content/{containerId}/schedule: one post per target, all or nothing.
+def _approval_refusal(status: int, code: str, message: str, c: Container) -> ApiError:
+    """A refusal that names the container and its approval status."""
+    return ApiError(
+        status, code, message, {"containerId": c.id, "approvalStatus": c.approval_status}
+    )
 
-    Content still pending approval is accepted (202) but nothing is queued.
-    """
-    b = Body(ctx.json_body(issues), ("scheduledFor", "targets"), issues)
-    when = scheduled_for(b, ctx.now)
-    targets = _targets(b, issues)
-    issues.raise_if_any()
-    assert when is not None
+
+def _postable(ctx: Ctx, targets: list[dict[str, Any]], issues: Issues) -> tuple[Container, Project]:
+    """The checks schedule and publish share, in their order (contract §3.9.1): the container
+    (404), the targets together (422), then its state, its project and organization (409)."""
     w = ctx.world
     c = _container(ctx)
     p = w.projects[c.project_id]
     _check_targets(ctx, c, p, targets, issues)
     _check_schedulable(c)
     w.ensure_active(p)
+    return c, p
+
+
+def _wire_targets(targets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The validated targets as posts are made from them: account, mode, other fields."""
+    return [
+        {
+            "sa": t["sa"],
+            "mode": t["mode"],
+            "options": {k: v for k, v in t["raw"].items() if k not in ("socialAccountId", "mode")},
+        }
+        for t in targets
+    ]
+
+
+def schedule(ctx: Ctx, issues: Issues) -> Out:
+    """POST /v1/content/{containerId}/schedule: one post per target, all or nothing.
+
+    Content still pending approval is accepted (202): the intent is parked until approval.
+    """
+    b = Body(ctx.json_body(issues), ("scheduledFor", "targets"), issues)
+    when = scheduled_for(b, ctx.now)
+    targets = _targets(b, issues)
+    issues.raise_if_any()
+    assert when is not None
+    c, p = _postable(ctx, targets, issues)
     if c.approval_status == "pending":
+        _review.park(ctx.world, c, when, _wire_targets(targets))
         return Out(
             202,
             {
@@ -475,30 +501,50 @@ def schedule(ctx: Ctx, issues: Issues) -> Out:
                 "scheduledFor": render.ts(when),
             },
         )
-    ids = []
-    now = ctx.now
-    for t in targets:
-        acc = w.accounts[t["sa"]]
-        post = ScheduledPost(
-            id=w.ids.prefixed("sp"),
-            container_id=c.id,
-            project_id=p.id,
-            org_id=p.org_id,
-            social_account_id=acc.id,
-            platform=acc.platform,
-            mode=t["mode"],
-            scheduled_for=when,
-            created_at=now,
-            updated_at=now,
-            will_fail=w.fails("publish"),
-            options={k: v for k, v in t["raw"].items() if k not in ("socialAccountId", "mode")},
-        )
-        w.posts[post.id] = post
-        w.schedule_post(post)
-        ids.append(post.id)
+    ids = _review.queue_posts(ctx.world, c, p, when, _wire_targets(targets), ctx.now)
     return Out(
         201, {"scheduledPostIds": ids, "gateStatus": "queued", "scheduledFor": render.ts(when)}
     )
+
+
+def publish(ctx: Ctx, issues: Issues) -> Out:
+    """POST /v1/content/{containerId}/publish: one post per target, publishing now.
+
+    The checks of schedule, with 403 APPROVAL_REQUIRED where schedule parks (contract §3.17).
+    """
+    b = Body(ctx.json_body(issues), ("targets",), issues)
+    targets = _targets(b, issues)
+    issues.raise_if_any()
+    c, p = _postable(ctx, targets, issues)
+    if c.approval_status == "pending":
+        message = "Content awaits approval; publish again once it is approved."
+        raise _approval_refusal(403, "APPROVAL_REQUIRED", message, c)
+    now = ctx.now
+    ids = _review.queue_posts(ctx.world, c, p, now, _wire_targets(targets), now)
+    return Out(
+        201, {"scheduledPostIds": ids, "gateStatus": "queued", "scheduledFor": render.ts(now)}
+    )
+
+
+# ---------------------------------------------------------------------- approvals
+def approve(ctx: Ctx, issues: Issues) -> Out:
+    """POST /v1/content/{containerId}/approve: pending → approved; parked intents promoted."""
+    b = Body(ctx.json_body(issues), ("note",), issues)
+    note = b.string("note", max_len=1024)
+    issues.raise_if_any()
+    c = _container(ctx)
+    review, promotion = _review.decide(ctx.world, c, "approved", ctx.key.id, note, ctx.now)
+    return Out(200, render.approval(c, review, promotion))
+
+
+def reject(ctx: Ctx, issues: Issues) -> Out:
+    """POST /v1/content/{containerId}/reject: pending → rejected; parked intents dropped."""
+    b = Body(ctx.json_body(issues), ("reason",), issues)
+    reason = b.string("reason", required=True, min_len=1, max_len=1024)
+    issues.raise_if_any()
+    c = _container(ctx)
+    review, _ = _review.decide(ctx.world, c, "rejected", ctx.key.id, reason, ctx.now)
+    return Out(200, render.rejection(c, review))
 
 
 _PROJECT_ID = {"projectId": PRJ}
@@ -523,4 +569,7 @@ ROUTES: list[Route] = [
     Route("GET", _ONE, READ, "content:read", get_content, _CONTAINER_ID),
     Route("GET", _ONE + "/progress", READ, "content:read", content_progress, _CONTAINER_ID),
     Route("POST", _ONE + "/schedule", WRITE, "publish:write", schedule, _CONTAINER_ID),
+    Route("POST", _ONE + "/approve", WRITE, None, approve, _CONTAINER_ID),
+    Route("POST", _ONE + "/reject", WRITE, None, reject, _CONTAINER_ID),
+    Route("POST", _ONE + "/publish", WRITE, "publish:write", publish, _CONTAINER_ID),
 ]

@@ -1,10 +1,12 @@
-"""Projects (contract §3.2): create, list, fetch, change and archive."""
+"""Projects (contract §3.2): create, list, fetch, change and archive; a project's content
+review policy (contract §3.16.3, §3.16.4)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from .. import _render as render
+from .. import _review
 from .._errors import Issues, conflict
 from .._jsonio import dumps_canonical
 from .._models import Project
@@ -28,8 +30,10 @@ __all__ = [
     "create_project",
     "delete_project",
     "get_project",
+    "get_review_policy",
     "list_projects",
     "patch_project",
+    "patch_review_policy",
 ]
 
 GENDERS = ("all", "female", "male")
@@ -289,7 +293,45 @@ def delete_project(ctx: Ctx, issues: Issues) -> Out:
     )
 
 
+# ---------------------------------------------------------------------- review policy
+def get_review_policy(ctx: Ctx, issues: Issues) -> Out:
+    """GET /v1/projects/{projectId}/content-review-policy (contract §3.16.3)."""
+    issues.raise_if_any()
+    p = project_of(ctx)
+    return Out(200, render.review_policy(p, _review.pending_count(ctx.world, p)))
+
+
+def _first_n(b: Body, policy: str | None) -> int | None:
+    """`firstN`: an integer 1 to 50, required with `review_first_n` and absent otherwise."""
+    if not b.has("firstN"):
+        if policy == "review_first_n":
+            b.issues.add("firstN", "Required when policy is review_first_n.")
+        return None
+    v = b.data["firstN"]
+    if policy is not None and policy != "review_first_n":
+        b.issues.add("firstN", "Allowed only when policy is review_first_n.")
+    elif isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 50:
+        b.issues.add("firstN", "Must be an integer from 1 to 50.")
+    else:
+        return v
+    return None
+
+
+def patch_review_policy(ctx: Ctx, issues: Issues) -> Out:
+    """PATCH /v1/projects/{projectId}/content-review-policy: applies to content that completes
+    afterwards; the project's `requiresApproval` follows it (contract §3.16.4)."""
+    b = Body(ctx.json_body(issues), ("policy", "firstN"), issues)
+    policy = b.string("policy", required=True, choices=_review.POLICIES)
+    first_n = _first_n(b, policy)
+    issues.raise_if_any()
+    assert policy is not None
+    p = project_of(ctx)
+    _review.set_policy(p, policy, first_n, ctx.now)
+    return Out(200, render.review_policy(p, _review.pending_count(ctx.world, p)))
+
+
 _BY_ID = {"projectId": PRJ}
+_POLICY = PROJECT + "/content-review-policy"
 
 ROUTES: list[Route] = [
     Route("POST", "/v1/projects", WRITE, "projects:write", create_project),
@@ -297,4 +339,6 @@ ROUTES: list[Route] = [
     Route("GET", PROJECT, READ, "projects:read", get_project, _BY_ID),
     Route("PATCH", PROJECT, WRITE, "projects:write", patch_project, _BY_ID),
     Route("DELETE", PROJECT, WRITE, "projects:write", delete_project, _BY_ID),
+    Route("GET", _POLICY, READ, None, get_review_policy, _BY_ID),
+    Route("PATCH", _POLICY, WRITE, None, patch_review_policy, _BY_ID),
 ]
