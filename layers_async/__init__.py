@@ -69,8 +69,10 @@ from .flows import (
     ItemResult,
     MediaItem,
     OnboardingResult,
+    ProvisionResult,
     fan_out,
     onboard_customer,
+    provision_customer,
 )
 from .models._base import LayersModel, RateLimitInfo, ResponseMeta
 from .models.api_keys import (
@@ -265,6 +267,7 @@ __all__ = [
     "ProjectArchived",
     "ProjectStatus",
     "ProjectSummary",
+    "ProvisionResult",
     "RateLimitError",
     "RateLimitInfo",
     "Rejection",
@@ -306,6 +309,7 @@ __all__ = [
     "__version__",
     "fan_out",
     "onboard_customer",
+    "provision_customer",
     "wait_for_job",
     "wait_for_keywords",
     "wait_for_oauth",
