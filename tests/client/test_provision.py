@@ -81,9 +81,11 @@ async def test_provision_makes_a_funded_keyed_child(client: LayersClient, sandbo
     before = await counts(client, sandbox)
     r = await provision(client, sandbox)
     after = await counts(client, sandbox)
-    assert ORG_RE.match(r.organization_id) and TXN_RE.match(r.allocation_txn or "")
+    assert ORG_RE.match(r.organization_id)
+    assert TXN_RE.match(r.allocation_txn or "")
     assert WH_RE.match(r.webhook_endpoint_id or "")
-    assert SECRET_RE.match(r.secret.reveal()) and r.secret.reveal() not in repr(r)
+    assert SECRET_RE.match(r.secret.reveal())
+    assert r.secret.reveal() not in repr(r)
     assert r.webhook_signing_secret is not None
     assert r.webhook_signing_secret.reveal().startswith("whsec_")
     assert (r.adopted, r.key_rotated, r.allocation_replayed) == (False, False, False)
@@ -115,7 +117,9 @@ async def test_rerun_creates_nothing_and_replays_the_secrets(
     before = await counts(client, sandbox)
     again = await provision(client, sandbox)
     assert await counts(client, sandbox) == before
-    assert again.adopted and not again.key_rotated and again.allocation_replayed
+    assert again.adopted
+    assert not again.key_rotated
+    assert again.allocation_replayed
     assert again.secret == first.secret
     assert again.webhook_signing_secret == first.webhook_signing_secret
     same = ("organization_id", "api_key_id", "allocation_txn", "webhook_endpoint_id")
@@ -141,7 +145,8 @@ async def test_crash_after_a_step_then_rerun_makes_one_of_each(
         "debited": ALLOCATE,
         "prepaid": -ALLOCATE,
     }
-    assert not r.key_rotated and r.adopted
+    assert not r.key_rotated
+    assert r.adopted
     assert await whoami_org(client, r.secret) == r.organization_id
 
 
@@ -181,7 +186,8 @@ async def test_secret_recovered_within_the_window(client: LayersClient, sandbox:
     keys = (await sandbox.state())["counts"]["apiKeys"]["total"]
     await sandbox.advance(23 * 3600)
     r = await provision(client, sandbox)
-    assert not r.key_rotated and r.previous_key_id is None
+    assert not r.key_rotated
+    assert r.previous_key_id is None
     assert (await sandbox.state())["counts"]["apiKeys"]["total"] == keys
     assert await whoami_org(client, r.secret) == r.organization_id
 
@@ -197,9 +203,12 @@ async def test_past_the_window_adopts_the_child_and_rotates_its_key(
     before = await counts(client, sandbox)
     r = await provision(client, sandbox)
     after = await counts(client, sandbox)
-    assert r.adopted and r.key_rotated and r.allocation_replayed
+    assert r.adopted
+    assert r.key_rotated
+    assert r.allocation_replayed
     assert r.organization_id == first.organization_id
-    assert r.previous_key_id == first.api_key_id and r.api_key_id != first.api_key_id
+    assert r.previous_key_id == first.api_key_id
+    assert r.api_key_id != first.api_key_id
     assert r.secret != first.secret
     assert r.webhook_endpoint_id == first.webhook_endpoint_id
     assert r.webhook_signing_secret is None
@@ -232,7 +241,8 @@ async def test_rotation_interrupted_then_rerun_replays_the_same_rotation(
         await provision(client, sandbox, crash_after="api_key")
     keys = (await sandbox.state())["counts"]["apiKeys"]["total"]
     r = await provision(client, sandbox)
-    assert r.key_rotated and r.previous_key_id is not None
+    assert r.key_rotated
+    assert r.previous_key_id is not None
     assert (await sandbox.state())["counts"]["apiKeys"]["total"] == keys
     listed = [k async for k in client.organizations.api_keys.list(r.organization_id)]
     assert len(listed) == 2
@@ -249,7 +259,8 @@ async def test_past_the_window_the_rotated_key_is_rotated_again(
     second = await provision(client, sandbox)
     await sandbox.advance(DAY + 3600)
     third = await provision(client, sandbox)
-    assert third.key_rotated and third.previous_key_id == second.api_key_id
+    assert third.key_rotated
+    assert third.previous_key_id == second.api_key_id
     assert await whoami_org(client, third.secret) == third.organization_id
 
 
@@ -262,15 +273,18 @@ async def test_without_allocation_or_webhook_those_steps_are_skipped(
         client, "plain", "Plain", now=sandbox.now, on_step=lambda _e, s: seen.append(s)
     )
     assert seen == ["organization", "api_key", "wallet"]
-    assert r.allocation_txn is None and r.webhook_endpoint_id is None
-    assert r.webhook_signing_secret is None and r.balance == 0
+    assert r.allocation_txn is None
+    assert r.webhook_endpoint_id is None
+    assert r.webhook_signing_secret is None
+    assert r.balance == 0
 
 
 async def test_another_customer_is_another_child(client: LayersClient, sandbox: Sandbox) -> None:
     """Two external ids give two children, keys and secrets."""
     a = await provision_customer(client, "a", "A", now=sandbox.now)
     b = await provision_customer(client, "b", "B", now=sandbox.now)
-    assert a.organization_id != b.organization_id and a.secret != b.secret
+    assert a.organization_id != b.organization_id
+    assert a.secret != b.secret
 
 
 @pytest.mark.parametrize("allocate", [True, 1.5, "10"])
