@@ -34,10 +34,10 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -65,12 +65,17 @@ __all__ = [
     "HELP",
     "MISSING_KEY",
     "add_arguments",
+    "connect",
     "error_json",
     "result_json",
+    "result_lines",
+    "results_path",
     "run_onboard",
+    "stop_on_sigint",
     "write_results",
 ]
 
+R = TypeVar("R")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 #: Polls per second a client may send per unit of clock speed (the client's default at 1x)...
 _POLL_RATE_PER_SPEED = 20.0
@@ -321,7 +326,8 @@ async def _probe_sandbox(http: aiohttp.ClientSession, base_url: str) -> float | 
     return float(speed) if isinstance(speed, (int, float)) and speed > 0 else None
 
 
-def _results_path(args: argparse.Namespace) -> Path:
+def results_path(args: argparse.Namespace) -> Path:
+    """``--results``, or RUN.results.jsonl beside ``--state``."""
     if args.results is not None:
         return Path(args.results)
     state = Path(args.state)
@@ -363,7 +369,7 @@ async def run_onboard(args: argparse.Namespace) -> int:
     try:
         async with contextlib.AsyncExitStack() as stack:
             try:
-                client, target = await _connect(stack, args)
+                client, target = await connect(stack, args)
             except LayersValidationError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return EXIT_USAGE
@@ -372,24 +378,31 @@ async def run_onboard(args: argparse.Namespace) -> int:
         journal.close()
 
 
-async def _connect(
-    stack: contextlib.AsyncExitStack, args: argparse.Namespace
+async def connect(
+    stack: contextlib.AsyncExitStack,
+    args: argparse.Namespace,
+    config: dict[str, Any] | None = None,
 ) -> tuple[LayersClient, _Target]:
-    """The client of the run and its target: ``--sandbox``, a local sandbox or the API."""
+    """The client of the run and its target: ``--sandbox``, a local sandbox or the API.
+
+    ``--sandbox`` serves `config` (default `SANDBOX_CONFIG`) in this process; otherwise
+    ``LAYERS_API_KEY`` and ``LAYERS_BASE_URL`` say where to go.
+    """
+    oauth_timeout = float(getattr(args, "oauth_timeout", _OAUTH_TIMEOUT))
     if args.sandbox:
         from .. import Sandbox
 
-        sandbox = await stack.enter_async_context(Sandbox(SANDBOX_CONFIG))
+        sandbox = await stack.enter_async_context(Sandbox(config or SANDBOX_CONFIG))
         print(f"sandbox: serving the Layers API at {sandbox.url}", flush=True)
         client = sandbox.client(poll_rate=_poll_rate(SANDBOX_SPEED))
-        return await stack.enter_async_context(client), _Embedded(sandbox, args.oauth_timeout)
+        return await stack.enter_async_context(client), _Embedded(sandbox, oauth_timeout)
     api_key = os.environ.get("LAYERS_API_KEY", "")
     base_url = (os.environ.get("LAYERS_BASE_URL") or "https://api.layers.com").rstrip("/")
     http = await stack.enter_async_context(aiohttp.ClientSession())
     speed = await _probe_sandbox(http, base_url)
-    target = _Target(args.oauth_timeout)
+    target = _Target(oauth_timeout)
     if speed is not None:
-        target = _Remote(http, base_url, speed, args.oauth_timeout)
+        target = _Remote(http, base_url, speed, oauth_timeout)
     client = LayersClient(
         api_key=api_key or None,
         base_url=base_url,
@@ -490,14 +503,14 @@ async def _onboard_all(
     run = asyncio.ensure_future(
         fan_out(todo, one, concurrency=args.concurrency, on_progress=progress)
     )
-    with _stop_on_sigint(run) as interrupted:
+    with stop_on_sigint(run) as interrupted:
         try:
             await run
         except asyncio.CancelledError:
             if not interrupted:
                 raise
-    lines, failed, onboarded = _result_lines(rows, bad, journal, finished)
-    results = _results_path(args)
+    lines, failed, onboarded = result_lines(rows, bad, journal, finished, result_json)
+    results = results_path(args)
     write_results(results, lines)
 
     skipped = len(rows) - len(todo)
@@ -539,7 +552,7 @@ class _Interrupted:
 
 
 @contextlib.contextmanager
-def _stop_on_sigint(run: asyncio.Future[Any]) -> Iterator[_Interrupted]:
+def stop_on_sigint(run: asyncio.Future[Any]) -> Iterator[_Interrupted]:
     """On the first Ctrl-C cancel `run` (the run then reports and exits); a second one quits.
 
     Where the loop cannot handle signals (Windows), Ctrl-C raises KeyboardInterrupt as usual.
@@ -566,13 +579,19 @@ def _stop_on_sigint(run: asyncio.Future[Any]) -> Iterator[_Interrupted]:
         loop.remove_signal_handler(signal.SIGINT)
 
 
-def _result_lines(
+def result_lines(
     rows: list[Row],
     bad: list[BadRow],
     journal: Journal,
-    finished: dict[str, ItemResult[Row, OnboardingResult]],
+    finished: Mapping[str, ItemResult[Row, R]],
+    to_json: Callable[[R], dict[str, Any]],
+    verb: str = "onboard",
 ) -> tuple[list[dict[str, Any]], list[tuple[Row, BaseException]], int]:
-    """One results line per row, in file order; the failures; how many were onboarded now."""
+    """One results line per row, in file order; the failures; how many finished now.
+
+    A finished row's line holds ``to_json(value)``; `verb` names the work in the line of a
+    row an interruption left unfinished.
+    """
     lines: list[dict[str, Any]] = []
     failed: list[tuple[Row, BaseException]] = []
     onboarded = 0
@@ -583,12 +602,12 @@ def _result_lines(
         if ext in journal.done:
             lines.append(rec | {"ok": True, "skipped": True} | journal.done[ext])
         elif o is None:
-            message = "not finished when the run was interrupted: re-run to onboard"
+            message = f"not finished when the run was interrupted: re-run to {verb}"
             err = {"type": "Interrupted", "message": message, "line": row.line}
             lines.append(rec | {"ok": False, "error": err})
         elif o.value is not None:
             onboarded += 1
-            lines.append(rec | {"ok": True, "skipped": False} | result_json(o.value))
+            lines.append(rec | {"ok": True, "skipped": False} | to_json(o.value))
         else:
             assert o.error is not None
             failed.append((row, o.error))
