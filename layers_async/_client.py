@@ -26,7 +26,7 @@ from ._config import (
     RetryPolicy,
     Timeouts,
 )
-from ._errors import LayersValidationError
+from ._errors import ClientClosedError, LayersValidationError
 from ._polling import PollHub, WaitContext
 from ._ratelimit import RateGate, RetryBudget
 from ._secret import Secret, key_hint
@@ -57,18 +57,74 @@ USER_AGENT = (
 N = TypeVar("N", bound=Resource)
 
 
+class _Masked(str):
+    """The Authorization header's value: the real text on the wire, a masked repr everywhere
+    else (aiohttp's header maps, request infos and any frame that holds them)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'Bearer <redacted>'"
+
+
+class _Key:
+    """The API key, held where no repr shows it: a traceback with locals, a debugger or an
+    error reporter that collects frames sees only its log-safe prefix."""
+
+    __slots__ = ("_secret", "hint")
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+        #: The log-safe prefix (`key_hint`).
+        self.hint = key_hint(secret)
+
+    @classmethod
+    def read(cls, given: str | Secret | None, *, from_env: bool = True) -> _Key:
+        """The key passed (a string or a `Secret`), else `LAYERS_API_KEY` (when `from_env`);
+        raises `LayersValidationError` without it."""
+        value = given.reveal() if isinstance(given, Secret) else given
+        if value is None and from_env:
+            value = os.environ.get("LAYERS_API_KEY")
+        if not value or not isinstance(value, str):
+            problem = "no API key: pass api_key=... or set the LAYERS_API_KEY variable"
+        elif any(c.isspace() for c in value):
+            problem = "must not contain whitespace"
+        else:
+            return cls(value)
+        del value, given  # the error's traceback must not show the key it rejects
+        raise LayersValidationError("api_key", problem)
+
+    def authorization(self) -> str:
+        """The Authorization header's value (its repr masked)."""
+        return _Masked(f"Bearer {self._secret}")
+
+    def __repr__(self) -> str:
+        return f"<API key {self.hint}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Key) and other._secret == self._secret
+
+    def __hash__(self) -> int:
+        return hash(self._secret)
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("an API key is not pickled")
+
+
 class _Pool:
     """The session and connector shared by a client and all its views."""
 
-    __slots__ = ("by_key", "closed", "hub", "limits", "session", "shared", "trace_configs")
+    __slots__ = ("by_key", "closed", "hub", "key", "limits", "session", "shared", "trace_configs")
 
     def __init__(
         self,
+        key: _Key,
         limits: Limits,
         trace_configs: Sequence[aiohttp.TraceConfig],
         retry: RetryPolicy,
         poll_rate: float | None,
     ) -> None:
+        self.key = key
         self.hub = PollHub(poll_rate)
         self.limits = limits
         self.trace_configs = list(trace_configs)
@@ -78,13 +134,14 @@ class _Pool:
         #: The gate and budget of each key the client and its views send with (`shared` is
         #: the client's own key's); a view with another key gets its own, kept here so that
         #: every view of that key shares them, for the pool's lifetime (little memory per key).
-        self.by_key: dict[str, Shared] = {}
+        self.by_key: dict[_Key, Shared] = {key: self.shared}
 
     def _new_shared(self, retry: RetryPolicy) -> Shared:
         gate = RateGate(time.monotonic, sleep)
-        return Shared(self.get, gate, RetryBudget(retry.budget_ratio, retry.budget_burst))
+        budget = RetryBudget(retry.budget_ratio, retry.budget_burst)
+        return Shared(self.get, gate, budget, self.limits.max_response_bytes)
 
-    def shared_for(self, key: str, retry: RetryPolicy) -> Shared:
+    def shared_for(self, key: _Key, retry: RetryPolicy) -> Shared:
         """The rate-limit gate and retry budget of `key`, made on its first use (the API's
         buckets are per key, so each key gets its own) over this pool's one session."""
         shared = self.by_key.get(key)
@@ -98,7 +155,7 @@ class _Pool:
         if session is not None:
             return session
         if self.closed:
-            raise RuntimeError(
+            raise ClientClosedError(
                 "this LayersClient is closed; create a new one (`async with LayersClient(...)`)"
             )
         lim = self.limits
@@ -107,8 +164,15 @@ class _Pool:
             limit_per_host=lim.max_connections_per_host,
             keepalive_timeout=lim.keepalive_expiry,
         )
+        # The headers every request sends live in the session alone (a view adds its own per
+        # request): no frame of the SDK holds the key, and a call copies no header map for them.
         session = aiohttp.ClientSession(
             connector=connector,
+            headers={
+                "Authorization": self.key.authorization(),
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+            },
             trace_configs=self.trace_configs or None,
             auto_decompress=True,
         )
@@ -197,6 +261,8 @@ class LayersClient:
     jobs = _Namespace(Jobs)
     scheduled_posts = _Namespace(ScheduledPosts)
     credits = _Namespace(Credits)
+
+    # Sub-organizations, keys and webhooks (Tier 2).
     organizations = _Namespace(Organizations)
     api_keys = _Namespace(ApiKeys)
     webhook_endpoints = _Namespace(WebhookEndpoints)
@@ -219,7 +285,10 @@ class LayersClient:
         poll_policy: PollPolicy = DEFAULT_POLL,
         poll_rate: float | None = DEFAULT_POLL_RATE,
     ) -> None:
-        key = _checked_key(api_key if api_key is not None else os.environ.get("LAYERS_API_KEY"))
+        try:
+            key = _Key.read(api_key)
+        finally:
+            del api_key  # from here on the key lives only in `key`, whose repr hides it
         url = base_url if base_url is not None else os.environ.get("LAYERS_BASE_URL")
         url = (url or DEFAULT_BASE_URL).rstrip("/")
         if not url.startswith(("https://", "http://")):
@@ -240,7 +309,7 @@ class LayersClient:
             raise LayersValidationError(
                 "poll_rate", "must be a positive number of polls per second"
             )
-        self._pool = _Pool(limits, trace_configs, retry, poll_rate)
+        self._pool = _Pool(key, limits, trace_configs, retry, poll_rate)
         self._poll_policy = poll_policy
         if isinstance(rate_limit_tier, str):
             self._pool.shared.gate.set_tier(rate_limit_tier)
@@ -249,8 +318,10 @@ class LayersClient:
         self._hooks = Hooks(on_request, on_response, on_retry)
         self._owner = True
         self._namespaces = {}
-        self._api_key = key
-        self._shared = self._pool.by_key[key] = self._pool.shared
+        self._key_hint = key.hint
+        #: The key this view sends with when it is not the session's (the client's own).
+        self._key: _Key | None = None
+        self._shared = self._pool.shared
         self._base_url = url
         self._organization: str | None = None
         self._timeouts = DEFAULT_TIMEOUTS
@@ -278,12 +349,9 @@ class LayersClient:
         if default_headers is not None:
             check_extra_headers(default_headers, "default_headers")  # extra_headers' rules
             self._default_headers = {**self._default_headers, **default_headers}
-        headers = {
-            "Authorization": f"Bearer {self._api_key}",
-            "User-Agent": USER_AGENT,
-            "Accept": "application/json",
-            **self._default_headers,
-        }
+        headers = dict(self._default_headers)  # the key, User-Agent and Accept: the session's
+        if self._key is not None:  # another key: sent with each request, over the session's
+            headers["Authorization"] = self._key.authorization()
         if self._organization is not None:
             headers["X-Layers-Organization"] = self._organization
         self._transport = Transport(
@@ -291,7 +359,7 @@ class LayersClient:
             self._base_url,
             headers,
             self._timeouts,
-            key_hint(self._api_key),
+            self._key_hint,
             retry=self._retry,
             gate_enabled=self._gate_enabled,
             hooks=self._hooks,
@@ -332,11 +400,15 @@ class LayersClient:
         """
         view = self._view()
         if not isinstance(api_key, NotGiven):
-            key = _checked_key(api_key)
+            try:
+                key = _Key.read(api_key, from_env=False)
+            finally:
+                del api_key  # from here on the key lives only in `key`, whose repr hides it
             policy = self._retry if isinstance(retry, NotGiven) else retry
             if not isinstance(policy, RetryPolicy):
                 raise LayersValidationError("retry", "must be a layers_async.RetryPolicy")
-            view._api_key = key
+            view._key = None if key == self._pool.key else key
+            view._key_hint = key.hint
             view._shared = self._pool.shared_for(key, policy)
             if isinstance(organization, NotGiven):
                 organization = None  # the new key acts in its own organization
@@ -369,8 +441,15 @@ class LayersClient:
     def _waiting(self) -> WaitContext:
         """The one internal interface of waiters and flows to this client: the poll hub it
         shares with its views, the organization this view acts in and its default poll policy.
-        Waiters and flows read nothing else of the client's private state."""
-        return WaitContext(self._pool.hub, self._organization, self._poll_policy)
+        Waiters and flows read nothing else of the client's private state.
+
+        Poll streams are shared by the views of one key acting in one organization: a view
+        with another key scopes its streams to that key too, so that a waiter never sees what
+        another key polled (ids are unique, but what a key may read is its own)."""
+        scope = self._organization
+        if self._shared is not self._pool.shared:
+            scope = f"{scope or ''}#key{id(self._shared)}"  # the Shared lives as long as the pool
+        return WaitContext(self._pool.hub, scope, self._poll_policy)
 
     # The waiters as methods: `client.wait_for_job(job_id)` is `wait_for_job(client, job_id)`
     # (the same functions, so their defaults and documentation are written once).
@@ -437,24 +516,15 @@ class LayersClient:
             )
 
     def __repr__(self) -> str:
-        org = f", organization={self._organization!r}" if self._organization else ""
-        return f"<LayersClient base_url={self._base_url!r} key={key_hint(self._api_key)!r}{org}>"
+        # Also for a client whose constructor failed (a traceback printed with its locals).
+        state = self.__dict__
+        org = state.get("_organization")
+        org_part = f", organization={org!r}" if org else ""
+        base = state.get("_base_url")
+        return f"<LayersClient base_url={base!r} key={state.get('_key_hint')!r}{org_part}>"
 
     def __reduce__(self) -> NoReturn:
         raise TypeError("LayersClient cannot be pickled (it owns a network session)")
-
-
-def _checked_key(key: object) -> str:
-    """An API key given as a string or a `Secret`: present, without whitespace."""
-    if isinstance(key, Secret):
-        key = key.reveal()
-    if not key or not isinstance(key, str):
-        raise LayersValidationError(
-            "api_key", "no API key: pass api_key=... or set the LAYERS_API_KEY variable"
-        )
-    if key != key.strip() or any(c.isspace() for c in key):
-        raise LayersValidationError("api_key", "must not contain whitespace")
-    return key
 
 
 def _as_timeouts(value: float | Timeouts | None, current: Timeouts) -> Timeouts:

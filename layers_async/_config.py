@@ -126,11 +126,17 @@ class Limits:
     - `max_connections`: open connections at most (0 = unlimited); default 100.
     - `max_connections_per_host`: per host (0 = unlimited).
     - `keepalive_expiry`: seconds an idle connection is kept.
+    - `max_response_bytes`: the largest response body the client reads, counted after
+      decompression (default 16 MiB, far above any Layers response). A 2xx answer with a larger
+      body raises `ResponseTooLargeError`; reading stops at the limit, so memory stays bounded.
     """
 
     max_connections: int = attrs.field(default=100, validator=_positive_int)
     max_connections_per_host: int = attrs.field(default=0, validator=_positive_int)
     keepalive_expiry: float = attrs.field(default=15.0, validator=_at_least(0))
+    max_response_bytes: int = attrs.field(
+        default=16 * 1024 * 1024, validator=[_positive_int, _at_least(1)]
+    )
 
 
 @attrs.frozen

@@ -14,6 +14,11 @@
     │   │   └── IdempotencyConflictError(ConflictError) (IDEMPOTENCY_CONFLICT)
     │   ├── UnprocessableEntityError 422 (issues) · RateLimitError 429 (retry_after)
     │   └── InternalServerError 5xx · KillSwitchError 503 KILL_SWITCH
+    ├── APIResponseValidationError (status_code, request_id, excerpt)  a 2xx answer whose body
+    │   │                        is not what the route returns: not JSON (truncated, HTML,
+    │   │                        empty), not an object, or without the fields a model requires
+    │   └── ResponseTooLargeError (max_response_bytes)   a body over `Limits.max_response_bytes`
+    ├── ClientClosedError(LayersError, RuntimeError)  a call or a waiter on a closed client
     └── WaitError                                   a waiter saw its thing end badly
         ├── JobFailedError (job, error) · JobCanceledError (job)
         ├── InfluencerFailedError (influencer) · OAuthFailedError · OAuthExpiredError (attempt)
@@ -22,18 +27,28 @@
 Branch on `code` (stable), never on `message`. Every `APIStatusError` carries the server's
 `request_id` when it gave one. No exception ever holds the API key: they carry the method and
 path of the request, never its headers.
+
+`APIResponseValidationError` is not an `APIStatusError`: the server said the call succeeded
+(the status is 2xx), so a write it reports may well have happened; its `excerpt` shows the start
+of the body (at most 200 characters), never the whole body.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Generic, NamedTuple, TypedDict, TypeVar
 
+from ._ratelimit import header_int
 from .models._base import ResponseMeta
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+    from ._transport import RawResponse
     from .models import JSON
     from .models._base import RateLimitInfo
     from .models.influencers import InfluencerSummary
@@ -41,13 +56,16 @@ if TYPE_CHECKING:
     from .models.social import OAuthAttempt
 
 __all__ = [
+    "EXCERPT_CHARS",
     "APIConnectionError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "ApprovalRequiredError",
     "AuthenticationError",
     "BadRequestError",
     "CallFacts",
+    "ClientClosedError",
     "ConflictError",
     "ContentRejectedError",
     "Failure",
@@ -65,12 +83,16 @@ __all__ = [
     "PaymentRequiredError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "UnprocessableEntityError",
     "ValidationIssue",
     "WaitError",
     "WaitTimeoutError",
     "error_from_failure",
+    "excerpt",
     "failure_from_response",
+    "malformed",
+    "retry_after_seconds",
 ]
 
 S = TypeVar("S")  # what a waiter waited for (a Job, an InfluencerSummary, an OAuthAttempt)
@@ -311,6 +333,48 @@ class KillSwitchError(APIStatusError):
         return scope if isinstance(scope, str) else None
 
 
+class APIResponseValidationError(_CallFacts, LayersError):
+    """The API answered 2xx, but its body is not what the route returns: not JSON (truncated,
+    HTML, empty), not a JSON object, or without the fields the model requires.
+
+    `status_code` and `request_id` are the answer's (quote the id to Layers support); `excerpt`
+    is the start of the body, at most 200 characters. Unknown fields and unknown enum values
+    never cause it: they decode as documented. Not retried: the server reported success, so a
+    write may have happened (retry it with the same `idempotency_key` to get its result).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        request_id: str | None,
+        excerpt: str,
+        method: str,
+        path: str,
+        **facts: Unpack[CallFacts],
+    ) -> None:
+        rid = f", request_id={request_id}" if request_id else ""
+        super().__init__(f"{status_code}: {message} ({method} {path}{rid})")
+        self.message, self.excerpt = message, excerpt
+        self.status_code, self.request_id = status_code, request_id
+        self.method, self.path = method, path
+        self._set_call_facts(**facts)
+
+
+class ResponseTooLargeError(APIResponseValidationError):
+    """The answer's body outgrew `Limits.max_response_bytes` (counted after decompression): the
+    SDK stopped reading it there."""
+
+    #: The limit that applied (`Limits.max_response_bytes`).
+    max_response_bytes: int = 0
+
+
+class ClientClosedError(LayersError, RuntimeError):
+    """The `LayersClient` was closed: a call was made on it afterwards, or a waiter was still
+    waiting when it closed. Create a new client (`async with LayersClient(...)`)."""
+
+
 _BY_CODE: dict[str, type[APIStatusError]] = {
     "IDEMPOTENCY_REQUIRED": BadRequestError,
     "UNAUTHENTICATED": AuthenticationError,
@@ -338,14 +402,53 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 }
 
 
-def _retry_after(value: str | None) -> float | None:
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """The answer's `Retry-After` in seconds, or None when it is absent or unreadable.
+
+    Only what the contract allows is read: a non-negative integer number of seconds (ASCII
+    digits alone, contract §1.11) — or the HTTP-date form, counted from the answer's `Date`
+    (else from now). Anything else (`inf`, `1e3`, `-1`, `1.5`, `abc`) counts as absent, so the
+    call falls back to its backoff. How long a call or the gate really waits is capped
+    separately by `RetryPolicy.max_retry_after`.
+    """
+    value = headers.get("Retry-After")
     if value is None:
         return None
-    try:
-        seconds = float(value)
-    except ValueError:
+    seconds = header_int(value)
+    if seconds is not None:
+        return float(seconds)
+    when = _http_date(value)
+    if when is None:
         return None
-    return seconds if seconds >= 0 else None
+    sent = _http_date(headers.get("Date")) or datetime.now(timezone.utc)
+    return float(max(0, math.ceil((when - sent).total_seconds())))
+
+
+def _http_date(value: str | None) -> datetime | None:
+    """An HTTP-date (`Wed, 21 Oct 2015 07:28:00 GMT`) as an aware datetime, else None."""
+    if not value or not value[:1].isalpha():
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+
+
+#: Characters of a response body an error shows at most.
+EXCERPT_CHARS = 200
+#: A key-shaped token (its log-safe prefix kept), or a bearer credential, in a response body.
+_KEY_LIKE = re.compile(
+    r"(lp_(?:live|test)_[0-9A-HJKMNP-TV-Z]{16})_[A-Za-z0-9_-]+|(Bearer\s+)\S+", re.IGNORECASE
+)
+
+
+def excerpt(body: bytes) -> str:
+    """The start of a response body for an error: at most `EXCERPT_CHARS` characters, decoded
+    leniently, with anything shaped like an API key cut to its log-safe prefix (a misbehaving
+    proxy may echo the request's headers)."""
+    text = body[: EXCERPT_CHARS * 4].decode("utf-8", "replace")[:EXCERPT_CHARS]
+    return _KEY_LIKE.sub(lambda m: f"{m.group(1)}_…" if m.group(1) else f"{m.group(2)}…", text)
 
 
 class Failure(NamedTuple):
@@ -364,6 +467,10 @@ class Failure(NamedTuple):
     headers: Mapping[str, str] | None = None
     #: No response arrived because the attempt's own timeout expired.
     timed_out: bool = False
+    #: A 2xx answer whose body outgrew this many bytes (`Limits.max_response_bytes`).
+    body_limit: int | None = None
+    #: The start of that body (see `excerpt`).
+    excerpt: str = ""
 
 
 def failure_from_response(status: int, payload: object, headers: Mapping[str, str]) -> Failure:
@@ -390,7 +497,7 @@ def failure_from_response(status: int, payload: object, headers: Mapping[str, st
         code,
         details,
         headers.get("X-Request-Id") or body_rid,
-        _retry_after(headers.get("Retry-After")),
+        retry_after_seconds(headers),
         headers,
     )
 
@@ -404,7 +511,7 @@ def error_from_failure(
     waited: float,
     budget_exhausted: bool = False,
     deadline_exceeded: bool = False,
-) -> APIConnectionError | APIStatusError:
+) -> APIConnectionError | APIStatusError | APIResponseValidationError:
     """Build the typed error of a failed attempt with everything the call knows about it (for
     an error status, the class is chosen by `code`, then by status)."""
     facts = CallFacts(attempts=attempts, waited=waited, budget_exhausted=budget_exhausted)
@@ -422,6 +529,13 @@ def error_from_failure(
     if failure.headers is not None:
         facts["headers"] = failure.headers
         facts["rate_limit"] = ResponseMeta(status, failure.headers).rate_limit
+    if failure.body_limit is not None:
+        big = ResponseTooLargeError(
+            failure.message, status_code=status, request_id=failure.request_id,
+            excerpt=failure.excerpt, method=method, path=path, **facts,
+        )  # fmt: skip
+        big.max_response_bytes = failure.body_limit
+        return big
     cls = _BY_CODE.get(failure.code or "") or _BY_STATUS.get(status)
     if cls is None:
         cls = InternalServerError if status >= 500 else APIStatusError
@@ -436,6 +550,44 @@ def error_from_failure(
         retry_after=failure.retry_after,
         **facts,
     )
+
+
+def malformed(raw: RawResponse, what: str, exc: Exception) -> APIResponseValidationError:
+    """The error for a 2xx body that does not decode into `what`; `exc` is why (only its text
+    is kept: a JSON parser's exception holds the whole body)."""
+    from ._serde import loads  # here: the converter's module raises this module's errors
+
+    try:
+        data = loads(raw.body)
+    except Exception:
+        why = "an empty body" if not raw.body.strip() else "a body that is not valid JSON"
+    else:
+        if not isinstance(data, dict):
+            why = f"{_kind(data)} where a JSON object was expected"
+        elif isinstance(exc, KeyError):
+            why = f"an object without the required field {exc.args[0]!r}"
+        else:
+            why = f"an object that does not fit ({type(exc).__name__}: {str(exc)[:EXCERPT_CHARS]})"
+    meta = raw.meta
+    return APIResponseValidationError(
+        f"The API answered {raw.status} with {why}, not a {what}.",
+        status_code=raw.status,
+        request_id=meta.request_id,
+        excerpt=excerpt(raw.body),
+        method=raw.spec.method,
+        path=raw.spec.path,
+        attempts=meta.attempts,
+        waited=meta.waited,
+        headers=raw.headers,
+        rate_limit=meta.rate_limit,
+    )
+
+
+def _kind(value: object) -> str:
+    """How a decoding error names a JSON value's type."""
+    if value is None:
+        return "null"
+    return {list: "a list", str: "a string", bool: "a boolean"}.get(type(value), "a number")
 
 
 class WaitError(LayersError):

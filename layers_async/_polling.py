@@ -5,7 +5,12 @@ predicate; the hub runs one poll stream per key, however many waiters share it, 
 stream as soon as no waiter needs it. Every poll of every stream takes a slot from one poll
 budget (requests per second per client), handed out in arrival order so that no stream starves
 another. Polls go through the client's transport, so retries, `Retry-After` and the rate-limit
-gate apply.
+gate apply; a poll refused with `429` does not end the wait (the waiters' deadlines do): the
+stream polls again later, backing off while the refusals last.
+
+Polls are paced in real time, also in the no-wait testing mode (which only removes the waits
+of retries and of the rate-limit gate): a waiter on a sandbox whose clock is paused polls at its
+policy's pace until its deadline, as it would in production, instead of flooding the sandbox.
 
 A predicate ("check") looks at one polled state and returns what the waiter should return, or
 None to keep waiting; it raises the waiter's error (`JobFailedError`, ...) to end it badly.
@@ -24,8 +29,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import attrs
 
 from ._config import PollPolicy
-from ._errors import WaitTimeoutError
-from ._waiting import sleep
+from ._errors import ClientClosedError, RateLimitError, WaitTimeoutError
 
 __all__ = ["Check", "PollBudget", "PollHub", "WaitContext"]
 
@@ -57,7 +61,7 @@ class PollBudget:
         self._next = slot + step
         if slot > now:
             try:
-                await sleep(slot - now)
+                await asyncio.sleep(slot - now)
             except asyncio.CancelledError:
                 # Give the slot back, so streams that leave do not push later polls back.
                 self._next = max(time.monotonic(), self._next - step)
@@ -121,6 +125,8 @@ class _Stream(Generic[S]):
         self.last: S | None = None
         self.polls = 0
         self.task: asyncio.Task[None] | None = None
+        #: The error of the last poll when it was refused with a 429 (None once one succeeds).
+        self.refused: RateLimitError | None = None
 
     def deliver(self, state: S) -> None:
         self.waiters = [w for w in self.waiters if not w.offer(state)]
@@ -134,14 +140,25 @@ class _Stream(Generic[S]):
         policy = self.policy
         interval = policy.initial
         seen: tuple[float, float] | None = None  # (client time, progress) of the last change
+        refusals = 0  # polls refused in a row with a 429
         try:
             if policy.first_delay > 0:
-                await sleep(policy.first_delay)
+                await asyncio.sleep(policy.first_delay)
             while self.waiters:
                 await self.hub.budget.acquire()
                 if not self.waiters:
                     return
-                state = await self.fetch(self.last)
+                try:
+                    state = await self.fetch(self.last)
+                except RateLimitError as exc:
+                    # Rate limited even after the transport's retries: the waiters' deadlines
+                    # decide when to give up, not this poll. Poll again later, backing off.
+                    self.refused = exc
+                    refusals += 1
+                    await asyncio.sleep(_after_refusal(exc, interval, refusals))
+                    continue
+                self.refused = None
+                refusals = 0
                 self.polls += 1
                 self.hub.polls += 1
                 self.last = state
@@ -161,7 +178,7 @@ class _Stream(Generic[S]):
                         )
                     if seen is None or progress > seen[1]:
                         seen = (now, progress)
-                await sleep(delay)
+                await asyncio.sleep(delay)
         except Exception as exc:  # the fetch failed for good (after the transport's retries)
             self.fail(exc)
         finally:
@@ -217,9 +234,11 @@ class PollHub:
             done, _ = await asyncio.wait({future}, timeout=timeout)
             if future in done:
                 return future.result()
+            refused = stream.refused
+            why = "" if refused is None else f" (its last poll was refused: {refused})"
             raise WaitTimeoutError(
-                f"gave up waiting for {what} after {timeout} s", subject=stream.last
-            )
+                f"gave up waiting for {what} after {timeout} s{why}", subject=stream.last
+            ) from refused
         finally:
             self._leave(stream, waiter)
 
@@ -245,7 +264,7 @@ class PollHub:
         """Stop every stream; their waiters fail with a clear error instead of hanging."""
         streams = list(self._streams.values())
         for stream in streams:
-            stream.fail(RuntimeError("the LayersClient was closed while this waiter was waiting"))
+            stream.fail(ClientClosedError("the LayersClient was closed while this waiter waited"))
         tasks = [s.task for s in streams if s.task is not None]
         for task in tasks:
             task.cancel()
@@ -253,6 +272,24 @@ class PollHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._streams.clear()
+
+
+#: The longest a stream waits after a refused poll.
+_MAX_REFUSAL_PAUSE = 60.0
+#: The shortest first wait after a refused poll.
+_MIN_REFUSAL_PAUSE = 0.05
+
+
+def _after_refusal(exc: RateLimitError, interval: float, refusals: int) -> float:
+    """How long a stream waits after its `refusals`-th poll in a row was refused with a 429: the
+    poll interval doubled per refusal, never beyond the server's `Retry-After` nor a minute.
+    (The rate-limit gate holds the next poll for the pause the server asked for anyway; the
+    back-off keeps a stream from hammering a server whose window does not move, such as a
+    sandbox with a paused clock under the no-wait testing mode.)"""
+    backoff = max(interval, _MIN_REFUSAL_PAUSE) * 2.0 ** min(refusals - 1, 16)
+    if exc.retry_after is not None:
+        backoff = min(backoff, exc.retry_after)
+    return max(_MIN_REFUSAL_PAUSE, min(backoff, _MAX_REFUSAL_PAUSE))
 
 
 @attrs.frozen

@@ -15,7 +15,15 @@ from typing import Final, Literal, get_args
 
 from . import _waiting
 
-__all__ = ["CLASSES", "TIER_LIMITS", "EndpointClass", "GatePaused", "RateGate", "RetryBudget"]
+__all__ = [
+    "CLASSES",
+    "TIER_LIMITS",
+    "EndpointClass",
+    "GatePaused",
+    "RateGate",
+    "RetryBudget",
+    "header_int",
+]
 
 #: The rate-limit class of a route, fixed per route and declared by the resource method that
 #: calls it: every GET is read-light; PATCH, DELETE and the small synchronous POSTs are
@@ -201,10 +209,10 @@ class RateGate:
         if lazily and bucket is not None and bucket.tokens * 2 >= bucket.limit:
             # Plenty left: the local count is good enough; correct it once it matters.
             return
-        remaining = _int(headers.get("X-RateLimit-Remaining"))
+        remaining = header_int(headers.get("X-RateLimit-Remaining"))
         if remaining is None:
             return
-        limit = _int(headers.get("X-RateLimit-Limit"))
+        limit = header_int(headers.get("X-RateLimit-Limit"))
         if bucket is None:
             if limit is None:
                 return
@@ -212,9 +220,10 @@ class RateGate:
         elif limit is not None:
             bucket.limit = limit  # the server knows the key's tier better than our guess
         bucket.tokens = float(max(0, remaining - bucket.inflight))
-        reset = _int(headers.get("X-RateLimit-Reset"))
+        reset = header_int(headers.get("X-RateLimit-Reset"))
         if reset is not None:
-            bucket.window_end = self._time() + reset
+            # A window is a minute long (contract §1.11): a longer reset is not believed.
+            bucket.window_end = self._time() + min(reset, _DEFAULT_WINDOW)
 
     def pause(self, klass: EndpointClass, seconds: float) -> None:
         """Hold the whole class for `seconds` (after a 429): no task sends until then."""
@@ -243,13 +252,17 @@ class RateGate:
         return max(0.0, bucket.paused_until - self._time())
 
 
-def _int(value: str | None) -> int | None:
-    if value is None:
+#: Most digits a header's number may have (more than a century of seconds): a longer one is
+#: unreadable, not a huge wait.
+_MAX_DIGITS = 10
+
+
+def header_int(value: str | None) -> int | None:
+    """A header's non-negative integer (ASCII digits only: no sign, point, exponent, `inf`,
+    spaces or other scripts' digits); None when absent or anything else."""
+    if value is None or not 0 < len(value) <= _MAX_DIGITS:
         return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 class RetryBudget:

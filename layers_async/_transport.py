@@ -25,13 +25,17 @@ from multidict import CIMultiDictProxy
 from . import _waiting
 from ._config import RetryPolicy, Timeouts
 from ._errors import (
+    EXCERPT_CHARS,
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     Failure,
     RateLimitError,
     error_from_failure,
+    excerpt,
     failure_from_response,
+    malformed,
 )
 from ._ratelimit import EndpointClass, GatePaused, RateGate, RetryBudget
 from ._serde import dumps, loads, structure
@@ -49,12 +53,15 @@ __all__ = [
     "Shared",
     "Transport",
     "decode",
+    "decode_page",
 ]
 
 log = logging.getLogger("layers_async")
 #: aiohttp adds `Content-Type: application/octet-stream` to bodiless POST/PATCH; we send none.
 _NO_CT = ("Content-Type",)
 M = TypeVar("M", bound=LayersModel)
+#: What a failed attempt ends a call with.
+_CallError = APIConnectionError | APIStatusError | APIResponseValidationError
 
 
 class NotGiven:
@@ -112,13 +119,40 @@ class RawResponse(NamedTuple):
     headers: CIMultiDictProxy[str]
     body: bytes
     meta: ResponseMeta
+    #: The request it answers (its method and path name the call in a decoding error).
+    spec: RequestSpec
 
 
 def decode(raw: RawResponse, cls: type[M]) -> M:
-    """Decode a JSON body into `cls` and attach the response metadata."""
-    obj = structure(loads(raw.body), cls)
+    """Decode a JSON body into `cls` and attach the response metadata.
+
+    Raises `APIResponseValidationError` when the body is not a JSON object with the fields
+    `cls` requires (unknown fields and enum values decode as usual).
+    """
+    try:
+        obj = structure(loads(raw.body), cls)
+    except Exception as exc:  # whatever the parser or the converter raised about this body
+        raise malformed(raw, cls.__name__, exc) from None
     object.__setattr__(obj, "_meta", raw.meta)
     return obj
+
+
+def decode_page(raw: RawResponse, cls: type[M]) -> tuple[tuple[M, ...], str | None]:
+    """Decode a list page: its `items` into `cls`, and its `nextCursor` (None at the end).
+
+    Raises `APIResponseValidationError` when the body is not a JSON object whose `items` is a
+    list of objects with the fields `cls` requires.
+    """
+    try:
+        data = loads(raw.body)
+        found = data["items"]
+        if not isinstance(found, list):
+            raise TypeError("items is not a list")
+        items = tuple(structure(item, cls) for item in found)
+    except Exception as exc:  # whatever the parser or the converter raised about this body
+        raise malformed(raw, f"page of {cls.__name__}", exc) from None
+    nxt = data.get("nextCursor")
+    return items, nxt if isinstance(nxt, str) and nxt else None
 
 
 @attrs.frozen
@@ -191,16 +225,22 @@ def _retryable(failure: Failure, cut_by_deadline: bool) -> bool:
 
 
 class Shared:
-    """What every view of one client shares: the session, the rate-limit gate, the budget."""
+    """What every view of one client shares: the session, the rate-limit gate, the budget, and
+    the largest response body it reads (`Limits.max_response_bytes`)."""
 
-    __slots__ = ("budget", "gate", "pool", "tier_task", "tier_waiters")
+    __slots__ = ("budget", "gate", "max_body", "pool", "tier_task", "tier_waiters")
 
     def __init__(
-        self, pool: Callable[[], aiohttp.ClientSession], gate: RateGate, budget: RetryBudget
+        self,
+        pool: Callable[[], aiohttp.ClientSession],
+        gate: RateGate,
+        budget: RetryBudget,
+        max_body: int,
     ) -> None:
         self.pool = pool
         self.gate = gate
         self.budget = budget
+        self.max_body = max_body
         self.tier_task: asyncio.Future[None] | None = None
         self.tier_waiters = 0
 
@@ -374,9 +414,18 @@ class Transport:
                 allow_redirects=False,
                 skip_auto_headers=None if data is not None or method == "GET" else _NO_CT,
             ) as resp:
-                body = await resp.read()
                 status = resp.status
                 rheaders = resp.headers
+                length = resp.content_length
+                limit = self._shared.max_body
+                if length is not None and length <= limit and "Content-Encoding" not in rheaders:
+                    body = await resp.read()  # the common case: a small document of known size
+                else:
+                    body = await _read_capped(resp, limit)
+        except _TooLarge as big:
+            if status < 300:
+                return self._too_large(status, rheaders, big.head)
+            body = b""  # an error answer too large to read is judged by its status alone
         except asyncio.TimeoutError:
             # On Python >= 3.11 this also catches aiohttp's ServerTimeoutError. A cancellation
             # by the caller is a CancelledError, which is never caught here.
@@ -400,8 +449,19 @@ class Transport:
             )
         if status >= 300 and not (status == 304 and spec.accept_not_modified):
             return failure_from_response(status, _json_or_none(body), rheaders)
-        return RawResponse(
-            status, rheaders, body, ResponseMeta(status, rheaders, attempts=attempt, waited=waited)
+        meta = ResponseMeta(status, rheaders, attempts=attempt, waited=waited)
+        return RawResponse(status, rheaders, body, meta, spec)
+
+    def _too_large(self, status: int, headers: CIMultiDictProxy[str], head: bytes) -> Failure:
+        """A 2xx answer whose body outgrew `Limits.max_response_bytes` (never retried)."""
+        limit = self._shared.max_body
+        return Failure(
+            status,
+            f"The response body is larger than max_response_bytes ({limit} bytes).",
+            request_id=headers.get("X-Request-Id"),
+            headers=headers,
+            body_limit=limit,
+            excerpt=excerpt(head),
         )
 
     def _succeeded(self, spec: RequestSpec, raw: RawResponse, attempt: int) -> RawResponse:
@@ -494,6 +554,9 @@ class Transport:
         retry_after = failure.retry_after
         if failure.status == 429 and self._gate is not None:
             wait = retry_after if retry_after is not None else policy.initial_backoff
+            # Never pause the class longer than a call may wait: a huge Retry-After fails this
+            # call at once (below), and the next call of the class only waits out the cap.
+            wait = min(wait, policy.max_retry_after)
             details = failure.details or {}
             if details.get("limitType") == "concurrent_jobs":
                 self._gate.hold_for_jobs_cap(klass, wait)
@@ -518,7 +581,7 @@ class Transport:
         spec: RequestSpec,
         attempt: int,
         failure: Failure,
-        err: APIConnectionError | APIStatusError,
+        err: _CallError,
         wait: float,
     ) -> AttemptEvent:
         return AttemptEvent(
@@ -537,7 +600,7 @@ class Transport:
         spec: RequestSpec,
         attempts: int,
         waited: float,
-        last: APIConnectionError | APIStatusError | None,
+        last: _CallError | None,
     ) -> APITimeoutError:
         why = f"; last error: {_describe(last)}" if last is not None else ""
         log.debug("%s %s -> deadline passed key=%s", spec.method, spec.path, self._key_hint)
@@ -630,6 +693,32 @@ class Transport:
         gate.observe("read-light", raw.headers)
 
 
+class _TooLarge(Exception):
+    """A response body outgrew the limit; `head` is its first chunk (for the excerpt)."""
+
+    def __init__(self, head: bytes) -> None:
+        super().__init__()
+        self.head = head
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The response body, decompressed, read whole unless it outgrows `limit` bytes: then the
+    connection is dropped and `_TooLarge` raised. Memory stays bounded by the limit, also for a
+    small compressed body that inflates enormously (counted after decompression, as read)."""
+    if resp.content_length is not None and "Content-Encoding" not in resp.headers:
+        resp.close()  # a plain body of known length over the limit: not worth reading
+        raise _TooLarge(b"")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            resp.close()
+            raise _TooLarge(chunks[0] if chunks else chunk[: EXCERPT_CHARS * 4])
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _emit(hook: Hook, event: AttemptEvent) -> None:
     try:
         hook(event)
@@ -659,7 +748,7 @@ def _effective(delay: float) -> float:
     return 0.0 if _waiting.testing else delay
 
 
-def _describe(err: APIConnectionError | APIStatusError) -> str:
+def _describe(err: _CallError) -> str:
     if isinstance(err, APIStatusError):
         return f"{err.status_code} {err.code or 'UNKNOWN'}"
     return type(err).__name__

@@ -18,6 +18,7 @@ from ._transport import NotGiven
 from .models import JSON
 
 __all__ = [
+    "BLOCKED_NETWORKS",
     "check_bool",
     "check_datetime",
     "check_enum",
@@ -163,7 +164,10 @@ def check_datetime(field: str, value: object) -> str:
         raise fail(field, "is out of range: its UTC time is not a representable date") from None
 
 
-_BLOCKED = [
+#: The networks the API's SSRF guard refuses in URLs it fetches: "this network", private,
+#: carrier-grade NAT, loopback, link-local, unique-local and unspecified addresses (contract
+#: §3.3.1). One list: the SDK checks before sending, the sandbox when it serves the request.
+BLOCKED_NETWORKS = [
     ipaddress.ip_network(n)
     for n in (
         "0.0.0.0/8",
@@ -218,7 +222,7 @@ def check_https_url(field: str, value: object, *, max_len: int = URL_MAX_LEN) ->
             return url  # a host name made of hex letters, not an address
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    if any(ip.version == n.version and ip in n for n in _BLOCKED):
+    if any(ip.version == n.version and ip in n for n in BLOCKED_NETWORKS):
         raise fail(field, "must not point at a private or reserved address")
     return url
 

@@ -3,6 +3,9 @@
 ``set_testing(True)`` (or ``with no_waits():``) removes every real wait the SDK makes on its
 own — retry backoff, `Retry-After` pauses and the rate-limit gate — so a test suite exercising
 retries against the sandbox does not sleep. Retries still happen; they just happen at once.
+Waiters keep the pace of their `PollPolicy` (it is not a wait the SDK makes on its own: it is
+how often the waiter looks), so a waiter polls as it would in production and ends with
+`WaitTimeoutError` at its deadline.
 
 The pytest plugin (installed with the package: pytest finds it through its ``pytest11`` entry
 point, so there is nothing to enable; it imports the sandbox only when a test uses a fixture)
@@ -12,10 +15,32 @@ provides:
   time moves only when the test says so; options come from the ``layers_sandbox_options``
   fixture, which a test module may override.
 - ``layers_client``: a `LayersClient` bound to that sandbox's ``demo-live`` key, with quick
-  polling for waiters and no real retry sleeps.
+  polling for waiters (``QUICK_POLL``: every 10 ms) and no real retry sleeps.
 - ``layers_advance``: ``await layers_advance(seconds)`` moves the sandbox clock forward.
 
 Fixtures are async: run them with the anyio pytest plugin (``@pytest.mark.anyio``).
+
+**The clock is paused: advance it.** Nothing that takes time in the API happens by itself — a
+new project's first influencer (about a minute), a job, a scheduled post. A test moves the
+clock past it, then waits; or starts the wait as a task, advances, and awaits the task::
+
+    @pytest.mark.anyio
+    async def test_a_job_ends(layers_client, layers_advance):
+        project = await layers_client.projects.create(
+            name="Acme", timezone="UTC", app_description=DESCRIPTION
+        )
+        await layers_advance(61)                       # the first influencer gets ready
+        await layers_client.wait_for_ready_influencer(project.id, timeout=5)
+
+        job = await layers_client.content.slideshow_builder(project.id, hook="Hello")
+        waiting = asyncio.create_task(layers_client.wait_for_job(job.job_id, timeout=5))
+        await layers_advance(600)                      # the job runs to its end
+        assert (await waiting).status == "completed"
+
+A waiter on a clock that nobody advances ends, as with any client, with `WaitTimeoutError`
+when its timeout passes (pass a short ``timeout=``). Its polls also use up the key's per-minute
+read budget, which a paused clock never refills: once the sandbox answers `429`, the waiter
+polls less and less often until its deadline — advancing the clock by a minute refills it.
 """
 
 from __future__ import annotations
@@ -78,7 +103,9 @@ else:
 
     @pytest.fixture
     async def layers_client(layers_sandbox: Sandbox) -> AsyncIterator[LayersClient]:
-        """A LayersClient bound to ``layers_sandbox``; retries do not sleep while it is open."""
+        """A LayersClient bound to ``layers_sandbox``: waiters poll every 10 ms, retries do not
+        sleep while it is open. The clock is paused: ``await layers_advance(seconds)`` to let
+        jobs and influencers progress; an un-advanced wait ends with WaitTimeoutError."""
         with no_waits():
             async with layers_sandbox.client(poll_policy=QUICK_POLL, poll_rate=None) as client:
                 yield client

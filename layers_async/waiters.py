@@ -24,11 +24,12 @@ from ._errors import (
     LayersValidationError,
     OAuthExpiredError,
     OAuthFailedError,
+    WaitError,
 )
 from ._polling import Check
 from ._validation import check_id
 from .models.influencers import InfluencerSummary
-from .models.jobs import Job
+from .models.jobs import ErrorInfo, Job
 from .models.keywords import KeywordBank
 from .models.social import OAuthAttempt
 
@@ -109,15 +110,11 @@ async def wait_for_job(
     async def fetch(previous: Job | None) -> Job:
         return await client.jobs.get(jid, if_none_match=previous)
 
+    failed = (JobFailedError, "UNKNOWN")
+    canceled = ("canceled", JobCanceledError, "was canceled")
+
     def check(job: Job) -> Job | None:
-        if job.status == "completed":
-            return job
-        if job.status == "failed":
-            code = job.error.code if job.error else "UNKNOWN"
-            raise JobFailedError(f"job {jid} failed ({code})", subject=job)
-        if job.status == "canceled":
-            raise JobCanceledError(f"job {jid} was canceled", subject=job)
-        return None
+        return _verdict(job, job.status, job.error, f"job {jid}", failed, canceled)
 
     def progress(job: Job) -> float | None:
         return job.progress if job.status == "running" else None
@@ -129,6 +126,29 @@ async def wait_for_job(
         if cancel_remote:
             await _cancel_remote(client, jid)
         raise
+
+
+def _verdict(
+    subject: S,
+    status: str,
+    error: ErrorInfo | None,
+    what: str,
+    failed: tuple[type[WaitError], str],
+    other: tuple[str, type[WaitError], str],
+) -> S | None:
+    """A job's or an OAuth attempt's state judged by its waiter: the state once `completed`,
+    None while it goes on. Raises `failed` (its error's code, else the default code) when it
+    failed, and `other` when it ended its own other way (a job `canceled`, consent `expired`)."""
+    if status == "completed":
+        return subject
+    failed_error, default_code = failed
+    if status == "failed":
+        code = error.code if error else default_code
+        raise failed_error(f"{what} failed ({code})", subject=subject)
+    other_status, other_error, said = other
+    if status == other_status:
+        raise other_error(f"{what} {said}", subject=subject)
+    return None
 
 
 async def _cancel_remote(client: LayersClient, job_id: str) -> None:
@@ -233,15 +253,11 @@ async def wait_for_oauth(
     async def fetch(previous: OAuthAttempt | None) -> OAuthAttempt:
         return await client.social.oauth_status(pid, st)
 
+    failed = (OAuthFailedError, "OAUTH_FAILED")
+    expired = ("expired", OAuthExpiredError, "expired")
+
     def check(attempt: OAuthAttempt) -> OAuthAttempt | None:
-        if attempt.status == "completed":
-            return attempt
-        if attempt.status == "failed":
-            code = attempt.error.code if attempt.error else "OAUTH_FAILED"
-            raise OAuthFailedError(f"OAuth {st} failed ({code})", subject=attempt)
-        if attempt.status == "expired":
-            raise OAuthExpiredError(f"OAuth {st} expired", subject=attempt)
-        return None
+        return _verdict(attempt, attempt.status, attempt.error, f"OAuth {st}", failed, expired)
 
     what = f"OAuth consent {st}"
     return await _wait(client, ("oauth", st), fetch, check, timeout, policy, what)

@@ -33,25 +33,12 @@ ChildApiKeyStatus = Literal["active", "revoked"]
 #: are accepted too (type-check them with a cast).
 ApiKeyScope = Literal[
     "*",
-    "projects:read",
-    "projects:write",
-    "social:read",
-    "social:write",
-    "influencers:write",
-    "content:read",
-    "content:write",
-    "jobs:read",
-    "jobs:cancel",
-    "publish:read",
-    "publish:write",
-    "ingest:write",
-    "leased:write",
-    "metrics:read",
-    "ads:read",
-    "content:approve",
-    "github:admin",
-    "layer:write",
-]
+    "projects:read", "projects:write", "social:read", "social:write", "influencers:write",
+    "content:read", "content:write", "jobs:read", "jobs:cancel", "publish:read", "publish:write",
+    # Tier 3 scopes: granted and held, checked by no Tier 1 or Tier 2 route.
+    "ingest:write", "leased:write", "metrics:read", "ads:read", "content:approve",
+    "github:admin", "layer:write",
+]  # fmt: skip
 
 
 @attrs.frozen
@@ -63,11 +50,15 @@ class ChildApiKey(LayersModel):
     name: str
     #: The log-safe public part of the key, ``lp_<env>_<keyId16>``.
     prefix: str
+    #: ``"live"`` or ``"test"`` (test keys spend no credits).
     env: str
     scopes: tuple[str, ...]
+    #: The calling key's tier for a live key, ``"sandbox"`` for a test key.
     rate_limit_tier: str
+    #: ``"active"`` or ``"revoked"`` (revoked, killed and deleted keys all show revoked).
     status: str
     created_at: datetime
+    #: Updated by every authenticated request made with the key.
     last_used_at: datetime | None = None
     rotated_at: datetime | None = None
     revoked_at: datetime | None = None
@@ -113,10 +104,13 @@ class OwnApiKey(LayersModel):
     id: str
     organization_id: str
     name: str
+    #: The log-safe public part of the key; rotation replaces it.
     prefix: str
+    #: True once the key was killed (until it is rotated).
     kill_switch: bool
     is_active: bool
     rotated_at: datetime | None = None
+    #: When the key was killed (None again after a rotation).
     revoked_at: datetime | None = None
 
 

@@ -26,10 +26,14 @@ CreditEventType = Literal["usage", "refund", "grant", "purchase", "adjustment", 
 class CreditEvent(LayersModel):
     """One ledger row: signed `credits` (negative debits, positive credits)."""
 
+    #: A bare UUID.
     event_id: str
     credits: int
+    #: ``usage``, ``grant``, ``allocation``, ``adjustment``, ``refund`` or ``purchase``.
     event_type: str
+    #: The wallet's `prepaid_balance` after the event.
     balance_after_prepaid: int
+    #: The wallet's `used_this_period` after the event.
     usage_after_period: int
     created_at: datetime
     #: None for organization-level events (grants, allocations, adjustments).
@@ -49,13 +53,16 @@ class CreditAllocation(LayersModel):
     the server answered a repeat of the same call (same Idempotency-Key): nothing was moved
     again."""
 
+    #: The ``txn_<uuid>`` id of the transfer (your side of the ledger).
     id: str
+    #: The child that received the credits.
     organization_id: str
     allocated: int
     created: datetime
     balance: int
     available: int
     description: str | None = None
+    #: Your metadata plus the server's ``direction`` and ``counterpartyOrgId``.
     metadata: dict[str, str] = attrs.Factory(dict)
     replayed: bool = False
 

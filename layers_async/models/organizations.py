@@ -30,6 +30,7 @@ class Organization(LayersModel):
 
     id: str
     name: str
+    #: ``active``, ``suspended`` or ``archived`` (terminal).
     status: str
     created_at: datetime
     updated_at: datetime
@@ -38,6 +39,7 @@ class Organization(LayersModel):
     #: Your own string → string data (e.g. ``{"externalId": "acme-coffee"}``); opaque to Layers.
     metadata: dict[str, str] = attrs.Factory(dict)
     billing_email: str | None = None
+    #: When the child was offboarded.
     archived_at: datetime | None = None
 
 

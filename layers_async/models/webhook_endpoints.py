@@ -24,34 +24,28 @@ WebhookEndpointStatus = Literal["active", "paused", "auto_paused"]
 WebhookScope = Literal["own", "all_children"]
 #: The event catalogue (contract §3.15.11): the names an endpoint may subscribe to.
 WebhookEventType = Literal[
-    "job.completed",
-    "job.failed",
-    "job.canceled",
-    "content.generated",
-    "content.approved",
-    "content.rejected",
-    "post.scheduled",
-    "post.published",
-    "post.failed",
-    "post.canceled",
-    "social_account.connected",
-    "social_account.needs_reauth",
-    "social_account.revoked",
-    "lease_request.assigned",
-    "lease_request.rejected",
+    "job.completed", "job.failed", "job.canceled",
+    "content.generated", "content.approved", "content.rejected",
+    "post.scheduled", "post.published", "post.failed", "post.canceled",
+    "social_account.connected", "social_account.needs_reauth", "social_account.revoked",
+    "lease_request.assigned", "lease_request.rejected",
     "test.ping",
-]
+]  # fmt: skip
 
 
 @attrs.frozen
 class WebhookEndpoint(LayersModel):
     """A URL the organization's events are delivered to (never holds the signing secret)."""
 
+    #: A ``wh_<uuid>`` id.
     id: str
     organization_id: str
     url: str
+    #: ``active``, ``paused`` or ``auto_paused`` (after 20 consecutive failed attempts).
     status: str
+    #: The event types delivered.
     events: tuple[str, ...]
+    #: ``own``, or ``all_children``: every child's events too.
     scope: str
     created_at: datetime
     updated_at: datetime

@@ -9,8 +9,15 @@ from typing import TYPE_CHECKING, NamedTuple, TypedDict, TypeVar
 
 from .._config import Timeouts
 from .._pagination import AsyncPaginator, Page
-from .._serde import loads, structure
-from .._transport import NOT_GIVEN, CallOptions, NotGiven, RawResponse, RequestSpec, decode
+from .._transport import (
+    NOT_GIVEN,
+    CallOptions,
+    NotGiven,
+    RawResponse,
+    RequestSpec,
+    decode,
+    decode_page,
+)
 from .._validation import (
     check_extra_headers,
     check_idempotency_key,
@@ -253,9 +260,7 @@ class Resource:
         async def fetch(cur: str | None) -> Page[M]:
             query = base if cur is None else [*base, ("cursor", cur)]
             raw = await self._send(RequestSpec("GET", path, "read-light", query, None, opts))
-            data = loads(raw.body)
-            items = tuple(structure(item, cls) for item in data.get("items", ()))
-            nxt = data.get("nextCursor")
-            return Page(items, nxt if isinstance(nxt, str) and nxt else None, raw.meta)
+            items, nxt = decode_page(raw, cls)
+            return Page(items, nxt, raw.meta)
 
         return AsyncPaginator(fetch, cursor)

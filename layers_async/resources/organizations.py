@@ -128,8 +128,8 @@ class Organizations(Resource):
         if not isinstance(name, NotGiven):
             body["name"] = _name(name)
         if not isinstance(metadata, NotGiven):
-            body["metadata"] = None if metadata is None else dict(
-                check_string_map("metadata", metadata)
+            body["metadata"] = (
+                None if metadata is None else dict(check_string_map("metadata", metadata))
             )
         if not isinstance(billing_email, NotGiven):
             body["billingEmail"] = None if billing_email is None else _email(billing_email)

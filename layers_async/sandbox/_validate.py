@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, available_timezones
 
+from .._validation import BLOCKED_NETWORKS
 from ._clock import parse_client_ts
 from ._errors import Issues
 from ._ids import UUID_RE
@@ -42,24 +43,6 @@ def is_timezone(name: str) -> bool:
     return "/" in name or name == "UTC"
 
 
-_BLOCKED_NETS = [
-    ipaddress.ip_network(n)
-    for n in (
-        "0.0.0.0/8",
-        "10.0.0.0/8",
-        "100.64.0.0/10",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "::/128",
-        "::1/128",
-        "fc00::/7",
-        "fe80::/10",
-    )
-]
-
-
 def _ip_blocked(host: str) -> bool:
     try:
         ip = ipaddress.ip_address(host)
@@ -67,7 +50,7 @@ def _ip_blocked(host: str) -> bool:
         return False
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return any(ip.version == net.version and ip in net for net in _BLOCKED_NETS)
+    return any(ip.version == net.version and ip in net for net in BLOCKED_NETWORKS)
 
 
 def check_https_url(url: str) -> str | None:

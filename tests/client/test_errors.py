@@ -252,15 +252,51 @@ def test_request_id_header_wins_and_body_is_the_fallback() -> None:
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [("7", 7.0), ("0", 0.0), ("1.5", 1.5), (None, None), ("soon", None), ("-3", None)],
+    [
+        ("7", 7.0),
+        ("0", 0.0),
+        ("86400", 86400.0),
+        (None, None),
+        ("soon", None),
+        ("-3", None),
+        # only whole seconds are what the contract allows: the rest counts as absent
+        ("1.5", None),
+        ("inf", None),
+        ("Infinity", None),
+        ("nan", None),
+        ("1e3", None),
+        ("+5", None),
+        ("5_000", None),
+        ("\u0665", None),  # an Arabic-Indic digit five
+        ("9" * 11, None),
+        ("", None),
+    ],
 )
 def test_retry_after_parsed_from_header(header: str | None, expected: float | None) -> None:
-    """`retry_after` is the Retry-After header in seconds; absent or unusable values give None."""
+    """`retry_after` is the Retry-After header in whole seconds; absent or unusable values
+    (fractions, exponents, infinities, signs, other scripts' digits) give None."""
     err = error_from_response(
         429, _envelope("RATE_LIMITED"), request_id=None, retry_after=header, method="GET", path="/"
     )
     assert isinstance(err, RateLimitError)
     assert err.retry_after == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Wed, 21 Oct 2015 07:28:30 GMT", 30.0),
+        ("Wed, 21 Oct 2015 07:27:00 GMT", 0.0),  # already passed: no wait
+        ("Wed, 99 Oct 2015 07:28:30 GMT", None),
+        ("Wed, 21 Oct 2015", None),
+    ],
+)
+def test_retry_after_http_date_counts_from_the_answers_date(
+    header: str, expected: float | None
+) -> None:
+    """A Retry-After in the HTTP-date form is the seconds from the answer's `Date` to it."""
+    headers = {"Retry-After": header, "Date": "Wed, 21 Oct 2015 07:28:00 GMT"}
+    assert failure_from_response(429, _envelope("RATE_LIMITED"), headers).retry_after == expected
 
 
 def test_validation_issues_are_objects() -> None:

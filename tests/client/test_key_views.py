@@ -3,6 +3,7 @@ own rate-limit gate and retry budget; `for_organization()` views keep the parent
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
@@ -15,17 +16,22 @@ from layers_async import (
     InternalServerError,
     LayersClient,
     LayersValidationError,
+    NotFoundError,
     RateLimitError,
     RetryPolicy,
     Sandbox,
     Secret,
 )
+from layers_async.testing import QUICK_POLL
 from tests.client._orgs import child_with_key
 from tests.client._setup import MakeSandbox
 
 CREDITS = "GET /v1/credits"
-#: Retries allowed, but never a wait longer than 5 s: a 30 s Retry-After fails the call at once.
+#: Retries allowed, but never a wait longer than 5 s: a 30 s Retry-After fails the call at once
+#: (and pauses the key's class for those 5 s).
 SHORT_WAITS = RetryPolicy(max_attempts=3, max_retry_after=5.0)
+#: A deadline shorter than that pause: a call of a paused key fails at once, unsent.
+SOON = 1.0
 
 
 def _connections() -> tuple[aiohttp.TraceConfig, SimpleNamespace]:
@@ -79,9 +85,9 @@ async def test_a_429_on_one_child_key_does_not_pause_another(faulty_credits: San
         assert (wallet.meta.attempts, wallet.meta.waited) == (1, 0.0)
         assert (await client.credits.get()).meta is not None
         with pytest.raises(RateLimitError) as paused:
-            await a.credits.get()
+            await a.credits.get(timeout=SOON)
         assert paused.value.details == {"limitType": "client_pause"}
-        same_key = client.with_options(api_key=first, timeout=5)  # another view, same key
+        same_key = client.with_options(api_key=first, timeout=SOON)  # another view, same key
         with pytest.raises(RateLimitError, match="paused"):
             await same_key.credits.get()
     state = await sb.state()
@@ -101,9 +107,10 @@ async def test_for_organization_views_share_the_parent_keys_gate(faulty_credits:
             await client.credits.get()
         inside = client.for_organization(org)
         with pytest.raises(RateLimitError) as paused:
-            await inside.credits.get()
+            await inside.credits.get(timeout=SOON)
         assert paused.value.details == {"limitType": "client_pause"}
-        assert (await client.with_options(api_key=secret).credits.get()).organization_id == org
+        own_gate = client.with_options(api_key=secret, timeout=SOON)
+        assert (await own_gate.credits.get()).organization_id == org
 
 
 @pytest.mark.anyio
@@ -161,3 +168,22 @@ async def test_a_key_view_acts_in_its_own_organization(sandbox: Sandbox) -> None
             client.with_options(api_key=" lp_live_x")
         with pytest.raises(LayersValidationError, match="api_key"):
             client.with_options(api_key=Secret(""))
+
+
+@pytest.mark.anyio
+async def test_waiters_of_two_keys_never_share_a_poll_stream(sandbox: Sandbox) -> None:
+    """A child key's waiter and the parent's waiter on the same job id poll apart: the parent,
+    which cannot see the child's job, gets NotFoundError; the child's waiter gets the job."""
+    async with LayersClient(
+        api_key=sandbox.api_key, base_url=sandbox.url, poll_policy=QUICK_POLL, poll_rate=None
+    ) as client:
+        _, secret = await child_with_key(client)
+        child = client.with_options(api_key=secret)
+        pid = (await child.projects.create(name="Acme Child", timezone="UTC")).id
+        job = await child.influencers.create(pid)
+        waiting = asyncio.ensure_future(child.wait_for_job(job.job_id, timeout=30))
+        await asyncio.sleep(0)  # the child's waiter opens its stream first
+        with pytest.raises(NotFoundError):
+            await client.wait_for_job(job.job_id, timeout=5)
+        await sandbox.advance(120)
+        assert (await waiting).status == "completed"

@@ -162,7 +162,8 @@ def _requests(state: dict[str, Any], route: str) -> int:
 @pytest.mark.anyio
 async def test_no_waits_keeps_the_gate_and_the_tier_lookup(make_sandbox: MakeSandbox) -> None:
     """Under no_waits the gate still runs: the tier is looked up once, and after a 429 asking
-    for an hour the class fails the next call at once, without sending it."""
+    for an hour (a pause capped at max_retry_after, 60 s) the class fails the next call that
+    cannot wait that long at once, without sending it."""
     faults = [{"route": CREDITS, "action": "http_429", "retryAfter": 3600, "times": 1}]
     async with (
         make_sandbox(faults=faults) as sb,
@@ -172,7 +173,7 @@ async def test_no_waits_keeps_the_gate_and_the_tier_lookup(make_sandbox: MakeSan
             with pytest.raises(RateLimitError) as refused:
                 await client.credits.get()
             with pytest.raises(RateLimitError) as held:
-                await client.whoami()
+                await client.whoami(timeout=30)
         state = await sb.state()
     assert refused.value.retry_after == 3600
     assert held.value.details["limitType"] == "client_pause"

@@ -26,6 +26,7 @@ from layers_async import (
     DEFAULT_TIMEOUTS,
     NOT_GIVEN,
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     Asset,
@@ -34,6 +35,7 @@ from layers_async import (
     BadRequestError,
     BillingPeriod,
     BrandContext,
+    ClientClosedError,
     ConflictError,
     ErrorInfo,
     IdempotencyConflictError,
@@ -58,6 +60,7 @@ from layers_async import (
     RateLimitError,
     RateLimitInfo,
     ResponseMeta,
+    ResponseTooLargeError,
     Sandbox,
     SandboxConfigError,
     Timeouts,
@@ -85,6 +88,9 @@ def config_values() -> None:
     custom = Timeouts(total=30.0, connect=5.0, read=None)
     total: float | None = custom.total
     pool = Limits(max_connections=10, max_connections_per_host=5, keepalive_expiry=30.0)
+    capped = Limits(max_response_bytes=1024 * 1024)
+    max_body: int = capped.max_response_bytes
+    del max_body
     max_conn: int = pool.max_connections
     unset: NotGiven = NOT_GIVEN
     falsy: bool = bool(NOT_GIVEN)
@@ -369,6 +375,19 @@ async def errors(client: LayersClient) -> None:
         attempts: int = exc.attempts
         method: str = exc.method
         del status_code, message, request_id, attempts, method
+    except ResponseTooLargeError as exc:
+        limit: int = exc.max_response_bytes
+        as_malformed: APIResponseValidationError = exc
+        del limit, as_malformed
+    except APIResponseValidationError as exc:
+        answered: int = exc.status_code
+        answer_id: str | None = exc.request_id
+        excerpt: str = exc.excerpt
+        as_status_error: APIStatusError = exc  # type: ignore[assignment]
+        del answered, answer_id, excerpt, as_status_error
+    except ClientClosedError as exc:
+        as_runtime: RuntimeError = exc
+        del as_runtime
     except APITimeoutError as exc:
         as_timeout: TimeoutError = exc
         as_connection: APIConnectionError = exc
