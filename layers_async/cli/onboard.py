@@ -35,7 +35,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -54,7 +54,7 @@ from .arguments import (
     positive_float,
     positive_int,
 )
-from .journal import Journal, StateInUseError
+from .journal import Journal, StateInUseError, Trusted
 from .rows import BadRow, Row, read_customers
 
 if TYPE_CHECKING:
@@ -67,6 +67,7 @@ __all__ = [
     "add_arguments",
     "connect",
     "error_json",
+    "open_run",
     "result_json",
     "result_lines",
     "results_path",
@@ -346,12 +347,18 @@ def write_results(path: Path, lines: list[dict[str, Any]]) -> None:
     os.replace(tmp, path)
 
 
-async def run_onboard(args: argparse.Namespace) -> int:
-    """Run the ``onboard`` sub-command described by `args`; returns the exit status."""
-    started = time.monotonic()
+def open_run(
+    args: argparse.Namespace,
+    trusted: Trusted | None = None,
+    *,
+    schedule_in: timedelta | None = None,
+) -> tuple[list[Row], list[BadRow], Journal] | int:
+    """Start a run over ``args.customers``: read and check every row (the bad ones printed as
+    ``line N: field: message``), check there is a key, open the ``--state`` journal (whose
+    ``done`` results `trusted` judges). An exit status instead when the run cannot start."""
     path = Path(args.customers)
     try:
-        rows, bad = read_customers(path, schedule_in=args.schedule_in)
+        rows, bad = read_customers(path, schedule_in=schedule_in)
     except (OSError, ValueError) as exc:
         print(f"error: cannot read {path}: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -362,10 +369,20 @@ async def run_onboard(args: argparse.Namespace) -> int:
         for field, message in b.problems:
             print(f"line {b.line}: {field}: {message}", flush=True)
     try:
-        journal = Journal(Path(args.state))
+        journal = Journal(Path(args.state), trusted)
     except (OSError, StateInUseError) as exc:
         print(f"error: cannot use --state {args.state}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    return rows, bad, journal
+
+
+async def run_onboard(args: argparse.Namespace) -> int:
+    """Run the ``onboard`` sub-command described by `args`; returns the exit status."""
+    started = time.monotonic()
+    opened = open_run(args, schedule_in=args.schedule_in)
+    if isinstance(opened, int):
+        return opened
+    rows, bad, journal = opened
     try:
         async with contextlib.AsyncExitStack() as stack:
             try:

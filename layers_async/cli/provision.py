@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -35,17 +34,17 @@ from .. import LayersClient, LayersValidationError, ProvisionResult, provision_c
 from .._validation import check_return_url
 from ..flows import ItemResult, fan_out
 from .arguments import EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, positive_int
-from .journal import Journal, StateInUseError
+from .journal import Journal
 from .onboard import (
-    MISSING_KEY,
     connect,
     error_json,
+    open_run,
     result_lines,
     results_path,
     stop_on_sigint,
     write_results,
 )
-from .rows import BadRow, Row, read_customers
+from .rows import BadRow, Row
 from .secrets import SecretsFile, SecretsFileError
 
 __all__ = ["EPILOG", "HELP", "add_arguments", "provisioned", "result_json", "run_provision"]
@@ -132,34 +131,22 @@ def provisioned(result: Any) -> TypeGuard[dict[str, Any]]:
 
 async def run_provision(args: argparse.Namespace) -> int:
     """Run the ``provision`` sub-command described by `args`; returns the exit status."""
-    try:
-        rows, bad = read_customers(Path(args.customers))
-    except (OSError, ValueError) as exc:
-        print(f"error: cannot read {args.customers}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    if not args.sandbox and not os.environ.get("LAYERS_API_KEY"):
-        print(MISSING_KEY, file=sys.stderr)
-        return EXIT_USAGE
     if args.webhook_url is not None:
         try:
             check_return_url("--webhook-url", args.webhook_url)
         except LayersValidationError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_USAGE
-    for b in bad:
-        for field, message in b.problems:
-            print(f"line {b.line}: {field}: {message}", flush=True)
     try:
         secrets = SecretsFile(Path(args.secrets))
     except (OSError, SecretsFileError) as exc:
         print(f"error: cannot use --secrets {args.secrets}: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        journal = Journal(Path(args.state), trusted=provisioned)
-    except (OSError, StateInUseError) as exc:
+    opened = open_run(args, provisioned)
+    if isinstance(opened, int):
         secrets.close()
-        print(f"error: cannot use --state {args.state}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return opened
+    rows, bad, journal = opened
     try:
         async with contextlib.AsyncExitStack() as stack:
             try:

@@ -24,6 +24,16 @@ ALLOCATE = 500
 STEPS = ("organization", "api_key", "allocation", "credit_config", "webhook_endpoint", "wallet")
 HOOK = "https://hooks.example.com/layers"
 
+#: What one provisioned customer adds: one of each, and the allocation paid once.
+ONE_OF_EACH = {
+    "organizations": 1,
+    "api_keys": 1,
+    "webhook_endpoints": 1,
+    "allocations": 1,
+    "debited": ALLOCATE,
+    "prepaid": -ALLOCATE,
+}
+
 pytestmark = pytest.mark.anyio
 
 
@@ -98,14 +108,7 @@ async def test_provision_makes_a_funded_keyed_child(client: LayersClient, sandbo
         r.webhook_endpoint_id or ""
     )
     assert endpoint.url == HOOK
-    assert {k: after[k] - before[k] for k in after} == {
-        "organizations": 1,
-        "api_keys": 1,
-        "webhook_endpoints": 1,
-        "allocations": 1,
-        "debited": ALLOCATE,
-        "prepaid": -ALLOCATE,
-    }
+    assert {k: after[k] - before[k] for k in after} == ONE_OF_EACH
 
 
 async def test_rerun_creates_nothing_and_replays_the_secrets(
@@ -137,14 +140,7 @@ async def test_crash_after_a_step_then_rerun_makes_one_of_each(
         await provision(client, sandbox, crash_after=step)
     r = await provision(client, sandbox)
     after = await counts(client, sandbox)
-    assert {k: after[k] - before[k] for k in after} == {
-        "organizations": 1,
-        "api_keys": 1,
-        "webhook_endpoints": 1,
-        "allocations": 1,
-        "debited": ALLOCATE,
-        "prepaid": -ALLOCATE,
-    }
+    assert {k: after[k] - before[k] for k in after} == ONE_OF_EACH
     assert not r.key_rotated
     assert r.adopted
     assert await whoami_org(client, r.secret) == r.organization_id
