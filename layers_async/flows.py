@@ -589,10 +589,7 @@ async def provision_customer(
         customer_external_id=ext,
         organization_id=org_id,
         adopted=adopted,
-        api_key_id=key.api_key_id,
-        secret=key.secret,
-        key_rotated=key.rotated,
-        previous_key_id=key.previous_key_id,
+        **attrs.asdict(key, recurse=False),
         allocation_txn=txn,
         allocation_replayed=replayed,
         webhook_endpoint_id=endpoint_id,
@@ -621,9 +618,11 @@ async def _find_child(client: LayersClient, ext: str) -> Organization | None:
 
 @attrs.frozen
 class _Key:
+    """The key part of a `ProvisionResult` (same field names)."""
+
     api_key_id: str
     secret: Secret
-    rotated: bool = False
+    key_rotated: bool = False
     previous_key_id: str | None = None
 
 
@@ -670,11 +669,11 @@ async def _child_key(
             org_id, before.id, idempotency_key=step_key(ext, f"rotate-key:{before.id}")
         )
         if redo.api_key.id == current.id:
-            return _Key(current.id, redo.secret, rotated=True, previous_key_id=before.id)
+            return _Key(current.id, redo.secret, key_rotated=True, previous_key_id=before.id)
     rotated = await keys.rotate(
         org_id, current.id, idempotency_key=step_key(ext, f"rotate-key:{current.id}")
     )
-    return _Key(rotated.api_key.id, rotated.secret, rotated=True, previous_key_id=current.id)
+    return _Key(rotated.api_key.id, rotated.secret, key_rotated=True, previous_key_id=current.id)
 
 
 async def _allocation(

@@ -53,24 +53,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the embedded Layers sandbox; `layers-async sandbox --help` for options.",
     )
     sandbox.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    onboard.add_arguments(
-        sub.add_parser(
-            "onboard",
-            help="onboard customers from a CSV or JSONL file, crash-safely",
-            description=onboard.HELP,
-            epilog=onboard.EPILOG,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
+    runs = (
+        (onboard, "onboard customers from a CSV or JSONL file, crash-safely"),
+        (provision, "provision customers as child organizations (keyed, funded), crash-safely"),
     )
-    provision.add_arguments(
-        sub.add_parser(
-            "provision",
-            help="provision customers as child organizations (keyed, funded), crash-safely",
-            description=provision.HELP,
-            epilog=provision.EPILOG,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+    for module, summary in runs:  # the crash-safe runs over a customer list
+        module.add_arguments(
+            sub.add_parser(
+                module.__name__.rpartition(".")[2],
+                help=summary,
+                description=module.HELP,
+                epilog=module.EPILOG,
+                formatter_class=argparse.RawDescriptionHelpFormatter,
+            )
         )
-    )
     return parser
 
 

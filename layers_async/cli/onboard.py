@@ -34,7 +34,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -65,14 +65,17 @@ __all__ = [
     "HELP",
     "MISSING_KEY",
     "add_arguments",
+    "add_run_arguments",
     "connect",
     "error_json",
+    "fan_out_until_sigint",
     "open_run",
     "result_json",
     "result_lines",
     "results_path",
     "run_onboard",
     "stop_on_sigint",
+    "with_client",
     "write_results",
 ]
 
@@ -152,8 +155,9 @@ any customer failed (the others are still onboarded), 2 on a usage error (nothin
 """
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """Add the ``onboard`` command's arguments to `p` (its namespace runs `run_onboard`)."""
+def add_run_arguments(p: argparse.ArgumentParser, verb: str) -> None:
+    """The arguments every crash-safe run over a customer list takes: the list, ``--state``,
+    ``--results``, ``--concurrency`` and ``--sandbox``; `verb` says what is done to each."""
     p.add_argument("customers", type=Path, help="the customer list: a .csv or .jsonl file")
     p.add_argument(
         "--state",
@@ -173,8 +177,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--concurrency",
         type=positive_int,
         default=20,
-        help="customers onboarded at once (default 20)",
+        help=f"customers {verb}ed at once (default 20)",
     )
+    p.add_argument(
+        "--sandbox",
+        action="store_true",
+        help=f"serve an embedded sandbox (speed 60) in this process and {verb} against it",
+    )
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the ``onboard`` command's arguments to `p` (its namespace runs `run_onboard`)."""
+    add_run_arguments(p, "onboard")
     p.add_argument(
         "--schedule-in",
         type=parse_duration,
@@ -182,11 +196,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="DURATION",
         help="schedule each customer's post this long after it is ready (e.g. 2h, 30m, 1d) "
         "unless the row has schedule_at; only rows with connect are scheduled (default: no)",
-    )
-    p.add_argument(
-        "--sandbox",
-        action="store_true",
-        help="serve an embedded sandbox (speed 60) in this process and onboard against it",
     )
     p.add_argument(
         "--oauth-timeout",
@@ -383,6 +392,20 @@ async def run_onboard(args: argparse.Namespace) -> int:
     if isinstance(opened, int):
         return opened
     rows, bad, journal = opened
+
+    async def work(client: LayersClient, target: _Target) -> int:
+        return await _onboard_all(args, rows, bad, journal, client, target, started)
+
+    return await with_client(args, journal, work)
+
+
+async def with_client(
+    args: argparse.Namespace,
+    journal: Journal,
+    work: Callable[[LayersClient, _Target], Awaitable[int]],
+) -> int:
+    """Connect as `connect` does, run `work(client, target)` and return its exit status
+    (`EXIT_USAGE` when the client cannot be made); the journal is closed whatever happens."""
     try:
         async with contextlib.AsyncExitStack() as stack:
             try:
@@ -390,7 +413,7 @@ async def run_onboard(args: argparse.Namespace) -> int:
             except LayersValidationError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return EXIT_USAGE
-            return await _onboard_all(args, rows, bad, journal, client, target, started)
+            return await work(client, target)
     finally:
         journal.close()
 
@@ -517,15 +540,7 @@ async def _onboard_all(
         else:
             print(f"[{done}/{total}] FAIL {ext} (line {row.line}): {item.error!r}", flush=True)
 
-    run = asyncio.ensure_future(
-        fan_out(todo, one, concurrency=args.concurrency, on_progress=progress)
-    )
-    with stop_on_sigint(run) as interrupted:
-        try:
-            await run
-        except asyncio.CancelledError:
-            if not interrupted:
-                raise
+    interrupted = await fan_out_until_sigint(todo, one, args.concurrency, progress)
     lines, failed, onboarded = result_lines(rows, bad, journal, finished, result_json)
     results = results_path(args)
     write_results(results, lines)
@@ -566,6 +581,25 @@ class _Interrupted:
 
     def __bool__(self) -> bool:
         return self.seen
+
+
+async def fan_out_until_sigint(
+    todo: list[Row],
+    one: Callable[[Row], Awaitable[R]],
+    concurrency: int,
+    progress: Callable[[int, int, ItemResult[Row, R]], None],
+) -> bool:
+    """`fan_out` the rows, `concurrency` at a time; True when Ctrl-C stopped it early."""
+    run = asyncio.ensure_future(
+        fan_out(todo, one, concurrency=concurrency, on_progress=progress)
+    )
+    with stop_on_sigint(run) as interrupted:
+        try:
+            await run
+        except asyncio.CancelledError:
+            if not interrupted:
+                raise
+    return bool(interrupted)
 
 
 @contextlib.contextmanager

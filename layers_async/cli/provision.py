@@ -22,8 +22,6 @@ printed, logged, nor written to the journal or the results file.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -32,16 +30,17 @@ from typing import Any, TypeGuard
 
 from .. import LayersClient, LayersValidationError, ProvisionResult, provision_customer
 from .._validation import check_return_url
-from ..flows import ItemResult, fan_out
+from ..flows import ItemResult
 from .arguments import EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, positive_int
 from .journal import Journal
 from .onboard import (
-    connect,
+    add_run_arguments,
     error_json,
+    fan_out_until_sigint,
     open_run,
     result_lines,
     results_path,
-    stop_on_sigint,
+    with_client,
     write_results,
 )
 from .rows import BadRow, Row
@@ -75,11 +74,7 @@ any customer failed, 2 on a usage error (nothing was run), 130 when interrupted.
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Add the ``provision`` command's arguments to `p`."""
-    p.add_argument("customers", type=Path, help="the customer list: a .csv or .jsonl file")
-    p.add_argument(
-        "--state", type=Path, required=True, metavar="RUN.jsonl",
-        help="the journal of this run (created if missing); re-use it to resume",
-    )  # fmt: skip
+    add_run_arguments(p, "provision")
     p.add_argument(
         "--secrets", type=Path, required=True, metavar="FILE",
         help="where the child keys' secrets go (JSONL, created with mode 0600)",
@@ -91,18 +86,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--webhook-url", default=None, metavar="URL",
         help="give each child a webhook endpoint at this https URL (default: none)",
-    )  # fmt: skip
-    p.add_argument(
-        "--results", type=Path, default=None, metavar="OUT.jsonl",
-        help="where to write one JSON line per row (default: RUN.results.jsonl beside --state)",
-    )  # fmt: skip
-    p.add_argument(
-        "--concurrency", type=positive_int, default=20,
-        help="customers provisioned at once (default 20)",
-    )  # fmt: skip
-    p.add_argument(
-        "--sandbox", action="store_true",
-        help="serve an embedded sandbox in this process and provision against it",
     )  # fmt: skip
     p.set_defaults(func=run_provision)
 
@@ -148,15 +131,14 @@ async def run_provision(args: argparse.Namespace) -> int:
         return opened
     rows, bad, journal = opened
     try:
-        async with contextlib.AsyncExitStack() as stack:
-            try:
-                client, target = await connect(stack, args)
-            except LayersValidationError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return EXIT_USAGE
-            return await _provision_all(args, rows, bad, journal, secrets, client, target.now)
+        return await with_client(
+            args,
+            journal,
+            lambda client, target: _provision_all(
+                args, rows, bad, journal, secrets, client, target.now
+            ),
+        )
     finally:
-        journal.close()
         secrets.close()
 
 
@@ -216,15 +198,7 @@ async def _provision_all(
             flush=True,
         )
 
-    run = asyncio.ensure_future(
-        fan_out(todo, one, concurrency=args.concurrency, on_progress=progress)
-    )
-    with stop_on_sigint(run) as interrupted:
-        try:
-            await run
-        except asyncio.CancelledError:
-            if not interrupted:
-                raise
+    interrupted = await fan_out_until_sigint(todo, one, args.concurrency, progress)
     lines, failed, made = result_lines(rows, bad, journal, finished, result_json, "provision")
     results = results_path(args)
     write_results(results, lines)
