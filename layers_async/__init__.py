@@ -72,8 +72,10 @@ from .flows import (
     ItemResult,
     MediaItem,
     OnboardingResult,
+    ProvisionResult,
     fan_out,
     onboard_customer,
+    provision_customer,
 )
 from .models._base import LayersModel, RateLimitInfo, ResponseMeta
 from .models.api_keys import (
@@ -270,6 +272,7 @@ __all__ = [
     "ProjectArchived",
     "ProjectStatus",
     "ProjectSummary",
+    "ProvisionResult",
     "RateLimitError",
     "RateLimitInfo",
     "Rejection",
@@ -312,6 +315,7 @@ __all__ = [
     "__version__",
     "fan_out",
     "onboard_customer",
+    "provision_customer",
     "wait_for_job",
     "wait_for_keywords",
     "wait_for_oauth",

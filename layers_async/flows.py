@@ -19,17 +19,22 @@ import anyio
 import attrs
 
 # Public names only: the package root binds the errors before it imports this module.
-from . import ConflictError, IdempotencyConflictError, LayersValidationError
+from . import ConflictError, IdempotencyConflictError, LayersValidationError, Secret
+from ._transport import NOT_GIVEN, NotGiven
+from ._validation import check_str
 from .models import JSON
+from .models.api_keys import ApiKeyScope
 from .models.app_media import MediaKind
 from .models.content import ScheduleTarget
 from .models.projects import BrandVoice, TargetGender
 from .models.social import OAuthUrl, Platform
+from .models.webhook_endpoints import WebhookEventType
 from .waiters import OAUTH_TIMEOUT, wait_for_job, wait_for_oauth, wait_for_ready_influencer
 
 if TYPE_CHECKING:
     from . import LayersClient
     from .models.content import Container
+    from .models.organizations import Organization
 
 __all__ = [
     "Customer",
@@ -38,8 +43,10 @@ __all__ = [
     "ItemResult",
     "MediaItem",
     "OnboardingResult",
+    "ProvisionResult",
     "fan_out",
     "onboard_customer",
+    "provision_customer",
 ]
 
 log = logging.getLogger("layers_async")
@@ -432,3 +439,281 @@ async def fan_out(
 
 def _elapsed(started: float) -> float:
     return round(time.monotonic() - started, 4)
+
+
+# ---------------------------------------------------------------- provision_customer
+
+#: How long the API replays a write sent again with the same Idempotency-Key (contract §1.8).
+REPLAY_WINDOW = timedelta(hours=24)
+#: A resource made closer than this to the end of the window is treated as past it: a replay
+#: sent that late could arrive after the record expired and create a second one.
+_WINDOW_MARGIN = timedelta(minutes=10)
+#: Children listed per page when looking for one by its `metadata.externalId`.
+_CHILD_PAGE = 200
+#: The events the webhook endpoint of `provision_customer` subscribes to by default.
+DEFAULT_WEBHOOK_EVENTS: tuple[WebhookEventType, ...] = (
+    "job.completed",
+    "job.failed",
+    "post.published",
+    "post.failed",
+)
+
+
+@attrs.frozen
+class ProvisionResult:
+    """What `provision_customer` produced or found for one customer.
+
+    `secret` is the child key's secret (a `Secret`: ``secret.reveal()`` to store it), from the
+    mint, its replay, or a rotation. Flags say how each part came to be:
+
+    - `adopted`: the child already existed (found by ``metadata.externalId``); otherwise it
+      was created by this call.
+    - `key_rotated`: the child's key existed but its secret could no longer be recovered (its
+      mint is past the 24-hour replay window), so it was rotated: `secret` is the new key's,
+      and `previous_key_id` (the old key) keeps working for 24 hours.
+    - `allocation_replayed`: the credits were moved by an earlier run (nothing moved now).
+      `allocation_txn` is the transfer id, or past the replay window the id of the child's
+      `allocation` ledger event; None when no allocation was asked for.
+    - `webhook_signing_secret`: None when no webhook was asked for, or when the endpoint
+      existed past the replay window (its secret cannot be shown again: rotate it).
+    """
+
+    customer_external_id: str
+    organization_id: str
+    adopted: bool
+    api_key_id: str
+    secret: Secret
+    key_rotated: bool
+    previous_key_id: str | None
+    allocation_txn: str | None
+    allocation_replayed: bool
+    webhook_endpoint_id: str | None
+    webhook_signing_secret: Secret | None
+    balance: int
+    available: int
+
+
+async def provision_customer(
+    client: LayersClient,
+    external_id: str,
+    name: str,
+    *,
+    allocate: int | None = None,
+    monthly_credit_cap: int | None = None,
+    refill_threshold: int | None = None,
+    refill_amount: int | None = None,
+    webhook_url: str | None = None,
+    webhook_events: Sequence[WebhookEventType] = DEFAULT_WEBHOOK_EVENTS,
+    key_name: str = "integration",
+    scopes: Sequence[ApiKeyScope] = ("*",),
+    billing_email: str | None = None,
+    now: Callable[[], Awaitable[datetime]] | None = None,
+    on_step: Callable[[str, str], None] | None = None,
+) -> ProvisionResult:
+    """Provision one customer as a child organization, funded and keyed; safe to run again.
+
+    The provision-and-fund flow (contract §3.10.0) with your `org:admin` key: create the
+    child (``metadata.externalId`` = `external_id`) → mint its key (`scopes`, default every
+    scope but org:admin) → allocate `allocate` credits from your prepaid balance → set its
+    credit config (`monthly_credit_cap`, `refill_threshold`/`refill_amount`, when given) →
+    (when `webhook_url` is given) a webhook endpoint inside the child → read its wallet.
+
+    Every write sends an Idempotency-Key derived from `external_id` and the step, so a rerun
+    after a crash at any point creates exactly one child, one key, one allocation and one
+    endpoint. Within 24 hours the API replays the earlier answers, the key's secret included;
+    past that window the child is adopted by its ``metadata.externalId`` (the children are
+    paged through), an allocation already in its ledger is not repeated, and a key whose
+    secret can no longer be shown is rotated (`ProvisionResult.key_rotated`). `now` supplies
+    the API's current time for the window (the sandbox's clock in tests; default this
+    machine's). `on_step(external_id, step)` is called as each step finishes.
+    """
+    ext = check_str("external_id", external_id, min_len=1, max_len=500)
+    if allocate is not None and (isinstance(allocate, bool) or not isinstance(allocate, int)):
+        raise LayersValidationError("allocate", "must be a positive integer or None")
+    current = now() if now is not None else _utcnow()
+    cutoff = (await current) - REPLAY_WINDOW + _WINDOW_MARGIN
+    orgs = client.organizations
+
+    def done(step: str) -> None:
+        if on_step is not None:
+            on_step(ext, step)
+
+    # 1. the child: adopted when it exists, else created (a replay within the window)
+    org = await _find_child(client, ext)
+    adopted = org is not None
+    if org is None:
+        org = await orgs.create(
+            name=name,
+            metadata={"externalId": ext},
+            billing_email=billing_email,
+            idempotency_key=step_key(ext, "organization"),
+        )
+    org_id = org.id
+    done("organization")
+
+    # 2. its key: minted once; its secret replayed within the window, else rotated
+    key = await _child_key(client, org_id, ext, key_name, scopes, cutoff, fresh=not adopted)
+    done("api_key")
+
+    # 3. the allocation: once, whatever the window
+    txn: str | None = None
+    replayed = False
+    if allocate is not None:
+        txn, replayed = await _allocation(client, org_id, ext, allocate, cutoff, not adopted)
+        done("allocation")
+
+    # 4. the credit config, when any of it is given
+    if (monthly_credit_cap, refill_threshold, refill_amount) != (None, None, None):
+        await orgs.credit_config.update(
+            org_id,
+            monthly_credit_cap=_given(monthly_credit_cap),
+            refill_threshold=_given(refill_threshold),
+            refill_amount=_given(refill_amount),
+            idempotency_key=step_key(ext, "credit-config"),
+        )
+        done("credit_config")
+
+    # 5. the webhook endpoint inside the child, when asked for
+    endpoint_id: str | None = None
+    signing: Secret | None = None
+    if webhook_url is not None:
+        endpoint_id, signing = await _endpoint(
+            client.for_organization(org_id), ext, webhook_url, webhook_events, cutoff
+        )
+        done("webhook_endpoint")
+
+    # 6. the child's wallet
+    wallet = await orgs.credits.get(org_id)
+    done("wallet")
+    return ProvisionResult(
+        customer_external_id=ext,
+        organization_id=org_id,
+        adopted=adopted,
+        **attrs.asdict(key, recurse=False),
+        allocation_txn=txn,
+        allocation_replayed=replayed,
+        webhook_endpoint_id=endpoint_id,
+        webhook_signing_secret=signing,
+        balance=wallet.balance,
+        available=wallet.available,
+    )
+
+
+def _given(value: int | None) -> int | NotGiven:
+    """A config field left out of the update when None (None would clear it)."""
+    return NOT_GIVEN if value is None else value
+
+
+async def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def _find_child(client: LayersClient, ext: str) -> Organization | None:
+    """The live child whose ``metadata.externalId`` is `ext` (no filter exists: page through)."""
+    async for org in client.organizations.list(limit=_CHILD_PAGE):
+        if org.metadata.get("externalId") == ext and org.status != "archived":
+            return org
+    return None
+
+
+@attrs.frozen
+class _Key:
+    """The key part of a `ProvisionResult` (same field names)."""
+
+    api_key_id: str
+    secret: Secret
+    key_rotated: bool = False
+    previous_key_id: str | None = None
+
+
+async def _child_key(
+    client: LayersClient,
+    org_id: str,
+    ext: str,
+    name: str,
+    scopes: Sequence[ApiKeyScope],
+    cutoff: datetime,
+    *,
+    fresh: bool,
+) -> _Key:
+    """The child's key with its secret: minted, replayed, or (past the window) rotated.
+
+    The current key is the newest active key named `name` that no rotation superseded. It was
+    minted (its mint's key replays it) or made by rotating a predecessor (that rotation's key
+    replays it), each only within the window; otherwise its secret is gone and it is rotated.
+    """
+    keys = client.organizations.api_keys
+    mint_key = step_key(ext, "api-key")
+    current = None
+    if not fresh:
+        listed = [k async for k in keys.list(org_id, limit=100)]
+        live = [
+            k
+            for k in listed
+            if k.name == name and k.status == "active" and k.superseded_by is None
+        ]
+        current = max(live, key=lambda k: k.created_at, default=None)
+    if current is None:
+        made = await keys.create(org_id, name=name, scopes=scopes, idempotency_key=mint_key)
+        return _Key(made.api_key.id, made.secret)
+    if current.created_at > cutoff:
+        before = next((k for k in listed if k.superseded_by == current.id), None)
+        if before is None:
+            again = await keys.create(org_id, name=name, scopes=scopes, idempotency_key=mint_key)
+            if again.api_key.id == current.id:
+                return _Key(current.id, again.secret)
+            # not the key this flow minted: keep the new one, retire the other at once
+            await keys.revoke(org_id, current.id)
+            return _Key(again.api_key.id, again.secret)
+        redo = await keys.rotate(
+            org_id, before.id, idempotency_key=step_key(ext, f"rotate-key:{before.id}")
+        )
+        if redo.api_key.id == current.id:
+            return _Key(current.id, redo.secret, key_rotated=True, previous_key_id=before.id)
+    rotated = await keys.rotate(
+        org_id, current.id, idempotency_key=step_key(ext, f"rotate-key:{current.id}")
+    )
+    return _Key(rotated.api_key.id, rotated.secret, key_rotated=True, previous_key_id=current.id)
+
+
+async def _allocation(
+    client: LayersClient, org_id: str, ext: str, credits: int, cutoff: datetime, fresh: bool
+) -> tuple[str, bool]:
+    """Move `credits` to the child once: (the transfer id, whether an earlier run moved them).
+
+    An allocation already in the child's ledger is replayed within the window (same transfer
+    id); past it the ledger event stands for it and nothing is sent.
+    """
+    wallets = client.organizations.credits
+    if not fresh:
+        # the flow's allocation is the child's first: later ones are refills
+        first = None
+        async for event in wallets.events(org_id, event_type="allocation", limit=100):
+            first = event
+        if first is not None and first.created_at <= cutoff:
+            return first.event_id, True
+    moved = await wallets.allocate(
+        org_id, credits=credits, idempotency_key=step_key(ext, "allocation")
+    )
+    return moved.id, moved.replayed
+
+
+async def _endpoint(
+    child: LayersClient,
+    ext: str,
+    url: str,
+    events: Sequence[WebhookEventType],
+    cutoff: datetime,
+) -> tuple[str, Secret | None]:
+    """The child's webhook endpoint marked with `ext`: created once; its signing secret
+    replayed within the window, None past it."""
+    async for endpoint in child.webhook_endpoints.list(limit=100):
+        if endpoint.metadata.get("externalId") == ext and endpoint.created_at <= cutoff:
+            return endpoint.id, None
+    made = await child.webhook_endpoints.create(
+        url=url,
+        events=events,
+        metadata={"externalId": ext},
+        idempotency_key=step_key(ext, "webhook-endpoint"),
+    )
+    return made.endpoint.id, made.signing_secret

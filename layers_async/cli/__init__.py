@@ -1,10 +1,12 @@
-"""The `layers-async` command: `demo`, `onboard` and `sandbox`.
+"""The `layers-async` command: `demo`, `onboard`, `provision` and `sandbox`.
 
 ``layers-async demo`` starts an embedded sandbox and runs the Getting started flow for many
 fictional customers at once through the SDK, with a live progress display (rich, when installed
 and stdout is a terminal; plain lines otherwise), then prints a summary table and totals.
-``layers-async onboard`` onboards a customer list crash-safely (see `layers_async.cli.onboard`)
-and ``layers-async sandbox`` serves the embedded sandbox (``python -m layers_async.sandbox``).
+``layers-async onboard`` onboards a customer list crash-safely (see `layers_async.cli.onboard`),
+``layers-async provision`` makes each customer of a list a child organization with its own key
+and credits (see `layers_async.cli.provision`), and ``layers-async sandbox`` serves the
+embedded sandbox (``python -m layers_async.sandbox``).
 
 Each command lives in its own module and drives the SDK and the `Sandbox` through their public
 API: no module here imports a private (``_``) name from the rest of the package, nor reads a
@@ -20,7 +22,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from . import demo, onboard
+from . import demo, onboard, provision
 from .arguments import EXIT_INTERRUPTED, EXIT_USAGE
 from .demo import run_demo
 
@@ -51,15 +53,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the embedded Layers sandbox; `layers-async sandbox --help` for options.",
     )
     sandbox.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    onboard.add_arguments(
-        sub.add_parser(
-            "onboard",
-            help="onboard customers from a CSV or JSONL file, crash-safely",
-            description=onboard.HELP,
-            epilog=onboard.EPILOG,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
+    runs = (
+        (onboard, "onboard customers from a CSV or JSONL file, crash-safely"),
+        (provision, "provision customers as child organizations (keyed, funded), crash-safely"),
     )
+    for module, summary in runs:  # the crash-safe runs over a customer list
+        module.add_arguments(
+            sub.add_parser(
+                module.__name__.rpartition(".")[2],
+                help=summary,
+                description=module.HELP,
+                epilog=module.EPILOG,
+                formatter_class=argparse.RawDescriptionHelpFormatter,
+            )
+        )
     return parser
 
 
@@ -77,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_demo(args))
         if args.command == "onboard":
             return asyncio.run(onboard.run_onboard(args))
+        if args.command == "provision":
+            return asyncio.run(provision.run_provision(args))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -1,8 +1,10 @@
-"""The `layers-async` command: `demo`, `onboard` and `sandbox`.
+"""`layers-async demo`: many customers' Getting started flows against an embedded sandbox.
 
 ``layers-async demo`` starts an embedded sandbox and runs the Getting started flow for many
 fictional customers at once through the SDK, with a live progress display (rich, when installed
 and stdout is a terminal; plain lines otherwise), then prints a summary table and totals.
+With ``--sub-orgs`` each customer is first provisioned as a child organization
+(`provision_customer`) and onboarded inside it with the child's own key.
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .. import AttemptEvent, MediaItem, OAuthUrl, SandboxConfigError
+from .. import (
+    AttemptEvent,
+    LayersClient,
+    MediaItem,
+    OAuthUrl,
+    SandboxConfigError,
+    provision_customer,
+)
 from ..flows import Customer, ItemResult, OnboardingResult, fan_out, onboard_customer
 from .arguments import (
     EXIT_OK,
@@ -41,6 +50,13 @@ Start an embedded Layers sandbox and run the Getting started flow (project, medi
 account, influencer, slideshow, scheduled post) for many fictional customers at once through
 the SDK: a live progress display on a terminal (plain lines in a pipe or with --plain), then a
 summary table that fits 80 columns, with short ids; --results writes the full ids as JSONL.
+
+With --sub-orgs each customer first becomes a child organization of the demo's partner
+(provision_customer: the child, its own API key, an allocation of credits) and is then
+onboarded inside that child through a view with the child's key,
+client.with_options(api_key=secret): its projects, credits and rate limits are the child's,
+and one process drives every child key over one connection pool. (for_organization(org_id)
+would act in the child with the partner's key and the partner's rate limits instead.)
 """
 
 #: Credits the demo's organization gets per customer (a flow spends fewer), plus a reserve.
@@ -254,11 +270,16 @@ def _summary(
         print(" ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip(), file=out)
 
 
-def _results_lines(results: list[ItemResult[Customer, OnboardingResult]]) -> list[dict[str, Any]]:
-    """One JSON line per customer with the full ids (what ``--results`` writes)."""
+def _results_lines(
+    results: list[ItemResult[Customer, OnboardingResult]], children: dict[str, str]
+) -> list[dict[str, Any]]:
+    """One JSON line per customer with the full ids (what ``--results`` writes), and its child
+    organization's id with ``--sub-orgs``."""
     lines = []
     for r in results:
         rec: dict[str, Any] = {"external_id": r.item.external_id, "name": r.item.name}
+        if r.item.external_id in children:
+            rec["organization_id"] = children[r.item.external_id]
         if r.value is not None:
             lines.append(rec | {"ok": True} | result_json(r.value))
         else:
@@ -316,7 +337,9 @@ async def run_demo(args: argparse.Namespace, out: TextIO | None = None) -> int:
     ):
         print(f"Layers sandbox on {sandbox.url} (speed {args.speed:g}, seed {args.seed})", file=out)
         at_once = min(args.concurrency, args.customers)
-        print(f"Onboarding {args.customers} customers, {at_once} at a time\n", file=out)
+        inside = ", each in its own child organization" if args.sub_orgs else ""
+        print(f"Onboarding {args.customers} customers{inside}, {at_once} at a time\n", file=out)
+        children: dict[str, str] = {}
 
         async def authorize(attempt: OAuthUrl) -> None:
             # Stands in for the customer's browser on the sandbox's consent page.
@@ -325,8 +348,19 @@ async def run_demo(args: argparse.Namespace, out: TextIO | None = None) -> int:
         with _Display(args.customers, out, rich_ok=rich_ok) as display:
 
             async def one(customer: Customer) -> OnboardingResult:
+                acting: LayersClient = client
+                if args.sub_orgs:  # a child per customer, and the child's own key
+                    child = await provision_customer(
+                        client,
+                        customer.external_id,
+                        customer.name,
+                        allocate=_CREDITS_PER_CUSTOMER,
+                        now=sandbox.now,
+                    )
+                    children[customer.external_id] = child.organization_id
+                    acting = client.with_options(api_key=child.secret)
                 return await onboard_customer(
-                    client, customer, authorize=authorize, now=sandbox.now, on_step=display.step
+                    acting, customer, authorize=authorize, now=sandbox.now, on_step=display.step
                 )
 
             results = await fan_out(
@@ -352,7 +386,7 @@ async def run_demo(args: argparse.Namespace, out: TextIO | None = None) -> int:
         print(f"  {r.item.external_id}: {type(r.error).__name__}: {r.error}", file=out)
     if args.results is not None:
         try:
-            write_results(args.results, _results_lines(results))
+            write_results(args.results, _results_lines(results, children))
         except OSError as exc:
             print(f"error: cannot write --results {args.results}: {exc}", file=sys.stderr)
             return EXIT_PROBLEMS
@@ -374,6 +408,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--concurrency", type=positive_int, default=25, help="flows at once (default 25)"
     )
     p.add_argument("--plain", action="store_true", help="plain lines even on a terminal")
+    p.add_argument(
+        "--sub-orgs",
+        action="store_true",
+        help="provision each customer as a child organization and onboard it inside the child"
+        " with the child's own API key (its own credits and rate limits)",
+    )
     p.add_argument(
         "--results",
         type=Path,

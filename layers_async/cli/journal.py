@@ -18,13 +18,13 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeGuard
 
 import anyio
 
-__all__ = ["Journal", "StateInUseError"]
+__all__ = ["Journal", "StateInUseError", "Trusted", "onboarded"]
 
 #: Permissions of a new state file: the user reads and writes, others read.
 _FILE_MODE = 0o644
@@ -34,11 +34,19 @@ class StateInUseError(Exception):
     """Another run holds the state file."""
 
 
-class Journal:
-    """The append-only JSONL state file: one fsynced line per event, read back on start."""
+#: Whether a ``done`` result read back holds what a finished run records (else it runs again).
+Trusted = Callable[[Any], TypeGuard[dict[str, Any]]]
 
-    def __init__(self, path: Path) -> None:
+
+class Journal:
+    """The append-only JSONL state file: one fsynced line per event, read back on start.
+
+    `trusted` judges each ``done`` result read back (default: an onboarding's, `onboarded`).
+    """
+
+    def __init__(self, path: Path, trusted: Trusted | None = None) -> None:
         self.path = path
+        self._trusted: Trusted = onboarded if trusted is None else trusted
         self.done: dict[str, dict[str, Any]] = {}
         self.started: set[str] = set()
         self.torn = False
@@ -92,7 +100,7 @@ class Journal:
                 continue
             if status == "done":
                 result = rec.get("result")
-                if _trusted(result):
+                if self._trusted(result):
                     self.done[ext] = result
                 else:
                     self.untrusted += 1
@@ -146,8 +154,8 @@ _RESULT_FIELDS: dict[str, tuple[type, ...]] = {
 }
 
 
-def _trusted(result: Any) -> TypeGuard[dict[str, Any]]:
-    """Whether a ``done`` result holds the ids a finished flow records, with their types.
+def onboarded(result: Any) -> TypeGuard[dict[str, Any]]:
+    """Whether a ``done`` result holds the ids a finished onboarding records, with their types.
 
     The project id must be a non-empty string; the other fields written with it, when present,
     must have the types written (a result from an older run may lack them).

@@ -34,10 +34,10 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
-from datetime import datetime, timezone
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -54,7 +54,7 @@ from .arguments import (
     positive_float,
     positive_int,
 )
-from .journal import Journal, StateInUseError
+from .journal import Journal, StateInUseError, Trusted
 from .rows import BadRow, Row, read_customers
 
 if TYPE_CHECKING:
@@ -65,12 +65,21 @@ __all__ = [
     "HELP",
     "MISSING_KEY",
     "add_arguments",
+    "add_run_arguments",
+    "connect",
     "error_json",
+    "fan_out_until_sigint",
+    "open_run",
     "result_json",
+    "result_lines",
+    "results_path",
     "run_onboard",
+    "stop_on_sigint",
+    "with_client",
     "write_results",
 ]
 
+R = TypeVar("R")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 #: Polls per second a client may send per unit of clock speed (the client's default at 1x)...
 _POLL_RATE_PER_SPEED = 20.0
@@ -146,8 +155,9 @@ any customer failed (the others are still onboarded), 2 on a usage error (nothin
 """
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """Add the ``onboard`` command's arguments to `p` (its namespace runs `run_onboard`)."""
+def add_run_arguments(p: argparse.ArgumentParser, verb: str) -> None:
+    """The arguments every crash-safe run over a customer list takes: the list, ``--state``,
+    ``--results``, ``--concurrency`` and ``--sandbox``; `verb` says what is done to each."""
     p.add_argument("customers", type=Path, help="the customer list: a .csv or .jsonl file")
     p.add_argument(
         "--state",
@@ -167,8 +177,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--concurrency",
         type=positive_int,
         default=20,
-        help="customers onboarded at once (default 20)",
+        help=f"customers {verb}ed at once (default 20)",
     )
+    p.add_argument(
+        "--sandbox",
+        action="store_true",
+        help=f"serve an embedded sandbox (speed 60) in this process and {verb} against it",
+    )
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the ``onboard`` command's arguments to `p` (its namespace runs `run_onboard`)."""
+    add_run_arguments(p, "onboard")
     p.add_argument(
         "--schedule-in",
         type=parse_duration,
@@ -176,11 +196,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="DURATION",
         help="schedule each customer's post this long after it is ready (e.g. 2h, 30m, 1d) "
         "unless the row has schedule_at; only rows with connect are scheduled (default: no)",
-    )
-    p.add_argument(
-        "--sandbox",
-        action="store_true",
-        help="serve an embedded sandbox (speed 60) in this process and onboard against it",
     )
     p.add_argument(
         "--oauth-timeout",
@@ -321,7 +336,8 @@ async def _probe_sandbox(http: aiohttp.ClientSession, base_url: str) -> float | 
     return float(speed) if isinstance(speed, (int, float)) and speed > 0 else None
 
 
-def _results_path(args: argparse.Namespace) -> Path:
+def results_path(args: argparse.Namespace) -> Path:
+    """``--results``, or RUN.results.jsonl beside ``--state``."""
     if args.results is not None:
         return Path(args.results)
     state = Path(args.state)
@@ -340,12 +356,18 @@ def write_results(path: Path, lines: list[dict[str, Any]]) -> None:
     os.replace(tmp, path)
 
 
-async def run_onboard(args: argparse.Namespace) -> int:
-    """Run the ``onboard`` sub-command described by `args`; returns the exit status."""
-    started = time.monotonic()
+def open_run(
+    args: argparse.Namespace,
+    trusted: Trusted | None = None,
+    *,
+    schedule_in: timedelta | None = None,
+) -> tuple[list[Row], list[BadRow], Journal] | int:
+    """Start a run over ``args.customers``: read and check every row (the bad ones printed as
+    ``line N: field: message``), check there is a key, open the ``--state`` journal (whose
+    ``done`` results `trusted` judges). An exit status instead when the run cannot start."""
     path = Path(args.customers)
     try:
-        rows, bad = read_customers(path, schedule_in=args.schedule_in)
+        rows, bad = read_customers(path, schedule_in=schedule_in)
     except (OSError, ValueError) as exc:
         print(f"error: cannot read {path}: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -356,40 +378,71 @@ async def run_onboard(args: argparse.Namespace) -> int:
         for field, message in b.problems:
             print(f"line {b.line}: {field}: {message}", flush=True)
     try:
-        journal = Journal(Path(args.state))
+        journal = Journal(Path(args.state), trusted)
     except (OSError, StateInUseError) as exc:
         print(f"error: cannot use --state {args.state}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    return rows, bad, journal
+
+
+async def run_onboard(args: argparse.Namespace) -> int:
+    """Run the ``onboard`` sub-command described by `args`; returns the exit status."""
+    started = time.monotonic()
+    opened = open_run(args, schedule_in=args.schedule_in)
+    if isinstance(opened, int):
+        return opened
+    rows, bad, journal = opened
+
+    async def work(client: LayersClient, target: _Target) -> int:
+        return await _onboard_all(args, rows, bad, journal, client, target, started)
+
+    return await with_client(args, journal, work)
+
+
+async def with_client(
+    args: argparse.Namespace,
+    journal: Journal,
+    work: Callable[[LayersClient, _Target], Awaitable[int]],
+) -> int:
+    """Connect as `connect` does, run `work(client, target)` and return its exit status
+    (`EXIT_USAGE` when the client cannot be made); the journal is closed whatever happens."""
     try:
         async with contextlib.AsyncExitStack() as stack:
             try:
-                client, target = await _connect(stack, args)
+                client, target = await connect(stack, args)
             except LayersValidationError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return EXIT_USAGE
-            return await _onboard_all(args, rows, bad, journal, client, target, started)
+            return await work(client, target)
     finally:
         journal.close()
 
 
-async def _connect(
-    stack: contextlib.AsyncExitStack, args: argparse.Namespace
+async def connect(
+    stack: contextlib.AsyncExitStack,
+    args: argparse.Namespace,
+    config: dict[str, Any] | None = None,
 ) -> tuple[LayersClient, _Target]:
-    """The client of the run and its target: ``--sandbox``, a local sandbox or the API."""
+    """The client of the run and its target: ``--sandbox``, a local sandbox or the API.
+
+    ``--sandbox`` serves `config` (default `SANDBOX_CONFIG`) in this process; otherwise
+    ``LAYERS_API_KEY`` and ``LAYERS_BASE_URL`` say where to go.
+    """
+    oauth_timeout = float(getattr(args, "oauth_timeout", _OAUTH_TIMEOUT))
     if args.sandbox:
         from .. import Sandbox
 
-        sandbox = await stack.enter_async_context(Sandbox(SANDBOX_CONFIG))
+        sandbox = await stack.enter_async_context(Sandbox(config or SANDBOX_CONFIG))
         print(f"sandbox: serving the Layers API at {sandbox.url}", flush=True)
         client = sandbox.client(poll_rate=_poll_rate(SANDBOX_SPEED))
-        return await stack.enter_async_context(client), _Embedded(sandbox, args.oauth_timeout)
+        return await stack.enter_async_context(client), _Embedded(sandbox, oauth_timeout)
     api_key = os.environ.get("LAYERS_API_KEY", "")
     base_url = (os.environ.get("LAYERS_BASE_URL") or "https://api.layers.com").rstrip("/")
     http = await stack.enter_async_context(aiohttp.ClientSession())
     speed = await _probe_sandbox(http, base_url)
-    target = _Target(args.oauth_timeout)
+    target = _Target(oauth_timeout)
     if speed is not None:
-        target = _Remote(http, base_url, speed, args.oauth_timeout)
+        target = _Remote(http, base_url, speed, oauth_timeout)
     client = LayersClient(
         api_key=api_key or None,
         base_url=base_url,
@@ -487,17 +540,9 @@ async def _onboard_all(
         else:
             print(f"[{done}/{total}] FAIL {ext} (line {row.line}): {item.error!r}", flush=True)
 
-    run = asyncio.ensure_future(
-        fan_out(todo, one, concurrency=args.concurrency, on_progress=progress)
-    )
-    with _stop_on_sigint(run) as interrupted:
-        try:
-            await run
-        except asyncio.CancelledError:
-            if not interrupted:
-                raise
-    lines, failed, onboarded = _result_lines(rows, bad, journal, finished)
-    results = _results_path(args)
+    interrupted = await fan_out_until_sigint(todo, one, args.concurrency, progress)
+    lines, failed, onboarded = result_lines(rows, bad, journal, finished, result_json)
+    results = results_path(args)
     write_results(results, lines)
 
     skipped = len(rows) - len(todo)
@@ -538,8 +583,27 @@ class _Interrupted:
         return self.seen
 
 
+async def fan_out_until_sigint(
+    todo: list[Row],
+    one: Callable[[Row], Awaitable[R]],
+    concurrency: int,
+    progress: Callable[[int, int, ItemResult[Row, R]], None],
+) -> bool:
+    """`fan_out` the rows, `concurrency` at a time; True when Ctrl-C stopped it early."""
+    run = asyncio.ensure_future(
+        fan_out(todo, one, concurrency=concurrency, on_progress=progress)
+    )
+    with stop_on_sigint(run) as interrupted:
+        try:
+            await run
+        except asyncio.CancelledError:
+            if not interrupted:
+                raise
+    return bool(interrupted)
+
+
 @contextlib.contextmanager
-def _stop_on_sigint(run: asyncio.Future[Any]) -> Iterator[_Interrupted]:
+def stop_on_sigint(run: asyncio.Future[Any]) -> Iterator[_Interrupted]:
     """On the first Ctrl-C cancel `run` (the run then reports and exits); a second one quits.
 
     Where the loop cannot handle signals (Windows), Ctrl-C raises KeyboardInterrupt as usual.
@@ -566,13 +630,19 @@ def _stop_on_sigint(run: asyncio.Future[Any]) -> Iterator[_Interrupted]:
         loop.remove_signal_handler(signal.SIGINT)
 
 
-def _result_lines(
+def result_lines(
     rows: list[Row],
     bad: list[BadRow],
     journal: Journal,
-    finished: dict[str, ItemResult[Row, OnboardingResult]],
+    finished: Mapping[str, ItemResult[Row, R]],
+    to_json: Callable[[R], dict[str, Any]],
+    verb: str = "onboard",
 ) -> tuple[list[dict[str, Any]], list[tuple[Row, BaseException]], int]:
-    """One results line per row, in file order; the failures; how many were onboarded now."""
+    """One results line per row, in file order; the failures; how many finished now.
+
+    A finished row's line holds ``to_json(value)``; `verb` names the work in the line of a
+    row an interruption left unfinished.
+    """
     lines: list[dict[str, Any]] = []
     failed: list[tuple[Row, BaseException]] = []
     onboarded = 0
@@ -583,12 +653,12 @@ def _result_lines(
         if ext in journal.done:
             lines.append(rec | {"ok": True, "skipped": True} | journal.done[ext])
         elif o is None:
-            message = "not finished when the run was interrupted: re-run to onboard"
+            message = f"not finished when the run was interrupted: re-run to {verb}"
             err = {"type": "Interrupted", "message": message, "line": row.line}
             lines.append(rec | {"ok": False, "error": err})
         elif o.value is not None:
             onboarded += 1
-            lines.append(rec | {"ok": True, "skipped": False} | result_json(o.value))
+            lines.append(rec | {"ok": True, "skipped": False} | to_json(o.value))
         else:
             assert o.error is not None
             failed.append((row, o.error))

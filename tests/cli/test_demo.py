@@ -101,6 +101,23 @@ def test_demo_in_a_pipe_prints_plain_lines_and_an_80_column_table(tmp_path: Path
         assert rec["scheduled_post_ids"][0].startswith(row[6])
 
 
+@pytest.mark.timeout(90)
+def test_demo_with_sub_orgs_onboards_each_customer_inside_its_own_child(tmp_path: Path) -> None:
+    """--sub-orgs: every customer gets its own child organization and is onboarded in it."""
+    results = tmp_path / "demo.jsonl"
+    args = ["-m", "layers_async", "demo", "--customers", "3", "--sub-orgs"]
+    proc = _run([*args, "--results", str(results)])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Onboarding 3 customers, each in its own child organization" in proc.stdout
+    assert re.search(r"^3 of 3 customers onboarded in [\d.]+ s$", proc.stdout, re.M)
+    recs = [json.loads(line) for line in results.read_text().splitlines()]
+    assert all(r["ok"] for r in recs)
+    orgs = {r["organization_id"] for r in recs}
+    assert len(orgs) == 3
+    assert all(re.fullmatch(r"org_[0-9a-f-]{36}", o) for o in orgs)
+    assert "lp_live_" not in proc.stdout + results.read_text()  # no child secret shown
+
+
 @pytest.mark.timeout(120)
 def test_a_60_customer_demo_table_reads_at_80_columns_on_a_terminal() -> None:
     """On an 80-column terminal: whole-word headers, one line per customer, none over 80."""

@@ -11,7 +11,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,6 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import anyio
 import pytest
 
@@ -31,6 +29,7 @@ from layers_async.cli.onboard import run_onboard
 from layers_async.cli.rows import read_customers
 from layers_async.resources.projects import validate_project_fields
 from layers_async.sandbox import Sandbox
+from tests.cli._remote import KEYS, ORGS, sandbox_state
 
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,32 +37,7 @@ DESC = (
     "Freshly roasted coffee delivered on a schedule for runners and night-shift workers who "
     "never want to run out of beans."
 )
-ORGS = [
-    {
-        "ref": "partner",
-        "name": "Partner",
-        "includedThisPeriod": 1000,
-        "prepaidBalance": 10_000_000,
-        "subscriptionTier": "pro",
-    }
-]
-KEYS = [
-    {
-        "name": "partner",
-        "organization": "partner",
-        "rateLimitTier": "partner",
-        "scopes": ["*", "org:admin"],
-        "returnUrlAllowlist": ["localhost"],
-    }
-]
 HEADER = ["external_id", "name", "timezone", "app_description", "screenshot_url", "connect"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _good_row(i: int) -> dict[str, str]:
@@ -86,43 +60,6 @@ def _write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> Non
 
 def _results(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
-
-
-@pytest.fixture
-async def remote_sandbox(tmp_path: Path) -> AsyncIterator[tuple[str, str]]:
-    """A speed-60 sandbox in its own process, with a partner-tier key: (base URL, key)."""
-    config = tmp_path / "sandbox.json"
-    config.write_text(json.dumps({"organizations": ORGS, "apiKeys": KEYS}))
-    port = _free_port()
-    cmd = [sys.executable, "-m", "layers_async.sandbox", "--port", str(port)]
-    cmd += ["--speed", "60", "--config", str(config)]
-    proc = subprocess.Popen(  # noqa: ASYNC220 - started once, before the test proper
-        cmd, stdout=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(200):
-                try:
-                    async with http.get(f"{base}/_sandbox/keys") as r:
-                        if r.status == 200:
-                            key: str = (await r.json())["items"][0]["key"]
-                            break
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
-            else:
-                pytest.fail("the sandbox process did not start")
-        yield base, key
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-async def _state(base: str) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as http, http.get(f"{base}/_sandbox/state") as r:
-        state: dict[str, Any] = await r.json()
-        return state
 
 
 def _totals(state: dict[str, Any]) -> dict[str, int]:
@@ -168,7 +105,7 @@ async def test_killed_three_times_then_rerun_creates_everything_exactly_once(
         proc.stderr.close()
         lines = state.read_bytes().splitlines() if state.exists() else []
         n_done = sum(b'"status":"done"' in line for line in lines)
-        counts = _totals(await _state(remote_sandbox[0]))
+        counts = _totals(await sandbox_state(remote_sandbox[0]))
         log.append(f"kill {attempt + 1} at {delay:.2f} s (alive={alive}): {n_done} done, {counts}")
         if attempt == 0:
             assert alive, f"seed {seed}: the first run finished before the kill"
@@ -179,7 +116,7 @@ async def test_killed_three_times_then_rerun_creates_everything_exactly_once(
     report = "\n".join([f"seed {seed}", *log, final.stdout[-2000:], final.stderr[-2000:]])
     print(report, f"\ntotal {wall:.1f} s")
     assert final.returncode == 0, report
-    totals = _totals(await _state(remote_sandbox[0]))
+    totals = _totals(await sandbox_state(remote_sandbox[0]))
     assert totals == dict.fromkeys(totals, 200), report
     results = _results(tmp_path / "run.results.jsonl")
     assert len(results) == 200
@@ -431,5 +368,5 @@ async def test_ctrl_c_writes_the_results_so_far_and_says_how_to_resume(
     )
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert f"{len(done)} already done" in resumed.stdout
-    totals = _totals(await _state(remote_sandbox[0]))
+    totals = _totals(await sandbox_state(remote_sandbox[0]))
     assert totals == dict.fromkeys(totals, 30)

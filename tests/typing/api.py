@@ -12,7 +12,7 @@ The functions below are never called; pytest does not collect this module.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import aiohttp
@@ -778,3 +778,37 @@ async def sub_organizations(client: LayersClient) -> None:
     client.with_options(api_key=5)  # type: ignore[arg-type]
     del listing, cap, renamed, held, gone, keys, swapped, replayed, events, config, ledger
     del own, kill_switch, signing, endpoints, endpoint, as_child2, shared
+
+
+# --------------------------------------------------------------------------- provisioning
+
+
+async def provisioning(client: LayersClient) -> None:
+    from layers_async import ProvisionResult, Secret, provision_customer
+
+    async def clock() -> datetime:
+        return datetime.now(timezone.utc)
+
+    result: ProvisionResult = await provision_customer(
+        client,
+        "acme",
+        "Acme Coffee",
+        allocate=5000,
+        monthly_credit_cap=5000,
+        refill_threshold=1000,
+        refill_amount=2000,
+        webhook_url="https://hooks.example.com/layers",
+        webhook_events=["job.completed"],
+        scopes=["content:read", "content:write"],
+        now=clock,
+        on_step=lambda ext, step: None,
+    )
+    secret: Secret = result.secret
+    signing: Secret | None = result.webhook_signing_secret
+    flags: tuple[bool, bool] = (result.adopted, result.key_rotated)
+    replayed: bool = result.allocation_replayed
+    txn: str | None = result.allocation_txn
+    await provision_customer(client, "acme", "Acme", allocate="5")  # type: ignore[arg-type]
+    await provision_customer(client, "acme", "Acme", webhook_events=["nope"])  # type: ignore[list-item]
+    child = client.with_options(api_key=secret)
+    del signing, flags, replayed, txn, child
