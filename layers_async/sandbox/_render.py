@@ -368,6 +368,18 @@ def state(world: World, org_filter: str | None) -> dict[str, Any]:
             "jobs": count(world.jobs.values()),
             "containers": count(world.containers.values(), proj_org),
             "scheduledPosts": count(world.posts.values()),
+            # Containers by approval status, and the schedule intents parked on held content.
+            "approvals": _counts(
+                world.containers.values(), org_filter, proj_org, lambda c: c.approval_status
+            ),
+            "parkedSchedules": {
+                "total": sum(
+                    len(r.parked)
+                    for r in world.reviews.values()
+                    if org_filter is None
+                    or proj_org(world.containers[r.container_id]) == org_filter
+                )
+            },
             "webhookEndpoints": count(world.webhook_endpoints.values()),
             "webhookDeliveries": _counts(
                 world.webhook_deliveries.values(),

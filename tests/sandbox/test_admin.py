@@ -31,6 +31,8 @@ MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 
 _RESOURCES = [
     "organizations",
+    "approvals",
+    "parkedSchedules",
     "apiKeys",
     "projects",
     "appMedia",
@@ -45,7 +47,7 @@ _RESOURCES = [
     "creditEvents",
     "idempotencyRecords",
 ]
-_TOTAL_ONLY = {"appMedia", "creditEvents", "idempotencyRecords"}
+_TOTAL_ONLY = {"appMedia", "creditEvents", "idempotencyRecords", "parkedSchedules"}
 
 
 @pytest.mark.anyio

@@ -318,6 +318,9 @@ async def test_schedule_of_pending_content_parks_and_approval_promotes(api: Api)
     assert first["gateStatus"] == "blocked_on_approval"
     ok(await r.schedule(cid, ahead=900, mode="draft"), 202)
     assert await r.posts() == []
+    counts = (await api.state())["counts"]
+    assert counts["parkedSchedules"] == {"total": 2}
+    assert counts["approvals"]["byStatus"].get("pending") == 1
     body = ok(await r.approve(cid))
     promo = body["pendingSchedulePromotion"]
     assert promo["status"] == "ok"
@@ -326,6 +329,9 @@ async def test_schedule_of_pending_content_parks_and_approval_promotes(api: Api)
     assert all(SP_RE.match(i) for i in ids)
     posts = [await get_post(api, i) for i in ids]
     assert [(p["status"], p["mode"]) for p in posts] == [("queued", "publish"), ("queued", "draft")]
+    counts = (await api.state())["counts"]
+    assert counts["parkedSchedules"] == {"total": 0}
+    assert counts["approvals"]["byStatus"].get("approved") == 1
     assert posts[0]["scheduledFor"] == first["scheduledFor"]
     assert posts[1]["scheduledFor"] == shift(first["scheduledFor"], 300)
 
