@@ -175,6 +175,12 @@ class SandboxCore:
                 resp = await self._v1(request, rid)
         except ApiError as err:
             resp = error_response(rid, err)
+        except web.RequestPayloadError:
+            # A body that cannot be read as sent (a corrupt gzip or deflate encoding): the
+            # client's fault, answered like any request the HTTP parser rejects.
+            resp = error_response(
+                rid, ApiError(400, "BAD_REQUEST", "The request body cannot be decoded.")
+            )
         except _Drop:
             if request.transport is not None:
                 request.transport.abort()

@@ -7,7 +7,7 @@ import contextlib
 import copy
 import logging
 import socket
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
@@ -106,8 +106,18 @@ class Sandbox:
         """Bind the listener and start the background ticker."""
         if self._runner is not None:
             return
-        app = web.Application(client_max_size=8 * 1_048_576)
-        app.router.add_route("*", r"/{tail:[\s\S]*}", self._core.handle)
+        core = self._core
+
+        @web.middleware
+        async def every_request(
+            request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+        ) -> web.StreamResponse:
+            # Every request goes to the sandbox's own dispatch, including those aiohttp's router
+            # cannot match (`OPTIONS *`, `CONNECT host:port`), so each gets the error envelope.
+            return await core.handle(request)
+
+        app = web.Application(client_max_size=8 * 1_048_576, middlewares=[every_request])
+        app.router.add_route("*", r"/{tail:[\s\S]*}", core.handle)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         sock = socket.socket(socket.AF_INET6 if ":" in self._host else socket.AF_INET)

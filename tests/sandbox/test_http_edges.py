@@ -81,6 +81,10 @@ def _auth(key: str) -> bytes:
         ),
         pytest.param(_get(method=b"G@T"), 404, "NOT_FOUND", id="invalid-method"),
         pytest.param(_get(method=b"FOO"), 404, "NOT_FOUND", id="unknown-method"),
+        pytest.param(_get(b"*", method=b"OPTIONS"), 404, "NOT_FOUND", id="options-asterisk"),
+        pytest.param(
+            _get(b"127.0.0.1:80", method=b"CONNECT"), 404, "NOT_FOUND", id="connect-authority"
+        ),
     ],
 )
 async def test_request_the_parser_rejects_gets_the_envelope(
@@ -141,3 +145,20 @@ async def test_a_single_header_sent_twice_is_422(sandbox: Sandbox, header: str) 
 async def test_admin_body_over_the_read_limit_is_422(api: Api, method: str, path: str) -> None:
     """A 9 MiB body on a `/_sandbox/` route is a 422 envelope at path "", not a 413 or a 500."""
     assert_validation(await api.call(method, path, data=b"x" * (9 * 1024 * 1024)), "")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("encoding", [b"gzip", b"deflate"])
+async def test_a_body_that_cannot_be_decoded_is_400(sandbox: Sandbox, encoding: bytes) -> None:
+    """A body whose Content-Encoding does not decode is a 400 BAD_REQUEST envelope, not a 500."""
+    body = b"abcde"
+    request = (
+        b"POST /v1/projects HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + _auth(sandbox.api_key)
+        + b"\r\nContent-Type: application/json\r\nContent-Encoding: "
+        + encoding
+        + b"\r\nContent-Length: %d\r\n\r\n" % len(body)
+        + body
+    )
+    r = await raw_exchange(sandbox.url, request)
+    assert_error(r, 400, "BAD_REQUEST")
