@@ -52,7 +52,8 @@ def format_ts(ms: int) -> str:
 
 def _parse(m: re.Match[str]) -> int | None:
     y, mo, d, h, mi, s = (int(m.group(i)) for i in range(1, 7))
-    if not (1 <= mo <= 12 and 1 <= d <= 31 and h < 24 and mi < 60 and s < 60):
+    # Year 0 does not exist in the calendar the API speaks (ISO 8601 dates start at year 1).
+    if not (y >= 1 and 1 <= mo <= 12 and 1 <= d <= 31 and h < 24 and mi < 60 and s < 60):
         return None
     try:
         days_in_month = calendar.monthrange(y, mo)[1]

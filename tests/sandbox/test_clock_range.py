@@ -113,6 +113,27 @@ async def test_clock_start_within_the_range_is_accepted(start: str) -> None:
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("path", "body", "issue"),
+    [
+        ("/_sandbox/reset", {"clockStart": "0000-01-01T00:00:00Z"}, "clockStart"),
+        (
+            "/v1/content/cnt_7d18b9a1-4c2e-4f6a-8b0d-2e4f6a8c0e1d/schedule",
+            {"scheduledFor": "0000-01-01T00:00:00Z", "targets": []},
+            "scheduledFor",
+        ),
+    ],
+)
+async def test_year_zero_is_an_invalid_time_not_a_500(
+    api: Api, path: str, body: dict[str, Any], issue: str
+) -> None:
+    """Year 0 is refused as an invalid time (422 naming the field), never a 500."""
+    r = await api.post(path, body)
+    assert r.status == 422, r.body
+    assert issue in {i["path"] for i in r.json["error"]["details"]["issues"]}
+
+
+@pytest.mark.anyio
 async def test_clock_start_before_the_epoch_is_refused() -> None:
     """The clock does not start before 1970-01-01T00:00:00Z."""
     with pytest.raises(SandboxConfigError, match="clockStart"):
