@@ -136,8 +136,9 @@ async def onboard_customer(
 ) -> OnboardingResult:
     """Run the Getting started flow for one customer; safe to run again.
 
-    Steps: create (or adopt) the project → upload media → (optional) connect an account, with
-    `authorize(attempt)` showing the consent page to the customer → wait for a ready influencer
+    `customer.app_description` is required (100-1,000 characters): the API creates the first
+    influencer from it. Steps: create (or adopt) the project → upload media → (optional)
+    connect an account, with `authorize(attempt)` showing the consent page to the customer → wait for a ready influencer
     → find a source (portfolio first, else live search on the top keyword or the app name) →
     slideshow-remix → wait for the job → fetch the container → (optional) schedule.
     `now` supplies the current time for `schedule_in` (the sandbox's clock in demos).
@@ -145,6 +146,13 @@ async def onboard_customer(
     """
     if not isinstance(customer, Customer):
         raise LayersValidationError("customer", "must be a layers_async.Customer")
+    if not customer.app_description:
+        # Without a description the API starts no research and no first influencer, so the
+        # flow could only wait until its deadline for one (contract §3.2.1).
+        raise LayersValidationError(
+            "app_description",
+            "is needed to onboard a customer: without it no influencer is ever created",
+        )
     ext = customer.external_id
     timings: dict[str, float] = {}
     mark = time.monotonic()

@@ -263,7 +263,20 @@ async def test_fan_out_and_onboarding_validate_input(
         await fan_out([1], noop, per_item_timeout=0)
     with pytest.raises(LayersValidationError):
         await onboard_customer(client, {"external_id": "x"})  # type: ignore[arg-type]
-    connect = Customer(external_id="c-1", name="Acme", connect="tiktok")
+    connect = Customer(external_id="c-1", name="Acme", app_description=DESC, connect="tiktok")
     with pytest.raises(LayersValidationError) as info:
         await onboard_customer(client, connect)
     assert info.value.field == "authorize"
+
+
+@pytest.mark.anyio
+async def test_a_customer_without_app_description_is_refused_before_sending(
+    layers_sandbox: Sandbox, layers_client: LayersClient
+) -> None:
+    """Without `app_description` no influencer would ever come: the flow refuses at once, naming
+    the field, and sends nothing (it used to wait until its influencer deadline)."""
+    before = (await layers_sandbox.state())["requests"]["total"]
+    with pytest.raises(LayersValidationError) as caught:
+        await onboard_customer(layers_client, Customer(external_id="solo", name="Solo Co"))
+    assert caught.value.field == "app_description"
+    assert (await layers_sandbox.state())["requests"]["total"] == before
