@@ -139,8 +139,9 @@ async def onboard_customer(
     `customer.app_description` is required (100-1,000 characters): the API creates the first
     influencer from it. Steps: create (or adopt) the project → upload media → (optional)
     connect an account, with `authorize(attempt)` showing the consent page to the customer →
-    wait for a ready influencer → find a source (portfolio first, else live search on the top keyword or the app name) →
-    slideshow-remix → wait for the job → fetch the container → (optional) schedule.
+    wait for a ready influencer → find a source (portfolio first, else live search on the top
+    keyword or the app name) → slideshow-remix → wait for the job → fetch the container →
+    (optional) schedule.
     `now` supplies the current time for `schedule_in` (the sandbox's clock in demos).
     `on_step(customer_external_id, step)` is called as each step finishes (for progress displays).
     """
