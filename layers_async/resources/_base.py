@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple, TypedDict, TypeVar
 
 from .._config import Timeouts
+from .._errors import LayersValidationError
 from .._pagination import AsyncPaginator, Page
 from .._transport import (
     NOT_GIVEN,
@@ -64,6 +65,15 @@ def options(
     if idempotency_key is not None:
         check_idempotency_key(idempotency_key)
     check_extra_headers(extra_headers)
+    if (
+        idempotency_key is not None
+        and extra_headers
+        and any(name.lower() == "idempotency-key" for name in extra_headers)
+    ):
+        # Two sources for one header: refuse rather than silently send one of them.
+        raise LayersValidationError(
+            "extra_headers", "sets Idempotency-Key, which idempotency_key= sets too: pass one"
+        )
     if isinstance(timeout, NotGiven) and idempotency_key is None and extra_headers is None:
         return _DEFAULT
     return CallOptions(

@@ -121,6 +121,11 @@ BUILTINS_ERRORS: list[tuple[str, Call, str]] = [
         "extra_headers",
     ),
     (
+        "Idempotency-Key both as idempotency_key= and in extra_headers",
+        _create(idempotency_key="zzz", extra_headers={"idempotency-key": "abc"}),
+        "extra_headers",
+    ),
+    (
         "CR LF in default headers",
         lambda c: c.with_options(default_headers={"X-Partner": "a\r\n"}),
         "default_headers",
