@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -89,7 +90,7 @@ class Journal:
             if not raw.strip():
                 continue
             try:
-                rec = json.loads(raw)
+                rec = json.loads(raw, parse_float=_finite, parse_constant=_no_constant)
             except (ValueError, RecursionError):  # not JSON, not UTF-8, nested too deep
                 rec = None
             if not isinstance(rec, dict):
@@ -152,6 +153,20 @@ _RESULT_FIELDS: dict[str, tuple[type, ...]] = {
     "container_id": (str,),
     "scheduled_post_ids": (list,),
 }
+
+
+def _finite(text: str) -> float:
+    """A JSON number as a float; one past the float range (`1e999`) makes the line unreadable,
+    since the journal only ever holds numbers that strict JSON can write back."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def _no_constant(name: str) -> float:
+    """`NaN` and `Infinity` are not JSON: a line holding one is unreadable."""
+    raise ValueError(f"{name} is not JSON")
 
 
 def onboarded(result: Any) -> TypeGuard[dict[str, Any]]:
