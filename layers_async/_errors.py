@@ -19,6 +19,7 @@
     │   │                        empty), not an object, or without the fields a model requires
     │   └── ResponseTooLargeError (max_response_bytes)   a body over `Limits.max_response_bytes`
     ├── ClientClosedError(LayersError, RuntimeError)  a call or a waiter on a closed client
+    ├── WebhookVerificationError (reason)        a webhook delivery that did not verify
     └── WaitError                                   a waiter saw its thing end badly
         ├── JobFailedError (job, error) · JobCanceledError (job)
         ├── InfluencerFailedError (influencer) · OAuthFailedError · OAuthExpiredError (attempt)
@@ -88,6 +89,7 @@ __all__ = [
     "ValidationIssue",
     "WaitError",
     "WaitTimeoutError",
+    "WebhookVerificationError",
     "error_from_failure",
     "excerpt",
     "failure_from_response",
@@ -373,6 +375,27 @@ class ResponseTooLargeError(APIResponseValidationError):
 class ClientClosedError(LayersError, RuntimeError):
     """The `LayersClient` was closed: a call was made on it afterwards, or a waiter was still
     waiting when it closed. Create a new client (`async with LayersClient(...)`)."""
+
+
+class WebhookVerificationError(LayersError):
+    """A webhook delivery failed verification (`verify_webhook`): answer it with ``400`` and
+    do not act on it. `reason` says why, as a stable word:
+
+    - ``missing_header``: no ``X-Layers-Signature`` header;
+    - ``malformed``: the header is not ``t=<unix seconds>,v1=<hex>[,v1=<hex>]``;
+    - ``stale`` / ``future``: its timestamp is further than the tolerance from now (a replay,
+      or a clock out of step);
+    - ``no_match``: no signature matches any of the secrets (wrong secret, altered body);
+    - ``invalid_payload``: the body verified but is not a JSON event object.
+
+    The message never holds a secret, a signature or the body.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(f"webhook verification failed ({reason}): {message}")
+        #: Why, as a stable word (see the class docstring).
+        self.reason = reason
+        self.message = message
 
 
 _BY_CODE: dict[str, type[APIStatusError]] = {

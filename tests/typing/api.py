@@ -812,3 +812,38 @@ async def provisioning(client: LayersClient) -> None:
     await provision_customer(client, "acme", "Acme", webhook_events=["nope"])  # type: ignore[list-item]
     child = client.with_options(api_key=secret)
     del signing, flags, replayed, txn, child
+
+
+# --------------------------------------------------------------------------- webhook events
+
+
+def webhook_events(raw: bytes, header: str | None, secret: layers_async.Secret) -> None:
+    from layers_async import (
+        JobCompletedEvent,
+        JobEventData,
+        PostFailedEvent,
+        WebhookEvent,
+        WebhookVerificationError,
+        decode_event,
+        verify_webhook,
+    )
+
+    event: WebhookEvent = verify_webhook(raw, header, [secret, "whsec_old"], 300, now=1.0)
+    decoded: WebhookEvent = decode_event({"id": "evt_1", "type": "x", "data": {}})
+    full: WebhookEvent = verify_webhook(raw, header, ["whsec_x"], key_form="decoded")
+    if isinstance(event, JobCompletedEvent):
+        data: JobEventData = event.data
+        job_id: str = event.data.job_id
+        del data, job_id
+    if isinstance(event, PostFailedEvent) and event.data.last_error is not None:
+        code: str = event.data.last_error.code
+        del code
+    try:
+        verify_webhook(raw, header, ["whsec_x"])
+    except WebhookVerificationError as exc:
+        reason: str = exc.reason
+        del reason
+    verify_webhook(raw, header, ["whsec_x"], key_form="hex")  # type: ignore[arg-type]
+    verify_webhook("text", header, ["whsec_x"])  # type: ignore[arg-type]
+    verify_webhook(raw, header, [b"whsec_x"])  # type: ignore[list-item]
+    del event, decoded, full
