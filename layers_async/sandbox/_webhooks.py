@@ -20,7 +20,14 @@ import aiohttp
 
 from ._clock import format_ts
 from ._jsonio import dumps
-from ._models import Job, ScheduledPost, WebhookDelivery, WebhookEndpoint
+from ._models import (
+    Container,
+    Job,
+    ScheduledPost,
+    SocialAccount,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 if TYPE_CHECKING:
     from ._world import World
@@ -29,6 +36,8 @@ __all__ = [
     "MAX_ATTEMPTS",
     "RETRY_LADDER_SECONDS",
     "abandon_pending",
+    "account_connected",
+    "content_generated",
     "emit",
     "enqueue",
     "job_ended",
@@ -234,7 +243,8 @@ def job_ended(w: World, job: Job) -> None:
 
 
 def post_ended(w: World, post: ScheduledPost) -> None:
-    """`post.published` or `post.failed` as a publish attempt ends; drafts emit nothing."""
+    """`post.published`, `post.failed` or `post.canceled` as a post ends; drafts emit
+    nothing."""
     data: dict[str, Any] = {
         "scheduledPostId": post.id,
         "containerId": post.container_id,
@@ -249,6 +259,32 @@ def post_ended(w: World, post: ScheduledPost) -> None:
         )
     elif post.status == "failed":
         data["lastError"] = post.last_error
+    elif post.status == "canceled":
+        data["canceledAt"] = format_ts(post.canceled_at or 0)
     else:
         return
     emit(w, post.org_id, "post." + post.status, post.project_id, data)
+
+
+def content_generated(w: World, c: Container, org_id: str) -> None:
+    """`content.generated` as a container completes."""
+    data = {
+        "id": c.id,
+        "projectId": c.project_id,
+        "format": c.format,
+        "preview": c.preview,
+        "assets": c.assets,
+    }
+    emit(w, org_id, "content.generated", c.project_id, data)
+
+
+def account_connected(w: World, acc: SocialAccount) -> None:
+    """`social_account.connected` as an OAuth attempt completes."""
+    data = {
+        "socialAccountId": acc.id,
+        "projectId": acc.project_id,
+        "platform": acc.platform,
+        "displayName": acc.display_name,
+        "connectedAt": format_ts(acc.connected_at),
+    }
+    emit(w, acc.org_id, "social_account.connected", acc.project_id, data)

@@ -424,6 +424,7 @@ class World:
         elif work.kind == "content_generate":
             c = self.containers[work.container_id or ""]
             self._render_container(c, when)
+            _webhooks.content_generated(self, c, work.org_id)
             if work.reserved:
                 self._charge(work, when)
             if job:
@@ -626,6 +627,7 @@ class World:
         post.canceled_at = now
         post.updated_at = now
         post.generation += 1
+        _webhooks.post_ended(self, post)
 
     def cancel_post(self, post: ScheduledPost) -> None:
         """Cancel one queued post."""
@@ -704,6 +706,7 @@ class World:
         )
         acc.avatar_url = self.media_url(f"{acc.id}-avatar.png")
         self.accounts[acc.id] = acc
+        _webhooks.account_connected(self, acc)
         att.status = "completed"
         att.social_account_id = acc.id
         return True

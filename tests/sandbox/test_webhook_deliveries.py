@@ -411,3 +411,36 @@ async def test_a_slow_receiver_fails_the_attempt_after_the_timeout(
     _, _, d = await failed_once(api, receiver, status=0, expect=None)
     assert d["lastErrorMessage"] == "No answer within 0.2 seconds."
     assert d["nextRetryAt"] == "2026-05-14T16:00:30.000Z"
+
+
+async def test_content_account_and_cancel_events_are_emitted(record_api: Api) -> None:
+    """`social_account.connected` on OAuth completion, `content.generated` on a completed
+    container and `post.canceled` on a cancel, each with its catalogue fields."""
+    api = record_api
+    events = ["content.generated", "social_account.connected", "post.canceled"]
+    ok(await api.post(ENDPOINTS, {"url": "https://example.com/hook", "events": events}), 201)
+    pid = (await create_project(api))["id"]
+    sa = await connect_account(api, pid)
+    cnt = await completed_container(api, pid)
+    target = [{"socialAccountId": sa, "mode": "publish"}]
+    post = ok(await schedule(api, cnt, shift(await api.now(), 3600), target), 201)
+    sp = post["scheduledPostIds"][0]
+    ok(await api.delete(f"/v1/scheduled-posts/{sp}"))
+    got = [json.loads(i["body"]) for i in ok(await api.get(OUTBOX))["items"]]
+    assert [e["type"] for e in got] == events[1:2] + events[:1] + events[2:]
+    account, content, canceled = (e["data"] for e in got)
+    assert (account["socialAccountId"], account["projectId"]) == (sa, pid)
+    assert sorted(account) == sorted(
+        ["organizationId", "socialAccountId", "projectId", "platform", "displayName", "connectedAt"]
+    )
+    c = ok(await api.get(f"/v1/content/{cnt}"))
+    assert content == {
+        "organizationId": content["organizationId"],
+        "id": cnt,
+        "projectId": pid,
+        "format": "slideshow-builder",
+        "preview": c["preview"],
+        "assets": c["assets"],
+    }
+    assert (canceled["scheduledPostId"], canceled["containerId"]) == (sp, cnt)
+    assert canceled["canceledAt"] == ok(await api.get(f"/v1/scheduled-posts/{sp}"))["canceledAt"]
