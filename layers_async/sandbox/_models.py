@@ -22,6 +22,7 @@ __all__ = [
     "ScheduledPost",
     "SocialAccount",
     "Wallet",
+    "WebhookDelivery",
     "WebhookEndpoint",
     "Work",
 ]
@@ -377,6 +378,30 @@ class WebhookEndpoint:
     last_success_at: int | None = None
     last_failure_at: int | None = None
     consecutive_failure_count: int = 0
+    #: The secret replaced by the last rotation, valid until `previous_expires_at` (ms).
+    previous_secret: str | None = None
+    previous_expires_at: int | None = None
+
+
+@attrs.define(slots=True)
+class WebhookDelivery:
+    """One event bound for one endpoint (contract §3.0.16, §4.10), with the signed payload."""
+
+    id: str
+    org_id: str
+    endpoint_id: str
+    event_id: str
+    event_type: str
+    payload: dict[str, Any]
+    created_at: int
+    status: str = "pending"
+    attempts: int = 0
+    next_retry_at: int | None = None
+    delivered_at: int | None = None
+    abandoned_at: int | None = None
+    last_response_status: int | None = None
+    last_response_at: int | None = None
+    last_error_message: str | None = None
 
 
 @attrs.define(slots=True)

@@ -49,6 +49,7 @@ __all__ = [
     "ts",
     "tsn",
     "wallet",
+    "webhook_delivery",
     "webhook_endpoint",
 ]
 
@@ -158,6 +159,11 @@ _ENDPOINT_HEAD = Shape(
 )
 _ENDPOINT_TAIL = Shape(
     "createdAt@ts updatedAt@ts lastSuccessAt@tsn lastFailureAt@tsn consecutiveFailureCount"
+)
+#: WebhookDelivery (contract §3.0.16): never the payload.
+webhook_delivery = Shape(
+    "id endpointId eventId eventType status attempts nextRetryAt@tsn deliveredAt@tsn"
+    " abandonedAt@tsn lastResponseStatus lastResponseAt@tsn lastErrorMessage createdAt@ts"
 )
 _KEY = Shape("id name organizationId=org_id env rateLimitTier=tier scopes@list key status")
 
@@ -384,8 +390,8 @@ def state(world: World, org_filter: str | None) -> dict[str, Any]:
             "webhookDeliveries": _counts(
                 world.webhook_deliveries.values(),
                 org_filter,
-                lambda d: d["orgId"],
-                lambda d: d["status"],
+                _org_id,
+                _status,
             ),
             "creditEvents": _counts(world.credit_events, org_filter, _org_id, None),
             "idempotencyRecords": {

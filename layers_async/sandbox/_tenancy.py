@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
+from . import _webhooks
 from ._errors import ApiError, conflict, not_found
 from ._models import ApiKey, Organization, Wallet
 
@@ -157,6 +158,7 @@ def resume(w: World, org: Organization) -> None:
         for post in w.posts.values():
             if post.org_id == org.id and post.status == "queued" and post.scheduled_for <= now:
                 w.at(now, functools.partial(w._start_publish, post, post.generation))
+        _webhooks.release_held(w, org.id, now)
 
 
 def archive(w: World, parent: Organization, org: Organization) -> None:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import _fake, _review, _tenancy
+from . import _fake, _review, _tenancy, _webhooks
 from ._clock import VirtualClock, format_ts, parse_config_ts
 from ._config import DURATION_KEYS, RUNNING_JOBS_INDEX, TIERS
 from ._errors import ApiError, conflict
@@ -35,6 +35,7 @@ from ._models import (
     ScheduledPost,
     SocialAccount,
     Wallet,
+    WebhookDelivery,
     WebhookEndpoint,
     Work,
 )
@@ -106,6 +107,7 @@ class World:
         self.fault_rng = random.Random(f"faults:{seed}")
         self.request_rng = random.Random(f"requests:{seed}")
         self.ids = IdFactory(self.rng)
+        self.hook_ids = IdFactory(random.Random(f"webhooks:{seed}"))
         self.request_ids = IdFactory(self.request_rng)
         start = config["clockStart"]
         start_ms = parse_config_ts(start) if start else int(time.time() * 1000)
@@ -132,7 +134,8 @@ class World:
         self.reviews: dict[str, Review] = {}  # by container id (contract §3.16)
         self.credit_events: list[CreditEvent] = []
         self.webhook_endpoints: dict[str, WebhookEndpoint] = {}
-        self.webhook_deliveries: dict[str, dict[str, Any]] = {}
+        self.webhook_deliveries: dict[str, WebhookDelivery] = {}
+        self.webhook_outbox: list[tuple[str, str, dict[str, Any]]] = []
         self.idempotency: dict[tuple[str, ...], IdempotencyRecord] = {}
         self.running_jobs: dict[str, set[str]] = {}
         self.issued_media: set[str] = set()
@@ -421,10 +424,13 @@ class World:
         elif work.kind == "content_generate":
             c = self.containers[work.container_id or ""]
             self._render_container(c, when)
+            _webhooks.content_generated(self, c, work.org_id)
             if work.reserved:
                 self._charge(work, when)
             if job:
                 job.result = {"containerId": c.id, "assets": c.assets}
+        if job:
+            _webhooks.job_ended(self, job)
 
     def _render_container(self, c: Container, when: int) -> None:
         rng = _fake.rng_for("container", self.seed, c.id)
@@ -502,6 +508,8 @@ class World:
             c.updated_at = when
             if job:
                 job.error = err
+        if job:
+            _webhooks.job_ended(self, job)
         return True
 
     def _cancel(self, work: Work, when: int) -> None:
@@ -516,6 +524,8 @@ class World:
             c = self.containers[work.container_id or ""]
             c.status = "canceled"
             c.updated_at = when
+        if work.job:
+            _webhooks.job_ended(self, work.job)
 
     def cancel_job(self, job: Job) -> dict[str, Any]:
         """Cancel a job: an ended job reports why not; a queued one cancels now; a running one
@@ -617,6 +627,7 @@ class World:
         post.canceled_at = now
         post.updated_at = now
         post.generation += 1
+        _webhooks.post_ended(self, post)
 
     def cancel_post(self, post: ScheduledPost) -> None:
         """Cancel one queued post."""
@@ -695,6 +706,7 @@ class World:
         )
         acc.avatar_url = self.media_url(f"{acc.id}-avatar.png")
         self.accounts[acc.id] = acc
+        _webhooks.account_connected(self, acc)
         att.status = "completed"
         att.social_account_id = acc.id
         return True
@@ -753,4 +765,5 @@ class World:
             post.published_at = when
             post.external_id = ext
             post.external_url = url
+        _webhooks.post_ended(self, post)
         return True

@@ -47,6 +47,8 @@ _KEY = "lp_live_0123456789ABCDEF_" + "a" * 43
 CONFIG: dict[str, Any] = copy.deepcopy(DEFAULT_CONFIG) | {
     "seed": 11,
     "speed": 0,
+    # deliveries go to the outbox: a fuzzed webhook URL is never fetched
+    "webhookDelivery": "record",
     "clockStart": "2026-05-14T16:00:00.000Z",
     "jitter": 0,
     "organizations": [
@@ -139,6 +141,12 @@ VALID: dict[str, dict[str, Any]] = {
         "url": "https://hooks.example.com/layers", "events": ["job.completed"],
         "projectId": "$projectId",
     },
+    "/v1/webhook-endpoints/{endpointId}": {
+        "url": "https://hooks.example.com/v2", "status": "active",
+    },
+    "/v1/webhook-endpoints/{endpointId}/rotate-secret": {},
+    "/v1/webhook-endpoints/{endpointId}/test": {"payload": {"hello": "world"}},
+    "/v1/webhook-deliveries/{deliveryId}/replay": {},
     "/_sandbox/clock": {"speed": 0},
     "/_sandbox/clock/advance": {"seconds": 1},
     "/_sandbox/config": {"jitter": 0},
@@ -197,6 +205,9 @@ class _Live:
         org = str(child.json["id"])
         key = await api.post(f"/v1/organizations/{org}/api-keys", {"name": "k", "scopes": ["*"]})
         assert key.status == 201, key
+        hook = {"url": "https://hooks.example.com/layers", "events": ["job.completed"]}
+        wh = (await api.post("/v1/webhook-endpoints", hook)).json["endpoint"]["id"]
+        ping = (await api.post(f"/v1/webhook-endpoints/{wh}/test", {})).json
         self.ids = {
             "projectId": pid,
             "influencerId": inf,
@@ -209,6 +220,8 @@ class _Live:
             "orgId": org,
             # a key of the child: the own-key routes answer 404, and never stop the fuzz key
             "keyId": str(key.json["apiKey"]["id"]),
+            "endpointId": str(wh),
+            "deliveryId": str(ping["deliveryId"]),
         }
 
     def encode(self, body: bytes | tuple[Any, bool]) -> bytes:

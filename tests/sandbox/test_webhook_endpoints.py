@@ -1,4 +1,5 @@
-"""Webhook endpoints (contract §3.15.1-§3.15.3): create, list, read; no deliveries yet."""
+"""Webhook endpoints (contract §3.15.1-§3.15.3): create, list, read; delivery is pinned in
+test_webhook_deliveries."""
 
 from __future__ import annotations
 

@@ -224,13 +224,24 @@ def media(core: SandboxCore, rid: str, name: str) -> web.StreamResponse:
     return web.Response(body=body, headers={"X-Request-Id": rid, "Content-Type": content_type})
 
 
-def _constant(body: dict[str, Any]) -> AdminHandler:
-    """A route that always answers `body`: the webhook outbox is empty until webhooks exist."""
+async def get_outbox(core: SandboxCore, request: web.Request, rid: str) -> web.StreamResponse:
+    """GET /_sandbox/webhooks/outbox: the attempts recorded in `record` mode, oldest first,
+    narrowed by `endpointId` and `type` when given."""
+    endpoint = request.query.get("endpointId")
+    type_ = request.query.get("type")
+    items = [
+        item
+        for endpoint_id, event_type, item in core.w.webhook_outbox
+        if endpoint in (None, endpoint_id) and type_ in (None, event_type)
+    ]
+    return ok(rid, {"items": items})
 
-    async def handler(core: SandboxCore, request: web.Request, rid: str) -> web.StreamResponse:
-        return ok(rid, body)
 
-    return handler
+async def clear_outbox(core: SandboxCore, request: web.Request, rid: str) -> web.StreamResponse:
+    """DELETE /_sandbox/webhooks/outbox: forget every recorded attempt."""
+    cleared = len(core.w.webhook_outbox)
+    core.w.webhook_outbox.clear()
+    return ok(rid, {"cleared": cleared})
 
 
 #: The admin routes with an exact path, by (method, path).
@@ -245,8 +256,8 @@ ROUTES: dict[tuple[str, str], AdminHandler] = {
     ("GET", "/_sandbox/keys"): get_keys,
     ("POST", "/_sandbox/credits"): post_credits,
     ("GET", "/_sandbox/oauth/authorize"): oauth_consent,
-    ("GET", "/_sandbox/webhooks/outbox"): _constant({"items": []}),
-    ("DELETE", "/_sandbox/webhooks/outbox"): _constant({"cleared": 0}),
+    ("GET", "/_sandbox/webhooks/outbox"): get_outbox,
+    ("DELETE", "/_sandbox/webhooks/outbox"): clear_outbox,
 }
 
 

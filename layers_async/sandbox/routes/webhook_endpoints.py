@@ -1,16 +1,20 @@
-"""Webhook endpoints (contract §3.15.1-§3.15.3): create, list and read the effective
-organization's endpoints. Deliveries, signing and the other webhook routes come later."""
+"""Webhook endpoints and deliveries (contract §3.15.1-§3.15.9): the effective organization's
+endpoints, their secrets, test pings, delivery history and replays. Delivery itself is in
+`_webhooks`."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from .. import _render as render
+from .. import _webhooks as hooks
+from .._clock import format_ts
 from .._errors import ApiError, Issues, not_found
-from .._models import WebhookEndpoint
+from .._models import WebhookDelivery, WebhookEndpoint
 from .._routing import READ, WRITE, Ctx, Out, Param, Route
 from .._validate import Body, normalize_prefixed
-from ._common import fetch_one, find, page, query
+from ._common import expect_empty_body, fetch_one, find, page, query, require_a_field
 
 __all__ = ["EVENT_TYPES", "ROUTES"]
 
@@ -35,6 +39,12 @@ EVENT_TYPES = (
 )
 _ENDPOINTS = "/v1/webhook-endpoints"
 WH = Param("wh")
+DLV = Param("dlv")
+_ONE = _ENDPOINTS + "/{endpointId}"
+_BY_ID = {"endpointId": WH}
+#: How long the secret replaced by a rotation still signs deliveries (24 h, in ms).
+_OVERLAP_MS = 24 * 3600 * 1000
+_ROTATE_WARNING = "Store this secret now; it cannot be shown again."
 _FIELDS = ("url", "events", "description", "projectId", "metadata", "scope")
 #: Plain http is accepted for these development hosts only.
 _DEV_HOSTS = ("localhost", "127.0.0.1")
@@ -147,12 +157,139 @@ def list_endpoints(ctx: Ctx, issues: Issues) -> Out:
     return page(rows, _created, limit, cursor, render.webhook_endpoint)
 
 
-def _created(e: WebhookEndpoint) -> int:
-    return e.created_at
-
-
 def _endpoint(ctx: Ctx) -> WebhookEndpoint:
     return find(ctx, ctx.world.webhook_endpoints, "endpointId", "Webhook endpoint not found.")
+
+
+def patch_endpoint(ctx: Ctx, issues: Issues) -> Out:
+    """PATCH /v1/webhook-endpoints/{endpointId}: url, events, description, status, metadata.
+
+    Setting `active` resets the failure count; pausing abandons the pending deliveries.
+    """
+    e = _endpoint(ctx)
+    data = ctx.json_body(issues)
+    require_a_field(data, issues)
+    b = Body(data, ("url", "events", "description", "status", "metadata"), issues)
+    url = b.string("url")
+    if url is not None and (problem := _url_problem(url)) is not None:
+        issues.add("url", problem)
+    events = _events(b) if b.has("events") else None
+    description = b.string("description", max_len=500, nullable=True)
+    status = b.string("status", choices=("active", "paused"))
+    metadata = b.metadata()
+    if b.has("metadata") and b.data["metadata"] is None:
+        issues.add("metadata", "Must not be null (send {} to clear).")
+    issues.raise_if_any()
+    changes = {"url": url, "events": events, "metadata": metadata and dict(metadata)}
+    for attr, value in changes.items():
+        if value is not None:
+            setattr(e, attr, value)
+    if b.has("description"):
+        e.description = description
+    if status == "active":
+        e.consecutive_failure_count = 0
+    elif status == "paused":
+        hooks.abandon_pending(ctx.world, e, ctx.now)
+    e.status = status or e.status
+    e.updated_at = ctx.now
+    return Out(200, render.webhook_endpoint(e))
+
+
+def delete_endpoint(ctx: Ctx, issues: Issues) -> Out:
+    """DELETE /v1/webhook-endpoints/{endpointId}: the endpoint and its delivery history go."""
+    e = _endpoint(ctx)
+    expect_empty_body(ctx, issues)
+    w = ctx.world
+    del w.webhook_endpoints[e.id]
+    for d in [d for d in w.webhook_deliveries.values() if d.endpoint_id == e.id]:
+        del w.webhook_deliveries[d.id]
+    return Out(200, {"id": e.id, "deleted": True})
+
+
+def rotate_secret(ctx: Ctx, issues: Issues) -> Out:
+    """POST .../rotate-secret: a new secret; the one it replaces signs too for 24 hours, and a
+    rotation inside that overlap drops the oldest at once (at most two secrets)."""
+    e = _endpoint(ctx)
+    expect_empty_body(ctx, issues)
+    e.previous_secret = e.signing_secret
+    e.previous_expires_at = ctx.now + _OVERLAP_MS
+    e.signing_secret = "whsec_" + ctx.world.ids.secret(_SECRET_CHARS)
+    e.updated_at = ctx.now
+    body = {
+        "endpointId": e.id,
+        "signingSecret": e.signing_secret,
+        "previousSecretExpiresAt": format_ts(e.previous_expires_at),
+        "warning": _ROTATE_WARNING,
+    }
+    return Out(200, body)
+
+
+def _require_active(e: WebhookEndpoint) -> None:
+    if e.status != "active":
+        raise ApiError(
+            409,
+            "CONFLICT",
+            "The webhook endpoint is not active.",
+            {"endpointId": e.id, "status": e.status},
+        )
+
+
+def _sent(d: WebhookDelivery, **extra: Any) -> Out:
+    body = {"eventId": d.event_id, "deliveryId": d.id, "scheduledAt": format_ts(d.created_at)}
+    return Out(200, {**body, **extra})
+
+
+def ping(ctx: Ctx, issues: Issues) -> Out:
+    """POST .../test: a signed `test.ping` to this endpoint only, bypassing its events filter;
+    an optional `payload` object replaces the event's data."""
+    e = _endpoint(ctx)
+    b = Body(ctx.json_body(issues), ("payload",), issues)
+    payload = b.data.get("payload")
+    if payload is not None and not isinstance(payload, dict):
+        issues.add("payload", "Must be an object.")
+    issues.raise_if_any()
+    _require_active(e)
+    data = {"message": "Test event from Layers.", "endpointId": e.id}
+    event = hooks.new_event(ctx.world, ctx.org.id, "test.ping", data)
+    if payload is not None:
+        event["data"] = payload
+    return _sent(hooks.enqueue(ctx.world, e, event))
+
+
+def list_deliveries(ctx: Ctx, issues: Issues) -> Out:
+    """GET .../deliveries: the endpoint's deliveries, newest first, without payloads."""
+    e = _endpoint(ctx)
+    q = query(ctx, issues)
+    event_type = q.choice("eventType", EVENT_TYPES)
+    status = q.choice("status", ("pending", "delivering", "delivered", "failed", "abandoned"))
+    limit = q.limit(25, 1, 100)
+    cursor = q.cursor()
+    issues.raise_if_any()
+    rows = [
+        d
+        for d in ctx.world.webhook_deliveries.values()
+        if d.endpoint_id == e.id
+        and (event_type is None or d.event_type == event_type)
+        and (status is None or d.status == status)
+    ]
+    return page(rows, _created, limit, cursor, render.webhook_delivery)
+
+
+def replay(ctx: Ctx, issues: Issues) -> Out:
+    """POST /v1/webhook-deliveries/{deliveryId}/replay: the event again under a new event id,
+    with a top-level `replayOf` naming the original delivery."""
+    d = find(ctx, ctx.world.webhook_deliveries, "deliveryId", "Webhook delivery not found.")
+    expect_empty_body(ctx, issues)
+    e = ctx.world.webhook_endpoints[d.endpoint_id]
+    _require_active(e)
+    event = hooks.new_event(ctx.world, d.org_id, d.event_type, {})
+    event["data"] = d.payload["data"]
+    event["replayOf"] = d.id
+    return _sent(hooks.enqueue(ctx.world, e, event), replayOf=d.id)
+
+
+def _created(e: WebhookEndpoint | WebhookDelivery) -> int:
+    return e.created_at
 
 
 ROUTES: list[Route] = [
@@ -160,7 +297,7 @@ ROUTES: list[Route] = [
     Route("GET", _ENDPOINTS, READ, None, list_endpoints),
     Route(
         "GET",
-        _ENDPOINTS + "/{endpointId}",
+        _ONE,
         READ,
         None,
         fetch_one(
@@ -168,6 +305,19 @@ ROUTES: list[Route] = [
             render.webhook_endpoint,
             "GET /v1/webhook-endpoints/{endpointId}: one endpoint of the organization.",
         ),
-        {"endpointId": WH},
+        _BY_ID,
+    ),
+    Route("PATCH", _ONE, WRITE, None, patch_endpoint, _BY_ID),
+    Route("DELETE", _ONE, WRITE, None, delete_endpoint, _BY_ID),
+    Route("POST", _ONE + "/rotate-secret", WRITE, None, rotate_secret, _BY_ID),
+    Route("POST", _ONE + "/test", WRITE, None, ping, _BY_ID),
+    Route("GET", _ONE + "/deliveries", READ, None, list_deliveries, _BY_ID),
+    Route(
+        "POST",
+        "/v1/webhook-deliveries/{deliveryId}/replay",
+        WRITE,
+        None,
+        replay,
+        {"deliveryId": DLV},
     ),
 ]

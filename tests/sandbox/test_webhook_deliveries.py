@@ -1,0 +1,446 @@
+"""Webhook delivery (contract §3.15.7-§3.15.11, §4.10): signed POSTs to a real receiver on
+127.0.0.1, the retry ladder on the virtual clock, auto-pause, rotation overlap, replay, routing
+and the `record` mode outbox. Signatures are checked with an HMAC computed here."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from layers_async.sandbox import Sandbox
+from tests.sandbox._flows import (
+    builder_job,
+    completed_container,
+    connect_account,
+    create_project,
+    ok,
+    schedule,
+    shift,
+)
+from tests.sandbox._http import Api
+from tests.sandbox._orgs import acting, allocate, make_child
+
+pytestmark = pytest.mark.anyio
+
+ENDPOINTS = "/v1/webhook-endpoints"
+OUTBOX = "/_sandbox/webhooks/outbox"
+#: The waits before attempts 2 to 8 (virtual seconds).
+LADDER = [30, 60, 300, 900, 3600, 21600, 86400]
+
+
+class Receiver:
+    """An aiohttp.web app on 127.0.0.1 recording every POST and answering `status`."""
+
+    def __init__(self) -> None:
+        self.hits: list[tuple[dict[str, str], bytes]] = []
+        self.status = 200
+        self.arrived = asyncio.Condition()
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Record the request and answer the configured status."""
+        body = await request.read()
+        if self.status == 0:  # never answer in time
+            await asyncio.sleep(1)
+        async with self.arrived:
+            self.hits.append((dict(request.headers), body))
+            self.arrived.notify_all()
+        return web.Response(status=self.status)
+
+    async def wait_for(self, count: int) -> None:
+        """Until `count` requests have arrived."""
+        async with self.arrived:
+            await asyncio.wait_for(self.arrived.wait_for(lambda: len(self.hits) >= count), 10)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A running receiver; its `url` is the hook path."""
+    rec = Receiver()
+    app = web.Application()
+    app.router.add_post("/hook", rec.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    rec.url = f"http://127.0.0.1:{port}/hook"
+    yield rec
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def record_api(
+    make_sandbox: Callable[..., AbstractAsyncContextManager[Sandbox]],
+    session: aiohttp.ClientSession,
+) -> AsyncIterator[Api]:
+    """An `Api` on a paused sandbox in `record` mode (attempts go to the outbox)."""
+    async with make_sandbox(webhook_delivery="record", jitter=0) as sb:
+        yield Api(session, sb.url, sb.api_key)
+
+
+def expected(secret: str, t: str, body: bytes) -> str:
+    """The v1 signature computed independently of the sandbox."""
+    key = secret.encode()
+    return hmac.new(key, t.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def signatures(headers: dict[str, str]) -> tuple[str, list[str]]:
+    """`t` and the `v1` values of an `X-Layers-Signature` header."""
+    parts = [p.split("=", 1) for p in headers["X-Layers-Signature"].split(",")]
+    t = [v for k, v in parts if k == "t"]
+    assert len(t) == 1
+    return t[0], [v for k, v in parts if k == "v1"]
+
+
+async def endpoint(
+    api: Api, url: str, headers: dict[str, str] | None = None, **fields: Any
+) -> tuple[str, str]:
+    """Create an endpoint for `url`; return (id, signing secret)."""
+    body = {"url": url, "events": ["job.completed", "post.published"], **fields}
+    out = ok(await api.post(ENDPOINTS, body, headers=headers or {}), 201)
+    return out["endpoint"]["id"], out["signingSecret"]
+
+
+async def deliveries(
+    api: Api, wh: str, headers: dict[str, str] | None = None, **query: str
+) -> list[dict[str, Any]]:
+    """GET .../deliveries as a list of WebhookDelivery objects."""
+    path = f"{ENDPOINTS}/{wh}/deliveries"
+    items: list[dict[str, Any]] = ok(await api.get(path, params=query, headers=headers))["items"]
+    return items
+
+
+async def settled(api: Api, wh: str, headers: dict[str, str] | None = None) -> list[Any]:
+    """The deliveries once no attempt is in flight."""
+    for _ in range(200):
+        items = await deliveries(api, wh, headers)
+        if all(d["status"] != "delivering" for d in items):
+            return items
+        await asyncio.sleep(0.01)
+    raise AssertionError("a delivery stayed in flight")
+
+
+async def failed_once(
+    api: Api, receiver: Receiver, status: int = 500, expect: int | None = 500, **headers: str
+) -> Any:
+    """Ping a new endpoint of `receiver` answering `status`; after the first attempt failed,
+    return (endpoint id, the test answer, the pending delivery)."""
+    receiver.status = status
+    wh, _ = await endpoint(api, receiver.url, headers=headers)
+    sent = ok(await api.post(f"{ENDPOINTS}/{wh}/test", headers=headers))
+    await api.get("/v1/whoami")
+    await receiver.wait_for(1)
+    [d] = await settled(api, wh, headers=headers)
+    assert (d["status"], d["attempts"], d["lastResponseStatus"]) == ("pending", 1, expect)
+    return wh, sent, d
+
+
+async def test_ping_is_a_signed_post_to_the_receiver(api: Api, receiver: Receiver) -> None:
+    """A test ping reaches the receiver with the documented headers and a v1 signature that an
+    independent HMAC over `t.body` with the whole `whsec_` secret reproduces."""
+    wh, secret = await endpoint(api, receiver.url)
+    sent = ok(await api.post(f"{ENDPOINTS}/{wh}/test"))
+    assert list(sent) == ["eventId", "deliveryId", "scheduledAt"]
+    await api.get("/v1/whoami")  # the next tick runs the attempt
+    await receiver.wait_for(1)
+    headers, body = receiver.hits[0]
+    assert headers["Content-Type"] == "application/json"
+    assert headers["User-Agent"] == "Layers-Webhooks/1"
+    assert headers["X-Layers-Event-Id"] == sent["eventId"]
+    t, v1 = signatures(headers)
+    assert v1 == [expected(secret, t, body)]
+    event = json.loads(body)
+    assert event["id"] == sent["eventId"]
+    assert event["type"] == "test.ping"
+    assert event["data"]["endpointId"] == wh
+    [d] = await settled(api, wh)
+    assert d["id"] == sent["deliveryId"]
+    assert (d["status"], d["attempts"], d["lastResponseStatus"]) == ("delivered", 1, 200)
+    e = ok(await api.get(f"{ENDPOINTS}/{wh}"))
+    assert e["lastSuccessAt"] is not None
+    assert e["consecutiveFailureCount"] == 0
+
+
+async def test_retry_ladder_then_failed_with_a_stable_event_id(
+    api: Api, receiver: Receiver
+) -> None:
+    """A receiver answering 500 gets 8 attempts spaced 0 s, 30 s, 1 min, 5 min, 15 min, 1 h,
+    6 h, 24 h of virtual time, all with the same event id; then the delivery is `failed`."""
+    wh, sent, d = await failed_once(api, receiver)
+    for n, wait in enumerate(LADDER, start=2):
+        await api.advance(wait - 1)
+        [d] = await settled(api, wh)
+        assert d["attempts"] == n - 1  # not yet due
+        await api.advance(1)
+        await receiver.wait_for(n)
+        [d] = await settled(api, wh)
+        assert d["attempts"] == n
+    assert {h["X-Layers-Event-Id"] for h, _ in receiver.hits} == {sent["eventId"]}
+    assert d["status"] == "failed"
+    assert d["abandonedAt"] is not None
+    assert d["nextRetryAt"] is None
+    e = ok(await api.get(f"{ENDPOINTS}/{wh}"))
+    assert e["consecutiveFailureCount"] == 8
+    assert e["lastFailureAt"] is not None
+
+
+async def test_twenty_consecutive_failures_auto_pause_the_endpoint(
+    api: Api, receiver: Receiver
+) -> None:
+    """20 failed attempts in a row make the endpoint `auto_paused` and abandon its pending
+    deliveries; PATCH active turns it back on with the count reset."""
+    receiver.status = 503
+    wh, _ = await endpoint(api, receiver.url)
+    for _ in range(20):
+        ok(await api.post(f"{ENDPOINTS}/{wh}/test"))
+    await api.get("/v1/whoami")
+    await receiver.wait_for(20)
+    items = await settled(api, wh)
+    e = ok(await api.get(f"{ENDPOINTS}/{wh}"))
+    assert (e["status"], e["consecutiveFailureCount"]) == ("auto_paused", 20)
+    assert {d["status"] for d in items} == {"abandoned"}
+    r = await api.post(f"{ENDPOINTS}/{wh}/test")
+    assert r.status == 409
+    assert r.json["error"]["details"] == {"endpointId": wh, "status": "auto_paused"}
+    e = ok(await api.patch(f"{ENDPOINTS}/{wh}", {"status": "active"}))
+    assert (e["status"], e["consecutiveFailureCount"]) == ("active", 0)
+
+
+async def test_rotation_overlap_signs_with_both_secrets_then_drops_the_oldest(
+    record_api: Api,
+) -> None:
+    """After a rotation every delivery carries two v1 signatures, new first; a second rotation
+    inside the overlap keeps only the two newest secrets."""
+    api = record_api
+    wh, first = await endpoint(api, "https://example.com/hook")
+    second = ok(await api.post(f"{ENDPOINTS}/{wh}/rotate-secret"))
+    assert list(second) == ["endpointId", "signingSecret", "previousSecretExpiresAt", "warning"]
+    assert second["previousSecretExpiresAt"] == "2026-05-15T16:00:00.000Z"
+    ok(await api.post(f"{ENDPOINTS}/{wh}/test"))
+    third = ok(await api.post(f"{ENDPOINTS}/{wh}/rotate-secret"))["signingSecret"]
+    ok(await api.post(f"{ENDPOINTS}/{wh}/test"))
+    items = ok(await api.get(OUTBOX, params={"endpointId": wh}))["items"]
+    assert len(items) == 2
+    for item, secrets in zip(
+        items, [[second["signingSecret"], first], [third, second["signingSecret"]]], strict=True
+    ):
+        body = item["body"].encode()
+        t, v1 = signatures(item["headers"])
+        assert v1 == [expected(s, t, body) for s in secrets]
+    await api.advance(24 * 3600)
+    ok(await api.post(f"{ENDPOINTS}/{wh}/test"))
+    last = ok(await api.get(OUTBOX, params={"endpointId": wh}))["items"][-1]
+    t, v1 = signatures(last["headers"])
+    assert v1 == [expected(third, t, last["body"].encode())]
+
+
+async def test_job_completed_is_routed_by_project_and_recorded(record_api: Api) -> None:
+    """A finished generation job sends `job.completed` to the organization-wide endpoint and
+    the endpoint of its project, not to another project's; the outbox keeps the exact body."""
+    api = record_api
+    p1 = (await create_project(api, app=False))["id"]
+    p2 = (await create_project(api, app=False))["id"]
+    wide, _ = await endpoint(api, "https://example.com/all")
+    mine, _ = await endpoint(api, "https://example.com/p1", projectId=p1)
+    other, _ = await endpoint(api, "https://example.com/p2", projectId=p2)
+    job = await builder_job(api, p1)
+    await api.advance(600)
+    items = ok(await api.get(OUTBOX, params={"type": "job.completed"}))["items"]
+    assert sorted(i["url"] for i in items) == ["https://example.com/all", "https://example.com/p1"]
+    event = json.loads(items[0]["body"])
+    assert event["data"]["jobId"] == job["jobId"]
+    assert event["data"]["projectId"] == p1
+    assert event["data"]["kind"] == "content_generate"
+    assert "containerId" in event["data"]["result"]
+    assert (await deliveries(api, other)) == []
+    assert [d["status"] for d in await deliveries(api, wide)] == ["delivered"]
+    assert [d["eventType"] for d in await deliveries(api, mine)] == ["job.completed"]
+    cleared = ok(await api.delete(OUTBOX))["cleared"]
+    assert cleared == 2
+    assert ok(await api.get(OUTBOX))["items"] == []
+
+
+async def test_replay_sends_a_new_event_naming_the_original(record_api: Api) -> None:
+    """A replay is a new delivery with a new event id and a top-level `replayOf`."""
+    api = record_api
+    wh, _ = await endpoint(api, "https://example.com/hook")
+    sent = ok(await api.post(f"{ENDPOINTS}/{wh}/test", {"payload": {"hello": "world"}}))
+    again = ok(await api.post(f"/v1/webhook-deliveries/{sent['deliveryId']}/replay"))
+    assert again["replayOf"] == sent["deliveryId"]
+    assert again["eventId"] != sent["eventId"]
+    items = ok(await api.get(OUTBOX))["items"]
+    first, second = (json.loads(i["body"]) for i in items)
+    assert first["data"] == second["data"] == {"hello": "world"}
+    assert "replayOf" not in first
+    assert second["replayOf"] == sent["deliveryId"]
+    assert second["id"] == again["eventId"]
+
+
+async def test_pause_abandons_pending_and_refuses_tests(api: Api, receiver: Receiver) -> None:
+    """Pausing abandons a delivery waiting for its retry (no further attempt comes); a test or
+    a replay to a paused endpoint is a 409 naming its status."""
+    wh, sent, _ = await failed_once(api, receiver)
+    e = ok(await api.patch(f"{ENDPOINTS}/{wh}", {"status": "paused", "description": None}))
+    assert (e["status"], e["description"]) == ("paused", None)
+    [d] = await deliveries(api, wh)
+    assert (d["status"], d["nextRetryAt"]) == ("abandoned", None)
+    await api.advance(3600)
+    [d] = await settled(api, wh)
+    assert (d["status"], d["attempts"]) == ("abandoned", 1)
+    assert len(receiver.hits) == 1
+    r = await api.post(f"{ENDPOINTS}/{wh}/test")
+    assert (r.status, r.code) == (409, "CONFLICT")
+    assert r.json["error"]["details"] == {"endpointId": wh, "status": "paused"}
+    r = await api.post(f"/v1/webhook-deliveries/{sent['deliveryId']}/replay")
+    assert (r.status, r.code) == (409, "CONFLICT")
+
+
+async def test_patch_updates_url_and_events_and_refuses_auto_paused(api: Api) -> None:
+    """PATCH replaces url and events; an empty body or `auto_paused` is a 422."""
+    wh, _ = await endpoint(api, "https://example.com/hook")
+    e = ok(
+        await api.patch(
+            f"{ENDPOINTS}/{wh}", {"url": "https://example.com/new", "events": ["post.failed"]}
+        )
+    )
+    assert (e["url"], e["events"]) == ("https://example.com/new", ["post.failed"])
+    assert (await api.patch(f"{ENDPOINTS}/{wh}", {})).status == 422
+    r = await api.patch(f"{ENDPOINTS}/{wh}", {"status": "auto_paused"})
+    assert (r.status, r.issue_paths) == (422, ["status"])
+
+
+async def test_delete_removes_the_endpoint_and_its_history(record_api: Api) -> None:
+    """DELETE answers `{id, deleted}`; the endpoint, its deliveries and a second delete are 404."""
+    api = record_api
+    wh, _ = await endpoint(api, "https://example.com/hook")
+    sent = ok(await api.post(f"{ENDPOINTS}/{wh}/test"))
+    assert ok(await api.delete(f"{ENDPOINTS}/{wh}")) == {"id": wh, "deleted": True}
+    assert (await api.get(f"{ENDPOINTS}/{wh}")).status == 404
+    assert (await api.delete(f"{ENDPOINTS}/{wh}")).status == 404
+    r = await api.post(f"/v1/webhook-deliveries/{sent['deliveryId']}/replay")
+    assert r.status == 404
+
+
+async def test_a_suspended_childs_deliveries_are_held_until_resume(
+    api: Api, receiver: Receiver
+) -> None:
+    """A retry due while the child is suspended is held (no attempt), then sent on resume."""
+    child = (await make_child(api))["id"]
+    wh, _, d = await failed_once(api, receiver, **acting(child))
+    receiver.status = 200
+    ok(await api.post(f"/v1/organizations/{child}/suspend"))
+    await api.advance(3600)
+    [d] = await settled(api, wh, acting(child))
+    assert (d["status"], d["attempts"]) == ("pending", 1)
+    assert len(receiver.hits) == 1
+    ok(await api.post(f"/v1/organizations/{child}/resume"))
+    await api.get("/v1/whoami")
+    await receiver.wait_for(2)
+    [d] = await settled(api, wh, acting(child))
+    assert (d["status"], d["attempts"]) == ("delivered", 2)
+
+
+async def test_the_firehose_gets_child_events_and_pings_stay_with_their_endpoint(
+    record_api: Api,
+) -> None:
+    """An `all_children` endpoint of the parent gets a child's `job.completed` with the child's
+    `organizationId`; a ping goes only to the tested endpoint, whatever its events filter."""
+    api = record_api
+    fire, _ = await endpoint(api, "https://example.com/fire", scope="all_children")
+    child = (await make_child(api))["id"]
+    await allocate(api, child, 1000)
+    own, _ = await endpoint(api, "https://example.com/child", acting(child))
+    body = {"name": "Proj", "timezone": "UTC"}
+    pid = ok(await api.post("/v1/projects", body, headers=acting(child)), 201)["id"]
+    path = f"/v1/projects/{pid}/content/slideshow-builder"
+    ok(await api.post(path, {"hook": "h"}, headers=acting(child)), 202)
+    ok(await api.post(f"{ENDPOINTS}/{own}/test", headers=acting(child)))
+    await api.advance(600)
+    fired = ok(await api.get(OUTBOX, params={"endpointId": fire}))["items"]
+    assert [json.loads(i["body"])["type"] for i in fired] == ["job.completed"]
+    assert json.loads(fired[0]["body"])["data"]["organizationId"] == child
+    mine = ok(await api.get(OUTBOX, params={"endpointId": own}))["items"]
+    assert sorted(json.loads(i["body"])["type"] for i in mine) == ["job.completed", "test.ping"]
+
+
+async def test_post_published_carries_the_post_fields(record_api: Api) -> None:
+    """A post that publishes sends `post.published` with its ids, external id and URL."""
+    api = record_api
+    wh, _ = await endpoint(api, "https://example.com/hook")
+    pid = (await create_project(api))["id"]
+    sa = await connect_account(api, pid)
+    cnt = await completed_container(api, pid)
+    target = [{"socialAccountId": sa, "mode": "publish"}]
+    post = ok(await schedule(api, cnt, shift(await api.now(), 60), target), 201)
+    await api.advance(120)
+    [item] = ok(await api.get(OUTBOX, params={"type": "post.published"}))["items"]
+    data = json.loads(item["body"])["data"]
+    got = ok(await api.get(f"/v1/scheduled-posts/{post['scheduledPostIds'][0]}"))
+    assert got["status"] == "published"
+    assert data == {
+        "organizationId": data["organizationId"],
+        "scheduledPostId": got["id"],
+        "containerId": cnt,
+        "projectId": pid,
+        "socialAccountId": sa,
+        "externalId": got["externalId"],
+        "externalUrl": got["externalUrl"],
+        "publishedAt": got["publishedAt"],
+    }
+    assert [d["eventType"] for d in await deliveries(api, wh, eventType="post.published")] == [
+        "post.published"
+    ]
+
+
+async def test_a_slow_receiver_fails_the_attempt_after_the_timeout(
+    api: Api, receiver: Receiver
+) -> None:
+    """No answer within `webhookTimeoutSeconds` fails the attempt (no status, a timeout
+    message) and schedules the retry 30 s later."""
+    await api.configure({"webhookTimeoutSeconds": 0.2})
+    _, _, d = await failed_once(api, receiver, status=0, expect=None)
+    assert d["lastErrorMessage"] == "No answer within 0.2 seconds."
+    assert d["nextRetryAt"] == "2026-05-14T16:00:30.000Z"
+
+
+async def test_content_account_and_cancel_events_are_emitted(record_api: Api) -> None:
+    """`social_account.connected` on OAuth completion, `content.generated` on a completed
+    container and `post.canceled` on a cancel, each with its catalogue fields."""
+    api = record_api
+    events = ["content.generated", "social_account.connected", "post.canceled"]
+    ok(await api.post(ENDPOINTS, {"url": "https://example.com/hook", "events": events}), 201)
+    pid = (await create_project(api))["id"]
+    sa = await connect_account(api, pid)
+    cnt = await completed_container(api, pid)
+    target = [{"socialAccountId": sa, "mode": "publish"}]
+    post = ok(await schedule(api, cnt, shift(await api.now(), 3600), target), 201)
+    sp = post["scheduledPostIds"][0]
+    ok(await api.delete(f"/v1/scheduled-posts/{sp}"))
+    got = [json.loads(i["body"]) for i in ok(await api.get(OUTBOX))["items"]]
+    assert [e["type"] for e in got] == events[1:2] + events[:1] + events[2:]
+    account, content, canceled = (e["data"] for e in got)
+    assert (account["socialAccountId"], account["projectId"]) == (sa, pid)
+    assert sorted(account) == sorted(
+        ["organizationId", "socialAccountId", "projectId", "platform", "displayName", "connectedAt"]
+    )
+    c = ok(await api.get(f"/v1/content/{cnt}"))
+    assert content == {
+        "organizationId": content["organizationId"],
+        "id": cnt,
+        "projectId": pid,
+        "format": "slideshow-builder",
+        "preview": c["preview"],
+        "assets": c["assets"],
+    }
+    assert (canceled["scheduledPostId"], canceled["containerId"]) == (sp, cnt)
+    assert canceled["canceledAt"] == ok(await api.get(f"/v1/scheduled-posts/{sp}"))["canceledAt"]
