@@ -13,8 +13,10 @@ import asyncio
 import functools
 import hashlib
 import hmac
+import ipaddress
 import time
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -160,7 +162,9 @@ def _attempt(w: World, d: WebhookDelivery, when: int) -> bool:
         "X-Layers-Event-Id": d.event_id,
         "X-Layers-Signature": signature_header(e, body, int(real), when),
     }
-    if w.config["webhookDelivery"] == "record":
+    # The embedded sandbox never sends traffic off this machine: in "http" mode it POSTs to
+    # loopback URLs only, and a delivery to any other host goes to the outbox as in "record".
+    if w.config["webhookDelivery"] == "record" or not _is_loopback(e.url):
         item = {
             "deliveryId": d.id,
             "attempt": d.attempts,
@@ -177,6 +181,20 @@ def _attempt(w: World, d: WebhookDelivery, when: int) -> bool:
     _TASKS.add(task)
     task.add_done_callback(_TASKS.discard)
     return True
+
+
+def _is_loopback(url: str) -> bool:
+    """Whether `url` names this machine: `localhost` or a loopback address (127.0.0.0/8, ::1)."""
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 async def _post(

@@ -171,6 +171,20 @@ async def test_ping_is_a_signed_post_to_the_receiver(api: Api, receiver: Receive
     assert e["consecutiveFailureCount"] == 0
 
 
+async def test_http_mode_posts_to_loopback_only_and_records_the_rest(api: Api) -> None:
+    """In `http` mode a delivery to a host off this machine is never sent: it goes to the outbox,
+    signed as it would have been, so the embedded sandbox makes no outside traffic."""
+    wh, secret = await endpoint(api, "https://yourapp.example/layers/webhooks")
+    sent = ok(await api.post(f"{ENDPOINTS}/{wh}/test"))
+    await api.get("/v1/whoami")  # the next tick runs the attempt
+    [d] = await settled(api, wh)
+    assert (d["id"], d["status"], d["attempts"]) == (sent["deliveryId"], "delivered", 1)
+    [item] = ok(await api.get(OUTBOX, params={"endpointId": wh}))["items"]
+    assert item["url"] == "https://yourapp.example/layers/webhooks"
+    t, v1 = signatures(item["headers"])
+    assert v1 == [expected(secret, t, item["body"].encode())]
+
+
 async def test_retry_ladder_then_failed_with_a_stable_event_id(
     api: Api, receiver: Receiver
 ) -> None:
