@@ -54,7 +54,6 @@ async def test_a_call_held_at_the_gate_past_its_deadline_is_a_deadline_error_nev
         err = info.value
         assert err.deadline_exceeded is True
         assert err.attempts == 0
-        assert err.status_code is None
         assert await _requests(sandbox) == READ_LIGHT
         other = await client.whoami()  # another class is not held
         assert other.meta is not None
