@@ -55,7 +55,7 @@ async def test_a_call_held_at_the_gate_past_its_deadline_is_a_deadline_error_nev
         assert err.deadline_exceeded is True
         assert err.attempts == 0
         assert await _requests(sandbox) == READ_LIGHT
-        other = await client.whoami()  # another class is not held
+        other = await client.projects.create(name="Other", timezone="UTC")  # not held
         assert other.meta is not None
         assert other.meta.attempts == 1
 
