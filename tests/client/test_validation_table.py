@@ -428,6 +428,54 @@ async def test_invalid_input_never_reaches_the_server(
     assert (await sandbox.state())["requests"]["total"] == 0
 
 
+#: The whole message of each refusal rule: what a user reads names the rule and the bound.
+MESSAGES: list[tuple[str, Call, str]] = [
+    ("not a string", lambda c: c.projects.create(name=5, timezone="UTC"), "name: must be a string, not int"),  # type: ignore[arg-type]  # noqa: E501
+    ("too short", lambda c: c.projects.create(name="ab", timezone="UTC"), "name: must be 3 to 30 characters (got 2)"),  # noqa: E501
+    ("pattern", _create(owner_email="x@y"), "owner_email: must be an email address"),
+    ("enum", _create(brand_voice="shouty"), "brand_voice: must be one of authentic, casual, educational, professional, warm, witty (got 'shouty')"),  # noqa: E501
+    ("long value quoted in part", _create(brand_voice="v" * 100), f"brand_voice: must be one of authentic, casual, educational, professional, warm, witty (got '{'v' * 56}...)"),  # noqa: E501
+    ("empty enum list", lambda c: _first_page(c.content.list(PRJ, status=[])), "status: must be a value or a non-empty sequence of values"),  # noqa: E501
+    ("int range", lambda c: _first_page(c.projects.list(limit=0)), "limit: must be an integer from 1 to 200 (got 0)"),  # noqa: E501
+    ("bool", lambda c: _first_page(c.social.accounts(PRJ, leased="yes")), "leased: must be a bool (got 'yes')"),  # type: ignore[arg-type]  # noqa: E501
+    ("id", lambda c: c.projects.get("project-1"), "project_id: must be a prj_<uuid> id (got 'project-1')"),  # noqa: E501
+    ("not a datetime", lambda c: _first_page(c.content.list(PRJ, since="2026-05-01")), "since: must be a datetime (got str)"),  # type: ignore[arg-type]  # noqa: E501
+    ("naive datetime", lambda c: _first_page(c.content.list(PRJ, since=datetime(2026, 5, 1))), "since: must be timezone-aware (a naive datetime has no defined instant)"),  # noqa: E501
+    ("control character in a URL", _upload("https://a.example/\x00"), "url: must not contain spaces or control characters"),  # noqa: E501
+    ("http URL", _upload("http://a.example/a.png"), "url: must be an absolute https URL"),
+    ("unparsable URL", _upload("https://[::1/a.png"), "url: must be an absolute https URL"),
+    ("credentials", _upload("https://u@a.example/a.png"), "url: must not contain credentials"),
+    ("localhost", _upload("https://LocalHost./a.png"), "url: host 'localhost' is not allowed"),
+    ("private address", _upload("https://10.0.0.1/a.png"), "url: must not point at a private or reserved address"),  # noqa: E501
+    ("http return URL", _return_url("http://a.example/cb"), "return_url: must use https (http is allowed only for localhost and 127.0.0.1)"),  # noqa: E501
+    ("ftp return URL", _return_url("ftp://a.example/cb"), "return_url: must be an absolute https URL"),  # noqa: E501
+    ("unparsable return URL", _return_url("https://[::1/cb"), "return_url: must be an absolute URL"),  # noqa: E501
+    ("metadata type", _create(metadata=[]), "metadata: must be a mapping"),
+    ("metadata size", _create(metadata=_metadata(8_193)), "metadata: must be at most 8192 bytes serialised (got 8193)"),  # noqa: E501
+    ("idempotency key", lambda c: c.projects.get(PRJ, idempotency_key=" "), "idempotency_key: must be 1 to 255 visible ASCII characters"),  # noqa: E501
+    ("header map", lambda c: c.projects.get(PRJ, extra_headers={"X-A": 1}), "extra_headers: must map header names to string values"),  # type: ignore[dict-item]  # noqa: E501
+    ("headers not a map", lambda c: c.projects.get(PRJ, extra_headers=[("X-A", "1")]), "extra_headers: must map header names to string values"),  # type: ignore[arg-type]  # noqa: E501
+    ("header name", lambda c: c.projects.get(PRJ, extra_headers={"X A": "1"}), "extra_headers: 'X A' is not a valid header name"),  # noqa: E501
+    ("reserved header", lambda c: c.projects.get(PRJ, extra_headers={"host": "a"}), "extra_headers: must not set host (the base URL decides the host)"),  # noqa: E501
+    ("header value", lambda c: c.projects.get(PRJ, extra_headers={"X-A": "\n"}), "extra_headers: the value of X-A must be printable ASCII (no CR, LF or other control character)"),  # noqa: E501
+    ("idempotency header", lambda c: c.projects.get(PRJ, extra_headers={"Idempotency-Key": ""}), "extra_headers: Idempotency-Key must be 1 to 255 visible ASCII characters"),  # noqa: E501
+    ("NaN seconds", lambda c: c.whoami(timeout=float("nan")), "timeout: must be a finite number of seconds above 0 (got nan)"),  # noqa: E501
+    ("timeout type", lambda c: c.whoami(timeout="5"), "timeout: must be a positive number of seconds, a Timeouts or None"),  # type: ignore[arg-type]  # noqa: E501
+]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("name", "call", "message"), MESSAGES, ids=[m[0] for m in MESSAGES])
+async def test_each_refusal_says_which_rule_and_bound(
+    sandbox: Sandbox, client: LayersClient, name: str, call: Call, message: str
+) -> None:
+    """The refusal's whole message, field first, names the rule and the bound; nothing sent."""
+    with pytest.raises(LayersValidationError) as info:
+        await call(client)
+    assert str(info.value) == message, name
+    assert (await sandbox.state())["requests"]["total"] == 0
+
+
 def test_boundary_helpers_build_exact_sizes() -> None:
     """The boundary rows' metadata and URLs have exactly the size their names say."""
     assert len(json.dumps(_metadata(8_192), separators=(",", ":")).encode()) == 8_192
