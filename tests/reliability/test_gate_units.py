@@ -140,7 +140,9 @@ async def test_try_acquire_takes_tokens_only_inside_an_open_window() -> None:
     assert taken == 20
     assert inflight(gate, "long-running") == 20
     assert tokens(gate, "long-running") == 0
-    clock.advance(60.0)
+    gate.observe("long-running", {"X-RateLimit-Remaining": "25"})
+    assert tokens(gate, "long-running") == 5  # 25 left on the server, 20 of ours in flight
+    clock.now = gate._buckets["long-running"].window_end
     assert not gate.try_acquire("long-running")  # the window ended: `acquire` refills it
 
 
@@ -170,6 +172,29 @@ async def test_window_without_headers_refills_to_limit_minus_inflight() -> None:
     assert bucket.window_end == about(clock.now + 60.0)
     assert bucket.tokens == 20 - 5 - 1
     assert bucket.inflight == 6
+
+
+async def test_a_window_refills_at_its_exact_end_and_a_pause_ends_at_its_exact_end() -> None:
+    """At the very instant a window ends it refills, and at the instant a pause ends the class
+    sends again: neither takes a further wait."""
+    gate, clock = make_gate()
+    for _ in range(20):
+        await gate.acquire("long-running", None)
+        gate.release("long-running")
+    clock.now = gate._buckets["long-running"].window_end
+    assert await gate.acquire("long-running", None) == 0.0
+    gate.pause("read-light", 3.0)
+    clock.now = gate._buckets["read-light"].paused_until
+    assert await gate.acquire("read-light", None) == 0.0
+    assert clock.sleeps == []
+
+
+async def test_a_pause_ending_exactly_at_the_deadline_is_waited() -> None:
+    """A pause that ends at the call's deadline is sat out (the call may still send then)."""
+    gate, _ = make_gate()
+    gate.pause("write-light", 2.0)
+    assert await gate.acquire("write-light", START + 2.0) == about(2.0)
+    assert inflight(gate, "write-light") == 1
 
 
 # -- correction from the headers ------------------------------------------------------------
@@ -283,7 +308,7 @@ async def test_pause_longer_than_max_pause_raises_gate_paused_at_once() -> None:
     with pytest.raises(GatePaused) as info:
         await gate.acquire("read-light", None, max_pause=3.999)
     assert info.value.seconds == 4.0
-    assert "4.0 s" in str(info.value)
+    assert str(info.value) == "paused for 4.0 s more"
     assert clock.now == START
     assert await gate.acquire("read-light", None, max_pause=4.0) == about(4.0)
 
@@ -308,9 +333,10 @@ async def test_deadline_while_waiting_for_a_window_raises_timeout_at_the_deadlin
         await gate.acquire("long-running", START + 0.125)
     assert clock.now == about(START + 0.125)
     assert inflight(gate, "long-running") == 20
+    sleeps = len(clock.sleeps)
     with pytest.raises(TimeoutError):
-        await gate.acquire("long-running", START)  # already past: no wait at all
-    assert clock.now == about(START + 0.125)
+        await gate.acquire("long-running", clock.now)  # already reached: no wait at all
+    assert len(clock.sleeps) == sleeps
 
 
 async def test_hold_for_jobs_cap_sends_one_at_a_time_for_ten_retry_afters() -> None:
