@@ -15,6 +15,7 @@ from layers_async import (
     LayersValidationError,
     Sandbox,
     ScheduleTarget,
+    Timeouts,
 )
 
 PRJ = "prj_254a4ce1-6f0e-4c1a-9a57-3b8f0d2c9e11"
@@ -406,6 +407,13 @@ ACCEPTED: list[tuple[str, Call]] = [
     ("idempotency key 255 characters", lambda c: c.projects.get(PRJ, idempotency_key="k" * 255)),
     ("idempotency key of visible ASCII", lambda c: c.projects.get(PRJ, idempotency_key="!~")),
     ("integer timeout", lambda c: c.whoami(timeout=5)),
+    ("no timeout", lambda c: c.whoami(timeout=None)),
+    ("a Timeouts", lambda c: c.whoami(timeout=Timeouts(total=5))),
+    ("one status", lambda c: _first_page(c.content.list(PRJ, status="queued"))),
+    ("a list of statuses", lambda c: _first_page(c.content.list(PRJ, status=["queued", "failed"]))),
+    ("a plain header", lambda c: c.projects.get(PRJ, extra_headers={"X-Trace": "a\tb c"})),
+    ("a well-formed Idempotency-Key header", lambda c: c.projects.get(PRJ, extra_headers={"Idempotency-Key": "k-1"})),  # noqa: E501
+    ("an aware datetime", lambda c: _first_page(c.content.list(PRJ, since=LATER))),
 ]
 
 
@@ -461,6 +469,9 @@ MESSAGES: list[tuple[str, Call, str]] = [
     ("idempotency header", lambda c: c.projects.get(PRJ, extra_headers={"Idempotency-Key": ""}), "extra_headers: Idempotency-Key must be 1 to 255 visible ASCII characters"),  # noqa: E501
     ("NaN seconds", lambda c: c.whoami(timeout=float("nan")), "timeout: must be a finite number of seconds above 0 (got nan)"),  # noqa: E501
     ("timeout type", lambda c: c.whoami(timeout="5"), "timeout: must be a positive number of seconds, a Timeouts or None"),  # type: ignore[arg-type]  # noqa: E501
+    ("enum list type", lambda c: _first_page(c.content.list(PRJ, status=5)), "status: must be a value or a non-empty sequence of values"),  # type: ignore[arg-type]  # noqa: E501
+    ("unprintable value", lambda c: _first_page(c.projects.list(limit=10**5000)), "limit: must be an integer from 1 to 200 (got a int)"),  # noqa: E501
+    ("empty cursor", lambda c: _first_page(c.projects.list(cursor=5)), "cursor: must be a string, not int"),  # type: ignore[arg-type]  # noqa: E501
 ]
 
 
