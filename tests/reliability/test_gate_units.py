@@ -356,8 +356,10 @@ async def test_hold_for_jobs_cap_sends_one_at_a_time_for_ten_retry_afters() -> N
     assert gate.try_acquire("long-running")
     gate.release("long-running")
     clock.now = START + 70.0
-    await gate.acquire("long-running", None)
-    assert gate.try_acquire("long-running")  # the serial stretch is over
+    assert await gate.acquire("long-running", None) == 0.0
+    assert await gate.acquire("long-running", None) == 0.0  # the serial stretch is over
+    assert gate.try_acquire("long-running")
+    assert clock.now == START + 70.0
 
 
 def test_short_jobs_cap_hold_serialises_for_at_least_a_window() -> None:
