@@ -311,6 +311,9 @@ async def test_pause_longer_than_max_pause_raises_gate_paused_at_once() -> None:
     assert str(info.value) == "paused for 4.0 s more"
     assert clock.now == START
     assert await gate.acquire("read-light", None, max_pause=4.0) == about(4.0)
+    gate.pause("write-light", 0.5)  # under a second over the cap still fails at once
+    with pytest.raises(GatePaused):
+        await gate.acquire("write-light", None, max_pause=0.25)
 
 
 async def test_pause_past_the_deadline_raises_gate_paused_and_one_to_it_is_waited() -> None:
@@ -329,8 +332,9 @@ async def test_deadline_while_waiting_for_a_window_raises_timeout_at_the_deadlin
     gate, clock = make_gate()
     for _ in range(20):
         await gate.acquire("long-running", None)
-    with pytest.raises(TimeoutError):
+    with pytest.raises(TimeoutError) as info:
         await gate.acquire("long-running", START + 0.125)
+    assert str(info.value) == "the rate-limit gate held this call until its deadline"
     assert clock.now == about(START + 0.125)
     assert inflight(gate, "long-running") == 20
     sleeps = len(clock.sleeps)
