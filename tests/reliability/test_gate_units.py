@@ -395,6 +395,7 @@ async def test_release_returns_exactly_one_token_slot_and_never_goes_negative() 
 async def test_unsized_gate_lets_every_call_through_without_waiting() -> None:
     """Before the tier is known, `acquire` returns at once and takes nothing."""
     gate, clock = make_gate(None)
+    assert gate.tier is None
     assert await gate.acquire("long-running", START - 1) == 0.0
     assert clock.sleeps == []
     assert not gate.known
@@ -491,6 +492,7 @@ def test_budget_forgets_calls_older_than_its_window() -> None:
         budget.on_first_attempt()
     assert budget.available == 5
     assert budget._recent == 5
+    assert len(budget._slots) == 1  # one slot per second, not per call
     clock.advance(9.0)
     budget.on_first_attempt()
     assert budget._recent == 6
