@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 import pytest
@@ -472,7 +472,23 @@ MESSAGES: list[tuple[str, Call, str]] = [
     ("enum list type", lambda c: _first_page(c.content.list(PRJ, status=5)), "status: must be a value or a non-empty sequence of values"),  # type: ignore[arg-type]  # noqa: E501
     ("unprintable value", lambda c: _first_page(c.projects.list(limit=10**5000)), "limit: must be an integer from 1 to 200 (got a int)"),  # noqa: E501
     ("empty cursor", lambda c: _first_page(c.projects.list(cursor=5)), "cursor: must be a string, not int"),  # type: ignore[arg-type]  # noqa: E501
+    ("bad value in an enum list", lambda c: _first_page(c.content.list(PRJ, status=["queued", "nope"])), "status: must be one of canceled, completed, failed, processing, queued (got 'nope')"),  # type: ignore[list-item]  # noqa: E501
+    ("offset-less tzinfo", lambda c: _first_page(c.content.list(PRJ, since=datetime(2026, 5, 1, tzinfo=_NoOffset()))), "since: must be timezone-aware (a naive datetime has no defined instant)"),  # noqa: E501
+    ("datetime with no UTC form", lambda c: _first_page(c.content.list(PRJ, since=datetime.min.replace(tzinfo=timezone(timedelta(hours=1))))), "since: is out of range: its UTC time is not a representable date"),  # noqa: E501
+    ("empty URL", _upload(""), "url: must be 1 to 2048 characters (got 0)"),
+    ("one-character URL", _upload("x"), "url: must be an absolute https URL"),
+    ("return URL 2,049 characters", _return_url(_url_of(2_049)), "return_url: must be 1 to 2048 characters (got 2049)"),  # noqa: E501
+    ("view timeout type", lambda c: c.with_options(timeout="5"), "timeout: must be a number of seconds (got str)"),  # type: ignore[arg-type]  # noqa: E501
+    ("view timeout bool", lambda c: c.with_options(timeout=True), "timeout: must be a number of seconds (got bool)"),  # noqa: E501
+    ("a 60-character quote is whole", _create(brand_voice="v" * 58), f"brand_voice: must be one of authentic, casual, educational, professional, warm, witty (got '{'v' * 58}')"),  # noqa: E501
 ]
+
+
+class _NoOffset(tzinfo):
+    """A tzinfo whose offset is unknown: the datetime is aware in form only."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
 
 
 @pytest.mark.anyio
