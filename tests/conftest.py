@@ -2,18 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 import pytest
 
-from layers_async import NO_RETRY, LayersClient, Sandbox
+from layers_async import NO_RETRY, LayersClient, Sandbox, _client
+from layers_async._ratelimit import RateGate
 from tests.sandbox._http import Api
 
 #: Virtual time every paused test sandbox starts at (a Thursday, mid-month).
 CLOCK_START = "2026-05-14T16:00:00.000Z"
+
+
+class _TrackedGate(RateGate):
+    """A rate-limit gate that registers itself, so a test's teardown can check it."""
+
+    made: ClassVar[list[RateGate]] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _TrackedGate.made.append(self)
+
+
+def gate_inflight(gate: RateGate) -> dict[str, int]:
+    """The gate's tokens still held, per endpoint class, leaving out classes holding none.
+
+    An internal look (no public name shows it): a token taken and never released would lower
+    the client's rate for good, and nothing a user sees reports it until calls stall.
+    """
+    return {k: b.inflight for k, b in gate._buckets.items() if b.inflight}
+
+
+@pytest.fixture(autouse=True)
+def gate_holds_nothing_after_the_test(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """After every test, each rate-limit gate a client made in it holds no token in flight:
+    every attempt that took one (answered, failed, cut by its deadline or cancelled) gave it
+    back."""
+    _TrackedGate.made = []
+    monkeypatch.setattr(_client, "RateGate", _TrackedGate)
+    yield
+    held = [gate_inflight(g) for g in _TrackedGate.made]
+    _TrackedGate.made = []
+    assert not any(held), f"a rate-limit gate still holds tokens after the test: {held}"
 
 
 @pytest.fixture

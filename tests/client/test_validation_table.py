@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 import pytest
 
-from layers_async import LayersClient, LayersValidationError, Sandbox, ScheduleTarget
+from layers_async import (
+    LayersClient,
+    LayersError,
+    LayersValidationError,
+    Sandbox,
+    ScheduleTarget,
+    Timeouts,
+)
 
 PRJ = "prj_254a4ce1-6f0e-4c1a-9a57-3b8f0d2c9e11"
 MED = "med_7a1c3e5f-2b4d-4e6f-8a0b-1c2d3e4f5a6b"
@@ -36,6 +44,22 @@ def _create(**fields: Any) -> Call:
 def _upload(url: str, kind: Any = "logo") -> Call:
     """`app_media.upload` of `url` as `kind` into a project."""
     return lambda c: c.app_media.upload(PRJ, kind=kind, url=url)
+
+
+def _metadata(size: int) -> dict[str, str]:
+    """A metadata object whose compact JSON is exactly `size` bytes (`{"x":"..."}`)."""
+    return {"x": "y" * (size - len('{"x":""}'))}
+
+
+def _return_url(url: str) -> Call:
+    """`social.oauth_url` for TikTok returning to `url`."""
+    return lambda c: c.social.oauth_url(PRJ, platform="tiktok", return_url=url)
+
+
+def _url_of(length: int) -> str:
+    """An https media URL of exactly `length` characters."""
+    head = "https://cdn.example.com/"
+    return head + "a" * (length - len(head))
 
 
 CASES: list[tuple[str, Call, str]] = [
@@ -87,7 +111,7 @@ CASES: list[tuple[str, Call, str]] = [
     ),
     (
         "http return url off localhost",
-        lambda c: c.social.oauth_url(PRJ, platform="tiktok", return_url="http://a.example/cb"),
+        _return_url("http://a.example/cb"),
         "return_url",
     ),
     (
@@ -284,6 +308,112 @@ CASES: list[tuple[str, Call, str]] = [
         "idempotency_key",
     ),
     ("negative timeout", lambda c: c.whoami(timeout=-1), "timeout"),
+    # boundaries: the first invalid value past each bound (the last valid one is in ACCEPTED)
+    ("name 2 characters", lambda c: c.projects.create(name="xy", timezone="UTC"), "name"),
+    ("description 99 characters", _create(app_description="d" * 99), "app_description"),
+    ("metadata 8,193 bytes", _create(metadata=_metadata(8_193)), "metadata"),
+    ("metadata not a mapping", _create(metadata=[("k", "v")]), "metadata"),
+    ("metadata not JSON", _create(metadata={"when": LATER}), "metadata"),
+    ("list limit -1", lambda c: _first_page(c.projects.list(limit=-1)), "limit"),
+    ("list limit True", lambda c: _first_page(c.projects.list(limit=True)), "limit"),
+    ("first_n 0", lambda c: c.projects.update_review_policy(PRJ, policy="review_first_n", first_n=0), "first_n"),  # noqa: E501
+    ("media url 2,049 characters", _upload(_url_of(2_049)), "url"),
+    ("empty media url", _upload(""), "url"),
+    ("media url with a space", _upload("https://cdn.example.com/a b.png"), "url"),
+    ("media url with a tab", _upload("https://cdn.example.com/\ta.png"), "url"),
+    ("media url without a host", _upload("https:///a.png"), "url"),
+    ("media url with a bad IPv6", _upload("https://[::1/a.png"), "url"),
+    ("media url not a string", _upload(b"https://cdn.example.com/a.png"), "url"),  # type: ignore[arg-type]
+    ("localhost with a trailing dot", _upload("https://localhost./a.png"), "url"),
+    ("LOCALHOST upper case", _upload("https://LOCALHOST/a.png"), "url"),
+    ("a .localhost subdomain", _upload("https://app.localhost/a.png"), "url"),
+    ("cloud metadata host", _upload("https://metadata.google.internal/a.png"), "url"),
+    ("metadata host, trailing dot", _upload("https://metadata.google.internal./a"), "url"),
+    ("0.0.0.0", _upload("https://0.0.0.0/a.png"), "url"),
+    ("first of 10/8", _upload("https://10.0.0.0/a.png"), "url"),
+    ("last of 10/8", _upload("https://10.255.255.255/a.png"), "url"),
+    ("first of 100.64/10", _upload("https://100.64.0.0/a.png"), "url"),
+    ("last of 100.64/10", _upload("https://100.127.255.255/a.png"), "url"),
+    ("loopback", _upload("https://127.0.0.1/a.png"), "url"),
+    ("cloud metadata address", _upload("https://169.254.169.254/a.png"), "url"),
+    ("first of 172.16/12", _upload("https://172.16.0.0/a.png"), "url"),
+    ("last of 172.16/12", _upload("https://172.31.255.255/a.png"), "url"),
+    ("last of 192.168/16", _upload("https://192.168.255.255/a.png"), "url"),
+    ("loopback as one number", _upload("https://2130706433/a.png"), "url"),
+    ("loopback in hex", _upload("https://0x7f.1/a.png"), "url"),
+    ("loopback shortened", _upload("https://127.1/a.png"), "url"),
+    ("IPv6 unspecified", _upload("https://[::]/a.png"), "url"),
+    ("IPv6 loopback", _upload("https://[::1]/a.png"), "url"),
+    ("IPv6 unique local", _upload("https://[fd12:3456::1]/a.png"), "url"),
+    ("IPv6 link local", _upload("https://[fe80::1]/a.png"), "url"),
+    ("IPv4-mapped private", _upload("https://[::ffff:10.1.2.3]/a.png"), "url"),
+    ("ftp media url", _upload("ftp://cdn.example.com/a.png"), "url"),
+    ("return url without a host", _return_url("https:/cb"), "return_url"),
+    ("return url with a bad IPv6", _return_url("https://[::1/cb"), "return_url"),
+    ("return url ftp", _return_url("ftp://a.example/cb"), "return_url"),
+    ("http return url to 127.0.0.2", _return_url("http://127.0.0.2/cb"), "return_url"),
+    ("idempotency key 256 characters", lambda c: c.projects.get(PRJ, idempotency_key="k" * 256), "idempotency_key"),  # noqa: E501
+    ("empty idempotency key", lambda c: c.projects.get(PRJ, idempotency_key=""), "idempotency_key"),
+    ("idempotency key not text", lambda c: c.projects.get(PRJ, idempotency_key=7), "idempotency_key"),  # type: ignore[arg-type]  # noqa: E501
+    ("zero timeout", lambda c: c.whoami(timeout=0), "timeout"),
+    ("bool timeout", lambda c: c.whoami(timeout=True), "timeout"),
+    ("text timeout", lambda c: c.whoami(timeout="5"), "timeout"),  # type: ignore[arg-type]
+]
+
+
+#: Inputs next to a bound or a rejection rule that must pass the SDK's checks and be sent.
+ACCEPTED: list[tuple[str, Call]] = [
+    ("name 3 characters", lambda c: c.projects.create(name="xyz", timezone="UTC")),
+    ("name 30 characters", lambda c: c.projects.create(name="x" * 30, timezone="UTC")),
+    ("description 100 characters", _create(app_description="d" * 100)),
+    ("description 1000 characters", _create(app_description="d" * 1000)),
+    ("tagline 1 character", _create(tagline="t")),
+    ("tagline 80 characters", _create(tagline="t" * 80)),
+    ("metadata 8,192 bytes", _create(metadata=_metadata(8_192))),
+    ("empty metadata", _create(metadata={})),
+    ("external id 128 characters", _create(customer_external_id="e" * 128)),
+    ("list limit 1", lambda c: _first_page(c.projects.list(limit=1))),
+    ("list limit 200", lambda c: _first_page(c.projects.list(limit=200))),
+    ("first_n 1", lambda c: c.projects.update_review_policy(PRJ, policy="review_first_n", first_n=1)),  # noqa: E501
+    ("first_n 50", lambda c: c.projects.update_review_policy(PRJ, policy="review_first_n", first_n=50)),  # noqa: E501
+    ("media url 2,048 characters", _upload(_url_of(2_048))),
+    ("public IPv4", _upload("https://93.184.216.34/a.png")),
+    ("last before 10/8", _upload("https://9.255.255.255/a.png")),
+    ("first after 10/8", _upload("https://11.0.0.0/a.png")),
+    ("first after 0/8", _upload("https://1.0.0.0/a.png")),
+    ("last before 100.64/10", _upload("https://100.63.255.255/a.png")),
+    ("first after 100.64/10", _upload("https://100.128.0.0/a.png")),
+    ("first after 127/8", _upload("https://128.0.0.0/a.png")),
+    ("next to 169.254/16", _upload("https://169.255.0.1/a.png")),
+    ("last before 172.16/12", _upload("https://172.15.255.255/a.png")),
+    ("first after 172.16/12", _upload("https://172.32.0.0/a.png")),
+    ("next to 192.168/16", _upload("https://192.169.0.1/a.png")),
+    ("public IPv6", _upload("https://[2606:2800:220:1:248:1893:25c8:1946]/a.png")),
+    ("IPv6 ::2", _upload("https://[::2]/a.png")),
+    ("IPv6 just below fc00::/7", _upload("https://[fbff:ffff::1]/a.png")),
+    ("IPv6 between fc00::/7 and fe80::/10", _upload("https://[fe00::1]/a.png")),
+    ("IPv6 just above fe80::/10", _upload("https://[fec0::1]/a.png")),
+    ("IPv4-mapped public", _upload("https://[::ffff:8.8.8.8]/a.png")),
+    ("public host with a trailing dot", _upload("https://cdn.example.com./a.png")),
+    ("a host that ends in localhost", _upload("https://notlocalhost/a.png")),
+    ("localhost as a subdomain label", _upload("https://localhost.example.com/a.png")),
+    ("a host of hex letters", _upload("https://fab.cafe/a.png")),
+    ("a number too big for an address", _upload("https://99999999999/a.png")),
+    ("HTTPS in upper case", _upload("HTTPS://cdn.example.com/a.png")),
+    ("an explicit port", _upload("https://cdn.example.com:8443/a.png")),
+    ("http return url to localhost", _return_url("http://localhost:8080/cb")),
+    ("http return url to 127.0.0.1", _return_url("http://127.0.0.1/cb")),
+    ("https return url", _return_url("https://a.example/cb")),
+    ("idempotency key 255 characters", lambda c: c.projects.get(PRJ, idempotency_key="k" * 255)),
+    ("idempotency key of visible ASCII", lambda c: c.projects.get(PRJ, idempotency_key="!~")),
+    ("integer timeout", lambda c: c.whoami(timeout=5)),
+    ("no timeout", lambda c: c.whoami(timeout=None)),
+    ("a Timeouts", lambda c: c.whoami(timeout=Timeouts(total=5))),
+    ("one status", lambda c: _first_page(c.content.list(PRJ, status="queued"))),
+    ("a list of statuses", lambda c: _first_page(c.content.list(PRJ, status=["queued", "failed"]))),
+    ("a plain header", lambda c: c.projects.get(PRJ, extra_headers={"X-Trace": "a\tb c"})),
+    ("a well-formed Idempotency-Key header", lambda c: c.projects.get(PRJ, extra_headers={"Idempotency-Key": "k-1"})),  # noqa: E501
+    ("an aware datetime", lambda c: _first_page(c.content.list(PRJ, since=LATER))),
 ]
 
 
@@ -304,6 +434,95 @@ async def test_invalid_input_never_reaches_the_server(
     assert info.value.field == field, name
     assert isinstance(info.value, ValueError)
     assert (await sandbox.state())["requests"]["total"] == 0
+
+
+#: The whole message of each refusal rule: what a user reads names the rule and the bound.
+MESSAGES: list[tuple[str, Call, str]] = [
+    ("not a string", lambda c: c.projects.create(name=5, timezone="UTC"), "name: must be a string, not int"),  # type: ignore[arg-type]  # noqa: E501
+    ("too short", lambda c: c.projects.create(name="ab", timezone="UTC"), "name: must be 3 to 30 characters (got 2)"),  # noqa: E501
+    ("pattern", _create(owner_email="x@y"), "owner_email: must be an email address"),
+    ("enum", _create(brand_voice="shouty"), "brand_voice: must be one of authentic, casual, educational, professional, warm, witty (got 'shouty')"),  # noqa: E501
+    ("long value quoted in part", _create(brand_voice="v" * 100), f"brand_voice: must be one of authentic, casual, educational, professional, warm, witty (got '{'v' * 56}...)"),  # noqa: E501
+    ("empty enum list", lambda c: _first_page(c.content.list(PRJ, status=[])), "status: must be a value or a non-empty sequence of values"),  # noqa: E501
+    ("int range", lambda c: _first_page(c.projects.list(limit=0)), "limit: must be an integer from 1 to 200 (got 0)"),  # noqa: E501
+    ("bool", lambda c: _first_page(c.social.accounts(PRJ, leased="yes")), "leased: must be a bool (got 'yes')"),  # type: ignore[arg-type]  # noqa: E501
+    ("id", lambda c: c.projects.get("project-1"), "project_id: must be a prj_<uuid> id (got 'project-1')"),  # noqa: E501
+    ("not a datetime", lambda c: _first_page(c.content.list(PRJ, since="2026-05-01")), "since: must be a datetime (got str)"),  # type: ignore[arg-type]  # noqa: E501
+    ("naive datetime", lambda c: _first_page(c.content.list(PRJ, since=datetime(2026, 5, 1))), "since: must be timezone-aware (a naive datetime has no defined instant)"),  # noqa: E501
+    ("control character in a URL", _upload("https://a.example/\x00"), "url: must not contain spaces or control characters"),  # noqa: E501
+    ("http URL", _upload("http://a.example/a.png"), "url: must be an absolute https URL"),
+    ("unparsable URL", _upload("https://[::1/a.png"), "url: must be an absolute https URL"),
+    ("credentials", _upload("https://u@a.example/a.png"), "url: must not contain credentials"),
+    ("localhost", _upload("https://LocalHost./a.png"), "url: host 'localhost' is not allowed"),
+    ("private address", _upload("https://10.0.0.1/a.png"), "url: must not point at a private or reserved address"),  # noqa: E501
+    ("http return URL", _return_url("http://a.example/cb"), "return_url: must use https (http is allowed only for localhost and 127.0.0.1)"),  # noqa: E501
+    ("ftp return URL", _return_url("ftp://a.example/cb"), "return_url: must be an absolute https URL"),  # noqa: E501
+    ("unparsable return URL", _return_url("https://[::1/cb"), "return_url: must be an absolute URL"),  # noqa: E501
+    ("metadata type", _create(metadata=[]), "metadata: must be a mapping"),
+    ("metadata size", _create(metadata=_metadata(8_193)), "metadata: must be at most 8192 bytes serialised (got 8193)"),  # noqa: E501
+    ("idempotency key", lambda c: c.projects.get(PRJ, idempotency_key=" "), "idempotency_key: must be 1 to 255 visible ASCII characters"),  # noqa: E501
+    ("header map", lambda c: c.projects.get(PRJ, extra_headers={"X-A": 1}), "extra_headers: must map header names to string values"),  # type: ignore[dict-item]  # noqa: E501
+    ("headers not a map", lambda c: c.projects.get(PRJ, extra_headers=[("X-A", "1")]), "extra_headers: must map header names to string values"),  # type: ignore[arg-type]  # noqa: E501
+    ("header name", lambda c: c.projects.get(PRJ, extra_headers={"X A": "1"}), "extra_headers: 'X A' is not a valid header name"),  # noqa: E501
+    ("reserved header", lambda c: c.projects.get(PRJ, extra_headers={"host": "a"}), "extra_headers: must not set host (the base URL decides the host)"),  # noqa: E501
+    ("header value", lambda c: c.projects.get(PRJ, extra_headers={"X-A": "\n"}), "extra_headers: the value of X-A must be printable ASCII (no CR, LF or other control character)"),  # noqa: E501
+    ("idempotency header", lambda c: c.projects.get(PRJ, extra_headers={"Idempotency-Key": ""}), "extra_headers: Idempotency-Key must be 1 to 255 visible ASCII characters"),  # noqa: E501
+    ("NaN seconds", lambda c: c.whoami(timeout=float("nan")), "timeout: must be a finite number of seconds above 0 (got nan)"),  # noqa: E501
+    ("timeout type", lambda c: c.whoami(timeout="5"), "timeout: must be a positive number of seconds, a Timeouts or None"),  # type: ignore[arg-type]  # noqa: E501
+    ("enum list type", lambda c: _first_page(c.content.list(PRJ, status=5)), "status: must be a value or a non-empty sequence of values"),  # type: ignore[arg-type]  # noqa: E501
+    ("unprintable value", lambda c: _first_page(c.projects.list(limit=10**5000)), "limit: must be an integer from 1 to 200 (got a int)"),  # noqa: E501
+    ("empty cursor", lambda c: _first_page(c.projects.list(cursor=5)), "cursor: must be a string, not int"),  # type: ignore[arg-type]  # noqa: E501
+    ("bad value in an enum list", lambda c: _first_page(c.content.list(PRJ, status=["queued", "nope"])), "status: must be one of canceled, completed, failed, processing, queued (got 'nope')"),  # type: ignore[list-item]  # noqa: E501
+    ("offset-less tzinfo", lambda c: _first_page(c.content.list(PRJ, since=datetime(2026, 5, 1, tzinfo=_NoOffset()))), "since: must be timezone-aware (a naive datetime has no defined instant)"),  # noqa: E501
+    ("datetime with no UTC form", lambda c: _first_page(c.content.list(PRJ, since=datetime.min.replace(tzinfo=timezone(timedelta(hours=1))))), "since: is out of range: its UTC time is not a representable date"),  # noqa: E501
+    ("empty URL", _upload(""), "url: must be 1 to 2048 characters (got 0)"),
+    ("one-character URL", _upload("x"), "url: must be an absolute https URL"),
+    ("return URL 2,049 characters", _return_url(_url_of(2_049)), "return_url: must be 1 to 2048 characters (got 2049)"),  # noqa: E501
+    ("view timeout type", lambda c: c.with_options(timeout="5"), "timeout: must be a number of seconds (got str)"),  # type: ignore[arg-type]  # noqa: E501
+    ("view timeout bool", lambda c: c.with_options(timeout=True), "timeout: must be a number of seconds (got bool)"),  # noqa: E501
+    ("a 60-character quote is whole", _create(brand_voice="v" * 58), f"brand_voice: must be one of authentic, casual, educational, professional, warm, witty (got '{'v' * 58}')"),  # noqa: E501
+]
+
+
+class _NoOffset(tzinfo):
+    """A tzinfo whose offset is unknown: the datetime is aware in form only."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("name", "call", "message"), MESSAGES, ids=[m[0] for m in MESSAGES])
+async def test_each_refusal_says_which_rule_and_bound(
+    sandbox: Sandbox, client: LayersClient, name: str, call: Call, message: str
+) -> None:
+    """The refusal's whole message, field first, names the rule and the bound; nothing sent."""
+    with pytest.raises(LayersValidationError) as info:
+        await call(client)
+    assert str(info.value) == message, name
+    assert (await sandbox.state())["requests"]["total"] == 0
+
+
+def test_boundary_helpers_build_exact_sizes() -> None:
+    """The boundary rows' metadata and URLs have exactly the size their names say."""
+    assert len(json.dumps(_metadata(8_192), separators=(",", ":")).encode()) == 8_192
+    assert len(_url_of(2_048)) == 2_048
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("name", "call"), ACCEPTED, ids=[c[0] for c in ACCEPTED])
+async def test_input_next_to_a_rule_is_sent(
+    sandbox: Sandbox, client: LayersClient, name: str, call: Call
+) -> None:
+    """Input at a bound or next to a rejection rule passes the SDK's checks and is sent (the
+    sandbox may still refuse it: a ghost project, say)."""
+    try:
+        await call(client)
+    except LayersValidationError as err:
+        pytest.fail(f"{name}: refused before sending: {err}")
+    except LayersError:
+        pass  # the sandbox's answer: the SDK did send the call
+    assert (await sandbox.state())["requests"]["total"] >= 1, name
 
 
 @pytest.mark.anyio

@@ -16,13 +16,13 @@ import pytest
 
 from layers_async import (
     APITimeoutError,
+    AttemptEvent,
     InternalServerError,
     LayersClient,
     RetryPolicy,
     Sandbox,
     Timeouts,
 )
-from layers_async._transport import AttemptEvent
 from layers_async.testing import no_waits
 
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]

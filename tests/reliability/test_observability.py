@@ -18,13 +18,13 @@ import pytest
 from layers_async import (
     APIConnectionError,
     APITimeoutError,
+    AttemptEvent,
     InternalServerError,
     LayersClient,
     NotFoundError,
     RetryPolicy,
     Sandbox,
 )
-from layers_async._transport import AttemptEvent
 
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 

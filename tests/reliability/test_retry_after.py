@@ -75,7 +75,8 @@ async def test_a_huge_retry_after_pauses_the_class_no_longer_than_the_cap(
 @pytest.mark.anyio
 async def test_a_huge_rate_limit_reset_is_not_believed() -> None:
     """`X-RateLimit-Remaining: 0` with `X-RateLimit-Reset: 99999999` holds the class until the
-    end of one rate window (60 s) at most, not for years."""
+    end of one rate window (60 s) at most, not for years. (The internal `RateGate` on an
+    injected clock: a minute's hold cannot be waited in real time.)"""
     now = [0.0]
 
     async def sleep(seconds: float) -> None:
