@@ -27,7 +27,7 @@ from tests.client._decoded import assert_aware, assert_request_id
 from tests.client._orgs import ADMIN_BUT_READ_ONLY, GHOST_WH, WH_RE, new_child
 from tests.client._refusals import api_refusal, issue_paths, refused_field, refused_field_now
 from tests.client._setup import OpenSandbox, new_project
-from tests.client._tracing import SINGLE
+from tests.client._tracing import SINGLE, traced_client, url_recorder
 
 URL = "https://yourapp.com/layers/webhooks"
 GHOST_PRJ = "prj_00000000-0000-4000-8000-000000000004"
@@ -263,9 +263,27 @@ async def test_ping_deliveries_and_replay(open_sandbox: OpenSandbox) -> None:
 
 
 @pytest.mark.anyio
-async def test_the_new_methods_are_validated_before_sending(client: LayersClient) -> None:
-    """Malformed ids, enums, URLs, lengths and empty updates are refused locally."""
+async def test_the_new_methods_are_validated_before_sending(sandbox: Sandbox) -> None:
+    """Malformed ids, enums, URLs, lengths and empty updates are refused locally: no request
+    leaves the client."""
+    trace, urls = url_recorder()
+    async with traced_client(sandbox, trace) as client:
+        _refuse_each(client)
+        await _refuse_each_awaited(client.webhook_endpoints)
+    assert urls == []
+
+
+def _refuse_each(client: LayersClient) -> None:
+    """deliveries() refuses its bad arguments at the call, before any page is awaited."""
     hooks = client.webhook_endpoints
+    assert refused_field_now(hooks.deliveries, "wh_x") == "endpoint_id"
+    assert refused_field_now(hooks.deliveries, GHOST_WH, status="lost") == "status"
+    assert refused_field_now(hooks.deliveries, GHOST_WH, event_type="job.x") == "event_type"
+    assert refused_field_now(hooks.deliveries, GHOST_WH, limit=101) == "limit"
+
+
+async def _refuse_each_awaited(hooks: Any) -> None:
+    """The awaited methods refuse their bad arguments when awaited, before sending."""
     assert await refused_field(hooks.update, "wh_1", status="paused") == "endpoint_id"
     assert await refused_field(hooks.update, GHOST_WH) == "endpoint_id"
     assert await refused_field(hooks.update, GHOST_WH, status="auto_paused") == "status"
@@ -276,8 +294,4 @@ async def test_the_new_methods_are_validated_before_sending(client: LayersClient
     assert await refused_field(hooks.rotate_secret, "wh_") == "endpoint_id"
     assert await refused_field(hooks.test, "wh_x") == "endpoint_id"
     assert await refused_field(hooks.test, GHOST_WH, payload=[1]) == "payload"
-    assert refused_field_now(hooks.deliveries, "wh_x") == "endpoint_id"
-    assert refused_field_now(hooks.deliveries, GHOST_WH, status="lost") == "status"
-    assert refused_field_now(hooks.deliveries, GHOST_WH, event_type="job.x") == "event_type"
-    assert refused_field_now(hooks.deliveries, GHOST_WH, limit=101) == "limit"
     assert await refused_field(hooks.replay_delivery, "wh_x") == "delivery_id"
