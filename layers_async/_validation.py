@@ -49,6 +49,7 @@ _ID_FORMS = {
     "sp": (re.compile(rf"sp_{_UUID}"), "a sp_<uuid> id"),
     "key": (re.compile(rf"key_{_UUID}"), "a key_<uuid> id"),
     "wh": (re.compile(rf"wh_{_UUID}"), "a wh_<uuid> id"),
+    "dlv": (re.compile(rf"dlv_{_UUID}"), "a dlv_<uuid> id"),
     "job": (re.compile(rf"job_{_ULID}"), "a job_<ULID> id"),
     "st": (re.compile(rf"st_{_ULID}"), "a st_<ULID> state"),
 }

@@ -11,15 +11,25 @@ from .._secret import Secret
 from ._base import LayersModel
 
 __all__ = [
+    "WebhookDelivery",
+    "WebhookDeliveryStatus",
     "WebhookEndpoint",
     "WebhookEndpointCreated",
+    "WebhookEndpointDeleted",
     "WebhookEndpointStatus",
+    "WebhookEndpointUpdateStatus",
     "WebhookEventType",
     "WebhookScope",
+    "WebhookSecretRotated",
+    "WebhookSent",
 ]
 
 #: An endpoint's status (`auto_paused` after 20 consecutive failed attempts).
 WebhookEndpointStatus = Literal["active", "paused", "auto_paused"]
+#: The statuses an update may set (`auto_paused` is the API's alone).
+WebhookEndpointUpdateStatus = Literal["active", "paused"]
+#: A delivery's status.
+WebhookDeliveryStatus = Literal["pending", "delivering", "delivered", "failed", "abandoned"]
 #: `own`: the organization's events; `all_children`: every child's too (needs org:admin).
 WebhookScope = Literal["own", "all_children"]
 #: The event catalogue (contract §3.15.11): the names an endpoint may subscribe to.
@@ -66,3 +76,53 @@ class WebhookEndpointCreated(LayersModel):
 
     endpoint: WebhookEndpoint
     signing_secret: Secret
+
+
+@attrs.frozen
+class WebhookEndpointDeleted(LayersModel):
+    """The answer to deleting an endpoint (its delivery history goes with it)."""
+
+    id: str
+    deleted: bool = True
+
+
+@attrs.frozen
+class WebhookSecretRotated(LayersModel):
+    """A rotated endpoint's new `signing_secret`, shown only here; the previous one still signs
+    until `previous_secret_expires_at`."""
+
+    endpoint_id: str
+    signing_secret: Secret
+    previous_secret_expires_at: datetime
+    warning: str | None = None
+
+
+@attrs.frozen
+class WebhookSent(LayersModel):
+    """A delivery scheduled by a test ping or a replay."""
+
+    event_id: str
+    delivery_id: str
+    scheduled_at: datetime
+    #: For a replay: the id of the delivery replayed.
+    replay_of: str | None = None
+
+
+@attrs.frozen
+class WebhookDelivery(LayersModel):
+    """One attempt chain of an event to an endpoint (never the payload)."""
+
+    id: str
+    endpoint_id: str
+    event_id: str
+    event_type: str
+    #: ``pending``, ``delivering``, ``delivered``, ``failed`` or ``abandoned``.
+    status: str
+    attempts: int
+    created_at: datetime
+    next_retry_at: datetime | None = None
+    delivered_at: datetime | None = None
+    abandoned_at: datetime | None = None
+    last_response_status: int | None = None
+    last_response_at: datetime | None = None
+    last_error_message: str | None = None

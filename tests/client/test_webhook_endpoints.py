@@ -1,4 +1,5 @@
-"""`client.webhook_endpoints` against the sandbox: create (with its signing secret), list, get."""
+"""`client.webhook_endpoints` against the sandbox: create (with its signing secret), list, get,
+update, delete, rotate_secret, test, deliveries and replay_delivery."""
 
 from __future__ import annotations
 
@@ -8,20 +9,25 @@ import pytest
 
 from layers_async import (
     AsyncPaginator,
+    ConflictError,
     LayersClient,
     NotFoundError,
     PermissionDeniedError,
     Sandbox,
     Secret,
     UnprocessableEntityError,
+    WebhookDelivery,
     WebhookEndpoint,
     WebhookEndpointCreated,
+    WebhookEndpointDeleted,
+    WebhookSecretRotated,
+    WebhookSent,
 )
 from tests.client._decoded import assert_aware, assert_request_id
 from tests.client._orgs import ADMIN_BUT_READ_ONLY, GHOST_WH, WH_RE, new_child
 from tests.client._refusals import api_refusal, issue_paths, refused_field, refused_field_now
 from tests.client._setup import OpenSandbox, new_project
-from tests.client._tracing import SINGLE
+from tests.client._tracing import SINGLE, traced_client, url_recorder
 
 URL = "https://yourapp.com/layers/webhooks"
 GHOST_PRJ = "prj_00000000-0000-4000-8000-000000000004"
@@ -164,3 +170,128 @@ async def test_list_and_get_are_validated_before_sending(client: LayersClient) -
     assert refused_field_now(endpoints.list, status="off") == "status"  # type: ignore[arg-type]
     assert refused_field_now(endpoints.list, project_id="org_x") == "project_id"
     assert refused_field_now(endpoints.list, limit=101) == "limit"
+
+
+GHOST_DLV = "dlv_00000000-0000-4000-8000-000000000005"
+LOOPBACK = "http://127.0.0.1:9/hooks"
+
+
+@pytest.mark.anyio
+async def test_update_pauses_resumes_and_changes_fields(client: LayersClient) -> None:
+    """update() decodes the changed endpoint; pause then resume round-trips the status."""
+    made = (await client.webhook_endpoints.create(url=URL, events=["job.failed"])).endpoint
+    changed = await client.webhook_endpoints.update(
+        made.id,
+        url=LOOPBACK,
+        events=["test.ping", "job.completed"],
+        description="staging",
+        metadata={"env": "stg"},
+        status="paused",
+    )
+    assert isinstance(changed, WebhookEndpoint)
+    assert (changed.id, changed.url, changed.status) == (made.id, LOOPBACK, "paused")
+    assert changed.events == ("test.ping", "job.completed")
+    assert (changed.description, changed.metadata) == ("staging", {"env": "stg"})
+    assert_aware(changed.updated_at)
+    resumed = await client.webhook_endpoints.update(made.id, status="active")
+    assert resumed.status == "active"
+    await api_refusal(NotFoundError, client.webhook_endpoints.update(GHOST_WH, status="paused"))
+
+
+@pytest.mark.anyio
+async def test_delete_removes_the_endpoint(client: LayersClient) -> None:
+    """delete() decodes `{id, deleted}`; the endpoint then reads as 404, and so does a second
+    delete."""
+    made = (await client.webhook_endpoints.create(url=URL, events=["job.failed"])).endpoint
+    gone = await client.webhook_endpoints.delete(made.id)
+    assert isinstance(gone, WebhookEndpointDeleted)
+    assert (gone.id, gone.deleted) == (made.id, True)
+    await api_refusal(NotFoundError, client.webhook_endpoints.get(made.id))
+    await api_refusal(NotFoundError, client.webhook_endpoints.delete(made.id))
+
+
+@pytest.mark.anyio
+async def test_rotate_secret_returns_a_new_hidden_secret(client: LayersClient) -> None:
+    """rotate_secret() decodes a new `whsec_` Secret (hidden from repr) and an aware overlap
+    end; an unknown endpoint is a 404."""
+    created = await client.webhook_endpoints.create(url=URL, events=["job.failed"])
+    rotated = await client.webhook_endpoints.rotate_secret(created.endpoint.id)
+    assert isinstance(rotated, WebhookSecretRotated)
+    assert rotated.endpoint_id == created.endpoint.id
+    assert isinstance(rotated.signing_secret, Secret)
+    secret = rotated.signing_secret.reveal()
+    assert secret.startswith("whsec_")
+    assert secret != created.signing_secret.reveal()
+    assert secret not in repr(rotated)
+    assert_aware(rotated.previous_secret_expires_at)
+    await api_refusal(NotFoundError, client.webhook_endpoints.rotate_secret(GHOST_WH))
+
+
+@pytest.mark.anyio
+async def test_ping_deliveries_and_replay(open_sandbox: OpenSandbox) -> None:
+    """test() schedules a ping listed by deliveries(); replay_delivery() sends it again with
+    `replay_of`; a paused endpoint refuses both with 409, unknown ids are 404."""
+    _, client = await open_sandbox(webhook_delivery="record")
+    hooks = client.webhook_endpoints
+    made = (await hooks.create(url=LOOPBACK, events=["job.failed"])).endpoint
+    sent = await hooks.test(made.id, payload={"hello": "world"})
+    assert isinstance(sent, WebhookSent)
+    assert (sent.replay_of, sent.delivery_id.startswith("dlv_")) == (None, True)
+    assert_aware(sent.scheduled_at)
+    listing = hooks.deliveries(made.id, event_type="test.ping")
+    assert isinstance(listing, AsyncPaginator)
+    rows = (await listing).items
+    assert [d.id for d in rows] == [sent.delivery_id]
+    row = rows[0]
+    assert isinstance(row, WebhookDelivery)
+    assert (row.endpoint_id, row.event_id, row.event_type) == (
+        made.id,
+        sent.event_id,
+        "test.ping",
+    )
+    assert_aware(row.created_at)
+    assert (await hooks.deliveries(made.id, event_type="job.failed")).items == ()
+    again = await hooks.replay_delivery(sent.delivery_id)
+    assert again.replay_of == sent.delivery_id
+    assert again.event_id != sent.event_id
+    assert len([d async for d in hooks.deliveries(made.id, limit=1)]) == 2
+    await hooks.update(made.id, status="paused")
+    await api_refusal(ConflictError, hooks.test(made.id))
+    await api_refusal(ConflictError, hooks.replay_delivery(sent.delivery_id))
+    await api_refusal(NotFoundError, hooks.replay_delivery(GHOST_DLV))
+    await api_refusal(NotFoundError, hooks.test(GHOST_WH))
+
+
+@pytest.mark.anyio
+async def test_the_new_methods_are_validated_before_sending(sandbox: Sandbox) -> None:
+    """Malformed ids, enums, URLs, lengths and empty updates are refused locally: no request
+    leaves the client."""
+    trace, urls = url_recorder()
+    async with traced_client(sandbox, trace) as client:
+        _refuse_each(client)
+        await _refuse_each_awaited(client.webhook_endpoints)
+    assert urls == []
+
+
+def _refuse_each(client: LayersClient) -> None:
+    """deliveries() refuses its bad arguments at the call, before any page is awaited."""
+    hooks = client.webhook_endpoints
+    assert refused_field_now(hooks.deliveries, "wh_x") == "endpoint_id"
+    assert refused_field_now(hooks.deliveries, GHOST_WH, status="lost") == "status"
+    assert refused_field_now(hooks.deliveries, GHOST_WH, event_type="job.x") == "event_type"
+    assert refused_field_now(hooks.deliveries, GHOST_WH, limit=101) == "limit"
+
+
+async def _refuse_each_awaited(hooks: Any) -> None:
+    """The awaited methods refuse their bad arguments when awaited, before sending."""
+    assert await refused_field(hooks.update, "wh_1", status="paused") == "endpoint_id"
+    assert await refused_field(hooks.update, GHOST_WH) == "endpoint_id"
+    assert await refused_field(hooks.update, GHOST_WH, status="auto_paused") == "status"
+    assert await refused_field(hooks.update, GHOST_WH, url="ftp://x.com") == "url"
+    assert await refused_field(hooks.update, GHOST_WH, events=[]) == "events"
+    assert await refused_field(hooks.update, GHOST_WH, description="d" * 501) == "description"
+    assert await refused_field(hooks.delete, "prj_x") == "endpoint_id"
+    assert await refused_field(hooks.rotate_secret, "wh_") == "endpoint_id"
+    assert await refused_field(hooks.test, "wh_x") == "endpoint_id"
+    assert await refused_field(hooks.test, GHOST_WH, payload=[1]) == "payload"
+    assert await refused_field(hooks.replay_delivery, "wh_x") == "delivery_id"

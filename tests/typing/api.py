@@ -762,6 +762,20 @@ async def sub_organizations(client: LayersClient) -> None:
     signing: Secret = hook.signing_secret
     endpoints: AsyncPaginator[WebhookEndpoint] = client.webhook_endpoints.list(status="paused")
     endpoint: WebhookEndpoint = await client.webhook_endpoints.get(hook.endpoint.id)
+    paused: WebhookEndpoint = await client.webhook_endpoints.update(endpoint.id, status="paused")
+    dropped: layers_async.WebhookEndpointDeleted = await client.webhook_endpoints.delete("wh_x")
+    rotated: layers_async.WebhookSecretRotated = await client.webhook_endpoints.rotate_secret(
+        endpoint.id
+    )
+    new_secret: Secret = rotated.signing_secret
+    pinged: layers_async.WebhookSent = await client.webhook_endpoints.test("wh_x", payload={})
+    deliveries: AsyncPaginator[layers_async.WebhookDelivery] = (
+        client.webhook_endpoints.deliveries("wh_x", status="failed", event_type="test.ping")
+    )
+    again: str | None = (await client.webhook_endpoints.replay_delivery("dlv_x")).replay_of
+    await client.webhook_endpoints.update("wh_x", status="auto_paused")  # type: ignore[arg-type]
+    client.webhook_endpoints.deliveries("wh_x", status="lost")  # type: ignore[arg-type]
+    del paused, dropped, new_secret, pinged, deliveries, again
     as_child: LayersClient = client.with_options(api_key=secret)
     as_child2: LayersClient = client.with_options(api_key=plain, timeout=5)
     shared: bool = as_child.shares_pool_with(client)
