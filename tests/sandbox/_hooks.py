@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.sandbox._flows import ok
+from tests.sandbox._flows import connect_account, create_project, ok, schedule, shift
 from tests.sandbox._http import Api
 
 ENDPOINTS = "/v1/webhook-endpoints"
@@ -121,3 +121,20 @@ async def failed_once(
     [d] = await settled(api, wh, headers=headers)
     assert (d["status"], d["attempts"], d["lastResponseStatus"]) == ("pending", 1, expect)
     return wh, sent, d
+
+
+def publish_to(sa: str) -> list[dict[str, Any]]:
+    """The targets of a post to account `sa` in `publish` mode."""
+    return [{"socialAccountId": sa, "mode": "publish"}]
+
+
+async def project_with_account(api: Api, platform: str = "tiktok") -> tuple[str, str]:
+    """A new project (no app fields) with a connected account: (project id, account id)."""
+    pid = str((await create_project(api, app=False))["id"])
+    return pid, await connect_account(api, pid, platform=platform)
+
+
+async def schedule_in(api: Api, cid: str, sa: str, seconds: float, status: int = 201) -> Any:
+    """Schedule `cid` on account `sa` `seconds` after the sandbox's now; the answer body."""
+    when = shift(await api.now(), seconds)
+    return ok(await schedule(api, cid, when, publish_to(sa)), status)

@@ -1,6 +1,7 @@
-"""The webhook events of approvals, post creation and social-account changes (contract
-§3.15.11, §3.16, §4.6, §4.7): when each fires, its exact `data`, and the order of events one
-request causes. Read from the `record` mode outbox."""
+"""Webhook events (contract §3.15.11, §3.16, §4.6, §4.7): when the events of approvals, post
+creation and social-account changes fire, their exact `data` and the order of events one
+request causes; and every event the sandbox emits decodes to its typed model in the SDK
+(`decode_event`, never the generic fallback). Read from the `record` mode outbox."""
 
 from __future__ import annotations
 
@@ -9,15 +10,16 @@ from typing import Any
 
 import pytest
 
-from tests.sandbox._flows import (
-    completed_container,
-    connect_account,
-    create_project,
-    ok,
-    schedule,
-    shift,
+from layers_async.models.webhooks import EVENT_CLASSES
+from layers_async.webhooks import decode_event
+from tests.sandbox._flows import builder_job, completed_container, ok, shift
+from tests.sandbox._hooks import (
+    ENDPOINTS,
+    OUTBOX,
+    project_with_account,
+    publish_to,
+    schedule_in,
 )
-from tests.sandbox._hooks import ENDPOINTS, OUTBOX
 from tests.sandbox._http import Api
 
 pytestmark = pytest.mark.anyio
@@ -46,8 +48,7 @@ async def whoami(api: Api) -> dict[str, Any]:
 async def pending_content(api: Api) -> tuple[str, str, str]:
     """A project under `review_all` with a connected account and a completed container
     awaiting approval: (project id, account id, container id)."""
-    pid = (await create_project(api, app=False))["id"]
-    sa = await connect_account(api, pid)
+    pid, sa = await project_with_account(api)
     policy = {"policy": "review_all"}
     ok(await api.patch(f"/v1/projects/{pid}/content-review-policy", policy))
     return pid, sa, await completed_container(api, pid)
@@ -61,10 +62,9 @@ async def test_approval_emits_approved_then_post_scheduled_per_promoted_post(
     api = record_api
     await listen(api, REVIEW_EVENTS)
     pid, sa, cid = await pending_content(api)
-    first = shift(await api.now(), 600)
-    target = [{"socialAccountId": sa, "mode": "publish"}]
-    ok(await schedule(api, cid, first, target), 202)
-    ok(await schedule(api, cid, shift(first, 300), target), 202)
+    now = await api.now()
+    await schedule_in(api, cid, sa, 600, 202)
+    await schedule_in(api, cid, sa, 900, 202)
     assert await sent(api) == []  # parking a schedule creates no post
     answer = ok(await api.post(f"/v1/content/{cid}/approve", {"note": "ok"}))
     me = await whoami(api)
@@ -78,7 +78,8 @@ async def test_approval_emits_approved_then_post_scheduled_per_promoted_post(
         "approvedBy": me["apiKeyId"],
     }
     promoted = answer["pendingSchedulePromotion"]["scheduledPostIds"]
-    for event, post_id, when in zip(events[1:], promoted, [first, shift(first, 300)], strict=True):
+    times = [shift(now, 600), shift(now, 900)]
+    for event, post_id, when in zip(events[1:], promoted, times, strict=True):
         assert event["data"] == {
             "organizationId": me["organizationId"],
             "scheduledPostId": post_id,
@@ -95,8 +96,7 @@ async def test_rejection_emits_content_rejected_with_the_reason(record_api: Api)
     api = record_api
     await listen(api, REVIEW_EVENTS)
     pid, sa, cid = await pending_content(api)
-    target = [{"socialAccountId": sa, "mode": "publish"}]
-    ok(await schedule(api, cid, shift(await api.now(), 600), target), 202)
+    await schedule_in(api, cid, sa, 600, 202)
     answer = ok(await api.post(f"/v1/content/{cid}/reject", {"reason": "Off brand"}))
     me = await whoami(api)
     [event] = await sent(api)
@@ -116,14 +116,12 @@ async def test_schedule_and_publish_now_emit_post_scheduled(record_api: Api) -> 
     `scheduledFor` (now for publish-now); content without review emits no approval event."""
     api = record_api
     await listen(api, REVIEW_EVENTS)
-    pid = (await create_project(api, app=False))["id"]
-    sa = await connect_account(api, pid)
+    pid, sa = await project_with_account(api)
     cid = await completed_container(api, pid)
-    target = [{"socialAccountId": sa, "mode": "publish"}]
-    later = shift(await api.now(), 3600)
-    scheduled = ok(await schedule(api, cid, later, target), 201)["scheduledPostIds"]
     now = await api.now()
-    published = ok(await api.post(f"/v1/content/{cid}/publish", {"targets": target}), 201)
+    later = shift(now, 3600)
+    scheduled = (await schedule_in(api, cid, sa, 3600))["scheduledPostIds"]
+    published = ok(await api.post(f"/v1/content/{cid}/publish", {"targets": publish_to(sa)}), 201)
     events = await sent(api)
     assert [e["type"] for e in events] == ["post.scheduled", "post.scheduled"]
     got = [(e["data"]["scheduledPostId"], e["data"]["scheduledFor"]) for e in events]
@@ -136,8 +134,7 @@ async def test_needs_reauth_is_emitted_once_on_the_transition(record_api: Api) -
     platform) when a connected account turns `reauth_required`, not again when it already is."""
     api = record_api
     await listen(api, ACCOUNT_EVENTS)
-    pid = (await create_project(api, app=False))["id"]
-    sa = await connect_account(api, pid, platform="instagram")
+    pid, sa = await project_with_account(api, "instagram")
     for _ in range(2):
         ok(await api.post(f"/_sandbox/social-accounts/{sa}/needs-reauth"))
     [event] = await sent(api)
@@ -154,13 +151,9 @@ async def test_disconnect_emits_revoked_before_the_posts_it_cancels(record_api: 
     """DELETE of an account sends `social_account.revoked` with the reason and time of the
     answer, then `post.canceled` for each queued post of the account."""
     api = record_api
-    pid = (await create_project(api, app=False))["id"]
-    sa = await connect_account(api, pid)
+    pid, sa = await project_with_account(api)
     cid = await completed_container(api, pid)
-    target = [{"socialAccountId": sa, "mode": "publish"}]
-    [sp] = ok(await schedule(api, cid, shift(await api.now(), 600), target), 201)[
-        "scheduledPostIds"
-    ]
+    [sp] = (await schedule_in(api, cid, sa, 600))["scheduledPostIds"]
     await listen(api, ACCOUNT_EVENTS)
     gone = ok(await api.delete(f"/v1/social-accounts/{sa}"))
     events = await sent(api)
@@ -180,7 +173,7 @@ async def test_new_events_follow_the_project_filter(record_api: Api) -> None:
     """An endpoint narrowed to another project gets none of these events; an
     organization-wide one gets them all."""
     api = record_api
-    elsewhere = (await create_project(api, app=False))["id"]
+    elsewhere, _ = await project_with_account(api)
     narrow = await listen(api, REVIEW_EVENTS + ACCOUNT_EVENTS, projectId=elsewhere)
     wide = await listen(api, REVIEW_EVENTS + ACCOUNT_EVENTS)
     _, sa, cid = await pending_content(api)
@@ -193,3 +186,92 @@ async def test_new_events_follow_the_project_filter(record_api: Api) -> None:
         "social_account.needs_reauth",
         "social_account.revoked",
     ]
+
+
+#: The `data` fields of each event type besides `organizationId` (contract §3.15.11).
+CATALOGUE = {
+    "job.completed": {"jobId", "kind", "projectId", "result"},
+    "job.failed": {"jobId", "kind", "projectId", "error"},
+    "job.canceled": {"jobId", "kind", "projectId"},
+    "content.generated": {"id", "projectId", "format", "preview", "assets"},
+    "content.approved": {"id", "projectId", "approvedAt", "approvedBy"},
+    "content.rejected": {"id", "projectId", "rejectedAt", "rejectedBy", "reason"},
+    "post.scheduled": {
+        "scheduledPostId", "containerId", "projectId", "socialAccountId", "scheduledFor",
+    },
+    "post.published": {
+        "scheduledPostId", "containerId", "projectId", "socialAccountId", "externalId",
+        "externalUrl", "publishedAt",
+    },
+    "post.failed": {"scheduledPostId", "containerId", "projectId", "socialAccountId", "lastError"},
+    "post.canceled": {
+        "scheduledPostId", "containerId", "projectId", "socialAccountId", "canceledAt",
+    },
+    "social_account.connected": {
+        "socialAccountId", "projectId", "platform", "displayName", "connectedAt",
+    },
+    "social_account.needs_reauth": {"socialAccountId", "projectId", "platform"},
+    "social_account.revoked": {
+        "socialAccountId", "projectId", "platform", "disconnectedReason", "disconnectedAt",
+    },
+    "test.ping": {"message", "endpointId"},
+}  # fmt: skip
+#: Tier 3 events the sandbox never emits (it has no leased accounts).
+NEVER_EMITTED = {"lease_request.assigned", "lease_request.rejected"}
+
+
+async def every_event(api: Api) -> list[dict[str, Any]]:
+    """Cause each event the sandbox emits once or more; the recorded bodies, oldest first."""
+    body = {"url": "https://example.com/hook", "events": sorted(EVENT_CLASSES)}
+    wh = ok(await api.post(ENDPOINTS, body), 201)["endpoint"]["id"]
+    pid, sa = await project_with_account(api)
+    cnt = await completed_container(api, pid)
+    await schedule_in(api, cnt, sa, 60)
+    await api.advance(120)  # published
+    [sp] = (await schedule_in(api, cnt, sa, 600))["scheduledPostIds"]
+    ok(await api.delete(f"/v1/scheduled-posts/{sp}"))
+    job = await builder_job(api, pid)
+    ok(await api.post(f"/v1/jobs/{job['jobId']}/cancel"), 202)
+    await api.configure({"failureRates": {"content_generate": 1}})
+    await builder_job(api, pid)
+    await api.advance(120)  # failed
+    await api.configure({"failureRates": {"content_generate": 0}})
+    ok(await api.patch(f"/v1/projects/{pid}/content-review-policy", {"policy": "review_all"}))
+    for verdict, answer in (("approve", {}), ("reject", {"reason": "Off brand"})):
+        pending = await completed_container(api, pid)
+        ok(await api.post(f"/v1/content/{pending}/{verdict}", answer))
+    ok(await api.post(f"/v1/content/{cnt}/publish", {"targets": publish_to(sa)}), 201)
+    await schedule_in(api, cnt, sa, 60)
+    ok(await api.post(f"/_sandbox/social-accounts/{sa}/needs-reauth"))
+    await api.advance(120)  # failed: the token went bad before the post went out
+    ok(await api.delete(f"/v1/social-accounts/{sa}"))
+    ok(await api.post(f"/v1/webhook-endpoints/{wh}/test"))
+    items = ok(await api.get(OUTBOX))["items"]
+    return [json.loads(i["body"]) for i in items]
+
+
+async def test_every_emitted_event_decodes_to_its_typed_model(record_api: Api) -> None:
+    """Each catalogue event but the Tier 3 lease events is emitted, carries exactly its
+    documented `data` fields, and decodes to the model `EVENT_CLASSES` names for its type."""
+    bodies = await every_event(record_api)
+    assert {b["type"] for b in bodies} == set(EVENT_CLASSES) - NEVER_EMITTED
+    for body in bodies:
+        assert set(body["data"]) == CATALOGUE[body["type"]] | {"organizationId"}, body
+        event = decode_event(body)
+        assert type(event) is EVENT_CLASSES[body["type"]], body
+        assert (event.id, event.type, event.replay_of) == (body["id"], body["type"], None)
+        assert event.created_at is not None
+        assert event.data.organization_id == body["data"]["organizationId"]
+
+
+async def test_a_replayed_event_decodes_with_replay_of(record_api: Api) -> None:
+    """A replay of a recorded delivery decodes to the same model with `replay_of` set."""
+    api = record_api
+    body = {"url": "https://example.com/hook", "events": ["job.completed"]}
+    wh = ok(await api.post(ENDPOINTS, body), 201)["endpoint"]["id"]
+    sent = ok(await api.post(f"/v1/webhook-endpoints/{wh}/test"))
+    again = ok(await api.post(f"/v1/webhook-deliveries/{sent['deliveryId']}/replay"))
+    last = ok(await api.get(OUTBOX))["items"][-1]
+    event = decode_event(json.loads(last["body"]))
+    assert type(event) is EVENT_CLASSES["test.ping"]
+    assert (event.id, event.replay_of) == (again["eventId"], sent["deliveryId"])
