@@ -269,6 +269,11 @@ def _settle(w: World, d: WebhookDelivery, status: int | None, error: str | None,
     if d.attempts >= MAX_ATTEMPTS:
         d.status = "failed"
         d.abandoned_at = when
+    elif e is None or e.status != "active":
+        # Paused (by hand or automatically) while this attempt was in flight: nothing is
+        # queued for a paused endpoint, so the delivery is abandoned like its pending ones.
+        d.status = "abandoned"
+        d.abandoned_at = when
     else:
         d.status = "pending"
         d.next_retry_at = when + RETRY_LADDER_SECONDS[d.attempts] * 1000

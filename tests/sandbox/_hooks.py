@@ -22,10 +22,17 @@ LADDER = [30, 60, 300, 900, 3600, 21600, 86400]
 
 
 class Receiver:
-    """An aiohttp.web app on 127.0.0.1 recording every POST and answering `status`."""
+    """An aiohttp.web app on 127.0.0.1 recording every POST and answering `status`.
+
+    Endpoints may add `?to=<tag>` to its `url`; `tags` records the tag of each hit, so that
+    one receiver tells several endpoints apart."""
 
     def __init__(self) -> None:
         self.hits: list[tuple[dict[str, str], bytes]] = []
+        self.tags: list[str] = []
+        #: Cleared, the receiver holds its answers (requests are recorded) until it is set.
+        self.answer = asyncio.Event()
+        self.answer.set()
         self.status = 200
         self.arrived = asyncio.Condition()
         self.url = ""
@@ -33,11 +40,13 @@ class Receiver:
     async def handle(self, request: web.Request) -> web.Response:
         """Record the request and answer the configured status."""
         body = await request.read()
-        if self.status == 0:  # never answer in time
-            await asyncio.sleep(1)
         async with self.arrived:
             self.hits.append((dict(request.headers), body))
+            self.tags.append(request.query.get("to", ""))
             self.arrived.notify_all()
+        await self.answer.wait()
+        if self.status == 0:  # never answer in time
+            await asyncio.sleep(1)
         return web.Response(status=self.status)
 
     async def wait_for(self, count: int) -> None:
