@@ -6,11 +6,13 @@ request causes; and every event the sandbox emits decodes to its typed model in 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
+from layers_async import WebhookEventType
 from layers_async.models.webhooks import EVENT_CLASSES
+from layers_async.sandbox.routes.webhook_endpoints import EVENT_TYPES
 from layers_async.webhooks import decode_event
 from tests.sandbox._flows import builder_job, completed_container, ok, shift
 from tests.sandbox._hooks import (
@@ -275,3 +277,10 @@ async def test_a_replayed_event_decodes_with_replay_of(record_api: Api) -> None:
     event = decode_event(json.loads(last["body"]))
     assert type(event) is EVENT_CLASSES["test.ping"]
     assert (event.id, event.replay_of) == (again["eventId"], sent["deliveryId"])
+
+
+def test_the_sandbox_and_the_sdk_list_the_same_catalogue() -> None:
+    """The sandbox keeps its own copy of the event catalogue (it must not trust the SDK it
+    tests); the copy and the SDK's `WebhookEventType` name the same events in the same order."""
+    assert get_args(WebhookEventType) == EVENT_TYPES
+    assert set(EVENT_TYPES) == set(EVENT_CLASSES)
