@@ -321,6 +321,16 @@ async def test_format_accepts_bounds(api: Api) -> None:
     assert r3.status == 202, r3
 
 
+async def assert_unknown_actor(
+    api: Api, pid: str, fmt: str, field: str, ids: tuple[str, ...], resource: str
+) -> None:
+    """Each of `ids` as the actor `field` of a `fmt` request → 404 {resource, id}."""
+    for actor in ids:
+        body = await body_for(api, pid, fmt, **{field: actor})
+        e = err(await start_content(api, pid, fmt, body), 404, "NOT_FOUND")
+        assert e["details"] == {**e["details"], "resource": resource, "id": actor}
+
+
 @pytest.mark.anyio
 @pytest.mark.parametrize("fmt", FORMATS)
 async def test_unknown_influencer(api: Api, fmt: str) -> None:
@@ -328,10 +338,7 @@ async def test_unknown_influencer(api: Api, fmt: str) -> None:
     pid, _ = await setup_project(api)
     other = (await create_project(api, name="Other Project"))["id"]
     foreign = await ready_influencer(api, other, wait=80)
-    for iid in (GHOST_INF, foreign):
-        body = await body_for(api, pid, fmt, influencerId=iid)
-        e = err(await start_content(api, pid, fmt, body), 404, "NOT_FOUND")
-        assert e["details"] == {**e["details"], "resource": "influencer", "id": iid}
+    await assert_unknown_actor(api, pid, fmt, "influencerId", (GHOST_INF, foreign), "influencer")
 
 
 @pytest.mark.anyio
@@ -366,10 +373,8 @@ async def test_unknown_social_account(api: Api, fmt: str) -> None:
     pid, _ = await setup_project(api)
     other = (await create_project(api, app=False, name="Other Project"))["id"]
     foreign = await connect_account(api, other)
-    for sa in (GHOST_SA, foreign):
-        body = await body_for(api, pid, fmt, socialAccountId=sa)
-        e = err(await start_content(api, pid, fmt, body), 404, "NOT_FOUND")
-        assert e["details"] == {**e["details"], "resource": "social_account", "id": sa}
+    ids = (GHOST_SA, foreign)
+    await assert_unknown_actor(api, pid, fmt, "socialAccountId", ids, "social_account")
 
 
 @pytest.mark.anyio
