@@ -199,7 +199,19 @@ from .models.webhooks import (
     WebhookEvent,
 )
 from .waiters import wait_for_job, wait_for_keywords, wait_for_oauth, wait_for_ready_influencer
-from .webhooks import SIGNATURE_HEADER, KeyForm, decode_event, verify_webhook
+from .webhooks import (
+    EVENT_ID_HEADER,
+    SIGNATURE_HEADER,
+    DedupStore,
+    KeyForm,
+    MemoryDedupStore,
+    SupportsWebhookFeed,
+    WebhookASGIApp,
+    WebhookReceiver,
+    WebhookResult,
+    decode_event,
+    verify_webhook,
+)
 
 if _typing.TYPE_CHECKING:
     from .sandbox import Sandbox, SandboxConfigError
@@ -211,6 +223,7 @@ __all__ = [
     "DEFAULT_RETRY",
     "DEFAULT_TIMEOUTS",
     "EVENT_CLASSES",
+    "EVENT_ID_HEADER",
     "NOT_GIVEN",
     "NO_RETRY",
     "SIGNATURE_HEADER",
@@ -259,6 +272,7 @@ __all__ = [
     "CreditEvent",
     "CreditEventType",
     "Customer",
+    "DedupStore",
     "ErrorInfo",
     "Gender",
     "Hashtag",
@@ -295,6 +309,7 @@ __all__ = [
     "Limits",
     "MediaItem",
     "MediaKind",
+    "MemoryDedupStore",
     "NotFoundError",
     "NotGiven",
     "OAuthAttempt",
@@ -356,6 +371,7 @@ __all__ = [
     "SourceKind",
     "SourceRecommendations",
     "SourceStats",
+    "SupportsWebhookFeed",
     "TargetGender",
     "TestPingData",
     "TestPingEvent",
@@ -365,6 +381,7 @@ __all__ = [
     "WaitError",
     "WaitTimeoutError",
     "Wallet",
+    "WebhookASGIApp",
     "WebhookDelivery",
     "WebhookDeliveryStatus",
     "WebhookEndpoint",
@@ -374,6 +391,8 @@ __all__ = [
     "WebhookEndpointUpdateStatus",
     "WebhookEvent",
     "WebhookEventType",
+    "WebhookReceiver",
+    "WebhookResult",
     "WebhookScope",
     "WebhookSecretRotated",
     "WebhookSent",
