@@ -144,9 +144,7 @@ class _Stream(Generic[S]):
         self.key = key
         self.fetch = fetch
         self.hook = hook
-        # An event-fed stream of an event-fed client polls only as a safety net.
-        net = hub.safety_net if hook is not None else None
-        self.policy = policy if net is None else net
+        self.policy = policy
         self.progress = progress
         #: Set while the stream sleeps between polls: resolving it polls at once.
         self._wake: asyncio.Future[None] | None = None
@@ -311,10 +309,12 @@ class PollHub:
         With a `hook`, fed events can end the wait too (see `EventHook`)."""
         stream: _Stream[S] | None = self._streams.get(key)
         if stream is None:
-            if hook is not None and self.safety_net is not None and timeout is not None:
-                # The safety net's first poll comes before the deadline, however long it is.
-                first = min(self.safety_net.first_delay, timeout / 2)
-                policy = attrs.evolve(self.safety_net, first_delay=first)
+            if hook is not None and self.safety_net is not None:
+                # An event-fed stream of an event-fed client polls only as a safety net, its
+                # first poll before the deadline of the wait that began it, however short.
+                policy = self.safety_net
+                if timeout is not None and timeout / 2 < policy.first_delay:
+                    policy = attrs.evolve(policy, first_delay=timeout / 2)
             stream = _Stream(self, key, fetch, policy, progress, hook)
             self._streams[key] = stream
             if hook is not None:
