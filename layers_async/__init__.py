@@ -62,6 +62,7 @@ from ._errors import (
     WaitTimeoutError,
     WebhookVerificationError,
 )
+from ._events import SAFETY_NET_POLL
 from ._pagination import AsyncPaginator, Page
 from ._secret import Secret
 from ._transport import NOT_GIVEN, AttemptEvent, Hooks, NotGiven
@@ -226,6 +227,7 @@ __all__ = [
     "EVENT_ID_HEADER",
     "NOT_GIVEN",
     "NO_RETRY",
+    "SAFETY_NET_POLL",
     "SIGNATURE_HEADER",
     "APIConnectionError",
     "APIResponseValidationError",

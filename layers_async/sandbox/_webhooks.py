@@ -5,6 +5,12 @@ the world's timeline, signed with the endpoint's secrets, and either POSTed for 
 background task (`webhookDelivery: "http"`) or written to the outbox and counted as a success
 (`"record"`). Failed attempts climb the retry ladder; the 8th failure ends the delivery as
 `failed`, and 20 consecutive failures auto-pause the endpoint.
+
+Webhook faults for tests: `webhookDropRate` and `webhookFailRate` (sandbox configuration) decide
+each attempt with one draw from a stream seeded by `seed`. Neither sends anything. A dropped
+attempt is a delivery lost after the sender saw success: it is booked `delivered` with no
+response status and is never retried, so only a receiver's own safety net (polling) recovers
+it. A failed attempt counts as a connection failure and climbs the retry ladder.
 """
 
 from __future__ import annotations
@@ -55,6 +61,8 @@ MAX_ATTEMPTS = len(RETRY_LADDER_SECONDS)
 #: Consecutive failed attempts after which an endpoint becomes `auto_paused`.
 AUTO_PAUSE_AFTER = 20
 USER_AGENT = "Layers-Webhooks/1"
+#: `lastErrorMessage` of an attempt failed by `webhookFailRate`.
+FAILED_BY_FAULT = "Connection failed: injected by webhookFailRate."
 #: Background HTTP attempts in flight (kept referenced until they finish).
 _TASKS: set[asyncio.Task[None]] = set()
 
@@ -162,6 +170,13 @@ def _attempt(w: World, d: WebhookDelivery, when: int) -> bool:
         "X-Layers-Event-Id": d.event_id,
         "X-Layers-Signature": signature_header(e, body, int(real), when),
     }
+    fault = _injected_fault(w)
+    if fault is not None:
+        # Nothing reaches the receiver (no POST, no outbox item); a drop is booked as the
+        # success the sender believed it was, a failure climbs the retry ladder.
+        dropped = fault == "drop"
+        _settle(w, d, None, None if dropped else FAILED_BY_FAULT, when)
+        return True
     # The embedded sandbox never sends traffic off this machine: in "http" mode it POSTs to
     # loopback URLs only, and a delivery to any other host goes to the outbox as in "record".
     if w.config["webhookDelivery"] == "record" or not _is_loopback(e.url):
@@ -181,6 +196,19 @@ def _attempt(w: World, d: WebhookDelivery, when: int) -> bool:
     _TASKS.add(task)
     task.add_done_callback(_TASKS.discard)
     return True
+
+
+def _injected_fault(w: World) -> str | None:
+    """`"drop"`, `"fail"` or None for one attempt: a single draw from the webhook-fault stream
+    against `webhookDropRate`, then `webhookFailRate` (no draw when both are 0)."""
+    drop = float(w.config["webhookDropRate"])
+    fail = float(w.config["webhookFailRate"])
+    if drop <= 0 and fail <= 0:
+        return None
+    u = w.webhook_fault_rng.random()
+    if u < drop:
+        return "drop"
+    return "fail" if u < drop + fail else None
 
 
 def _is_loopback(url: str) -> bool:

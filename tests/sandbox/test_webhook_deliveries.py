@@ -4,19 +4,10 @@ and the `record` mode outbox. Signatures are checked with an HMAC computed here.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import hmac
 import json
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
-from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp import web
 
-from layers_async.sandbox import Sandbox
 from tests.sandbox._flows import (
     builder_job,
     completed_container,
@@ -26,123 +17,22 @@ from tests.sandbox._flows import (
     schedule,
     shift,
 )
+from tests.sandbox._hooks import (
+    ENDPOINTS,
+    LADDER,
+    OUTBOX,
+    Receiver,
+    deliveries,
+    endpoint,
+    expected,
+    failed_once,
+    settled,
+    signatures,
+)
 from tests.sandbox._http import Api
 from tests.sandbox._orgs import acting, allocate, make_child
 
 pytestmark = pytest.mark.anyio
-
-ENDPOINTS = "/v1/webhook-endpoints"
-OUTBOX = "/_sandbox/webhooks/outbox"
-#: The waits before attempts 2 to 8 (virtual seconds).
-LADDER = [30, 60, 300, 900, 3600, 21600, 86400]
-
-
-class Receiver:
-    """An aiohttp.web app on 127.0.0.1 recording every POST and answering `status`."""
-
-    def __init__(self) -> None:
-        self.hits: list[tuple[dict[str, str], bytes]] = []
-        self.status = 200
-        self.arrived = asyncio.Condition()
-        self.url = ""
-
-    async def handle(self, request: web.Request) -> web.Response:
-        """Record the request and answer the configured status."""
-        body = await request.read()
-        if self.status == 0:  # never answer in time
-            await asyncio.sleep(1)
-        async with self.arrived:
-            self.hits.append((dict(request.headers), body))
-            self.arrived.notify_all()
-        return web.Response(status=self.status)
-
-    async def wait_for(self, count: int) -> None:
-        """Until `count` requests have arrived."""
-        async with self.arrived:
-            await asyncio.wait_for(self.arrived.wait_for(lambda: len(self.hits) >= count), 10)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    """A running receiver; its `url` is the hook path."""
-    rec = Receiver()
-    app = web.Application()
-    app.router.add_post("/hook", rec.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    rec.url = f"http://127.0.0.1:{port}/hook"
-    yield rec
-    await runner.cleanup()
-
-
-@pytest.fixture
-async def record_api(
-    make_sandbox: Callable[..., AbstractAsyncContextManager[Sandbox]],
-    session: aiohttp.ClientSession,
-) -> AsyncIterator[Api]:
-    """An `Api` on a paused sandbox in `record` mode (attempts go to the outbox)."""
-    async with make_sandbox(webhook_delivery="record", jitter=0) as sb:
-        yield Api(session, sb.url, sb.api_key)
-
-
-def expected(secret: str, t: str, body: bytes) -> str:
-    """The v1 signature computed independently of the sandbox."""
-    key = secret.encode()
-    return hmac.new(key, t.encode() + b"." + body, hashlib.sha256).hexdigest()
-
-
-def signatures(headers: dict[str, str]) -> tuple[str, list[str]]:
-    """`t` and the `v1` values of an `X-Layers-Signature` header."""
-    parts = [p.split("=", 1) for p in headers["X-Layers-Signature"].split(",")]
-    t = [v for k, v in parts if k == "t"]
-    assert len(t) == 1
-    return t[0], [v for k, v in parts if k == "v1"]
-
-
-async def endpoint(
-    api: Api, url: str, headers: dict[str, str] | None = None, **fields: Any
-) -> tuple[str, str]:
-    """Create an endpoint for `url`; return (id, signing secret)."""
-    body = {"url": url, "events": ["job.completed", "post.published"], **fields}
-    out = ok(await api.post(ENDPOINTS, body, headers=headers or {}), 201)
-    return out["endpoint"]["id"], out["signingSecret"]
-
-
-async def deliveries(
-    api: Api, wh: str, headers: dict[str, str] | None = None, **query: str
-) -> list[dict[str, Any]]:
-    """GET .../deliveries as a list of WebhookDelivery objects."""
-    path = f"{ENDPOINTS}/{wh}/deliveries"
-    items: list[dict[str, Any]] = ok(await api.get(path, params=query, headers=headers))["items"]
-    return items
-
-
-async def settled(api: Api, wh: str, headers: dict[str, str] | None = None) -> list[Any]:
-    """The deliveries once no attempt is in flight."""
-    for _ in range(200):
-        items = await deliveries(api, wh, headers)
-        if all(d["status"] != "delivering" for d in items):
-            return items
-        await asyncio.sleep(0.01)
-    raise AssertionError("a delivery stayed in flight")
-
-
-async def failed_once(
-    api: Api, receiver: Receiver, status: int = 500, expect: int | None = 500, **headers: str
-) -> Any:
-    """Ping a new endpoint of `receiver` answering `status`; after the first attempt failed,
-    return (endpoint id, the test answer, the pending delivery)."""
-    receiver.status = status
-    wh, _ = await endpoint(api, receiver.url, headers=headers)
-    sent = ok(await api.post(f"{ENDPOINTS}/{wh}/test", headers=headers))
-    await api.get("/v1/whoami")
-    await receiver.wait_for(1)
-    [d] = await settled(api, wh, headers=headers)
-    assert (d["status"], d["attempts"], d["lastResponseStatus"]) == ("pending", 1, expect)
-    return wh, sent, d
 
 
 async def test_ping_is_a_signed_post_to_the_receiver(api: Api, receiver: Receiver) -> None:
