@@ -17,10 +17,10 @@ provides:
 - ``layers_client``: a `LayersClient` bound to that sandbox's ``demo-live`` key, with quick
   polling for waiters (``QUICK_POLL``: every 10 ms) and no real retry sleeps.
 - ``layers_advance``: ``await layers_advance(seconds)`` moves the sandbox clock forward.
-- ``layers_webhook_receiver``: a `WebhookReceiver` served on 127.0.0.1 and registered as a
-  webhook endpoint of that sandbox for every event type (a `RunningReceiver`: its
-  ``receiver``, ``url``, ``endpoint_id``, ``secret``, the ``events`` received so far and
-  ``await wait_for(type)``).
+- ``layers_webhook_receiver``: a `WebhookReceiver` served on 127.0.0.1, registered as a
+  webhook endpoint of that sandbox for every event type and feeding ``layers_client`` (a
+  `RunningReceiver`: its ``receiver``, ``url``, ``endpoint_id``, ``secret``, the ``events``
+  received so far and ``await wait_for(type)``).
 
 Fixtures are async: run them with the anyio pytest plugin (``@pytest.mark.anyio``).
 
@@ -194,7 +194,10 @@ else:
     ) -> AsyncIterator[RunningReceiver]:
         """A `WebhookReceiver` served by ``aiohttp.web`` on a free port of 127.0.0.1 and
         registered (through ``layers_client``) as an endpoint of ``layers_sandbox`` for every
-        event type; yields a `RunningReceiver`. Register handlers with
+        event type; yields a `RunningReceiver`. It feeds ``layers_client``, made event-fed
+        (``client.webhooks.enable()``): its job and OAuth waits end on their events, polling
+        only as a safety net.
+        Register handlers with
         ``layers_webhook_receiver.receiver.on(...)``, or wait for an event::
 
             @pytest.mark.anyio
@@ -212,7 +215,7 @@ else:
 
         from .models.webhook_endpoints import WebhookEventType
 
-        receiver = WebhookReceiver(["whsec_unset"])
+        receiver = WebhookReceiver(["whsec_unset"], client=layers_client)
         app = web.Application()
         app.router.add_route("*", WEBHOOK_PATH, receiver.aiohttp_handler())
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -229,6 +232,7 @@ else:
             running.endpoint_id = created.endpoint.id
             running.secret = created.signing_secret
             receiver.set_secrets([created.signing_secret])
+            layers_client.webhooks.enable()
             yield running
             await receiver.aclose()
         finally:

@@ -9,7 +9,13 @@ import asyncio
 
 import pytest
 
-from layers_async import MemoryDedupStore, TestPingEvent, WebhookEvent, WebhookReceiver
+from layers_async import (
+    MemoryDedupStore,
+    PollPolicy,
+    TestPingEvent,
+    WebhookEvent,
+    WebhookReceiver,
+)
 from tests.webhooks._serve import _socket, serve, uvicorn_server
 from tests.webhooks.conftest import Calls, Rig, ping_event
 
@@ -17,6 +23,9 @@ pytestmark = [
     pytest.mark.anyio,
     pytest.mark.parametrize("rig", ["aiohttp"], indirect=True),
 ]
+
+#: A safety net that never polls within a test: only events can end the waits.
+NEVER = PollPolicy(initial=600.0, max_interval=600.0, jitter=0.0, first_delay=600.0)
 
 
 async def settled(rig: Rig, attempts: int) -> tuple[str, int | None]:
@@ -126,6 +135,27 @@ async def test_client_is_fed_every_accepted_event_once(rig: Rig) -> None:
     assert [a["reason"] for _, a, _ in answers] == ["accepted", "duplicate", "no_match"]
     assert [e.id for e in fake.webhooks.fed] == [ping_event()["id"]]
     assert receiver.client is fake
+
+
+async def test_a_layers_client_wakes_its_job_wait_on_the_delivered_event(rig: Rig) -> None:
+    """`client=` a `LayersClient`: the sandbox's job.completed delivery ends that client's
+    `wait_for_job` on the event alone (its safety net never polls within the test)."""
+    receiver = WebhookReceiver(["whsec_placeholder"], client=rig.client)
+    async with serve(receiver, "aiohttp") as url:
+        rig.url = url
+        await rig.register()
+        receiver.set_secrets([rig.secret])
+        rig.client.webhooks.enable(NEVER)
+        project = await rig.client.projects.create(name="Acme", timezone="UTC")
+        job = await rig.client.content.slideshow_builder(project.id, hook="Hello")
+        waiting = asyncio.create_task(rig.client.wait_for_job(job, timeout=30))
+        polls = rig.client.polls_sent
+        await rig.sandbox.advance(600)
+        done = await waiting
+        await receiver.aclose()
+    assert (done.job_id, done.status) == (job.job_id, "completed")
+    assert rig.client.webhooks.answered_by_events == 1
+    assert rig.client.polls_sent == polls
 
 
 async def test_key_form_is_applied_to_every_delivery(rig: Rig) -> None:
