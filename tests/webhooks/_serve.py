@@ -13,6 +13,7 @@ import uvicorn
 from aiohttp import web
 from starlette.applications import Starlette
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from layers_async import WebhookReceiver
 
@@ -62,15 +63,21 @@ async def _aiohttp(receiver: WebhookReceiver, sock: socket.socket) -> AsyncItera
 @asynccontextmanager
 async def uvicorn_server(
     receiver: WebhookReceiver, sock: socket.socket, door: Door
-) -> AsyncIterator[uvicorn.Server]:
+) -> AsyncIterator[None]:
     """uvicorn serving `sock`: a Starlette app routing `PATH` to ``receiver.asgi_app``, or
     (``"asgi"``) the receiver's own app checking `PATH`, with its lifespan on."""
     if door == "starlette":
-        app = Starlette(routes=[Route(PATH, receiver.asgi_app)])
-        server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning"))
+        app: ASGIApp = Starlette(routes=[Route(PATH, receiver.asgi_app)])
     else:
-        config = uvicorn.Config(receiver.asgi(PATH), lifespan="on", log_level="warning")
-        server = uvicorn.Server(config)
+        app = receiver.asgi(PATH)
+    async with uvicorn_serving(app, sock):
+        yield
+
+
+@asynccontextmanager
+async def uvicorn_serving(app: ASGIApp, sock: socket.socket) -> AsyncIterator[None]:
+    """uvicorn serving `app` on `sock` (lifespan on) until the block ends."""
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:  # startup (lifespan included) has not finished yet
         if task.done():
@@ -78,7 +85,7 @@ async def uvicorn_server(
             raise AssertionError("uvicorn stopped during startup")
         await asyncio.sleep(0.005)
     try:
-        yield server
+        yield
     finally:
         server.should_exit = True
         await task
