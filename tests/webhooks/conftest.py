@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import aiohttp
+import attrs
 import pytest
 
 from layers_async import LayersClient, Sandbox, WebhookEvent, WebhookEventType, WebhookReceiver
@@ -39,27 +40,19 @@ class Calls:
         return self.events
 
 
+@attrs.define
 class Rig:
     """A receiver served at `url` through `door`, the paused `sandbox`, an SDK `client`, and a
     plain `session` to send hand-made deliveries."""
 
-    def __init__(
-        self,
-        door: Door,
-        receiver: WebhookReceiver,
-        url: str,
-        sandbox: Sandbox,
-        client: LayersClient,
-        session: aiohttp.ClientSession,
-    ) -> None:
-        self.door = door
-        self.receiver = receiver
-        self.url = url
-        self.sandbox = sandbox
-        self.client = client
-        self.session = session
-        self.endpoint_id = ""
-        self.secret = ""
+    door: Door
+    receiver: WebhookReceiver
+    url: str
+    sandbox: Sandbox
+    client: LayersClient
+    session: aiohttp.ClientSession
+    endpoint_id: str = ""
+    secret: str = ""
 
     async def register(self, events: Sequence[WebhookEventType] = ("job.completed",)) -> str:
         """Create a sandbox endpoint for `url`; the receiver gets its secret. Its id."""
