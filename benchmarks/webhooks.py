@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -58,20 +57,13 @@ from layers_async import (
     OAuthUrl,
     OnboardingResult,
     WebhookEvent,
-    WebhookEventType,
-    WebhookReceiver,
     fan_out,
     onboard_customer,
 )
+from layers_async.cli.webhook_demo import local_receiver
 
 SPEED = 60.0
 VARIANTS = ("polling", "events", "events, 20% dropped")
-EVENTS: list[WebhookEventType] = [
-    "job.completed",
-    "job.failed",
-    "job.canceled",
-    "social_account.connected",
-]
 
 
 class Tap:
@@ -118,22 +110,6 @@ class Counts:
         else:
             return
         self.by_kind[kind] = self.by_kind.get(kind, 0) + 1
-
-
-async def start_receiver(tap: Tap) -> tuple[web.AppRunner, str, list[WebhookReceiver]]:
-    """An aiohttp.web app on 127.0.0.1 whose handler is the receiver made later."""
-    made: list[WebhookReceiver] = []
-
-    async def handle(request: web.Request) -> web.StreamResponse:
-        return await made[0].aiohttp_handler()(request)
-
-    app = web.Application()
-    app.router.add_post("/hooks", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    return runner, f"http://127.0.0.1:{port}/hooks", made
 
 
 def p95(values: list[float]) -> float:
@@ -278,76 +254,64 @@ def report(runs: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -> N
             print(f"errors ({v}):", ", ".join(errors))
 
 
+async def measure(
+    args: argparse.Namespace, http: aiohttp.ClientSession, base: str, key: str, tap: Tap
+) -> None:
+    """The interleaved rounds of every variant, then the table."""
+    policy = DEFAULT_POLL.scaled(1 / SPEED)
+    counts = {v: Counts() for v in VARIANTS}
+    clients = {
+        v: LayersClient(
+            api_key=key,
+            base_url=base,
+            poll_policy=policy,
+            poll_rate=args.poll_rate,
+            on_request=counts[v].attempt,
+        )
+        for v in VARIANTS
+    }
+    for v in VARIANTS[1:]:
+        clients[v].webhooks.enable(SAFETY_NET_POLL.scaled(1 / SPEED))
+    setup = clients["polling"]
+    runs: dict[str, list[dict[str, Any]]] = {v: [] for v in VARIANTS}
+    async with local_receiver(setup, feed=tap) as (_, endpoint):
+        for rnd in range(args.rounds):
+            for i, v in enumerate(VARIANTS):
+                await setup.webhook_endpoints.update(
+                    endpoint.endpoint.id, status="paused" if v == "polling" else "active"
+                )
+                drop = 0.2 if "dropped" in v else 0.0
+                async with http.patch(
+                    f"{base}/_sandbox/config", json={"webhookDropRate": drop}
+                ) as r:
+                    r.raise_for_status()
+                tap.client = clients[v] if v != "polling" else None
+                row = await one_run(v, clients[v], counts[v], tap, http, base, f"r{rnd}v{i}", args)
+                runs[v].append(row)
+                print(f"round {rnd + 1}, {v}: {row['wall']:.1f} s", file=sys.stderr)
+    for c in clients.values():
+        await c.aclose()
+    report(runs, args)
+
+
 async def run(args: argparse.Namespace) -> int:
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="layers-webhooks-") as tmp:
         cfg = Path(tmp) / "sandbox.json"
         cfg.write_text(json.dumps({**CONFIG, "seed": args.seed}))
-        proc = subprocess.Popen(  # noqa: ASYNC220 - started once, before any load
-            [
-                sys.executable,
-                "-m",
-                "layers_async.sandbox",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--speed",
-                str(SPEED),
-                "--config",
-                str(cfg),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
+        options = ["--host", "127.0.0.1", "--port", str(port), "--speed", str(SPEED)]
+        command = [sys.executable, "-m", "layers_async.sandbox", *options, "--config", str(cfg)]
+        # Started once, before any load; its own process, as a remote API would be.
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: ASYNC220
         base = f"http://127.0.0.1:{port}"
         tap = Tap()
-        runner, url, made = await start_receiver(tap)
         try:
             async with aiohttp.ClientSession() as http:
                 await wait_for_sandbox(http, base, proc)
                 async with http.get(f"{base}/_sandbox/keys") as r:
                     key = (await r.json())["items"][0]["key"]
-                policy = DEFAULT_POLL.scaled(1 / SPEED)
-                counts = {v: Counts() for v in VARIANTS}
-                clients = {
-                    v: LayersClient(
-                        api_key=key,
-                        base_url=base,
-                        poll_policy=policy,
-                        poll_rate=args.poll_rate,
-                        on_request=counts[v].attempt,
-                    )
-                    for v in VARIANTS
-                }
-                for v in VARIANTS[1:]:
-                    clients[v].webhooks.enable(SAFETY_NET_POLL.scaled(1 / SPEED))
-                setup = clients["polling"]
-                endpoint = await setup.webhook_endpoints.create(url=url, events=EVENTS)
-                made.append(WebhookReceiver([endpoint.signing_secret], client=tap))
-                runs: dict[str, list[dict[str, Any]]] = {v: [] for v in VARIANTS}
-                for rnd in range(args.rounds):
-                    for i, v in enumerate(VARIANTS):
-                        await setup.webhook_endpoints.update(
-                            endpoint.endpoint.id, status="paused" if v == "polling" else "active"
-                        )
-                        drop = 0.2 if "dropped" in v else 0.0
-                        async with http.patch(
-                            f"{base}/_sandbox/config", json={"webhookDropRate": drop}
-                        ) as r:
-                            r.raise_for_status()
-                        tap.client = clients[v] if v != "polling" else None
-                        row = await one_run(
-                            v, clients[v], counts[v], tap, http, base, f"r{rnd}v{i}", args
-                        )
-                        runs[v].append(row)
-                        print(f"round {rnd + 1}, {v}: {row['wall']:.1f} s", file=sys.stderr)
-                for c in clients.values():
-                    await c.aclose()
-                report(runs, args)
+                await measure(args, http, base, key, tap)
         finally:
-            if made:
-                await made[0].aclose()
-            await runner.cleanup()
             exit_status = stop(proc)
     print(f"\nsandbox exit status after SIGTERM: {exit_status}")
     return 0 if exit_status == 0 else 1

@@ -864,7 +864,7 @@ def webhook_events(raw: bytes, header: str | None, secret: layers_async.Secret) 
 
 
 async def event_fed_waiters(client: LayersClient, event: layers_async.WebhookEvent) -> None:
-    from layers_async import SAFETY_NET_POLL, Job, OAuthAttempt, OAuthUrl, PollPolicy
+    from layers_async import SAFETY_NET_POLL, OAuthAttempt, OAuthUrl, PollPolicy
 
     woken: int = client.webhooks.feed(event)
     client.webhooks.enable(SAFETY_NET_POLL.scaled(1 / 60), confirm=False)
