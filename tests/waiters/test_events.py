@@ -270,3 +270,35 @@ async def test_safety_net_polls_at_the_extrapolated_end(make_sandbox: MakeSandbo
         assert done.status == "completed"
         # Blind, every 0.2 s from 0.5 s to the end would take 8 polls or more.
         assert client.polls_sent - before <= 4
+
+
+async def test_an_event_whose_result_cannot_be_read_makes_the_wait_poll(
+    make_sandbox: MakeSandbox,
+) -> None:
+    """A job.completed whose result this SDK cannot read ends the wait by one poll instead."""
+    lost = {"webhook_drop_rate": 1.0}  # only the event fed by hand arrives
+    async with _job_running(make_sandbox, NEVER, **lost) as (sb, client, job):
+        me = await client.whoami()
+        waiter = asyncio.create_task(wait_for_job(client, job, timeout=30))
+        await _advance_soon(sb, 130)
+        before = client.polls_sent
+        org = me.organization_id
+        data = JobEventData(job_id=job.job_id, organization_id=org, result={"assets": [1]})
+        event = JobCompletedEvent(id="evt_x", type="job.completed", data=data)
+        assert client.webhooks.feed(event) == 1
+        assert (await waiter) == await client.jobs.get(job.job_id)
+        assert client.polls_sent == before + 1
+        assert client.webhooks.answered_by_events == 0
+
+
+async def test_confirm_polls_once_on_each_event(make_sandbox: MakeSandbox) -> None:
+    """enable(confirm=True): the event makes the wait poll once instead of building the Job."""
+    async with _job_running(make_sandbox, NEVER) as (sb, client, job):
+        client.webhooks.enable(NEVER, confirm=True)
+        before = client.polls_sent
+        done, _ = await asyncio.gather(
+            wait_for_job(client, job, timeout=30), _advance_soon(sb, 130)
+        )
+        assert done == await client.jobs.get(job.job_id)
+        assert client.polls_sent == before + 1
+        assert client.webhooks.answered_by_events == 0
