@@ -12,7 +12,8 @@ What an event says, and what it does not (contract §3.15.11):
   given the `Job` a start call returned) or has polled it once builds the completed `Job` from
   it: status, result and ids exactly as a poll shows them, `progress` 1, the kind's last stage,
   and the event's time as `finished_at`/`updated_at` (a poll may show the end a few virtual
-  milliseconds earlier). Without either, the event makes the stream poll once, at once.
+  milliseconds earlier). Without either, or for a kind whose stages the contract does not
+  list, the event makes the stream poll once, at once.
 - ``job.failed`` and ``job.canceled`` always make the stream poll once, at once, so that the
   waiter raises exactly the error polling would (`JobFailedError` with the polled job).
 - ``social_account.connected`` names the project, not the OAuth `state`. A waiter given the
@@ -153,14 +154,17 @@ class JobHook(_Scoped):
         if last is not None and last.is_terminal:
             return last
         base = last if last is not None else self.envelope
-        if base is None:
-            return None
+        if base is None or base.kind not in _LAST_STAGE:
+            return None  # a kind whose last stage is not documented: poll, to show it exactly
         data = event.data
-        result = converter.structure(data.result, JobResult) if data.result is not None else None
+        try:
+            result = converter.structure(data.result, JobResult) if data.result else None
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None  # a result this SDK cannot read from the event: poll
         return attrs.evolve(
             base,
             status="completed",
-            stage=_LAST_STAGE.get(base.kind, base.stage),
+            stage=_LAST_STAGE[base.kind],
             progress=1.0,
             result=result,
             error=None,

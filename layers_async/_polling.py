@@ -171,7 +171,11 @@ class _Stream(Generic[S]):
         if self.hook is None or not self.waiters or not self.hook.matches(event):
             return 0
         woken = len(self.waiters)
-        state = self.hook.state(event, self.last)
+        try:
+            state = self.hook.state(event, self.last)
+        except Exception:  # an event the hook cannot read: learn the state by polling
+            log.debug("event %r not readable by stream %r", type(event).__name__, self.key)
+            state = None
         if state is None:
             self.poke()
             return woken

@@ -93,8 +93,6 @@ def no_waits() -> Iterator[None]:
 QUICK_POLL = PollPolicy(initial=0.01, multiplier=1.0, max_interval=0.01, jitter=0.0, margin=0.0)
 
 E = TypeVar("E", bound=WebhookEvent)
-#: The path the ``layers_webhook_receiver`` fixture serves its receiver on.
-WEBHOOK_PATH = "/layers/webhooks"
 
 
 class RunningReceiver:
@@ -106,11 +104,13 @@ class RunningReceiver:
     event so far, in arrival order, duplicates left out) and `wait_for`.
     """
 
-    def __init__(self, receiver: WebhookReceiver, url: str) -> None:
+    def __init__(
+        self, receiver: WebhookReceiver, url: str, endpoint_id: str, secret: Secret
+    ) -> None:
         self.receiver = receiver
         self.url = url
-        self.endpoint_id = ""
-        self.secret = Secret("whsec_unset")
+        self.endpoint_id = endpoint_id
+        self.secret = secret
         self.events: list[WebhookEvent] = []
         self._waiters: list[tuple[str | type[WebhookEvent], asyncio.Future[WebhookEvent]]] = []
         receiver._taps.append(self._arrived)
@@ -196,9 +196,8 @@ else:
         registered (through ``layers_client``) as an endpoint of ``layers_sandbox`` for every
         event type; yields a `RunningReceiver`. It feeds ``layers_client``, made event-fed
         (``client.webhooks.enable()``): its job and OAuth waits end on their events, polling
-        only as a safety net.
-        Register handlers with
-        ``layers_webhook_receiver.receiver.on(...)``, or wait for an event::
+        only as a safety net. Register handlers with ``layers_webhook_receiver.receiver.on(...)``,
+        or wait for an event::
 
             @pytest.mark.anyio
             async def test_a_job_sends_its_event(layers_client, layers_advance,
@@ -209,32 +208,12 @@ else:
 
         At teardown the receiver waits for its running handlers, then the server stops.
         """
-        import socket
-
-        from aiohttp import web
-
+        from .cli.webhook_demo import local_receiver
         from .models.webhook_endpoints import WebhookEventType
 
-        receiver = WebhookReceiver(["whsec_unset"], client=layers_client)
-        app = web.Application()
-        app.router.add_route("*", WEBHOOK_PATH, receiver.aiohttp_handler())
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        sock = socket.socket(socket.AF_INET)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        try:
-            await web.SockSite(runner, sock).start()
-            running = RunningReceiver(receiver, f"http://127.0.0.1:{port}{WEBHOOK_PATH}")
-            created = await layers_client.webhook_endpoints.create(
-                url=running.url, events=list(get_args(WebhookEventType))
-            )
-            running.endpoint_id = created.endpoint.id
-            running.secret = created.signing_secret
-            receiver.set_secrets([created.signing_secret])
+        events = get_args(WebhookEventType)
+        async with local_receiver(layers_client, events=events) as (receiver, created):
+            endpoint = created.endpoint
+            running = RunningReceiver(receiver, endpoint.url, endpoint.id, created.signing_secret)
             layers_client.webhooks.enable()
             yield running
-            await receiver.aclose()
-        finally:
-            await runner.cleanup()
-            sock.close()

@@ -28,10 +28,12 @@ class Webhooks(Resource):
         before anyone waits on its job is kept (the last 4,096 subjects), so a wait that
         starts just after still ends at once. Duplicates are harmless.
 
-        Synchronous and quick: call it from a webhook handler as each event arrives (it
-        never sends a request itself; a wait the event does not fully describe polls once, in
-        its own task). The first call makes the client event-fed, as `enable()` does with
-        the default safety net, if `enable()` was not called before.
+        Synchronous and quick: call it from a webhook handler as each event arrives, on the
+        event loop the client runs on (it never sends a request itself; a wait the event does
+        not fully describe polls once, in its own task). Feed only verified events
+        (`verify_webhook`, `WebhookReceiver`): an event ends waits as the server's word.
+        The first call makes the client event-fed, as `enable()` does with the default safety
+        net, if `enable()` was not called before.
         """
         hub = self._client._pool.hub
         return feed(hub, event, safety_net_for(self._client._poll_policy))

@@ -933,3 +933,24 @@ async def webhook_receivers(client: LayersClient, secret: layers_async.Secret) -
     WebhookReceiver(["whsec_x"], client=object())  # type: ignore[arg-type]
     del feeds, done, by_name, other, mismatched, too_narrow, asgi, same, status, accepted
     del event, header, pending
+
+
+async def event_fed_waiters(client: LayersClient, event: layers_async.WebhookEvent) -> None:
+    from layers_async import SAFETY_NET_POLL, OAuthAttempt, OAuthUrl, PollPolicy
+
+    woken: int = client.webhooks.feed(event)
+    client.webhooks.enable(SAFETY_NET_POLL.scaled(1 / 60), confirm=False)
+    client.webhooks.enable()
+    net: PollPolicy | None = client.webhooks.safety_net
+    fed: bool = client.webhooks.is_event_fed
+    ended: int = client.webhooks.answered_by_events
+    client.webhooks.disable()
+    envelope: Job = await client.content.slideshow_remix(
+        "prj_x", tiktok_video_id="7", influencer_id="inf_x"
+    )
+    done: Job = await client.wait_for_job(envelope)
+    url: OAuthUrl = await client.social.oauth_url("prj_x", platform="tiktok", return_url="x")
+    attempt: OAuthAttempt = await client.wait_for_oauth("prj_x", url, timeout=60)
+    client.webhooks.feed({"id": "evt_x"})  # type: ignore[arg-type]
+    client.webhooks.enable(safety_net=60)  # type: ignore[arg-type]
+    del woken, net, fed, ended, done, attempt
