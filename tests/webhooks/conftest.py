@@ -67,16 +67,18 @@ class Rig:
         return (await self.client.webhook_endpoints.test(self.endpoint_id)).event_id
 
     def signed(
-        self, event: dict[str, Any], *, secret: str | None = None, age: int = 0
+        self, event: dict[str, Any] | bytes, *, secret: str | None = None, age: int = 0
     ) -> tuple[bytes, dict[str, str]]:
-        """`event` as a body and the headers a sender signing with `secret` (default: the
-        endpoint's) `age` seconds ago would send."""
-        body = json.dumps(event).encode()
+        """`event` as a body (raw bytes as they are) and the headers a sender signing with
+        `secret` (default: the endpoint's) `age` seconds ago would send."""
+        body = event if isinstance(event, bytes) else json.dumps(event).encode()
         t = int(time.time()) - age
         key = (secret or self.secret).encode()
         v1 = hmac.new(key, f"{t}.".encode() + body, hashlib.sha256).hexdigest()
-        headers = {"X-Layers-Signature": f"t={t},v1={v1}", "X-Layers-Event-Id": event["id"]}
-        return body, {"Content-Type": "application/json", **headers}
+        headers = {"Content-Type": "application/json", "X-Layers-Signature": f"t={t},v1={v1}"}
+        if isinstance(event, dict):
+            headers["X-Layers-Event-Id"] = event["id"]
+        return body, headers
 
     async def post(
         self, body: bytes, headers: dict[str, str], method: str = "POST", url: str | None = None

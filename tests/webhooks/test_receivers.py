@@ -61,6 +61,22 @@ async def test_a_bad_or_missing_signature_is_400_and_runs_no_handler(rig: Rig) -
     assert calls.events == []
 
 
+async def test_a_malformed_header_or_body_is_400(rig: Rig) -> None:
+    """A signature header that does not parse is `malformed`; a correctly signed body that is
+    not JSON, or not an event object, is `invalid_payload`: 400 each, and no handler runs."""
+    calls = Calls()
+    rig.receiver.on_unhandled(calls)
+    await rig.register()
+    body, headers = rig.signed(ping_event())
+    status, answer, _ = await rig.post(body, {**headers, "X-Layers-Signature": "t=1,v1"})
+    assert (status, answer["reason"]) == (400, "malformed")
+    for raw in (b"not json", b"[1, 2]", b'{"id": 5, "type": "test.ping"}'):
+        status, answer, _ = await rig.post(*rig.signed(raw))
+        assert (status, answer["reason"]) == (400, "invalid_payload")
+    await rig.receiver.drain()
+    assert calls.events == []
+
+
 async def test_a_tampered_body_is_400(rig: Rig) -> None:
     """A body changed after signing (one character) no longer matches: 400 `no_match`."""
     calls = Calls()
