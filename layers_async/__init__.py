@@ -62,6 +62,7 @@ from ._errors import (
     WaitTimeoutError,
     WebhookVerificationError,
 )
+from ._events import SAFETY_NET_POLL
 from ._pagination import AsyncPaginator, Page
 from ._secret import Secret
 from ._transport import NOT_GIVEN, AttemptEvent, Hooks, NotGiven
@@ -199,7 +200,19 @@ from .models.webhooks import (
     WebhookEvent,
 )
 from .waiters import wait_for_job, wait_for_keywords, wait_for_oauth, wait_for_ready_influencer
-from .webhooks import SIGNATURE_HEADER, KeyForm, decode_event, verify_webhook
+from .webhooks import (
+    EVENT_ID_HEADER,
+    SIGNATURE_HEADER,
+    DedupStore,
+    KeyForm,
+    MemoryDedupStore,
+    SupportsWebhookFeed,
+    WebhookASGIApp,
+    WebhookReceiver,
+    WebhookResult,
+    decode_event,
+    verify_webhook,
+)
 
 if _typing.TYPE_CHECKING:
     from .sandbox import Sandbox, SandboxConfigError
@@ -211,8 +224,10 @@ __all__ = [
     "DEFAULT_RETRY",
     "DEFAULT_TIMEOUTS",
     "EVENT_CLASSES",
+    "EVENT_ID_HEADER",
     "NOT_GIVEN",
     "NO_RETRY",
+    "SAFETY_NET_POLL",
     "SIGNATURE_HEADER",
     "APIConnectionError",
     "APIResponseValidationError",
@@ -259,6 +274,7 @@ __all__ = [
     "CreditEvent",
     "CreditEventType",
     "Customer",
+    "DedupStore",
     "ErrorInfo",
     "Gender",
     "Hashtag",
@@ -295,6 +311,7 @@ __all__ = [
     "Limits",
     "MediaItem",
     "MediaKind",
+    "MemoryDedupStore",
     "NotFoundError",
     "NotGiven",
     "OAuthAttempt",
@@ -356,6 +373,7 @@ __all__ = [
     "SourceKind",
     "SourceRecommendations",
     "SourceStats",
+    "SupportsWebhookFeed",
     "TargetGender",
     "TestPingData",
     "TestPingEvent",
@@ -365,6 +383,7 @@ __all__ = [
     "WaitError",
     "WaitTimeoutError",
     "Wallet",
+    "WebhookASGIApp",
     "WebhookDelivery",
     "WebhookDeliveryStatus",
     "WebhookEndpoint",
@@ -374,6 +393,8 @@ __all__ = [
     "WebhookEndpointUpdateStatus",
     "WebhookEvent",
     "WebhookEventType",
+    "WebhookReceiver",
+    "WebhookResult",
     "WebhookScope",
     "WebhookSecretRotated",
     "WebhookSent",

@@ -26,6 +26,7 @@ from .models import JSON
 from .models.api_keys import ApiKeyScope
 from .models.app_media import MediaKind
 from .models.content import ScheduleTarget
+from .models.jobs import Job
 from .models.projects import BrandVoice, TargetGender
 from .models.social import OAuthUrl, Platform
 from .models.webhook_endpoints import WebhookEventType
@@ -238,7 +239,7 @@ async def onboard_customer(
                 project_id, platform=customer.connect, return_url=return_url
             )
             await authorize(attempt)
-            done = await wait_for_oauth(client, project_id, attempt.state, timeout=oauth_timeout)
+            done = await wait_for_oauth(client, project_id, attempt, timeout=oauth_timeout)
             account_id = done.social_account_id
     lap("social")
 
@@ -254,6 +255,7 @@ async def onboard_customer(
 
     # 5-7. one slideshow-remix container: reuse a live one, else generate it
     found: Container | None = None
+    awaited: str | Job = ""  # the job, or its envelope (an event then ends its wait alone)
     ended = 0  # failed or canceled remixes of earlier runs: each later try needs a new key
     if adopted:
         async for previous in client.content.list(project_id, format="slideshow-remix"):
@@ -263,7 +265,7 @@ async def onboard_customer(
                 ended += 1
     if found is not None:
         container_id = found.id
-        job_id = found.job_id or ""
+        job_id = awaited = found.job_id or ""
         tiktok_id = found.source_tiktok_id or ""
         source = "existing"
         lap("source")
@@ -276,11 +278,11 @@ async def onboard_customer(
             influencer_id=influencer.influencer_id,
             idempotency_key=step_key(ext, f"remix:{ended}"),
         )
-        job_id = generation.job_id
+        job_id, awaited = generation.job_id, generation
         container_id = generation.container_ids[0]
     lap("generate")
     if job_id:
-        await wait_for_job(client, job_id, timeout=job_timeout)
+        await wait_for_job(client, awaited, timeout=job_timeout)
     lap("job")
     container = await client.content.get(container_id)
     lap("container")
