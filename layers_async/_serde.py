@@ -174,12 +174,30 @@ def camel(name: str) -> str:
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
+#: `datetime.fromisoformat` reads a trailing `Z` itself from Python 3.11 on: the generated
+#: hooks call it directly there and fall back to `parse_datetime` for anything it refuses.
+_FROMISO_READS_Z = sys.version_info >= (3, 11)
+
+
 def parse_datetime(value: object, _: object = None) -> datetime:
     """Parse an ISO 8601 timestamp ending in `Z` or an offset; the result is timezone-aware."""
     if isinstance(value, datetime):
         return value
     if not isinstance(value, str):
         raise TypeError(f"expected an ISO 8601 string, got {type(value).__name__}")
+    if _FROMISO_READS_Z:
+        try:
+            dt = datetime.fromisoformat(value)
+        except ValueError:
+            dt = _parse_iso_text(value)
+    else:  # pragma: no cover - Python 3.10
+        dt = _parse_iso_text(value)
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)
+
+
+def _parse_iso_text(value: str) -> datetime:
+    """`datetime.fromisoformat` of `value` with a trailing `Z` read as `+00:00` (which Python
+    3.10 needs), and on 3.10 a fraction of any length trimmed or padded to microseconds."""
     text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
     try:
         dt = datetime.fromisoformat(text)
@@ -189,7 +207,7 @@ def parse_datetime(value: object, _: object = None) -> datetime:
         digits = "".join(ch for ch in frac_tz if ch.isdigit())
         tz = frac_tz[len(digits) :]
         dt = datetime.fromisoformat(f"{main}.{(digits + '000000')[:6]}{tz}")
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)
+    return dt
 
 
 def format_datetime(value: datetime) -> str:
@@ -223,9 +241,6 @@ def _structure_factory(cls: type[attrs.AttrsInstance]) -> StructureHook:
 
 _PASS_THROUGH = (str, int, float, bool, dict, Any)
 _MISSING = object()
-#: `datetime.fromisoformat` reads a trailing `Z` itself from Python 3.11 on: the generated
-#: hooks call it directly there and fall back to `parse_datetime` for anything it refuses.
-_FROMISO_READS_Z = sys.version_info >= (3, 11)
 
 
 def _converter_for(tp: object, ns: dict[str, Any], name: str) -> list[str] | None:
@@ -254,7 +269,8 @@ def _converter_for(tp: object, ns: dict[str, Any], name: str) -> list[str] | Non
         return [
             "try: v = __fromiso(v)",
             "except (TypeError, ValueError): v = __parse_dt(v)",
-            "if v.tzinfo is None: v = v.replace(tzinfo=__utc)",
+            "else:",
+            "    if v.tzinfo is None: v = v.replace(tzinfo=__utc)",
         ]
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
         item = args[0]

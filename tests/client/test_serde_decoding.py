@@ -4,6 +4,7 @@ answer raises, and what they cost (no Python helper per field, a bytecode budget
 
 from __future__ import annotations
 
+import itertools
 import pickle
 import sys
 from collections.abc import Callable
@@ -140,6 +141,58 @@ def test_timestamps_decode_as_parse_datetime_reads_them(text: str) -> None:
         assert got.tzinfo is not None
 
 
+def _as_python_3_10_reads(value: str) -> datetime:
+    """The reading before the Python 3.11 fast path: a trailing `Z` as `+00:00`, a fraction of
+    any length padded or trimmed to microseconds, no offset taken as UTC."""
+    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        main, _, frac_tz = text.partition(".")
+        digits = "".join(ch for ch in frac_tz if ch.isdigit())
+        dt = datetime.fromisoformat(f"{main}.{(digits + '000000')[:6]}{frac_tz[len(digits) :]}")
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def _outcome(read: Callable[[str], datetime | None], text: str) -> tuple[object, ...]:
+    try:
+        got = read(text)
+    except (TypeError, ValueError) as exc:
+        return (type(exc), str(exc))
+    return (got, None if got is None else got.utcoffset())
+
+
+def test_every_form_reads_as_before_the_fast_path() -> None:
+    """Thousands of date, separator, time and offset combinations (valid or not) read the same
+    through `parse_datetime` and a model's hook as through the reading before the fast path:
+    the same instant and offset, or the same exception type and message."""
+    forms = itertools.product(
+        ["2026-12-03", "20261203", "2026-W49-4", "2026-12", "", "9999-12-31"],
+        ["T", " ", "t", ""],
+        ["17:42:12.123", "17:42:12", "17:42", "174212", "17:42:12.1234567", "17:42:12,1", ""],
+        ["Z", "z", "+00:00", "+0200", "-05:30", "+00:00Z", "ZZ", "", "+00", "UTC", " Z"],
+    )
+
+    def hook(text: str) -> datetime | None:
+        return structure({**JOB, "finishedAt": text}, Job).finished_at
+
+    for text in map("".join, forms):
+        before = _outcome(_as_python_3_10_reads, text)
+        assert _outcome(parse_datetime, text) == before, text
+        assert _outcome(hook, text) == before, text
+
+
+@pytest.mark.parametrize(
+    "value", [datetime(2026, 1, 1), datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=2)))]
+)
+def test_a_datetime_object_passes_unchanged(value: datetime) -> None:
+    """A datetime object given to the converter (not from the wire) is kept as it is, naive or
+    aware, as `parse_datetime` keeps it."""
+    body: dict[str, Any] = {**JOB, "finishedAt": value}
+    assert structure(body, Job).finished_at is value
+    assert parse_datetime(value) is value
+
+
 @pytest.mark.parametrize("value", NOT_TIMESTAMPS, ids=repr)
 def test_a_value_that_is_no_timestamp_raises_what_parse_datetime_raises(value: object) -> None:
     """A required or an optional timestamp that is no timestamp raises the exception type and
@@ -171,8 +224,6 @@ async def test_a_malformed_nested_field_raises_a_typed_error_naming_why(
 ) -> None:
     """A job poll whose optional timestamp or nested asset is malformed raises
     APIResponseValidationError saying what did not fit, never a bare converter exception."""
-    import orjson
-
     async with rogue_server() as rogue:
         rogue.then(answer(orjson.dumps(body)))
         async with LayersClient(api_key=KEY, base_url=rogue.url, rate_limit_tier=False) as c:
