@@ -265,11 +265,12 @@ def _trace(decode: Callable[[], object]) -> tuple[set[str], int]:
             ops += 1
         return tracer
 
+    previous = sys.gettrace()  # a coverage tool's tracer, put back afterwards
     sys.settrace(tracer)
     try:
         decode()
     finally:
-        sys.settrace(None)
+        sys.settrace(previous)
     return names - {"<lambda>"}, ops
 
 
