@@ -75,6 +75,7 @@ __all__ = [
     "results_path",
     "run_onboard",
     "stop_on_sigint",
+    "wait_timeouts",
     "with_client",
     "write_results",
 ]
@@ -314,6 +315,18 @@ class _Remote(_Target):
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def wait_timeouts(target: _Target, oauth_timeout: float) -> tuple[float, float, float]:
+    """The flow's influencer, job and consent timeouts for `target`: against a sandbox they
+    scale with its clock (a sandbox consents at once), never below a floor."""
+    speed = target.sandbox_speed
+    if speed is None:
+        return _INFLUENCER_TIMEOUT, _JOB_TIMEOUT, float(oauth_timeout)
+    scale = max(1.0 / speed, _MIN_SCALE)
+    waits = (_INFLUENCER_TIMEOUT, _JOB_TIMEOUT, _OAUTH_TIMEOUT)
+    influencer, job, oauth = (max(_MIN_WAIT, t * scale) for t in waits)
+    return influencer, job, oauth
+
+
 def _poll_rate(speed: float | None) -> float:
     """Polls per second for the whole run: more against a faster clock, within a bound."""
     return min(_MAX_POLL_RATE, _POLL_RATE_PER_SPEED * (speed or 1.0))
@@ -487,13 +500,7 @@ async def _onboard_all(
             " were onboarded into an earlier one and are skipped",
             flush=True,
         )
-    speed = target.sandbox_speed
-    scale = 1.0 if speed is None else max(1.0 / speed, _MIN_SCALE)
-    influencer_timeout = max(_MIN_WAIT, _INFLUENCER_TIMEOUT * scale)
-    job_timeout = max(_MIN_WAIT, _JOB_TIMEOUT * scale)
-    oauth_timeout = float(args.oauth_timeout)
-    if speed is not None:  # a sandbox consents at once: its wait scales like the others
-        oauth_timeout = max(_MIN_WAIT, _OAUTH_TIMEOUT * scale)
+    influencer_timeout, job_timeout, oauth_timeout = wait_timeouts(target, args.oauth_timeout)
 
     def step(external_id: str, name: str) -> None:
         journal.note({"external_id": external_id, "status": "step", "step": name})

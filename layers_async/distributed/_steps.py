@@ -16,10 +16,11 @@ that the checkpoint does not hold. Nothing here ever holds a secret.
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections import Counter
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 __all__ = ["DEFAULT_PREFIX", "FlowStatus", "FlowStore", "RedisCheckpoint"]
+
+T = TypeVar("T")
 
 #: The prefix of every key the workers write besides arq's own (``arq:``).
 DEFAULT_PREFIX = "layers:"
@@ -68,24 +71,23 @@ class FlowStore:
 
     async def state(self, external_id: str) -> dict[str, Any] | None:
         """One flow's state, or None when it was never enqueued."""
-        raw = await self.redis.hget(self.flows_key, external_id)
+        raw = await _reply(self.redis.hget(self.flows_key, external_id))
         return None if raw is None else _object(raw)
 
     async def queued(self, external_id: str) -> bool:
         """Mark a flow queued unless it is known already; True when it was not."""
-        added = await self.redis.hsetnx(self.flows_key, external_id, _dump({"status": "queued"}))
+        queued = _dump({"status": "queued"})
+        added = await _reply(self.redis.hsetnx(self.flows_key, external_id, queued))
         return bool(added)
 
     async def requeue(self, external_id: str) -> None:
         """Mark a failed flow queued again (its checkpoint stays: it resumes where it failed)."""
-        await self.redis.hset(self.flows_key, external_id, _dump({"status": "queued"}))
+        await _reply(self.redis.hset(self.flows_key, external_id, _dump({"status": "queued"})))
 
-    async def started(self, external_id: str, job_try: int) -> dict[str, Any]:
-        """Mark a flow running in its `job_try`-th try; returns its state before."""
-        before = await self.state(external_id) or {}
-        state = {"status": "running", "step": before.get("step"), "try": job_try}
-        await self.redis.hset(self.flows_key, external_id, _dump(state))
-        return before
+    async def started(self, external_id: str, job_try: int, step: str | None) -> None:
+        """Mark a flow running in its `job_try`-th try, `step` the last one it finished."""
+        state = {"status": "running", "step": step, "try": job_try}
+        await _reply(self.redis.hset(self.flows_key, external_id, _dump(state)))
 
     def checkpoint(self, external_id: str, job_try: int) -> RedisCheckpoint:
         """The `Checkpoint` of one customer's flow (pass it to `onboard_customer`)."""
@@ -105,11 +107,11 @@ class FlowStore:
     ) -> None:
         """Record a flow that raised (the checkpoint stays for a later try)."""
         state = {"status": "failed", "step": step, "try": job_try, "error": dict(error)}
-        await self.redis.hset(self.flows_key, external_id, _dump(state))
+        await _reply(self.redis.hset(self.flows_key, external_id, _dump(state)))
 
     async def status(self) -> FlowStatus:
         """Live counts of every flow enqueued under this prefix (one HGETALL)."""
-        raw = await self.redis.hgetall(self.flows_key)
+        raw = await _reply(self.redis.hgetall(self.flows_key))
         by_status: Counter[str] = Counter()
         by_step: Counter[str] = Counter()
         failures: dict[str, Mapping[str, Any]] = {}
@@ -125,7 +127,7 @@ class FlowStore:
 
     async def results(self) -> dict[str, dict[str, Any]]:
         """Every finished flow's result line, by customer external id."""
-        raw = await self.redis.hgetall(self.results_key)
+        raw = await _reply(self.redis.hgetall(self.results_key))
         return {_text(k): _object(v) for k, v in raw.items()}
 
 
@@ -140,7 +142,7 @@ class RedisCheckpoint:
 
     async def load(self) -> Mapping[str, Mapping[str, Any]]:
         """The steps earlier tries finished."""
-        raw = await self.store.redis.hgetall(self.store.steps_key(self.external_id))
+        raw = await _reply(self.store.redis.hgetall(self.store.steps_key(self.external_id)))
         return {_text(k): _object(v) for k, v in raw.items()}
 
     async def save(self, step: str, outputs: Mapping[str, JSON]) -> None:
@@ -150,6 +152,11 @@ class RedisCheckpoint:
             pipe.hset(self.store.steps_key(self.external_id), step, _dump(outputs))
             pipe.hset(self.store.flows_key, self.external_id, _dump(state))
             await pipe.execute()
+
+
+async def _reply(reply: Awaitable[T] | T) -> T:
+    """The reply of a redis-py call, typed as a reply (its stubs also allow a sync client's)."""
+    return await reply if inspect.isawaitable(reply) else reply
 
 
 def _dump(value: Mapping[str, Any]) -> str:
