@@ -130,4 +130,3 @@ async def sandbox_json(base: str, path: str) -> Any:
 
     async with aiohttp.ClientSession() as http, http.get(f"{base}{path}") as r:
         return json.loads(await r.text())
-
