@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -332,4 +333,6 @@ async def run_worker(
             await worker.async_run()
     finally:
         renewing.cancel()
-        await worker.close()
+        with warnings.catch_warnings():  # arq closes its pool with redis-py's old close()
+            warnings.filterwarnings("ignore", "Call to deprecated close", DeprecationWarning)
+            await worker.close()
