@@ -24,7 +24,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from . import demo, onboard, provision, scale
+from . import demo, onboard, provision, scale, scale_demo
 from .arguments import EXIT_INTERRUPTED, EXIT_USAGE
 from .demo import run_demo
 
@@ -71,6 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
         )
     for name, summary, description in scale.COMMANDS:  # the durable runs on arq workers
         scale.add_arguments(name, sub.add_parser(name, help=summary, description=description))
+    scale_demo.add_arguments(
+        sub.add_parser(
+            "scale-demo",
+            help="Redis, a sandbox and worker processes on this machine, onboarding the demo",
+            description=scale_demo.HELP,
+        )
+    )
     return parser
 
 
@@ -92,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(provision.run_provision(args))
         if args.command in {name for name, _, _ in scale.COMMANDS}:
             return scale.run(args)
+        if args.command == "scale-demo":
+            return scale_demo.run_scale_demo(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

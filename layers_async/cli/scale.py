@@ -49,6 +49,7 @@ __all__ = [
     "DISTRIBUTED_MISSING",
     "NO_WORKER_KEY",
     "add_arguments",
+    "plain_status",
     "redis_url",
     "run",
 ]
@@ -265,7 +266,7 @@ async def _status(args: argparse.Namespace, redis: ArqRedis) -> int:
         if rich_ok:
             _rich_status(status)
         else:
-            text = _plain_status(status)
+            text = plain_status(status)
             if text != shown:
                 print(text, flush=True)
                 shown = text
@@ -274,7 +275,8 @@ async def _status(args: argparse.Namespace, redis: ArqRedis) -> int:
         await asyncio.sleep(_WAIT_EVERY)
 
 
-def _plain_status(status: FlowStatus) -> str:
+def plain_status(status: FlowStatus) -> str:
+    """The counts as plain lines: totals, running flows by step, one line per failure."""
     counts = " | ".join(
         f"{name} {status.count(name)}" for name in ("queued", "running", "done", "failed")
     )

@@ -92,3 +92,16 @@ def test_without_the_distributed_extra_the_commands_say_how_to_install_it() -> N
     )
     assert done.returncode == 2
     assert DISTRIBUTED_MISSING in done.stderr
+
+
+@pytest.mark.timeout(120)
+def test_scale_demo_onboards_the_demo_customers_on_worker_processes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`layers-async scale-demo` starts Redis, a sandbox and two workers, and every demo
+    customer is onboarded through them (the README's third command)."""
+    assert main(["scale-demo", "--customers", "4", "--workers", "2", "--speed", "600"]) == 0
+    out = capsys.readouterr().out
+    assert "workers: 2 processes" in out
+    assert "flows: 4 enqueued | queued 0 | running 0 | done 4 | failed 0" in out
+    assert "4 of 4 customers onboarded" in out
