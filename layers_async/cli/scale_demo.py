@@ -118,6 +118,8 @@ def _sandbox(scratch: Path, speed: float) -> Iterator[tuple[str, str]]:
     finally:
         proc.terminate()
         proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 @contextlib.contextmanager
