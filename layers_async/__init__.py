@@ -41,6 +41,7 @@ from ._errors import (
     ClientClosedError,
     ConflictError,
     ContentRejectedError,
+    GateUnavailableError,
     IdempotencyConflictError,
     InfluencerFailedError,
     InternalServerError,
@@ -63,6 +64,7 @@ from ._errors import (
     WebhookVerificationError,
 )
 from ._pagination import AsyncPaginator, Page
+from ._ratelimit import GateFactory, RateLimitGate
 from ._secret import Secret
 from ._transport import NOT_GIVEN, AttemptEvent, Hooks, NotGiven
 from ._version import __version__
@@ -260,6 +262,8 @@ __all__ = [
     "CreditEventType",
     "Customer",
     "ErrorInfo",
+    "GateFactory",
+    "GateUnavailableError",
     "Gender",
     "Hashtag",
     "Hook",
@@ -327,6 +331,7 @@ __all__ = [
     "ProjectSummary",
     "ProvisionResult",
     "RateLimitError",
+    "RateLimitGate",
     "RateLimitInfo",
     "Rejection",
     "RescheduleResult",

@@ -8,8 +8,11 @@ Import it only when you scale out: it needs the `distributed` extra
 from __future__ import annotations
 
 from ._redis_server import RedisServer, RedisServerError, find_redis_server, start_redis_server
+from .gate import RedisGates, RedisRateGate
 
 __all__ = [
+    "RedisGates",
+    "RedisRateGate",
     "RedisServer",
     "RedisServerError",
     "find_redis_server",
