@@ -42,7 +42,14 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from .. import DEFAULT_POLL, APIStatusError, LayersClient, LayersError, LayersValidationError
+from .. import (
+    DEFAULT_POLL,
+    APIStatusError,
+    GateFactory,
+    LayersClient,
+    LayersError,
+    LayersValidationError,
+)
 from ..flows import Customer, ItemResult, OnboardingResult, fan_out, onboard_customer
 from ..models.social import OAuthUrl
 from .arguments import (
@@ -435,11 +442,13 @@ async def connect(
     stack: contextlib.AsyncExitStack,
     args: argparse.Namespace,
     config: dict[str, Any] | None = None,
+    gate: GateFactory | None = None,
 ) -> tuple[LayersClient, _Target]:
     """The client of the run and its target: ``--sandbox``, a local sandbox or the API.
 
     ``--sandbox`` serves `config` (default `SANDBOX_CONFIG`) in this process; otherwise
-    ``LAYERS_API_KEY`` and ``LAYERS_BASE_URL`` say where to go.
+    ``LAYERS_API_KEY`` and ``LAYERS_BASE_URL`` say where to go, and `gate` (when given) makes
+    the client's rate-limit gates (e.g. shared ones in Redis).
     """
     oauth_timeout = float(getattr(args, "oauth_timeout", _OAUTH_TIMEOUT))
     if args.sandbox:
@@ -461,6 +470,7 @@ async def connect(
         base_url=base_url,
         poll_policy=DEFAULT_POLL.scaled(1 / speed) if speed else DEFAULT_POLL,
         poll_rate=_poll_rate(speed),
+        gate=gate,
     )
     return await stack.enter_async_context(client), target
 

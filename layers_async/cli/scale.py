@@ -122,6 +122,13 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
             "--burst", action="store_true", help="stop once the queue is empty (default: never)"
         )
         p.add_argument(
+            "--gate",
+            choices=("redis", "local"),
+            default="redis",
+            help="redis (default): one rate-limit budget per key shared by every worker, in"
+            " LAYERS_REDIS_URL; local: this process's own gate, as if it were alone on the key",
+        )
+        p.add_argument(
             "--oauth-timeout",
             type=positive_float,
             default=900.0,
@@ -209,7 +216,12 @@ async def _worker(args: argparse.Namespace, redis: ArqRedis) -> int:
         return EXIT_USAGE
     args.sandbox = False
     async with contextlib.AsyncExitStack() as stack:
-        client, target = await connect(stack, args)
+        gates = None
+        if args.gate == "redis":
+            from ..distributed import RedisGates
+
+            gates = await stack.enter_async_context(RedisGates(redis_url()))
+        client, target = await connect(stack, args, gate=gates)
         influencer, job, oauth = wait_timeouts(target, args.oauth_timeout)
         options = FlowOptions(
             authorize=target.authorize,
@@ -219,8 +231,8 @@ async def _worker(args: argparse.Namespace, redis: ArqRedis) -> int:
             oauth_timeout=oauth,
         )
         print(
-            f"worker: {args.concurrency} flows at once, lease {args.lease:g} s,"
-            f" Redis {_shown(redis_url())}",
+            f"worker: {args.concurrency} flows at once, lease {args.lease:g} s, {args.gate}"
+            f" rate-limit gate, Redis {_shown(redis_url())}",
             flush=True,
         )
         await run_worker(
