@@ -209,6 +209,8 @@ async def _with_redis(
 
 
 async def _worker(args: argparse.Namespace, redis: ArqRedis) -> int:
+    from redis.exceptions import RedisError
+
     from ..distributed._worker import FlowOptions, run_worker
 
     if not os.environ.get("LAYERS_API_KEY"):
@@ -235,14 +237,22 @@ async def _worker(args: argparse.Namespace, redis: ArqRedis) -> int:
             f" rate-limit gate, Redis {_shown(redis_url())}",
             flush=True,
         )
-        await run_worker(
-            client,
-            redis_url(),
-            options=options,
-            concurrency=args.concurrency,
-            lease=args.lease,
-            burst=args.burst,
-        )
+        try:
+            await run_worker(
+                client,
+                redis_url(),
+                options=options,
+                concurrency=args.concurrency,
+                lease=args.lease,
+                burst=args.burst,
+            )
+        except (OSError, RedisError) as exc:
+            print(
+                f"error: lost Redis at {_shown(redis_url())}: {exc}\n  the flows this worker"
+                " ran stay queued and resume from their checkpoints once Redis answers again",
+                file=sys.stderr,
+            )
+            return EXIT_PROBLEMS
     return EXIT_OK
 
 

@@ -35,6 +35,7 @@ from arq import ArqRedis, Worker, create_pool
 from arq.connections import RedisSettings
 from arq.constants import in_progress_key_prefix, result_key_prefix
 from arq.worker import func
+from redis.exceptions import RedisError
 
 from ..flows import Customer, OnboardingResult, onboard_customer, provision_customer
 from ..models import JSON
@@ -312,7 +313,9 @@ async def run_worker(
     until the queue is empty); `concurrency` flows at once, leases of `lease` seconds.
 
     SIGINT/SIGTERM stop it (when `handle_signals`): its running jobs are cancelled and arq
-    queues them again at once; their checkpoints keep what they had done.
+    queues them again at once; their checkpoints keep what they had done. A lost Redis stops it
+    with the Redis error (`redis.exceptions.RedisError` or OSError): its jobs stay queued and
+    are taken again once their leases expire.
     """
     redis = await connect_redis(redis_url)
     leases = _Leases(redis, lease)
@@ -335,6 +338,8 @@ async def run_worker(
             await worker.async_run()
     finally:
         renewing.cancel()
-        with warnings.catch_warnings():  # arq closes its pool with redis-py's old close()
+        # arq closes its pool with redis-py's old close(); a lost Redis fails the close too,
+        # and the error that stopped the worker is the one to raise
+        with warnings.catch_warnings(), contextlib.suppress(RedisError, OSError):
             warnings.filterwarnings("ignore", "Call to deprecated close", DeprecationWarning)
             await worker.close()
