@@ -48,9 +48,13 @@ from fanout import CONFIG, DESC, SPEED, sandbox_now, sandbox_state
 from sandbox_throughput import free_port, stop, wait_for_sandbox
 
 from layers_async import DEFAULT_POLL, Customer, LayersClient, MediaItem, provision_customer
-from layers_async.distributed import start_redis_server
-from layers_async.distributed._steps import FlowStore
-from layers_async.distributed._worker import Child, connect_redis, enqueue_onboarding
+from layers_async.distributed import (
+    Child,
+    FlowStore,
+    connect_redis,
+    enqueue_onboarding,
+    start_redis_server,
+)
 
 #: Credits moved to each child when provisioned: enough for every round's flows.
 CREDITS_PER_CHILD = 20_000

@@ -17,7 +17,7 @@ import pytest
 import redis.asyncio
 
 from layers_async import Customer
-from layers_async.distributed._steps import FlowStatus, FlowStore
+from layers_async.distributed import FlowStatus, FlowStore
 from tests.cli._remote import sandbox_process
 
 __all__ = [

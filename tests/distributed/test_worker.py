@@ -12,9 +12,10 @@ import pytest
 import redis.asyncio
 
 from layers_async import Customer, MediaItem, OAuthUrl, Sandbox, onboard_customer
-from layers_async.distributed._steps import FlowStore, RedisCheckpoint
-from layers_async.distributed._worker import (
+from layers_async.distributed import (
     FlowOptions,
+    FlowStore,
+    RedisCheckpoint,
     connect_redis,
     enqueue_onboarding,
     run_worker,

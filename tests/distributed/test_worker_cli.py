@@ -3,6 +3,7 @@ plain counts off a terminal, and clear errors without Redis, the extra or a key.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,10 @@ from layers_async.cli import main
 from layers_async.cli.demo import demo_customers
 from layers_async.cli.scale import DISTRIBUTED_MISSING, NO_WORKER_KEY
 from tests.cli._remote import free_port
+from tests.cli.test_demo import _run_in_pty
 from tests.distributed._processes import write_csv
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @pytest.fixture
@@ -105,3 +109,23 @@ def test_scale_demo_onboards_the_demo_customers_on_worker_processes(
     assert "workers: 2 processes" in out
     assert "flows: 4 enqueued | queued 0 | running 0 | done 4 | failed 0" in out
     assert "4 of 4 customers onboarded" in out
+
+
+def test_status_on_a_terminal_is_a_rich_table(
+    tmp_path: Path, redis_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a terminal `status` draws a table of the counts (rich), not the plain lines."""
+    assert main(["enqueue", str(write_csv(tmp_path / "c.csv", demo_customers(2)))]) == 0
+    capsys.readouterr()
+    status, text = _run_in_pty(["-m", "layers_async", "status"])
+    assert status == 0, text
+    assert "2 flows" in text
+    assert re.search(r"queued\s+│\s+2", text), text
+    assert "flows: 2 enqueued |" not in text
+
+
+def test_the_readme_third_command_is_the_scale_demo() -> None:
+    """The README's third command installs the distributed extra and runs `scale-demo`."""
+    blocks = re.findall(r"^```sh\n(.*?)^```$", README.read_text(), flags=re.M | re.S)
+    assert "'.[cli,distributed]'" in blocks[2]
+    assert blocks[2].rstrip().endswith("layers-async scale-demo")
