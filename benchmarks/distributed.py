@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +44,11 @@ import redis.asyncio as aioredis
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fanout import CONFIG, DESC, SPEED, sandbox_now, sandbox_state
+from children import customers
+from fanout import CONFIG, SPEED, sandbox_now, sandbox_state
 from sandbox_throughput import free_port, stop, wait_for_sandbox
 
-from layers_async import DEFAULT_POLL, Customer, LayersClient, MediaItem, provision_customer
+from layers_async import DEFAULT_POLL, Customer, LayersClient, provision_customer
 from layers_async.distributed import (
     Child,
     FlowStore,
@@ -58,22 +59,6 @@ from layers_async.distributed import (
 
 #: Credits moved to each child when provisioned: enough for every round's flows.
 CREDITS_PER_CHILD = 20_000
-
-
-def customers(prefix: str, n: int) -> list[Customer]:
-    """`n` customers whose flows upload a screenshot, connect TikTok and schedule one post."""
-    return [
-        Customer(
-            external_id=f"{prefix}-{i:05d}",
-            name=f"Customer {i:05d}",
-            app_name=f"App {i}",
-            app_description=DESC,
-            media=(MediaItem("screenshot", f"https://cdn.example.com/{i}/home.png"),),
-            connect="tiktok",
-            schedule_in=timedelta(days=30),
-        )
-        for i in range(n)
-    ]
 
 
 def child_of(n_children: int) -> Any:

@@ -26,15 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from .arguments import (
-    EXIT_OK,
-    EXIT_PROBLEMS,
-    EXIT_USAGE,
-    parse_duration,
-    positive_float,
-    positive_int,
-    rich_available,
-)
+from . import arguments
+from .arguments import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, rich_available
 from .onboard import connect, wait_timeouts, write_results
 from .rows import read_customers
 
@@ -107,16 +100,9 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
     if name == "worker":
         p.add_argument(
             "--concurrency",
-            type=positive_int,
+            type=arguments.positive_int,
             default=200,
             help="flows this worker runs at once (default 200: most of a flow is waiting)",
-        )
-        p.add_argument(
-            "--lease",
-            type=positive_float,
-            default=15.0,
-            metavar="SECONDS",
-            help="a job of a worker that died is taken by another after this long (default 15)",
         )
         p.add_argument(
             "--burst", action="store_true", help="stop once the queue is empty (default: never)"
@@ -128,18 +114,23 @@ def add_arguments(name: str, p: argparse.ArgumentParser) -> None:
             help="redis (default): one rate-limit budget per key shared by every worker, in"
             " LAYERS_REDIS_URL; local: this process's own gate, as if it were alone on the key",
         )
-        p.add_argument(
-            "--oauth-timeout",
-            type=positive_float,
-            default=900.0,
-            metavar="SECONDS",
-            help="how long to wait for each customer's consent against the real API",
+        seconds = (
+            ("--lease", 15.0, "a job of a worker that died is taken by another after this long"),
+            ("--oauth-timeout", 900.0, "how long each consent may take against the real API"),
         )
+        for flag, default, text in seconds:
+            p.add_argument(
+                flag,
+                type=arguments.positive_float,
+                default=default,
+                metavar="SECONDS",
+                help=f"{text} (default {default:g})",
+            )
     elif name == "enqueue":
         p.add_argument("customers", type=Path, help="the customer list: a .csv or .jsonl file")
         p.add_argument(
             "--schedule-in",
-            type=parse_duration,
+            type=arguments.parse_duration,
             default=None,
             metavar="DURATION",
             help="schedule each post this long after it is ready (rows with connect only)",

