@@ -26,7 +26,6 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from types import TracebackType
 from typing import Any, Literal, TypeAlias
 
 import redis.asyncio as aioredis
@@ -149,12 +148,7 @@ class RedisGates:
     async def __aenter__(self) -> RedisGates:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
 
@@ -175,7 +169,15 @@ class RedisRateGate(RateLimitGate):
     def __init__(self, gates: RedisGates, key_id: str) -> None:
         self._gates = gates
         self.key_id = key_id
-        self._limits: dict[EndpointClass, int] = {}
+        # Sized from the smallest tier at once, so that no process sends the tier lookup: a call
+        # outside the shared budget would cost the key a unit nobody counted. The first answer
+        # of each class reports the key's real limit (`X-RateLimit-Limit`), which every process
+        # then uses; `LayersClient(rate_limit_tier=...)` sizes it from the start.
+        self._limits: dict[EndpointClass, int] = dict(
+            zip(CLASSES, TIER_LIMITS["standard"], strict=True)
+        )
+        #: The classes whose limit an answer has reported: until then, every answer is read.
+        self._confirmed: set[EndpointClass] = set()
         self._left: dict[EndpointClass, int] = {}
         self._queue: list[_Op] = []
         self.unsynced = False
@@ -190,8 +192,8 @@ class RedisRateGate(RateLimitGate):
     # ------------------------------------------------------------------ sizing
     @property
     def known(self) -> bool:
-        """True once the tier (or a response's limits) sized the gate."""
-        return bool(self._limits)
+        """Always True: the gate starts from the smallest tier and follows the answers."""
+        return True
 
     def set_tier(self, tier: str) -> None:
         """Size every class from a tier name (unknown tiers count as `standard`)."""
@@ -215,12 +217,12 @@ class RedisRateGate(RateLimitGate):
         the seconds waited. Raises `TimeoutError` at the deadline, `GatePaused` when a pause
         outlasts `max_pause` or the deadline, `GateUnavailableError` without Redis (unless
         the fallback is local)."""
-        limit = self._limits.get(klass)
         waited = 0.0
-        while limit is not None:
+        while True:
             if self._on_local():
                 return waited + await self._acquire_locally(klass, deadline, max_pause)
             token = uuid.uuid4().hex
+            limit = self._limits[klass]
             args: list[Arg] = [limit, _WINDOW_MS, _TAIL_MS, token, self._gates.lease_ms]
             try:
                 granted, wait_ms, why, left = await self._gates.run(
@@ -249,7 +251,6 @@ class RedisRateGate(RateLimitGate):
                 wait = min(wait, max(deadline - now, 0.001))
             await self._gates.sleep(wait)
             waited += wait
-        return waited
 
     def release(self, klass: EndpointClass) -> None:
         """The attempt has ended: give a local token back, or queue freeing the lease."""
@@ -272,12 +273,13 @@ class RedisRateGate(RateLimitGate):
         if self._local is not None:
             self._local.observe(klass, headers, lazily=lazily)
         limit = header_int(headers.get("X-RateLimit-Limit"))
+        if lazily and klass in self._confirmed:
+            left = self._left.get(klass)
+            if left is not None and left * 2 >= self._limits[klass]:
+                return
         if limit is not None:
             self._limits[klass] = limit
-        known = self._limits.get(klass)
-        left = self._left.get(klass)
-        if lazily and known is not None and left is not None and left * 2 >= known:
-            return
+            self._confirmed.add(klass)
         remaining = header_int(headers.get("X-RateLimit-Remaining"))
         if remaining is None:
             return

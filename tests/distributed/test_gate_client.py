@@ -4,8 +4,11 @@ sent (a typed error) unless the local fallback was chosen."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 
 import pytest
 import redis
@@ -17,8 +20,10 @@ from layers_async import (
     LayersClient,
     LayersValidationError,
     RateLimitError,
+    RateLimitGate,
     Sandbox,
 )
+from layers_async._ratelimit import EndpointClass, RateGate
 from layers_async.distributed import RedisGates
 from layers_async.distributed import _redis_server as servers
 
@@ -50,7 +55,7 @@ async def test_calls_count_in_the_shared_bucket_of_their_key(
 
 
 async def test_a_429_in_one_client_pauses_another_process(
-    make_sandbox: type[Sandbox], redis_url: str
+    make_sandbox: Callable[..., AbstractAsyncContextManager[Sandbox]], redis_url: str
 ) -> None:
     """A 429 (Retry-After 30) seen by one client pauses the class for a gate elsewhere."""
     fault = {"route": "GET /v1/credits", "action": "http_429", "retryAfter": 30, "times": 1}
@@ -103,3 +108,51 @@ def test_gate_must_be_a_factory_with_the_gate_on(redis_url: str) -> None:
         LayersClient(api_key="k", gate="redis://x")  # type: ignore[arg-type]
     with pytest.raises(LayersValidationError, match="gate"):
         LayersClient(api_key="k", gate=RedisGates(redis_url), rate_limit_tier=False)
+
+
+class SyncCountingGate(RateGate):
+    """The local gate, except that every answer it learns from is left for `sync()`."""
+
+    def __init__(self) -> None:
+        super().__init__(time.monotonic, asyncio.sleep)
+        self.syncs = 0
+
+    def observe(
+        self, klass: EndpointClass, headers: Mapping[str, str], *, lazily: bool = False
+    ) -> None:
+        super().observe(klass, headers, lazily=lazily)
+        self.unsynced = True
+
+    def pause(self, klass: EndpointClass, seconds: float) -> None:
+        super().pause(klass, seconds)
+        self.unsynced = True
+
+    async def sync(self) -> None:
+        self.syncs += 1
+        self.unsynced = False
+
+
+async def test_the_client_syncs_a_gate_after_every_answer_it_learned_from(
+    make_sandbox: Callable[..., AbstractAsyncContextManager[Sandbox]],
+) -> None:
+    """Any `gate=` factory works: its gate gets `sync()` after a success and after a 429,
+    before the call returns or raises; the factory sees a key id, never the key."""
+    gate = SyncCountingGate()
+    key_ids: list[str] = []
+
+    def factory(key_id: str) -> RateLimitGate:
+        key_ids.append(key_id)
+        return gate
+
+    fault = {"route": "GET /v1/credits", "action": "http_429", "retryAfter": 1, "times": 1}
+    async with (
+        make_sandbox(faults=[fault]) as sb,
+        sb.client(gate=factory, retry=NO_RETRY, rate_limit_tier="standard") as client,
+    ):
+        with pytest.raises(RateLimitError):
+            await client.credits.get()
+        assert (gate.syncs, gate.unsynced) == (1, False)
+        assert gate.paused_for("read-light") > 0
+        await client.projects.list()  # waits the 1 s pause out at the gate
+        assert (gate.syncs, gate.unsynced) == (2, False)
+    assert key_ids == [hashlib.sha256(sb.api_key.encode()).hexdigest()[:32]]

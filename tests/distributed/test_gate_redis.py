@@ -217,24 +217,39 @@ def headers(remaining: int, reset: int | None = None, limit: int = 20) -> dict[s
     return out
 
 
-async def test_remaining_lowers_the_shared_budget(make_gates: MakeGates, clock: FakeClock) -> None:
-    """The server counted 10 of 20 while we took 5: every gate of the key has 10 left."""
-    first, second = gate_on(make_gates, clock), gate_on(make_gates, clock)
-    assert await count_granted(first, LONG, 5) == 5
-    first.observe(LONG, headers(10, reset=50))
-    await first.sync()
-    assert await count_granted(second, LONG, 20) == 10
-
-
-async def test_a_correction_never_raises_the_budget(
-    make_gates: MakeGates, clock: FakeClock
+@pytest.mark.parametrize(
+    ("taken", "later", "answer", "left"),
+    [
+        (5, 0.0, headers(10, reset=50), 10),
+        (15, 0.0, headers(19, reset=50), 5),
+        (1, 0.5, headers(0, reset=1), 19),
+        (20, 30.0, headers(15, reset=59), 15),
+        (0, 0.0, headers(60, reset=60, limit=60), 60),
+    ],
+    ids=[
+        "the-server-counted-more-lowers-it",
+        "an-overtaken-answer-never-raises-it",
+        "an-answer-from-the-window-before-is-ignored",
+        "the-servers-next-window-is-followed",
+        "the-limit-header-resizes-the-bucket",
+    ],
+)
+async def test_an_answer_corrects_the_budget_of_every_process(
+    make_gates: MakeGates,
+    clock: FakeClock,
+    taken: int,
+    later: float,
+    answer: dict[str, str],
+    left: int,
 ) -> None:
-    """An answer that reports more left than we count (it was overtaken) changes nothing."""
-    gate = gate_on(make_gates, clock)
-    assert await count_granted(gate, LONG, 15) == 15
-    gate.observe(LONG, headers(19, reset=50))
-    await gate.sync()
-    assert await count_granted(gate, LONG, 20) == 5
+    """One gate takes `taken` starts, `later` s pass, it observes `answer`: another gate of the
+    key then gets exactly `left` (corrections only lower the budget, within its window)."""
+    first, second = gate_on(make_gates, clock), gate_on(make_gates, clock)
+    assert await count_granted(first, LONG, taken) == taken
+    await clock.sleep(later)
+    first.observe(LONG, answer)
+    await first.sync()
+    assert await count_granted(second, LONG, 70) == left
 
 
 async def test_reset_moves_the_window_end_earlier(make_gates: MakeGates, clock: FakeClock) -> None:
@@ -247,50 +262,29 @@ async def test_reset_moves_the_window_end_earlier(make_gates: MakeGates, clock: 
     gate.release(LONG)
 
 
-async def test_an_answer_from_the_windows_start_is_stale_and_ignored(
-    make_gates: MakeGates, clock: FakeClock
-) -> None:
-    """Just after the window turned, an answer saying 0 left and reset in 1 s is ignored."""
-    gate = gate_on(make_gates, clock)
-    assert await takes_now(gate, LONG)
-    await clock.sleep(0.5)
-    gate.observe(LONG, headers(0, reset=1))
-    await gate.sync()
-    assert await count_granted(gate, LONG, 25) == 19
-
-
-async def test_an_answer_from_the_servers_next_window_is_followed(
-    make_gates: MakeGates, clock: FakeClock
-) -> None:
-    """Ours ends in 30 s but the server's window just turned (reset 59, 15 left): follow it."""
-    gate = gate_on(make_gates, clock)
-    assert await count_granted(gate, LONG, 20) == 20
-    await clock.sleep(30.0)
-    gate.observe(LONG, headers(15, reset=59))
-    await gate.sync()
-    assert await count_granted(gate, LONG, 20) == 15
-
-
-async def test_the_limit_header_resizes_the_bucket(make_gates: MakeGates, clock: FakeClock) -> None:
-    """A key the server says has 60 starts a minute gets 60, whatever tier we guessed."""
-    gate = gate_on(make_gates, clock)
-    gate.observe(LONG, headers(60, reset=60, limit=60))
-    await gate.sync()
-    assert await count_granted(gate, LONG, 70) == 60
-
-
 async def test_a_lazy_observe_waits_until_half_the_window_is_used(
     make_gates: MakeGates, clock: FakeClock
 ) -> None:
-    """A success answer costs no round trip while more than half the bucket is left."""
+    """The first answer of a class is read (its limit); later successes cost no round trip
+    while more than half the bucket is left."""
     gate = gate_on(make_gates, clock)
     assert await count_granted(gate, LONG, 5) == 5
+    gate.observe(LONG, headers(15, reset=50), lazily=True)
+    assert gate.unsynced  # the key's real limit is not known yet
+    await gate.sync()
     gate.observe(LONG, headers(15, reset=50), lazily=True)
     assert not gate.unsynced
     assert await count_granted(gate, LONG, 6) == 6
     gate.observe(LONG, headers(9, reset=50), lazily=True)
     assert gate.unsynced
     await gate.sync()
+
+
+async def test_no_tier_lookup_is_needed_before_the_first_call(make_gates: MakeGates) -> None:
+    """The gate is sized from the smallest tier at once (no call outside the shared budget)."""
+    gate = make_gates()(KEY)
+    assert gate.known
+    assert await count_granted(gate, LONG, 25) == TIER_LIMITS["standard"][2]
 
 
 # -- the running-jobs hold -------------------------------------------------------------------
