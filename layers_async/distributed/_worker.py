@@ -64,7 +64,8 @@ log = logging.getLogger("layers_async")
 DEFAULT_CONCURRENCY = 200
 #: Seconds after its worker dies before a job is taken by another worker.
 DEFAULT_LEASE = 15.0
-#: Tries of one customer's job (each death of its worker is one): then it is failed for good.
+#: Tries of one customer's job (each death of its worker is one): then it is recorded failed
+#: (``TooManyTries``) and a new `enqueue_onboarding` is needed to run it again.
 MAX_TRIES = 20
 #: The longest one flow may run (seconds): a 2-minute generation and 10 minutes of waiting for
 #: an influencer fit many times over.
@@ -251,6 +252,10 @@ class _Jobs:
         state = await self.store.state(ext) or {}
         if state.get("status") == "done":  # enqueued again after its result expired
             return (await self.store.results()).get(ext) or {}
+        if job_try > MAX_TRIES:  # its workers kept dying: record it rather than run it again
+            error = {"type": "TooManyTries", "message": f"not finished after {MAX_TRIES} tries"}
+            await self.store.failed(ext, error, state.get("step"), job_try)
+            return {}
         await self.store.started(ext, job_try, state.get("step"))
         await self.leases.hold(job)
         opts = self.options
@@ -321,7 +326,9 @@ async def run_worker(
     leases = _Leases(redis, lease)
     jobs = _Jobs(client, options or FlowOptions(), FlowStore(redis, prefix), leases)
     worker = Worker(
-        functions=[func(_onboard, name=_ONBOARD, max_tries=MAX_TRIES)],
+        # one try more than ours, so that the last one records the failure (arq would not
+        # call the job at all past its own limit)
+        functions=[func(_onboard, name=_ONBOARD, max_tries=MAX_TRIES + 1)],
         redis_pool=redis,
         burst=burst,
         max_jobs=concurrency,

@@ -17,8 +17,10 @@ from layers_async.distributed import (
     RedisCheckpoint,
     connect_redis,
     enqueue_onboarding,
+    job_id,
     run_worker,
 )
+from layers_async.distributed._worker import MAX_TRIES
 from layers_async.models import JSON
 from tests.cli._remote import KEYS, ORGS
 from tests.waiters.test_flows import MakeSandbox, _customers
@@ -149,5 +151,29 @@ async def test_enqueuing_twice_runs_each_customer_once_and_a_new_enqueue_retries
             results = await store.results()
             assert sorted(results) == [c.external_id for c in customers]
             assert all(r["scheduled_post_ids"] for r in results.values())
+    finally:
+        await redis_pool.aclose()
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(60)
+async def test_a_job_whose_workers_kept_dying_is_recorded_failed_not_left_running(
+    make_sandbox: MakeSandbox, redis_url: str
+) -> None:
+    """Past `MAX_TRIES` tries (each a dead worker) a flow is recorded failed as TooManyTries,
+    with nothing sent to the API, instead of staying "running" for ever."""
+    (customer,) = _customers(1)
+    redis_pool = await connect_redis(redis_url)
+    try:
+        await enqueue_onboarding(redis_pool, [customer])
+        await redis_pool.set(f"arq:retry:{job_id(customer.external_id)}", MAX_TRIES)
+        async with _fast_sandbox(make_sandbox) as sb, sb.client() as client:
+            await run_worker(
+                client, redis_url, options=_options(sb), burst=True, handle_signals=False
+            )
+            assert (await sb.state())["requests"]["total"] == 0
+        status = await FlowStore(redis_pool).status()
+        assert status.count("failed") == 1
+        assert status.failures[customer.external_id]["type"] == "TooManyTries"
     finally:
         await redis_pool.aclose()
