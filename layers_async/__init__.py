@@ -41,6 +41,7 @@ from ._errors import (
     ClientClosedError,
     ConflictError,
     ContentRejectedError,
+    GateUnavailableError,
     IdempotencyConflictError,
     InfluencerFailedError,
     InternalServerError,
@@ -64,6 +65,7 @@ from ._errors import (
 )
 from ._events import SAFETY_NET_POLL
 from ._pagination import AsyncPaginator, Page
+from ._ratelimit import GateFactory, RateLimitGate
 from ._secret import Secret
 from ._transport import NOT_GIVEN, AttemptEvent, Hooks, NotGiven
 from ._version import __version__
@@ -276,6 +278,8 @@ __all__ = [
     "Customer",
     "DedupStore",
     "ErrorInfo",
+    "GateFactory",
+    "GateUnavailableError",
     "Gender",
     "Hashtag",
     "Hook",
@@ -344,6 +348,7 @@ __all__ = [
     "ProjectSummary",
     "ProvisionResult",
     "RateLimitError",
+    "RateLimitGate",
     "RateLimitInfo",
     "Rejection",
     "RescheduleResult",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import time
@@ -28,7 +29,7 @@ from ._config import (
 )
 from ._errors import ClientClosedError, LayersValidationError
 from ._polling import PollHub, WaitContext
-from ._ratelimit import RateGate, RetryBudget
+from ._ratelimit import GateFactory, RateGate, RetryBudget
 from ._secret import Secret, key_hint
 from ._transport import NOT_GIVEN, Hook, Hooks, NotGiven, Shared, Transport
 from ._validation import check_extra_headers, check_id, check_seconds
@@ -95,6 +96,11 @@ class _Key:
         del value, given  # the error's traceback must not show the key it rejects
         raise LayersValidationError("api_key", problem)
 
+    def gate_id(self) -> str:
+        """The id a shared rate-limit gate stores this key's budget under: a SHA-256 of the
+        key, so that neither Redis nor its logs ever hold the key itself."""
+        return hashlib.sha256(self._secret.encode()).hexdigest()[:32]
+
     def authorization(self) -> str:
         """The Authorization header's value (its repr masked)."""
         return _Masked(f"Bearer {self._secret}")
@@ -115,7 +121,17 @@ class _Key:
 class _Pool:
     """The session and connector shared by a client and all its views."""
 
-    __slots__ = ("by_key", "closed", "hub", "key", "limits", "session", "shared", "trace_configs")
+    __slots__ = (
+        "by_key",
+        "closed",
+        "gates",
+        "hub",
+        "key",
+        "limits",
+        "session",
+        "shared",
+        "trace_configs",
+    )
 
     def __init__(
         self,
@@ -124,21 +140,25 @@ class _Pool:
         trace_configs: Sequence[aiohttp.TraceConfig],
         retry: RetryPolicy,
         poll_rate: float | None,
+        gates: GateFactory | None = None,
     ) -> None:
         self.key = key
+        #: Makes each key's rate-limit gate (`LayersClient(gate=...)`); None: a local `RateGate`.
+        self.gates = gates
         self.hub = PollHub(poll_rate)
         self.limits = limits
         self.trace_configs = list(trace_configs)
         self.session: aiohttp.ClientSession | None = None
         self.closed = False
-        self.shared = self._new_shared(retry)
+        self.shared = self._new_shared(key, retry)
         #: The gate and budget of each key the client and its views send with (`shared` is
         #: the client's own key's); a view with another key gets its own, kept here so that
         #: every view of that key shares them, for the pool's lifetime (little memory per key).
         self.by_key: dict[_Key, Shared] = {key: self.shared}
 
-    def _new_shared(self, retry: RetryPolicy) -> Shared:
-        gate = RateGate(time.monotonic, sleep)
+    def _new_shared(self, key: _Key, retry: RetryPolicy) -> Shared:
+        gates = self.gates
+        gate = RateGate(time.monotonic, sleep) if gates is None else gates(key.gate_id())
         budget = RetryBudget(retry.budget_ratio, retry.budget_burst)
         return Shared(self.get, gate, budget, self.limits.max_response_bytes)
 
@@ -147,7 +167,7 @@ class _Pool:
         buckets are per key, so each key gets its own) over this pool's one session."""
         shared = self.by_key.get(key)
         if shared is None:
-            shared = self.by_key[key] = self._new_shared(retry)
+            shared = self.by_key[key] = self._new_shared(key, retry)
         return shared
 
     def get(self) -> aiohttp.ClientSession:
@@ -248,6 +268,10 @@ class LayersClient:
     child with this client's key (its rate limits, one gate); ``client.with_options(
     api_key=child_secret)`` sends with a child's own key, over the same pool but with that
     key's own rate-limit gate and retry budget.
+
+    Each key's rate-limit gate lives in this process by default. Several processes on one key
+    share one budget with ``gate=`` and a factory of shared gates, e.g.
+    ``LayersClient(gate=RedisGates(redis_url))`` (`layers_async.distributed`).
     """
 
     _owner: bool
@@ -287,6 +311,7 @@ class LayersClient:
         on_retry: Hook | None = None,
         poll_policy: PollPolicy = DEFAULT_POLL,
         poll_rate: float | None = DEFAULT_POLL_RATE,
+        gate: GateFactory | None = None,
     ) -> None:
         try:
             key = _Key.read(api_key)
@@ -312,7 +337,11 @@ class LayersClient:
             raise LayersValidationError(
                 "poll_rate", "must be a positive number of polls per second"
             )
-        self._pool = _Pool(key, limits, trace_configs, retry, poll_rate)
+        if gate is not None and not callable(gate):
+            raise LayersValidationError("gate", "must be a gate factory: key id -> gate")
+        if gate is not None and rate_limit_tier is False:
+            raise LayersValidationError("gate", "needs the gate on (not rate_limit_tier=False)")
+        self._pool = _Pool(key, limits, trace_configs, retry, poll_rate, gate)
         self._poll_policy = poll_policy
         if isinstance(rate_limit_tier, str):
             self._pool.shared.gate.set_tier(rate_limit_tier)

@@ -70,6 +70,7 @@ __all__ = [
     "ConflictError",
     "ContentRejectedError",
     "Failure",
+    "GateUnavailableError",
     "IdempotencyConflictError",
     "InfluencerFailedError",
     "InternalServerError",
@@ -375,6 +376,13 @@ class ResponseTooLargeError(APIResponseValidationError):
 class ClientClosedError(LayersError, RuntimeError):
     """The `LayersClient` was closed: a call was made on it afterwards, or a waiter was still
     waiting when it closed. Create a new client (`async with LayersClient(...)`)."""
+
+
+class GateUnavailableError(LayersError, RuntimeError):
+    """A shared rate-limit gate could not reach its store (e.g. Redis is down or refuses), so
+    the call was not sent: sending without the shared budget could draw a 429 storm on the key.
+    Choose ``fallback="local"`` on the gate to go on with a per-process gate instead.
+    The message names the store's error, never a password from its URL."""
 
 
 class WebhookVerificationError(LayersError):

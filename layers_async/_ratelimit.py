@@ -4,6 +4,10 @@ The gate keeps one token bucket per endpoint class (contract §1.11), sized from
 corrected by the `X-RateLimit-*` headers of every response. A `429` pauses its whole class for
 every task until `Retry-After` has passed, instead of each task sleeping (and retrying) on its
 own. The budget caps how much extra traffic retries may add during an outage.
+
+`RateLimitGate` is what the transport needs of a gate; `RateGate` (one process) is the default,
+and `LayersClient(gate=...)` takes a `GateFactory` that makes another kind per key, such as the
+Redis gate of `layers_async.distributed`, which every process on a key shares.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Final, Literal, get_args
+from typing import Final, Literal, Protocol, get_args
 
 from . import _waiting
 
@@ -19,8 +23,10 @@ __all__ = [
     "CLASSES",
     "TIER_LIMITS",
     "EndpointClass",
+    "GateFactory",
     "GatePaused",
     "RateGate",
+    "RateLimitGate",
     "RetryBudget",
     "header_int",
 ]
@@ -47,6 +53,73 @@ class GatePaused(Exception):
     def __init__(self, seconds: float) -> None:
         super().__init__(f"paused for {seconds:.1f} s more")
         self.seconds = seconds
+
+
+class RateLimitGate(Protocol):
+    """What the transport needs of a rate-limit gate (one per API key, shared by every task and
+    view that sends with that key): `RateGate` keeps the budget in this process; a shared gate
+    (`layers_async.distributed.RedisRateGate`) keeps it where every process on the key sees it.
+
+    Per attempt the transport calls `try_acquire` (or, when it answers False, awaits
+    `acquire`), sends, calls `release`, then `observe` with the answer's headers and, on a 429,
+    `pause` or `hold_for_jobs_cap`. Those four are plain calls so that the local gate costs no
+    await; a gate whose bookkeeping needs a round trip queues it, sets `unsynced`, and the
+    transport awaits `sync()` before the call returns, raises or retries.
+    """
+
+    #: True while the gate holds bookkeeping that `sync()` must still write (never for the
+    #: local gate, so the transport's check costs one attribute read).
+    unsynced: bool
+
+    @property
+    def known(self) -> bool:
+        """True once the gate knows its limits (from the tier or a response's headers)."""
+
+    def set_tier(self, tier: str) -> None:
+        """Size every class from a tier name (unknown tiers count as `standard`)."""
+
+    def try_acquire(self, klass: EndpointClass) -> bool:
+        """Take a token at once when that needs no waiting and no round trip; else False (the
+        transport then awaits `acquire`)."""
+
+    async def acquire(
+        self, klass: EndpointClass, deadline: float | None, max_pause: float | None = None
+    ) -> float:
+        """Wait until the class may send and take a token; returns the seconds waited.
+
+        Raises `TimeoutError` once `deadline` (a `time.monotonic()` instant) has passed, and
+        `GatePaused` when a pause outlasts `max_pause` or the deadline."""
+
+    def release(self, klass: EndpointClass) -> None:
+        """The attempt that took a token has ended (answered, failed or cancelled)."""
+
+    def observe(
+        self, klass: EndpointClass, headers: Mapping[str, str], *, lazily: bool = False
+    ) -> None:
+        """Correct the budget from a response's `X-RateLimit-*` headers."""
+
+    def pause(self, klass: EndpointClass, seconds: float) -> None:
+        """Hold the whole class for `seconds` (after a 429)."""
+
+    def hold_for_jobs_cap(self, klass: EndpointClass, seconds: float) -> None:
+        """After a `concurrent_jobs` 429: pause the class, then send its calls one at a time."""
+
+    async def sync(self) -> None:
+        """Write what `release`, `observe` and `pause` queued (nothing for the local gate).
+        It never raises for a store that is down: the attempt has been answered already, so
+        the caller gets that answer, and the next `acquire` reports the store."""
+
+
+class GateFactory(Protocol):
+    """Makes the rate-limit gate of one API key: ``LayersClient(gate=factory)`` calls it once
+    per key the client sends with (its own, and each ``with_options(api_key=...)`` key).
+
+    `key_id` identifies the key without revealing it (a hash of the secret): a gate that
+    stores its budget outside the process names it by this id, never by the key.
+    """
+
+    def __call__(self, key_id: str) -> RateLimitGate:
+        """The gate of the key `key_id`."""
 
 
 class _Bucket:
@@ -81,6 +154,9 @@ class RateGate:
     wait takes no real time: the gate's own clock jumps over it (`_sit_out`), so a pause ends
     and a window refills at once, in the order they would have in real time.
     """
+
+    #: The local gate writes nothing anywhere: `sync()` never has work.
+    unsynced: bool = False
 
     def __init__(self, loop_time: Callable[[], float], sleep: Sleep) -> None:
         self._clock = loop_time
@@ -250,6 +326,9 @@ class RateGate:
         if bucket is None:
             return 0.0
         return max(0.0, bucket.paused_until - self._time())
+
+    async def sync(self) -> None:
+        """Nothing to write: the local gate's bookkeeping is done in place."""
 
 
 #: Most digits a header's number may have (more than a century of seconds): a longer one is

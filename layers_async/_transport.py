@@ -37,7 +37,7 @@ from ._errors import (
     failure_from_response,
     malformed,
 )
-from ._ratelimit import EndpointClass, GatePaused, RateGate, RetryBudget
+from ._ratelimit import EndpointClass, GatePaused, RateLimitGate, RetryBudget
 from ._serde import dumps, loads, structure
 from ._waiting import sleep
 from .models._base import LayersModel, ResponseMeta
@@ -233,7 +233,7 @@ class Shared:
     def __init__(
         self,
         pool: Callable[[], aiohttp.ClientSession],
-        gate: RateGate,
+        gate: RateLimitGate,
         budget: RetryBudget,
         max_body: int,
     ) -> None:
@@ -319,8 +319,15 @@ class Transport:
                 if gate is not None:
                     gate.release(klass)  # answered, failed or cancelled: the token is not kept
             if isinstance(outcome, RawResponse):
-                return self._succeeded(spec, outcome, attempt)
-            delay = self._after_failure(spec, outcome, attempt, waited, deadline, by_deadline)
+                raw = self._succeeded(spec, outcome, attempt)
+                if gate is not None and gate.unsynced:
+                    await gate.sync()  # a shared gate writes its bookkeeping before returning
+                return raw
+            try:
+                delay = self._after_failure(spec, outcome, attempt, waited, deadline, by_deadline)
+            finally:
+                if gate is not None and gate.unsynced:
+                    await gate.sync()  # a 429's pause reaches every process before we go on
             waited += await _sleep_for(delay)
 
     # ------------------------------------------------------------------ its steps
@@ -348,7 +355,12 @@ class Transport:
         return headers
 
     async def _queue(
-        self, spec: RequestSpec, gate: RateGate, deadline: float | None, attempt: int, waited: float
+        self,
+        spec: RequestSpec,
+        gate: RateLimitGate,
+        deadline: float | None,
+        attempt: int,
+        waited: float,
     ) -> float:
         """Wait at the gate for a token of the call's class; returns the seconds waited.
 

@@ -954,3 +954,26 @@ async def event_fed_waiters(client: LayersClient, event: layers_async.WebhookEve
     client.webhooks.feed({"id": "evt_x"})  # type: ignore[arg-type]
     client.webhooks.enable(safety_net=60)  # type: ignore[arg-type]
     del woken, net, fed, ended, done, attempt
+
+async def rate_limit_gates(redis_url: str, headers: Mapping[str, str]) -> None:
+    from layers_async import GateFactory, GateUnavailableError, RateLimitGate
+    from layers_async.distributed import RedisGates, RedisRateGate, start_redis_server
+
+    async with RedisGates(redis_url, fallback="local") as gates:
+        factory: GateFactory = gates
+        gate: RateLimitGate = gates("key-id")
+        redis_gate: RedisRateGate = gates("key-id")
+        paused: float = await redis_gate.paused_for("long-running")
+        async with LayersClient(gate=factory) as client:
+            del client
+        gate.observe("read-light", headers, lazily=True)
+        if gate.unsynced:
+            await gate.sync()
+        del gate, paused
+    RedisGates(redis_url, fallback="remote")  # type: ignore[arg-type]
+    LayersClient(gate="redis://localhost")  # type: ignore[arg-type]
+    error: LayersError = GateUnavailableError("Redis is down")
+    with start_redis_server() as server:
+        url: str = server.url
+        del url
+    del error
