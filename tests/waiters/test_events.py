@@ -8,10 +8,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import aiohttp
 import attrs
 import pytest
 
 from layers_async import (
+    DEFAULT_POLL,
+    AttemptEvent,
     Job,
     JobCanceledError,
     JobCompletedEvent,
@@ -302,3 +305,30 @@ async def test_confirm_polls_once_on_each_event(make_sandbox: MakeSandbox) -> No
         assert done == await client.jobs.get(job.job_id)
         assert client.polls_sent == before + 1
         assert client.webhooks.answered_by_events == 0
+
+
+async def test_onboarding_flows_wait_on_events_without_job_or_oauth_polls(
+    make_sandbox: MakeSandbox,
+) -> None:
+    """onboard_customer on an event-fed client: its job and OAuth waits end on their events
+    alone (the flow hands them the envelope and the OAuthUrl), with no poll of either."""
+    from tests.waiters.test_flows import _customers, _Flow, _sandbox
+
+    polls: list[str] = []
+
+    def count(event: AttemptEvent) -> None:
+        if event.path.startswith("/v1/jobs/") or "oauth-status" in event.path:
+            polls.append(event.path)
+
+    speed60 = DEFAULT_POLL.scaled(1 / 60)
+    async with (
+        _sandbox(make_sandbox) as sb,
+        _client(sb, poll_policy=speed60, poll_rate=1000.0, on_request=count) as client,
+        fed(client),
+        aiohttp.ClientSession() as http,
+    ):
+        client.webhooks.enable(NEVER)
+        results = await _Flow(sb, client, http).run(_customers(5))
+        assert [r.error for r in results if not r.ok] == []
+        assert client.webhooks.answered_by_events == 10
+        assert polls == []
