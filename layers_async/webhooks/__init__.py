@@ -12,7 +12,7 @@ receive deliveries in a web application (`WebhookReceiver`, contract §3.15.10).
         ...
 
     app.router.add_post("/layers/webhooks", receiver.aiohttp_handler())  # aiohttp.web
-    app.mount("/layers/webhooks", receiver.asgi_app)  # Starlette, FastAPI, any ASGI server
+    Route("/layers/webhooks", receiver.asgi_app)  # a Starlette / FastAPI route (ASGI)
 
 Or verify by hand::
 

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ASGIReceive", "ASGIScope", "ASGISend", "WebhookASGIApp"]
 
-#: The ASGI types, as Starlette spells them (so the app mounts where an ``ASGIApp`` goes).
+#: The ASGI types, as Starlette spells them (so the app goes where an ``ASGIApp`` does).
 ASGIScope = MutableMapping[str, Any]
 ASGIReceive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 ASGISend = Callable[[MutableMapping[str, Any]], Awaitable[None]]
@@ -32,7 +32,7 @@ class WebhookASGIApp:
 
     def __init__(self, receiver: WebhookReceiver, path: str | None = None) -> None:
         self.receiver = receiver
-        #: The only path served, or None for any (under a mount, the mount decides).
+        #: The only path served, or None for any (under a router, the route decides).
         self.path = path
 
     async def __call__(self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:

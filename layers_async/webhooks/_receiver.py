@@ -126,7 +126,7 @@ class WebhookReceiver:
             print(event.data.job_id, event.data.result)
 
         app.router.add_post("/layers/webhooks", receiver.aiohttp_handler())  # aiohttp.web
-        app.mount("/layers/webhooks", receiver.asgi_app)  # Starlette / FastAPI
+        Route("/layers/webhooks", receiver.asgi_app)  # a Starlette / FastAPI route (ASGI)
 
     `secrets`: every secret valid for the endpoint (during a rotation, the new and the
     previous one; `set_secrets` changes them while running). `key_form` and
@@ -280,7 +280,10 @@ class WebhookReceiver:
             self._dispatch(event)
         except Exception:
             log.exception("could not dispatch webhook event %s (%s)", event.id, event.type)
-            await self.dedup.forget(event.id)
+            try:
+                await self.dedup.forget(event.id)
+            except Exception:
+                log.exception("the dedup store failed on webhook event %s", event.id)
             return WebhookResult(500, "dispatch_failed")
         return WebhookResult(200, "accepted", event)
 
@@ -319,7 +322,9 @@ class WebhookReceiver:
             if step is None:
                 continue
             try:
-                await (step(event) if callable(step) else step)
+                result = step(event) if callable(step) else step
+                if inspect.isawaitable(result):  # a plain function has already run
+                    await result
             except Exception:
                 log.exception("a webhook handler failed on event %s (%s)", event.id, event.type)
 
@@ -332,8 +337,9 @@ class WebhookReceiver:
         return aiohttp_handler(self)
 
     def asgi(self, path: str | None = None) -> WebhookASGIApp:
-        """A plain ASGI 3 application around this receiver: mount it in Starlette or FastAPI
-        (``app.mount("/layers/webhooks", receiver.asgi())``) or serve it alone. With `path`,
+        """A plain ASGI 3 application around this receiver: route to it in Starlette or FastAPI
+        (``Route("/layers/webhooks", receiver.asgi_app)``; a ``Mount`` would answer the bare
+        path with a redirect the sender does not follow) or serve it alone. With `path`,
         requests to any other path get ``404``; lifespan events are answered (shutdown waits
         for the running handlers)."""
         from ._asgi import WebhookASGIApp

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.sandbox._flows import ok
+from tests.sandbox._flows import connect_account, create_project, ok, schedule, shift
 from tests.sandbox._http import Api
 
 ENDPOINTS = "/v1/webhook-endpoints"
@@ -22,10 +22,17 @@ LADDER = [30, 60, 300, 900, 3600, 21600, 86400]
 
 
 class Receiver:
-    """An aiohttp.web app on 127.0.0.1 recording every POST and answering `status`."""
+    """An aiohttp.web app on 127.0.0.1 recording every POST and answering `status`.
+
+    Endpoints may add `?to=<tag>` to its `url`; `tags` records the tag of each hit, so that
+    one receiver tells several endpoints apart."""
 
     def __init__(self) -> None:
         self.hits: list[tuple[dict[str, str], bytes]] = []
+        self.tags: list[str] = []
+        #: Cleared, the receiver holds its answers (requests are recorded) until it is set.
+        self.answer = asyncio.Event()
+        self.answer.set()
         self.status = 200
         self.arrived = asyncio.Condition()
         self.url = ""
@@ -33,11 +40,13 @@ class Receiver:
     async def handle(self, request: web.Request) -> web.Response:
         """Record the request and answer the configured status."""
         body = await request.read()
-        if self.status == 0:  # never answer in time
-            await asyncio.sleep(1)
         async with self.arrived:
             self.hits.append((dict(request.headers), body))
+            self.tags.append(request.query.get("to", ""))
             self.arrived.notify_all()
+        await self.answer.wait()
+        if self.status == 0:  # never answer in time
+            await asyncio.sleep(1)
         return web.Response(status=self.status)
 
     async def wait_for(self, count: int) -> None:
@@ -121,3 +130,20 @@ async def failed_once(
     [d] = await settled(api, wh, headers=headers)
     assert (d["status"], d["attempts"], d["lastResponseStatus"]) == ("pending", 1, expect)
     return wh, sent, d
+
+
+def publish_to(sa: str) -> list[dict[str, Any]]:
+    """The targets of a post to account `sa` in `publish` mode."""
+    return [{"socialAccountId": sa, "mode": "publish"}]
+
+
+async def project_with_account(api: Api, platform: str = "tiktok") -> tuple[str, str]:
+    """A new project (no app fields) with a connected account: (project id, account id)."""
+    pid = str((await create_project(api, app=False))["id"])
+    return pid, await connect_account(api, pid, platform=platform)
+
+
+async def schedule_in(api: Api, cid: str, sa: str, seconds: float, status: int = 201) -> Any:
+    """Schedule `cid` on account `sa` `seconds` after the sandbox's now; the answer body."""
+    when = shift(await api.now(), seconds)
+    return ok(await schedule(api, cid, when, publish_to(sa)), status)
