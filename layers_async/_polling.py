@@ -179,9 +179,9 @@ class _Stream(Generic[S]):
         if state is None:
             self.poke()
             return woken
-        self.hub.answered_by_events += 1
         self.last = state
         self.deliver(state)
+        self.hub.answered_by_events += woken - len(self.waiters)
         return woken
 
     def poke(self) -> None:

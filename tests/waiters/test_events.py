@@ -332,3 +332,16 @@ async def test_onboarding_flows_wait_on_events_without_job_or_oauth_polls(
         assert [r.error for r in results if not r.ok] == []
         assert client.webhooks.answered_by_events == 10
         assert polls == []
+
+
+async def test_every_waiter_on_one_job_counts_as_answered_by_the_event(
+    make_sandbox: MakeSandbox,
+) -> None:
+    """Three waits sharing one stream all end on the event: three waits answered, no poll."""
+    async with _job_running(make_sandbox, NEVER) as (sb, client, job):
+        *done, _ = await asyncio.gather(
+            *[wait_for_job(client, job, timeout=30) for _ in range(3)], _advance_soon(sb, 130)
+        )
+        assert {d.status for d in done} == {"completed"}
+        assert client.webhooks.answered_by_events == 3
+        assert client.polls_sent == 0
