@@ -179,9 +179,9 @@ class _Stream(Generic[S]):
         if state is None:
             self.poke()
             return woken
-        self.hub.answered_by_events += 1
         self.last = state
         self.deliver(state)
+        self.hub.answered_by_events += woken - len(self.waiters)
         return woken
 
     def poke(self) -> None:
@@ -338,18 +338,22 @@ class PollHub:
                     stream.on_event(self.recent[subject])
         if not future.done() and (stream.task is None or stream.task.done()):
             stream.task = asyncio.create_task(stream.run(), name=f"layers_async poll {key!r}")
+        # The deadline fails the future itself: an answered waiter resumes in one step of the
+        # event loop (no helper task between the answer and the waiter, unlike asyncio.wait).
+        deadline = None
+        if timeout is not None:
+            deadline = asyncio.get_running_loop().call_later(timeout, _expire, future)
         try:
-            if timeout is None:
-                return await future
-            done, _ = await asyncio.wait({future}, timeout=timeout)
-            if future in done:
-                return future.result()
+            return await future
+        except _Expired:
             refused = stream.refused
             why = "" if refused is None else f" (its last poll was refused: {refused})"
             raise WaitTimeoutError(
                 f"gave up waiting for {what} after {timeout} s{why}", subject=stream.last
             ) from refused
         finally:
+            if deadline is not None:
+                deadline.cancel()
             self._leave(stream, waiter)
 
     def _leave(self, stream: _Stream[S], waiter: _Waiter[S, R]) -> None:
@@ -390,6 +394,15 @@ class PollHub:
                 await task
         self._streams.clear()
         self._by_subject.clear()
+
+
+class _Expired(Exception):
+    """A waiter's deadline passed (turned into `WaitTimeoutError` by `PollHub.wait`)."""
+
+
+def _expire(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.set_exception(_Expired())
 
 
 #: The longest a stream waits after a refused poll.

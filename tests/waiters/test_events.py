@@ -8,10 +8,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import aiohttp
 import attrs
 import pytest
 
 from layers_async import (
+    DEFAULT_POLL,
+    AttemptEvent,
     Job,
     JobCanceledError,
     JobCompletedEvent,
@@ -302,3 +305,43 @@ async def test_confirm_polls_once_on_each_event(make_sandbox: MakeSandbox) -> No
         assert done == await client.jobs.get(job.job_id)
         assert client.polls_sent == before + 1
         assert client.webhooks.answered_by_events == 0
+
+
+async def test_onboarding_flows_wait_on_events_without_job_or_oauth_polls(
+    make_sandbox: MakeSandbox,
+) -> None:
+    """onboard_customer on an event-fed client: its job and OAuth waits end on their events
+    alone (the flow hands them the envelope and the OAuthUrl), with no poll of either."""
+    from tests.waiters.test_flows import _customers, _Flow, _sandbox
+
+    polls: list[str] = []
+
+    def count(event: AttemptEvent) -> None:
+        if event.path.startswith("/v1/jobs/") or "oauth-status" in event.path:
+            polls.append(event.path)
+
+    speed60 = DEFAULT_POLL.scaled(1 / 60)
+    async with (
+        _sandbox(make_sandbox) as sb,
+        _client(sb, poll_policy=speed60, poll_rate=1000.0, on_request=count) as client,
+        fed(client),
+        aiohttp.ClientSession() as http,
+    ):
+        client.webhooks.enable(NEVER)
+        results = await _Flow(sb, client, http).run(_customers(5))
+        assert [r.error for r in results if not r.ok] == []
+        assert client.webhooks.answered_by_events == 10
+        assert polls == []
+
+
+async def test_every_waiter_on_one_job_counts_as_answered_by_the_event(
+    make_sandbox: MakeSandbox,
+) -> None:
+    """Three waits sharing one stream all end on the event: three waits answered, no poll."""
+    async with _job_running(make_sandbox, NEVER) as (sb, client, job):
+        *done, _ = await asyncio.gather(
+            *[wait_for_job(client, job, timeout=30) for _ in range(3)], _advance_soon(sb, 130)
+        )
+        assert {d.status for d in done} == {"completed"}
+        assert client.webhooks.answered_by_events == 3
+        assert client.polls_sent == 0
