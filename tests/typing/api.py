@@ -864,7 +864,7 @@ def webhook_events(raw: bytes, header: str | None, secret: layers_async.Secret) 
 
 
 async def rate_limit_gates(redis_url: str, headers: Mapping[str, str]) -> None:
-    from layers_async import GateFactory, GateUnavailableError, LayersError, RateLimitGate
+    from layers_async import GateFactory, GateUnavailableError, RateLimitGate
     from layers_async.distributed import RedisGates, RedisRateGate, start_redis_server
 
     async with RedisGates(redis_url, fallback="local") as gates:
