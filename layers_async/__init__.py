@@ -63,6 +63,7 @@ from ._errors import (
     WaitTimeoutError,
     WebhookVerificationError,
 )
+from ._events import SAFETY_NET_POLL
 from ._pagination import AsyncPaginator, Page
 from ._ratelimit import GateFactory, RateLimitGate
 from ._secret import Secret
@@ -201,7 +202,19 @@ from .models.webhooks import (
     WebhookEvent,
 )
 from .waiters import wait_for_job, wait_for_keywords, wait_for_oauth, wait_for_ready_influencer
-from .webhooks import SIGNATURE_HEADER, KeyForm, decode_event, verify_webhook
+from .webhooks import (
+    EVENT_ID_HEADER,
+    SIGNATURE_HEADER,
+    DedupStore,
+    KeyForm,
+    MemoryDedupStore,
+    SupportsWebhookFeed,
+    WebhookASGIApp,
+    WebhookReceiver,
+    WebhookResult,
+    decode_event,
+    verify_webhook,
+)
 
 if _typing.TYPE_CHECKING:
     from .sandbox import Sandbox, SandboxConfigError
@@ -213,8 +226,10 @@ __all__ = [
     "DEFAULT_RETRY",
     "DEFAULT_TIMEOUTS",
     "EVENT_CLASSES",
+    "EVENT_ID_HEADER",
     "NOT_GIVEN",
     "NO_RETRY",
+    "SAFETY_NET_POLL",
     "SIGNATURE_HEADER",
     "APIConnectionError",
     "APIResponseValidationError",
@@ -261,6 +276,7 @@ __all__ = [
     "CreditEvent",
     "CreditEventType",
     "Customer",
+    "DedupStore",
     "ErrorInfo",
     "GateFactory",
     "GateUnavailableError",
@@ -299,6 +315,7 @@ __all__ = [
     "Limits",
     "MediaItem",
     "MediaKind",
+    "MemoryDedupStore",
     "NotFoundError",
     "NotGiven",
     "OAuthAttempt",
@@ -361,6 +378,7 @@ __all__ = [
     "SourceKind",
     "SourceRecommendations",
     "SourceStats",
+    "SupportsWebhookFeed",
     "TargetGender",
     "TestPingData",
     "TestPingEvent",
@@ -370,6 +388,7 @@ __all__ = [
     "WaitError",
     "WaitTimeoutError",
     "Wallet",
+    "WebhookASGIApp",
     "WebhookDelivery",
     "WebhookDeliveryStatus",
     "WebhookEndpoint",
@@ -379,6 +398,8 @@ __all__ = [
     "WebhookEndpointUpdateStatus",
     "WebhookEvent",
     "WebhookEventType",
+    "WebhookReceiver",
+    "WebhookResult",
     "WebhookScope",
     "WebhookSecretRotated",
     "WebhookSent",

@@ -49,6 +49,7 @@ from .resources.projects import Projects
 from .resources.scheduled_posts import ScheduledPosts
 from .resources.social import Social
 from .resources.webhook_endpoints import WebhookEndpoints
+from .resources.webhooks import Webhooks
 
 __all__ = ["LayersClient"]
 
@@ -259,8 +260,9 @@ class LayersClient:
     The API's namespaces are attributes: `projects`, `app_media`, `social`, `influencers`,
     `keywords`, `content`, `jobs`, `scheduled_posts`, `credits`, `organizations` (with
     `organizations.api_keys`, `organizations.credits` and `organizations.credit_config`),
-    `api_keys` and `webhook_endpoints`; the waiters are methods (`wait_for_job`,
-    `wait_for_ready_influencer`, `wait_for_keywords`, `wait_for_oauth`).
+    `api_keys`, `webhook_endpoints` and `webhooks` (feed webhook events to the waiters); the
+    waiters are methods (`wait_for_job`, `wait_for_ready_influencer`, `wait_for_keywords`,
+    `wait_for_oauth`).
 
     Many customers as child organizations: ``client.for_organization(org_id)`` acts inside a
     child with this client's key (its rate limits, one gate); ``client.with_options(
@@ -290,6 +292,7 @@ class LayersClient:
     organizations = _Namespace(Organizations)
     api_keys = _Namespace(ApiKeys)
     webhook_endpoints = _Namespace(WebhookEndpoints)
+    webhooks = _Namespace(Webhooks)
 
     def __init__(
         self,
@@ -461,9 +464,13 @@ class LayersClient:
         extra_headers: Mapping[str, str] | None = None,
     ) -> Whoami:
         """Resolve the key to its organization, scopes and tier (`GET /v1/whoami`)."""
-        return await self.projects._read(
+        me = await self.projects._read(
             Whoami, "/v1/whoami", options(timeout, idempotency_key, extra_headers)
         )
+        if self._organization is None and self._shared is self._pool.shared:
+            # Fed events of other organizations never end this key's own waits.
+            self._pool.hub.own_organization = me.organization_id
+        return me
 
     # ------------------------------------------------------------------ waiters
     @property

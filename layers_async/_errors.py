@@ -641,13 +641,17 @@ class _EndedBadly(WaitError, Generic[S]):
         super().__init__(message, subject=subject)
 
 
-class JobFailedError(_EndedBadly["Job"]):
-    """The job ended `failed`; `job` is the final Job and `error` its `{code, message}`."""
+class _JobEnded(_EndedBadly["Job"]):
+    """A job ended other than `completed`; `job` is the final Job."""
 
     @property
     def job(self) -> Job:
-        """The failed Job."""
+        """The final Job."""
         return self.subject
+
+
+class JobFailedError(_JobEnded):
+    """The job ended `failed`; `job` is the final Job and `error` its `{code, message}`."""
 
     @property
     def error(self) -> ErrorInfo | None:
@@ -655,13 +659,8 @@ class JobFailedError(_EndedBadly["Job"]):
         return self.subject.error
 
 
-class JobCanceledError(_EndedBadly["Job"]):
+class JobCanceledError(_JobEnded):
     """The job ended `canceled`; `job` is the final Job."""
-
-    @property
-    def job(self) -> Job:
-        """The canceled Job."""
-        return self.subject
 
 
 class InfluencerFailedError(_EndedBadly["InfluencerSummary"]):
@@ -673,22 +672,21 @@ class InfluencerFailedError(_EndedBadly["InfluencerSummary"]):
         return self.subject
 
 
-class OAuthFailedError(_EndedBadly["OAuthAttempt"]):
+class _OAuthEnded(_EndedBadly["OAuthAttempt"]):
+    """An OAuth attempt ended other than `completed`; `attempt` is its final state."""
+
+    @property
+    def attempt(self) -> OAuthAttempt:
+        """The final OAuthAttempt."""
+        return self.subject
+
+
+class OAuthFailedError(_OAuthEnded):
     """The OAuth attempt ended `failed` (`attempt.error.code` is OAUTH_DENIED or OAUTH_FAILED)."""
 
-    @property
-    def attempt(self) -> OAuthAttempt:
-        """The failed OAuthAttempt."""
-        return self.subject
 
-
-class OAuthExpiredError(_EndedBadly["OAuthAttempt"]):
+class OAuthExpiredError(_OAuthEnded):
     """The OAuth attempt expired while pending: mint a new URL."""
-
-    @property
-    def attempt(self) -> OAuthAttempt:
-        """The expired OAuthAttempt."""
-        return self.subject
 
 
 class WaitTimeoutError(WaitError, TimeoutError):

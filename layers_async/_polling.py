@@ -14,11 +14,18 @@ policy's pace until its deadline, as it would in production, instead of flooding
 
 A predicate ("check") looks at one polled state and returns what the waiter should return, or
 None to keep waiting; it raises the waiter's error (`JobFailedError`, ...) to end it badly.
+
+Event-fed streams: a waiter whose end a webhook event announces (a job's end, a completed OAuth
+consent) registers an `EventHook`. A fed event (`client.webhooks.feed`) either hands the stream
+the state the event describes, which ends its waiters at once without a poll, or wakes the
+stream to poll now. Once the client is event-fed (`PollHub.safety_net` set), such streams poll
+only on the slow safety-net policy, so that a lost delivery still ends every wait.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import random
@@ -31,7 +38,7 @@ import attrs
 from ._config import PollPolicy
 from ._errors import ClientClosedError, RateLimitError, WaitTimeoutError
 
-__all__ = ["Check", "PollBudget", "PollHub", "WaitContext"]
+__all__ = ["Check", "EventHook", "PollBudget", "PollHub", "WaitContext"]
 
 log = logging.getLogger("layers_async")
 S = TypeVar("S")  # the state one stream polls (a Job, a KeywordBank, ...)
@@ -40,6 +47,22 @@ R = TypeVar("R")  # what one waiter returns once its check accepts a state
 
 #: A waiter's predicate: the value to return, None to keep waiting; it raises to fail the wait.
 Check = Callable[[S], R | None]
+
+
+class EventHook(Protocol[S]):
+    """How an event-fed stream reads a fed event: `subjects` index it (e.g. ``("job", id)``);
+    `state` returns the state the event describes, or None to wake the stream to poll now."""
+
+    @property
+    def subjects(self) -> tuple[Hashable, ...]:
+        """What events this stream listens to (the event side's index keys)."""
+
+    def matches(self, event: Any) -> bool:
+        """Whether `event` is about this stream's subject as its waiters see it (their
+        organization); other events are ignored."""
+
+    def state(self, event: Any, last: S | None) -> S | None:
+        """The stream's state after `event` (None: poll now to learn it)."""
 
 
 class PollBudget:
@@ -115,12 +138,18 @@ class _Stream(Generic[S]):
         fetch: Callable[[S | None], Awaitable[S]],
         policy: PollPolicy,
         progress: Callable[[S], float | None] | None,
+        hook: EventHook[S] | None = None,
     ) -> None:
         self.hub = hub
         self.key = key
         self.fetch = fetch
+        self.hook = hook
         self.policy = policy
         self.progress = progress
+        #: Set while the stream sleeps between polls: resolving it polls at once.
+        self._wake: asyncio.Future[None] | None = None
+        #: A wake-up that came while the stream was not sleeping (skip the next pause).
+        self._poked = False
         self.waiters: list[_Listener[S]] = []
         self.last: S | None = None
         self.polls = 0
@@ -136,6 +165,46 @@ class _Stream(Generic[S]):
             waiter.fail(exc)
         self.waiters.clear()
 
+    def on_event(self, event: object) -> int:
+        """Show the stream a fed event: its waiters end on the state it describes, or the
+        stream polls at once. Returns how many waiters it woke."""
+        if self.hook is None or not self.waiters or not self.hook.matches(event):
+            return 0
+        woken = len(self.waiters)
+        try:
+            state = self.hook.state(event, self.last)
+        except Exception:  # an event the hook cannot read: learn the state by polling
+            log.debug("event %r not readable by stream %r", type(event).__name__, self.key)
+            state = None
+        if state is None:
+            self.poke()
+            return woken
+        self.hub.answered_by_events += 1
+        self.last = state
+        self.deliver(state)
+        return woken
+
+    def poke(self) -> None:
+        """Poll at once (or right after the poll in flight)."""
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+        else:
+            self._poked = True
+
+    async def _pause(self, delay: float) -> None:
+        """Sleep `delay` seconds, or less when poked."""
+        if self._poked:
+            self._poked = False
+            return
+        wake = self._wake = asyncio.get_running_loop().create_future()
+        try:
+            await asyncio.wait_for(wake, delay)
+        except asyncio.TimeoutError:  # not the builtin TimeoutError before Python 3.11
+            pass
+        finally:
+            self._wake = None
+
     async def run(self) -> None:
         policy = self.policy
         interval = policy.initial
@@ -143,7 +212,7 @@ class _Stream(Generic[S]):
         refusals = 0  # polls refused in a row with a 429
         try:
             if policy.first_delay > 0:
-                await asyncio.sleep(policy.first_delay)
+                await self._pause(policy.first_delay)
             while self.waiters:
                 await self.hub.budget.acquire()
                 if not self.waiters:
@@ -155,7 +224,7 @@ class _Stream(Generic[S]):
                     # decide when to give up, not this poll. Poll again later, backing off.
                     self.refused = exc
                     refusals += 1
-                    await asyncio.sleep(_after_refusal(exc, interval, refusals))
+                    await self._pause(_after_refusal(exc, interval, refusals))
                     continue
                 self.refused = None
                 refusals = 0
@@ -178,7 +247,7 @@ class _Stream(Generic[S]):
                         )
                     if seen is None or progress > seen[1]:
                         seen = (now, progress)
-                await asyncio.sleep(delay)
+                await self._pause(delay)
         except Exception as exc:  # the fetch failed for good (after the transport's retries)
             self.fail(exc)
         finally:
@@ -193,8 +262,34 @@ class PollHub:
         # A key names one thing polled, so its stream always polls the same type of state;
         # the map itself holds streams of every state type.
         self._streams: dict[Hashable, _Stream[Any]] = {}
+        #: The event-fed streams by the subjects their events name.
+        self._by_subject: dict[Hashable, list[_Stream[Any]]] = {}
         #: Polls sent by every stream so far.
         self.polls = 0
+        #: The poll policy of event-fed streams once the client is event-fed (None: polling only).
+        self.safety_net: PollPolicy | None = None
+        #: Waits ended by the state a fed event described, without a poll.
+        self.answered_by_events = 0
+        #: Recent events by subject, for waits that start just after their event arrived.
+        self.recent: collections.OrderedDict[Hashable, Any] = collections.OrderedDict()
+        #: How many subjects `recent` remembers (the oldest is forgotten first).
+        self.recent_size = 4096
+        #: The organization of the client's own key, once known (`whoami`): events of other
+        #: organizations never end its waits.
+        self.own_organization: str | None = None
+        #: Poll once on each fed event instead of building the state from the event.
+        self.confirm_events = False
+
+    def streams_for(self, subject: Hashable) -> list[_Stream[Any]]:
+        """The event-fed streams listening to `subject`."""
+        return list(self._by_subject.get(subject, ()))
+
+    def remember(self, subject: Hashable, event: Any) -> None:
+        """Keep `event` for a wait on `subject` that starts later (bounded, oldest out)."""
+        self.recent[subject] = event
+        self.recent.move_to_end(subject)
+        while len(self.recent) > self.recent_size:
+            self.recent.popitem(last=False)
 
     @property
     def active_streams(self) -> int:
@@ -211,13 +306,24 @@ class PollHub:
         timeout: float | None,
         progress: Callable[[S], float | None] | None = None,
         what: str = "the awaited state",
+        hook: EventHook[S] | None = None,
     ) -> R:
         """Wait until `check` returns a value for a polled state and return that value; raises
-        what `check` raises, or WaitTimeoutError (carrying the last state) after `timeout` s."""
+        what `check` raises, or WaitTimeoutError (carrying the last state) after `timeout` s.
+        With a `hook`, fed events can end the wait too (see `EventHook`)."""
         stream: _Stream[S] | None = self._streams.get(key)
         if stream is None:
-            stream = _Stream(self, key, fetch, policy, progress)
+            if hook is not None and self.safety_net is not None:
+                # An event-fed stream of an event-fed client polls only as a safety net, its
+                # first poll before the deadline of the wait that began it, however short.
+                policy = self.safety_net
+                if timeout is not None and timeout / 2 < policy.first_delay:
+                    policy = attrs.evolve(policy, first_delay=timeout / 2)
+            stream = _Stream(self, key, fetch, policy, progress, hook)
             self._streams[key] = stream
+            if hook is not None:
+                for subject in hook.subjects:
+                    self._by_subject.setdefault(subject, []).append(stream)
         elif stream.last is not None:
             # A newcomer may already be satisfied by what the stream saw last.
             value = check(stream.last)
@@ -226,7 +332,11 @@ class PollHub:
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         waiter = _Waiter(check, future)
         stream.waiters.append(waiter)
-        if stream.task is None or stream.task.done():
+        if hook is not None:
+            for subject in hook.subjects:  # its event came just before the wait began
+                if subject in self.recent:
+                    stream.on_event(self.recent[subject])
+        if not future.done() and (stream.task is None or stream.task.done()):
             stream.task = asyncio.create_task(stream.run(), name=f"layers_async poll {key!r}")
         try:
             if timeout is None:
@@ -259,6 +369,13 @@ class PollHub:
         """Drop a stream that stopped (unless a newer stream already took its key)."""
         if self._streams.get(stream.key) is stream:
             del self._streams[stream.key]
+        if stream.hook is not None:
+            for subject in stream.hook.subjects:
+                streams = self._by_subject.get(subject)
+                if streams is not None and stream in streams:
+                    streams.remove(stream)
+                    if not streams:
+                        del self._by_subject[subject]
 
     async def aclose(self) -> None:
         """Stop every stream; their waiters fail with a clear error instead of hanging."""
@@ -272,6 +389,7 @@ class PollHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._streams.clear()
+        self._by_subject.clear()
 
 
 #: The longest a stream waits after a refused poll.
@@ -315,6 +433,7 @@ class WaitContext:
         timeout: float | None,
         progress: Callable[[S], float | None] | None = None,
         what: str,
+        hook: EventHook[S] | None = None,
     ) -> R:
         """`PollHub.wait` on `(kind, organization, id)` for `key = (kind, id)`."""
         kind, ident = key
@@ -326,4 +445,5 @@ class WaitContext:
             timeout=timeout,
             progress=progress,
             what=what,
+            hook=hook,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import linecache
 import math
+import sys
 import types
 import typing
 from collections.abc import Callable, Iterator
@@ -173,12 +174,30 @@ def camel(name: str) -> str:
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
+#: `datetime.fromisoformat` reads a trailing `Z` itself from Python 3.11 on: the generated
+#: hooks call it directly there and fall back to `parse_datetime` for anything it refuses.
+_FROMISO_READS_Z = sys.version_info >= (3, 11)
+
+
 def parse_datetime(value: object, _: object = None) -> datetime:
     """Parse an ISO 8601 timestamp ending in `Z` or an offset; the result is timezone-aware."""
     if isinstance(value, datetime):
         return value
     if not isinstance(value, str):
         raise TypeError(f"expected an ISO 8601 string, got {type(value).__name__}")
+    if _FROMISO_READS_Z:
+        try:
+            dt = datetime.fromisoformat(value)
+        except ValueError:
+            dt = _parse_iso_text(value)
+    else:  # pragma: no cover - Python 3.10
+        dt = _parse_iso_text(value)
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)
+
+
+def _parse_iso_text(value: str) -> datetime:
+    """`datetime.fromisoformat` of `value` with a trailing `Z` read as `+00:00` (which Python
+    3.10 needs), and on 3.10 a fraction of any length trimmed or padded to microseconds."""
     text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
     try:
         dt = datetime.fromisoformat(text)
@@ -188,7 +207,7 @@ def parse_datetime(value: object, _: object = None) -> datetime:
         digits = "".join(ch for ch in frac_tz if ch.isdigit())
         tz = frac_tz[len(digits) :]
         dt = datetime.fromisoformat(f"{main}.{(digits + '000000')[:6]}{tz}")
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)
+    return dt
 
 
 def format_datetime(value: datetime) -> str:
@@ -224,8 +243,9 @@ _PASS_THROUGH = (str, int, float, bool, dict, Any)
 _MISSING = object()
 
 
-def _converter_for(tp: object, ns: dict[str, Any], name: str) -> str | None:
-    """Python source turning a wire value `v` into `tp`, or None when `v` passes through.
+def _converter_for(tp: object, ns: dict[str, Any], name: str) -> list[str] | None:
+    """Python statements turning a wire value `v` into `tp` in place, or None when `v` passes
+    through as parsed.
 
     Response decoding is lenient on purpose (contract §1.14): enum-like fields are plain
     `str`, numbers and mappings pass through as parsed, unknown keys are never read.
@@ -238,57 +258,112 @@ def _converter_for(tp: object, ns: dict[str, Any], name: str) -> str | None:
         inner = [a for a in args if a is not type(None)]
         if len(inner) == 1:
             conv = _converter_for(inner[0], ns, name)
-            return None if conv is None else f"(None if v is None else {conv})"
+            return None if conv is None else ["if v is not None:", *(f"    {c}" for c in conv)]
     if tp is datetime:
         ns["__parse_dt"] = parse_datetime
-        return "__parse_dt(v)"
+        if not _FROMISO_READS_Z:  # pragma: no cover - Python 3.10
+            return ["v = __parse_dt(v)"]
+        # The result is the one `parse_datetime` gives: it also reads the text with
+        # `fromisoformat`, and takes a timestamp without an offset as UTC.
+        ns["__fromiso"], ns["__utc"] = datetime.fromisoformat, timezone.utc
+        return [
+            "try: v = __fromiso(v)",
+            "except (TypeError, ValueError): v = __parse_dt(v)",
+            "else:",
+            "    if v.tzinfo is None: v = v.replace(tzinfo=__utc)",
+        ]
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
         item = args[0]
         if item in _PASS_THROUGH:
-            return "tuple(v)"
+            return ["v = tuple(v)"]
         if attrs.has(item):
             key = f"__hook_{name}"
             ns[key] = converter.get_structure_hook(item)
-            return f"tuple([{key}(i) for i in v])"
+            return [f"v = tuple(map({key}, v))"]
     if isinstance(tp, type) and attrs.has(tp):
         key = f"__hook_{name}"
         ns[key] = converter.get_structure_hook(tp)
-        return f"{key}(v)"
+        return [f"v = {key}(v)"]
     key = f"__type_{name}"
     ns[key] = tp
     ns["__structure"] = converter.structure
-    return f"__structure(v, {key})"
+    return [f"v = __structure(v, {key})"]
+
+
+def _field_lines(a: attrs.Attribute[Any], ns: dict[str, Any]) -> list[str]:
+    """The statements reading one field from the wire object `o` into the new object `obj`."""
+    if a.name.startswith("_"):
+        return [f"obj.{a.name} = None"]  # SDK-side metadata, never on the wire
+    wire = camel(a.name)
+    conv = _converter_for(a.type, ns, a.name)
+    default: Any = a.default
+    if default is attrs.NOTHING:
+        if conv is None:
+            return [f"obj.{a.name} = o[{wire!r}]"]
+        return [f"v = o[{wire!r}]", *conv, f"obj.{a.name} = v"]
+    # An omitted key takes the default; a Factory's is made afresh for every object.
+    factory = isinstance(default, attrs.Factory)  # type: ignore[arg-type]
+    ns[f"__default_{a.name}"] = default.factory if factory else default
+    if not factory and conv is None:
+        return [f"obj.{a.name} = o.get({wire!r}, __default_{a.name})"]
+    if default is None and conv is not None and conv[0] == "if v is not None:":
+        return [f"v = o.get({wire!r})", *conv, f"obj.{a.name} = v"]  # absent and null alike
+    lines = [
+        f"v = o.get({wire!r}, __missing)",
+        f"if v is __missing: v = __default_{a.name}{'()' if factory else ''}",
+    ]
+    if conv is not None:
+        lines += ["else:", *(f"    {c}" for c in conv)]
+    return [*lines, f"obj.{a.name} = v"]
+
+
+def _builder_class(cls: type[LayersModel]) -> type | None:
+    """A mutable twin of the frozen, slotted `cls` (same base, same slots), or None.
+
+    The generated hook fills the twin's slots with plain attribute stores, then gives the
+    object its real class; CPython allows that switch between classes of the same layout.
+    Built once per class; None when `cls` is not a single-base slotted class.
+    """
+    if len(cls.__bases__) != 1 or "__slots__" not in cls.__dict__:
+        return None
+    body = {
+        "__slots__": cls.__dict__["__slots__"],
+        # Both, so that attribute stores take CPython's fast path for slots.
+        "__setattr__": object.__setattr__,
+        "__delattr__": object.__delattr__,
+        "__module__": cls.__module__,
+    }
+    try:
+        twin = type(f"_Build{cls.__name__}", cls.__bases__, body)
+        probe: Any = object.__new__(twin)
+        probe.__class__ = cls
+    except TypeError:  # pragma: no cover - a layout CPython will not switch between
+        return None
+    return twin
 
 
 def _response_model_hook(cls: type[LayersModel]) -> StructureHook:
     """A straight-line decoder for one response model, generated once per class.
 
-    It builds the frozen instance without running `__init__` (models have no validators), which
-    makes decoding several times faster than a generic hook on the hot polling path.
+    It builds the frozen instance without running `__init__` (models have no validators):
+    slots are filled on a mutable twin of the class, which then becomes `cls`. That makes
+    decoding several times faster than a generic hook on the hot polling and list paths.
     """
     attrs.resolve_types(cls)  # a no-op for exported models: the package resolved them at import
     # The namespace the generated source runs in: helpers going in, the new function out.
-    ns: dict[str, Any] = {"__cls": cls, "__new": object.__new__, "__set": object.__setattr__}
+    twin = _builder_class(cls)
+    ns: dict[str, Any] = {"__cls": cls, "__new": object.__new__, "__twin": twin}
     ns["__missing"] = _MISSING
-    lines = [f"def structure_{cls.__name__}(o, _=None):", "    obj = __new(__cls)"]
+    lines = [f"def structure_{cls.__name__}(o, _=None):"]
+    body = ["obj = __new(__twin)" if twin is not None else "obj = __new(__cls)"]
     for a in attrs.fields(cls):
-        if a.name.startswith("_"):
-            lines.append(f"    __set(obj, {a.name!r}, None)")
-            continue
-        wire = camel(a.name)
-        conv = _converter_for(a.type, ns, a.name)
-        if a.default is attrs.NOTHING:
-            lines.append(f"    v = o[{wire!r}]")
-            lines.append(f"    __set(obj, {a.name!r}, {conv or 'v'})")
-            continue
-        # An omitted key takes the default; a Factory's is made afresh for every object.
-        factory = isinstance(a.default, attrs.Factory)  # type: ignore[arg-type]
-        ns[f"__default_{a.name}"] = a.default.factory if factory else a.default
-        lines.append(f"    v = o.get({wire!r}, __missing)")
-        lines.append(f"    if v is __missing: v = __default_{a.name}{'()' if factory else ''}")
-        if conv is not None:
-            lines.append(f"    else: v = {conv}")
-        lines.append(f"    __set(obj, {a.name!r}, v)")
+        body += _field_lines(a, ns)
+    if twin is not None:
+        body.append("obj.__class__ = __cls")
+    else:  # a class with a `__dict__`: stores go past its frozen `__setattr__`
+        body = [_frozen_store(line) for line in body]
+        ns["__set"] = object.__setattr__
+    lines += [f"    {line}" for line in body]
     lines.append("    return obj")
     source = "\n".join(lines) + "\n"
     filename = f"<layers_async structure {cls.__qualname__}>"
@@ -296,6 +371,14 @@ def _response_model_hook(cls: type[LayersModel]) -> StructureHook:
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     hook: StructureHook = ns[f"structure_{cls.__name__}"]
     return hook
+
+
+def _frozen_store(line: str) -> str:
+    """`obj.name = value` as a store past the frozen class's `__setattr__`."""
+    if not line.startswith("obj."):
+        return line
+    name, _, value = line[4:].partition(" = ")
+    return f"__set(obj, {name!r}, {value})"
 
 
 converter.register_structure_hook_factory(attrs.has, _structure_factory)

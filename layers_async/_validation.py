@@ -39,19 +39,25 @@ __all__ = [
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _ULID = r"[0-9A-HJKMNP-TV-Z]{26}"
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+def _id_form(prefix: str, body: str, *, bare: bool = False) -> tuple[re.Pattern[str], str]:
+    """The pattern of a `<prefix>_<body>` id (the prefix optional where `bare` UUIDs are
+    accepted) and how an error names it: "an org_<uuid> id", "a job_<ULID> id", "a st_<ULID>
+    state"."""
+    pattern = rf"({prefix}_)?{body}" if bare else rf"{prefix}_{body}"
+    article = "an" if prefix[0] in "aeiou" else "a"
+    noun = "state" if prefix == "st" else "id"
+    shown = "ULID" if body == _ULID else "uuid"
+    return re.compile(pattern), f"{article} {prefix}_<{shown}> {noun}"
+
+
+#: Every id kind `check_id` knows: org, project and container ids may be bare UUIDs; jobs and
+#: OAuth states are ULIDs.
 _ID_FORMS = {
-    "org": (re.compile(rf"(org_)?{_UUID}"), "an org_<uuid> id"),
-    "prj": (re.compile(rf"(prj_)?{_UUID}"), "a prj_<uuid> id"),
-    "cnt": (re.compile(rf"(cnt_)?{_UUID}"), "a cnt_<uuid> id"),
-    "med": (re.compile(rf"med_{_UUID}"), "a med_<uuid> id"),
-    "sa": (re.compile(rf"sa_{_UUID}"), "a sa_<uuid> id"),
-    "inf": (re.compile(rf"inf_{_UUID}"), "an inf_<uuid> id"),
-    "sp": (re.compile(rf"sp_{_UUID}"), "a sp_<uuid> id"),
-    "key": (re.compile(rf"key_{_UUID}"), "a key_<uuid> id"),
-    "wh": (re.compile(rf"wh_{_UUID}"), "a wh_<uuid> id"),
-    "dlv": (re.compile(rf"dlv_{_UUID}"), "a dlv_<uuid> id"),
-    "job": (re.compile(rf"job_{_ULID}"), "a job_<ULID> id"),
-    "st": (re.compile(rf"st_{_ULID}"), "a st_<ULID> state"),
+    **{kind: _id_form(kind, _UUID, bare=True) for kind in ("org", "prj", "cnt")},
+    **{kind: _id_form(kind, _UUID) for kind in ("med", "sa", "inf", "sp", "key", "wh", "dlv")},
+    **{kind: _id_form(kind, _ULID) for kind in ("job", "st")},
 }
 BCP47 = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+")

@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeAlias, TypeVar
 
 import anyio
 import attrs
@@ -26,6 +26,7 @@ from .models import JSON
 from .models.api_keys import ApiKeyScope
 from .models.app_media import MediaKind
 from .models.content import ScheduleTarget
+from .models.jobs import Job
 from .models.projects import BrandVoice, TargetGender
 from .models.social import OAuthUrl, Platform
 from .models.webhook_endpoints import WebhookEventType
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from .models.organizations import Organization
 
 __all__ = [
+    "Checkpoint",
     "Customer",
     "ItemFailed",
     "ItemOk",
@@ -122,6 +124,25 @@ class OnboardingResult:
 Authorize = Callable[[OAuthUrl], Awaitable[None]]
 
 
+class Checkpoint(Protocol):
+    """Where `onboard_customer` keeps each finished step of one customer's flow, to resume it.
+
+    `load()` returns the steps that earlier runs finished (step name → that step's outputs, a
+    JSON object); `save(step, outputs)` records one more as soon as it finishes. A flow given a
+    checkpoint skips the steps it holds and runs the rest, the one a crash interrupted included,
+    with the same idempotency keys (derived from the customer and the step), so a resumed flow
+    replays those calls instead of repeating their effects.
+    """
+
+    async def load(self) -> Mapping[str, Mapping[str, Any]]:
+        """The outputs of the steps finished so far, by step name (empty for a fresh flow)."""
+        ...
+
+    async def save(self, step: str, outputs: Mapping[str, JSON]) -> None:
+        """Record that `step` finished with `outputs` (ids and flags; never a secret)."""
+        ...
+
+
 async def onboard_customer(
     client: LayersClient,
     customer: Customer,
@@ -133,6 +154,7 @@ async def onboard_customer(
     job_timeout: float = 1200.0,
     oauth_timeout: float = OAUTH_TIMEOUT,
     on_step: Callable[[str, str], None] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> OnboardingResult:
     """Run the Getting started flow for one customer; safe to run again.
 
@@ -144,6 +166,7 @@ async def onboard_customer(
     (optional) schedule.
     `now` supplies the current time for `schedule_in` (the sandbox's clock in demos).
     `on_step(customer_external_id, step)` is called as each step finishes (for progress displays).
+    With a `checkpoint` the flow resumes after the last step it recorded (see `Checkpoint`).
     """
     if not isinstance(customer, Customer):
         raise LayersValidationError("customer", "must be a layers_async.Customer")
@@ -158,16 +181,173 @@ async def onboard_customer(
     timings: dict[str, float] = {}
     mark = time.monotonic()
 
-    def lap(step: str) -> None:
+    saved = dict(await checkpoint.load()) if checkpoint is not None else {}
+
+    async def lap(step: str, **outputs: JSON) -> None:
         nonlocal mark
         t = time.monotonic()
         timings[step] = round(t - mark, 4)
         mark = t
+        if checkpoint is not None and step not in saved:
+            await checkpoint.save(step, outputs)
         if on_step is not None:
             on_step(ext, step)
 
     # 1. the project: created once, adopted when it already exists
-    adopted = False
+    if "project" in saved:
+        project_id, adopted = saved["project"]["project_id"], saved["project"]["adopted"]
+    else:
+        project_id, adopted = await _project(client, customer)
+    # a resumed flow looks for what an interrupted step may have made, as an adopted one does
+    rerun = adopted or bool(saved)
+    await lap("project", project_id=project_id, adopted=adopted)
+
+    # 2. media: skip what is already there (matched by source URL)
+    media_ids: list[str] = list(saved.get("media", {}).get("media_ids", []))
+    if customer.media and "media" not in saved:
+        have: dict[str | None, str] = {}
+        if rerun:  # only a project made earlier can hold media already
+            listed = client.app_media.list(project_id, limit=_MEDIA_PAGE)
+            have = {m.source_url: m.id async for m in listed}
+        for i, item in enumerate(customer.media):
+            if item.url in have:
+                media_ids.append(have[item.url])
+                continue
+            media = await client.app_media.upload(
+                project_id,
+                kind=item.kind,
+                url=item.url,
+                idempotency_key=step_key(ext, f"media:{i}:{item.url}"),
+            )
+            media_ids.append(media.id)
+    await lap("media", media_ids=list(media_ids))
+
+    # 3. social account (optional): reuse a connected one of the platform
+    account_id: str | None = saved.get("social", {}).get("social_account_id")
+    if customer.connect is not None and "social" not in saved:
+        connected = (
+            await client.social.accounts(
+                project_id, platform=customer.connect, status="connected", limit=1
+            )
+            if rerun
+            else None
+        )
+        if connected is not None and connected.items:
+            account_id = connected.items[0].social_account_id
+        else:
+            if authorize is None:
+                raise LayersValidationError(
+                    "authorize", "connecting an account needs a callback that shows the consent"
+                )
+            attempt = await client.social.oauth_url(
+                project_id, platform=customer.connect, return_url=return_url
+            )
+            await authorize(attempt)
+            done = await wait_for_oauth(client, project_id, attempt, timeout=oauth_timeout)
+            account_id = done.social_account_id
+    await lap("social", social_account_id=account_id)
+
+    # 4. a ready influencer; a new project's first one takes about a minute (contract §3.2.1),
+    #    so its stream starts polling near then instead of at once
+    policy = client._waiting.policy
+    if not rerun:
+        policy = attrs.evolve(policy, first_delay=policy.initial * _FIRST_INFLUENCER_POLLS)
+    influencer_id: str | None = saved.get("influencer", {}).get("influencer_id")
+    if influencer_id is None:
+        influencer = await wait_for_ready_influencer(
+            client, project_id, timeout=influencer_timeout, policy=policy
+        )
+        influencer_id = influencer.influencer_id
+    await lap("influencer", influencer_id=influencer_id)
+
+    # 5-7. one slideshow-remix container: reuse a live one, else generate it
+    found: Container | None = None
+    awaited: str | Job = ""  # the job, or its envelope (an event then ends its wait alone)
+    ended = 0  # failed or canceled remixes of earlier runs: each later try needs a new key
+    if "generate" in saved:
+        made = saved["generate"]
+        container_id, job_id = made["container_id"], made["job_id"]
+        tiktok_id, source = made["source_tiktok_id"], made["source"]
+    elif rerun:
+        async for previous in client.content.list(project_id, format="slideshow-remix"):
+            if previous.status in ("queued", "processing", "completed"):
+                found = found or previous
+            else:
+                ended += 1
+    if "generate" in saved:
+        await lap("source")
+    elif found is not None:
+        container_id = found.id
+        job_id = awaited = found.job_id or ""
+        tiktok_id = found.source_tiktok_id or ""
+        source = "existing"
+        await lap("source")
+    else:
+        tiktok_id, source = await _find_source(client, project_id, customer)
+        await lap("source")
+        generation = await client.content.slideshow_remix(
+            project_id,
+            tiktok_video_id=tiktok_id,
+            influencer_id=influencer_id,
+            idempotency_key=step_key(ext, f"remix:{ended}"),
+        )
+        job_id, awaited = generation.job_id, generation
+        container_id = generation.container_ids[0]
+    made_ids = {"container_id": container_id, "job_id": job_id, "source": source}
+    await lap("generate", **made_ids, source_tiktok_id=tiktok_id)
+    if job_id and "job" not in saved:
+        await wait_for_job(client, awaited or job_id, timeout=job_timeout)
+    await lap("job")
+    if "container" not in saved:
+        container_id = (await client.content.get(container_id)).id
+    await lap("container")
+
+    # 8. schedule (optional): reuse posts already made for this container and account
+    post_ids: tuple[str, ...] = tuple(saved.get("schedule", {}).get("scheduled_post_ids", ()))
+    when = customer.schedule_at
+    if when is None and customer.schedule_in is not None:
+        base = await now() if now is not None else datetime.now(timezone.utc)
+        when = base + customer.schedule_in
+    if when is not None and account_id is not None and "schedule" not in saved:
+        posts = (
+            [
+                p
+                async for p in client.scheduled_posts.list(project_id, social_account_id=account_id)
+                if p.container_id == container_id and p.status != "canceled"
+            ]
+            if rerun
+            else []
+        )
+        if posts:
+            post_ids = tuple(p.id for p in posts)
+        else:
+            scheduled = await client.content.schedule(
+                container_id,
+                scheduled_for=when,
+                targets=[ScheduleTarget(social_account_id=account_id, mode="publish")],
+                idempotency_key=step_key(ext, "schedule"),
+            )
+            post_ids = tuple(scheduled.scheduled_post_ids)
+    await lap("schedule", scheduled_post_ids=list(post_ids))
+    return OnboardingResult(
+        customer_external_id=ext,
+        project_id=project_id,
+        adopted_project=adopted,
+        media_ids=tuple(media_ids),
+        social_account_id=account_id,
+        influencer_id=influencer_id,
+        source_tiktok_id=tiktok_id,
+        source=source,
+        job_id=job_id,
+        container_id=container_id,
+        scheduled_post_ids=post_ids,
+        timings=timings,
+    )
+
+
+async def _project(client: LayersClient, customer: Customer) -> tuple[str, bool]:
+    """Create the customer's project once: (its id, whether it existed already)."""
+    ext = customer.external_id
     try:
         project = await client.projects.create(
             name=customer.name,
@@ -182,150 +362,18 @@ async def onboard_customer(
             metadata=customer.metadata,
             idempotency_key=step_key(ext, "project"),
         )
-        project_id = project.id
-        adopted = bool(project.meta and project.meta.idempotency_replayed)
     except IdempotencyConflictError:
         # The customer's record changed since the first run: find the project by its id.
         page = await client.projects.list(customer_external_id=ext, limit=1)
         if not page.items:
             raise
-        project_id, adopted = page.items[0].id, True
+        return page.items[0].id, True
     except ConflictError as exc:
         existing = exc.details.get("projectId") if exc.code == "CONFLICT" else None
         if not isinstance(existing, str):
             raise
-        project_id, adopted = existing, True
-    lap("project")
-
-    # 2. media: skip what is already there (matched by source URL)
-    media_ids: list[str] = []
-    if customer.media:
-        have: dict[str | None, str] = {}
-        if adopted:  # only a project made earlier can hold media already
-            listed = client.app_media.list(project_id, limit=_MEDIA_PAGE)
-            have = {m.source_url: m.id async for m in listed}
-        for i, item in enumerate(customer.media):
-            if item.url in have:
-                media_ids.append(have[item.url])
-                continue
-            media = await client.app_media.upload(
-                project_id,
-                kind=item.kind,
-                url=item.url,
-                idempotency_key=step_key(ext, f"media:{i}:{item.url}"),
-            )
-            media_ids.append(media.id)
-    lap("media")
-
-    # 3. social account (optional): reuse a connected one of the platform
-    account_id: str | None = None
-    if customer.connect is not None:
-        connected = (
-            await client.social.accounts(
-                project_id, platform=customer.connect, status="connected", limit=1
-            )
-            if adopted
-            else None
-        )
-        if connected is not None and connected.items:
-            account_id = connected.items[0].social_account_id
-        else:
-            if authorize is None:
-                raise LayersValidationError(
-                    "authorize", "connecting an account needs a callback that shows the consent"
-                )
-            attempt = await client.social.oauth_url(
-                project_id, platform=customer.connect, return_url=return_url
-            )
-            await authorize(attempt)
-            done = await wait_for_oauth(client, project_id, attempt.state, timeout=oauth_timeout)
-            account_id = done.social_account_id
-    lap("social")
-
-    # 4. a ready influencer; a new project's first one takes about a minute (contract §3.2.1),
-    #    so its stream starts polling near then instead of at once
-    policy = client._waiting.policy
-    if not adopted:
-        policy = attrs.evolve(policy, first_delay=policy.initial * _FIRST_INFLUENCER_POLLS)
-    influencer = await wait_for_ready_influencer(
-        client, project_id, timeout=influencer_timeout, policy=policy
-    )
-    lap("influencer")
-
-    # 5-7. one slideshow-remix container: reuse a live one, else generate it
-    found: Container | None = None
-    ended = 0  # failed or canceled remixes of earlier runs: each later try needs a new key
-    if adopted:
-        async for previous in client.content.list(project_id, format="slideshow-remix"):
-            if previous.status in ("queued", "processing", "completed"):
-                found = found or previous
-            else:
-                ended += 1
-    if found is not None:
-        container_id = found.id
-        job_id = found.job_id or ""
-        tiktok_id = found.source_tiktok_id or ""
-        source = "existing"
-        lap("source")
-    else:
-        tiktok_id, source = await _find_source(client, project_id, customer)
-        lap("source")
-        generation = await client.content.slideshow_remix(
-            project_id,
-            tiktok_video_id=tiktok_id,
-            influencer_id=influencer.influencer_id,
-            idempotency_key=step_key(ext, f"remix:{ended}"),
-        )
-        job_id = generation.job_id
-        container_id = generation.container_ids[0]
-    lap("generate")
-    if job_id:
-        await wait_for_job(client, job_id, timeout=job_timeout)
-    lap("job")
-    container = await client.content.get(container_id)
-    lap("container")
-
-    # 8. schedule (optional): reuse posts already made for this container and account
-    post_ids: tuple[str, ...] = ()
-    when = customer.schedule_at
-    if when is None and customer.schedule_in is not None:
-        base = await now() if now is not None else datetime.now(timezone.utc)
-        when = base + customer.schedule_in
-    if when is not None and account_id is not None:
-        posts = (
-            [
-                p
-                async for p in client.scheduled_posts.list(project_id, social_account_id=account_id)
-                if p.container_id == container.id and p.status != "canceled"
-            ]
-            if adopted
-            else []
-        )
-        if posts:
-            post_ids = tuple(p.id for p in posts)
-        else:
-            scheduled = await client.content.schedule(
-                container.id,
-                scheduled_for=when,
-                targets=[ScheduleTarget(social_account_id=account_id, mode="publish")],
-                idempotency_key=step_key(ext, "schedule"),
-            )
-            post_ids = tuple(scheduled.scheduled_post_ids)
-    lap("schedule")
-    return OnboardingResult(
-        customer_external_id=ext,
-        project_id=project_id,
-        adopted_project=adopted,
-        media_ids=tuple(media_ids),
-        social_account_id=account_id,
-        influencer_id=influencer.influencer_id,
-        source_tiktok_id=tiktok_id,
-        source=source,
-        job_id=job_id,
-        container_id=container.id,
-        scheduled_post_ids=post_ids,
-        timings=timings,
-    )
+        return existing, True
+    return project.id, bool(project.meta and project.meta.idempotency_replayed)
 
 
 async def _find_source(

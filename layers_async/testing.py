@@ -17,6 +17,10 @@ provides:
 - ``layers_client``: a `LayersClient` bound to that sandbox's ``demo-live`` key, with quick
   polling for waiters (``QUICK_POLL``: every 10 ms) and no real retry sleeps.
 - ``layers_advance``: ``await layers_advance(seconds)`` moves the sandbox clock forward.
+- ``layers_webhook_receiver``: a `WebhookReceiver` served on 127.0.0.1, registered as a
+  webhook endpoint of that sandbox for every event type and feeding ``layers_client`` (a
+  `RunningReceiver`: its ``receiver``, ``url``, ``endpoint_id``, ``secret``, the ``events``
+  received so far and ``await wait_for(type)``).
 
 Fixtures are async: run them with the anyio pytest plugin (``@pytest.mark.anyio``).
 
@@ -45,12 +49,16 @@ polls less and less often until its deadline — advancing the clock by a minute
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, get_args, overload
 
 from ._config import PollPolicy
+from ._secret import Secret
 from ._waiting import set_testing, testing_enabled
+from .models.webhooks import WebhookEvent
+from .webhooks import WebhookReceiver
 
 if TYPE_CHECKING:
     from ._client import LayersClient
@@ -58,10 +66,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "QUICK_POLL",
+    "RunningReceiver",
     "layers_advance",
     "layers_client",
     "layers_sandbox",
     "layers_sandbox_options",
+    "layers_webhook_receiver",
     "no_waits",
     "set_testing",
     "testing_enabled",
@@ -81,6 +91,69 @@ def no_waits() -> Iterator[None]:
 
 #: A poll policy for tests against a paused sandbox: every 10 ms, no jitter.
 QUICK_POLL = PollPolicy(initial=0.01, multiplier=1.0, max_interval=0.01, jitter=0.0, margin=0.0)
+
+E = TypeVar("E", bound=WebhookEvent)
+
+
+class RunningReceiver:
+    """What the ``layers_webhook_receiver`` fixture yields: a `WebhookReceiver` served on
+    127.0.0.1 and registered with the test's sandbox.
+
+    `receiver` (register handlers on it), `url` (where the sandbox delivers), `endpoint_id`
+    and `secret` (the endpoint's ``wh_…`` id and signing secret), `events` (every accepted
+    event so far, in arrival order, duplicates left out) and `wait_for`.
+    """
+
+    def __init__(
+        self, receiver: WebhookReceiver, url: str, endpoint_id: str, secret: Secret
+    ) -> None:
+        self.receiver = receiver
+        self.url = url
+        self.endpoint_id = endpoint_id
+        self.secret = secret
+        self.events: list[WebhookEvent] = []
+        self._waiters: list[tuple[str | type[WebhookEvent], asyncio.Future[WebhookEvent]]] = []
+        receiver._taps.append(self._arrived)
+
+    def _arrived(self, event: WebhookEvent) -> None:
+        self.events.append(event)
+        for kind, future in self._waiters:
+            if _matches(event, kind) and not future.done():
+                future.set_result(event)
+
+    @overload
+    async def wait_for(self, kind: type[E], *, timeout: float = 10) -> E: ...
+
+    @overload
+    async def wait_for(self, kind: str, *, timeout: float = 10) -> WebhookEvent: ...
+
+    async def wait_for(
+        self, kind: str | type[WebhookEvent], *, timeout: float = 10
+    ) -> WebhookEvent:
+        """The first received event of `kind` (a type name or an event class), at once if it
+        already arrived, else when it does; ``asyncio.TimeoutError`` after `timeout` real
+        seconds.
+
+        The sandbox delivers on its own background tick (about every 0.1 s), but its clock is
+        paused: advance it past what emits the event (``await layers_advance(600)`` for a
+        job) first."""
+        for event in self.events:
+            if _matches(event, kind):
+                return event
+        waiter = (kind, asyncio.get_running_loop().create_future())
+        self._waiters.append(waiter)
+        try:
+            return await asyncio.wait_for(waiter[1], timeout)
+        finally:
+            self._waiters.remove(waiter)
+
+    def __repr__(self) -> str:
+        return f"RunningReceiver({self.url!r}, {self.endpoint_id!r}, {len(self.events)} events)"
+
+
+def _matches(event: WebhookEvent, kind: str | type[WebhookEvent]) -> bool:
+    return event.type == kind if isinstance(kind, str) else isinstance(event, kind)
+
 
 try:
     import pytest
@@ -114,3 +187,33 @@ else:
     def layers_advance(layers_sandbox: Sandbox) -> Callable[[float], Awaitable[dict[str, Any]]]:
         """``await layers_advance(seconds)``: move the sandbox's virtual clock forward."""
         return layers_sandbox.advance
+
+    @pytest.fixture
+    async def layers_webhook_receiver(
+        layers_sandbox: Sandbox, layers_client: LayersClient
+    ) -> AsyncIterator[RunningReceiver]:
+        """A `WebhookReceiver` served by ``aiohttp.web`` on a free port of 127.0.0.1 and
+        registered (through ``layers_client``) as an endpoint of ``layers_sandbox`` for every
+        event type; yields a `RunningReceiver`. It feeds ``layers_client``, made event-fed
+        (``client.webhooks.enable()``): its job and OAuth waits end on their events, polling
+        only as a safety net. Register handlers with ``layers_webhook_receiver.receiver.on(...)``,
+        or wait for an event::
+
+            @pytest.mark.anyio
+            async def test_a_job_sends_its_event(layers_client, layers_advance,
+                                                 layers_webhook_receiver):
+                ...                                         # start a job
+                await layers_advance(600)
+                event = await layers_webhook_receiver.wait_for(JobCompletedEvent)
+
+        At teardown the receiver waits for its running handlers, then the server stops.
+        """
+        from .cli.webhook_demo import local_receiver
+        from .models.webhook_endpoints import WebhookEventType
+
+        events = get_args(WebhookEventType)
+        async with local_receiver(layers_client, events=events) as (receiver, created):
+            endpoint = created.endpoint
+            running = RunningReceiver(receiver, endpoint.url, endpoint.id, created.signing_secret)
+            layers_client.webhooks.enable()
+            yield running

@@ -26,12 +26,13 @@ from ._errors import (
     OAuthFailedError,
     WaitError,
 )
-from ._polling import Check
+from ._events import JobHook, OAuthHook
+from ._polling import Check, EventHook
 from ._validation import check_id
 from .models.influencers import InfluencerSummary
 from .models.jobs import ErrorInfo, Job
 from .models.keywords import KeywordBank
-from .models.social import OAuthAttempt
+from .models.social import OAuthAttempt, OAuthUrl
 
 if TYPE_CHECKING:
     from ._client import LayersClient
@@ -73,6 +74,7 @@ async def _wait(
     policy: PollPolicy | None,
     what: str,
     progress: Callable[[S], float | None] | None = None,
+    hook: EventHook[S] | None = None,
 ) -> R:
     """Check the waiter's `timeout` and `policy`, then wait on the client's shared poll hub."""
     waiting = client._waiting
@@ -85,13 +87,13 @@ async def _wait(
     elif not isinstance(policy, PollPolicy):
         raise LayersValidationError("policy", "must be a layers_async.PollPolicy")
     return await waiting.wait(
-        key, fetch, check, policy=policy, timeout=timeout, progress=progress, what=what
+        key, fetch, check, policy=policy, timeout=timeout, progress=progress, what=what, hook=hook
     )
 
 
 async def wait_for_job(
     client: LayersClient,
-    job_id: str,
+    job_id: str | Job,
     *,
     timeout: float | None = JOB_TIMEOUT,
     cancel_remote: bool = False,
@@ -104,8 +106,13 @@ async def wait_for_job(
     `cancel_remote=True`, cancelling this waiter also asks the server to cancel the job — which
     ends the job for every other waiter on it too. Whatever that request meets, the waiter ends
     with the CancelledError it was given.
+
+    `job_id` is the job's id, or the `Job` a start call returned (its `202` envelope). On an
+    event-fed client (`client.webhooks`), the wait ends the moment the job's event is fed; given
+    the envelope, a ``job.completed`` event alone makes the returned `Job` (no poll at all).
     """
-    jid = check_id("job_id", job_id, "job")
+    envelope = job_id if isinstance(job_id, Job) else None
+    jid = check_id("job_id", envelope.job_id if envelope is not None else job_id, "job")
 
     async def fetch(previous: Job | None) -> Job:
         return await client.jobs.get(jid, if_none_match=previous)
@@ -121,7 +128,9 @@ async def wait_for_job(
 
     try:
         what = f"job {jid}"
-        return await _wait(client, ("job", jid), fetch, check, timeout, policy, what, progress)
+        hook = JobHook(client._waiting, jid, envelope)
+        key = ("job", jid)
+        return await _wait(client, key, fetch, check, timeout, policy, what, progress, hook)
     except asyncio.CancelledError:
         if cancel_remote:
             await _cancel_remote(client, jid)
@@ -239,16 +248,23 @@ async def wait_for_keywords(
 async def wait_for_oauth(
     client: LayersClient,
     project_id: str,
-    state: str,
+    state: str | OAuthUrl,
     *,
     timeout: float | None = OAUTH_TIMEOUT,
     policy: PollPolicy | None = None,
 ) -> OAuthAttempt:
     """Wait until the customer finishes consent; returns the completed attempt (its
     `social_account_id` is what schedule targets take). Raises `OAuthFailedError` (denied or
-    failed), `OAuthExpiredError` (the 10-minute state ran out) or `WaitTimeoutError`."""
+    failed), `OAuthExpiredError` (the 10-minute state ran out) or `WaitTimeoutError`.
+
+    `state` is the attempt's state, or the `OAuthUrl` that `client.social.oauth_url` returned.
+    On an event-fed client (`client.webhooks`), a ``social_account.connected`` event of the
+    project ends the wait at once; given the `OAuthUrl`, the event alone makes the returned
+    attempt when it is the project's only OAuth wait (else the wait polls once, at once).
+    """
+    url = state if isinstance(state, OAuthUrl) else None
     pid = check_id("project_id", project_id, "prj")
-    st = check_id("state", state, "st")
+    st = check_id("state", url.state if url is not None else state, "st")
 
     async def fetch(previous: OAuthAttempt | None) -> OAuthAttempt:
         return await client.social.oauth_status(pid, st)
@@ -260,4 +276,5 @@ async def wait_for_oauth(
         return _verdict(attempt, attempt.status, attempt.error, f"OAuth {st}", failed, expired)
 
     what = f"OAuth consent {st}"
-    return await _wait(client, ("oauth", st), fetch, check, timeout, policy, what)
+    hook = OAuthHook(client._waiting, pid, st, url)
+    return await _wait(client, ("oauth", st), fetch, check, timeout, policy, what, None, hook)

@@ -1,12 +1,14 @@
-"""The `layers-async` command: `demo`, `onboard`, `provision` and `sandbox`.
+"""The `layers-async` command: `demo`, `onboard`, `provision`, `sandbox` and the arq workers.
 
 ``layers-async demo`` starts an embedded sandbox and runs the Getting started flow for many
 fictional customers at once through the SDK, with a live progress display (rich, when installed
 and stdout is a terminal; plain lines otherwise), then prints a summary table and totals.
 ``layers-async onboard`` onboards a customer list crash-safely (see `layers_async.cli.onboard`),
 ``layers-async provision`` makes each customer of a list a child organization with its own key
-and credits (see `layers_async.cli.provision`), and ``layers-async sandbox`` serves the
-embedded sandbox (``python -m layers_async.sandbox``).
+and credits (see `layers_async.cli.provision`), ``layers-async sandbox`` serves the
+embedded sandbox (``python -m layers_async.sandbox``), and ``worker``, ``enqueue``, ``status``
+and ``results`` run onboarding as durable jobs on arq workers over Redis (see
+`layers_async.cli.scale`; the ``distributed`` extra).
 
 Each command lives in its own module and drives the SDK and the `Sandbox` through their public
 API: no module here imports a private (``_``) name from the rest of the package, nor reads a
@@ -22,7 +24,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from . import demo, onboard, provision
+from . import demo, onboard, provision, scale, scale_demo
 from .arguments import EXIT_INTERRUPTED, EXIT_USAGE
 from .demo import run_demo
 
@@ -67,6 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
                 formatter_class=argparse.RawDescriptionHelpFormatter,
             )
         )
+    for name, summary, description in scale.COMMANDS:  # the durable runs on arq workers
+        scale.add_arguments(name, sub.add_parser(name, help=summary, description=description))
+    scale_demo.add_arguments(
+        sub.add_parser(
+            "scale-demo",
+            help="Redis, a sandbox and worker processes on this machine, onboarding the demo",
+            description=scale_demo.HELP,
+        )
+    )
     return parser
 
 
@@ -86,6 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(onboard.run_onboard(args))
         if args.command == "provision":
             return asyncio.run(provision.run_provision(args))
+        if args.command in {name for name, _, _ in scale.COMMANDS}:
+            return scale.run(args)
+        if args.command == "scale-demo":
+            return scale_demo.run_scale_demo(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

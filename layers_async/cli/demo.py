@@ -4,15 +4,19 @@
 fictional customers at once through the SDK, with a live progress display (rich, when installed
 and stdout is a terminal; plain lines otherwise), then prints a summary table and totals.
 With ``--sub-orgs`` each customer is first provisioned as a child organization
-(`provision_customer`) and onboarded inside it with the child's own key.
+(`provision_customer`) and onboarded inside it with the child's own key. With ``--webhooks``
+a local receiver gets the sandbox's webhook deliveries and wakes the flows' job and OAuth
+waits (see `layers_async.cli.webhook_demo`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -36,6 +40,7 @@ from .arguments import (
     rich_available,
 )
 from .onboard import error_json, result_json, write_results
+from .webhook_demo import WebhookStats, receiving
 
 if TYPE_CHECKING:
     from rich.console import Group
@@ -57,6 +62,10 @@ onboarded inside that child through a view with the child's key,
 client.with_options(api_key=secret): its projects, credits and rate limits are the child's,
 and one process drives every child key over one connection pool. (for_organization(org_id)
 would act in the child with the partner's key and the partner's rate limits instead.)
+
+With --webhooks a receiver on 127.0.0.1 is registered with the sandbox and fed to the client:
+the flows' job and OAuth waits end the moment their event arrives and poll only as a safety
+net; the totals show the polls they sent against what polling only costs.
 """
 
 #: Credits the demo's organization gets per customer (a flow spends fewer), plus a reserve.
@@ -328,12 +337,15 @@ async def run_demo(args: argparse.Namespace, out: TextIO | None = None) -> int:
     except SandboxConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    hooks = WebhookStats() if args.webhooks else None
     async with (
         sandbox,
         sandbox.client(
             poll_rate=max(_MIN_POLL_RATE, _POLLS_PER_CUSTOMER * args.customers),
             on_retry=count_retry,
+            on_request=hooks.count_poll if hooks is not None else None,
         ) as client,
+        receiving(client, args.speed, hooks) if hooks is not None else _nothing(),
     ):
         print(f"Layers sandbox on {sandbox.url} (speed {args.speed:g}, seed {args.seed})", file=out)
         at_once = min(args.concurrency, args.customers)
@@ -371,6 +383,7 @@ async def run_demo(args: argparse.Namespace, out: TextIO | None = None) -> int:
             )
         state = await sandbox.state()
         polls = client.polls_sent
+        answered = client.webhooks.answered_by_events
     wall = time.monotonic() - started
     print(file=out)
     _summary(results, out, rich_ok=rich_ok)
@@ -382,6 +395,8 @@ async def run_demo(args: argparse.Namespace, out: TextIO | None = None) -> int:
         f" | 429s {statuses.get('429', 0)} | polls {polls}",
         file=out,
     )
+    if hooks is not None:  # a job wait per customer, and an OAuth wait per new account
+        print(hooks.line(2 * len(results), answered), file=out)
     for r in failed:
         print(f"  {r.item.external_id}: {type(r.error).__name__}: {r.error}", file=out)
     if args.results is not None:
@@ -392,6 +407,11 @@ async def run_demo(args: argparse.Namespace, out: TextIO | None = None) -> int:
             return EXIT_PROBLEMS
         print(f"full ids: {args.results}", file=out)
     return EXIT_OK if not failed else EXIT_PROBLEMS
+
+
+@contextlib.asynccontextmanager
+async def _nothing() -> AsyncIterator[None]:
+    yield
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -413,6 +433,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="provision each customer as a child organization and onboard it inside the child"
         " with the child's own API key (its own credits and rate limits)",
+    )
+    p.add_argument(
+        "--webhooks",
+        action="store_true",
+        help="receive the sandbox's webhooks on 127.0.0.1 and wake the flows' job and OAuth"
+        " waits on them (polling only as a safety net); the totals show the polls saved",
     )
     p.add_argument(
         "--results",

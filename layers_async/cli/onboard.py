@@ -42,7 +42,14 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from .. import DEFAULT_POLL, APIStatusError, LayersClient, LayersError, LayersValidationError
+from .. import (
+    DEFAULT_POLL,
+    APIStatusError,
+    GateFactory,
+    LayersClient,
+    LayersError,
+    LayersValidationError,
+)
 from ..flows import Customer, ItemResult, OnboardingResult, fan_out, onboard_customer
 from ..models.social import OAuthUrl
 from .arguments import (
@@ -75,6 +82,7 @@ __all__ = [
     "results_path",
     "run_onboard",
     "stop_on_sigint",
+    "wait_timeouts",
     "with_client",
     "write_results",
 ]
@@ -314,6 +322,18 @@ class _Remote(_Target):
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def wait_timeouts(target: _Target, oauth_timeout: float) -> tuple[float, float, float]:
+    """The flow's influencer, job and consent timeouts for `target`: against a sandbox they
+    scale with its clock (a sandbox consents at once), never below a floor."""
+    speed = target.sandbox_speed
+    if speed is None:
+        return _INFLUENCER_TIMEOUT, _JOB_TIMEOUT, float(oauth_timeout)
+    scale = max(1.0 / speed, _MIN_SCALE)
+    waits = (_INFLUENCER_TIMEOUT, _JOB_TIMEOUT, _OAUTH_TIMEOUT)
+    influencer, job, oauth = (max(_MIN_WAIT, t * scale) for t in waits)
+    return influencer, job, oauth
+
+
 def _poll_rate(speed: float | None) -> float:
     """Polls per second for the whole run: more against a faster clock, within a bound."""
     return min(_MAX_POLL_RATE, _POLL_RATE_PER_SPEED * (speed or 1.0))
@@ -422,11 +442,13 @@ async def connect(
     stack: contextlib.AsyncExitStack,
     args: argparse.Namespace,
     config: dict[str, Any] | None = None,
+    gate: GateFactory | None = None,
 ) -> tuple[LayersClient, _Target]:
     """The client of the run and its target: ``--sandbox``, a local sandbox or the API.
 
     ``--sandbox`` serves `config` (default `SANDBOX_CONFIG`) in this process; otherwise
-    ``LAYERS_API_KEY`` and ``LAYERS_BASE_URL`` say where to go.
+    ``LAYERS_API_KEY`` and ``LAYERS_BASE_URL`` say where to go, and `gate` (when given) makes
+    the client's rate-limit gates (e.g. shared ones in Redis).
     """
     oauth_timeout = float(getattr(args, "oauth_timeout", _OAUTH_TIMEOUT))
     if args.sandbox:
@@ -448,6 +470,7 @@ async def connect(
         base_url=base_url,
         poll_policy=DEFAULT_POLL.scaled(1 / speed) if speed else DEFAULT_POLL,
         poll_rate=_poll_rate(speed),
+        gate=gate,
     )
     return await stack.enter_async_context(client), target
 
@@ -487,13 +510,7 @@ async def _onboard_all(
             " were onboarded into an earlier one and are skipped",
             flush=True,
         )
-    speed = target.sandbox_speed
-    scale = 1.0 if speed is None else max(1.0 / speed, _MIN_SCALE)
-    influencer_timeout = max(_MIN_WAIT, _INFLUENCER_TIMEOUT * scale)
-    job_timeout = max(_MIN_WAIT, _JOB_TIMEOUT * scale)
-    oauth_timeout = float(args.oauth_timeout)
-    if speed is not None:  # a sandbox consents at once: its wait scales like the others
-        oauth_timeout = max(_MIN_WAIT, _OAUTH_TIMEOUT * scale)
+    influencer_timeout, job_timeout, oauth_timeout = wait_timeouts(target, args.oauth_timeout)
 
     def step(external_id: str, name: str) -> None:
         journal.note({"external_id": external_id, "status": "step", "step": name})

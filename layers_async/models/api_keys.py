@@ -46,26 +46,33 @@ class ChildApiKey(LayersModel):
     """A key of a child organization, masked: it never holds the secret."""
 
     id: str
+    """The key id, `key_<uuid>`."""
     organization_id: str
+    """The child organization the key belongs to, `org_<uuid>`."""
     name: str
-    #: The log-safe public part of the key, ``lp_<env>_<keyId16>``.
+    """The key's name, 1-120 characters."""
     prefix: str
-    #: ``"live"`` or ``"test"`` (test keys spend no credits).
+    """The log-safe public part of the key, `lp_<env>_<keyId16>`."""
     env: str
+    """`live` or `test` (`ApiKeyEnv`): test keys spend no credits."""
     scopes: tuple[str, ...]
-    #: The calling key's tier for a live key, ``"sandbox"`` for a test key.
+    """The scopes granted (`ApiKeyScope`), never `org:admin`."""
     rate_limit_tier: str
-    #: ``"active"`` or ``"revoked"`` (revoked, killed and deleted keys all show revoked).
+    """The calling key's tier for a live key, `sandbox` for a test key."""
     status: str
+    """`active` or `revoked` (revoked, killed and deleted keys all show `revoked`)."""
     created_at: datetime
-    #: Updated by every authenticated request made with the key.
+    """When the key was minted."""
     last_used_at: datetime | None = None
+    """When the key last made an authenticated request; None if it never did."""
     rotated_at: datetime | None = None
+    """When the key was last rotated; None if it never was."""
     revoked_at: datetime | None = None
-    #: During a rotation's grace period: when this (old) key stops working...
+    """When the key stopped working; None while `active`."""
     grace_until: datetime | None = None
-    #: ... and the id of the key that replaces it.
+    """During a rotation's grace period: when this (old) key stops working; else None."""
     superseded_by: str | None = None
+    """During a rotation's grace period: the id of the key that replaces it; else None."""
 
 
 @attrs.frozen
@@ -74,8 +81,11 @@ class ChildApiKeyCreated(LayersModel):
     Idempotency-Key, answers the same secret within 24 hours)."""
 
     api_key: ChildApiKey
+    """The new key, masked."""
     secret: Secret
+    """The full key, shown only here: store it now."""
     warning: str = ""
+    """The server's reminder to store the secret; empty if it sent none."""
 
 
 @attrs.frozen
@@ -84,9 +94,13 @@ class ChildApiKeyRotated(LayersModel):
     until its `grace_until` (24 hours)."""
 
     api_key: ChildApiKey
+    """The new key, masked."""
     secret: Secret
+    """The new key's full secret, shown only here: store it now."""
     previous_api_key: ChildApiKey
+    """The old key, which works until its `grace_until` (24 hours)."""
     warning: str = ""
+    """The server's reminder to store the secret; empty if it sent none."""
 
 
 @attrs.frozen
@@ -94,7 +108,9 @@ class ChildApiKeyRevoked(LayersModel):
     """A revoked child key (immediate, no grace)."""
 
     api_key: ChildApiKey
+    """The key, now `revoked` with `revoked_at` set."""
     deleted: bool = True
+    """Always True."""
 
 
 @attrs.frozen
@@ -102,16 +118,21 @@ class OwnApiKey(LayersModel):
     """A key of your own organization, as kill and rotate answer it."""
 
     id: str
+    """The key id, `key_<uuid>`; a rotation keeps it."""
     organization_id: str
+    """Your organization, `org_<uuid>`."""
     name: str
-    #: The log-safe public part of the key; rotation replaces it.
+    """The key's name."""
     prefix: str
-    #: True once the key was killed (until it is rotated).
+    """The log-safe public part of the key; rotation replaces it."""
     kill_switch: bool
+    """True once the key was killed (until it is rotated)."""
     is_active: bool
+    """False while the key is killed."""
     rotated_at: datetime | None = None
-    #: When the key was killed (None again after a rotation).
+    """When the key was last rotated; None if it never was."""
     revoked_at: datetime | None = None
+    """When the key was killed; None when it is not (again None after a rotation)."""
 
 
 @attrs.frozen
@@ -120,7 +141,9 @@ class ApiKeyKilled(LayersModel):
     (scope ``"key"``) until the key is rotated."""
 
     api_key: OwnApiKey
+    """The killed key."""
     killed: bool = True
+    """Always True (killing a killed key answers the same)."""
 
 
 @attrs.frozen
@@ -129,5 +152,8 @@ class ApiKeyRotated(LayersModel):
     from now on. Rotation also re-activates a killed key."""
 
     api_key: OwnApiKey
+    """The key with its new prefix and `rotated_at`."""
     secret: Secret
+    """The new full key, shown only here: store it now."""
     warning: str = ""
+    """The server's reminder to store the secret; empty if it sent none."""

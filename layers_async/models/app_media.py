@@ -20,12 +20,19 @@ class AppMedia(LayersModel):
     """One stored media item: `url` is the copy Layers serves, `source_url` what you sent."""
 
     id: str
+    """The media id, `med_<uuid>`."""
     kind: str
+    """`logo`, `screenshot` or `demo-video` (`MediaKind`)."""
     url: str
+    """The stored copy Layers serves (a `/_sandbox/media/…` URL in the sandbox)."""
     mime_type: str
+    """The media type, e.g. `image/png`."""
     byte_size: int
+    """Size of the stored file in bytes."""
     created_at: datetime
+    """When the item was stored."""
     source_url: str | None = None
+    """The URL you sent, to match uploads; None if the server omits it."""
 
 
 @attrs.frozen
@@ -33,4 +40,6 @@ class AppMediaDeleted(LayersModel):
     """The answer to deleting a media item."""
 
     id: str
+    """The media item deleted, `med_<uuid>`."""
     deleted: bool = True
+    """Always True."""

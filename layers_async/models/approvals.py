@@ -26,14 +26,15 @@ class ReviewPolicy(LayersModel):
     """A project's content review policy and how many of its containers await approval."""
 
     project_id: str
-    #: `auto_approve`, `review_first_n` or `review_all` (a plain string: newer values decode).
+    """The project, `prj_<uuid>`."""
     policy: str
-    #: Containers of the project awaiting approval now.
+    """`auto_approve`, `review_first_n` or `review_all` (a plain string: newer values decode)."""
     pending_count: int
-    #: Set only with `review_first_n`.
+    """Containers of the project awaiting approval now."""
     first_n: int | None = None
-    #: None when the policy was never set.
+    """Approved containers needed before content is no longer held; only with `review_first_n`."""
     updated_at: datetime | None = None
+    """When the policy was last set; None when it never was."""
 
 
 @attrs.frozen
@@ -46,7 +47,9 @@ class SchedulePromotion(LayersModel):
     """
 
     status: str
+    """`ok` (every parked post was created) or `failed` (none was: schedule again)."""
     scheduled_post_ids: tuple[str, ...] = ()
+    """With `ok`, the posts created, in the order the intents were parked."""
 
 
 @attrs.frozen
@@ -54,12 +57,15 @@ class Approval(LayersModel):
     """The answer to `content.approve()`."""
 
     id: str
+    """The container approved, `cnt_<uuid>`."""
     approval_status: str
+    """Always `approved`."""
     approved_at: datetime
-    #: The id of the key that approved.
+    """When it was approved."""
     approved_by: str
-    #: Present only when schedule intents were parked on the container.
+    """The id of the key that approved."""
     pending_schedule_promotion: SchedulePromotion | None = None
+    """What became of parked schedule intents; None when none were."""
 
 
 @attrs.frozen
@@ -67,8 +73,12 @@ class Rejection(LayersModel):
     """The answer to `content.reject()`; any parked schedule intents were dropped."""
 
     id: str
+    """The container rejected, `cnt_<uuid>`."""
     approval_status: str
+    """Always `rejected`."""
     rejected_at: datetime
-    #: The id of the key that rejected.
+    """When it was rejected."""
     rejected_by: str
+    """The id of the key that rejected."""
     reason: str
+    """The reason given, 1-1024 characters."""

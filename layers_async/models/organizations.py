@@ -29,18 +29,23 @@ class Organization(LayersModel):
     """A child organization: a customer's isolation boundary (wallet, keys, projects)."""
 
     id: str
+    """The organization id, `org_<uuid>`."""
     name: str
-    #: ``active``, ``suspended`` or ``archived`` (terminal).
+    """The organization's name."""
     status: str
+    """`active`, `suspended` or `archived` (terminal) (`OrganizationStatus`)."""
     created_at: datetime
+    """When the organization was created."""
     updated_at: datetime
-    #: The parent (your organization) for a child; None for a top-level organization.
+    """When any field last changed."""
     parent_organization_id: str | None = None
-    #: Your own string → string data (e.g. ``{"externalId": "acme-coffee"}``); opaque to Layers.
+    """The parent (your organization) of a child; None for a top-level one."""
     metadata: dict[str, str] = attrs.Factory(dict)
+    """Your string-to-string data (e.g. `{"externalId": "acme-coffee"}`); opaque to Layers."""
     billing_email: str | None = None
-    #: When the child was offboarded.
+    """The billing email address; None when unset."""
     archived_at: datetime | None = None
+    """When the child was offboarded; None unless `archived`."""
 
 
 @attrs.frozen
@@ -48,9 +53,13 @@ class OrganizationSummary(LayersModel):
     """What `organizations.get()` adds about a child: its projects, credits and credit config."""
 
     project_count: int
+    """How many projects the child has."""
     balance: int
+    """The child's wallet `balance`, in credits."""
     available: int
+    """The child's wallet `available`, in credits."""
     credit_config: CreditConfig
+    """The child's monthly cap and auto-refill rule."""
 
 
 @attrs.frozen
@@ -58,6 +67,7 @@ class OrganizationDetail(Organization):
     """One child organization (`organizations.get()`), with its `summary`."""
 
     summary: OrganizationSummary = attrs.field(kw_only=True)
+    """The child's projects, credits and credit config."""
 
 
 @attrs.frozen
@@ -65,9 +75,12 @@ class OrganizationArchived(LayersModel):
     """The answer to archiving (offboarding) a child; a repeat answers the same values."""
 
     id: str
+    """The child archived, `org_<uuid>`."""
     status: str
+    """Always `archived`."""
     archived_at: datetime
-    #: Unspent, unreserved credits swept back to the parent's prepaid balance.
+    """When it was offboarded."""
     reclaimed_credits: int = 0
-    #: How many of the child's keys were revoked.
+    """Unspent, unreserved credits swept back to your prepaid balance."""
     revoked_api_keys: int = 0
+    """How many of the child's keys were revoked."""

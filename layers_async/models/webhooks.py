@@ -50,14 +50,16 @@ class WebhookEvent(LayersModel):
     """A delivered event. Known types decode to a subclass with a typed `data`; an unknown
     type stays a `WebhookEvent` whose `data` is the payload's ``data`` object as a dict."""
 
-    #: ``evt_<ULID>``, the same on every retry (also ``X-Layers-Event-Id``): deduplicate on it.
     id: str
-    #: The catalogue name, e.g. ``job.completed`` (a plain `str`: new types pass through).
+    """`evt_<ULID>`, the same on every retry (also `X-Layers-Event-Id`): deduplicate on it."""
     type: str
+    """The catalogue name, e.g. `job.completed` (a plain `str`: new types pass through)."""
     data: Any = attrs.Factory(dict)
+    """The event's `data`: a typed model on a known type's subclass, else the JSON object."""
     created_at: datetime | None = None
-    #: On a replay, the id of the delivery it replays (``dlv_…``); None otherwise.
+    """When the event happened; None if the payload omits it."""
     replay_of: str | None = None
+    """On a replay, the id of the delivery it replays (`dlv_…`); None otherwise."""
 
 
 @attrs.frozen(kw_only=True)
@@ -65,26 +67,35 @@ class JobEventData(LayersModel):
     """`data` of ``job.completed``, ``job.failed`` and ``job.canceled``."""
 
     job_id: str
+    """The job, `job_<ULID>`."""
     organization_id: str | None = None
+    """The organization the event belongs to; None if the payload omits it."""
     kind: str | None = None
+    """The job's kind, e.g. `content_generate`; None if the payload omits it."""
     project_id: str | None = None
-    #: What the job made (``job.completed`` only), as the job's `result`.
+    """The project the job worked on; None if the payload omits it."""
     result: dict[str, Any] | None = None
-    #: Why it failed (``job.failed`` only).
+    """What the job made, as the job's `result` (`job.completed` only); else None."""
     error: ErrorInfo | None = None
+    """Why it failed (`job.failed` only); else None."""
 
 
 @attrs.frozen(kw_only=True)
 class ContentGeneratedData(LayersModel):
     """`data` of ``content.generated``: a container became ``completed``."""
 
-    #: The container's ``cnt_…`` id.
     id: str
+    """The container's `cnt_…` id."""
     organization_id: str | None = None
+    """The organization the event belongs to; None if the payload omits it."""
     project_id: str | None = None
+    """The container's project; None if the payload omits it."""
     format: str | None = None
+    """The generation format, hyphenated; None if the payload omits it."""
     preview: Preview | None = None
+    """What to render, as on the container; None if the payload omits it."""
     assets: tuple[Any, ...] = ()
+    """The generated files, as the payload carries them."""
 
 
 @attrs.frozen(kw_only=True)
@@ -92,16 +103,22 @@ class ContentReviewData(LayersModel):
     """`data` of ``content.approved`` (``approved_*``) and ``content.rejected`` (``rejected_*``
     and ``reason``)."""
 
-    #: The container's ``cnt_…`` id.
     id: str
+    """The container's `cnt_…` id."""
     organization_id: str | None = None
+    """The organization the event belongs to; None if the payload omits it."""
     project_id: str | None = None
+    """The container's project; None if the payload omits it."""
     approved_at: datetime | None = None
-    #: The approving key's id (``key_…``).
+    """When it was approved (`content.approved`); else None."""
     approved_by: str | None = None
+    """The approving key's id, `key_…` (`content.approved`); else None."""
     rejected_at: datetime | None = None
+    """When it was rejected (`content.rejected`); else None."""
     rejected_by: str | None = None
+    """The rejecting key's id, `key_…` (`content.rejected`); else None."""
     reason: str | None = None
+    """The reason given for the rejection (`content.rejected`); else None."""
 
 
 @attrs.frozen(kw_only=True)
@@ -109,20 +126,27 @@ class PostEventData(LayersModel):
     """`data` of the ``post.*`` events (each type fills its own fields)."""
 
     scheduled_post_id: str
+    """The scheduled post, `sp_<uuid>`."""
     organization_id: str | None = None
+    """The organization the event belongs to; None if the payload omits it."""
     container_id: str | None = None
+    """The content posted, `cnt_<uuid>`; None if the payload omits it."""
     project_id: str | None = None
+    """The post's project; None if the payload omits it."""
     social_account_id: str | None = None
-    #: ``post.scheduled``.
+    """The account posted to, `sa_<uuid>`; None if the payload omits it."""
     scheduled_for: datetime | None = None
-    #: ``post.published``.
+    """When it is to publish (`post.scheduled`); else None."""
     external_id: str | None = None
+    """The platform's post id (`post.published`); else None."""
     external_url: str | None = None
+    """The post's public URL (`post.published`); else None."""
     published_at: datetime | None = None
-    #: ``post.failed``.
+    """When it was published (`post.published`); else None."""
     last_error: ErrorInfo | None = None
-    #: ``post.canceled``.
+    """Why it failed (`post.failed`); else None."""
     canceled_at: datetime | None = None
+    """When it was canceled (`post.canceled`); else None."""
 
 
 @attrs.frozen(kw_only=True)
@@ -130,15 +154,21 @@ class SocialAccountEventData(LayersModel):
     """`data` of the ``social_account.*`` events (each type fills its own fields)."""
 
     social_account_id: str
+    """The account, `sa_<uuid>`."""
     organization_id: str | None = None
+    """The organization the event belongs to; None if the payload omits it."""
     project_id: str | None = None
+    """The account's project; None if the payload omits it."""
     platform: str | None = None
-    #: ``social_account.connected``.
+    """`tiktok` or `instagram`; None if the payload omits it."""
     display_name: str | None = None
+    """The name shown on the profile (`social_account.connected`); else None."""
     connected_at: datetime | None = None
-    #: ``social_account.revoked``.
+    """When it was connected (`social_account.connected`); else None."""
     disconnected_reason: str | None = None
+    """Why, e.g. `revoked_by_partner` (`social_account.revoked`); else None."""
     disconnected_at: datetime | None = None
+    """When it was disconnected (`social_account.revoked`); else None."""
 
 
 @attrs.frozen(kw_only=True)
@@ -148,8 +178,11 @@ class TestPingData(LayersModel):
     __test__ = False  # not a pytest test class
 
     message: str
+    """The ping's message."""
     organization_id: str | None = None
+    """The organization the event belongs to; None if the payload omits it."""
     endpoint_id: str | None = None
+    """The endpoint tested, `wh_<uuid>`; None if the payload omits it."""
 
 
 @attrs.frozen(kw_only=True)

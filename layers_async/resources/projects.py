@@ -103,6 +103,12 @@ def _fields(*, patch: bool, **given: object) -> dict[str, JSON]:
     return body
 
 
+def _field_arguments(arguments: Mapping[str, object]) -> dict[str, object]:
+    """The project fields among a method's arguments (its `locals()`): every keyword of
+    `_RULES`, so that `create` and `update` send each field they take, by one table."""
+    return {field: arguments[field] for field in _RULES if field in arguments}
+
+
 def validate_project_fields(**fields: object) -> dict[str, JSON]:
     """Check project fields with the rules `Projects.create` applies, sending nothing.
 
@@ -152,20 +158,7 @@ class Projects(Resource):
             raise fail("name", "is required")
         if timezone is None:
             raise fail("timezone", "is required (use 'UTC' if there is no preference)")
-        body = _fields(
-            name=name,
-            timezone=timezone,
-            customer_external_id=customer_external_id,
-            owner_email=owner_email,
-            primary_language=primary_language,
-            app_name=app_name,
-            app_description=app_description,
-            tagline=tagline,
-            brand_voice=brand_voice,
-            target_gender=target_gender,
-            metadata=metadata,
-            patch=False,
-        )
+        body = _fields(patch=False, **_field_arguments(locals()))
         return await self._write(Project, "POST", "/v1/projects", opts, body=body)
 
     async def get(self, project_id: str, **options: Unpack[RequestOptions]) -> Project:
@@ -222,20 +215,7 @@ class Projects(Resource):
         `status="archived"` archives like `archive()`; `"active"` un-archives."""
         opts = call_options(options)
         pid = check_id("project_id", project_id, "prj")
-        body = _fields(
-            name=name,
-            timezone=timezone,
-            customer_external_id=customer_external_id,
-            owner_email=owner_email,
-            primary_language=primary_language,
-            app_name=app_name,
-            app_description=app_description,
-            tagline=tagline,
-            brand_voice=brand_voice,
-            target_gender=target_gender,
-            metadata=metadata,
-            patch=True,
-        )
+        body = _fields(patch=True, **_field_arguments(locals()))
         if not isinstance(status, NotGiven):
             body["status"] = check_enum("status", status, ProjectStatus)
         if not body:

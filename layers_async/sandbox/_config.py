@@ -157,6 +157,10 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "webhookDelivery": "http",
     "webhookTimeoutSeconds": 10,
     "faults": [],
+    # Webhook faults for tests: the share of delivery attempts lost after they "succeeded"
+    # (dropped) and the share that fail as unreachable (failed), drawn from their own stream.
+    "webhookDropRate": 0.0,
+    "webhookFailRate": 0.0,
 }
 #: Keys `PATCH /_sandbox/config` may change.
 PATCHABLE = frozenset(
@@ -166,6 +170,8 @@ PATCHABLE = frozenset(
         "oauthAutoCompleteSeconds",
         "webhookDelivery",
         "webhookTimeoutSeconds",
+        "webhookDropRate",
+        "webhookFailRate",
         "durations",
         "jitter",
         "speed",
@@ -185,6 +191,8 @@ SNAKE_TO_CAMEL = {
     "webhook_delivery": "webhookDelivery",
     "webhook_timeout_seconds": "webhookTimeoutSeconds",
     "faults": "faults",
+    "webhook_drop_rate": "webhookDropRate",
+    "webhook_fail_rate": "webhookFailRate",
 }
 
 
@@ -290,6 +298,19 @@ def _check_faults(faults: Any, issues: Issues) -> list[dict[str, Any]]:
     return out
 
 
+def _check_webhook_faults(cfg: Mapping[str, Any], issues: Issues) -> None:
+    """`webhookDropRate` and `webhookFailRate` are shares from 0 to 1 that add up to at most 1
+    (one draw per attempt decides: dropped, failed or sent)."""
+    rates = ("webhookDropRate", "webhookFailRate")
+    bad = False
+    for name in rates:
+        if not _num(cfg[name]) or not 0 <= cfg[name] <= 1:
+            issues.add(name, "Must be a number from 0 to 1.")
+            bad = True
+    if not bad and cfg[rates[0]] + cfg[rates[1]] > 1:
+        issues.add(rates[1], "webhookDropRate and webhookFailRate add up to at most 1.")
+
+
 def _int_or_none(v: Any, least: int) -> bool:
     return v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= least)
 
@@ -382,6 +403,7 @@ def normalize_config(
         issues.add("webhookDelivery", "Must be http or record.")
     if not _num(cfg["webhookTimeoutSeconds"]) or cfg["webhookTimeoutSeconds"] <= 0:
         issues.add("webhookTimeoutSeconds", "Must be a positive number.")
+    _check_webhook_faults(cfg, issues)
     cfg["faults"] = _check_faults(cfg["faults"], issues)
     refs: set[str] = set()
     children: set[str] = set()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import _webhooks
 from ._errors import conflict
 from ._models import Container, ParkedSchedule, Project, Review, ScheduledPost
 
@@ -97,6 +98,7 @@ def queue_posts(
         )
         w.posts[post.id] = post
         w.schedule_post(post)
+        _webhooks.post_scheduled(w, post)
         ids.append(post.id)
     return ids
 
@@ -134,11 +136,11 @@ def decide(
     c.updated_at = now
     review.decided_at = now
     review.decided_by = key_id
-    promotion = None
     if verdict == "approved":
         review.note = text
-        if parked:
-            promotion = _promote(w, c, parked, now)
     else:
         review.reason = text
+    # The decision's event goes first, then `post.scheduled` per promoted post (§3.16.1).
+    _webhooks.content_reviewed(w, c, w.projects[c.project_id].org_id, review)
+    promotion = _promote(w, c, parked, now) if verdict == "approved" and parked else None
     return review, promotion

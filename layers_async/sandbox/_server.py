@@ -113,11 +113,11 @@ class Sandbox:
             request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
         ) -> web.StreamResponse:
             # Every request goes to the sandbox's own dispatch, including those aiohttp's router
-            # cannot match (`OPTIONS *`, `CONNECT host:port`), so each gets the error envelope.
+            # cannot match (`OPTIONS *`, `CONNECT host:port`), so each gets the error envelope;
+            # the app registers no route, since this middleware answers them all.
             return await core.handle(request)
 
         app = web.Application(client_max_size=8 * 1_048_576, middlewares=[every_request])
-        app.router.add_route("*", r"/{tail:[\s\S]*}", core.handle)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         sock = socket.socket(socket.AF_INET6 if ":" in self._host else socket.AF_INET)

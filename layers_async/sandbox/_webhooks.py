@@ -5,6 +5,12 @@ the world's timeline, signed with the endpoint's secrets, and either POSTed for 
 background task (`webhookDelivery: "http"`) or written to the outbox and counted as a success
 (`"record"`). Failed attempts climb the retry ladder; the 8th failure ends the delivery as
 `failed`, and 20 consecutive failures auto-pause the endpoint.
+
+Webhook faults for tests: `webhookDropRate` and `webhookFailRate` (sandbox configuration) decide
+each attempt with one draw from a stream seeded by `seed`. Neither sends anything. A dropped
+attempt is a delivery lost after the sender saw success: it is booked `delivered` with no
+response status and is never retried, so only a receiver's own safety net (polling) recovers
+it. A failed attempt counts as a connection failure and climbs the retry ladder.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from ._jsonio import dumps
 from ._models import (
     Container,
     Job,
+    Review,
     ScheduledPost,
     SocialAccount,
     WebhookDelivery,
@@ -39,12 +46,16 @@ __all__ = [
     "RETRY_LADDER_SECONDS",
     "abandon_pending",
     "account_connected",
+    "account_needs_reauth",
+    "account_revoked",
     "content_generated",
+    "content_reviewed",
     "emit",
     "enqueue",
     "job_ended",
     "new_event",
     "post_ended",
+    "post_scheduled",
     "release_held",
     "signature_header",
 ]
@@ -55,6 +66,8 @@ MAX_ATTEMPTS = len(RETRY_LADDER_SECONDS)
 #: Consecutive failed attempts after which an endpoint becomes `auto_paused`.
 AUTO_PAUSE_AFTER = 20
 USER_AGENT = "Layers-Webhooks/1"
+#: `lastErrorMessage` of an attempt failed by `webhookFailRate`.
+FAILED_BY_FAULT = "Connection failed: injected by webhookFailRate."
 #: Background HTTP attempts in flight (kept referenced until they finish).
 _TASKS: set[asyncio.Task[None]] = set()
 
@@ -162,6 +175,13 @@ def _attempt(w: World, d: WebhookDelivery, when: int) -> bool:
         "X-Layers-Event-Id": d.event_id,
         "X-Layers-Signature": signature_header(e, body, int(real), when),
     }
+    fault = _injected_fault(w)
+    if fault is not None:
+        # Nothing reaches the receiver (no POST, no outbox item); a drop is booked as the
+        # success the sender believed it was, a failure climbs the retry ladder.
+        dropped = fault == "drop"
+        _settle(w, d, None, None if dropped else FAILED_BY_FAULT, when)
+        return True
     # The embedded sandbox never sends traffic off this machine: in "http" mode it POSTs to
     # loopback URLs only, and a delivery to any other host goes to the outbox as in "record".
     if w.config["webhookDelivery"] == "record" or not _is_loopback(e.url):
@@ -181,6 +201,19 @@ def _attempt(w: World, d: WebhookDelivery, when: int) -> bool:
     _TASKS.add(task)
     task.add_done_callback(_TASKS.discard)
     return True
+
+
+def _injected_fault(w: World) -> str | None:
+    """`"drop"`, `"fail"` or None for one attempt: a single draw from the webhook-fault stream
+    against `webhookDropRate`, then `webhookFailRate` (no draw when both are 0)."""
+    drop = float(w.config["webhookDropRate"])
+    fail = float(w.config["webhookFailRate"])
+    if drop <= 0 and fail <= 0:
+        return None
+    u = w.webhook_fault_rng.random()
+    if u < drop:
+        return "drop"
+    return "fail" if u < drop + fail else None
 
 
 def _is_loopback(url: str) -> bool:
@@ -236,6 +269,11 @@ def _settle(w: World, d: WebhookDelivery, status: int | None, error: str | None,
     if d.attempts >= MAX_ATTEMPTS:
         d.status = "failed"
         d.abandoned_at = when
+    elif e is None or e.status != "active":
+        # Paused (by hand or automatically) while this attempt was in flight: nothing is
+        # queued for a paused endpoint, so the delivery is abandoned like its pending ones.
+        d.status = "abandoned"
+        d.abandoned_at = when
     else:
         d.status = "pending"
         d.next_retry_at = when + RETRY_LADDER_SECONDS[d.attempts] * 1000
@@ -260,15 +298,27 @@ def job_ended(w: World, job: Job) -> None:
     emit(w, job.org_id, "job." + job.status, job.project_id, data)
 
 
-def post_ended(w: World, post: ScheduledPost) -> None:
-    """`post.published`, `post.failed` or `post.canceled` as a post ends; drafts emit
-    nothing."""
-    data: dict[str, Any] = {
+def _post_data(post: ScheduledPost) -> dict[str, Any]:
+    """The fields every `post.*` event carries."""
+    return {
         "scheduledPostId": post.id,
         "containerId": post.container_id,
         "projectId": post.project_id,
         "socialAccountId": post.social_account_id,
     }
+
+
+def post_scheduled(w: World, post: ScheduledPost) -> None:
+    """`post.scheduled` as a post is created (schedule, publish-now or approval promotion)."""
+    data = _post_data(post)
+    data["scheduledFor"] = format_ts(post.scheduled_for)
+    emit(w, post.org_id, "post.scheduled", post.project_id, data)
+
+
+def post_ended(w: World, post: ScheduledPost) -> None:
+    """`post.published`, `post.failed` or `post.canceled` as a post ends; drafts emit
+    nothing."""
+    data = _post_data(post)
     if post.status == "published":
         data.update(
             externalId=post.external_id,
@@ -296,13 +346,40 @@ def content_generated(w: World, c: Container, org_id: str) -> None:
     emit(w, org_id, "content.generated", c.project_id, data)
 
 
+def content_reviewed(w: World, c: Container, org_id: str, review: Review) -> None:
+    """`content.approved` or `content.rejected` as pending content is decided (contract
+    §3.16); the decider is the key's id."""
+    at = format_ts(review.decided_at or 0)
+    data: dict[str, Any] = {"id": c.id, "projectId": c.project_id}
+    if c.approval_status == "approved":
+        data.update(approvedAt=at, approvedBy=review.decided_by)
+    else:
+        data.update(rejectedAt=at, rejectedBy=review.decided_by, reason=review.reason)
+    emit(w, org_id, "content." + c.approval_status, c.project_id, data)
+
+
+def _account_data(acc: SocialAccount) -> dict[str, Any]:
+    """The fields every `social_account.*` event carries."""
+    return {"socialAccountId": acc.id, "projectId": acc.project_id, "platform": acc.platform}
+
+
+def account_needs_reauth(w: World, acc: SocialAccount) -> None:
+    """`social_account.needs_reauth` as a connected account's token goes bad."""
+    emit(w, acc.org_id, "social_account.needs_reauth", acc.project_id, _account_data(acc))
+
+
+def account_revoked(w: World, acc: SocialAccount) -> None:
+    """`social_account.revoked` as the partner disconnects an account."""
+    data = _account_data(acc)
+    data.update(
+        disconnectedReason=acc.disconnected_reason,
+        disconnectedAt=format_ts(acc.disconnected_at or 0),
+    )
+    emit(w, acc.org_id, "social_account.revoked", acc.project_id, data)
+
+
 def account_connected(w: World, acc: SocialAccount) -> None:
     """`social_account.connected` as an OAuth attempt completes."""
-    data = {
-        "socialAccountId": acc.id,
-        "projectId": acc.project_id,
-        "platform": acc.platform,
-        "displayName": acc.display_name,
-        "connectedAt": format_ts(acc.connected_at),
-    }
+    data = _account_data(acc)
+    data.update(displayName=acc.display_name, connectedAt=format_ts(acc.connected_at))
     emit(w, acc.org_id, "social_account.connected", acc.project_id, data)

@@ -108,6 +108,7 @@ class World:
         self.request_rng = random.Random(f"requests:{seed}")
         self.ids = IdFactory(self.rng)
         self.hook_ids = IdFactory(random.Random(f"webhooks:{seed}"))
+        self.webhook_fault_rng = random.Random(f"webhook-faults:{seed}")
         self.request_ids = IdFactory(self.request_rng)
         start = config["clockStart"]
         start_ms = parse_config_ts(start) if start else int(time.time() * 1000)

@@ -173,3 +173,22 @@ def test_commands_that_do_not_draw_work_without_rich() -> None:
         proc = _run(["-c", WITHOUT_RICH, *args])
         assert proc.returncode == 0, (args, proc.stdout + proc.stderr)
         assert "layers-async" in proc.stdout or "1 of 1 customers onboarded" in proc.stdout
+
+
+@pytest.mark.timeout(90)
+def test_demo_with_webhooks_wakes_the_waits_on_events_and_reports_the_polls_saved() -> None:
+    """`demo --webhooks` receives the sandbox's events on 127.0.0.1 and every job and OAuth wait
+    ends on its event, with the polls per wait and the polls saved in the totals."""
+    proc = _run(["-m", "layers_async", "demo", "--customers", "4", "--webhooks"])
+    assert proc.returncode == 0, proc.stderr
+    assert "4 of 4 customers onboarded" in proc.stdout
+    found = re.search(r"webhooks: (\d+) events received on http://127\.0\.0\.1:\d+/", proc.stdout)
+    assert found is not None, proc.stdout
+    assert int(found.group(1)) == 8  # a job.completed and a social_account.connected each
+    ended = re.search(r"job and OAuth waits: 8, ended by their event alone: (\d+)", proc.stdout)
+    assert ended is not None, proc.stdout
+    assert int(ended.group(1)) >= 4  # the others (a late delivery) by a safety poll
+    per_wait = re.search(r"their polls per wait: ([\d.]+) \(polling only: about ", proc.stdout)
+    assert per_wait is not None, proc.stdout
+    assert float(per_wait.group(1)) < 1.0
+    assert all(len(line) <= 80 for line in proc.stdout.splitlines() if "webhook" in line)

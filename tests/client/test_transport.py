@@ -878,6 +878,35 @@ CONTRACT_CLASSES: dict[str, str] = {
     "GET /v1/projects/{projectId}/content-review-policy": "read-light",
     "PATCH /v1/projects/{projectId}/content-review-policy": "write-light",
     "POST /v1/content/{containerId}/publish": "write-light",
+    # Tier 2: sub-organizations, their keys and credits, own keys, webhooks (§2.2).
+    "POST /v1/organizations": "write-light",
+    "GET /v1/organizations": "read-light",
+    "GET /v1/organizations/{orgId}": "read-light",
+    "PATCH /v1/organizations/{orgId}": "write-light",
+    "POST /v1/organizations/{orgId}/suspend": "write-light",
+    "POST /v1/organizations/{orgId}/resume": "write-light",
+    "DELETE /v1/organizations/{orgId}": "write-light",
+    "POST /v1/organizations/{orgId}/api-keys": "write-light",
+    "GET /v1/organizations/{orgId}/api-keys": "read-light",
+    "POST /v1/organizations/{orgId}/api-keys/{keyId}/rotate": "write-light",
+    "DELETE /v1/organizations/{orgId}/api-keys/{keyId}": "write-light",
+    "POST /v1/organizations/{orgId}/credits/allocate": "write-light",
+    "GET /v1/organizations/{orgId}/credits": "read-light",
+    "GET /v1/organizations/{orgId}/credits/events": "read-light",
+    "GET /v1/organizations/{orgId}/credit-config": "read-light",
+    "PATCH /v1/organizations/{orgId}/credit-config": "write-light",
+    "POST /v1/api-keys/{keyId}/kill": "write-light",
+    "POST /v1/api-keys/{keyId}/rotate": "write-light",
+    "GET /v1/credits/events": "read-light",
+    "POST /v1/webhook-endpoints": "write-light",
+    "GET /v1/webhook-endpoints": "read-light",
+    "GET /v1/webhook-endpoints/{endpointId}": "read-light",
+    "PATCH /v1/webhook-endpoints/{endpointId}": "write-light",
+    "DELETE /v1/webhook-endpoints/{endpointId}": "write-light",
+    "POST /v1/webhook-endpoints/{endpointId}/rotate-secret": "write-light",
+    "POST /v1/webhook-endpoints/{endpointId}/test": "write-light",
+    "GET /v1/webhook-endpoints/{endpointId}/deliveries": "read-light",
+    "POST /v1/webhook-deliveries/{deliveryId}/replay": "write-light",
 }
 GHOST = "0b6f3d2e-1a2b-4c3d-8e4f-5a6b7c8d9e0f"
 TIKTOK_ID = "7301234567890123456"
@@ -940,6 +969,45 @@ def _every_route(pid: str) -> list[Callable[[LayersClient], Awaitable[object]]]:
         lambda c: c.projects.get_review_policy(pid),
         lambda c: c.projects.update_review_policy(pid, policy="review_all"),
         lambda c: c.content.publish(cnt, targets=[target]),
+        *_tier2_routes(),
+    ]
+
+
+def _tier2_routes() -> list[Callable[[LayersClient], Awaitable[object]]]:
+    """One call of every Tier 2 method; all but the creates act on unknown ids (404), so no
+    key of the test's client is killed or rotated."""
+    org, key, wh = f"org_{GHOST}", f"key_{GHOST}", f"wh_{GHOST}"
+    return [
+        lambda c: c.organizations.create(name="Acme Coffee"),
+        lambda c: c.organizations.list(),
+        lambda c: c.organizations.get(org),
+        lambda c: c.organizations.update(org, name="Acme Roasters"),
+        lambda c: c.organizations.suspend(org),
+        lambda c: c.organizations.resume(org),
+        lambda c: c.organizations.archive(org),
+        lambda c: c.organizations.api_keys.create(org, name="ci", scopes=["*"]),
+        lambda c: c.organizations.api_keys.list(org),
+        lambda c: c.organizations.api_keys.rotate(org, key),
+        lambda c: c.organizations.api_keys.revoke(org, key),
+        lambda c: c.organizations.credits.allocate(org, credits=10),
+        lambda c: c.organizations.credits.get(org),
+        lambda c: c.organizations.credits.events(org),
+        lambda c: c.organizations.credit_config.get(org),
+        lambda c: c.organizations.credit_config.update(org, monthly_credit_cap=100),
+        lambda c: c.api_keys.kill(key),
+        lambda c: c.api_keys.rotate(key),
+        lambda c: c.credits.events(),
+        lambda c: c.webhook_endpoints.create(
+            url="https://example.com/hook", events=["job.completed"]
+        ),
+        lambda c: c.webhook_endpoints.list(),
+        lambda c: c.webhook_endpoints.get(wh),
+        lambda c: c.webhook_endpoints.update(wh, description="CI"),
+        lambda c: c.webhook_endpoints.delete(wh),
+        lambda c: c.webhook_endpoints.rotate_secret(wh),
+        lambda c: c.webhook_endpoints.test(wh),
+        lambda c: c.webhook_endpoints.deliveries(wh),
+        lambda c: c.webhook_endpoints.replay_delivery(f"dlv_{GHOST}"),
     ]
 
 

@@ -447,6 +447,17 @@ MESSAGES: list[tuple[str, Call, str]] = [
     ("int range", lambda c: _first_page(c.projects.list(limit=0)), "limit: must be an integer from 1 to 200 (got 0)"),  # noqa: E501
     ("bool", lambda c: _first_page(c.social.accounts(PRJ, leased="yes")), "leased: must be a bool (got 'yes')"),  # type: ignore[arg-type]  # noqa: E501
     ("id", lambda c: c.projects.get("project-1"), "project_id: must be a prj_<uuid> id (got 'project-1')"),  # noqa: E501
+    ("org id", lambda c: c.organizations.get("o"), "org_id: must be an org_<uuid> id (got 'o')"),
+    ("container id", lambda c: c.content.get("c"), "container_id: must be a cnt_<uuid> id (got 'c')"),  # noqa: E501
+    ("media id", lambda c: c.app_media.delete(PRJ, "m"), "media_id: must be a med_<uuid> id (got 'm')"),  # noqa: E501
+    ("account id", lambda c: c.social.disconnect("s"), "social_account_id: must be a sa_<uuid> id (got 's')"),  # noqa: E501
+    ("influencer id", lambda c: c.influencers.get("i"), "influencer_id: must be an inf_<uuid> id (got 'i')"),  # noqa: E501
+    ("post id", lambda c: c.scheduled_posts.get("p"), "scheduled_post_id: must be a sp_<uuid> id (got 'p')"),  # noqa: E501
+    ("key id", lambda c: c.api_keys.kill("k"), "key_id: must be a key_<uuid> id (got 'k')"),
+    ("endpoint id", lambda c: c.webhook_endpoints.get("w"), "endpoint_id: must be a wh_<uuid> id (got 'w')"),  # noqa: E501
+    ("delivery id", lambda c: c.webhook_endpoints.replay_delivery("d"), "delivery_id: must be a dlv_<uuid> id (got 'd')"),  # noqa: E501
+    ("job id", lambda c: c.jobs.get("j"), "job_id: must be a job_<ULID> id (got 'j')"),
+    ("oauth state", lambda c: c.social.oauth_status(PRJ, "s"), "state: must be a st_<ULID> state (got 's')"),  # noqa: E501
     ("not a datetime", lambda c: _first_page(c.content.list(PRJ, since="2026-05-01")), "since: must be a datetime (got str)"),  # type: ignore[arg-type]  # noqa: E501
     ("naive datetime", lambda c: _first_page(c.content.list(PRJ, since=datetime(2026, 5, 1))), "since: must be timezone-aware (a naive datetime has no defined instant)"),  # noqa: E501
     ("control character in a URL", _upload("https://a.example/\x00"), "url: must not contain spaces or control characters"),  # noqa: E501

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json as _json
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import aiohttp
 from multidict import CIMultiDictProxy
+
+from layers_async.sandbox import Sandbox
+
+#: The `make_sandbox` fixture: starts a sandbox with the given `Sandbox` keywords.
+MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 
 _UNSET: Any = object()
 

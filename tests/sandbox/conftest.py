@@ -11,6 +11,7 @@ import pytest
 from layers_async.sandbox import Sandbox
 from tests.sandbox._checks import two_org_config
 from tests.sandbox._flows import two_org_options
+from tests.sandbox._hooks import Receiver, running_receiver
 from tests.sandbox._http import Api
 
 
@@ -44,6 +45,23 @@ async def two_live_org_apis(
     another."""
     async with make_sandbox(**two_org_options()) as sb:
         yield {name: Api(session, sb.url, key) for name, key in sb.keys.items()}
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A running webhook receiver on 127.0.0.1; its `url` is the hook path."""
+    async with running_receiver() as rec:
+        yield rec
+
+
+@pytest.fixture
+async def record_api(
+    make_sandbox: Callable[..., AbstractAsyncContextManager[Sandbox]],
+    session: aiohttp.ClientSession,
+) -> AsyncIterator[Api]:
+    """An `Api` on a paused sandbox in `record` mode (attempts go to the outbox)."""
+    async with make_sandbox(webhook_delivery="record", jitter=0) as sb:
+        yield Api(session, sb.url, sb.api_key)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -8,8 +8,6 @@ checked for `X-Request-Id` and the §1.11 rate-limit headers, and every `/v1` wr
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import aiohttp
@@ -32,9 +30,7 @@ from tests.sandbox._flows import (
     parse_ts,
     shift,
 )
-from tests.sandbox._http import Api, Reply
-
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
+from tests.sandbox._http import Api, MakeSandbox, Reply
 
 GUIDE_PROJECT = {
     "name": "Acme Coffee",

@@ -3,9 +3,6 @@ credits and the placeholder media."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
-
 import pytest
 
 from layers_async.sandbox import Sandbox
@@ -22,8 +19,6 @@ from tests.sandbox._checks import (
     new_uuid,
 )
 from tests.sandbox._http import Api
-
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 
 # --------------------------------------------------------------------------------------------
 # the /_sandbox/ admin routes (contract §5.7)

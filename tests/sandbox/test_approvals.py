@@ -3,14 +3,11 @@ effects on containers (§4.5) and scheduled posts (§4.6)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import aiohttp
 import pytest
 
-from layers_async.sandbox import Sandbox
 from tests.sandbox._flows import (
     GHOST_CNT,
     GHOST_PRJ,
@@ -30,9 +27,7 @@ from tests.sandbox._flows import (
     shift,
     two_org_options,
 )
-from tests.sandbox._http import Api, Reply
-
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
+from tests.sandbox._http import Api, MakeSandbox, Reply
 
 
 def policy_path(pid: str) -> str:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timezone
 from typing import Any
 
@@ -19,10 +17,9 @@ import pytest
 
 from layers_async.sandbox import Sandbox, SandboxConfigError
 from tests.sandbox._checks import assert_validation
-from tests.sandbox._http import Api
+from tests.sandbox._http import Api, MakeSandbox
 from tests.sandbox._routes import assert_every_route_answers
 
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 #: The furthest instant the virtual clock holds.
 CLOCK_MAX = "9900-01-01T00:00:00.000Z"
 MAX_SPEED = 1_000_000

@@ -3,8 +3,6 @@ formats, credits, hooks, the list, one container and its progress."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import aiohttp
@@ -49,9 +47,8 @@ from tests.sandbox._flows import (
     upload_demo_video,
     wallet,
 )
-from tests.sandbox._http import Api
+from tests.sandbox._http import Api, MakeSandbox
 
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 FORMATS = list(FORMAT_SECONDS)
 ACTOR_FORMATS = ["slideshow-remix", "video-remix", "ugc-remix"]
 
@@ -324,6 +321,16 @@ async def test_format_accepts_bounds(api: Api) -> None:
     assert r3.status == 202, r3
 
 
+async def assert_unknown_actor(
+    api: Api, pid: str, fmt: str, field: str, ids: tuple[str, ...], resource: str
+) -> None:
+    """Each of `ids` as the actor `field` of a `fmt` request → 404 {resource, id}."""
+    for actor in ids:
+        body = await body_for(api, pid, fmt, **{field: actor})
+        e = err(await start_content(api, pid, fmt, body), 404, "NOT_FOUND")
+        assert e["details"] == {**e["details"], "resource": resource, "id": actor}
+
+
 @pytest.mark.anyio
 @pytest.mark.parametrize("fmt", FORMATS)
 async def test_unknown_influencer(api: Api, fmt: str) -> None:
@@ -331,10 +338,7 @@ async def test_unknown_influencer(api: Api, fmt: str) -> None:
     pid, _ = await setup_project(api)
     other = (await create_project(api, name="Other Project"))["id"]
     foreign = await ready_influencer(api, other, wait=80)
-    for iid in (GHOST_INF, foreign):
-        body = await body_for(api, pid, fmt, influencerId=iid)
-        e = err(await start_content(api, pid, fmt, body), 404, "NOT_FOUND")
-        assert e["details"] == {**e["details"], "resource": "influencer", "id": iid}
+    await assert_unknown_actor(api, pid, fmt, "influencerId", (GHOST_INF, foreign), "influencer")
 
 
 @pytest.mark.anyio
@@ -369,10 +373,8 @@ async def test_unknown_social_account(api: Api, fmt: str) -> None:
     pid, _ = await setup_project(api)
     other = (await create_project(api, app=False, name="Other Project"))["id"]
     foreign = await connect_account(api, other)
-    for sa in (GHOST_SA, foreign):
-        body = await body_for(api, pid, fmt, socialAccountId=sa)
-        e = err(await start_content(api, pid, fmt, body), 404, "NOT_FOUND")
-        assert e["details"] == {**e["details"], "resource": "social_account", "id": sa}
+    ids = (GHOST_SA, foreign)
+    await assert_unknown_actor(api, pid, fmt, "socialAccountId", ids, "social_account")
 
 
 @pytest.mark.anyio
@@ -571,22 +573,12 @@ async def test_credits_reserve_and_debit(nominal_api: Api) -> None:
     pid, iid = await setup_project(nominal_api, wait=61)
     w0 = await wallet(nominal_api)
     assert (w0["available"], w0["reservedCredits"], w0["usedThisPeriod"]) == (6000, 0, 0)
-    ok(
-        await start_content(
-            nominal_api, pid, "slideshow-remix", format_body("slideshow-remix", influencerId=iid)
-        ),
-        202,
-    )
-    w = await wallet(nominal_api)
-    assert (w["reservedCredits"], w["available"], w["balance"]) == (50, 5950, 6000)
-    ok(
-        await start_content(
-            nominal_api, pid, "video-remix", format_body("video-remix", influencerId=iid)
-        ),
-        202,
-    )
-    w = await wallet(nominal_api)
-    assert (w["reservedCredits"], w["available"], w["balance"]) == (170, 5830, 6000)
+    for fmt, reserved in (("slideshow-remix", 50), ("video-remix", 170)):
+        body = format_body(fmt, influencerId=iid)
+        ok(await start_content(nominal_api, pid, fmt, body), 202)
+        w = await wallet(nominal_api)
+        assert (w["reservedCredits"], w["available"]) == (reserved, 6000 - reserved)
+        assert w["balance"] == 6000
     await nominal_api.advance(121)
     w = await wallet(nominal_api)
     assert w["reservedCredits"] == 120
@@ -684,81 +676,78 @@ async def test_test_key_never_reserves(
 # --- lifecycle ------------------------------------------------------------------------------------
 @pytest.mark.anyio
 @pytest.mark.parametrize("fmt", FORMATS)
-async def test_lifecycle(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession, fmt: str
-) -> None:
+async def test_lifecycle(nominal_api: Api, fmt: str) -> None:
     """jitter=0: queued (0-5 %) → processing/generating_visuals → finalizing (85 %) → completed."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid, iid = await setup_project(api, wait=61)
-        body = await body_for(api, pid, fmt, influencerId=iid)
-        image_count = None
-        if fmt in ("slideshow-remix", "video-remix"):
-            kind = "slideshow" if fmt == "slideshow-remix" else "video"
-            items = ok(
-                await api.get(sr_path(pid), params={"keyword": "morning routine", "kind": kind})
-            )["items"]
-            body["tiktokVideoId"] = items[0]["tiktokId"]
-            image_count = items[0]["imageCount"]
-        start = await api.now()
-        env = ok(await start_content(api, pid, fmt, body), 202)
-        cid, jid = env["containerIds"][0], env["jobId"]
-        total = FORMAT_SECONDS[fmt]
-        t = 0.0
-        last = 0.0
-        for frac, stage, status in [
-            (0.0, "queued", "queued"),
-            (0.04, "queued", "queued"),
-            (0.06, "generating_visuals", "processing"),
-            (0.5, "generating_visuals", "processing"),
-            (0.84, "generating_visuals", "processing"),
-            (0.86, "finalizing", "processing"),
-            (0.99, "finalizing", "processing"),
-        ]:
-            at = frac * total
-            if at > t:
-                await api.advance(at - t)
-                t = at
-            job = await get_job(api, jid)
-            check_job(job)
-            assert (job["status"], job["stage"]) == ("running", stage), (frac, job)
-            assert job["progress"] >= last
-            last = job["progress"]
-            c = await get_container(api, cid)
-            check_container(c)
-            assert c["status"] == status, (frac, c)
-            prog = ok(await api.get(f"/v1/content/{cid}/progress"))
-            assert (prog["status"], prog["stage"]) == (status, stage)
-        await api.advance(total + 1 - t)
+    api = nominal_api
+    pid, iid = await setup_project(api, wait=61)
+    body = await body_for(api, pid, fmt, influencerId=iid)
+    image_count = None
+    if fmt in ("slideshow-remix", "video-remix"):
+        kind = "slideshow" if fmt == "slideshow-remix" else "video"
+        items = ok(
+            await api.get(sr_path(pid), params={"keyword": "morning routine", "kind": kind})
+        )["items"]
+        body["tiktokVideoId"] = items[0]["tiktokId"]
+        image_count = items[0]["imageCount"]
+    start = await api.now()
+    env = ok(await start_content(api, pid, fmt, body), 202)
+    cid, jid = env["containerIds"][0], env["jobId"]
+    total = FORMAT_SECONDS[fmt]
+    t = 0.0
+    last = 0.0
+    for frac, stage, status in [
+        (0.0, "queued", "queued"),
+        (0.04, "queued", "queued"),
+        (0.06, "generating_visuals", "processing"),
+        (0.5, "generating_visuals", "processing"),
+        (0.84, "generating_visuals", "processing"),
+        (0.86, "finalizing", "processing"),
+        (0.99, "finalizing", "processing"),
+    ]:
+        at = frac * total
+        if at > t:
+            await api.advance(at - t)
+            t = at
         job = await get_job(api, jid)
         check_job(job)
-        assert (job["status"], job["stage"], job["progress"]) == ("completed", "finalizing", 1)
-        assert job["finishedAt"] == shift(start, total)
+        assert (job["status"], job["stage"]) == ("running", stage), (frac, job)
+        assert job["progress"] >= last
+        last = job["progress"]
         c = await get_container(api, cid)
         check_container(c)
-        assert c["status"] == "completed"
-        assert c["completedAt"] == shift(start, total)
-        assert job["result"] == {**job["result"], "containerId": cid, "assets": c["assets"]}
-        pv = c["preview"]
-        if fmt in VIDEO_FORMATS:
-            assert pv["kind"] == "video"
-            assert len(c["assets"]) == 1
-            assert c["assets"][0]["kind"] == "video"
-        else:
-            assert pv["kind"] == "slideshow"
-            slides = image_count if fmt == "slideshow-remix" else 6
-            assert len(pv["imageUrls"]) == slides
-            assert len(c["assets"]) == slides
-            assert {a["kind"] for a in c["assets"]} == {"image"}
+        assert c["status"] == status, (frac, c)
         prog = ok(await api.get(f"/v1/content/{cid}/progress"))
-        assert prog == {
-            **prog,
-            "containerId": cid,
-            "status": "completed",
-            "stage": "finalizing",
-            "stageProgress": 1,
-            "etaSeconds": 0,
-        }
+        assert (prog["status"], prog["stage"]) == (status, stage)
+    await api.advance(total + 1 - t)
+    job = await get_job(api, jid)
+    check_job(job)
+    assert (job["status"], job["stage"], job["progress"]) == ("completed", "finalizing", 1)
+    assert job["finishedAt"] == shift(start, total)
+    c = await get_container(api, cid)
+    check_container(c)
+    assert c["status"] == "completed"
+    assert c["completedAt"] == shift(start, total)
+    assert job["result"] == {**job["result"], "containerId": cid, "assets": c["assets"]}
+    pv = c["preview"]
+    if fmt in VIDEO_FORMATS:
+        assert pv["kind"] == "video"
+        assert len(c["assets"]) == 1
+        assert c["assets"][0]["kind"] == "video"
+    else:
+        assert pv["kind"] == "slideshow"
+        slides = image_count if fmt == "slideshow-remix" else 6
+        assert len(pv["imageUrls"]) == slides
+        assert len(c["assets"]) == slides
+        assert {a["kind"] for a in c["assets"]} == {"image"}
+    prog = ok(await api.get(f"/v1/content/{cid}/progress"))
+    assert prog == {
+        **prog,
+        "containerId": cid,
+        "status": "completed",
+        "stage": "finalizing",
+        "stageProgress": 1,
+        "etaSeconds": 0,
+    }
 
 
 @pytest.mark.anyio

@@ -13,8 +13,6 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import aiohttp
@@ -37,10 +35,7 @@ from tests.sandbox._checks import (
     new_uuid,
     start_builder,
 )
-from tests.sandbox._http import Api, Reply
-
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
-
+from tests.sandbox._http import Api, MakeSandbox, Reply
 
 # --------------------------------------------------------------------------------------------
 # routing and transport (contract §1.1)

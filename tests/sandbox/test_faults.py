@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 
 import aiohttp
 import pytest
 
-from layers_async.sandbox import Sandbox
 from tests.sandbox._checks import (
     assert_error,
     assert_only_class_header,
     create_project,
 )
-from tests.sandbox._http import Api
-
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
+from tests.sandbox._http import Api, MakeSandbox
 
 _BODY = {"name": "Acme Coffee", "timezone": "UTC", "metadata": {"a": 1, "b": [1, 2]}}
 

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import aiohttp
 import pytest
 
 from layers_async.sandbox import Sandbox, SandboxConfigError
-from tests.sandbox._http import Api
+from tests.sandbox._http import Api, MakeSandbox
 
 DESC = (
     "Daily ritual coffee subscriptions for runners and night-shift workers "
     "who never want to run out of fresh beans again."
 )
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 
 
 async def _project(api: Api, **extra: Any) -> str:

@@ -14,7 +14,7 @@ from tests.sandbox._checks import (
     create_project,
     new_uuid,
 )
-from tests.sandbox._http import Api
+from tests.sandbox._http import Api, Reply
 
 # --------------------------------------------------------------------------------------------
 # idempotency (contract §1.8)
@@ -162,17 +162,22 @@ async def test_concurrent_duplicates_execute_once(api: Api) -> None:
     assert (await api.state())["counts"]["projects"]["total"] == 1
 
 
+async def _dropped_then_retried(api: Api, action: str, *, written: int) -> Reply:
+    """Arm one `action` fault on project creation, see the connection drop, check that it left
+    `written` projects, and send the same request again with the same Idempotency-Key."""
+    await api.configure({"faults": [{"route": "POST /v1/projects", "action": action, "times": 1}]})
+    with pytest.raises(aiohttp.ClientError):
+        await api.post("/v1/projects", _BODY, idem=action)
+    assert (await api.state())["counts"]["projects"]["total"] == written
+    r = await api.post("/v1/projects", _BODY, idem=action)
+    assert r.status == 201, r
+    return r
+
+
 @pytest.mark.anyio
 async def test_drop_after_commit_then_retry_replays(api: Api) -> None:
     """drop_after_commit: the client sees a dropped connection; a retry replays the stored 201."""
-    await api.configure(
-        {"faults": [{"route": "POST /v1/projects", "action": "drop_after_commit", "times": 1}]}
-    )
-    with pytest.raises(aiohttp.ClientError):
-        await api.post("/v1/projects", _BODY, idem="drop-after")
-    assert (await api.state())["counts"]["projects"]["total"] == 1
-    r = await api.post("/v1/projects", _BODY, idem="drop-after")
-    assert r.status == 201, r
+    r = await _dropped_then_retried(api, "drop_after_commit", written=1)
     assert r.headers["Idempotency-Replayed"] == "true"
     listed = await api.get("/v1/projects")
     assert [p["id"] for p in listed.json["items"]] == [r.json["id"]]
@@ -182,14 +187,7 @@ async def test_drop_after_commit_then_retry_replays(api: Api) -> None:
 @pytest.mark.anyio
 async def test_drop_before_commit_then_retry_executes(api: Api) -> None:
     """drop_before_commit: nothing is written; a retry with the same key executes normally."""
-    await api.configure(
-        {"faults": [{"route": "POST /v1/projects", "action": "drop_before_commit", "times": 1}]}
-    )
-    with pytest.raises(aiohttp.ClientError):
-        await api.post("/v1/projects", _BODY, idem="drop-before")
-    assert (await api.state())["counts"]["projects"]["total"] == 0
-    r = await api.post("/v1/projects", _BODY, idem="drop-before")
-    assert r.status == 201, r
+    r = await _dropped_then_retried(api, "drop_before_commit", written=0)
     assert "Idempotency-Replayed" not in r.headers
     assert (await api.state())["counts"]["projects"]["total"] == 1
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
-
 import aiohttp
 import pytest
 
@@ -13,9 +10,7 @@ from tests.sandbox._checks import (
     KEY_ID,
     ORG_ID,
 )
-from tests.sandbox._http import Api
-
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
+from tests.sandbox._http import Api, MakeSandbox
 
 # --------------------------------------------------------------------------------------------
 # whoami (contract §3.1)

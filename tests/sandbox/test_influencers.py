@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-import aiohttp
 import pytest
 
 from layers_async.sandbox import Sandbox
@@ -35,7 +32,6 @@ from tests.sandbox._flows import (
 )
 from tests.sandbox._http import Api
 
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 AGE_RANGES = ["teen", "young_adult", "adult", "mid_adult", "mature", "senior"]
 
 
@@ -264,50 +260,47 @@ async def test_create_on_archived_project(api: Api) -> None:
 
 # --- lifecycle (contract §4.2) --------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_lifecycle_pending_training_ready(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_lifecycle_pending_training_ready(nominal_api: Api) -> None:
     """jitter=0: pending for 6 s (stage queued), training until 60 s, then ready with imageUrl."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        pid = (await create_project(api, app=False))["id"]
-        start = await api.now()
-        env = await create_inf(api, pid, {"gender": "male"})
-        iid, jid = env["influencerId"], env["jobId"]
-        last_progress = 0.0
+    api = nominal_api
+    pid = (await create_project(api, app=False))["id"]
+    start = await api.now()
+    env = await create_inf(api, pid, {"gender": "male"})
+    iid, jid = env["influencerId"], env["jobId"]
+    last_progress = 0.0
 
-        async def snap(expect_inf: str, expect_stage: str, expect_job: str) -> None:
-            nonlocal last_progress
-            inf = await get_inf(api, iid)
-            check_influencer(inf, project_id=pid)
-            job = await get_job(api, jid)
-            check_job(job)
-            assert (inf["status"], job["stage"], job["status"]) == (
-                expect_inf,
-                expect_stage,
-                expect_job,
-            )
-            assert job["progress"] >= last_progress
-            last_progress = job["progress"]
-
-        await snap("pending", "queued", "running")
-        await api.advance(5)
-        await snap("pending", "queued", "running")
-        await api.advance(2)
-        await snap("training", "training", "running")
-        await api.advance(52)
-        await snap("training", "training", "running")
-        await api.advance(2)
-        await snap("ready", "training", "completed")
+    async def snap(expect_inf: str, expect_stage: str, expect_job: str) -> None:
+        nonlocal last_progress
         inf = await get_inf(api, iid)
-        assert inf["imageUrl"].startswith(f"{sb.url}/_sandbox/media/")
-        assert inf["gender"] == "male"
+        check_influencer(inf, project_id=pid)
         job = await get_job(api, jid)
-        assert job["progress"] == 1
-        assert job["finishedAt"] == shift(start, 60)
-        assert job["result"] == {**job["result"], "influencerId": iid, "imageUrl": inf["imageUrl"]}
-        [row] = ok(await api.get(inf_path(pid)))["items"]
-        assert isinstance(row["thumbnailUrl"], str)
+        check_job(job)
+        assert (inf["status"], job["stage"], job["status"]) == (
+            expect_inf,
+            expect_stage,
+            expect_job,
+        )
+        assert job["progress"] >= last_progress
+        last_progress = job["progress"]
+
+    await snap("pending", "queued", "running")
+    await api.advance(5)
+    await snap("pending", "queued", "running")
+    await api.advance(2)
+    await snap("training", "training", "running")
+    await api.advance(52)
+    await snap("training", "training", "running")
+    await api.advance(2)
+    await snap("ready", "training", "completed")
+    inf = await get_inf(api, iid)
+    assert inf["imageUrl"].startswith(f"{api.base_url}/_sandbox/media/")
+    assert inf["gender"] == "male"
+    job = await get_job(api, jid)
+    assert job["progress"] == 1
+    assert job["finishedAt"] == shift(start, 60)
+    assert job["result"] == {**job["result"], "influencerId": iid, "imageUrl": inf["imageUrl"]}
+    [row] = ok(await api.get(inf_path(pid)))["items"]
+    assert isinstance(row["thumbnailUrl"], str)
 
 
 @pytest.mark.anyio

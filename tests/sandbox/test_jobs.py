@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 
 import pytest
 
@@ -30,8 +28,6 @@ from tests.sandbox._flows import (
     wallet,
 )
 from tests.sandbox._http import Api
-
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 
 
 # --- jobs (contract §3.8.1) -----------------------------------------------------------------------

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
 
-from layers_async.sandbox import Sandbox
 from tests.sandbox._flows import (
     DESCRIPTION,
     GHOST_PRJ,
@@ -24,8 +21,6 @@ from tests.sandbox._flows import (
     shift,
 )
 from tests.sandbox._http import Api
-
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 
 
 # --- keywords (contract §3.6) ---------------------------------------------------------------------
@@ -50,6 +45,16 @@ def check_bank(bank: dict[str, Any], *, project_id: str) -> None:
     keys = [(-h["score"], -h["viewCount"]) for h in bank["hashtags"]]
     assert keys == sorted(keys), bank["hashtags"]
     assert_ts(bank["refreshedAt"])
+
+
+async def researched_bank(api: Api) -> tuple[str, dict[str, Any]]:
+    """A new project whose first keyword research has completed (300 s on a jitter-free
+    sandbox), and its checked bank."""
+    pid = (await create_project(api))["id"]
+    await api.advance(300)
+    bank = ok(await api.get(kw_path(pid)))
+    check_bank(bank, project_id=pid)
+    return pid, bank
 
 
 @pytest.mark.anyio
@@ -94,10 +99,7 @@ async def test_refresh_on_archived_project(api: Api) -> None:
 @pytest.mark.anyio
 async def test_refresh_lifecycle(nominal_api: Api) -> None:
     """jitter=0: queued → researching → curating → completed at 270 s, 20 hashtags."""
-    pid = (await create_project(nominal_api))["id"]
-    await nominal_api.advance(300)
-    old = ok(await nominal_api.get(kw_path(pid)))
-    check_bank(old, project_id=pid)
+    pid, old = await researched_bank(nominal_api)
     start = await nominal_api.now()
     r = await nominal_api.post(kw_path(pid) + "/refresh")
     env = ok(r, 202)
@@ -156,10 +158,7 @@ async def test_automatic_research_fills_bank(nominal_api: Api) -> None:
 @pytest.mark.anyio
 async def test_refresh_failure_leaves_bank(nominal_api: Api) -> None:
     """A failed refresh ends RESEARCH_FAILED and leaves the previous bank unchanged."""
-    pid = (await create_project(nominal_api))["id"]
-    await nominal_api.advance(300)
-    old = ok(await nominal_api.get(kw_path(pid)))
-    check_bank(old, project_id=pid)
+    pid, old = await researched_bank(nominal_api)
     await nominal_api.configure({"failureRates": {"keywords_refresh": 1.0}})
     env = ok(await nominal_api.post(kw_path(pid) + "/refresh", {}), 202)
     await nominal_api.advance(280)
@@ -186,9 +185,7 @@ async def test_refresh_failure_without_previous_bank(custom_api: Api) -> None:
 @pytest.mark.anyio
 async def test_refresh_cancel_rules(nominal_api: Api) -> None:
     """curating refuses cancel (409); researching cancels at its end, bank kept."""
-    pid = (await create_project(nominal_api))["id"]
-    await nominal_api.advance(300)
-    old = ok(await nominal_api.get(kw_path(pid)))
+    pid, old = await researched_bank(nominal_api)
     late = ok(await nominal_api.post(kw_path(pid) + "/refresh"), 202)["jobId"]
     await nominal_api.advance(30)
     early = ok(await nominal_api.post(kw_path(pid) + "/refresh"), 202)["jobId"]

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import aiohttp
 import pytest
 
-from layers_async.sandbox import Sandbox
 from tests.sandbox._checks import (
     APP_DESCRIPTION,
     CNT_ID,
@@ -27,9 +24,7 @@ from tests.sandbox._checks import (
     start_builder,
 )
 from tests.sandbox._flows import INFLUENCER_SUMMARY_FIELDS
-from tests.sandbox._http import Api
-
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
+from tests.sandbox._http import Api, MakeSandbox
 
 PROJECT_FIELDS = {
     "id",
@@ -351,47 +346,44 @@ async def test_customer_external_id_is_unique_per_organization_only(
 
 
 @pytest.mark.anyio
-async def test_first_influencer_lifecycle(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession
-) -> None:
+async def test_first_influencer_lifecycle(nominal_api: Api) -> None:
     """With appDescription a pending influencer exists at once; training at 10 %, ready at 60 s."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        p = await create_project(api, **GUIDE_BODY)
-        path = f"/v1/projects/{p['id']}/influencers"
-        r = await api.get(path)
-        assert r.status == 200, r
-        assert r.json["nextCursor"] is None
-        [row] = r.json["items"]
-        assert set(row) == INFLUENCER_SUMMARY_FIELDS
-        assert INF_ID.match(row["influencerId"])
-        assert row["status"] == "pending"
-        assert row["gender"] == "female"
-        assert row["ageRange"] == "young_adult"
-        assert row["thumbnailUrl"] is None
-        assert isinstance(row["name"], str)
-        assert row["name"]
-        assert row["createdAt"] == START
-        state = await api.state()
-        assert state["counts"]["jobs"]["total"] == 0
-        await api.advance(5)
-        assert (await api.get(path)).json["items"][0]["status"] == "pending"
-        await api.advance(2)
-        assert (await api.get(path)).json["items"][0]["status"] == "training"
-        await api.advance(52)
-        assert (await api.get(path)).json["items"][0]["status"] == "training"
-        await api.advance(2)
-        ready = (await api.get(path)).json["items"][0]
-        assert ready["status"] == "ready"
-        assert ready["thumbnailUrl"].startswith(f"{sb.url}/_sandbox/media/")
-        full = await api.get(f"/v1/influencers/{row['influencerId']}")
-        assert full.status == 200, full
-        inf = full.json
-        assert inf["imageUrl"].startswith(f"{sb.url}/_sandbox/media/")
-        assert inf["brandVoice"] == "warm"
-        assert inf["language"] == "en"
-        assert inf["projectId"] == p["id"]
-        assert inf["errorMessage"] is None
+    api = nominal_api
+    p = await create_project(api, **GUIDE_BODY)
+    path = f"/v1/projects/{p['id']}/influencers"
+    r = await api.get(path)
+    assert r.status == 200, r
+    assert r.json["nextCursor"] is None
+    [row] = r.json["items"]
+    assert set(row) == INFLUENCER_SUMMARY_FIELDS
+    assert INF_ID.match(row["influencerId"])
+    assert row["status"] == "pending"
+    assert row["gender"] == "female"
+    assert row["ageRange"] == "young_adult"
+    assert row["thumbnailUrl"] is None
+    assert isinstance(row["name"], str)
+    assert row["name"]
+    assert row["createdAt"] == START
+    state = await api.state()
+    assert state["counts"]["jobs"]["total"] == 0
+    await api.advance(5)
+    assert (await api.get(path)).json["items"][0]["status"] == "pending"
+    await api.advance(2)
+    assert (await api.get(path)).json["items"][0]["status"] == "training"
+    await api.advance(52)
+    assert (await api.get(path)).json["items"][0]["status"] == "training"
+    await api.advance(2)
+    ready = (await api.get(path)).json["items"][0]
+    assert ready["status"] == "ready"
+    assert ready["thumbnailUrl"].startswith(f"{api.base_url}/_sandbox/media/")
+    full = await api.get(f"/v1/influencers/{row['influencerId']}")
+    assert full.status == 200, full
+    inf = full.json
+    assert inf["imageUrl"].startswith(f"{api.base_url}/_sandbox/media/")
+    assert inf["brandVoice"] == "warm"
+    assert inf["language"] == "en"
+    assert inf["projectId"] == p["id"]
+    assert inf["errorMessage"] is None
 
 
 @pytest.mark.anyio
@@ -779,23 +771,16 @@ async def test_delete_response_and_repeat(api: Api) -> None:
     """DELETE answers the archive shape; a repeat is 200 with a refreshed archivedAt."""
     p = await create_project(api)
     await api.advance(60)
-    r = await api.delete(f"/v1/projects/{p['id']}")
-    assert r.status == 200, r
-    assert r.json == {
-        "id": p["id"],
-        "status": "archived",
-        "archivedAt": _at(60),
-        "canceledScheduledPosts": 0,
-    }
-    await api.advance(60)
-    again = await api.delete(f"/v1/projects/{p['id'][4:]}")
-    assert again.status == 200, again
-    assert again.json == {
-        "id": p["id"],
-        "status": "archived",
-        "archivedAt": _at(120),
-        "canceledScheduledPosts": 0,
-    }
+    for path_id, at in ((p["id"], 60), (p["id"][4:], 120)):  # prefixed, then a bare UUID
+        r = await api.delete(f"/v1/projects/{path_id}")
+        assert r.status == 200, r
+        assert r.json == {
+            "id": p["id"],
+            "status": "archived",
+            "archivedAt": _at(at),
+            "canceledScheduledPosts": 0,
+        }
+        await api.advance(60)
     got = (await api.get(f"/v1/projects/{p['id']}")).json
     assert got["status"] == "archived"
     assert got["archivedAt"] == _at(120)

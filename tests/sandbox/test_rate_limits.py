@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta, timezone
 
 import aiohttp
@@ -24,9 +22,7 @@ from tests.sandbox._checks import (
     start_builder,
 )
 from tests.sandbox._flows import parse_ts
-from tests.sandbox._http import Api
-
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
+from tests.sandbox._http import Api, MakeSandbox
 
 # --------------------------------------------------------------------------------------------
 # rate limits (contract §1.11)

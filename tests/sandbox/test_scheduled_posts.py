@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-import aiohttp
 import pytest
 
-from layers_async.sandbox import Sandbox
 from tests.sandbox._checks import query_validation_test
 from tests.sandbox._flows import (
     GHOST_CNT,
@@ -38,7 +34,6 @@ from tests.sandbox._flows import (
 )
 from tests.sandbox._http import Api
 
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 _AUTO: Any = object()
 
 
@@ -465,42 +460,39 @@ async def test_schedule_check_order(api: Api) -> None:
 # --- sandbox publishing lifecycle (contract §3.9.1) -----------------------------------------------
 @pytest.mark.anyio
 @pytest.mark.parametrize("mode", ["publish", "managed"])
-async def test_publish_lifecycle(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession, mode: str
-) -> None:
+async def test_publish_lifecycle(nominal_api: Api, mode: str) -> None:
     """queued → publishing at scheduledFor → published 10 s later with TikTok ids."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        handle = (await social_account(api, s.pid, s.sa))["handle"]
-        when = await s.at(60)
-        post_id = ok(
-            await s.schedule([{"socialAccountId": s.sa, "mode": mode}], scheduled_for=when), 201
-        )["scheduledPostIds"][0]
-        await api.advance(59)
-        assert (await get_post(api, post_id))["status"] == "queued"
-        await api.advance(2)
-        post = await get_post(api, post_id)
-        check_post(post)
-        assert post["status"] == "publishing"
-        assert post["attemptedAt"] == when
-        assert post["publishedAt"] is None
-        assert post["externalId"] is None
-        await api.advance(8)
-        assert (await get_post(api, post_id))["status"] == "publishing"
-        await api.advance(2)
-        post = await get_post(api, post_id)
-        check_post(post)
-        assert post["status"] == "published"
-        assert post["publishedAt"] == shift(when, 10)
-        assert post["attemptedAt"] == when
-        assert post["externalId"] is not None
-        assert len(post["externalId"]) == 19
-        assert post["externalId"].isdigit()
-        assert post["externalId"].startswith("7")
-        assert post["externalUrl"] == f"https://www.tiktok.com/@{handle}/video/{post['externalId']}"
-        assert post["lastError"] is None
-        assert post["canceledAt"] is None
+    api = nominal_api
+    s = await setup(api)
+    handle = (await social_account(api, s.pid, s.sa))["handle"]
+    when = await s.at(60)
+    post_id = ok(
+        await s.schedule([{"socialAccountId": s.sa, "mode": mode}], scheduled_for=when), 201
+    )["scheduledPostIds"][0]
+    await api.advance(59)
+    assert (await get_post(api, post_id))["status"] == "queued"
+    await api.advance(2)
+    post = await get_post(api, post_id)
+    check_post(post)
+    assert post["status"] == "publishing"
+    assert post["attemptedAt"] == when
+    assert post["publishedAt"] is None
+    assert post["externalId"] is None
+    await api.advance(8)
+    assert (await get_post(api, post_id))["status"] == "publishing"
+    await api.advance(2)
+    post = await get_post(api, post_id)
+    check_post(post)
+    assert post["status"] == "published"
+    assert post["publishedAt"] == shift(when, 10)
+    assert post["attemptedAt"] == when
+    assert post["externalId"] is not None
+    assert len(post["externalId"]) == 19
+    assert post["externalId"].isdigit()
+    assert post["externalId"].startswith("7")
+    assert post["externalUrl"] == f"https://www.tiktok.com/@{handle}/video/{post['externalId']}"
+    assert post["lastError"] is None
+    assert post["canceledAt"] is None
 
 
 @pytest.mark.anyio
@@ -567,26 +559,23 @@ async def test_publish_failure_rate_spares_drafts(custom_api: Api) -> None:
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("mode", ["publish", "draft", "managed"])
-async def test_reauth_required_fails_with_credential_invalid(
-    make_sandbox: MakeSandbox, session: aiohttp.ClientSession, mode: str
-) -> None:
+async def test_reauth_required_fails_with_credential_invalid(nominal_api: Api, mode: str) -> None:
     """Account reauth_required at publish start → failed CREDENTIAL_INVALID after 10 s."""
-    async with make_sandbox(jitter=0) as sb:
-        api = Api(session, sb.url, sb.api_key)
-        s = await setup(api)
-        post_id = await s.one(mode=mode)
-        ok(await api.post(f"/_sandbox/social-accounts/{s.sa}/needs-reauth"))
-        await api.advance(61)
-        assert (await get_post(api, post_id))["status"] == "publishing"
-        await api.advance(8)
-        assert (await get_post(api, post_id))["status"] == "publishing"
-        await api.advance(2)
-        post = await get_post(api, post_id)
-        check_post(post)
-        assert post["status"] == "failed"
-        assert post["lastError"]["code"] == "CREDENTIAL_INVALID"
-        assert post["lastError"]["platformCode"] is None
-        assert post["externalId"] is None
+    api = nominal_api
+    s = await setup(api)
+    post_id = await s.one(mode=mode)
+    ok(await api.post(f"/_sandbox/social-accounts/{s.sa}/needs-reauth"))
+    await api.advance(61)
+    assert (await get_post(api, post_id))["status"] == "publishing"
+    await api.advance(8)
+    assert (await get_post(api, post_id))["status"] == "publishing"
+    await api.advance(2)
+    post = await get_post(api, post_id)
+    check_post(post)
+    assert post["status"] == "failed"
+    assert post["lastError"]["code"] == "CREDENTIAL_INVALID"
+    assert post["lastError"]["platformCode"] is None
+    assert post["externalId"] is None
 
 
 # --- list (contract §3.9.2) -----------------------------------------------------------------------

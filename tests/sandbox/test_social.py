@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import aiohttp
@@ -40,9 +38,8 @@ from tests.sandbox._flows import (
     ts_ms,
     ulid_ms,
 )
-from tests.sandbox._http import Api
+from tests.sandbox._http import Api, MakeSandbox
 
-MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 CB = "http://localhost:3000/social/connect/callback"
 
 

@@ -863,6 +863,98 @@ def webhook_events(raw: bytes, header: str | None, secret: layers_async.Secret) 
     del event, decoded, full
 
 
+# --------------------------------------------------------------------------- webhook receivers
+
+
+async def webhook_receivers(client: LayersClient, secret: layers_async.Secret) -> None:
+    from aiohttp import web
+
+    from layers_async import (
+        EVENT_ID_HEADER,
+        DedupStore,
+        JobCompletedEvent,
+        JobFailedEvent,
+        MemoryDedupStore,
+        SupportsWebhookFeed,
+        WebhookASGIApp,
+        WebhookEvent,
+        WebhookReceiver,
+        WebhookResult,
+    )
+
+    store: DedupStore = MemoryDedupStore(max_events=1000)
+    receiver = WebhookReceiver(
+        [secret, "whsec_previous"],
+        key_form="full",
+        tolerance_seconds=300,
+        dedup=store,
+        client=client,
+        max_body_bytes=65_536,
+    )
+    feeds: SupportsWebhookFeed = client
+
+    @receiver.on(JobCompletedEvent)
+    async def done(event: JobCompletedEvent) -> None:
+        job_id: str = event.data.job_id
+        del job_id
+
+    @receiver.on("job.completed", "job.failed")
+    async def by_name(event: WebhookEvent) -> None:
+        del event
+
+    @receiver.on_unhandled
+    async def other(event: WebhookEvent) -> None:
+        del event
+
+    @receiver.on(JobFailedEvent)  # type: ignore[arg-type]
+    async def mismatched(event: JobCompletedEvent) -> None:
+        del event
+
+    @receiver.on("job.completed")  # type: ignore[arg-type]
+    async def too_narrow(event: JobCompletedEvent) -> None:
+        del event
+
+    handler = receiver.aiohttp_handler()
+    app = web.Application()
+    app.router.add_route("*", "/layers/webhooks", handler)
+    asgi: WebhookASGIApp = receiver.asgi("/layers/webhooks")
+    same: WebhookASGIApp = receiver.asgi_app
+    result: WebhookResult = await receiver.receive(b"{}", "t=1,v1=00", None)
+    status: int = result.status
+    accepted: bool = result.ok
+    event: WebhookEvent | None = result.event
+    header: str = EVENT_ID_HEADER
+    receiver.set_secrets([secret])
+    pending: int = receiver.pending
+    await receiver.drain()
+    async with receiver as same_receiver:
+        assert_type(same_receiver, WebhookReceiver)
+    WebhookReceiver(["whsec_x"], key_form="hex")  # type: ignore[arg-type]
+    WebhookReceiver(["whsec_x"], client=object())  # type: ignore[arg-type]
+    del feeds, done, by_name, other, mismatched, too_narrow, asgi, same, status, accepted
+    del event, header, pending
+
+
+async def event_fed_waiters(client: LayersClient, event: layers_async.WebhookEvent) -> None:
+    from layers_async import SAFETY_NET_POLL, OAuthAttempt, OAuthUrl, PollPolicy
+
+    woken: int = client.webhooks.feed(event)
+    client.webhooks.enable(SAFETY_NET_POLL.scaled(1 / 60), confirm=False)
+    client.webhooks.enable()
+    net: PollPolicy | None = client.webhooks.safety_net
+    fed: bool = client.webhooks.is_event_fed
+    ended: int = client.webhooks.answered_by_events
+    client.webhooks.disable()
+    envelope: Job = await client.content.slideshow_remix(
+        "prj_x", tiktok_video_id="7", influencer_id="inf_x"
+    )
+    done: Job = await client.wait_for_job(envelope)
+    url: OAuthUrl = await client.social.oauth_url("prj_x", platform="tiktok", return_url="x")
+    attempt: OAuthAttempt = await client.wait_for_oauth("prj_x", url, timeout=60)
+    client.webhooks.feed({"id": "evt_x"})  # type: ignore[arg-type]
+    client.webhooks.enable(safety_net=60)  # type: ignore[arg-type]
+    del woken, net, fed, ended, done, attempt
+
 async def rate_limit_gates(redis_url: str, headers: Mapping[str, str]) -> None:
     from layers_async import GateFactory, GateUnavailableError, RateLimitGate
     from layers_async.distributed import RedisGates, RedisRateGate, start_redis_server

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .. import _render as render
+from .. import _webhooks
 from .._config import MAX_CREDITS, SPEED_RULE
 from .._errors import Issues, not_found, validation
 from .._jsonio import loads
@@ -176,6 +177,7 @@ async def needs_reauth(
         raise not_found("Social account not found.")
     if acc.status == "connected":
         acc.status = "reauth_required"
+        _webhooks.account_needs_reauth(core.w, acc)
     return ok(rid, render.account(acc))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from .. import _render as render
+from .. import _webhooks
 from .._errors import ApiError, Issues, conflict, not_found
 from .._models import OAuthAttempt
 from .._routing import READ, WRITE, Ctx, Out, Param, Route
@@ -179,14 +180,16 @@ def disconnect_account(ctx: Ctx, issues: Issues) -> Out:
             "Leased accounts are released through their own route.", {"socialAccountId": a.id}
         )
     now = ctx.now
+    a.status = "disconnected"
+    a.disconnected_at = now
+    a.disconnected_reason = "revoked_by_partner"
+    # `social_account.revoked` first, then `post.canceled` for each queued post it cancels.
+    _webhooks.account_revoked(w, a)
     canceled = 0
     for post in w.posts.values():
         if post.social_account_id == a.id and post.status == "queued":
             w.cancel_post(post)
             canceled += 1
-    a.status = "disconnected"
-    a.disconnected_at = now
-    a.disconnected_reason = "revoked_by_partner"
     return Out(
         200,
         {

@@ -27,10 +27,10 @@ import time
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from ._errors import LayersValidationError, WebhookVerificationError
-from ._secret import Secret
-from ._serde import _response_model_hook, converter, loads
-from .models.webhooks import EVENT_CLASSES, WebhookEvent
+from .._errors import LayersValidationError, WebhookVerificationError
+from .._secret import Secret
+from .._serde import _response_model_hook, converter, loads
+from ..models.webhooks import EVENT_CLASSES, WebhookEvent
 
 __all__ = ["SIGNATURE_HEADER", "KeyForm", "decode_event", "verify_webhook"]
 
