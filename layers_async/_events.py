@@ -124,6 +124,7 @@ class _Scoped:
     waiting: WaitContext
 
     def matches(self, event: WebhookEvent) -> bool:
+        """False for an event of an organization other than the one the waiter acts in."""
         org = event.data.organization_id if hasattr(event.data, "organization_id") else None
         if org is None:
             return True
@@ -146,9 +147,11 @@ class JobHook(_Scoped):
 
     @property
     def subjects(self) -> tuple[Hashable, ...]:
+        """The one subject it listens to: the job's end."""
         return (("job", self.job_id),)
 
     def state(self, event: WebhookEvent, last: Job | None) -> Job | None:
+        """The completed `Job` a ``job.completed`` event describes, or None to poll at once."""
         if not isinstance(event, JobCompletedEvent) or self.waiting.hub.confirm_events:
             return None  # failed or canceled: poll, to raise exactly what polling raises
         if last is not None and last.is_terminal:
@@ -184,9 +187,12 @@ class OAuthHook(_Scoped):
 
     @property
     def subjects(self) -> tuple[Hashable, ...]:
+        """The one subject it listens to: the OAuth consents of the project."""
         return (("oauth", self.project_id.lower()),)
 
     def state(self, event: WebhookEvent, last: OAuthAttempt | None) -> OAuthAttempt | None:
+        """The completed attempt a ``social_account.connected`` event describes when it can
+        only be this wait's, or None to poll at once."""
         url = self.url
         if (
             not isinstance(event, SocialAccountConnectedEvent)
