@@ -24,7 +24,7 @@ What an event says, and what it does not (contract §3.15.11):
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -98,14 +98,15 @@ def subject_of(event: WebhookEvent) -> Hashable | None:
     return None
 
 
-def feed(hub: PollHub, event: WebhookEvent, default_net: PollPolicy) -> int:
-    """Route one event to the waits it ends (see `Webhooks.feed`); returns how many it woke."""
+def feed(hub: PollHub, event: WebhookEvent, default_net: Callable[[], PollPolicy]) -> int:
+    """Route one event to the waits it ends (see `Webhooks.feed`); returns how many it woke.
+    `default_net()` is the safety net the first event enables (called only then)."""
     if not isinstance(event, WebhookEvent):
         raise LayersValidationError(
             "event", "must be a layers_async WebhookEvent (see layers_async.decode_event)"
         )
     if hub.safety_net is None:  # the first event makes the client event-fed
-        hub.safety_net = default_net
+        hub.safety_net = default_net()
     subject = subject_of(event)
     if subject is None:
         return 0
