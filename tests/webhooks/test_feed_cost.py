@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from layers_async import DEFAULT_POLL, SAFETY_NET_POLL, LayersClient, Sandbox, decode_event
+from layers_async import (
+    DEFAULT_POLL,
+    SAFETY_NET_POLL,
+    LayersClient,
+    PollPolicy,
+    Sandbox,
+    decode_event,
+)
+from layers_async._events import safety_net_for
 from layers_async.resources import webhooks as webhooks_resource
 
 pytestmark = pytest.mark.anyio
@@ -17,11 +25,10 @@ async def test_the_default_safety_net_is_built_once_not_per_event(
     """Three events fed to a client at the sandbox's pace build its scaled safety net once
     (the first event enables it), and none when `enable()` set a net before."""
     built: list[object] = []
-    original = webhooks_resource.safety_net_for
 
-    def counting(policy: object) -> object:
+    def counting(policy: PollPolicy) -> PollPolicy:
         built.append(policy)
-        return original(policy)  # type: ignore[arg-type]
+        return safety_net_for(policy)
 
     monkeypatch.setattr(webhooks_resource, "safety_net_for", counting)
     event = decode_event({"id": "evt_1", "type": "test.ping", "data": {"message": "hi"}})
