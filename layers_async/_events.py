@@ -24,7 +24,7 @@ What an event says, and what it does not (contract §3.15.11):
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -98,14 +98,15 @@ def subject_of(event: WebhookEvent) -> Hashable | None:
     return None
 
 
-def feed(hub: PollHub, event: WebhookEvent, default_net: PollPolicy) -> int:
-    """Route one event to the waits it ends (see `Webhooks.feed`); returns how many it woke."""
+def feed(hub: PollHub, event: WebhookEvent, default_net: Callable[[], PollPolicy]) -> int:
+    """Route one event to the waits it ends (see `Webhooks.feed`); returns how many it woke.
+    `default_net()` is the safety net the first event enables (called only then)."""
     if not isinstance(event, WebhookEvent):
         raise LayersValidationError(
             "event", "must be a layers_async WebhookEvent (see layers_async.decode_event)"
         )
     if hub.safety_net is None:  # the first event makes the client event-fed
-        hub.safety_net = default_net
+        hub.safety_net = default_net()
     subject = subject_of(event)
     if subject is None:
         return 0
@@ -124,6 +125,7 @@ class _Scoped:
     waiting: WaitContext
 
     def matches(self, event: WebhookEvent) -> bool:
+        """False for an event of an organization other than the one the waiter acts in."""
         org = event.data.organization_id if hasattr(event.data, "organization_id") else None
         if org is None:
             return True
@@ -146,9 +148,11 @@ class JobHook(_Scoped):
 
     @property
     def subjects(self) -> tuple[Hashable, ...]:
+        """The one subject it listens to: the job's end."""
         return (("job", self.job_id),)
 
     def state(self, event: WebhookEvent, last: Job | None) -> Job | None:
+        """The completed `Job` a ``job.completed`` event describes, or None to poll at once."""
         if not isinstance(event, JobCompletedEvent) or self.waiting.hub.confirm_events:
             return None  # failed or canceled: poll, to raise exactly what polling raises
         if last is not None and last.is_terminal:
@@ -184,9 +188,12 @@ class OAuthHook(_Scoped):
 
     @property
     def subjects(self) -> tuple[Hashable, ...]:
+        """The one subject it listens to: the OAuth consents of the project."""
         return (("oauth", self.project_id.lower()),)
 
     def state(self, event: WebhookEvent, last: OAuthAttempt | None) -> OAuthAttempt | None:
+        """The completed attempt a ``social_account.connected`` event describes when it can
+        only be this wait's, or None to poll at once."""
         url = self.url
         if (
             not isinstance(event, SocialAccountConnectedEvent)

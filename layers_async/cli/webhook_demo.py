@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 
 import attrs
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from .. import (
     SAFETY_NET_POLL,
@@ -55,11 +56,13 @@ async def local_receiver(
     *,
     feed: SupportsWebhookFeed | None = None,
     events: Sequence[WebhookEventType] = WAITER_EVENTS,
+    middlewares: Sequence[Middleware] = (),
 ) -> AsyncIterator[tuple[WebhookReceiver, WebhookEndpointCreated]]:
     """A `WebhookReceiver` served on 127.0.0.1 (a free port) and registered, for `events`, with
     the API (or sandbox) behind `client`; it feeds every verified event to `feed` (default:
-    `client` itself). Yields the receiver and the endpoint; both are closed on exit (the
-    endpoint stays registered)."""
+    `client` itself). `middlewares` wrap the receiver's ``aiohttp.web`` handler (a benchmark
+    stamps each delivery's arrival there). Yields the receiver and the endpoint; both are
+    closed on exit (the endpoint stays registered)."""
     sock = socket.socket()
     try:
         sock.bind(("127.0.0.1", 0))
@@ -69,7 +72,7 @@ async def local_receiver(
         sock.close()
         raise
     receiver = WebhookReceiver([endpoint.signing_secret], client=feed or client)
-    app = web.Application()
+    app = web.Application(middlewares=list(middlewares))
     app.router.add_post(_PATH, receiver.aiohttp_handler())
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

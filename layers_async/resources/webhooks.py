@@ -36,7 +36,11 @@ class Webhooks(Resource):
         net, if `enable()` was not called before.
         """
         hub = self._client._pool.hub
-        return feed(hub, event, safety_net_for(self._client._poll_policy))
+        return feed(hub, event, self._default_net)
+
+    def _default_net(self) -> PollPolicy:
+        """`SAFETY_NET_POLL` at the pace of this client's poll policy."""
+        return safety_net_for(self._client._poll_policy)
 
     def enable(self, safety_net: PollPolicy | None = None, *, confirm: bool = False) -> None:
         """Make this client event-fed before any event arrives: from now on, new job and OAuth
@@ -48,7 +52,7 @@ class Webhooks(Resource):
         the event's data (one request per wait, the state exactly as the server shows it).
         """
         if safety_net is None:
-            safety_net = safety_net_for(self._client._poll_policy)
+            safety_net = self._default_net()
         enable(self._client._pool.hub, safety_net, confirm=confirm)
 
     def disable(self) -> None:

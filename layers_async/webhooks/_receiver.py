@@ -20,7 +20,7 @@ from .._secret import Secret
 from .._serde import dumps
 from ..models.webhooks import EVENT_CLASSES, WebhookEvent
 from ._dedup import DedupStore, MemoryDedupStore
-from ._verify import KeyForm, _finite, _key, verify_webhook
+from ._verify import KeyForm, _finite, _key, _verified
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -139,7 +139,9 @@ class WebhookReceiver:
     its signature does not verify, checked before the body is parsed; answered ``200``
     without running anything again if its event id (``X-Layers-Event-Id``, else the body's
     ``id``) was accepted before; otherwise the id is remembered, the event goes to `client`,
-    and the handlers are scheduled as a background task before the ``200`` goes out. An id is
+    and the handlers are scheduled as a background task before the ``200`` goes out (with a
+    `client`, the answer waits one step of the event loop: the waiters the event woke return
+    first). An id is
     remembered only once the delivery is accepted: a delivery answered ``5xx`` (or ``413``) is
     retried by the sender and processed then.
 
@@ -260,8 +262,8 @@ class WebhookReceiver:
         if len(raw_body) > self.max_body_bytes:
             return WebhookResult(413, "too_large")
         try:
-            event = verify_webhook(
-                raw_body, signature, self._secrets, self._tolerance, key_form=self._key_form
+            event = _verified(
+                raw_body, signature, self._secrets, self._key_form, self._tolerance, None
             )
         except WebhookVerificationError as exc:
             return WebhookResult(400, exc.reason)
@@ -285,6 +287,10 @@ class WebhookReceiver:
             except Exception:
                 log.exception("the dedup store failed on webhook event %s", event.id)
             return WebhookResult(500, "dispatch_failed")
+        if self._client is not None:
+            # One step of the event loop: the waiters the event woke return before the answer
+            # is written (its socket write is not theirs to wait for; the sender waits seconds).
+            await asyncio.sleep(0)
         return WebhookResult(200, "accepted", event)
 
     def _handlers(self, event: WebhookEvent) -> list[WebhookHandler[Any]]:
