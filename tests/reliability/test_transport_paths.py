@@ -6,14 +6,17 @@ autouse teardown in tests/conftest.py) that no branch keeps a gate token.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
 import pytest
 
 from layers_async import (
+    APIConnectionError,
     APITimeoutError,
     AttemptEvent,
+    InternalServerError,
     LayersClient,
     RateLimitError,
     RetryPolicy,
@@ -54,6 +57,12 @@ async def test_a_call_held_at_the_gate_past_its_deadline_is_a_deadline_error_nev
         err = info.value
         assert err.deadline_exceeded is True
         assert err.attempts == 0
+        assert err.message == "The call's deadline passed before it could complete."
+        assert str(err) == f"{err.message} (GET /v1/credits)"
+        assert (err.method, err.path) == ("GET", "/v1/credits")
+        assert err.rate_limit is None  # nothing answered this call
+        assert err.headers is None
+        assert err.__cause__ is None
         assert await _requests(sandbox) == READ_LIGHT
         other = await client.projects.create(name="Other", timezone="UTC")  # not held
         assert other.meta is not None
@@ -78,6 +87,13 @@ async def test_a_pause_past_the_deadline_fails_at_once_as_a_client_pause(
             err = second.value
             assert err.details == {"limitType": "client_pause"}
             assert err.attempts == 0
+            assert err.waited == 0.0
+            assert err.code == "RATE_LIMITED"
+            assert err.message == (
+                "The endpoint class is paused after a 429 for longer than this call may wait."
+            )
+            assert (err.method, err.path) == ("GET", "/v1/credits")
+            assert err.__cause__ is None
             assert err.retry_after is not None
             assert 25 < err.retry_after <= 30
             assert err.status_code == 429
@@ -110,3 +126,51 @@ async def test_waited_includes_the_time_a_call_spent_at_the_gate(
     assert later.meta is not None
     assert later.meta.attempts == 1
     assert later.meta.waited > 0
+
+
+async def test_a_deadline_error_after_an_answer_carries_that_answer(
+    make_sandbox: MakeSandbox,
+) -> None:
+    """A 503 asking for 5 s against a 2 s deadline: the deadline error names the call and the
+    503 it follows, and keeps that answer's rate-limit state and headers."""
+    rule = {"route": CREDITS, "action": "http_503", "retryAfter": 5, "times": 1}
+    async with make_sandbox(faults=[rule]) as sb, _gated(sb) as client:
+        with pytest.raises(APITimeoutError) as info:
+            await client.credits.get(timeout=2)
+    err = info.value
+    last = err.__cause__
+    assert isinstance(last, InternalServerError)
+    assert err.message == (
+        f"The call's deadline passed before it could complete; last error: 503 {last.code}."
+    )
+    assert last.code
+    assert str(err) == f"{err.message} (GET /v1/credits)"
+    assert (err.method, err.path) == ("GET", "/v1/credits")
+    assert (err.deadline_exceeded, err.attempts, err.waited) == (True, 1, 0.0)
+    assert err.rate_limit is not None
+    assert err.rate_limit == last.rate_limit
+    assert err.headers is not None
+    assert err.headers == last.headers
+    assert err.headers["Retry-After"] == "5"
+
+
+async def test_a_deadline_error_after_a_dropped_connection_names_the_error_class(
+    make_sandbox: MakeSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dropped connection whose backoff (10 s, drawn at its cap) would outlast the deadline:
+    the deadline error names `APIConnectionError` and carries no answer's headers."""
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)  # what _transport draws from
+    rule = {"route": CREDITS, "action": "drop_before_commit", "times": 1}
+    policy = RetryPolicy(max_attempts=4, initial_backoff=10.0, max_backoff=10.0)
+    async with make_sandbox(faults=[rule]) as sb, _gated(sb, retry=policy) as client:
+        with pytest.raises(APITimeoutError) as info:
+            await client.credits.get(timeout=2)
+        assert await _requests(sb) == 1
+    err = info.value
+    assert isinstance(err.__cause__, APIConnectionError)
+    assert err.message == (
+        "The call's deadline passed before it could complete; last error: APIConnectionError."
+    )
+    assert (err.deadline_exceeded, err.attempts, err.waited) == (True, 1, 0.0)
+    assert err.rate_limit is None
+    assert err.headers is None
