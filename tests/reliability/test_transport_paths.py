@@ -21,6 +21,7 @@ from layers_async import (
     RateLimitError,
     RetryPolicy,
     Sandbox,
+    Timeouts,
 )
 from layers_async.testing import no_waits
 
@@ -174,3 +175,28 @@ async def test_a_deadline_error_after_a_dropped_connection_names_the_error_class
     assert (err.deadline_exceeded, err.attempts, err.waited) == (True, 1, 0.0)
     assert err.rate_limit is None
     assert err.headers is None
+
+
+async def test_a_calls_timeout_option_replaces_the_clients_deadline_or_timeouts(
+    make_sandbox: MakeSandbox,
+) -> None:
+    """Against one 600 ms answer, with a client deadline of 0.3 s: the client's deadline cuts
+    the call; `timeout=None` lifts the deadline (the client's attempt timeout stays); a whole
+    `Timeouts` replaces both (its 0.3 s attempt timeout is retried)."""
+    slow = {"route": CREDITS, "action": "latency", "latencyMs": 600, "times": 1}
+    client_timeouts = Timeouts(total=0.3, attempt=5.0)
+    async with make_sandbox() as sb, _gated(sb, timeout=client_timeouts) as client:
+        await sb.configure(faults=[slow])
+        with pytest.raises(APITimeoutError) as cut:
+            await client.credits.get()
+        assert cut.value.deadline_exceeded is True
+        await sb.configure(faults=[slow])
+        lifted = await client.credits.get(timeout=None)
+        assert lifted.meta is not None
+        assert lifted.meta.attempts == 1
+        await sb.configure(faults=[slow])
+        with no_waits():
+            own = await client.credits.get(timeout=Timeouts(total=30.0, attempt=0.3))
+        assert own.meta is not None
+        assert own.meta.attempts == 2  # the first attempt timed out and was retried
+        assert await _requests(sb) == 4
