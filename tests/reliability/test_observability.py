@@ -283,8 +283,9 @@ async def test_hook_events_name_the_endpoint_class_of_every_attempt(
     events = hooks.request + hooks.response + hooks.retry
     assert len(events) == 4 + 4 + 2
     for event in events:
-        expected = "read-light" if event.path == "/v1/credits" else "write-light"
-        assert event.endpoint_class == expected, event
+        credits = event.path == "/v1/credits"
+        assert event.endpoint_class == ("read-light" if credits else "write-light"), event
+        assert event.method == ("GET" if credits else "POST"), event
     assert [e.status for e in hooks.response] == [500, 200, None, 201]
 
 

@@ -7,21 +7,25 @@ from __future__ import annotations
 
 import asyncio
 import random
+import types
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
 import pytest
 
 from layers_async import (
+    NOT_GIVEN,
     APIConnectionError,
     APITimeoutError,
     AttemptEvent,
     InternalServerError,
     LayersClient,
+    NotGiven,
     RateLimitError,
     RetryPolicy,
     Sandbox,
     Timeouts,
+    _waiting,
 )
 from layers_async.testing import no_waits
 
@@ -200,3 +204,65 @@ async def test_a_calls_timeout_option_replaces_the_clients_deadline_or_timeouts(
         assert own.meta is not None
         assert own.meta.attempts == 2  # the first attempt timed out and was retried
         assert await _requests(sb) == 4
+
+
+async def test_a_deadline_error_reports_the_backoff_already_waited(
+    make_sandbox: MakeSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 500, a 0.2 s backoff, then a 503 asking for 5 s against a 2 s deadline: the deadline
+    error (and the 503 it carries) report the backoff as waited."""
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)  # what _transport draws from
+    faults = [
+        {"route": CREDITS, "action": "http_500", "times": 1},
+        {"route": CREDITS, "action": "http_503", "retryAfter": 5, "times": 1},
+    ]
+    policy = RetryPolicy(max_attempts=4, initial_backoff=0.2, max_backoff=0.2, budget_burst=100)
+    async with make_sandbox(faults=faults) as sb, _gated(sb, retry=policy) as client:
+        with pytest.raises(APITimeoutError) as info:
+            await client.credits.get(timeout=2)
+    err = info.value
+    assert (err.deadline_exceeded, err.attempts) == (True, 2)
+    assert err.waited > 0
+    assert isinstance(err.__cause__, InternalServerError)
+    assert err.__cause__.waited == err.waited
+
+
+async def test_a_client_pause_error_reports_the_backoff_already_waited(
+    make_sandbox: MakeSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call backing off after a 500 finds its class paused for 30 s by another call's 429
+    when it comes back: RateLimitError(client_pause) after 1 attempt, its backoff waited.
+    (The SDK's one sleep, internal `_waiting`, is made to end once the other call is done, so
+    that the order does not depend on timing.)"""
+    backing_off = asyncio.Event()
+    other_done = asyncio.Event()
+
+    async def backoff(seconds: float) -> None:
+        backing_off.set()
+        await other_done.wait()
+
+    monkeypatch.setattr(_waiting, "asyncio", types.SimpleNamespace(sleep=backoff))
+    faults = [
+        {"route": CREDITS, "action": "http_500", "times": 1},
+        {"route": CREDITS, "action": "http_429", "retryAfter": 30, "times": 1},
+    ]
+    async with make_sandbox(faults=faults) as sb, _gated(sb) as client:
+        first = asyncio.create_task(client.credits.get(timeout=10))
+        await backing_off.wait()
+        with pytest.raises(APITimeoutError):  # the 429's 30 s outlast this call's deadline
+            await client.credits.get(timeout=5)
+        other_done.set()
+        with pytest.raises(RateLimitError) as info:
+            await first
+    err = info.value
+    assert err.details == {"limitType": "client_pause"}
+    assert err.attempts == 1
+    assert err.waited > 0
+
+
+def test_not_given_is_one_falsy_marker_that_names_itself() -> None:
+    """`NOT_GIVEN` (an option the caller left out) is the one `NotGiven`, falsy, shown by name."""
+    assert NotGiven() is NOT_GIVEN
+    assert not NOT_GIVEN
+    assert bool(NOT_GIVEN) is False
+    assert repr(NOT_GIVEN) == "NOT_GIVEN"
