@@ -206,3 +206,17 @@ async def test_only_a_non_empty_text_cursor_means_another_page(
     page = await client.projects.list()
     assert page.next_cursor == expected
     assert page.has_next is (expected is not None)
+
+
+@pytest.mark.anyio
+async def test_an_object_without_a_required_field_names_the_field(
+    rogue: Rogue, client: LayersClient
+) -> None:
+    """An empty object where a whoami was expected names the first required field missing."""
+    rogue.then(answer(b"{}"))
+    with pytest.raises(APIResponseValidationError) as info:
+        await client.whoami()
+    assert info.value.message == (
+        "The API answered 200 with an object without the required field 'organizationId', "
+        "not a Whoami."
+    )

@@ -179,6 +179,7 @@ async def test_a_raising_hook_does_not_break_the_call(
     assert wallet.meta.attempts == 2
     hook_logs = [r for r in caplog.records if "hook raised" in r.getMessage()]
     assert len(hook_logs) == 5  # 2 x on_request, 2 x on_response, 1 x on_retry
+    assert {r.getMessage() for r in hook_logs} == {"a layers_async hook raised; ignoring it"}
     assert all(r.exc_info is not None for r in hook_logs)
 
 

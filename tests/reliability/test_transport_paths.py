@@ -62,6 +62,7 @@ async def test_a_call_held_at_the_gate_past_its_deadline_is_a_deadline_error_nev
         err = info.value
         assert err.deadline_exceeded is True
         assert err.attempts == 0
+        assert err.waited == 0.0  # nothing slept before this first attempt
         assert err.message == "The call's deadline passed before it could complete."
         assert str(err) == f"{err.message} (GET /v1/credits)"
         assert (err.method, err.path) == ("GET", "/v1/credits")
@@ -266,3 +267,25 @@ def test_not_given_is_one_falsy_marker_that_names_itself() -> None:
     assert not NOT_GIVEN
     assert bool(NOT_GIVEN) is False
     assert repr(NOT_GIVEN) == "NOT_GIVEN"
+
+
+async def test_a_pause_longer_than_a_views_retry_after_cap_fails_at_once(
+    make_sandbox: MakeSandbox,
+) -> None:
+    """A 60 s pause (the client's cap) fails at once, unsent, a call without a deadline made
+    through a view whose policy may wait only 10 s, even in the no-wait testing mode."""
+    faults = [{"route": CREDITS, "action": "http_429", "retryAfter": 60, "times": 1}]
+    with no_waits():
+        async with (
+            make_sandbox(faults=faults) as sb,
+            _gated(sb, retry=RetryPolicy(max_attempts=1)) as client,
+        ):
+            with pytest.raises(RateLimitError):
+                await client.credits.get()
+            impatient = client.with_options(retry=RetryPolicy(max_retry_after=10))
+            with pytest.raises(RateLimitError) as info:
+                await impatient.credits.get(timeout=None)
+            assert info.value.details == {"limitType": "client_pause"}
+            assert info.value.retry_after is not None
+            assert 50 < info.value.retry_after <= 60
+            assert await _requests(sb) == 1
