@@ -48,20 +48,21 @@ class VirtualClock:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> VirtualClock:
-    """The virtual clock, patched into `_polling` (jitter draws its highest value)."""
+    """The virtual clock, patched into `_polling` (jitter draws the middle of its range)."""
     fake = VirtualClock()
     fake_asyncio = types.SimpleNamespace(**vars(asyncio))
     fake_asyncio.sleep = fake.sleep
     monkeypatch.setattr(_polling, "asyncio", fake_asyncio)
     monkeypatch.setattr(_polling, "time", types.SimpleNamespace(monotonic=fake.monotonic))
-    monkeypatch.setattr(_polling, "random", types.SimpleNamespace(uniform=lambda a, b: b))
+    monkeypatch.setattr(_polling, "random", types.SimpleNamespace(uniform=lambda a, b: (a + b) / 2))
     return fake
 
 
 class Counter:
     """A fetch returning 1, 2, 3, ... and recording the last state each call was given."""
 
-    def __init__(self, fail: list[BaseException] | None = None) -> None:
+    def __init__(self, fail: list[BaseException | None] | None = None) -> None:
+        """`fail`: what the first fetches raise, in order (None: that fetch answers)."""
         self.given: list[int | None] = []
         self.fail = list(fail or [])
         self.value = 0
@@ -69,13 +70,20 @@ class Counter:
     async def __call__(self, last: int | None) -> int:
         self.given.append(last)
         if self.fail:
-            raise self.fail.pop(0)
+            error = self.fail.pop(0)
+            if error is not None:
+                raise error
         self.value += 1
         return self.value
 
 
 def at_least(n: int) -> Callable[[int], int | None]:
     return lambda state: state if state >= n else None
+
+
+def never(state: int) -> None:
+    """A check no state satisfies."""
+    return None
 
 
 def refused(retry_after: float | None = None) -> RateLimitError:
@@ -101,7 +109,7 @@ async def test_polls_follow_first_delay_interval_growth_jitter_and_cap(
     fetch = Counter()
     got = await hub.wait("k", fetch, at_least(5), policy=policy, timeout=None)
     assert got == 5
-    assert clock.sleeps == [3.0, 1.5, 2.5, 4.5, 5.5]
+    assert clock.sleeps == [3.0, 1.25, 2.25, 4.25, 5.25]
     assert fetch.given == [None, 1, 2, 3, 4]
     assert hub.polls == 5
     assert hub.active_streams == 0
@@ -376,3 +384,59 @@ async def test_a_poll_cancelled_in_the_budget_gives_its_slot_back(clock: Virtual
     clock.hold = None
     await budget.acquire()
     assert clock.sleeps == [0.25, 0.25]  # not 0.5: the cancelled slot was reused
+
+
+async def test_progress_that_stalls_keeps_its_first_reference_point(clock: VirtualClock) -> None:
+    """Progress 0.1, 0.1, then 0.2 one second apart: the rate is measured from where 0.1 was
+    first seen (0.1 per 2 s: 16 s left), not from where it was seen again."""
+    seen = iter([0.1, 0.1, 0.2])
+    policy = PollPolicy(initial=1.0, multiplier=1.0, max_interval=1.0, jitter=0.0, margin=0.0)
+    hub = PollHub(None)
+    got = await hub.wait(
+        "k", Counter(), at_least(4), policy=policy, timeout=None, progress=lambda s: next(seen)
+    )
+    assert got == 4
+    assert clock.sleeps == pytest.approx([1.0, 1.0, 16.0])
+
+
+async def test_a_successful_poll_ends_the_refusal_streak(clock: VirtualClock) -> None:
+    """Refused, answered, refused: the second refusal backs off as the first of a new streak
+    (50 ms, not 100 ms); a wait timing out after that says nothing of refusals."""
+    policy = PollPolicy(initial=0.01, multiplier=1.0, max_interval=0.01, jitter=0.0)
+    hub = PollHub(None)
+    fetch = Counter(fail=[refused(), None, refused()])
+    got = await hub.wait("k", fetch, at_least(2), policy=policy, timeout=None)
+    assert got == 2
+    assert clock.sleeps == pytest.approx([0.05, 0.01, 0.05])
+    # The stream polls on (the virtual clock does not hold it) until the real 50 ms are up.
+    with pytest.raises(WaitTimeoutError) as info:
+        await hub.wait("k2", Counter(fail=[refused(), None]), never, policy=policy, timeout=0.05)
+    assert str(info.value) == "gave up waiting for the awaited state after 0.05 s"
+    assert info.value.__cause__ is None
+    assert isinstance(info.value.last_state, int)
+
+
+async def test_a_wait_context_passes_its_timeout_progress_and_name_on(
+    clock: VirtualClock,
+) -> None:
+    """`WaitContext.wait` hands the hub its timeout, progress and what it waits for."""
+    seen = iter([0.1, 0.2])
+    policy = PollPolicy(initial=1.0, multiplier=1.0, max_interval=1.0, jitter=0.0, margin=0.0)
+    ctx = WaitContext(PollHub(None), "org_a", policy)
+    got = await ctx.wait(
+        ("job", "job_1"),
+        Counter(),
+        at_least(3),
+        policy=policy,
+        timeout=None,
+        progress=lambda s: next(seen),
+        what="job job_1",
+    )
+    assert got == 3
+    assert clock.sleeps == pytest.approx([1.0, 8.0])  # extrapolated: the progress arrived
+    clock.hold = asyncio.Event()
+    with pytest.raises(WaitTimeoutError) as info:
+        await ctx.wait(
+            ("job", "job_2"), Counter(), at_least(9), policy=policy, timeout=0.05, what="job job_2"
+        )
+    assert str(info.value) == "gave up waiting for job job_2 after 0.05 s"
