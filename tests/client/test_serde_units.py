@@ -38,6 +38,7 @@ class Inner(LayersModel):
     """A nested response object."""
 
     label: str
+    extra_note: str | None = None
 
 
 @attrs.frozen
@@ -171,6 +172,7 @@ def test_check_json_accepts_plain_json_up_to_its_edges() -> None:
     for _ in range(MAX_DEPTH):
         deep = {"d": deep}
     check_json("body", deep)
+    assert MAX_DEPTH == 64
     message = _refusal([deep])
     assert message.startswith(f"must not nest deeper than {MAX_DEPTH} levels (at metadata[0]")
 
@@ -245,7 +247,7 @@ def test_a_model_turns_into_wire_or_python_data() -> None:
         {
             **BASE,
             "endedAt": "2026-05-14T18:00:00+02:00",
-            "inners": [{"label": "a"}],
+            "inners": [{"label": "a", "extraNote": "n"}],
             "tags": ["x"],
             "metadata": {"snake_key": "v"},
         },
@@ -257,7 +259,7 @@ def test_a_model_turns_into_wire_or_python_data() -> None:
         "createdAt": "2026-05-14T16:00:00.000Z",
         "endedAt": "2026-05-14T16:00:00.000Z",
         "inner": None,
-        "inners": [{"label": "a"}],
+        "inners": [{"label": "a", "extraNote": "n"}],
         "tags": ["x"],
         "plain": None,
         "secret": None,
@@ -268,6 +270,6 @@ def test_a_model_turns_into_wire_or_python_data() -> None:
     python = model.to_dict(wire=False)
     assert list(python) == [a.name for a in attrs.fields(Sample) if not a.name.startswith("_")]
     assert python["sample_id"] == "s_1"
-    assert python["inners"] == [{"label": "a"}]
+    assert python["inners"] == [{"label": "a", "extra_note": "n"}]  # nested names too
     with_secret = structure({**BASE, "secret": KEY}, Sample)
     assert with_secret.to_dict()["secret"] == "lp_live_01HXA1NHKJZXPV8R_…"
