@@ -27,6 +27,7 @@ from layers_async import (
     Timeouts,
     _waiting,
 )
+from layers_async._ratelimit import EndpointClass
 from layers_async.testing import no_waits
 
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
@@ -289,3 +290,40 @@ async def test_a_pause_longer_than_a_views_retry_after_cap_fails_at_once(
             assert info.value.retry_after is not None
             assert 50 < info.value.retry_after <= 60
             assert await _requests(sb) == 1
+
+
+def _free_tokens(client: LayersClient, klass: EndpointClass) -> int:
+    """How many calls of `klass` the client's gate would let through now. It takes them (the
+    in-flight count is given back, the tokens are not: the last look of a test), through the
+    one private peek `client._pool.shared.gate`, since no public name shows the gate's count."""
+    gate = client._pool.shared.gate
+    taken = 0
+    while gate.try_acquire(klass):
+        taken += 1
+    for _ in range(taken):
+        gate.release(klass)
+    return taken
+
+
+async def test_a_success_corrects_the_gate_from_the_servers_remaining_once_half_is_used(
+    sandbox: Sandbox,
+) -> None:
+    """Another client used 30 of the key's 120 read-light calls: once this client's 61st call
+    has used half its bucket, it takes the server's `Remaining` (29), not its own count (59)."""
+    async with _gated(sandbox) as other:
+        for _ in range(30):
+            await other.credits.get()
+    async with _gated(sandbox) as client:
+        for _ in range(61):
+            await client.credits.get()
+        assert _free_tokens(client, "read-light") == 120 - 30 - 61
+
+
+async def test_a_call_without_a_deadline_retries_a_failure(make_sandbox: MakeSandbox) -> None:
+    """`timeout=None` (no deadline at all): a 500 is retried like under a deadline."""
+    faults = [{"route": CREDITS, "action": "http_500", "times": 1}]
+    with no_waits():
+        async with make_sandbox(faults=faults) as sb, _gated(sb) as client:
+            wallet = await client.credits.get(timeout=None)
+    assert wallet.meta is not None
+    assert wallet.meta.attempts == 2
