@@ -10,6 +10,8 @@ These tests call it directly so that each rule is pinned by one exact value.
 from __future__ import annotations
 
 import math
+import time
+import types
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -33,36 +35,44 @@ UTC = timezone.utc
 KEY = "lp_live_01HXA1NHKJZXPV8R_q3Jx9vT2mB7nK4pL8wR1sY6zC0dF5gH2jN7aE3uVb9k"
 
 
-@attrs.frozen
-class Inner(LayersModel):
-    """A nested response object."""
+def _models() -> types.SimpleNamespace:
+    """Three models made anew on every call: a response model with one field of every shape
+    the decoder generates code for (`Sample`), a nested one (`Inner`) and a nested plain attrs
+    class (`Plain`, decoded by cattrs' own hook, its private field never read from the wire).
 
-    label: str
-    extra_note: str | None = None
-
-
-@attrs.frozen
-class Plain:
-    """A nested object that is not a response model (decoded by cattrs' own hook)."""
-
-    some_value: int
-    _hidden: int = 7
-
-
-@attrs.frozen
-class Sample(LayersModel):
-    """A response model with one field of every shape the decoder generates code for."""
-
-    sample_id: str
-    created_at: datetime
-    ended_at: datetime | None = None
-    inner: Inner | None = None
-    inners: tuple[Inner, ...] = ()
-    tags: tuple[str, ...] = ()
-    plain: Plain | None = None
-    secret: Secret | None = None
-    metadata: dict[str, str] = attrs.Factory(dict)
-    count: int = 0
+    Fresh classes, because the decoder builds one hook per class and caches it: only a class it
+    has never seen makes it generate (and so exercise) a hook inside the test.
+    """
+    inner = attrs.make_class(
+        "Inner",
+        {"label": attrs.field(type=str), "extra_note": attrs.field(type=str | None, default=None)},
+        bases=(LayersModel,),
+        frozen=True,
+    )
+    plain = attrs.make_class(
+        "Plain",
+        {"some_value": attrs.field(type=int), "_hidden": attrs.field(type=int, default=7)},
+        frozen=True,
+    )
+    sample = attrs.make_class(
+        "Sample",
+        {
+            "sample_id": attrs.field(type=str),
+            "created_at": attrs.field(type=datetime),
+            "ended_at": attrs.field(type=datetime | None, default=None),
+            "inner": attrs.field(type=inner | None, default=None),
+            "inners": attrs.field(type=tuple[inner, ...], default=()),
+            "tags": attrs.field(type=tuple[str, ...], default=()),
+            "plain": attrs.field(type=plain | None, default=None),
+            "secret": attrs.field(type=Secret | None, default=None),
+            "metadata": attrs.field(type=dict[str, str], factory=dict),
+            "count": attrs.field(type=int, default=0),
+            "maybe": attrs.field(type=int | None, default=None),
+        },
+        bases=(LayersModel,),
+        frozen=True,
+    )
+    return types.SimpleNamespace(Inner=inner, Plain=plain, Sample=sample)
 
 
 BASE: dict[str, Any] = {"sampleId": "s_1", "createdAt": "2026-05-14T16:00:00.000Z"}
@@ -193,9 +203,10 @@ def test_dumps_checks_then_encodes_compactly() -> None:
 def test_a_model_decodes_with_its_defaults_and_ignores_unknown_fields() -> None:
     """Omitted optional fields take their defaults (a fresh mapping each time); unknown fields
     are ignored; nested objects are None; `meta` is None."""
-    one = structure({**BASE, "someFutureField": [1]}, Sample)
-    two = structure(dict(BASE), Sample)
-    assert one == Sample(sample_id="s_1", created_at=datetime(2026, 5, 14, 16, tzinfo=UTC))
+    m = _models()
+    one = structure({**BASE, "someFutureField": [1]}, m.Sample)
+    two = structure(dict(BASE), m.Sample)
+    assert one == m.Sample(sample_id="s_1", created_at=datetime(2026, 5, 14, 16, tzinfo=UTC))
     assert (one.ended_at, one.inner, one.inners, one.tags, one.count) == (None, None, (), (), 0)
     assert one.metadata == {}
     assert one.metadata is not two.metadata
@@ -216,19 +227,20 @@ def test_a_model_decodes_every_field_shape() -> None:
         "metadata": {"snake_key": "v"},
         "count": 4,
     }
-    got = structure(data, Sample)
+    m = _models()
+    got = structure(data, m.Sample)
     assert got.ended_at == datetime(2026, 5, 14, 17, 0, 0, 250000, tzinfo=UTC)
-    assert got.inner == Inner(label="one")
-    assert got.inners == (Inner(label="a"), Inner(label="b"))
+    assert got.inner == m.Inner(label="one")
+    assert got.inners == (m.Inner(label="a"), m.Inner(label="b"))
     assert isinstance(got.inners, tuple)
     assert got.tags == ("x", "y")
     assert isinstance(got.tags, tuple)
-    assert got.plain == Plain(some_value=3)
+    assert got.plain == m.Plain(some_value=3)
     assert got.secret is not None
     assert got.secret.reveal() == KEY
     assert got.metadata == {"snake_key": "v"}
     assert got.count == 4
-    nulls = structure({**BASE, "endedAt": None, "inner": None, "plain": None}, Sample)
+    nulls = structure({**BASE, "endedAt": None, "inner": None, "plain": None}, m.Sample)
     assert (nulls.ended_at, nulls.inner, nulls.plain) == (None, None, None)
 
 
@@ -236,13 +248,14 @@ def test_a_model_without_a_required_field_does_not_decode() -> None:
     """A body missing a required field is refused by the decoder (the transport turns this
     into `APIResponseValidationError`)."""
     with pytest.raises(KeyError):
-        structure({"sampleId": "s_1"}, Sample)
+        structure({"sampleId": "s_1"}, _models().Sample)
 
 
 def test_a_model_turns_into_wire_or_python_data() -> None:
     """`to_dict()` gives camelCase keys (`wire=False`: attribute names), nested objects as
     objects, tuples as lists, timestamps as UTC `...Z`, a secret as its hint; mapping keys are
     data, kept as they are; `meta` is left out; the wire form decodes back to an equal model."""
+    m = _models()
     model = structure(
         {
             **BASE,
@@ -251,7 +264,7 @@ def test_a_model_turns_into_wire_or_python_data() -> None:
             "tags": ["x"],
             "metadata": {"snake_key": "v"},
         },
-        Sample,
+        m.Sample,
     )
     wire = model.to_dict()
     assert wire == {
@@ -265,11 +278,33 @@ def test_a_model_turns_into_wire_or_python_data() -> None:
         "secret": None,
         "metadata": {"snake_key": "v"},
         "count": 0,
+        "maybe": None,
     }
-    assert structure(wire, Sample) == model
+    assert structure(wire, m.Sample) == model
     python = model.to_dict(wire=False)
-    assert list(python) == [a.name for a in attrs.fields(Sample) if not a.name.startswith("_")]
+    assert list(python) == [a.name for a in attrs.fields(m.Sample) if not a.name.startswith("_")]
     assert python["sample_id"] == "s_1"
     assert python["inners"] == [{"label": "a", "extra_note": "n"}]  # nested names too
-    with_secret = structure({**BASE, "secret": KEY}, Sample)
+    with_secret = structure({**BASE, "secret": KEY}, m.Sample)
     assert with_secret.to_dict()["secret"] == "lp_live_01HXA1NHKJZXPV8R_…"
+
+
+def test_timestamps_are_sent_as_utc_whatever_the_local_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the machine's zone set to Tokyo, a UTC timestamp is still sent as UTC."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        value = datetime(2026, 5, 14, 16, 0, 0, tzinfo=UTC)
+        assert format_datetime(value) == "2026-05-14T16:00:00.000Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_numbers_and_mappings_pass_through_as_parsed() -> None:
+    """Decoding is lenient: a number (also in an optional field) and a mapping are kept as the
+    JSON parser gave them, never coerced to the annotated type."""
+    got = structure({**BASE, "count": 4.5, "maybe": 2.5, "metadata": {"n": 1}}, _models().Sample)
+    assert (got.count, got.maybe, got.metadata) == (4.5, 2.5, {"n": 1})
