@@ -176,3 +176,44 @@ async def test_unknown_fields_still_decode(rogue: Rogue, client: LayersClient) -
     page = await client.projects.list()
     assert list(page) == []
     assert not page.has_next
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("body", "call", "why"),
+    [
+        (
+            b'{"items": {}, "nextCursor": null}',
+            "projects.list",
+            "an object that does not fit (TypeError: items is not a list), "
+            "not a page of ProjectSummary",
+        ),
+        (b"{}", "whoami", "an object without the required field 'organizationId', not a Whoami"),
+    ],
+    ids=["items-not-a-list", "missing-field"],
+)
+async def test_the_message_names_the_misfit_and_the_model(
+    rogue: Rogue, client: LayersClient, body: bytes, call: str, why: str
+) -> None:
+    """A page whose `items` is an object, an object missing a required field: the message says
+    which, and for which model."""
+    rogue.then(answer(body))
+    with pytest.raises(APIResponseValidationError) as info:
+        await CALLS[call][2](client)
+    assert info.value.message == f"The API answered 200 with {why}."
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("cursor", "expected"),
+    [('"c_2"', "c_2"), ('""', None), ("7", None), ("null", None)],
+    ids=["text", "empty", "number", "null"],
+)
+async def test_only_a_non_empty_text_cursor_means_another_page(
+    rogue: Rogue, client: LayersClient, cursor: str, expected: str | None
+) -> None:
+    """`nextCursor` is the next page's cursor only when it is non-empty text; else the end."""
+    rogue.then(answer(b'{"items": [], "nextCursor": ' + cursor.encode() + b"}"))
+    page = await client.projects.list()
+    assert page.next_cursor == expected
+    assert page.has_next is (expected is not None)
