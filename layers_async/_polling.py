@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import contextvars
 import logging
 import random
 import time
@@ -120,31 +121,45 @@ class _Listener(Protocol[S_contra]):
         """End the waiter with `exc` (the stream cannot poll any more)."""
 
 
-class _Waiter(Generic[S, R]):
-    """One waiter on a stream: its check, and the future its caller awaits."""
+class _Waiter(asyncio.Future[R], Generic[S, R]):
+    """One waiter on a stream: the future its caller awaits, with its check and deadline.
 
-    __slots__ = ("check", "future")
+    The waiter is the future itself, awaited by the caller's own task: a wait holds no
+    coroutine frame of the hub's, only this object, its deadline timer and its stream."""
 
-    def __init__(self, check: Check[S, R], future: asyncio.Future[R]) -> None:
+    __slots__ = ("check", "deadline", "stream", "timeout", "what")
+
+    def __init__(
+        self,
+        stream: _Stream[S],
+        check: Check[S, R],
+        timeout: float | None,
+        what: str | None,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        super().__init__(loop=loop)
+        self.stream = stream
         self.check = check
-        self.future = future
+        self.timeout = timeout
+        self.what = what
+        self.deadline: asyncio.TimerHandle | None = None
 
     def offer(self, state: S) -> bool:
-        if self.future.done():
+        if self.done():
             return True
         try:
             value = self.check(state)
         except Exception as exc:  # the waiter's error, or a predicate bug: this waiter alone
-            self.future.set_exception(exc)
+            self.set_exception(exc)
             return True
         if value is None:
             return False
-        self.future.set_result(value)
+        self.set_result(value)
         return True
 
     def fail(self, exc: BaseException) -> None:
-        if not self.future.done():
-            self.future.set_exception(exc)
+        if not self.done():
+            self.set_exception(exc)
 
 
 class _Stream(Generic[S]):
@@ -251,7 +266,9 @@ class _Stream(Generic[S]):
             self.poked = False
             self.hub._enqueue(self)
         else:
-            self.handle = asyncio.get_running_loop().call_later(delay, self.hub._enqueue, self)
+            self.handle = asyncio.get_running_loop().call_later(
+                delay, _due, self, context=_CALLBACKS
+            )
 
     def answered(self, state: S) -> None:
         """A poll succeeded: show its state to the waiters, then place the next poll."""
@@ -345,7 +362,7 @@ class PollHub:
         """Streams currently polling."""
         return len(self._streams)
 
-    async def wait(
+    def wait(
         self,
         key: Hashable,
         fetch: Callable[[S | None], Awaitable[S]],
@@ -354,12 +371,17 @@ class PollHub:
         policy: PollPolicy,
         timeout: float | None,
         progress: Callable[[S], float | None] | None = None,
-        what: str = "the awaited state",
+        what: str | None = None,
         hook: EventHook[S] | None = None,
-    ) -> R:
+    ) -> Awaitable[R]:
         """Wait until `check` returns a value for a polled state and return that value; raises
         what `check` raises, or WaitTimeoutError (carrying the last state) after `timeout` s.
-        With a `hook`, fed events can end the wait too (see `EventHook`)."""
+        With a `hook`, fed events can end the wait too (see `EventHook`). `what` names the
+        awaited thing in the timeout's message (by default the key's first and last parts).
+
+        Returns the future to await (the caller's own task awaits it: no task nor coroutine of
+        the hub's per wait); cancelling that await leaves the wait."""
+        loop = asyncio.get_running_loop()
         stream: _Stream[S] | None = self._streams.get(key)
         if stream is None:
             if hook is not None and self.safety_net is not None:
@@ -373,53 +395,43 @@ class PollHub:
             if hook is not None:
                 for subject in hook.subjects:
                     self._by_subject.setdefault(subject, []).append(stream)
-        elif stream.last is not None:
+        waiter: _Waiter[S, R] = _Waiter(stream, check, timeout, what, loop)
+        if stream.last is not None and stream.waiters:
             # A newcomer may already be satisfied by what the stream saw last.
             value = check(stream.last)
             if value is not None:
-                return value
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[R] = loop.create_future()
-        waiter = _Waiter(check, future)
+                waiter.set_result(value)
+                return waiter
         fresh = not stream.waiters  # a stream is kept only while it has waiters
         stream.waiters.append(waiter)
+        # Whatever ends the wait (an answer, an error, the deadline, a cancelled await), the
+        # waiter then leaves its stream, before the caller resumes.
+        waiter.add_done_callback(_left, context=_CALLBACKS)
         if hook is not None:
             for subject in hook.subjects:  # its event came just before the wait began
                 if subject in self.recent:
                     stream.on_event(self.recent[subject])
-        if fresh and not future.done() and stream.handle is None:
+        if fresh and not waiter.done() and stream.handle is None:
             first = stream.policy.first_delay
             if first > 0:
-                stream.handle = loop.call_later(first, self._enqueue, stream)
+                stream.handle = loop.call_later(first, _due, stream, context=_CALLBACKS)
             else:
                 self._enqueue(stream)
         # The deadline fails the future itself: an answered waiter resumes in one step of the
         # event loop (no helper task between the answer and the waiter, unlike asyncio.wait).
-        deadline = None
-        if timeout is not None:
-            deadline = loop.call_later(timeout, _expire, future)
-        try:
-            return await future
-        except _Expired:
-            refused = stream.refused
-            why = "" if refused is None else f" (its last poll failed: {refused})"
-            raise WaitTimeoutError(
-                f"gave up waiting for {what} after {timeout} s{why}", subject=stream.last
-            ) from refused
-        finally:
-            if deadline is not None:
-                deadline.cancel()
-            self._leave(stream, waiter)
+        if timeout is not None and not waiter.done():
+            waiter.deadline = loop.call_later(timeout, _expire, waiter, context=_CALLBACKS)
+        return waiter
 
     def _leave(self, stream: _Stream[S], waiter: _Waiter[S, R]) -> None:
         """A waiter is done (answered, timed out or cancelled): stop the stream if it was last."""
+        if waiter.deadline is not None:
+            waiter.deadline.cancel()
+            waiter.deadline = None
         if waiter in stream.waiters:
             stream.waiters.remove(waiter)
-        future = waiter.future
-        if not future.done():
-            future.cancel()
-        elif not future.cancelled():
-            future.exception()  # mark it retrieved: the waiter may have left before reading it
+        if not waiter.cancelled():
+            waiter.exception()  # mark it retrieved: the waiter may have left before reading it
         if not stream.waiters:
             self._stop(stream)
 
@@ -524,15 +536,40 @@ class PollHub:
         self._by_subject.clear()
 
 
-class _Expired(Exception):
-    """A waiter's deadline passed (turned into `WaitTimeoutError` by `PollHub.wait`)."""
+def _left(waiter: asyncio.Future[Any]) -> None:
+    """A waiter's future is done: it leaves its stream."""
+    assert isinstance(waiter, _Waiter)
+    stream = waiter.stream
+    stream.hub._leave(stream, waiter)
 
 
-def _expire(future: asyncio.Future[Any]) -> None:
-    if not future.done():
-        future.set_exception(_Expired())
+def _expire(waiter: _Waiter[Any, Any]) -> None:
+    """A waiter's deadline passed: it ends with WaitTimeoutError, carrying the last state."""
+    waiter.deadline = None
+    if waiter.done():
+        return
+    stream = waiter.stream
+    refused = stream.refused
+    why = "" if refused is None else f" (its last poll failed: {refused})"
+    what = waiter.what
+    if what is None:
+        key = stream.key
+        what = f"{key[0]} {key[-1]}" if isinstance(key, tuple) else str(key)
+    exc = WaitTimeoutError(
+        f"gave up waiting for {what} after {waiter.timeout} s{why}", subject=stream.last
+    )
+    exc.__cause__ = refused
+    waiter.set_exception(exc)
 
 
+def _due(stream: _Stream[Any]) -> None:
+    """A stream's next poll is due (a timer's callback)."""
+    stream.hub._enqueue(stream)
+
+
+#: The context the hub's timers run their callbacks in (they read no context variable): one
+#: for all, instead of a copy of the caller's context per timer.
+_CALLBACKS = contextvars.Context()
 #: Polls in flight at once at most, by default (below the connection pool's default size).
 MAX_IN_FLIGHT = 64
 #: The longest a stream waits after a failed poll.
@@ -573,7 +610,7 @@ class WaitContext:
     organization: str | None
     policy: PollPolicy
 
-    async def wait(
+    def wait(
         self,
         key: tuple[str, str],
         fetch: Callable[[S | None], Awaitable[S]],
@@ -582,12 +619,13 @@ class WaitContext:
         policy: PollPolicy,
         timeout: float | None,
         progress: Callable[[S], float | None] | None = None,
-        what: str,
+        what: str | None = None,
         hook: EventHook[S] | None = None,
-    ) -> R:
-        """`PollHub.wait` on `(kind, organization, id)` for `key = (kind, id)`."""
+    ) -> Awaitable[R]:
+        """`PollHub.wait` on `(kind, organization, id)` for `key = (kind, id)` (the hub's
+        future itself, not a coroutine around it: a wait holds no frame of its own)."""
         kind, ident = key
-        return await self.hub.wait(
+        return self.hub.wait(
             (kind, self.organization, ident),
             fetch,
             check,
