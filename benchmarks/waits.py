@@ -12,8 +12,10 @@ once every job was polled at least once, jumps the sandbox clock so that every j
 Two kinds of process:
 
 - ``rss``: the growth of the process's resident set from just before the waits start to its
-  peak (``VmHWM``, reset first) until every wait returned; also the waits that completed, the
-  polls per wait and the errors that ended the others;
+  peak (``VmHWM``, reset first) until every wait returned, and once every wait polled once; also
+  the waits that completed, the polls per wait and the errors that ended the others. Each
+  waiter counts its result and drops it (a completed job, about 6 KiB with its response
+  headers, is the caller's data, not what the wait costs);
 - ``trace``: the bytes that `tracemalloc` sees allocated and still held once every wait polled
   once (the wait's task and coroutines, its future, stream, timer and the last job state),
   divided by the number of waits; deterministic, unlike RSS on a shared machine.
@@ -127,29 +129,39 @@ async def measure(mode: str, waits: int) -> dict[str, Any]:
                     _reset_peak()
                     polls0 = hub.polls
                     started = time.perf_counter()
-                    tasks = [
-                        asyncio.create_task(wait_for_job(client, j, timeout=300)) for j in job_ids
-                    ]
+                    # Each result is counted and dropped as it arrives (a completed job weighs
+                    # about 6 KiB: the caller's data, not the wait's).
+                    outcomes: Counter[str] = Counter()
+
+                    async def one(job_id: str) -> None:
+                        try:
+                            job = await wait_for_job(client, job_id, timeout=300)
+                        except Exception as exc:  # counted by type, shown in the report
+                            outcomes[type(exc).__name__] += 1
+                        else:
+                            outcomes["completed" if job.status == "completed" else "other"] += 1
+
+                    tasks = [asyncio.create_task(one(j)) for j in job_ids]
+                    del job_ids
                     while hub.polls - polls0 < waits and time.perf_counter() - started < 120:  # noqa: ASYNC110
                         await asyncio.sleep(0.05)
                     held = _status()["VmRSS"]
                     traced = tracemalloc.get_traced_memory()[0] - base_traced
-                    tracemalloc.stop()
                     async with http.post(
                         f"{base}/_sandbox/clock/advance", json={"seconds": 20_000_000}
                     ) as r:
                         r.raise_for_status()
-                    results = await asyncio.gather(*tasks, return_exceptions=True)
+                    await asyncio.gather(*tasks)
+                    tracemalloc.stop()
                     elapsed = time.perf_counter() - started
                     polls = hub.polls - polls0
             peak = _status()["VmHWM"]
         finally:
             stop(proc)
-    errors = Counter(type(r).__name__ for r in results if isinstance(r, BaseException))
-    completed = sum(1 for r in results if not isinstance(r, BaseException))
+    completed = outcomes.pop("completed", 0)
     return {
         "completed": completed,
-        "errors": dict(errors),
+        "errors": dict(outcomes),
         "polls_per_wait": polls / waits,
         "seconds": elapsed,
         "held_mb": (held - before) / 1024,
