@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -93,3 +94,36 @@ async def test_persistent_503_ends_at_the_deadline_with_the_last_failure(
             assert "its last poll failed" in str(info.value)
             assert await _polls(sb) > 1
             assert client._waiting.hub.active_streams == 0
+
+
+@pytest.mark.anyio
+async def test_polls_in_flight_stay_within_the_hubs_bound(make_sandbox: MakeSandbox) -> None:
+    """40 waits on distinct (unknown, slow) jobs never have more than `max_in_flight` polls
+    sent at once: polls wait for a slot in the hub, not in the connection pool, where their
+    attempt timeout would run out (what ended waits at 20,000 concurrent ones)."""
+    in_flight = peak = 0
+
+    def sent(event: Any) -> None:
+        nonlocal in_flight, peak
+        if event.path.startswith("/v1/jobs/"):
+            in_flight += 1
+            peak = max(peak, in_flight)
+
+    def answered(event: Any) -> None:
+        nonlocal in_flight
+        if event.path.startswith("/v1/jobs/"):
+            in_flight -= 1
+
+    slow = [{"route": JOB_ROUTE, "action": "latency", "latencyMs": 100}]
+    async with (
+        make_sandbox(jitter=0, faults=slow) as sb,
+        _client(sb, on_request=sent, on_response=answered) as client,
+    ):
+        client._waiting.hub.max_in_flight = 4
+        ids = [f"job_01HXA1NHKJZXPV8R7Q6WSM{i:04d}" for i in range(40)]
+        results = await asyncio.gather(
+            *[wait_for_job(client, j, timeout=60) for j in ids], return_exceptions=True
+        )
+        assert all(isinstance(r, NotFoundError) for r in results)
+        assert await _polls(sb) == 40
+        assert 1 < peak <= 4
