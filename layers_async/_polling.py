@@ -603,35 +603,13 @@ class WaitContext:
     organization it acts in and its default poll policy.
 
     Streams are shared only inside one organization: the same id seen through a view of another
-    organization is another thing, so `wait` adds the organization to every key.
+    organization is another thing, so every key names the organization (`key`).
     """
 
     hub: PollHub
     organization: str | None
     policy: PollPolicy
 
-    def wait(
-        self,
-        key: tuple[str, str],
-        fetch: Callable[[S | None], Awaitable[S]],
-        check: Check[S, R],
-        *,
-        policy: PollPolicy,
-        timeout: float | None,
-        progress: Callable[[S], float | None] | None = None,
-        what: str | None = None,
-        hook: EventHook[S] | None = None,
-    ) -> Awaitable[R]:
-        """`PollHub.wait` on `(kind, organization, id)` for `key = (kind, id)` (the hub's
-        future itself, not a coroutine around it: a wait holds no frame of its own)."""
-        kind, ident = key
-        return self.hub.wait(
-            (kind, self.organization, ident),
-            fetch,
-            check,
-            policy=policy,
-            timeout=timeout,
-            progress=progress,
-            what=what,
-            hook=hook,
-        )
+    def key(self, kind: str, ident: str) -> tuple[str, str | None, str]:
+        """The hub's key of the thing `kind` `ident` seen through this context (see above)."""
+        return (kind, self.organization, ident)

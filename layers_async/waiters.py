@@ -86,8 +86,16 @@ def _wait(
         policy = waiting.policy
     elif not isinstance(policy, PollPolicy):
         raise LayersValidationError("policy", "must be a layers_async.PollPolicy")
-    return waiting.wait(
-        key, fetch, check, policy=policy, timeout=timeout, progress=progress, what=what, hook=hook
+    kind, ident = key
+    return waiting.hub.wait(
+        waiting.key(kind, ident),
+        fetch,
+        check,
+        policy=policy,
+        timeout=timeout,
+        progress=progress,
+        what=what,
+        hook=hook,
     )
 
 
@@ -211,6 +219,7 @@ async def wait_for_ready_influencer(
     `influencer_id`, when every influencer of the project has failed — and `WaitTimeoutError`.
     """
     pid = check_id("project_id", project_id, "prj")
+    key = ("influencers", pid.lower())
     iid = check_id("influencer_id", influencer_id, "inf") if influencer_id is not None else None
 
     async def fetch(
@@ -236,9 +245,7 @@ async def wait_for_ready_influencer(
         return None
 
     what = f"a ready influencer of {pid}"
-    return await _wait(
-        client._waiting, ("influencers", pid.lower()), fetch, check, timeout, policy, what
-    )
+    return await _wait(client._waiting, key, fetch, check, timeout, policy, what)
 
 
 async def wait_for_keywords(
@@ -252,6 +259,7 @@ async def wait_for_keywords(
     """Wait for the project's keyword bank: until `refreshed_at` is set, or (with `after`, a
     datetime such as a previous bank's `refreshed_at`) until it moves past `after`."""
     pid = check_id("project_id", project_id, "prj")
+    key = ("keywords", pid.lower())
 
     async def fetch(previous: KeywordBank | None) -> KeywordBank:
         return await client.keywords.get(pid)
@@ -264,9 +272,7 @@ async def wait_for_keywords(
         return bank
 
     what = f"the keyword bank of {pid}"
-    return await _wait(
-        client._waiting, ("keywords", pid.lower()), fetch, check, timeout, policy, what
-    )
+    return await _wait(client._waiting, key, fetch, check, timeout, policy, what)
 
 
 async def wait_for_oauth(
