@@ -189,7 +189,7 @@ def _span(values: list[float], fmt: str) -> str:
 
 
 ROWS = (
-    ("waits completed", "completed", "d"),
+    ("waits completed", "completed", ".0f"),
     ("RSS growth, peak MB", "peak_mb", ".0f"),
     ("RSS growth, all waiting MB", "held_mb", ".0f"),
     ("tracemalloc KiB per wait", "kib_per_wait", ".2f"),
@@ -241,6 +241,7 @@ def main() -> int:
                 trace = run_child(sources[variant], "trace", waits)
                 rss["kib_per_wait"] = trace["bytes_per_wait"] / 1024
                 results.setdefault((variant, waits), []).append(rss)
+                print(json.dumps({"variant": variant, "waits": waits, **rss}), file=sys.stderr)
                 print(
                     f"round {rnd + 1} {variant} {waits}: {rss['completed']} completed, "
                     f"peak +{rss['peak_mb']:.0f} MB, {rss['kib_per_wait']:.2f} KiB/wait",
