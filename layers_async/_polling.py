@@ -5,8 +5,15 @@ predicate; the hub runs one poll stream per key, however many waiters share it, 
 stream as soon as no waiter needs it. Every poll of every stream takes a slot from one poll
 budget (requests per second per client), handed out in arrival order so that no stream starves
 another. Polls go through the client's transport, so retries, `Retry-After` and the rate-limit
-gate apply; a poll refused with `429` does not end the wait (the waiters' deadlines do): the
-stream polls again later, backing off while the refusals last.
+gate apply. A poll that fails transiently (a timeout, a lost connection, a 5xx, or a `429` even
+after the transport's retries) does not end the wait (the waiters' deadlines do): the stream
+polls again later, backing off while the failures last. Any other failure (a 404, ...) ends
+every waiter of the stream with it.
+
+Streams are data, not tasks: between polls a stream is one timer of the event loop; one
+dispatcher task hands out the poll slots, with at most `PollHub.max_in_flight` polls in flight
+(so that a poll never queues in the connection pool, where its attempt timeout would run out
+under thousands of waits).
 
 Polls are paced in real time, also in the no-wait testing mode (which only removes the waits
 of retries and of the rate-limit gate): a waiter on a sandbox whose clock is paused polls at its
@@ -27,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import contextvars
 import logging
 import random
 import time
@@ -36,7 +44,14 @@ from typing import Any, Generic, Protocol, TypeVar
 import attrs
 
 from ._config import PollPolicy
-from ._errors import ClientClosedError, RateLimitError, WaitTimeoutError
+from ._errors import (
+    APIConnectionError,
+    ClientClosedError,
+    InternalServerError,
+    LayersError,
+    RateLimitError,
+    WaitTimeoutError,
+)
 
 __all__ = ["Check", "EventHook", "PollBudget", "PollHub", "WaitContext"]
 
@@ -90,6 +105,11 @@ class PollBudget:
                 self._next = max(time.monotonic(), self._next - step)
                 raise
 
+    def refund(self) -> None:
+        """Give back the slot just acquired (it was not used)."""
+        if self.rate:
+            self._next = max(time.monotonic(), self._next - 1.0 / self.rate)
+
 
 class _Listener(Protocol[S_contra]):
     """What a stream needs of a waiter, whatever the waiter returns."""
@@ -101,35 +121,72 @@ class _Listener(Protocol[S_contra]):
         """End the waiter with `exc` (the stream cannot poll any more)."""
 
 
-class _Waiter(Generic[S, R]):
-    """One waiter on a stream: its check, and the future its caller awaits."""
+class _Waiter(asyncio.Future[R], Generic[S, R]):
+    """One waiter on a stream: the future its caller awaits, with its check and deadline.
 
-    __slots__ = ("check", "future")
+    The waiter is the future itself, awaited by the caller's own task: a wait holds no
+    coroutine frame of the hub's, only this object, its deadline timer and its stream."""
 
-    def __init__(self, check: Check[S, R], future: asyncio.Future[R]) -> None:
+    __slots__ = ("check", "deadline", "stream", "timeout", "what")
+
+    def __init__(
+        self,
+        stream: _Stream[S],
+        check: Check[S, R],
+        timeout: float | None,
+        what: str | None,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        super().__init__(loop=loop)
+        self.stream = stream
         self.check = check
-        self.future = future
+        self.timeout = timeout
+        self.what = what
+        self.deadline: asyncio.TimerHandle | None = None
 
     def offer(self, state: S) -> bool:
-        if self.future.done():
+        if self.done():
             return True
         try:
             value = self.check(state)
         except Exception as exc:  # the waiter's error, or a predicate bug: this waiter alone
-            self.future.set_exception(exc)
+            self.set_exception(exc)
             return True
         if value is None:
             return False
-        self.future.set_result(value)
+        self.set_result(value)
         return True
 
     def fail(self, exc: BaseException) -> None:
-        if not self.future.done():
-            self.future.set_exception(exc)
+        if not self.done():
+            self.set_exception(exc)
 
 
 class _Stream(Generic[S]):
-    """The polls of one thing, shared by every waiter on it."""
+    """The polls of one thing, shared by every waiter on it.
+
+    A stream is data, not a task: between polls it is a timer in the event loop (or an entry of
+    the hub's ready queue); while a poll is in flight, `task` is that poll."""
+
+    __slots__ = (
+        "failures",
+        "fetch",
+        "handle",
+        "hook",
+        "hub",
+        "interval",
+        "key",
+        "last",
+        "poked",
+        "policy",
+        "polls",
+        "progress",
+        "queued",
+        "refused",
+        "seen",
+        "task",
+        "waiters",
+    )
 
     def __init__(
         self,
@@ -146,16 +203,24 @@ class _Stream(Generic[S]):
         self.hook = hook
         self.policy = policy
         self.progress = progress
-        #: Set while the stream sleeps between polls: resolving it polls at once.
-        self._wake: asyncio.Future[None] | None = None
-        #: A wake-up that came while the stream was not sleeping (skip the next pause).
-        self._poked = False
         self.waiters: list[_Listener[S]] = []
         self.last: S | None = None
         self.polls = 0
+        self.interval = policy.initial
+        #: (client time, progress) of the last change of progress.
+        self.seen: tuple[float, float] | None = None
+        #: The timer of the next poll (None while queued, polling or stopped).
+        self.handle: asyncio.TimerHandle | None = None
+        #: In the hub's ready queue, waiting for a poll slot.
+        self.queued = False
+        #: The poll in flight.
         self.task: asyncio.Task[None] | None = None
-        #: The error of the last poll when it was refused with a 429 (None once one succeeds).
-        self.refused: RateLimitError | None = None
+        #: A wake-up that came while a poll was in flight: poll again right after it.
+        self.poked = False
+        #: Polls in a row that failed transiently (a timeout, a lost connection, a 5xx, a 429).
+        self.failures = 0
+        #: The error of the last poll when it failed transiently (None once one succeeds).
+        self.refused: LayersError | None = None
 
     def deliver(self, state: S) -> None:
         self.waiters = [w for w in self.waiters if not w.offer(state)]
@@ -182,76 +247,67 @@ class _Stream(Generic[S]):
         self.last = state
         self.deliver(state)
         self.hub.answered_by_events += woken - len(self.waiters)
+        if not self.waiters:
+            self.hub._stop(self)
         return woken
 
     def poke(self) -> None:
         """Poll at once (or right after the poll in flight)."""
-        wake = self._wake
-        if wake is not None and not wake.done():
-            wake.set_result(None)
+        if self.task is not None:
+            self.poked = True
+        elif self.handle is not None:
+            self.handle.cancel()
+            self.handle = None
+            self.hub._enqueue(self)
+
+    def schedule(self, delay: float) -> None:
+        """Poll again in `delay` seconds (at once after a wake-up during the last poll)."""
+        if self.poked or delay <= 0:
+            self.poked = False
+            self.hub._enqueue(self)
         else:
-            self._poked = True
+            self.handle = asyncio.get_running_loop().call_later(
+                delay, _due, self, context=_CALLBACKS
+            )
 
-    async def _pause(self, delay: float) -> None:
-        """Sleep `delay` seconds, or less when poked."""
-        if self._poked:
-            self._poked = False
-            return
-        wake = self._wake = asyncio.get_running_loop().create_future()
-        try:
-            await asyncio.wait_for(wake, delay)
-        except asyncio.TimeoutError:  # not the builtin TimeoutError before Python 3.11
-            pass
-        finally:
-            self._wake = None
-
-    async def run(self) -> None:
+    def answered(self, state: S) -> None:
+        """A poll succeeded: show its state to the waiters, then place the next poll."""
         policy = self.policy
-        interval = policy.initial
-        seen: tuple[float, float] | None = None  # (client time, progress) of the last change
-        refusals = 0  # polls refused in a row with a 429
-        try:
-            if policy.first_delay > 0:
-                await self._pause(policy.first_delay)
-            while self.waiters:
-                await self.hub.budget.acquire()
-                if not self.waiters:
-                    return
-                try:
-                    state = await self.fetch(self.last)
-                except RateLimitError as exc:
-                    # Rate limited even after the transport's retries: the waiters' deadlines
-                    # decide when to give up, not this poll. Poll again later, backing off.
-                    self.refused = exc
-                    refusals += 1
-                    await self._pause(_after_refusal(exc, interval, refusals))
-                    continue
-                self.refused = None
-                refusals = 0
-                self.polls += 1
-                self.hub.polls += 1
-                self.last = state
-                self.deliver(state)
-                if not self.waiters:
-                    return
-                delay = interval + random.uniform(0.0, policy.jitter)
-                interval = min(policy.max_interval, interval * policy.multiplier)
-                progress = self.progress(state) if self.progress is not None else None
-                if progress is not None:
-                    now = time.monotonic()
-                    if seen is not None and progress > seen[1] and now > seen[0]:
-                        rate = (progress - seen[1]) / (now - seen[0])
-                        eta = (1.0 - progress) / rate
-                        delay = min(
-                            policy.max_extrapolated, max(policy.initial, eta + policy.margin)
-                        )
-                    if seen is None or progress > seen[1]:
-                        seen = (now, progress)
-                await self._pause(delay)
-        except Exception as exc:  # the fetch failed for good (after the transport's retries)
+        self.refused = None
+        self.failures = 0
+        self.polls += 1
+        self.hub.polls += 1
+        self.last = state
+        self.deliver(state)
+        if not self.waiters:
+            self.hub._stop(self)
+            return
+        interval = self.interval
+        delay = interval + random.uniform(0.0, policy.jitter)
+        self.interval = min(policy.max_interval, interval * policy.multiplier)
+        progress = self.progress(state) if self.progress is not None else None
+        if progress is not None:
+            now = time.monotonic()
+            seen = self.seen
+            if seen is not None and progress > seen[1] and now > seen[0]:
+                rate = (progress - seen[1]) / (now - seen[0])
+                eta = (1.0 - progress) / rate
+                delay = min(policy.max_extrapolated, max(policy.initial, eta + policy.margin))
+            if seen is None or progress > seen[1]:
+                self.seen = (now, progress)
+        self.schedule(delay)
+
+    def failed(self, exc: Exception) -> None:
+        """A poll failed: a transient failure polls again later, backing off while the failures
+        last (the waiters' deadlines decide when to give up); any other ends every waiter."""
+        if not _transient(exc):
             self.fail(exc)
-        finally:
-            self.hub._forget(self)
+            self.hub._stop(self)
+            return
+        self.refused = exc  # type: ignore[assignment]  # transient ones are all LayersErrors
+        self.failures += 1
+        log.debug("poll of %r failed (%s): polling again later", self.key, type(exc).__name__)
+        self.schedule(_after_failure(exc, self.interval, self.failures))
 
 
 class PollHub:
@@ -279,6 +335,16 @@ class PollHub:
         self.own_organization: str | None = None
         #: Poll once on each fed event instead of building the state from the event.
         self.confirm_events = False
+        #: Polls sent at once at most: a poll waits for a slot here, never in the connection
+        #: pool, so that its attempt timeout counts only the time the server takes.
+        self.max_in_flight = MAX_IN_FLIGHT
+        #: Streams whose next poll is due, in the order they became due.
+        self._ready: collections.deque[_Stream[Any]] = collections.deque()
+        self._in_flight = 0
+        #: The one task that hands out poll slots (started with the first wait).
+        self._dispatcher: asyncio.Task[None] | None = None
+        #: Resolved to wake the dispatcher (a stream became due, or a poll ended).
+        self._wakeup: asyncio.Future[None] | None = None
 
     def streams_for(self, subject: Hashable) -> list[_Stream[Any]]:
         """The event-fed streams listening to `subject`."""
@@ -296,7 +362,7 @@ class PollHub:
         """Streams currently polling."""
         return len(self._streams)
 
-    async def wait(
+    def wait(
         self,
         key: Hashable,
         fetch: Callable[[S | None], Awaitable[S]],
@@ -305,12 +371,17 @@ class PollHub:
         policy: PollPolicy,
         timeout: float | None,
         progress: Callable[[S], float | None] | None = None,
-        what: str = "the awaited state",
+        what: str | None = None,
         hook: EventHook[S] | None = None,
-    ) -> R:
+    ) -> Awaitable[R]:
         """Wait until `check` returns a value for a polled state and return that value; raises
         what `check` raises, or WaitTimeoutError (carrying the last state) after `timeout` s.
-        With a `hook`, fed events can end the wait too (see `EventHook`)."""
+        With a `hook`, fed events can end the wait too (see `EventHook`). `what` names the
+        awaited thing in the timeout's message (by default the key's first and last parts).
+
+        Returns the future to await (the caller's own task awaits it: no task nor coroutine of
+        the hub's per wait); cancelling that await leaves the wait."""
+        loop = asyncio.get_running_loop()
         stream: _Stream[S] | None = self._streams.get(key)
         if stream is None:
             if hook is not None and self.safety_net is not None:
@@ -324,50 +395,55 @@ class PollHub:
             if hook is not None:
                 for subject in hook.subjects:
                     self._by_subject.setdefault(subject, []).append(stream)
-        elif stream.last is not None:
+        waiter: _Waiter[S, R] = _Waiter(stream, check, timeout, what, loop)
+        if stream.last is not None and stream.waiters:
             # A newcomer may already be satisfied by what the stream saw last.
             value = check(stream.last)
             if value is not None:
-                return value
-        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        waiter = _Waiter(check, future)
+                waiter.set_result(value)
+                return waiter
+        fresh = not stream.waiters  # a stream is kept only while it has waiters
         stream.waiters.append(waiter)
+        # Whatever ends the wait (an answer, an error, the deadline, a cancelled await), the
+        # waiter then leaves its stream, before the caller resumes.
+        waiter.add_done_callback(_left, context=_CALLBACKS)
         if hook is not None:
             for subject in hook.subjects:  # its event came just before the wait began
                 if subject in self.recent:
                     stream.on_event(self.recent[subject])
-        if not future.done() and (stream.task is None or stream.task.done()):
-            stream.task = asyncio.create_task(stream.run(), name=f"layers_async poll {key!r}")
+        if fresh and not waiter.done() and stream.handle is None:
+            first = stream.policy.first_delay
+            if first > 0:
+                stream.handle = loop.call_later(first, _due, stream, context=_CALLBACKS)
+            else:
+                self._enqueue(stream)
         # The deadline fails the future itself: an answered waiter resumes in one step of the
         # event loop (no helper task between the answer and the waiter, unlike asyncio.wait).
-        deadline = None
-        if timeout is not None:
-            deadline = asyncio.get_running_loop().call_later(timeout, _expire, future)
-        try:
-            return await future
-        except _Expired:
-            refused = stream.refused
-            why = "" if refused is None else f" (its last poll was refused: {refused})"
-            raise WaitTimeoutError(
-                f"gave up waiting for {what} after {timeout} s{why}", subject=stream.last
-            ) from refused
-        finally:
-            if deadline is not None:
-                deadline.cancel()
-            self._leave(stream, waiter)
+        if timeout is not None and not waiter.done():
+            waiter.deadline = loop.call_later(timeout, _expire, waiter, context=_CALLBACKS)
+        return waiter
 
     def _leave(self, stream: _Stream[S], waiter: _Waiter[S, R]) -> None:
         """A waiter is done (answered, timed out or cancelled): stop the stream if it was last."""
+        if waiter.deadline is not None:
+            waiter.deadline.cancel()
+            waiter.deadline = None
         if waiter in stream.waiters:
             stream.waiters.remove(waiter)
-        future = waiter.future
-        if not future.done():
-            future.cancel()
-        elif not future.cancelled():
-            future.exception()  # mark it retrieved: the waiter may have left before reading it
-        if not stream.waiters and stream.task is not None and not stream.task.done():
-            stream.task.cancel()
-            self._forget(stream)
+        if not waiter.cancelled():
+            waiter.exception()  # mark it retrieved: the waiter may have left before reading it
+        if not stream.waiters:
+            self._stop(stream)
+
+    def _stop(self, stream: _Stream[S]) -> None:
+        """No waiter needs `stream` any more: cancel its next poll (or the one in flight)."""
+        if stream.handle is not None:
+            stream.handle.cancel()
+            stream.handle = None
+        task = stream.task
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+        self._forget(stream)
 
     def _forget(self, stream: _Stream[S]) -> None:
         """Drop a stream that stopped (unless a newer stream already took its key)."""
@@ -381,46 +457,144 @@ class PollHub:
                     if not streams:
                         del self._by_subject[subject]
 
+    def _enqueue(self, stream: _Stream[Any]) -> None:
+        """`stream`'s next poll is due: queue it for a poll slot."""
+        stream.handle = None
+        if stream.queued or not stream.waiters:
+            return
+        stream.queued = True
+        self._ready.append(stream)
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = asyncio.get_running_loop().create_task(
+                self._dispatch(), name="layers_async poll dispatcher"
+            )
+        self._wake()
+
+    def _wake(self) -> None:
+        wakeup = self._wakeup
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
+
+    async def _dispatch(self) -> None:
+        """Hand out poll slots: the due streams in turn, within the poll budget and at most
+        `max_in_flight` polls at once, each poll a short task of its own."""
+        loop = asyncio.get_running_loop()
+        ready = self._ready
+        while True:
+            if not ready or self._in_flight >= self.max_in_flight:
+                self._wakeup = loop.create_future()
+                await self._wakeup
+                continue
+            await self.budget.acquire()
+            stream = None
+            while ready and stream is None:
+                stream = ready.popleft()
+                stream.queued = False
+                if not stream.waiters:  # every waiter left while it queued
+                    stream = None
+            if stream is None:
+                self.budget.refund()
+                continue
+            self._in_flight += 1
+            stream.task = loop.create_task(self._poll(stream))
+
+    async def _poll(self, stream: _Stream[Any]) -> None:
+        """One poll of `stream`; its outcome places the next one (or ends the waiters)."""
+        try:
+            state = await stream.fetch(stream.last)
+        except asyncio.CancelledError:
+            stream.task = None
+            raise
+        except Exception as exc:  # the fetch failed (after the transport's own retries)
+            stream.task = None
+            stream.failed(exc)
+        else:
+            stream.task = None
+            stream.answered(state)
+        finally:
+            self._in_flight -= 1
+            self._wake()
+
     async def aclose(self) -> None:
         """Stop every stream; their waiters fail with a clear error instead of hanging."""
         streams = list(self._streams.values())
         for stream in streams:
             stream.fail(ClientClosedError("the LayersClient was closed while this waiter waited"))
         tasks = [s.task for s in streams if s.task is not None]
+        for stream in streams:
+            self._stop(stream)
+        if self._dispatcher is not None:
+            tasks.append(self._dispatcher)
+            self._dispatcher = None
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self._ready.clear()
         self._streams.clear()
         self._by_subject.clear()
 
 
-class _Expired(Exception):
-    """A waiter's deadline passed (turned into `WaitTimeoutError` by `PollHub.wait`)."""
+def _left(waiter: asyncio.Future[Any]) -> None:
+    """A waiter's future is done: it leaves its stream."""
+    assert isinstance(waiter, _Waiter)
+    stream = waiter.stream
+    stream.hub._leave(stream, waiter)
 
 
-def _expire(future: asyncio.Future[Any]) -> None:
-    if not future.done():
-        future.set_exception(_Expired())
+def _expire(waiter: _Waiter[Any, Any]) -> None:
+    """A waiter's deadline passed: it ends with WaitTimeoutError, carrying the last state."""
+    waiter.deadline = None
+    if waiter.done():
+        return
+    stream = waiter.stream
+    refused = stream.refused
+    why = "" if refused is None else f" (its last poll failed: {refused})"
+    what = waiter.what
+    if what is None:
+        key = stream.key
+        what = f"{key[0]} {key[-1]}" if isinstance(key, tuple) else str(key)
+    exc = WaitTimeoutError(
+        f"gave up waiting for {what} after {waiter.timeout} s{why}", subject=stream.last
+    )
+    exc.__cause__ = refused
+    waiter.set_exception(exc)
 
 
-#: The longest a stream waits after a refused poll.
-_MAX_REFUSAL_PAUSE = 60.0
-#: The shortest first wait after a refused poll.
-_MIN_REFUSAL_PAUSE = 0.05
+def _due(stream: _Stream[Any]) -> None:
+    """A stream's next poll is due (a timer's callback)."""
+    stream.hub._enqueue(stream)
 
 
-def _after_refusal(exc: RateLimitError, interval: float, refusals: int) -> float:
-    """How long a stream waits after its `refusals`-th poll in a row was refused with a 429: the
-    poll interval doubled per refusal, never beyond the server's `Retry-After` nor a minute.
-    (The rate-limit gate holds the next poll for the pause the server asked for anyway; the
-    back-off keeps a stream from hammering a server whose window does not move, such as a
-    sandbox with a paused clock under the no-wait testing mode.)"""
-    backoff = max(interval, _MIN_REFUSAL_PAUSE) * 2.0 ** min(refusals - 1, 16)
-    if exc.retry_after is not None:
+#: The context the hub's timers run their callbacks in (they read no context variable): one
+#: for all, instead of a copy of the caller's context per timer.
+_CALLBACKS = contextvars.Context()
+#: Polls in flight at once at most, by default (below the connection pool's default size).
+MAX_IN_FLIGHT = 64
+#: The longest a stream waits after a failed poll.
+_MAX_RETRY_PAUSE = 60.0
+#: The shortest first wait after a failed poll.
+_MIN_RETRY_PAUSE = 0.05
+#: Poll failures that end no wait: the next poll may well succeed.
+_TRANSIENT = (RateLimitError, APIConnectionError, InternalServerError)
+
+
+def _transient(exc: Exception) -> bool:
+    """Whether a poll failure is transient (a timeout, a lost connection, a 5xx, a 429)."""
+    return isinstance(exc, _TRANSIENT)
+
+
+def _after_failure(exc: Exception, interval: float, failures: int) -> float:
+    """How long a stream waits after its `failures`-th transient poll failure in a row: the poll
+    interval doubled per failure, never beyond a 429's `Retry-After` nor a minute. (The
+    rate-limit gate holds the next poll for the pause the server asked for anyway; the back-off
+    keeps a stream from hammering a server that keeps failing or whose window does not move,
+    such as a sandbox with a paused clock under the no-wait testing mode.)"""
+    backoff = max(interval, _MIN_RETRY_PAUSE) * 2.0 ** min(failures - 1, 16)
+    if isinstance(exc, RateLimitError) and exc.retry_after is not None:
         backoff = min(backoff, exc.retry_after)
-    return max(_MIN_REFUSAL_PAUSE, min(backoff, _MAX_REFUSAL_PAUSE))
+    return max(_MIN_RETRY_PAUSE, min(backoff, _MAX_RETRY_PAUSE))
 
 
 @attrs.frozen
@@ -429,34 +603,13 @@ class WaitContext:
     organization it acts in and its default poll policy.
 
     Streams are shared only inside one organization: the same id seen through a view of another
-    organization is another thing, so `wait` adds the organization to every key.
+    organization is another thing, so every key names the organization (`key`).
     """
 
     hub: PollHub
     organization: str | None
     policy: PollPolicy
 
-    async def wait(
-        self,
-        key: tuple[str, str],
-        fetch: Callable[[S | None], Awaitable[S]],
-        check: Check[S, R],
-        *,
-        policy: PollPolicy,
-        timeout: float | None,
-        progress: Callable[[S], float | None] | None = None,
-        what: str,
-        hook: EventHook[S] | None = None,
-    ) -> R:
-        """`PollHub.wait` on `(kind, organization, id)` for `key = (kind, id)`."""
-        kind, ident = key
-        return await self.hub.wait(
-            (kind, self.organization, ident),
-            fetch,
-            check,
-            policy=policy,
-            timeout=timeout,
-            progress=progress,
-            what=what,
-            hook=hook,
-        )
+    def key(self, kind: str, ident: str) -> tuple[str, str | None, str]:
+        """The hub's key of the thing `kind` `ident` seen through this context (see above)."""
+        return (kind, self.organization, ident)

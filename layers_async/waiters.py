@@ -27,7 +27,7 @@ from ._errors import (
     WaitError,
 )
 from ._events import JobHook, OAuthHook
-from ._polling import Check, EventHook
+from ._polling import Check, EventHook, WaitContext
 from ._validation import check_id
 from .models.influencers import InfluencerSummary
 from .models.jobs import ErrorInfo, Job
@@ -65,19 +65,19 @@ OAUTH_TIMEOUT: Final = 900.0
 _INFLUENCER_PAGE = 100
 
 
-async def _wait(
-    client: LayersClient,
+def _wait(
+    waiting: WaitContext,
     key: tuple[str, str],
     fetch: Callable[[S | None], Awaitable[S]],
     check: Check[S, R],
     timeout: float | None,
     policy: PollPolicy | None,
-    what: str,
+    what: str | None,
     progress: Callable[[S], float | None] | None = None,
     hook: EventHook[S] | None = None,
-) -> R:
-    """Check the waiter's `timeout` and `policy`, then wait on the client's shared poll hub."""
-    waiting = client._waiting
+) -> Awaitable[R]:
+    """Check the waiter's `timeout` and `policy`, then return the wait on the client's shared
+    poll hub (a future the waiter awaits itself: no frame of its own per wait)."""
     if timeout is not None and (
         isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0
     ):
@@ -86,8 +86,16 @@ async def _wait(
         policy = waiting.policy
     elif not isinstance(policy, PollPolicy):
         raise LayersValidationError("policy", "must be a layers_async.PollPolicy")
-    return await waiting.wait(
-        key, fetch, check, policy=policy, timeout=timeout, progress=progress, what=what, hook=hook
+    kind, ident = key
+    return waiting.hub.wait(
+        waiting.key(kind, ident),
+        fetch,
+        check,
+        policy=policy,
+        timeout=timeout,
+        progress=progress,
+        what=what,
+        hook=hook,
     )
 
 
@@ -113,28 +121,48 @@ async def wait_for_job(
     """
     envelope = job_id if isinstance(job_id, Job) else None
     jid = check_id("job_id", envelope.job_id if envelope is not None else job_id, "job")
-
-    async def fetch(previous: Job | None) -> Job:
-        return await client.jobs.get(jid, if_none_match=previous)
-
-    failed = (JobFailedError, "UNKNOWN")
-    canceled = ("canceled", JobCanceledError, "was canceled")
-
-    def check(job: Job) -> Job | None:
-        return _verdict(job, job.status, job.error, f"job {jid}", failed, canceled)
-
-    def progress(job: Job) -> float | None:
-        return job.progress if job.status == "running" else None
-
+    waiting = client._waiting
     try:
-        what = f"job {jid}"
-        hook = JobHook(client._waiting, jid, envelope)
+        hook = JobHook(waiting, jid, envelope)
+        fetch = _JobFetch(client, jid)
         key = ("job", jid)
-        return await _wait(client, key, fetch, check, timeout, policy, what, progress, hook)
+        return await _wait(
+            waiting, key, fetch, _job_verdict, timeout, policy, None, _job_progress, hook
+        )
     except asyncio.CancelledError:
         if cancel_remote:
             await _cancel_remote(client, jid)
         raise
+
+
+class _JobFetch:
+    """A job wait's poll: `GET /v1/jobs/{id}`, with the last job seen as `If-None-Match`.
+    (An object of two slots: the smallest thing a wait can hold to poll.)"""
+
+    __slots__ = ("client", "job_id")
+
+    def __init__(self, client: LayersClient, job_id: str) -> None:
+        self.client = client
+        self.job_id = job_id
+
+    def __call__(self, previous: Job | None) -> Awaitable[Job]:
+        return self.client.jobs.get(self.job_id, if_none_match=previous)
+
+
+_JOB_FAILED: Final = (JobFailedError, "UNKNOWN")
+_JOB_CANCELED: Final = ("canceled", JobCanceledError, "was canceled")
+
+
+def _job_verdict(job: Job) -> Job | None:
+    """A job wait's check: the job once completed, None while it runs; raises when it ended
+    otherwise."""
+    what = f"job {job.job_id}"
+    return _verdict(job, job.status, job.error, what, _JOB_FAILED, _JOB_CANCELED)
+
+
+def _job_progress(job: Job) -> float | None:
+    """A running job's progress (what places the next poll)."""
+    return job.progress if job.status == "running" else None
 
 
 def _verdict(
@@ -191,6 +219,7 @@ async def wait_for_ready_influencer(
     `influencer_id`, when every influencer of the project has failed — and `WaitTimeoutError`.
     """
     pid = check_id("project_id", project_id, "prj")
+    key = ("influencers", pid.lower())
     iid = check_id("influencer_id", influencer_id, "inf") if influencer_id is not None else None
 
     async def fetch(
@@ -216,7 +245,7 @@ async def wait_for_ready_influencer(
         return None
 
     what = f"a ready influencer of {pid}"
-    return await _wait(client, ("influencers", pid.lower()), fetch, check, timeout, policy, what)
+    return await _wait(client._waiting, key, fetch, check, timeout, policy, what)
 
 
 async def wait_for_keywords(
@@ -230,6 +259,7 @@ async def wait_for_keywords(
     """Wait for the project's keyword bank: until `refreshed_at` is set, or (with `after`, a
     datetime such as a previous bank's `refreshed_at`) until it moves past `after`."""
     pid = check_id("project_id", project_id, "prj")
+    key = ("keywords", pid.lower())
 
     async def fetch(previous: KeywordBank | None) -> KeywordBank:
         return await client.keywords.get(pid)
@@ -242,7 +272,7 @@ async def wait_for_keywords(
         return bank
 
     what = f"the keyword bank of {pid}"
-    return await _wait(client, ("keywords", pid.lower()), fetch, check, timeout, policy, what)
+    return await _wait(client._waiting, key, fetch, check, timeout, policy, what)
 
 
 async def wait_for_oauth(
@@ -277,4 +307,6 @@ async def wait_for_oauth(
 
     what = f"OAuth consent {st}"
     hook = OAuthHook(client._waiting, pid, st, url)
-    return await _wait(client, ("oauth", st), fetch, check, timeout, policy, what, None, hook)
+    return await _wait(
+        client._waiting, ("oauth", st), fetch, check, timeout, policy, what, None, hook
+    )
