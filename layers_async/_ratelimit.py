@@ -320,6 +320,11 @@ class RateGate:
         serial_for = max(_SERIAL_FOR, _SERIAL_RETRY_AFTERS * seconds)
         bucket.serial_until = max(bucket.serial_until, self._time() + serial_for)
 
+    def in_flight(self) -> dict[EndpointClass, int]:
+        """Tokens taken and not yet released, per endpoint class (classes holding none are left
+        out): read-only, for tests and diagnostics; empty whenever no attempt is under way."""
+        return {k: b.inflight for k, b in self._buckets.items() if b.inflight}
+
     def paused_for(self, klass: EndpointClass) -> float:
         """Seconds the class is still paused (0 when it is not)."""
         bucket = self._buckets.get(klass)

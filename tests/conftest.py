@@ -18,22 +18,18 @@ CLOCK_START = "2026-05-14T16:00:00.000Z"
 
 
 class _TrackedGate(RateGate):
-    """A rate-limit gate that registers itself, so a test's teardown can check it."""
+    """A rate-limit gate that registers itself, so a test's teardown can check it.
+
+    The gate is internal (no public name reaches it from a client): a token taken and never
+    released would lower the client's rate for good, and nothing a user sees reports it until
+    calls stall, so the suite checks it through the gate's read-only `in_flight()`.
+    """
 
     made: ClassVar[list[RateGate]] = []
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _TrackedGate.made.append(self)
-
-
-def gate_inflight(gate: RateGate) -> dict[str, int]:
-    """The gate's tokens still held, per endpoint class, leaving out classes holding none.
-
-    An internal look (no public name shows it): a token taken and never released would lower
-    the client's rate for good, and nothing a user sees reports it until calls stall.
-    """
-    return {k: b.inflight for k, b in gate._buckets.items() if b.inflight}
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +40,7 @@ def gate_holds_nothing_after_the_test(monkeypatch: pytest.MonkeyPatch) -> Iterat
     _TrackedGate.made = []
     monkeypatch.setattr(_client, "RateGate", _TrackedGate)
     yield
-    held = [gate_inflight(g) for g in _TrackedGate.made]
+    held = [g.in_flight() for g in _TrackedGate.made]
     _TrackedGate.made = []
     assert not any(held), f"a rate-limit gate still holds tokens after the test: {held}"
 

@@ -13,7 +13,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -80,6 +79,12 @@ def _onboard_command(
     return cmd, os.environ | {"LAYERS_BASE_URL": base, "LAYERS_API_KEY": key}, state
 
 
+def _n_done(state: Path) -> int:
+    """Customers the run's state file records as done (0 before it exists)."""
+    lines = state.read_bytes().splitlines() if state.exists() else []
+    return sum(b'"status":"done"' in line for line in lines)
+
+
 @pytest.mark.anyio
 @pytest.mark.timeout(120)
 async def test_killed_three_times_then_rerun_creates_everything_exactly_once(
@@ -91,30 +96,31 @@ async def test_killed_three_times_then_rerun_creates_everything_exactly_once(
     seed = random.randrange(1 << 32)
     rng = random.Random(seed)
     log: list[str] = []
-    started = time.monotonic()
+    n_done = 0
     for attempt in range(3):
-        delay = rng.uniform(0.5, 3.0)
+        # A random moment, read off the run's own progress (not a wall-clock delay): once a
+        # random number more customers are done, give or take the customers in flight.
+        target = n_done + rng.randint(1, 200 // 4)
         proc = subprocess.Popen(  # noqa: ASYNC220 - the process under test, killed below
             cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-        await asyncio.sleep(delay)
+        while _n_done(state) < target and proc.poll() is None:  # noqa: ASYNC110 - another process writes it
+            await asyncio.sleep(0.002)
         alive = proc.poll() is None
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         assert proc.stderr is not None
         proc.stderr.close()
-        lines = state.read_bytes().splitlines() if state.exists() else []
-        n_done = sum(b'"status":"done"' in line for line in lines)
+        n_done = _n_done(state)
         counts = _totals(await sandbox_state(remote_sandbox[0]))
-        log.append(f"kill {attempt + 1} at {delay:.2f} s (alive={alive}): {n_done} done, {counts}")
+        log.append(f"kill {attempt + 1} after {target} done (alive={alive}): {n_done}, {counts}")
         if attempt == 0:
             assert alive, f"seed {seed}: the first run finished before the kill"
     final = subprocess.run(  # noqa: ASYNC221 - the resumed run to completion
         cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=90
     )
-    wall = time.monotonic() - started
     report = "\n".join([f"seed {seed}", *log, final.stdout[-2000:], final.stderr[-2000:]])
-    print(report, f"\ntotal {wall:.1f} s")
+    print(report)
     assert final.returncode == 0, report
     totals = _totals(await sandbox_state(remote_sandbox[0]))
     assert totals == dict.fromkeys(totals, 200), report

@@ -140,7 +140,8 @@ async def test_web_service_example_answers_a_project_as_its_api_json(sandbox: Sa
 # --- resource classes and help(LayersClient) ------------------------------------------------------
 @pytest.mark.parametrize("name", NAMESPACES)
 def test_resource_class_is_named_after_its_namespace(name: str) -> None:
-    """`client.app_media` is an `AppMedia`, `client.scheduled_posts` a `ScheduledPosts`, ..."""
+    """`client.app_media` is an `AppMedia`, `client.scheduled_posts` a `ScheduledPosts`, ...
+    (each a subclass of the internal `resources._base.Resource`, which no public name shows)."""
     client = LayersClient(api_key="lp_test_offline", base_url=OFFLINE_URL)
     namespace = getattr(client, name)
     assert isinstance(namespace, Resource)

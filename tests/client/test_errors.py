@@ -45,7 +45,10 @@ def error_from_response(
     method: str,
     path: str,
 ) -> APIStatusError:
-    """The error the transport builds for a first attempt answered with this status and body."""
+    """The error the transport builds for a first attempt answered with this status and body.
+
+    It calls the internal `error_from_failure`/`failure_from_response` (no public name builds an
+    error from an answer): most codes of the catalogue are ones the sandbox never sends."""
     sent = {"X-Request-Id": request_id, "Retry-After": retry_after}
     headers = {name: value for name, value in sent.items() if value is not None}
     failure = failure_from_response(status, payload, headers)

@@ -176,3 +176,47 @@ async def test_unknown_fields_still_decode(rogue: Rogue, client: LayersClient) -
     page = await client.projects.list()
     assert list(page) == []
     assert not page.has_next
+
+
+@pytest.mark.anyio
+async def test_a_page_whose_items_are_not_a_list_says_so(
+    rogue: Rogue, client: LayersClient
+) -> None:
+    """`items` that is an object is named as the misfit, for a page of the route's model."""
+    rogue.then(answer(b'{"items": {}, "nextCursor": null}'))
+    with pytest.raises(APIResponseValidationError) as info:
+        await client.projects.list()
+    assert info.value.message == (
+        "The API answered 200 with an object that does not fit "
+        "(TypeError: items is not a list), not a page of ProjectSummary."
+    )
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("cursor", "expected"),
+    [('"c_2"', "c_2"), ('""', None), ("7", None), ("null", None)],
+    ids=["text", "empty", "number", "null"],
+)
+async def test_only_a_non_empty_text_cursor_means_another_page(
+    rogue: Rogue, client: LayersClient, cursor: str, expected: str | None
+) -> None:
+    """`nextCursor` is the next page's cursor only when it is non-empty text; else the end."""
+    rogue.then(answer(b'{"items": [], "nextCursor": ' + cursor.encode() + b"}"))
+    page = await client.projects.list()
+    assert page.next_cursor == expected
+    assert page.has_next is (expected is not None)
+
+
+@pytest.mark.anyio
+async def test_an_object_without_a_required_field_names_the_field(
+    rogue: Rogue, client: LayersClient
+) -> None:
+    """An empty object where a whoami was expected names the first required field missing."""
+    rogue.then(answer(b"{}"))
+    with pytest.raises(APIResponseValidationError) as info:
+        await client.whoami()
+    assert info.value.message == (
+        "The API answered 200 with an object without the required field 'organizationId', "
+        "not a Whoami."
+    )

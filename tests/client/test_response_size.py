@@ -4,6 +4,7 @@ most the limit, so memory stays bounded, and the client goes on working."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import tracemalloc
 import zlib
@@ -168,3 +169,59 @@ async def test_an_error_answer_too_large_to_read_is_judged_by_its_status(rogue: 
     assert info.value.status_code == 500
     assert info.value.request_id == RID
     assert sent[0] < 96 * MiB
+
+
+def in_pieces(pieces: list[bytes], *, with_length: bool = False) -> Answer:
+    """An answer written piece by piece (each flushed on its own, so that the client reads
+    several chunks), with or without Content-Length."""
+
+    async def send(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"X-Request-Id": RID})
+        if with_length:
+            resp.content_length = sum(len(p) for p in pieces)
+        await resp.prepare(request)
+        try:
+            for piece in pieces:
+                await resp.write(piece)
+                await asyncio.sleep(0.01)  # a separate read for the client (merging is harmless)
+            await resp.write_eof()
+        except (ConnectionError, RuntimeError):
+            pass  # the client hung up: it read enough
+        return resp
+
+    return send
+
+
+@pytest.mark.anyio
+async def test_a_body_read_in_several_chunks_decodes_whole(rogue: Rogue) -> None:
+    """A chunked answer arriving in several reads is joined byte for byte before decoding."""
+    third = len(WHOAMI) // 3
+    rogue.then(in_pieces([WHOAMI[:third], WHOAMI[third : 2 * third], WHOAMI[2 * third :]]))
+    async with _client(rogue) as client:
+        me = await client.whoami()
+    assert me.organization_name == "Acme"
+
+
+@pytest.mark.anyio
+async def test_a_too_large_answer_keeps_its_headers_and_the_start_of_its_body(
+    rogue: Rogue,
+) -> None:
+    """A chunked answer outgrowing the limit in a later chunk quotes the start of the body (its
+    first chunk), and keeps the answer's headers; one of known length over the limit is not
+    read at all (an empty excerpt)."""
+    head = b'{"head": "' + b"h" * 300
+    rogue.then(
+        in_pieces([head, b"x" * SMALL_LIMIT]),
+        in_pieces([b"y" * (SMALL_LIMIT + 1)], with_length=True),
+    )
+    async with _client(rogue, SMALL_LIMIT) as client:
+        with pytest.raises(ResponseTooLargeError) as chunked:
+            await client.whoami()
+        with pytest.raises(ResponseTooLargeError) as known:
+            await client.whoami()
+    assert chunked.value.excerpt == head.decode()[:200]
+    assert chunked.value.headers is not None
+    sent = {name.lower(): value for name, value in chunked.value.headers.items()}
+    assert sent["x-request-id"] == RID
+    assert known.value.excerpt == ""
+    assert known.value.request_id == RID

@@ -19,7 +19,6 @@ import anyio
 import pytest
 
 from layers_async import APITimeoutError, AttemptEvent, LayersClient, RetryPolicy, Sandbox
-from tests.conftest import gate_inflight
 
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 
@@ -194,7 +193,7 @@ async def test_call_cancelled_at_the_gate_releases_nothing_it_does_not_hold(
         paused = asyncio.create_task(c.credits.get())  # its 429 pauses read-light for 1 s
         await asyncio.wait_for(retry_planned.wait(), timeout=2)
         assert gate.paused_for("read-light") > 0.5
-        assert gate_inflight(gate) == {"read-light": 1}  # the holder's token
+        assert gate.in_flight() == {"read-light": 1}  # the holder's token
         waiting = [asyncio.create_task(c.credits.get()) for _ in range(20)]
         await asyncio.sleep(0.2)
         assert not any(t.done() for t in waiting)
@@ -203,19 +202,19 @@ async def test_call_cancelled_at_the_gate_releases_nothing_it_does_not_hold(
             t.cancel()
         await asyncio.gather(*waiting, return_exceptions=True)
         assert all(t.cancelled() for t in waiting)
-        assert gate_inflight(gate) == {"read-light": 1}  # still only the holder's token
+        assert gate.in_flight() == {"read-light": 1}  # still only the holder's token
         wallet = await paused
         me = await holder
         assert wallet.meta is not None
         assert wallet.meta.attempts == 2
         assert me.meta is not None
         assert me.meta.attempts == 1
-        assert gate_inflight(gate) == {}
+        assert gate.in_flight() == {}
         wallets = await asyncio.wait_for(
             asyncio.gather(*(c.credits.get() for _ in range(20))), timeout=2
         )
         assert len(wallets) == 20
-        assert gate_inflight(gate) == {}
+        assert gate.in_flight() == {}
 
 
 @pytest.mark.anyio

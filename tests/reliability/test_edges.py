@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -62,10 +61,9 @@ async def test_slow_tier_lookup_does_not_eat_the_deadline(make_sandbox: MakeSand
         make_sandbox(faults=faults) as sb,
         LayersClient(api_key=sb.api_key, base_url=sb.url) as client,
     ):
-        started = time.monotonic()
+        # Waiting out the 5 s lookup would pass the 3 s deadline: success means it was skipped.
         wallet = await client.credits.get(timeout=3)
         assert wallet.balance == 6000
-        assert time.monotonic() - started < 2.5
 
 
 @pytest.mark.anyio
@@ -99,10 +97,9 @@ async def test_waiters_that_leave_give_their_poll_slots_back(make_sandbox: MakeS
         )
         assert all(isinstance(r, TimeoutError) for r in results)
         await sb.advance(120)
-        started = time.monotonic()
+        assert client._waiting.hub.active_streams == 0  # every timed-out waiter left its stream
         done = await wait_for_job(client, jobs[0], timeout=5)
         assert done.status == "completed"
-        assert time.monotonic() - started < 1.5
 
 
 @pytest.mark.anyio

@@ -100,19 +100,24 @@ async def test_gated_starts_all_succeed_within_the_default_deadline(
 async def test_one_429_pauses_the_long_running_class_for_every_task(
     make_sandbox: MakeSandbox, gate: bool
 ) -> None:
-    """After a 429 with Retry-After 1, no task sends a long-running start for ~1 s (gate on)."""
-    loop = asyncio.get_running_loop()
-    sent: list[tuple[float, int]] = []  # (loop time, attempt) of every influencer start
+    """After a 429 with Retry-After 1 the class is paused 1 s and no task sends until the pause
+    is over on the gate's clock (gate on); without the gate nothing pauses.
+
+    Under `no_waits` the gate's clock jumps over the pause, so the test reads the pause off the
+    gate (`paused_for`, through the one private peek `client._pool.shared.gate`: users never see
+    the gate) instead of timing sends on the wall clock.
+    """
+    sent: list[tuple[int, float]] = []  # (attempt, the class's pause left) of every start
     refused = asyncio.Event()
-    refused_at: list[float] = []
+    paused_at_429: list[float] = []
 
     def on_request(event: AttemptEvent) -> None:
         if event.method == "POST" and event.path.endswith("/influencers"):
-            sent.append((loop.time(), event.attempt))
+            sent.append((event.attempt, shared_gate.paused_for("long-running")))
 
     def on_response(event: AttemptEvent) -> None:
         if event.status == 429:
-            refused_at.append(loop.time())
+            paused_at_429.append(shared_gate.paused_for("long-running"))
             refused.set()
 
     async with (
@@ -127,31 +132,37 @@ async def test_one_429_pauses_the_long_running_class_for_every_task(
             on_response=on_response,
         ) as client,
     ):
+        shared_gate = client._pool.shared.gate
         project = await client.projects.create(name="Pause", timezone="UTC")
         await sb.configure(
             faults=[{"route": INFLUENCERS_ROUTE, "action": "http_429", "times": 1, "retryAfter": 1}]
         )
-        first = asyncio.ensure_future(client.influencers.create(project.id))
-        await refused.wait()
-        others = [asyncio.ensure_future(client.influencers.create(project.id)) for _ in range(5)]
-        launched = loop.time()
-        jobs = await asyncio.gather(first, *others)
+        with no_waits():
+            first = asyncio.ensure_future(client.influencers.create(project.id))
+            await refused.wait()
+            paused_at_launch = shared_gate.paused_for("long-running")
+            others = [
+                asyncio.ensure_future(client.influencers.create(project.id)) for _ in range(5)
+            ]
+            jobs = await asyncio.gather(first, *others)
         state = await sb.state()
 
     assert all(isinstance(j, Job) for j in jobs)
     assert state["responses"]["byStatus"].get("429", 0) == 1
     assert state["counts"]["jobs"]["total"] == 6
-    (t429,) = refused_at
-    assert launched - t429 < 0.2  # the five new starts were ready to go at once
     assert len(sent) == 7  # the refused one, its retry, five new ones
-    after = sorted(t - t429 for t, _ in sent[1:])
+    assert sorted(attempt for attempt, _ in sent) == [1, 1, 1, 1, 1, 1, 2]
+    # No start was ever sent while the class was paused.
+    assert [left for _, left in sent] == [0.0] * 7
     if gate:
-        # Every task waited out the pause, not only the one that was refused.
-        assert after[0] >= 0.95, after
-        assert after[-1] < 2.0, after
+        # The 429 paused the whole class for its Retry-After, and the five new tasks were
+        # launched inside that pause: each of them waited it out, not only the refused one.
+        assert paused_at_429 == [pytest.approx(1.0, abs=0.25)]
+        assert paused_at_launch > 0.5
     else:
         # Without the gate the new tasks know nothing of the 429 and go at once.
-        assert sum(1 for d in after if d < 0.5) == 5, after
+        assert paused_at_429 == [0.0]
+        assert paused_at_launch == 0.0
 
 
 def _requests(state: dict[str, Any], route: str) -> int:

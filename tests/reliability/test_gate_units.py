@@ -58,7 +58,8 @@ def make_gate(tier: str | None = "standard") -> tuple[RateGate, FakeClock]:
 
 
 def inflight(gate: RateGate, klass: EndpointClass) -> int:
-    return gate._buckets[klass].inflight
+    """The class's tokens in flight, through the gate's read-only `in_flight()`."""
+    return gate.in_flight().get(klass, 0)
 
 
 def tokens(gate: RateGate, klass: EndpointClass) -> float:

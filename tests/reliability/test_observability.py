@@ -24,6 +24,7 @@ from layers_async import (
     NotFoundError,
     RetryPolicy,
     Sandbox,
+    Timeouts,
 )
 
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
@@ -178,6 +179,7 @@ async def test_a_raising_hook_does_not_break_the_call(
     assert wallet.meta.attempts == 2
     hook_logs = [r for r in caplog.records if "hook raised" in r.getMessage()]
     assert len(hook_logs) == 5  # 2 x on_request, 2 x on_response, 1 x on_retry
+    assert {r.getMessage() for r in hook_logs} == {"a layers_async hook raised; ignoring it"}
     assert all(r.exc_info is not None for r in hook_logs)
 
 
@@ -266,3 +268,50 @@ async def test_deadline_error_keeps_the_last_rate_limit_state(make_sandbox: Make
     assert info.value.deadline_exceeded is True
     assert info.value.rate_limit is not None
     assert info.value.rate_limit.endpoint_class == "read-light"
+
+
+@pytest.mark.anyio
+async def test_hook_events_name_the_endpoint_class_of_every_attempt(
+    make_sandbox: MakeSandbox,
+) -> None:
+    """Every event (request, answered or failed response, retry) carries the route's class."""
+    hooks = Hooked()
+    dropped = {"route": "POST /v1/projects", "action": "drop_before_commit", "times": 1}
+    faults = [*_fails("http_500", 1), dropped]
+    async with make_sandbox(faults=faults) as sb, _client(sb, **hooks.kwargs()) as c:
+        await c.credits.get()
+        await c.projects.create(name="Acme Coffee", timezone="UTC")
+    events = hooks.request + hooks.response + hooks.retry
+    assert len(events) == 4 + 4 + 2
+    for event in events:
+        credits = event.path == "/v1/credits"
+        assert event.endpoint_class == ("read-light" if credits else "write-light"), event
+        assert event.method == ("GET" if credits else "POST"), event
+    assert [e.status for e in hooks.response] == [500, 200, None, 201]
+
+
+@pytest.mark.anyio
+async def test_debug_log_names_timeouts_dropped_connections_and_the_deadline(
+    make_sandbox: MakeSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    """DEBUG lines for an attempt that timed out, one whose connection dropped, and a call
+    whose deadline passed: each names the call, the attempt and the key's prefix only."""
+    caplog.set_level(logging.DEBUG, logger="layers_async")
+    faults = [
+        {"route": CREDITS, "action": "latency", "latencyMs": 600, "times": 1},
+        {"route": "POST /v1/projects", "action": "drop_before_commit", "times": 1},
+        {"route": "GET /v1/whoami", "action": "http_503", "retryAfter": 5},
+    ]
+    async with make_sandbox(faults=faults) as sb, _client(sb, timeout=Timeouts(attempt=0.25)) as c:
+        prefix = sb.api_key[: len("lp_live_") + 16] + "_…"
+        await c.credits.get()
+        await c.projects.create(name="Acme Coffee", timezone="UTC")
+        with pytest.raises(APITimeoutError):
+            await c.whoami(timeout=2)
+    lines = [r.getMessage() for r in caplog.records if r.name == "layers_async"]
+    assert f"GET /v1/credits attempt 1 -> timeout key={prefix}" in lines
+    dropped = [m for m in lines if m.startswith("POST /v1/projects attempt 1 -> ")]
+    assert len(dropped) == 1
+    pattern = rf"POST /v1/projects attempt 1 -> \w+Error key={re.escape(prefix)}"
+    assert re.fullmatch(pattern, dropped[0]), dropped
+    assert f"GET /v1/whoami -> deadline passed key={prefix}" in lines

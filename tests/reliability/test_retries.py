@@ -15,7 +15,6 @@ import random
 import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager
-from time import monotonic
 from types import SimpleNamespace
 from typing import Any
 
@@ -24,6 +23,7 @@ from aiohttp import web
 
 from layers_async import (
     APIStatusError,
+    APITimeoutError,
     AttemptEvent,
     IdempotencyConflictError,
     InternalServerError,
@@ -35,11 +35,40 @@ from layers_async import (
     Sandbox,
     Timeouts,
     UnprocessableEntityError,
+    _transport,
     _waiting,
 )
 from layers_async.testing import no_waits
 
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
+
+
+class VirtualTime:
+    """The request path's clock and its one sleep, replaced: a sleep is recorded, advances the
+    clock by exactly what was asked and yields, so waits are exact and take no real time.
+
+    It patches internals (`_transport.monotonic`, the `asyncio` that `_waiting.sleep` calls):
+    no public name lets a test give the client a clock, and the point is to see the sleeps the
+    SDK asks for and the `waited` it reports without measuring the wall clock.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.now = 1_000.0
+        self.asked: list[float] = []
+        self.starts: list[float] = []  # the clock at each attempt (an on_request hook)
+        self._yield = asyncio.sleep
+        monkeypatch.setattr(_transport, "monotonic", lambda: self.now)
+        monkeypatch.setattr(_waiting, "asyncio", SimpleNamespace(sleep=self._sleep))
+
+    async def _sleep(self, seconds: float) -> None:
+        self.asked.append(seconds)
+        self.now += seconds
+        await self._yield(0)
+
+    def on_request(self, event: AttemptEvent) -> None:
+        """An `on_request` hook: note the clock as the attempt starts."""
+        self.starts.append(self.now)
+
 
 #: A well-formed key (contract §1.2); the canned app never checks it.
 CANNED_KEY = "lp_live_01HXA1NHKJZXPV8R_q3Jx9vT2mB7nK4pL8wR1sY6zC0dF5gH2jN7aE3uVb9k"
@@ -397,7 +426,8 @@ async def test_concurrent_creates_hit_by_faults_create_each_project_exactly_once
 async def test_backoff_is_full_jitter_under_a_cap_that_doubles(
     make_sandbox: MakeSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With real sleeps, the n-th delay is uniform in [0, min(0.4, 0.2 * 2**(n-1))]."""
+    """The n-th delay is uniform in [0, min(0.4, 0.2 * 2**(n-1))], slept whole before the next
+    attempt, and `waited` is their sum (on a virtual clock: see `VirtualTime`)."""
     draws: list[tuple[float, float]] = []
     real_uniform = random.uniform
 
@@ -407,7 +437,7 @@ async def test_backoff_is_full_jitter_under_a_cap_that_doubles(
 
     monkeypatch.setattr(random, "uniform", recording_uniform)  # what _transport draws from
     waits: list[float] = []
-    starts: list[float] = []
+    clock = VirtualTime(monkeypatch)
     rule = {"route": CREDITS, "action": "http_500", "times": 3}
     policy = RetryPolicy(max_attempts=4, initial_backoff=0.2, max_backoff=0.4)
     async with (
@@ -418,7 +448,7 @@ async def test_backoff_is_full_jitter_under_a_cap_that_doubles(
             retry=policy,
             rate_limit_tier=False,
             on_retry=lambda e: waits.append(e.wait),
-            on_request=lambda e: starts.append(monotonic()),
+            on_request=clock.on_request,
         ) as c,
     ):
         wallet = await c.credits.get()
@@ -429,11 +459,11 @@ async def test_backoff_is_full_jitter_under_a_cap_that_doubles(
     assert len(waits) == 3
     for wait, cap in zip(waits, caps, strict=True):
         assert 0.0 <= wait <= cap
-    # The sleeps were real: each gap between attempt starts is at least the reported delay.
-    gaps = [b - a for a, b in itertools.pairwise(starts)]
-    for gap, wait in zip(gaps, waits, strict=True):
-        assert gap >= wait - 0.01
-    assert wallet.meta.waited == pytest.approx(sum(waits), abs=0.05)
+    # Each planned delay was slept whole, between the attempts, and counted in `waited`.
+    assert clock.asked == waits
+    gaps = [b - a for a, b in itertools.pairwise(clock.starts)]
+    assert gaps == pytest.approx(waits)
+    assert wallet.meta.waited == pytest.approx(sum(waits))
 
 
 @pytest.mark.anyio
@@ -472,9 +502,12 @@ async def test_jittered_delays_spread_over_the_whole_range(
 
 
 @pytest.mark.anyio
-async def test_retry_after_is_waited_at_least(make_sandbox: MakeSandbox) -> None:
-    """A 503 with Retry-After: 1 makes the second attempt start at least 1 s after the first."""
-    starts: list[float] = []
+async def test_retry_after_is_waited_at_least(
+    make_sandbox: MakeSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 503 with Retry-After: 1 makes the second attempt start 1 s after the first (on a
+    virtual clock: see `VirtualTime`), and the call reports that second as waited."""
+    clock = VirtualTime(monkeypatch)
     waits: list[float] = []
     rule = {"route": CREDITS, "action": "http_503", "retryAfter": 1, "times": 1}
     policy = RetryPolicy(max_attempts=4, initial_backoff=0.05, max_backoff=0.1)
@@ -485,17 +518,18 @@ async def test_retry_after_is_waited_at_least(make_sandbox: MakeSandbox) -> None
             base_url=sb.url,
             retry=policy,
             rate_limit_tier=False,
-            on_request=lambda e: starts.append(monotonic()),
+            on_request=clock.on_request,
             on_retry=lambda e: waits.append(e.wait),
         ) as c,
     ):
         wallet = await c.credits.get()
     assert wallet.meta is not None
     assert wallet.meta.attempts == 2
-    assert len(starts) == 2
-    assert starts[1] - starts[0] >= 1.0
     assert waits == [pytest.approx(1.0)]  # the jitter (<= 0.05) is below Retry-After
-    assert wallet.meta.waited >= 1.0
+    assert clock.asked == waits
+    start, retry = clock.starts
+    assert retry - start == pytest.approx(1.0)
+    assert wallet.meta.waited == pytest.approx(1.0)
 
 
 @pytest.mark.anyio
@@ -528,3 +562,28 @@ async def test_no_waits_removes_the_retry_after_sleep_but_still_retries(
     assert wallet.meta.attempts == 2
     assert [e.wait for e in retries] == [pytest.approx(1.0, abs=0.06)]  # the planned delay
     assert asked == [0]  # ...was not slept
+
+
+@pytest.mark.anyio
+async def test_a_deadline_error_after_a_codeless_5xx_calls_its_code_unknown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 503 with no error body, whose backoff (10 s, drawn at its cap) would outlast a 2 s
+    deadline: the deadline error names the last error as `503 UNKNOWN`."""
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)  # what _transport draws from
+    policy = RetryPolicy(max_attempts=4, initial_backoff=10.0, max_backoff=10.0)
+    async with (
+        Canned([(503, None)]) as app,
+        LayersClient(
+            api_key=CANNED_KEY, base_url=app.url, retry=policy, rate_limit_tier=False
+        ) as c,
+    ):
+        with pytest.raises(APITimeoutError) as info:
+            await c.credits.get(timeout=2)
+    err = info.value
+    assert err.message == (
+        "The call's deadline passed before it could complete; last error: 503 UNKNOWN."
+    )
+    assert isinstance(err.__cause__, InternalServerError)
+    assert err.__cause__.code is None
+    assert app.hits == {CREDITS: 1}

@@ -1,4 +1,8 @@
-"""The sandbox's route table as the hardening tests walk it: every route, with ids filled in."""
+"""The sandbox's route table as the hardening tests walk it: every route, with ids filled in.
+
+It reads the internal route table (`sandbox.routes`, `sandbox._routing.Route`): no public name
+lists the routes, and walking every one of them is the point of those tests.
+"""
 
 from __future__ import annotations
 

@@ -5,6 +5,8 @@ names or by any text, holding nested values of every JSON type (huge integers, e
 any unicode, lone surrogates), JSON that is not an object, truncated JSON and arbitrary bytes.
 Path parameters name records that exist. The sandbox runs on an event loop in a thread of its
 own, so the property is an ordinary synchronous hypothesis test that Hypothesis can shrink.
+It starts from the internal `sandbox._config.DEFAULT_CONFIG` (no public name holds the whole
+default configuration) so that a reset with it undoes whatever a fuzzed reset changed.
 """
 
 from __future__ import annotations

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import types
 from typing import Any
 
 import aiohttp
 import pytest
 
 from layers_async.sandbox import Sandbox, SandboxConfigError
+from layers_async.sandbox import _app as sandbox_app
 from tests.sandbox._http import Api, MakeSandbox
 
 DESC = (
@@ -207,18 +210,33 @@ async def test_drop_after_commit_drops_pipeline_errors_too(make_sandbox: MakeSan
 
 
 @pytest.mark.anyio
-async def test_reset_during_injected_latency_is_safe(make_sandbox: MakeSandbox) -> None:
-    """A request sleeping in a latency fault while the sandbox resets lands in the new world."""
+async def test_reset_during_injected_latency_is_safe(
+    make_sandbox: MakeSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request sleeping in a latency fault while the sandbox resets lands in the new world.
+    (The latency's sleep is spied on in the internal `sandbox._app`, so that the reset is sent
+    once the request is surely asleep in it, not after a guessed delay.)"""
+    asleep = asyncio.Event()
+    release = asyncio.Event()
+    real_sleep = asyncio.sleep
+
+    async def latency(seconds: float) -> None:
+        asleep.set()
+        await release.wait()
+        await real_sleep(0)
+
+    fake = types.SimpleNamespace(**vars(asyncio))
+    fake.sleep = latency
+    monkeypatch.setattr(sandbox_app, "asyncio", fake)
     faults = [{"route": "POST /v1/projects", "action": "latency", "latencyMs": 300}]
     async with make_sandbox(faults=faults) as sb, aiohttp.ClientSession() as s:
-        import asyncio
-
         api = Api(s, sb.url, sb.api_key)
         pending = asyncio.create_task(
             api.post("/v1/projects", json={"name": "Late Co", "timezone": "UTC"})
         )
-        await asyncio.sleep(0.1)
+        await asyncio.wait_for(asleep.wait(), 10)
         await api.call("POST", "/_sandbox/reset", json={"faults": []})
+        release.set()
         r = await pending
         assert r.status == 201
         got = await api.get(f"/v1/projects/{r.json['id']}")

@@ -90,7 +90,8 @@ async def test_configure_rejects_unpatchable_keys(sandbox: Sandbox) -> None:
 @pytest.mark.anyio
 async def test_running_clock_moves_work_without_requests() -> None:
     """At a high speed the background ticker applies transitions with no request arriving (reads
-    the world directly: `Sandbox.state()` would apply due transitions itself)."""
+    the world directly through the internal `_render.state`: `Sandbox.state()` would apply due
+    transitions itself)."""
     async with Sandbox(speed=6000, jitter=0) as sb, aiohttp.ClientSession() as s:
         api = Api(s, sb.url, sb.api_key)
         r = await api.post(

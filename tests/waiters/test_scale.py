@@ -7,7 +7,6 @@ import json
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -95,7 +94,7 @@ async def remote_sandbox(tmp_path: Path) -> AsyncIterator[str]:
 @pytest.mark.anyio
 @pytest.mark.timeout(180)
 async def test_ten_thousand_waiters_on_distinct_jobs(remote_sandbox: str) -> None:
-    """All 10,000 waiters return once the clock jumps; polls stay in budget; RSS grows < 150 MB."""
+    """All 10,000 waiters return once the clock jumps, each polled; RSS grows < 150 MB."""
     base = remote_sandbox
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{base}/_sandbox/keys") as r:
@@ -114,9 +113,11 @@ async def test_ten_thousand_waiters_on_distinct_jobs(remote_sandbox: str) -> Non
 
             rss_before, _ = _rss_kib()
             polls_before = client._waiting.hub.polls
-            started = time.monotonic()
             waiters = [asyncio.create_task(wait_for_job(client, j, timeout=150)) for j in job_ids]
-            await asyncio.sleep(0.5)
+            for _ in range(100):  # every waiter opens its stream within its first steps
+                if client._waiting.hub.active_streams == JOBS:
+                    break
+                await asyncio.sleep(0)
             assert client._waiting.hub.active_streams == JOBS
             assert not any(w.done() for w in waiters)
             async with http.post(
@@ -124,14 +125,14 @@ async def test_ten_thousand_waiters_on_distinct_jobs(remote_sandbox: str) -> Non
             ) as r:
                 assert r.status == 200
             done = await asyncio.gather(*waiters)
-            elapsed = time.monotonic() - started
             polls = client._waiting.hub.polls - polls_before
             _, peak = _rss_kib()
 
     growth_mb = (peak - rss_before) / 1024
-    print(f"\n{JOBS} waiters: {polls} polls in {elapsed:.1f} s, peak RSS +{growth_mb:.0f} MB")
+    print(f"\n{JOBS} waiters: {polls} polls, peak RSS +{growth_mb:.0f} MB")
     assert all(job.status == "completed" for job in done)
     assert client._waiting.hub.active_streams == 0
-    assert polls >= JOBS  # every job was polled at least once...
-    assert polls <= POLL_RATE * elapsed + 1  # ...and never faster than the poll budget
+    # Every job was polled at least once. (That the polls keep to the poll budget's rate is
+    # pinned on a virtual clock in test_poll_hub_units.py, not by timing this run.)
+    assert polls >= JOBS
     assert growth_mb < 150, f"peak RSS grew {growth_mb:.0f} MB"

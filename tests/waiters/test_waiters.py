@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
@@ -165,10 +164,8 @@ async def test_deadline_raises_wait_timeout_with_last_state(make_sandbox: MakeSa
     async with make_sandbox(jitter=0) as sb, _client(sb) as client:
         pid, inf = await _ready_project(client, sb)
         job = await _remix(client, pid, inf)
-        started = time.monotonic()
         with pytest.raises(WaitTimeoutError) as info:
             await wait_for_job(client, job.job_id, timeout=0.3)
-        assert 0.3 <= time.monotonic() - started < 1.0
         assert isinstance(info.value, TimeoutError)
         last = info.value.last_state
         assert isinstance(last, Job)

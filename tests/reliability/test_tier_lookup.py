@@ -1,0 +1,171 @@
+"""The one-time tier lookup (`rate_limit_tier=True`): `GET /v1/whoami` sizes the rate-limit
+gate once per client; a lookup that fails, answers no tier or is slow leaves the gate sized for
+the `standard` tier; a call waits for it at most half of what is left of its deadline; and it is
+cancelled only once no call waits for it any more.
+
+The gate is internal: these tests read its `tier` through the one private peek
+`client._pool.shared.gate` (no public name shows how the client sized it), and count the
+lookups on the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from layers_async import LayersClient, RetryPolicy, Sandbox, Timeouts
+from layers_async._ratelimit import RateGate
+from layers_async.testing import no_waits
+from tests.client.test_forward_compat import WHOAMI as WHOAMI_BODY
+
+MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
+WHOAMI = "GET /v1/whoami"
+CREDITS = "GET /v1/credits"
+PARTNER_KEY: dict[str, Any] = {
+    "name": "partner",
+    "organization": "partner",
+    "rateLimitTier": "partner",
+    "scopes": ["*"],
+    "returnUrlAllowlist": ["localhost"],
+}
+
+pytestmark = pytest.mark.anyio
+
+
+def _gate(client: LayersClient) -> RateGate:
+    return client._pool.shared.gate
+
+
+async def _count(sb: Sandbox, route: str) -> int:
+    count: int = (await sb.state())["requests"]["byRoute"].get(route, 0)
+    return count
+
+
+def _client(sb: Sandbox, **options: Any) -> LayersClient:
+    return LayersClient(api_key=sb.api_key, base_url=sb.url, rate_limit_tier=True, **options)
+
+
+async def test_the_lookup_sizes_the_gate_once_from_whoami(
+    make_sandbox: MakeSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A partner key's client is sized `partner` by one lookup, however many calls follow, and
+    the lookup's DEBUG lines carry the key's prefix only."""
+    caplog.set_level(logging.DEBUG, logger="layers_async")
+    async with make_sandbox(api_keys=[PARTNER_KEY]) as sb, _client(sb) as client:
+        await asyncio.gather(*(client.credits.get() for _ in range(5)))
+        await client.credits.get()
+        assert _gate(client).tier == "partner"
+        assert await _count(sb, WHOAMI) == 1
+        prefix = sb.api_key[: len("lp_live_") + 16] + "_…"
+    lookup = [
+        r.getMessage() for r in caplog.records if "GET /v1/whoami attempt 1" in r.getMessage()
+    ]
+    assert len(lookup) == 1
+    assert lookup[0].endswith(f" key={prefix}")
+
+
+async def test_a_lookup_that_keeps_failing_sizes_the_gate_as_standard(
+    make_sandbox: MakeSandbox,
+) -> None:
+    """A lookup answered 500 until its attempts run out sizes the gate `standard`; the call
+    itself goes on and succeeds."""
+    faults = [{"route": WHOAMI, "action": "http_500"}]
+    policy = RetryPolicy(max_attempts=2, budget_burst=100)
+    with no_waits():
+        async with (
+            make_sandbox(api_keys=[PARTNER_KEY], faults=faults) as sb,
+            _client(sb, retry=policy) as client,
+        ):
+            wallet = await client.credits.get()
+            assert wallet.meta is not None
+            assert _gate(client).tier == "standard"
+            assert await _count(sb, WHOAMI) == 2  # the lookup was retried like any call
+
+
+async def test_a_lookup_attempt_is_cut_at_the_clients_attempt_timeout(
+    make_sandbox: MakeSandbox,
+) -> None:
+    """With `Timeouts(attempt=0.3)`, a 600 ms whoami answer is cut and the lookup retried."""
+    faults = [{"route": WHOAMI, "action": "latency", "latencyMs": 600, "times": 1}]
+    with no_waits():
+        async with (
+            make_sandbox(api_keys=[PARTNER_KEY], faults=faults) as sb,
+            _client(sb, timeout=Timeouts(attempt=0.3)) as client,
+        ):
+            await client.credits.get()
+            assert _gate(client).tier == "partner"
+            assert await _count(sb, WHOAMI) == 2
+
+
+async def test_a_slow_lookup_is_waited_for_half_the_deadline_then_sized_standard(
+    make_sandbox: MakeSandbox,
+) -> None:
+    """A call with `timeout=2` waits at most 1 s for a 3 s lookup, then goes on with the gate
+    sized `standard` (and succeeds); no second lookup follows."""
+    faults = [{"route": WHOAMI, "action": "latency", "latencyMs": 3000, "times": 1}]
+    async with make_sandbox(api_keys=[PARTNER_KEY], faults=faults) as sb, _client(sb) as client:
+        wallet = await client.credits.get(timeout=2)
+        assert wallet.meta is not None
+        assert wallet.meta.attempts == 1
+        assert _gate(client).tier == "standard"
+        await client.credits.get()
+        assert await _count(sb, WHOAMI) == 1
+
+
+async def test_a_caller_leaving_keeps_the_lookup_for_the_others(
+    make_sandbox: MakeSandbox,
+) -> None:
+    """Of two calls waiting for a 1 s lookup, cancelling one leaves the lookup running for the
+    other, which then goes on with the gate sized from it."""
+    faults = [{"route": WHOAMI, "action": "latency", "latencyMs": 1000, "times": 1}]
+    async with make_sandbox(api_keys=[PARTNER_KEY], faults=faults) as sb, _client(sb) as client:
+        leaving = asyncio.create_task(client.credits.get())
+        staying = asyncio.create_task(client.credits.get())
+        for _ in range(5):  # both calls reach the lookup on their first steps
+            await asyncio.sleep(0)
+        leaving.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await leaving
+        wallet = await staying
+        assert wallet.meta is not None
+        assert _gate(client).tier == "partner"
+        assert await _count(sb, WHOAMI) == 1
+
+
+@asynccontextmanager
+async def _whoami_answering(tier: object) -> AsyncIterator[str]:
+    """A server answering every GET with a whoami body whose `rateLimitTier` is `tier`."""
+
+    async def handle(request: web.Request) -> web.Response:
+        return web.json_response({**WHOAMI_BODY, "rateLimitTier": tier})
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize(("answered", "tier"), [("pilot", "pilot"), (7, "standard")])
+async def test_the_tier_is_read_from_whoami_and_a_non_string_is_standard(
+    answered: object, tier: str
+) -> None:
+    """`rateLimitTier: "pilot"` sizes the gate `pilot`; a tier that is not a string, `standard`."""
+    key = "lp_live_01HXA1NHKJZXPV8R_q3Jx9vT2mB7nK4pL8wR1sY6zC0dF5gH2jN7aE3uVb9k"
+    async with (
+        _whoami_answering(answered) as url,
+        LayersClient(api_key=key, base_url=url, rate_limit_tier=True) as client,
+    ):
+        await client.whoami()
+        assert _gate(client).tier == tier
