@@ -21,9 +21,11 @@ The sandbox runs in its own subprocess at speed 60 with a ``partner``-tier key. 
    process sent meanwhile: the SDK's attempts (counted by an ``on_request`` hook) plus the
    benchmark's own consent-page and clock calls. Before and after each run, and between them,
    rounds of ``client.jobs.get`` (``--get-calls`` calls at concurrency 64, the concurrency of
-   ``benchmarks/overhead.py``, same client and hook) give the CPU of one ``jobs.get``. Printed:
-   µs per request of each run, the median µs per ``jobs.get`` with its range, and their ratio
-   against the target of at most 1.6x.
+   ``benchmarks/overhead.py``, same client and hook) give the CPU of one ``jobs.get``, and
+   rounds of a fifth as many at concurrency 1 that of one ``jobs.get`` sent alone (a reference:
+   a lone request shares its event-loop wakeups with no other). Printed: µs per request of
+   each run, the median µs per ``jobs.get`` with its range, and their ratio against the
+   target of at most 1.6x.
 """
 
 from __future__ import annotations
@@ -174,8 +176,10 @@ async def economy(
     }
 
 
-async def jobs_get_cpu(client: LayersClient, job_id: str, calls: int) -> float:
-    """Client CPU µs per `jobs.get` over `calls` calls at concurrency 64."""
+async def jobs_get_cpu(
+    client: LayersClient, job_id: str, calls: int, concurrency: int = 64
+) -> float:
+    """Client CPU µs per `jobs.get` over `calls` calls at `concurrency`."""
     left = calls
 
     async def worker() -> None:
@@ -185,7 +189,7 @@ async def jobs_get_cpu(client: LayersClient, job_id: str, calls: int) -> float:
             await client.jobs.get(job_id)
 
     cpu = time.process_time()
-    await asyncio.gather(*(worker() for _ in range(64)))
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
     return (time.process_time() - cpu) / calls * 1e6
 
 
@@ -197,9 +201,10 @@ async def flows(
     concurrency: int,
     attempts: list[int],
     get_calls: int,
-) -> tuple[list[dict[str, Any]], list[float]]:
+) -> tuple[list[dict[str, Any]], list[float], list[float]]:
     """n onboarding flows, twice; returns the figures of each run and the jobs.get rounds'
-    CPU µs per call. `attempts[0]` counts the SDK's attempts (an `on_request` hook)."""
+    CPU µs per call at concurrency 64 and at 1. `attempts[0]` counts the SDK's attempts (an
+    `on_request` hook)."""
     own_calls = [0]  # the benchmark's consent-page and clock requests
 
     async def authorize(attempt: OAuthUrl) -> None:
@@ -230,6 +235,7 @@ async def flows(
 
     job_id = (await start_jobs(client, 1))[0]
     gets = [await jobs_get_cpu(client, job_id, get_calls)]
+    singles = [await jobs_get_cpu(client, job_id, get_calls // 5, 1)]
 
     runs = []
     for label in ("first run", "second run"):
@@ -244,6 +250,7 @@ async def flows(
         sent = attempts[0] + own_calls[0] - sent_before
         after = await sandbox_state(http, base)
         gets.append(await jobs_get_cpu(client, job_id, get_calls))
+        singles.append(await jobs_get_cpu(client, job_id, get_calls // 5, 1))
         requests = after["requests"]["total"] - before["requests"]["total"]
         waits = n * 2  # one influencer wait and one job wait per flow (+ OAuth on first run)
         runs.append(
@@ -260,15 +267,16 @@ async def flows(
                 "cpu_us_per_request": cpu / sent * 1e6 if sent else 0.0,
             }
         )
-    return runs, gets
+    return runs, gets, singles
 
 
-def report_cpu(runs: list[dict[str, Any]], gets: list[float]) -> None:
+def report_cpu(runs: list[dict[str, Any]], gets: list[float], singles: list[float]) -> None:
     """Print client CPU per request in flows against a `jobs.get`'s."""
     get_us = statistics.median(gets)
     print(
         f"\nClient CPU per jobs.get (c=64, {len(gets)} rounds): {get_us:.0f} us "
-        f"(range {min(gets):.0f}-{max(gets):.0f})"
+        f"(range {min(gets):.0f}-{max(gets):.0f}); one at a time (c=1), for reference: "
+        f"{statistics.median(singles):.0f} us (range {min(singles):.0f}-{max(singles):.0f})"
     )
     for row in runs:
         ratio = row["cpu_us_per_request"] / get_us
@@ -338,7 +346,7 @@ async def run(args: argparse.Namespace) -> int:
                         f"{eco['naive_median']:>11.1%}{eco['naive_p95']:>10.1%}"
                     )
                     print(f"naive / waiter requests: {eco['ratio']:.1f}x\n")
-                    runs, gets = await flows(
+                    runs, gets, singles = await flows(
                         client,
                         http,
                         base,
@@ -360,7 +368,7 @@ async def run(args: argparse.Namespace) -> int:
                         )
                         if row["errors"]:
                             print("   errors:", ", ".join(row["errors"]))
-                    report_cpu(runs, gets)
+                    report_cpu(runs, gets, singles)
         finally:
             status = stop(proc)
     print(f"\nsandbox exit status after SIGTERM: {status}")

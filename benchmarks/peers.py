@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
 import os
 import platform
 import statistics
@@ -61,17 +60,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))  # import layers_async from this checkout
 
 from decode import PJob, PPage, PProject  # noqa: E402 - the same pydantic models
-from overhead import run_round  # noqa: E402
-from sandbox_throughput import (  # noqa: E402 - needs the path set above
-    SANDBOX_CONFIG,
-    BenchError,
-    bench_key,
-    call,
-    create_job,
-    free_port,
-    stop,
-    wait_for_sandbox,
-)
+from overhead import SandboxProcess, run_round  # noqa: E402
+from sandbox_throughput import BenchError, bench_key, call, create_job, wait_for_sandbox  # noqa: E402
 
 from layers_async import LayersClient  # noqa: E402 - needs the path set above
 from layers_async._client import USER_AGENT  # noqa: E402 - the exact header the SDK sends
@@ -264,30 +254,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds (9)")
     parser.add_argument("--scale", type=float, default=1.0, help="scale the calls per round")
     args = parser.parse_args(argv)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     results: dict[Case, Samples] | None = None
     with tempfile.TemporaryDirectory(prefix="layers-peers-") as tmp:
-        config_path = Path(tmp) / "sandbox.json"
-        config_path.write_text(json.dumps(SANDBOX_CONFIG), encoding="utf-8")
-        command = [
-            sys.executable, "-m", "layers_async.sandbox", "--host", "127.0.0.1",
-            "--port", str(port), "--speed", "600", "--seed", "0", "--config", str(config_path),
-        ]  # fmt: skip
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-        with (Path(tmp) / "sandbox.log").open("wb") as log:
-            proc = subprocess.Popen(
-                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-            try:
-                started = time.perf_counter()
-                results = asyncio.run(measure(base, proc, args.rounds, args.scale))
-                print(f"{args.rounds} rounds in {time.perf_counter() - started:.0f} s")
-            except (BenchError, aiohttp.ClientError, httpx.HTTPError, OSError) as exc:
-                print(f"benchmark failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-            finally:
-                exit_status = stop(proc)
+        sandbox = SandboxProcess(Path(tmp))
+        try:
+            started = time.perf_counter()
+            results = asyncio.run(measure(sandbox.base, sandbox.proc, args.rounds, args.scale))
+            print(f"{args.rounds} rounds in {time.perf_counter() - started:.0f} s")
+        except (BenchError, aiohttp.ClientError, httpx.HTTPError, OSError) as exc:
+            print(f"benchmark failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            sandbox.print_log()
+        finally:
+            exit_status = sandbox.stop()
     if results is not None:
         report(results)
     print(f"sandbox exit status after SIGTERM: {exit_status}")

@@ -316,9 +316,9 @@ class Transport:
     async def send(self, spec: RequestSpec) -> RawResponse:
         """Send one logical call: gate, attempts, backoff and one deadline; raises typed errors.
 
-        The first attempt goes out straight from here when the gate has a token at once (the
-        common case); the retry loop, with its attempt count and waited time, only starts
-        after the first attempt failed or had to queue.
+        The first attempt goes out straight from here (after queueing at the gate when it has
+        no token at once); the retry loop, with its attempt count and backoff, only starts
+        after the first attempt failed.
         """
         opts = spec.options
         if opts is DEFAULT_CALL:
@@ -335,12 +335,13 @@ class Transport:
         data = None if body is None else dumps(body)
         self._shared.budget.on_first_attempt()
         klass = spec.endpoint_class
+        waited = 0.0
         if gate is not None and not gate.try_acquire(klass):
-            return await self._retry_loop(spec, headers, data, timeouts, deadline, None)
+            waited = await self._queue(spec, gate, deadline, 1, waited)
         try:
-            limit, by_deadline = self._limit_attempt(spec, timeouts, deadline, 1, 0.0)
+            limit, by_deadline = self._limit_attempt(spec, timeouts, deadline, 1, waited)
             self._emit_request(spec, 1)
-            outcome = await self._attempt(spec, headers, data, limit, 1, 0.0)
+            outcome = await self._attempt(spec, headers, data, limit, 1, waited)
         finally:
             if gate is not None:
                 gate.release(klass)  # answered, failed or cancelled: the token is not kept
@@ -350,7 +351,7 @@ class Transport:
                 await gate.sync()  # a shared gate writes its bookkeeping before returning
             return outcome
         return await self._retry_loop(
-            spec, headers, data, timeouts, deadline, (outcome, by_deadline)
+            spec, headers, data, timeouts, deadline, (outcome, by_deadline), waited
         )
 
     async def _retry_loop(
@@ -360,21 +361,18 @@ class Transport:
         data: bytes | None,
         timeouts: Timeouts,
         deadline: float | None,
-        first: tuple[Failure, bool] | None,
+        first: tuple[Failure, bool],
+        waited: float,
     ) -> RawResponse:
         """The attempts after a first one that failed (`first`: its failure and whether the
-        deadline bounded it) or that found no token at the gate (`first` is None)."""
+        deadline bounded it; `waited`: the seconds it queued at the gate)."""
         gate = self._gate
         klass = spec.endpoint_class
-        attempt = 0
-        waited = 0.0
-        if first is not None:
-            attempt = 1
-            waited += await self._after_attempt(spec, first, attempt, waited, deadline)
+        attempt = 1
+        waited += await self._after_attempt(spec, first, attempt, waited, deadline)
         while True:
             attempt += 1
-            # Attempt 1 here is one whose `try_acquire` already failed: it queues at once.
-            if gate is not None and (attempt == 1 or not gate.try_acquire(klass)):
+            if gate is not None and not gate.try_acquire(klass):
                 waited += await self._queue(spec, gate, deadline, attempt, waited)
             try:
                 limit, by_deadline = self._limit_attempt(spec, timeouts, deadline, attempt, waited)
