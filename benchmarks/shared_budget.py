@@ -66,32 +66,36 @@ from layers_async.distributed import RedisGates, start_redis_server  # noqa: E40
 ARMS = ("per-process", "redis")
 SANDBOX_CONFIG: dict[str, Any] = {
     "apiKeys": [
-        {"name": arm, "organization": "partner", "rateLimitTier": "standard", "scopes": ["*"]}
-        for arm in ARMS
+        {"name": name, "organization": "partner", "rateLimitTier": tier, "scopes": ["*"]}
+        for name, tier in (("per-process", "standard"), ("redis", "standard"), ("setup", "partner"))
     ]
 }
+#: Seconds between spawning an arm's workers and their common start (their imports and set-up).
+SPAWN_LEAD = 4.0
 READ, WRITE = TIER_LIMITS["standard"][:2]
 ALLOWANCE = READ + WRITE  # calls a minute over the two classes the load uses
 
 
 # -- one worker process ----------------------------------------------------------------------
-async def work(base: str, key: str, redis_url: str | None, seconds: float, tasks: int) -> Any:
-    """Drive the key for `seconds`; returns every attempt's (answer time, class, status)."""
+async def work(job: dict[str, Any]) -> Any:
+    """From `start_at` (wall time), drive the key for `seconds` on the project made for this
+    worker; returns every attempt's (answer time, class, status)."""
+    project_id: str = job["project"]
     attempts: list[tuple[float, str, int | None]] = []
     errors: Counter[str] = Counter()
 
     def on_response(event: AttemptEvent) -> None:
         attempts.append((time.time(), event.endpoint_class or "?", event.status))
 
-    gates = RedisGates(redis_url) if redis_url else None
+    gates = RedisGates(job["redis"]) if job["redis"] else None
     async with LayersClient(
-        api_key=key,
-        base_url=base,
+        api_key=job["key"],
+        base_url=job["base"],
         gate=gates,
         timeout=Timeouts(total=None),
         on_response=on_response,
     ) as client:
-        project = await client.projects.create(name="Budget", timezone="UTC")
+        await asyncio.sleep(job["start_at"] - time.time())
 
         async def loop(read: bool) -> None:
             n = 0
@@ -99,14 +103,14 @@ async def work(base: str, key: str, redis_url: str | None, seconds: float, tasks
                 n += 1
                 try:
                     if read:
-                        await client.projects.get(project.id)
+                        await client.projects.get(project_id)
                     else:
-                        await client.projects.update(project.id, name=f"Budget {n}")
+                        await client.projects.update(project_id, name=f"Budget {n}")
                 except Exception as exc:
                     errors[type(exc).__name__] += 1
 
-        running = [asyncio.ensure_future(loop(i % 2 == 0)) for i in range(tasks)]
-        await asyncio.sleep(seconds)
+        running = [asyncio.ensure_future(loop(i % 2 == 0)) for i in range(job["tasks"])]
+        await asyncio.sleep(job["seconds"])
         for task in running:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
@@ -131,23 +135,33 @@ async def server_429s(http: aiohttp.ClientSession, base: str) -> int:
     return int(state["responses"]["byStatus"].get("429", 0))
 
 
-def spawn_worker(base: str, key: str, redis_url: str | None, args: argparse.Namespace) -> Any:
-    """Start one worker OS process (this script with --worker); its JSON comes on stdout."""
-    command = [sys.executable, __file__, "--worker", base, key, redis_url or "-"]
-    command += ["--seconds", str(args.seconds), "--concurrency", str(args.concurrency)]
+def spawn_worker(job: dict[str, Any]) -> Any:
+    """Start one worker OS process (this script with --worker JOB); its JSON comes on stdout."""
+    command = [sys.executable, __file__, "--worker", json.dumps(job)]
     return subprocess.Popen(command, stdout=subprocess.PIPE, cwd=REPO_ROOT)
 
 
 async def run_arm(
-    http: aiohttp.ClientSession, base: str, key: str, redis_url: str | None, args: Any
+    http: aiohttp.ClientSession, base: str, keys: dict[str, str], arm: str, redis: str, args: Any
 ) -> dict[str, Any]:
-    """One arm: the worker processes at once; the sandbox's 429s and, per class and sandbox
-    minute window, the attempts and the 2xx answers."""
+    """One arm: its worker processes, one project each (made beforehand with another key),
+    all starting at once; the sandbox's 429s and, per class and sandbox minute window, the
+    attempts and the 2xx answers."""
+    jobs = []
+    for n in range(args.processes):
+        body = {"name": f"Budget {arm} {n}", "timezone": "UTC"}
+        _, project = await call(http, "POST", f"{base}/v1/projects", key=keys["setup"], body=body)
+        job = {"base": base, "key": keys[arm], "redis": redis if arm == "redis" else None}
+        job.update(project=project["id"], seconds=args.seconds, tasks=args.concurrency)
+        jobs.append(job)
     before = await server_429s(http, base)
-    wall0, virtual0 = await virtual_clock(http, base)
-    procs = [spawn_worker(base, key, redis_url, args) for _ in range(args.processes)]
+    wall, virtual = await virtual_clock(http, base)
+    wall0 = time.time() + SPAWN_LEAD
+    virtual0 = virtual + wall0 - wall
+    procs = [spawn_worker({**job, "start_at": wall0}) for job in jobs]
     outputs = await asyncio.gather(*(asyncio.to_thread(p.communicate) for p in procs))
-    wall1 = time.time()
+    lasted = time.time() - wall0
+    wall1 = wall0 + args.seconds
     if any(p.returncode for p in procs):
         raise BenchError(f"a worker failed: exit statuses {[p.returncode for p in procs]}")
     records = [json.loads(out) for out, _ in outputs]
@@ -170,6 +184,7 @@ async def run_arm(
         "full": range(first, last + 1),
         "errors": errors,
         "cpu": sum(r["cpu"] for r in records),
+        "lasted": lasted,
     }
 
 
@@ -179,7 +194,10 @@ def report(arm: str, result: dict[str, Any]) -> tuple[int, bool, float]:
     attempts: Counter[tuple[str, int]] = result["attempts"]
     answered: Counter[tuple[str, int]] = result["answered"]
     full: range = result["full"]
-    print(f"{arm}: {result['429s']} 429s from the sandbox; {sum(answered.values())} 2xx")
+    print(
+        f"{arm} ({result['lasted']:.0f} s): {result['429s']} 429s from the sandbox; "
+        f"{sum(answered.values())} 2xx"
+    )
     kept = True
     for klass, limit in (("read-light", READ), ("write-light", WRITE)):
         per = [n for (k, _), n in sorted(attempts.items(), key=lambda kv: kv[0][1]) if k == klass]
@@ -187,7 +205,10 @@ def report(arm: str, result: dict[str, Any]) -> tuple[int, bool, float]:
         print(f"  {klass}: attempts per sandbox minute window {per} (limit {limit})")
     whole = sum(n for (_, window), n in answered.items() if window in full)
     share = whole / (ALLOWANCE * len(full)) if full else float("nan")
-    print(f"  2xx in the {len(full)} whole window(s): {whole}, {share:.0%} of the allowance")
+    if full:
+        print(f"  2xx in the {len(full)} whole window(s): {whole}, {share:.0%} of the allowance")
+    else:
+        print("  no sandbox window lies wholly inside the arm: run --seconds 120 or more")
     print(f"  errors {dict(result['errors']) or 'none'}; client CPU {result['cpu']:.1f} s")
     return result["429s"], kept, share
 
@@ -199,12 +220,7 @@ async def run(base: str, proc: subprocess.Popen[bytes], args: argparse.Namespace
         _, body = await call(http, "GET", f"{base}/_sandbox/keys")
         keys = {item["name"]: item["key"] for item in body["items"]}
         with start_redis_server() as redis:
-            results = {
-                arm: await run_arm(
-                    http, base, keys[arm], redis.url if arm == "redis" else None, args
-                )
-                for arm in ARMS
-            }
+            results = {arm: await run_arm(http, base, keys, arm, redis.url, args) for arm in ARMS}
     print(f"{args.processes} processes x {args.concurrency} tasks, {args.seconds:.0f} s per arm, "
           f"load {os.getloadavg()[0]:.2f}")  # fmt: skip
     local_429s, _, _ = report("per-process", results["per-process"])
@@ -223,9 +239,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=120.0, help="seconds per arm (120)")
     parser.add_argument("--processes", type=int, default=3, help="OS processes per arm (3)")
     parser.add_argument("--concurrency", type=int, default=8, help="tasks per process (8)")
-    parser.add_argument(
-        "--worker", nargs=3, metavar=("BASE", "KEY", "REDIS"), help=argparse.SUPPRESS
-    )
+    parser.add_argument("--worker", metavar="JOB", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.processes < 1 or args.concurrency < 2:
         parser.error("--seconds must be > 0, --processes >= 1 and --concurrency >= 2")
@@ -236,9 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     """Start the sandbox subprocess, run both arms, stop it; return the exit status."""
     args = parse_args(argv)
     if args.worker:
-        base, key, redis_url = args.worker
-        url = None if redis_url == "-" else redis_url
-        out = asyncio.run(work(base, key, url, args.seconds, args.concurrency))
+        out = asyncio.run(work(json.loads(args.worker)))
         print(json.dumps(out))
         return 0
     port = free_port()

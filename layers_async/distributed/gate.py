@@ -59,8 +59,8 @@ _TAIL_MS = 2_000
 #: How far a response's reset may differ from the window the gate believes in before it means
 #: another window: `X-RateLimit-Reset` is in whole seconds, plus the time the answer travelled.
 _TOLERANCE_MS = 2_000
-#: Longest a waiting call sleeps before asking Redis again (another process's answer may have
-#: moved the window meanwhile).
+#: How often a call waiting for the next window asks Redis again as the window's end nears
+#: (another process's answer may have moved it earlier).
 _POLL = 0.25
 #: After a running-jobs 429, starts go one at a time for a window, or ten Retry-Afters.
 _SERIAL_FOR = 60.0
@@ -246,7 +246,9 @@ class RedisRateGate(RateLimitGate):
             ):
                 raise GatePaused(wait)
             if why != "pause":
-                wait = min(wait, _POLL)
+                # Another process's answer may end the window earlier: look again halfway
+                # (then every _POLL near its end), not just at the end.
+                wait = min(wait, max(_POLL, wait / 2))
             if deadline is not None:
                 wait = min(wait, max(deadline - now, 0.001))
             await self._gates.sleep(wait)
