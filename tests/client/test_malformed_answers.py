@@ -179,17 +179,28 @@ async def test_unknown_fields_still_decode(rogue: Rogue, client: LayersClient) -
 
 
 @pytest.mark.anyio
-async def test_a_page_whose_items_are_not_a_list_says_so(
-    rogue: Rogue, client: LayersClient
+@pytest.mark.parametrize(
+    ("body", "call", "why"),
+    [
+        (
+            b'{"items": {}, "nextCursor": null}',
+            "projects.list",
+            "an object that does not fit (TypeError: items is not a list), "
+            "not a page of ProjectSummary",
+        ),
+        (b"{}", "whoami", "an object without the required field 'organizationId', not a Whoami"),
+    ],
+    ids=["items-not-a-list", "missing-field"],
+)
+async def test_the_message_names_the_misfit_and_the_model(
+    rogue: Rogue, client: LayersClient, body: bytes, call: str, why: str
 ) -> None:
-    """`items` that is an object is named as the misfit, for a page of the route's model."""
-    rogue.then(answer(b'{"items": {}, "nextCursor": null}'))
+    """A page whose `items` is an object, an object missing a required field: the message says
+    which, and for which model."""
+    rogue.then(answer(body))
     with pytest.raises(APIResponseValidationError) as info:
-        await client.projects.list()
-    assert info.value.message == (
-        "The API answered 200 with an object that does not fit "
-        "(TypeError: items is not a list), not a page of ProjectSummary."
-    )
+        await CALLS[call][2](client)
+    assert info.value.message == f"The API answered 200 with {why}."
 
 
 @pytest.mark.anyio
@@ -206,17 +217,3 @@ async def test_only_a_non_empty_text_cursor_means_another_page(
     page = await client.projects.list()
     assert page.next_cursor == expected
     assert page.has_next is (expected is not None)
-
-
-@pytest.mark.anyio
-async def test_an_object_without_a_required_field_names_the_field(
-    rogue: Rogue, client: LayersClient
-) -> None:
-    """An empty object where a whoami was expected names the first required field missing."""
-    rogue.then(answer(b"{}"))
-    with pytest.raises(APIResponseValidationError) as info:
-        await client.whoami()
-    assert info.value.message == (
-        "The API answered 200 with an object without the required field 'organizationId', "
-        "not a Whoami."
-    )

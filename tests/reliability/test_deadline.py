@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 import anyio
 import pytest
@@ -41,6 +42,12 @@ def _latency(ms: int) -> list[dict[str, object]]:
     return [{"route": CREDITS, "action": "latency", "latencyMs": ms}]
 
 
+def _client(sb: Sandbox, **options: Any) -> LayersClient:
+    """A client of `sb` without the gate, retrying by POLICY unless told otherwise."""
+    options.setdefault("retry", POLICY)
+    return LayersClient(api_key=sb.api_key, base_url=sb.url, rate_limit_tier=False, **options)
+
+
 async def _requests(sb: Sandbox) -> int:
     count: int = (await sb.state())["requests"]["byRoute"].get(CREDITS, 0)
     return count
@@ -53,14 +60,7 @@ async def test_timeout_2_against_5s_latency_fails_within_2_5s(make_sandbox: Make
     retried: list[AttemptEvent] = []
     async with (
         make_sandbox(faults=_latency(5000)) as sb,
-        LayersClient(
-            api_key=sb.api_key,
-            base_url=sb.url,
-            retry=POLICY,
-            rate_limit_tier=False,
-            on_response=answered.append,
-            on_retry=retried.append,
-        ) as c,
+        _client(sb, on_response=answered.append, on_retry=retried.append) as c,
     ):
         with pytest.raises(APITimeoutError) as info:
             await c.credits.get(timeout=2)
@@ -86,13 +86,8 @@ async def test_attempt_timeouts_are_retried_until_attempts_run_out(
     policy = RetryPolicy(max_attempts=3, budget_burst=100)
     async with (
         make_sandbox(faults=_latency(600)) as sb,
-        LayersClient(
-            api_key=sb.api_key,
-            base_url=sb.url,
-            retry=policy,
-            rate_limit_tier=False,
-            timeout=Timeouts(total=30, attempt=0.25),
-            on_retry=retried.append,
+        _client(
+            sb, retry=policy, timeout=Timeouts(total=30, attempt=0.25), on_retry=retried.append
         ) as c,
     ):
         with pytest.raises(APITimeoutError) as info:
@@ -114,11 +109,9 @@ async def test_deadline_spans_every_attempt(make_sandbox: MakeSandbox, nowait: N
     answered: list[AttemptEvent] = []
     async with (
         make_sandbox(faults=_latency(700)) as sb,
-        LayersClient(
-            api_key=sb.api_key,
-            base_url=sb.url,
+        _client(
+            sb,
             retry=RetryPolicy(max_attempts=8, budget_burst=100),
-            rate_limit_tier=False,
             timeout=Timeouts(total=1.0, attempt=0.4),
             on_response=answered.append,
         ) as c,
@@ -143,13 +136,7 @@ async def test_deadline_shorter_than_retry_after_fails_early(make_sandbox: MakeS
     retried: list[AttemptEvent] = []
     async with (
         make_sandbox(faults=[rule]) as sb,
-        LayersClient(
-            api_key=sb.api_key,
-            base_url=sb.url,
-            retry=POLICY,
-            rate_limit_tier=False,
-            on_retry=retried.append,
-        ) as c,
+        _client(sb, on_retry=retried.append) as c,
     ):
         with pytest.raises(APITimeoutError) as info:
             await c.credits.get(timeout=2)
@@ -179,7 +166,7 @@ async def test_caller_cancellation_is_not_the_sdk_deadline(make_sandbox: MakeSan
     """wait_for, anyio.fail_after and move_on_after cancel the call; none is an APITimeoutError."""
     async with (
         make_sandbox(faults=_latency(1000)) as sb,
-        LayersClient(api_key=sb.api_key, base_url=sb.url, retry=POLICY, rate_limit_tier=False) as c,
+        _client(sb) as c,
     ):
         seen: list[type[BaseException]] = []
         with pytest.raises(TimeoutError) as waited:

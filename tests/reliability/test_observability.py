@@ -288,6 +288,7 @@ async def test_hook_events_name_the_endpoint_class_of_every_attempt(
         assert event.endpoint_class == ("read-light" if credits else "write-light"), event
         assert event.method == ("GET" if credits else "POST"), event
     assert [e.status for e in hooks.response] == [500, 200, None, 201]
+    assert [e.wait for e in hooks.response] == [0.0] * 4  # `wait` is for on_retry only
 
 
 @pytest.mark.anyio

@@ -587,3 +587,57 @@ async def test_a_deadline_error_after_a_codeless_5xx_calls_its_code_unknown(
     assert isinstance(err.__cause__, InternalServerError)
     assert err.__cause__.code is None
     assert app.hits == {CREDITS: 1}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("limit_type", "one_at_a_time"), [("concurrent_jobs", True), ("x", False)])
+async def test_a_running_jobs_429_makes_its_class_send_one_call_at_a_time(
+    limit_type: str, one_at_a_time: bool
+) -> None:
+    """A 429 whose `details.limitType` is `concurrent_jobs` makes its class send one call at a
+    time afterwards; another 429 only pauses it. (Read off the gate through the one private
+    peek `client._pool.shared.gate`: no public name shows how the gate lets calls through.)"""
+    refused = _error("RATE_LIMITED", "Too many running jobs.", limitType=limit_type)
+    policy = RetryPolicy(max_attempts=1, initial_backoff=0.0)
+    async with (
+        Canned([(429, refused)]) as app,
+        LayersClient(
+            api_key=CANNED_KEY, base_url=app.url, retry=policy, rate_limit_tier="standard"
+        ) as c,
+    ):
+        with pytest.raises(RateLimitError):
+            await c.projects.create(name="Acme Coffee", timezone="UTC")
+        gate = c._pool.shared.gate
+        assert gate.try_acquire("write-light")
+        assert gate.try_acquire("write-light") is not one_at_a_time
+        for _ in range(1 if one_at_a_time else 2):  # give back what was taken
+            gate.release("write-light")
+
+
+@pytest.mark.anyio
+async def test_a_backoff_that_overruns_the_deadline_ends_the_call_with_the_deadline_error(
+    make_sandbox: MakeSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backoff that lasts far longer than asked (a stalled machine) past the deadline: the next
+    attempt is not sent; the deadline error counts the one attempt and the time waited."""
+    clock = VirtualTime(monkeypatch)
+    real_sleep = clock._sleep
+
+    async def stalled(seconds: float) -> None:
+        await real_sleep(seconds)
+        clock.now += 5.0  # the machine stalled for 5 s more
+
+    monkeypatch.setattr(_waiting, "asyncio", SimpleNamespace(sleep=stalled))
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)  # what _transport draws from
+    rule = {"route": CREDITS, "action": "http_500", "times": 1}
+    policy = RetryPolicy(max_attempts=4, initial_backoff=0.5, max_backoff=0.5)
+    async with (
+        make_sandbox(faults=[rule]) as sb,
+        LayersClient(api_key=sb.api_key, base_url=sb.url, retry=policy, rate_limit_tier=False) as c,
+    ):
+        with pytest.raises(APITimeoutError) as info:
+            await c.credits.get(timeout=2)
+        assert await _by_route(sb, CREDITS) == 1
+    err = info.value
+    assert (err.deadline_exceeded, err.attempts) == (True, 1)
+    assert err.waited == pytest.approx(5.5)

@@ -11,29 +11,24 @@ lookups on the server.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from layers_async import LayersClient, RetryPolicy, Sandbox, Timeouts
 from layers_async._ratelimit import RateGate
 from layers_async.testing import no_waits
-from tests.client.test_forward_compat import WHOAMI as WHOAMI_BODY
+from tests.client._rogue import KEY, answer, rogue_server
+from tests.client._rogue import WHOAMI as WHOAMI_BODY
+from tests.reliability.test_cancellation import PARTNER_KEY
 
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 WHOAMI = "GET /v1/whoami"
 CREDITS = "GET /v1/credits"
-PARTNER_KEY: dict[str, Any] = {
-    "name": "partner",
-    "organization": "partner",
-    "rateLimitTier": "partner",
-    "scopes": ["*"],
-    "returnUrlAllowlist": ["localhost"],
-}
 
 pytestmark = pytest.mark.anyio
 
@@ -138,34 +133,14 @@ async def test_a_caller_leaving_keeps_the_lookup_for_the_others(
         assert await _count(sb, WHOAMI) == 1
 
 
-@asynccontextmanager
-async def _whoami_answering(tier: object) -> AsyncIterator[str]:
-    """A server answering every GET with a whoami body whose `rateLimitTier` is `tier`."""
-
-    async def handle(request: web.Request) -> web.Response:
-        return web.json_response({**WHOAMI_BODY, "rateLimitTier": tier})
-
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
-
-
 @pytest.mark.parametrize(("answered", "tier"), [("pilot", "pilot"), (7, "standard")])
 async def test_the_tier_is_read_from_whoami_and_a_non_string_is_standard(
     answered: object, tier: str
 ) -> None:
     """`rateLimitTier: "pilot"` sizes the gate `pilot`; a tier that is not a string, `standard`."""
-    key = "lp_live_01HXA1NHKJZXPV8R_q3Jx9vT2mB7nK4pL8wR1sY6zC0dF5gH2jN7aE3uVb9k"
-    async with (
-        _whoami_answering(answered) as url,
-        LayersClient(api_key=key, base_url=url, rate_limit_tier=True) as client,
-    ):
-        await client.whoami()
-        assert _gate(client).tier == tier
+    body = json.loads(WHOAMI_BODY) | {"rateLimitTier": answered}
+    async with rogue_server() as server:
+        server.fallback = answer(json.dumps(body).encode())
+        async with LayersClient(api_key=KEY, base_url=server.url, rate_limit_tier=True) as client:
+            await client.whoami()
+            assert _gate(client).tier == tier
