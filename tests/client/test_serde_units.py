@@ -213,7 +213,7 @@ def test_a_model_decodes_with_its_defaults_and_ignores_unknown_fields() -> None:
     assert one.meta is None
 
 
-def test_a_model_decodes_every_field_shape() -> None:
+def test_a_fresh_model_decodes_every_field_shape() -> None:
     """Timestamps, optional nested objects, tuples of objects and of strings, plain attrs
     objects (private fields never read from the wire), secrets and mappings."""
     data = {
@@ -244,14 +244,14 @@ def test_a_model_decodes_every_field_shape() -> None:
     assert (nulls.ended_at, nulls.inner, nulls.plain) == (None, None, None)
 
 
-def test_a_model_without_a_required_field_does_not_decode() -> None:
+def test_a_fresh_model_without_a_required_field_does_not_decode() -> None:
     """A body missing a required field is refused by the decoder (the transport turns this
     into `APIResponseValidationError`)."""
     with pytest.raises(KeyError):
         structure({"sampleId": "s_1"}, _models().Sample)
 
 
-def test_a_model_turns_into_wire_or_python_data() -> None:
+def test_a_fresh_model_turns_into_wire_or_python_data() -> None:
     """`to_dict()` gives camelCase keys (`wire=False`: attribute names), nested objects as
     objects, tuples as lists, timestamps as UTC `...Z`, a secret as its hint; mapping keys are
     data, kept as they are; `meta` is left out; the wire form decodes back to an equal model."""

@@ -381,6 +381,8 @@ async def test_extra_headers_are_merged_with_the_defaults(echo: Echo) -> None:
         await c.whoami(extra_headers={"X-Trace": "t-1"})
         first = echo.last.headers
         assert first["X-Trace"] == "t-1"
+        assert "Idempotency-Key" not in first  # a GET, even with extra headers
+        assert "Content-Type" not in first
         assert first["X-Partner"] == "acme"
         assert first["Authorization"] == f"Bearer {ECHO_KEY}"
         assert first["Accept"] == "application/json"

@@ -641,3 +641,19 @@ async def test_a_backoff_that_overruns_the_deadline_ends_the_call_with_the_deadl
     err = info.value
     assert (err.deadline_exceeded, err.attempts) == (True, 1)
     assert err.waited == pytest.approx(5.5)
+
+
+@pytest.mark.anyio
+async def test_a_retry_after_equal_to_the_cap_is_waited(
+    make_sandbox: MakeSandbox, nowait: None
+) -> None:
+    """`max_retry_after` is inclusive: a 503 asking for exactly the cap (2 s) is retried."""
+    rule = {"route": CREDITS, "action": "http_503", "retryAfter": 2, "times": 1}
+    policy = RetryPolicy(max_attempts=4, max_retry_after=2, budget_burst=100)
+    async with (
+        make_sandbox(faults=[rule]) as sb,
+        LayersClient(api_key=sb.api_key, base_url=sb.url, retry=policy, rate_limit_tier=False) as c,
+    ):
+        wallet = await c.credits.get()
+    assert wallet.meta is not None
+    assert wallet.meta.attempts == 2

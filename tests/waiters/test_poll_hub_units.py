@@ -440,3 +440,9 @@ async def test_a_wait_context_passes_its_timeout_progress_and_name_on(
             ("job", "job_2"), Counter(), at_least(9), policy=policy, timeout=0.05, what="job job_2"
         )
     assert str(info.value) == "gave up waiting for job job_2 after 0.05 s"
+
+
+def test_a_hub_paces_its_polls_at_its_rate() -> None:
+    """`PollHub(rate)` hands its rate to the one poll budget all its streams share."""
+    assert PollHub(4.0).budget.rate == 4.0
+    assert PollHub(None).budget.rate is None
