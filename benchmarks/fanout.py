@@ -16,6 +16,16 @@ The sandbox runs in its own subprocess at speed 60 with a ``partner``-tier key. 
    container, schedule), then the same customers again. Printed: wall time, failures, requests
    per flow, polls per wait, and the counts of projects, containers and scheduled posts after
    each run (the second run must create nothing).
+3. **Client CPU per request.** Around each run of flows, ``time.process_time()`` (this
+   process's CPU alone; the sandbox is another process) divided by the HTTP requests this
+   process sent meanwhile: the SDK's attempts (counted by an ``on_request`` hook) plus the
+   benchmark's own consent-page and clock calls. Before and after each run, and between them,
+   rounds of ``client.jobs.get`` (``--get-calls`` calls at concurrency 64, the concurrency of
+   ``benchmarks/overhead.py``, same client and hook) give the CPU of one ``jobs.get``, and
+   rounds of a fifth as many at concurrency 1 that of one ``jobs.get`` sent alone (a reference:
+   a lone request shares its event-loop wakeups with no other). Printed: µs per request of
+   each run, the median µs per ``jobs.get`` with its range, and their ratio against the
+   target of at most 1.6x.
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -55,6 +66,7 @@ from layers_async import (
 )
 
 SPEED = 60.0
+TARGET_FLOW_RATIO = 1.6
 JOB_SECONDS = 120.0 / SPEED  # a slideshow-remix, in real seconds
 DESC = (
     "Freshly roasted coffee delivered on a schedule for runners and night-shift workers who "
@@ -164,17 +176,45 @@ async def economy(
     }
 
 
+async def jobs_get_cpu(
+    client: LayersClient, job_id: str, calls: int, concurrency: int = 64
+) -> float:
+    """Client CPU µs per `jobs.get` over `calls` calls at `concurrency`."""
+    left = calls
+
+    async def worker() -> None:
+        nonlocal left
+        while left > 0:
+            left -= 1
+            await client.jobs.get(job_id)
+
+    cpu = time.process_time()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return (time.process_time() - cpu) / calls * 1e6
+
+
 async def flows(
-    client: LayersClient, http: aiohttp.ClientSession, base: str, n: int, concurrency: int
-) -> list[dict[str, Any]]:
-    """n onboarding flows, twice; returns the figures of each run."""
+    client: LayersClient,
+    http: aiohttp.ClientSession,
+    base: str,
+    n: int,
+    concurrency: int,
+    attempts: list[int],
+    get_calls: int,
+) -> tuple[list[dict[str, Any]], list[float], list[float]]:
+    """n onboarding flows, twice; returns the figures of each run and the jobs.get rounds'
+    CPU µs per call at concurrency 64 and at 1. `attempts[0]` counts the SDK's attempts (an
+    `on_request` hook)."""
+    own_calls = [0]  # the benchmark's consent-page and clock requests
 
     async def authorize(attempt: OAuthUrl) -> None:
+        own_calls[0] += 1
         async with http.get(attempt.authorize_url, allow_redirects=False) as r:
             if r.status != 302:
                 raise RuntimeError(f"consent page answered {r.status}")
 
     async def now() -> datetime:
+        own_calls[0] += 1
         return await sandbox_now(http, base)
 
     customers = [
@@ -193,14 +233,24 @@ async def flows(
     async def one(customer: Customer) -> OnboardingResult:
         return await onboard_customer(client, customer, authorize=authorize, now=now)
 
+    job_id = (await start_jobs(client, 1))[0]
+    gets = [await jobs_get_cpu(client, job_id, get_calls)]
+    singles = [await jobs_get_cpu(client, job_id, get_calls // 5, 1)]
+
     runs = []
     for label in ("first run", "second run"):
         before = await sandbox_state(http, base)
         hub_before = client.polls_sent
+        sent_before = attempts[0] + own_calls[0]
         started = time.perf_counter()
+        cpu = time.process_time()
         results = await fan_out(customers, one, concurrency=concurrency)
+        cpu = time.process_time() - cpu
         wall = time.perf_counter() - started
+        sent = attempts[0] + own_calls[0] - sent_before
         after = await sandbox_state(http, base)
+        gets.append(await jobs_get_cpu(client, job_id, get_calls))
+        singles.append(await jobs_get_cpu(client, job_id, get_calls // 5, 1))
         requests = after["requests"]["total"] - before["requests"]["total"]
         waits = n * 2  # one influencer wait and one job wait per flow (+ OAuth on first run)
         runs.append(
@@ -214,9 +264,28 @@ async def flows(
                 "projects": after["counts"]["projects"]["total"],
                 "containers": after["counts"]["containers"]["total"],
                 "scheduled_posts": after["counts"]["scheduledPosts"]["total"],
+                "cpu_us_per_request": cpu / sent * 1e6 if sent else 0.0,
             }
         )
-    return runs
+    return runs, gets, singles
+
+
+def report_cpu(runs: list[dict[str, Any]], gets: list[float], singles: list[float]) -> None:
+    """Print client CPU per request in flows against a `jobs.get`'s."""
+    get_us = statistics.median(gets)
+    print(
+        f"\nClient CPU per jobs.get (c=64, {len(gets)} rounds): {get_us:.0f} us "
+        f"(range {min(gets):.0f}-{max(gets):.0f}); one at a time (c=1), for reference: "
+        f"{statistics.median(singles):.0f} us (range {min(singles):.0f}-{max(singles):.0f})"
+    )
+    for row in runs:
+        ratio = row["cpu_us_per_request"] / get_us
+        verdict = "meets" if ratio <= TARGET_FLOW_RATIO else "MISSES"
+        print(
+            f"client CPU per request in flows ({row['label']}): {row['cpu_us_per_request']:.0f} us"
+            f" = {ratio:.2f}x per jobs.get — {verdict} the <= {TARGET_FLOW_RATIO}x target"
+        )
+    print(f"load average (1, 5, 15 min): {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -242,8 +311,10 @@ async def run(args: argparse.Namespace) -> int:
         )
         base = f"http://127.0.0.1:{port}"
         polls: dict[str, int] = {}
+        attempts = [0]
 
         def count(event: AttemptEvent) -> None:
+            attempts[0] += 1
             if event.path.startswith("/v1/jobs/"):
                 job_id = event.path.rsplit("/", 1)[-1]
                 polls[job_id] = polls.get(job_id, 0) + 1
@@ -275,7 +346,15 @@ async def run(args: argparse.Namespace) -> int:
                         f"{eco['naive_median']:>11.1%}{eco['naive_p95']:>10.1%}"
                     )
                     print(f"naive / waiter requests: {eco['ratio']:.1f}x\n")
-                    runs = await flows(client, http, base, args.customers, args.concurrency)
+                    runs, gets, singles = await flows(
+                        client,
+                        http,
+                        base,
+                        args.customers,
+                        args.concurrency,
+                        attempts,
+                        args.get_calls,
+                    )
                     print(f"Flows: {args.customers} customers, concurrency {args.concurrency}")
                     head = (
                         f"{'run':<12}{'wall s':>8}{'failed':>8}{'req/flow':>10}{'polls/wait':>12}"
@@ -289,6 +368,7 @@ async def run(args: argparse.Namespace) -> int:
                         )
                         if row["errors"]:
                             print("   errors:", ", ".join(row["errors"]))
+                    report_cpu(runs, gets, singles)
         finally:
             status = stop(proc)
     print(f"\nsandbox exit status after SIGTERM: {status}")
@@ -302,6 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=20)
     p.add_argument("--concurrency", type=int, default=200)
     p.add_argument("--poll-rate", type=float, default=2000.0)
+    p.add_argument("--get-calls", type=int, default=5000, help="calls per jobs.get round")
     return asyncio.run(run(p.parse_args(argv)))
 
 

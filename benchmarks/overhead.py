@@ -224,6 +224,41 @@ def report(tallies: dict[str, Tally], concurrency: int) -> float:
     return ratio
 
 
+class SandboxProcess:
+    """The sandbox in its own subprocess on a free port, as the benchmarks start it: one
+    ``partner``-tier key (``SANDBOX_CONFIG``), seed 0, its output in a log file under `tmp`."""
+
+    def __init__(self, tmp: Path, speed: float = 600) -> None:
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        config_path = tmp / "sandbox.json"
+        config_path.write_text(json.dumps(SANDBOX_CONFIG), encoding="utf-8")
+        self.log_path = tmp / "sandbox.log"
+        command = [
+            sys.executable, "-m", "layers_async.sandbox",
+            "--host", "127.0.0.1", "--port", str(port),
+            "--speed", f"{speed:g}", "--seed", "0", "--config", str(config_path),
+        ]  # fmt: skip
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+        print(f"starting sandbox: {' '.join(command)}")
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    def stop(self) -> int | None:
+        """SIGTERM, then its exit status (None when it had to be killed)."""
+        return stop(self.proc)
+
+    def print_log(self) -> None:
+        """The end of its output, on stderr (after a failure)."""
+        sandbox_log = self.log_path.read_text(encoding="utf-8", errors="replace")
+        if sandbox_log.strip():
+            print("--- sandbox output ---", file=sys.stderr)
+            print(sandbox_log.rstrip()[-4000:], file=sys.stderr)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -239,56 +274,37 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Start the sandbox subprocess, measure both variants, stop it; return the exit status."""
     args = parse_args(argv)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     tallies: dict[str, Tally] | None = None
     failure: str | None = None
 
     with tempfile.TemporaryDirectory(prefix="layers-overhead-") as tmp:
-        config_path = Path(tmp) / "sandbox.json"
-        config_path.write_text(json.dumps(SANDBOX_CONFIG), encoding="utf-8")
-        log_path = Path(tmp) / "sandbox.log"
-        command = [
-            sys.executable, "-m", "layers_async.sandbox",
-            "--host", "127.0.0.1", "--port", str(port),
-            "--speed", "600", "--seed", "0", "--config", str(config_path),
-        ]  # fmt: skip
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-        print(f"starting sandbox: {' '.join(command)}")
-        with log_path.open("wb") as log:
-            proc = subprocess.Popen(
-                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        sandbox = SandboxProcess(Path(tmp))
+        try:
+            print(
+                f"measuring {args.calls} calls per variant in rounds of {args.round}, "
+                f"concurrency {args.concurrency} ..."
             )
-            try:
-                print(
-                    f"measuring {args.calls} calls per variant in rounds of {args.round}, "
-                    f"concurrency {args.concurrency} ..."
+            tallies = asyncio.run(
+                measure(
+                    sandbox.base,
+                    sandbox.proc,
+                    calls=args.calls,
+                    concurrency=args.concurrency,
+                    round_size=args.round,
                 )
-                tallies = asyncio.run(
-                    measure(
-                        base,
-                        proc,
-                        calls=args.calls,
-                        concurrency=args.concurrency,
-                        round_size=args.round,
-                    )
-                )
-            except BenchError as exc:
-                failure = str(exc)
-            except (aiohttp.ClientError, OSError, KeyError, TypeError, ValueError) as exc:
-                failure = f"unexpected {type(exc).__name__} during the run: {exc}"
-            except KeyboardInterrupt:
-                failure = "interrupted"
-            finally:
-                exit_status = stop(proc)
+            )
+        except BenchError as exc:
+            failure = str(exc)
+        except (aiohttp.ClientError, OSError, KeyError, TypeError, ValueError) as exc:
+            failure = f"unexpected {type(exc).__name__} during the run: {exc}"
+        except KeyboardInterrupt:
+            failure = "interrupted"
+        finally:
+            exit_status = sandbox.stop()
 
         if failure is not None:
             print(f"benchmark failed: {failure}", file=sys.stderr)
-            sandbox_log = log_path.read_text(encoding="utf-8", errors="replace")
-            if sandbox_log.strip():
-                print("--- sandbox output ---", file=sys.stderr)
-                print(sandbox_log.rstrip()[-4000:], file=sys.stderr)
+            sandbox.print_log()
 
     if tallies is not None:
         print()

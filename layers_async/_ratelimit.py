@@ -12,6 +12,7 @@ Redis gate of `layers_async.distributed`, which every process on a key shares.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
@@ -359,7 +360,16 @@ class RetryBudget:
     `burst + ratio * calls`.
     """
 
-    __slots__ = ("_clock", "_recent", "_slots", "_tokens", "burst", "ratio", "window")
+    __slots__ = (
+        "_clock",
+        "_recent",
+        "_second",
+        "_slots",
+        "_tokens",
+        "burst",
+        "ratio",
+        "window",
+    )
 
     def __init__(
         self,
@@ -375,24 +385,28 @@ class RetryBudget:
         self._clock = clock or time.monotonic
         self._tokens = float(burst)
         self._slots: deque[list[int]] = deque()  # [second, calls] of the last `window` seconds
-        self._recent = 0  # the calls those slots hold
+        self._recent = 0  # the calls those slots hold, kept as a running total
+        self._second = -math.inf  # the second of the newest slot
 
-    def _recent_calls(self) -> int:
-        second = int(self._clock())
+    def _roll(self, second: int) -> None:
+        """A new second began: forget the slots that left the window, open this second's."""
         slots = self._slots
         while slots and slots[0][0] <= second - self.window:
             self._recent -= slots.popleft()[1]
-        if not slots or slots[-1][0] != second:
-            slots.append([second, 0])
-        return self._recent
+        slots.append([second, 0])
+        self._second = second
 
     def on_first_attempt(self) -> None:
-        """Count one logical call: it earns `ratio` of a retry."""
-        recent = self._recent_calls()
+        """Count one logical call: it earns `ratio` of a retry (the slots only move once a
+        second; within it a call is two additions and a comparison)."""
+        second = int(self._clock())
+        if second != self._second:
+            self._roll(second)
         self._slots[-1][1] += 1
         self._recent += 1
-        cap = self.burst + self.ratio * (recent + 1)
-        self._tokens = min(cap, self._tokens + self.ratio)
+        cap = self.burst + self.ratio * self._recent
+        tokens = self._tokens + self.ratio
+        self._tokens = tokens if tokens < cap else cap
 
     def try_spend(self) -> bool:
         """Take one retry from the budget; False when it is empty."""

@@ -38,7 +38,7 @@ from ._errors import (
     malformed,
 )
 from ._ratelimit import EndpointClass, GatePaused, RateLimitGate, RetryBudget
-from ._serde import dumps, loads, structure
+from ._serde import converter, dumps, loads, structure
 from ._waiting import sleep
 from .models._base import LayersModel, ResponseMeta
 
@@ -113,14 +113,25 @@ class RequestSpec(NamedTuple):
 
 
 class RawResponse(NamedTuple):
-    """A successful (2xx or accepted 304) response, read whole."""
+    """A successful (2xx or accepted 304) response, read whole.
 
-    status: int
-    headers: CIMultiDictProxy[str]
+    Its status and headers live in `meta` alone (the one object the decoded model keeps).
+    """
+
     body: bytes
     meta: ResponseMeta
     #: The request it answers (its method and path name the call in a decoding error).
     spec: RequestSpec
+
+    @property
+    def status(self) -> int:
+        """HTTP status of the response."""
+        return self.meta.status_code
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The response headers."""
+        return self.meta.headers
 
 
 def decode(raw: RawResponse, cls: type[M]) -> M:
@@ -148,11 +159,23 @@ def decode_page(raw: RawResponse, cls: type[M]) -> tuple[tuple[M, ...], str | No
         found = data["items"]
         if not isinstance(found, list):
             raise TypeError("items is not a list")
-        items = tuple(structure(item, cls) for item in found)
+        hook = _row_hook(cls)
+        items = tuple([hook(item, cls) for item in found])
     except Exception as exc:  # whatever the parser or the converter raised about this body
         raise malformed(raw, f"page of {cls.__name__}", exc) from None
     nxt = data.get("nextCursor")
     return items, nxt if isinstance(nxt, str) and nxt else None
+
+
+#: Each list item model's structure hook, looked up once per class rather than once per row.
+_row_hooks: dict[type, Callable[[object, type], object]] = {}
+
+
+def _row_hook(cls: type[M]) -> Callable[[object, type], M]:
+    hook = _row_hooks.get(cls)
+    if hook is None:
+        hook = _row_hooks[cls] = converter.get_structure_hook(cls)
+    return hook  # type: ignore[return-value]  # the converter's hook for `cls` builds a `cls`
 
 
 @attrs.frozen
@@ -289,46 +312,106 @@ class Transport:
         self._gate = shared.gate if gate_enabled else None
         self._hooks = hooks
 
-    # ------------------------------------------------------------------ the retry loop
+    # ------------------------------------------------------------------ the request path
     async def send(self, spec: RequestSpec) -> RawResponse:
-        """Send one logical call: gate, attempts, backoff and one deadline; raises typed errors."""
-        timeout = spec.options.timeout
-        timeouts = self._timeouts if timeout is NOT_GIVEN else self._call_timeouts(timeout)
-        deadline = None if timeouts.total is None else monotonic() + timeouts.total
+        """Send one logical call: gate, attempts, backoff and one deadline; raises typed errors.
+
+        The first attempt goes out straight from here (after queueing at the gate when it has
+        no token at once); the retry loop, with its attempt count and backoff, only starts
+        after the first attempt failed.
+        """
+        opts = spec.options
+        if opts is DEFAULT_CALL:
+            timeouts = self._timeouts
+        else:
+            timeouts = self._call_timeouts(opts.timeout)
+        total = timeouts.total
+        deadline = None if total is None else monotonic() + total
         gate = self._gate
         if gate is not None and not gate.known:
             await self._learn_tier(deadline)
         headers = self._headers_for(spec)
-        data = None if spec.body is None else dumps(spec.body)
-        klass = spec.endpoint_class
-        on_request = self._hooks.on_request
+        body = spec.body
+        data = None if body is None else dumps(body)
         self._shared.budget.on_first_attempt()
-        attempt = 0
+        klass = spec.endpoint_class
         waited = 0.0
+        if gate is not None and not gate.try_acquire(klass):
+            waited = await self._queue(spec, gate, deadline, 1, waited)
+        try:
+            limit, by_deadline = self._limit_attempt(spec, timeouts, deadline, 1, waited)
+            self._emit_request(spec, 1)
+            outcome = await self._attempt(spec, headers, data, limit, 1, waited)
+        finally:
+            if gate is not None:
+                gate.release(klass)  # answered, failed or cancelled: the token is not kept
+        if isinstance(outcome, RawResponse):
+            self._succeeded(spec, outcome, 1)
+            if gate is not None and gate.unsynced:
+                await gate.sync()  # a shared gate writes its bookkeeping before returning
+            return outcome
+        return await self._retry_loop(
+            spec, headers, data, timeouts, deadline, (outcome, by_deadline), waited
+        )
+
+    async def _retry_loop(
+        self,
+        spec: RequestSpec,
+        headers: Mapping[str, str],
+        data: bytes | None,
+        timeouts: Timeouts,
+        deadline: float | None,
+        first: tuple[Failure, bool],
+        waited: float,
+    ) -> RawResponse:
+        """The attempts after a first one that failed (`first`: its failure and whether the
+        deadline bounded it; `waited`: the seconds it queued at the gate)."""
+        gate = self._gate
+        klass = spec.endpoint_class
+        attempt = 1
+        waited += await self._after_attempt(spec, first, attempt, waited, deadline)
         while True:
             attempt += 1
             if gate is not None and not gate.try_acquire(klass):
                 waited += await self._queue(spec, gate, deadline, attempt, waited)
             try:
                 limit, by_deadline = self._limit_attempt(spec, timeouts, deadline, attempt, waited)
-                if on_request is not None:
-                    event = AttemptEvent(spec.method, spec.path, attempt, endpoint_class=klass)
-                    _emit(on_request, event)
+                self._emit_request(spec, attempt)
                 outcome = await self._attempt(spec, headers, data, limit, attempt, waited)
             finally:
                 if gate is not None:
                     gate.release(klass)  # answered, failed or cancelled: the token is not kept
             if isinstance(outcome, RawResponse):
-                raw = self._succeeded(spec, outcome, attempt)
+                self._succeeded(spec, outcome, attempt)
                 if gate is not None and gate.unsynced:
                     await gate.sync()  # a shared gate writes its bookkeeping before returning
-                return raw
-            try:
-                delay = self._after_failure(spec, outcome, attempt, waited, deadline, by_deadline)
-            finally:
-                if gate is not None and gate.unsynced:
-                    await gate.sync()  # a 429's pause reaches every process before we go on
-            waited += await _sleep_for(delay)
+                return outcome
+            failed = (outcome, by_deadline)
+            waited += await self._after_attempt(spec, failed, attempt, waited, deadline)
+
+    async def _after_attempt(
+        self,
+        spec: RequestSpec,
+        failed: tuple[Failure, bool],
+        attempt: int,
+        waited: float,
+        deadline: float | None,
+    ) -> float:
+        """Plan what follows a failed attempt and sleep before the next one; returns the real
+        seconds slept. Raises the call's error when there is no next attempt."""
+        gate = self._gate
+        try:
+            delay = self._after_failure(spec, failed[0], attempt, waited, deadline, failed[1])
+        finally:
+            if gate is not None and gate.unsynced:
+                await gate.sync()  # a 429's pause reaches every process before we go on
+        return await _sleep_for(delay)
+
+    def _emit_request(self, spec: RequestSpec, attempt: int) -> None:
+        on_request = self._hooks.on_request
+        if on_request is not None:
+            klass = spec.endpoint_class
+            _emit(on_request, AttemptEvent(spec.method, spec.path, attempt, endpoint_class=klass))
 
     # ------------------------------------------------------------------ its steps
     def _call_timeouts(self, value: float | Timeouts | NotGiven | None) -> Timeouts:
@@ -462,7 +545,7 @@ class Transport:
         if status >= 300 and not (status == 304 and spec.accept_not_modified):
             return failure_from_response(status, _json_or_none(body), rheaders)
         meta = ResponseMeta(status, rheaders, attempts=attempt, waited=waited)
-        return RawResponse(status, rheaders, body, meta, spec)
+        return RawResponse(body, meta, spec)
 
     def _too_large(self, status: int, headers: CIMultiDictProxy[str], head: bytes) -> Failure:
         """A 2xx answer whose body outgrew `Limits.max_response_bytes` (never retried)."""
@@ -476,22 +559,23 @@ class Transport:
             excerpt=excerpt(head),
         )
 
-    def _succeeded(self, spec: RequestSpec, raw: RawResponse, attempt: int) -> RawResponse:
+    def _succeeded(self, spec: RequestSpec, raw: RawResponse, attempt: int) -> None:
         """Correct the gate from the answer's rate-limit headers and tell the hooks."""
-        if self._gate is not None:
-            self._gate.observe(spec.endpoint_class, raw.headers, lazily=True)
+        gate = self._gate
+        if gate is not None:
+            gate.observe(spec.endpoint_class, raw.meta.headers, lazily=True)
         on_response = self._hooks.on_response
         if on_response is not None:
+            meta = raw.meta
             event = AttemptEvent(
                 spec.method,
                 spec.path,
                 attempt,
-                raw.status,
-                raw.meta.request_id,
+                meta.status_code,
+                meta.request_id,
                 endpoint_class=spec.endpoint_class,
             )
             _emit(on_response, event)
-        return raw
 
     def _after_failure(
         self,

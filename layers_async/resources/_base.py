@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple, TypedDict, TypeVar
 
 from .._config import Timeouts
 from .._errors import LayersValidationError
 from .._pagination import AsyncPaginator, Page
 from .._transport import (
+    DEFAULT_CALL,
     NOT_GIVEN,
     CallOptions,
     NotGiven,
@@ -81,7 +82,9 @@ def options(
     )
 
 
-_DEFAULT = CallOptions()
+#: The options of a call that passed none: the transport recognises this one object and
+#: skips reading its fields.
+_DEFAULT = DEFAULT_CALL
 
 
 class RequestOptions(TypedDict, total=False):
@@ -215,8 +218,9 @@ class Resource:
             if not name.startswith("_"):
                 _spell_out_options(attr)
 
-    async def _send(self, spec: RequestSpec) -> RawResponse:
-        return await self._client._transport.send(spec)
+    def _send(self, spec: RequestSpec) -> Coroutine[object, object, RawResponse]:
+        """The transport's `send` of `spec`, to await (no coroutine of its own in between)."""
+        return self._client._transport.send(spec)
 
     async def _read(
         self,

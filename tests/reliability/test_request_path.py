@@ -1,0 +1,104 @@
+"""The request path's shape: a first attempt that succeeds goes out without the retry loop, a
+call without options carries the one default options object, and a response's status and
+headers live in one metadata object.
+
+These tests import internals (`_transport.Transport._retry_loop`, `RawResponse`, the default
+`CallOptions`) because what they pin is how the call is carried, which no public result shows;
+every call still runs over real HTTP against the sandbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import pytest
+
+from layers_async import LayersClient, RetryPolicy, Sandbox, Timeouts, _transport
+from layers_async.resources._base import call_options, list_options
+from layers_async.testing import no_waits
+
+MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
+CREATE = "POST /v1/projects"
+
+
+@pytest.fixture
+def loop_entries(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the calls that entered the transport's retry loop (wrapped, not replaced)."""
+    entries: list[int] = []
+    original = _transport.Transport._retry_loop
+
+    async def counted(self: _transport.Transport, *args: Any) -> _transport.RawResponse:
+        entries.append(1)
+        return await original(self, *args)
+
+    monkeypatch.setattr(_transport.Transport, "_retry_loop", counted)
+    return entries
+
+
+@pytest.fixture
+def nowait() -> Iterator[None]:
+    """Retries happen without real backoff sleeps in this test."""
+    with no_waits():
+        yield
+
+
+def test_a_call_without_options_carries_the_transports_one_default_options_object() -> None:
+    """`**options` left empty reaches the transport as its `DEFAULT_CALL`, built once."""
+    assert call_options({}) is _transport.DEFAULT_CALL
+    assert list_options({}).options is _transport.DEFAULT_CALL
+
+
+@pytest.mark.anyio
+async def test_a_first_attempt_that_succeeds_never_enters_the_retry_loop(
+    make_sandbox: MakeSandbox, loop_entries: list[int]
+) -> None:
+    """Reads and writes that succeed at once (the tier lookup included) skip the retry loop."""
+    async with (
+        make_sandbox() as sb,
+        LayersClient(api_key=sb.api_key, base_url=sb.url) as c,
+    ):
+        project = await c.projects.create(name="Acme Coffee", timezone="UTC")
+        again = await c.projects.get(project.id)
+        page = await c.projects.list(limit=5)
+    assert again.id == project.id
+    assert [p.id for p in page] == [project.id]
+    assert loop_entries == []
+
+
+@pytest.mark.anyio
+async def test_a_failed_first_attempt_is_retried_in_the_retry_loop(
+    make_sandbox: MakeSandbox, nowait: None, loop_entries: list[int]
+) -> None:
+    """A 503 on the first attempt hands the call to the retry loop once; attempt 2 succeeds."""
+    rule = {"route": CREATE, "times": 1, "action": "http_503", "retryAfter": 1}
+    async with (
+        make_sandbox(faults=[rule]) as sb,
+        LayersClient(
+            api_key=sb.api_key,
+            base_url=sb.url,
+            timeout=Timeouts(total=30),
+            retry=RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.01),
+        ) as c,
+    ):
+        project = await c.projects.create(name="Acme Coffee", timezone="UTC")
+    assert project.meta is not None
+    assert project.meta.attempts == 2
+    assert loop_entries == [1]
+
+
+@pytest.mark.anyio
+async def test_a_response_keeps_its_status_and_headers_in_one_metadata_object(
+    make_sandbox: MakeSandbox,
+) -> None:
+    """`RawResponse` holds the body, the one `ResponseMeta` and the request, nothing twice."""
+    assert _transport.RawResponse._fields == ("body", "meta", "spec")
+    async with (
+        make_sandbox() as sb,
+        LayersClient(api_key=sb.api_key, base_url=sb.url) as c,
+    ):
+        project = await c.projects.create(name="Acme Coffee", timezone="UTC")
+    assert project.meta is not None
+    assert project.meta.status_code == 201
+    assert project.meta.request_id is not None
