@@ -16,6 +16,7 @@ import types
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
+import attrs
 import pytest
 
 from layers_async import (
@@ -97,6 +98,14 @@ def start(aw: Awaitable[T]) -> asyncio.Task[T]:
     return asyncio.ensure_future(wrapped())
 
 
+async def stopped(hub: PollHub, fetch: Counter) -> None:
+    """The hub has no stream left, and `fetch` is called no more after its first poll."""
+    assert hub.active_streams == 0
+    await until(now() + 5.0)
+    assert fetch.given == [None]
+    await hub.aclose()
+
+
 class Counter:
     """A fetch returning 1, 2, 3, ...; it records the last state each call was given and the
     virtual time of each call."""
@@ -174,14 +183,7 @@ def test_progress_extrapolates_the_next_poll_within_its_bounds(run: Run) -> None
     (plus the margin), never sooner than `initial` nor later than `max_extrapolated`."""
 
     async def main() -> None:
-        policy = PollPolicy(
-            initial=1.0,
-            multiplier=1.0,
-            max_interval=1.0,
-            jitter=0.0,
-            margin=0.25,
-            max_extrapolated=60,
-        )
+        policy = attrs.evolve(STEADY, margin=0.25, max_extrapolated=60.0)
         hub = PollHub(None)
         fetch = Counter()
         got = await hub.wait(
@@ -297,10 +299,7 @@ def test_a_wait_timing_out_behind_refusals_says_so(run: Run) -> None:
         assert err.__cause__ is last
         assert err.last_state is None
         await asyncio.sleep(0)  # the waiter's leaving runs as its done callback
-        assert hub.active_streams == 0
-        await until(1.0)
-        assert fetch.given == [None]  # no retry after the wait gave up
-        await hub.aclose()
+        await stopped(hub, fetch)  # no retry after the wait gave up
 
     run(main)
 
@@ -363,10 +362,7 @@ def test_the_last_waiter_leaving_stops_the_stream(run: Run) -> None:
         two.cancel()
         with pytest.raises(asyncio.CancelledError):
             await two
-        assert hub.active_streams == 0
-        await until(5.0)
-        assert fetch.given == [None]  # no poll after the last waiter left
-        await hub.aclose()
+        await stopped(hub, fetch)  # no poll after the last waiter left
 
     run(main)
 
