@@ -30,8 +30,9 @@ from ._config import (
 from ._errors import ClientClosedError, LayersValidationError
 from ._polling import PollHub, WaitContext
 from ._ratelimit import GateFactory, RateGate, RetryBudget
+from ._request import NOT_GIVEN, Hook, Hooks, NotGiven
 from ._secret import Secret, key_hint
-from ._transport import NOT_GIVEN, Hook, Hooks, NotGiven, Shared, Transport
+from ._transport import Shared, Transport
 from ._validation import check_extra_headers, check_id, check_seconds
 from ._version import __version__
 from ._waiting import sleep

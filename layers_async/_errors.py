@@ -49,7 +49,7 @@ from .models._base import ResponseMeta
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from ._transport import RawResponse
+    from ._request import RawResponse
     from .models import JSON
     from .models._base import RateLimitInfo
     from .models.influencers import InfluencerSummary

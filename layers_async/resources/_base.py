@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple, TypedDict, TypeVar
 from .._config import Timeouts
 from .._errors import LayersValidationError
 from .._pagination import AsyncPaginator, Page
-from .._transport import (
+from .._request import (
     DEFAULT_CALL,
     NOT_GIVEN,
     CallOptions,
