@@ -606,3 +606,25 @@ def test_a_fraction_of_any_length_before_an_offset_parses_on_python_310(
 ) -> None:
     """On Python 3.10 `.5Z`, `.25z` and a 7-digit fraction before `+02:00` parse, as on 3.11."""
     assert parse_datetime(text) == expected
+
+
+@pytest.mark.usefixtures("python_310")
+def test_a_decoder_made_on_python_310_reads_timestamps_the_310_way(
+    models: types.SimpleNamespace,
+) -> None:
+    """A decoder generated on Python 3.10 hands every timestamp to `parse_datetime` (3.10's
+    `fromisoformat` reads no `Z`): `Z` and no offset both read as UTC."""
+    got = structure({**BASE, "endedAt": "2026-05-14T17:00:00.5"}, models.Sample)
+    assert got.created_at == datetime(2026, 5, 14, 16, tzinfo=UTC)
+    assert got.ended_at == datetime(2026, 5, 14, 17, 0, 0, 500000, tzinfo=UTC)
+
+
+def test_structure_calls_the_hook_it_cached_for_the_class(monkeypatch: pytest.MonkeyPatch) -> None:
+    """(Internal: the cache saves a converter lookup per decoded body, which no result shows.)
+    `structure` makes a class's hook once, then takes it from its cache and calls it as cattrs
+    calls hooks, with the data and the class."""
+    inner = _models().Inner
+    assert structure({"label": "a"}, inner) == inner(label="a")
+    assert serde._hooks[inner] is converter.get_structure_hook(inner)
+    monkeypatch.setitem(serde._hooks, inner, lambda data, cls: (data, cls))
+    assert structure({"label": "b"}, inner) == ({"label": "b"}, inner)
