@@ -608,12 +608,13 @@ def test_a_fraction_of_any_length_before_an_offset_parses_on_python_310(
     assert parse_datetime(text) == expected
 
 
-@pytest.mark.usefixtures("python_310")
 def test_a_decoder_made_on_python_310_reads_timestamps_the_310_way(
-    models: types.SimpleNamespace,
+    models: types.SimpleNamespace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A decoder generated on Python 3.10 hands every timestamp to `parse_datetime` (3.10's
-    `fromisoformat` reads no `Z`): `Z` and no offset both read as UTC."""
+    `fromisoformat` reads no `Z`): `Z` and no offset both read as UTC. (Only the version
+    flag is switched: `python_310`'s stand-in class would not be the models' `datetime`.)"""
+    monkeypatch.setattr(serde, "_FROMISO_READS_Z", False)
     got = structure({**BASE, "endedAt": "2026-05-14T17:00:00.5"}, models.Sample)
     assert got.created_at == datetime(2026, 5, 14, 16, tzinfo=UTC)
     assert got.ended_at == datetime(2026, 5, 14, 17, 0, 0, 500000, tzinfo=UTC)
