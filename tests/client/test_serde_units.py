@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import math
 import re
+import textwrap
 import time
 import types
 from datetime import datetime, timedelta, timezone
@@ -458,6 +459,14 @@ def test_rarer_field_shapes_decode_as_declared() -> None:
     assert got == edge(pair=("b", at), stamp=at, since=None)
 
 
+#: How a generated decoder reads a timestamp `v` (required, or optional once not None).
+_READ_TIMESTAMP = """\
+try: v = __fromiso(v)
+except (TypeError, ValueError): v = __parse_dt(v)
+else:
+    if v.tzinfo is None: v = v.replace(tzinfo=__utc)
+"""
+
 #: The decoder generated for `_models().Sample` (slotted). Line by line, because each line's
 #: shape is a choice made for speed that no decoded value shows: a slower generic path (cattrs'
 #: own hooks, a `__missing` check, `parse_datetime` for every timestamp, stores past the frozen
@@ -468,18 +477,10 @@ def structure_Sample(o, _=None):
     obj._meta = None
     obj.sample_id = o['sampleId']
     v = o['createdAt']
-    try: v = __fromiso(v)
-    except (TypeError, ValueError): v = __parse_dt(v)
-    else:
-        if v.tzinfo is None: v = v.replace(tzinfo=__utc)
-    obj.created_at = v
+{required}    obj.created_at = v
     v = o.get('endedAt')
     if v is not None:
-        try: v = __fromiso(v)
-        except (TypeError, ValueError): v = __parse_dt(v)
-        else:
-            if v.tzinfo is None: v = v.replace(tzinfo=__utc)
-    obj.ended_at = v
+{optional}    obj.ended_at = v
     v = o.get('inner')
     if v is not None:
         v = __hook_inner(v)
@@ -509,7 +510,10 @@ def structure_Sample(o, _=None):
     obj.maybe = o.get('maybe', __default_maybe)
     obj.__class__ = __cls
     return obj
-"""
+""".format(
+    required=textwrap.indent(_READ_TIMESTAMP, " " * 4),
+    optional=textwrap.indent(_READ_TIMESTAMP, " " * 8),
+)
 
 
 def test_the_generated_decoder_reads_as_pinned_for_both_layouts(
