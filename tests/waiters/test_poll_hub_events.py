@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Hashable
-from typing import Any
 
 import attrs
 import pytest
@@ -60,10 +59,10 @@ class Hook:
 
     subjects: tuple[Hashable, ...] = (SUBJECT,)
 
-    def matches(self, event: Any) -> bool:
-        return bool(event.ours)
+    def matches(self, event: Event) -> bool:
+        return event.ours
 
-    def state(self, event: Any, last: int | None) -> int | None:
+    def state(self, event: Event, last: int | None) -> int | None:
         says = event.says
         return says(last) if callable(says) else says
 
@@ -200,7 +199,7 @@ def test_a_hooked_wait_joining_a_plain_stream_is_answered_by_its_polls(run: Run)
         await until(0.5)
         assert fire(hub, Event(7)) == 0  # no stream listens to the subject
         hooked = start(hub.wait("k", fetch, at_least(2), policy=LATE, timeout=None, hook=Hook()))
-        assert await asyncio.gather(plain, hooked) == [2, 2]
+        assert list(await asyncio.gather(plain, hooked)) == [2, 2]
         assert fetch.times == [1.0, 2.0]
         assert hub.answered_by_events == 0
         await hub.aclose()
@@ -267,7 +266,9 @@ def test_a_stream_left_while_queued_does_not_use_up_a_poll_slot(run: Run) -> Non
         hub = PollHub(0.5)
         first = Counter()
         assert await hub.wait("a", first, at_least(1), policy=STEADY, timeout=None) == 1
-        left = start(hub.wait("b", Counter(), never, policy=STEADY, timeout=None))
+        left: asyncio.Task[None] = start(
+            hub.wait("b", Counter(), never, policy=STEADY, timeout=None)
+        )
         await until(0.5)
         left.cancel()
         with pytest.raises(asyncio.CancelledError):
