@@ -154,16 +154,43 @@ def test_an_event_the_hook_cannot_read_makes_the_stream_poll_at_once(
 
 def test_an_event_during_a_poll_makes_the_stream_poll_again_right_after_it(run: Run) -> None:
     """An event that does not say the state, fed while a poll is in flight (1 s to 1.25 s),
-    makes the stream poll again as soon as that poll ends, not a poll interval later."""
+    makes the stream poll again as soon as that poll ends, not a poll interval later; after
+    that one poll the stream is back on its policy's pace."""
 
     async def main() -> None:
         hub = PollHub(None)
         fetch = Counter(took=0.25)
-        wait = start(hub.wait("k", fetch, at_least(2), policy=LATE, timeout=None, hook=Hook()))
+        wait = start(hub.wait("k", fetch, at_least(3), policy=LATE, timeout=None, hook=Hook()))
         await until(1.1)
         assert fire(hub, Event(None)) == 1
-        assert await wait == 2
-        assert fetch.times == [1.0, 1.25]
+        assert await wait == 3
+        assert fetch.times == [1.0, 1.25, 2.5]
+        await hub.aclose()
+
+    run(main)
+
+
+def test_a_check_raising_on_an_events_state_ends_its_waiter_with_the_error(run: Run) -> None:
+    """A waiter whose check raises on the state an event describes ends with that error (the
+    other waiter goes on); it ended without a poll, so it counts in `answered_by_events`."""
+
+    def refuses_seven(state: int) -> int | None:
+        if state == 7:
+            raise ValueError("job failed")
+        return None
+
+    async def main() -> None:
+        hub = PollHub(None)
+        fetch = Counter()
+        bad = start(hub.wait("k", fetch, refuses_seven, policy=LATE, timeout=None, hook=Hook()))
+        odd = start(hub.wait("k", fetch, even, policy=LATE, timeout=None, hook=Hook()))
+        await until(0.5)
+        assert fire(hub, Event(7)) == 2
+        with pytest.raises(ValueError, match="job failed"):
+            await bad
+        assert hub.answered_by_events == 1
+        assert await odd == 2  # polls at 1 s (state 1) and 2 s (state 2)
+        assert fetch.given == [7, 1]
         await hub.aclose()
 
     run(main)

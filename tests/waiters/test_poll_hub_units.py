@@ -470,3 +470,40 @@ def test_a_hub_paces_its_polls_at_its_rate() -> None:
     """`PollHub(rate)` hands its rate to the one poll budget all its streams share."""
     assert PollHub(4.0).budget.rate == 4.0
     assert PollHub(None).budget.rate is None
+
+
+def test_one_named_dispatcher_task_serves_every_stream(run: Run) -> None:
+    """Between polls, ten waits on ten keys hold no task of their own: the hub's one task is
+    its dispatcher, named "layers_async poll dispatcher" (as task dumps show it)."""
+
+    async def main() -> None:
+        hub = PollHub(None)
+        waits = [
+            hub.wait(str(i), Counter(), at_least(2), policy=STEADY, timeout=None) for i in range(10)
+        ]
+        await until(0.5)
+        others = asyncio.all_tasks() - {asyncio.current_task()}
+        assert [task.get_name() for task in others] == ["layers_async poll dispatcher"]
+        assert await asyncio.gather(*waits) == [2] * 10
+        await hub.aclose()
+
+    run(main)
+
+
+def test_polls_in_flight_stay_within_max_in_flight(run: Run) -> None:
+    """With `max_in_flight` 3, five streams due at once: three polls start at 0 s; the fourth
+    starts when the first ends (1 s), the fifth only when the next two end (3 s)."""
+
+    async def main() -> None:
+        hub = PollHub(None)
+        hub.max_in_flight = 3
+        fetches = [Counter(took=t) for t in (1.0, 3.0, 3.0, 3.0, 1.0)]
+        waits = [
+            hub.wait(str(i), fetch, at_least(1), policy=STEADY, timeout=None)
+            for i, fetch in enumerate(fetches)
+        ]
+        assert await asyncio.gather(*waits) == [1] * 5
+        assert [f.times for f in fetches] == [[0.0], [0.0], [0.0], [1.0], [3.0]]
+        await hub.aclose()
+
+    run(main)
