@@ -103,9 +103,11 @@ class Counter:
 
     def __init__(self, fail: list[BaseException | None] | None = None, took: float = 0.0) -> None:
         """`fail`: what the first fetches raise, in order (None: that fetch answers); `took`:
-        the virtual seconds each fetch takes (a poll in flight that long)."""
+        the virtual seconds each fetch takes (a poll in flight that long). `times`: when each
+        fetch began; `ended`: when each one that was not cancelled ended."""
         self.given: list[int | None] = []
         self.times: list[float] = []
+        self.ended: list[float] = []
         self.fail = list(fail or [])
         self.took = took
         self.value = 0
@@ -115,6 +117,7 @@ class Counter:
         self.times.append(now())
         if self.took:
             await asyncio.sleep(self.took)
+        self.ended.append(now())
         if self.fail:
             error = self.fail.pop(0)
             if error is not None:

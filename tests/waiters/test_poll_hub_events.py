@@ -18,6 +18,7 @@ from collections.abc import Callable, Hashable
 import attrs
 import pytest
 
+from layers_async import PollPolicy
 from layers_async._polling import PollBudget, PollHub
 
 from ._virtual import (
@@ -97,6 +98,7 @@ def test_an_event_describing_the_state_ends_its_waits_without_a_poll(run: Run) -
         assert await asyncio.gather(*waits) == [7, 7]
         assert hub.answered_by_events == 2
         assert hub.active_streams == 0
+        assert hub.streams_for(SUBJECT) == []
         await until(5.0)
         assert fetch.given == []
         await hub.aclose()
@@ -305,6 +307,55 @@ def test_a_stream_left_while_queued_does_not_use_up_a_poll_slot(run: Run) -> Non
         assert await hub.wait("c", fetch, at_least(1), policy=STEADY, timeout=None) == 1
         assert first.times == [0.0]
         assert fetch.times == [3.0]
+        await hub.aclose()
+
+    run(main)
+
+
+def test_streams_listening_to_one_subject_are_fed_apart(run: Run) -> None:
+    """Two streams (two keys) listen to one subject; once one stops (its waiter left), the
+    other still gets the subject's events, and once both stopped none listens."""
+
+    async def main() -> None:
+        hub = PollHub(None)
+        one: asyncio.Task[None] = start(
+            hub.wait("k1", Counter(), never, policy=LATE, timeout=None, hook=Hook())
+        )
+        two = start(hub.wait("k2", Counter(), at_least(5), policy=LATE, timeout=None, hook=Hook()))
+        await until(0.5)
+        assert len(hub.streams_for(SUBJECT)) == 2
+        one.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await one
+        assert len(hub.streams_for(SUBJECT)) == 1
+        assert fire(hub, Event(7)) == 1
+        assert await two == 7
+        assert hub.streams_for(SUBJECT) == []
+        await hub.aclose()
+
+    run(main)
+
+
+def test_an_event_fed_hubs_hooked_waits_poll_on_its_safety_net(run: Run) -> None:
+    """Once the hub is event-fed (`safety_net` set), a new wait with a hook polls on the safety
+    net: first after its `first_delay` (3 s), or at half the wait's deadline when that is sooner
+    (2 s for a 4 s deadline, still 3 s for an 8 s one), then at its interval (10 s); a wait
+    without a hook keeps its own policy."""
+
+    async def main() -> None:
+        hub = PollHub(None)
+        hub.safety_net = PollPolicy(
+            initial=10.0, multiplier=1.0, max_interval=10.0, jitter=0.0, first_delay=3.0
+        )
+        fetches = [Counter() for _ in range(4)]
+        waits = [
+            hub.wait("a", fetches[0], at_least(2), policy=STEADY, timeout=None, hook=Hook()),
+            hub.wait("b", fetches[1], at_least(1), policy=STEADY, timeout=8.0, hook=Hook()),
+            hub.wait("c", fetches[2], at_least(1), policy=STEADY, timeout=4.0, hook=Hook()),
+            hub.wait("d", fetches[3], at_least(2), policy=STEADY, timeout=8.0),
+        ]
+        assert await asyncio.gather(*waits) == [2, 1, 1, 2]
+        assert [f.times for f in fetches] == [[3.0, 13.0], [3.0], [2.0], [0.0, 1.0]]
         await hub.aclose()
 
     run(main)

@@ -507,3 +507,46 @@ def test_polls_in_flight_stay_within_max_in_flight(run: Run) -> None:
         await hub.aclose()
 
     run(main)
+
+
+def test_a_waiter_joining_during_a_poll_adds_no_poll(run: Run) -> None:
+    """A second waiter joining a stream while its poll is in flight (0 to 0.5 s) waits for that
+    poll's answer and the stream's next poll (at 1.5 s): it starts no poll of its own."""
+
+    async def main() -> None:
+        hub = PollHub(None)
+        fetch = Counter(took=0.5)
+        first = start(hub.wait("k", fetch, at_least(2), policy=STEADY, timeout=None))
+        await until(0.25)
+        second = start(hub.wait("k", fetch, at_least(2), policy=STEADY, timeout=None))
+        assert list(await asyncio.gather(first, second)) == [2, 2]
+        assert fetch.times == [0.0, 1.5]
+        await hub.aclose()
+
+    run(main)
+
+
+def test_the_last_waiter_leaving_cancels_the_poll_in_flight(run: Run) -> None:
+    """When the last waiter of a stream leaves during a poll (in flight 0 to 1 s), that poll is
+    cancelled at once and its in-flight place freed: with `max_in_flight` 1, another stream
+    polls at 0.5 s, when the first waiter left, not when the abandoned poll would have ended."""
+
+    async def main() -> None:
+        hub = PollHub(None)
+        hub.max_in_flight = 1
+        fetch = Counter(took=1.0)
+        left: asyncio.Task[None] = start(hub.wait("k", fetch, never, policy=STEADY, timeout=None))
+        await until(0.5)
+        left.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await left
+        other = Counter()
+        assert await hub.wait("k2", other, at_least(1), policy=STEADY, timeout=None) == 1
+        assert other.times == [0.5]
+        await until(5.0)
+        assert fetch.times == [0.0]
+        assert fetch.ended == []
+        assert hub.active_streams == 0
+        await hub.aclose()
+
+    run(main)
