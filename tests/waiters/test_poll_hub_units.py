@@ -474,7 +474,8 @@ def test_a_hub_paces_its_polls_at_its_rate() -> None:
 
 def test_one_named_dispatcher_task_serves_every_stream(run: Run) -> None:
     """Between polls, ten waits on ten keys hold no task of their own: the hub's one task is
-    its dispatcher, named "layers_async poll dispatcher" (as task dumps show it)."""
+    its dispatcher, named "layers_async poll dispatcher" (as task dumps show it); `aclose`
+    ends it."""
 
     async def main() -> None:
         hub = PollHub(None)
@@ -486,6 +487,7 @@ def test_one_named_dispatcher_task_serves_every_stream(run: Run) -> None:
         assert [task.get_name() for task in others] == ["layers_async poll dispatcher"]
         assert await asyncio.gather(*waits) == [2] * 10
         await hub.aclose()
+        assert asyncio.all_tasks() == {asyncio.current_task()}
 
     run(main)
 
