@@ -21,18 +21,8 @@ import pytest
 from layers_async import PollPolicy
 from layers_async._polling import PollBudget, PollHub
 
-from ._virtual import (
-    STEADY,
-    Counter,
-    Run,
-    at_least,
-    never,
-    now,
-    refused,
-    start,
-    until,
-    virtual_runner,
-)
+from . import _virtual
+from ._virtual import STEADY, Counter, Run, at_least, start, until
 
 SUBJECT = ("job", "job_1")
 #: The first poll at 1 s: an event fired before it finds the stream between polls.
@@ -42,7 +32,7 @@ LATE = attrs.evolve(STEADY, first_delay=1.0)
 @pytest.fixture
 def run(monkeypatch: pytest.MonkeyPatch) -> Run:
     """Runs a test's coroutine on a fresh virtual loop (see `_virtual.virtual_runner`)."""
-    return virtual_runner(monkeypatch)
+    return _virtual.virtual_runner(monkeypatch)
 
 
 @attrs.frozen
@@ -257,7 +247,7 @@ def test_a_429s_retry_after_shortens_the_pause_after_it(
 
     async def main() -> None:
         hub = PollHub(None)
-        fetch = Counter(fail=[refused(0.2)])
+        fetch = Counter(fail=[_virtual.refused(0.2)])
         assert await hub.wait("k", fetch, at_least(1), policy=STEADY, timeout=None) == 1
         assert fetch.times == pytest.approx([0.0, 0.2])
         await hub.aclose()
@@ -281,7 +271,7 @@ def test_a_refund_gives_back_exactly_one_slot(run: Run) -> None:
         await asyncio.sleep(0)
         budget.refund()
         await budget.acquire()
-        assert now() == 4.0
+        assert _virtual.now() == 4.0
         await asyncio.gather(*queued)
 
     run(main)
@@ -296,7 +286,7 @@ def test_a_stream_left_while_queued_does_not_use_up_a_poll_slot(run: Run) -> Non
         first = Counter()
         assert await hub.wait("a", first, at_least(1), policy=STEADY, timeout=None) == 1
         left: asyncio.Task[None] = start(
-            hub.wait("b", Counter(), never, policy=STEADY, timeout=None)
+            hub.wait("b", Counter(), _virtual.never, policy=STEADY, timeout=None)
         )
         await until(0.5)
         left.cancel()
@@ -319,7 +309,7 @@ def test_streams_listening_to_one_subject_are_fed_apart(run: Run) -> None:
     async def main() -> None:
         hub = PollHub(None)
         one: asyncio.Task[None] = start(
-            hub.wait("k1", Counter(), never, policy=LATE, timeout=None, hook=Hook())
+            hub.wait("k1", Counter(), _virtual.never, policy=LATE, timeout=None, hook=Hook())
         )
         two = start(hub.wait("k2", Counter(), at_least(5), policy=LATE, timeout=None, hook=Hook()))
         await until(0.5)
