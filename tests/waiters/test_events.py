@@ -345,3 +345,20 @@ async def test_every_waiter_on_one_job_counts_as_answered_by_the_event(
         assert {d.status for d in done} == {"completed"}
         assert client.webhooks.answered_by_events == 3
         assert client.polls_sent == 0
+
+
+async def test_a_client_fed_without_enable_builds_the_state_from_the_event(
+    make_sandbox: MakeSandbox,
+) -> None:
+    """Without enable(), fed events are read as with enable(confirm=False): a job.completed fed
+    before the wait ends it at once from the event's data, without a poll."""
+    async with make_sandbox(jitter=0) as sb, _client(sb) as client:
+        pid, inf = await _ready_project(client, sb)
+        job = await _remix(client, pid, inf)
+        me = await client.whoami()
+        assert client.webhooks.feed(_event(job.job_id, me.organization_id)) == 0
+        before = client.polls_sent
+        done = await wait_for_job(client, job, timeout=5)
+        assert done.status == "completed"
+        assert client.polls_sent == before
+        assert client.webhooks.answered_by_events == 1

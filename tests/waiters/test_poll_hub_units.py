@@ -6,15 +6,14 @@ flows, where a poll that comes a second early or late, or a slot never given bac
 These tests drive it directly with fake fetches on an event loop whose clock is virtual: when
 nothing is ready to run, the loop jumps to its next timer, so every interval is exact and
 nothing depends on the machine's load. Each test runs on its own such loop (closed after it),
-and only `_polling.time` / `_polling.random` are patched, through `monkeypatch`.
+and only `_polling.time` / `_polling.random` are patched, through `monkeypatch` (the harness is
+in `_virtual.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import types
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import Callable
 
 import attrs
 import pytest
@@ -23,138 +22,30 @@ from layers_async import (
     APIConnectionError,
     ClientClosedError,
     PollPolicy,
-    RateLimitError,
     WaitTimeoutError,
     _polling,
 )
 from layers_async._polling import PollBudget, PollHub, WaitContext
 
-T = TypeVar("T")
-START = 1_000.0
-STEADY = PollPolicy(initial=1.0, multiplier=1.0, max_interval=1.0, jitter=0.0, margin=0.0)
-
-
-class VirtualLoop(asyncio.SelectorEventLoop):
-    """An event loop whose `time()` only moves when nothing is ready: it then jumps to the
-    next live timer (a loop with nothing ready and no timer is a deadlock, raised at once)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.now = START
-
-    def time(self) -> float:
-        return self.now
-
-    def _run_once(self) -> None:
-        if not self._ready:  # type: ignore[attr-defined]
-            whens = [h.when() for h in self._scheduled if not h.cancelled()]  # type: ignore[attr-defined]
-            if not whens:
-                raise RuntimeError("deadlock: nothing ready and no timer")
-            self.now = max(self.now, min(whens))
-        super()._run_once()  # type: ignore[misc]
+from ._virtual import (
+    STEADY,
+    Counter,
+    Run,
+    at_least,
+    never,
+    now,
+    refused,
+    start,
+    stopped,
+    until,
+    virtual_runner,
+)
 
 
 @pytest.fixture
-def run(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[[], Coroutine[Any, Any, T]]], T]:
-    """Runs a test's coroutine on a fresh virtual loop, `_polling`'s clock being that loop's
-    and its jitter drawing the middle of its range."""
-
-    def runner(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-        loop = VirtualLoop()
-        monkeypatch.setattr(_polling, "time", types.SimpleNamespace(monotonic=loop.time))
-        monkeypatch.setattr(
-            _polling, "random", types.SimpleNamespace(uniform=lambda a, b: (a + b) / 2)
-        )
-        try:
-            return loop.run_until_complete(main())
-        finally:  # what asyncio.run does (asyncio.Runner is 3.11+): nothing outlives the test
-            left = asyncio.all_tasks(loop)
-            for task in left:
-                task.cancel()
-            if left:
-                loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
-    return runner
-
-
-def now() -> float:
-    """Virtual seconds since the test's loop started."""
-    return asyncio.get_running_loop().time() - START
-
-
-async def until(t: float) -> None:
-    """Let the loop run until `t` virtual seconds after its start."""
-    await asyncio.sleep(t - now())
-
-
-def start(aw: Awaitable[T]) -> asyncio.Task[T]:
-    """Await `aw` in a task of its own, as a caller of `wait_for_*` does."""
-
-    async def wrapped() -> T:
-        return await aw
-
-    return asyncio.ensure_future(wrapped())
-
-
-async def stopped(hub: PollHub, fetch: Counter) -> None:
-    """The hub has no stream left, and `fetch` is called no more after its first poll."""
-    assert hub.active_streams == 0
-    await until(now() + 5.0)
-    assert fetch.given == [None]
-    await hub.aclose()
-
-
-class Counter:
-    """A fetch returning 1, 2, 3, ...; it records the last state each call was given and the
-    virtual time of each call."""
-
-    def __init__(self, fail: list[BaseException | None] | None = None) -> None:
-        """`fail`: what the first fetches raise, in order (None: that fetch answers)."""
-        self.given: list[int | None] = []
-        self.times: list[float] = []
-        self.fail = list(fail or [])
-        self.value = 0
-
-    async def __call__(self, last: int | None) -> int:
-        self.given.append(last)
-        self.times.append(now())
-        if self.fail:
-            error = self.fail.pop(0)
-            if error is not None:
-                raise error
-        self.value += 1
-        return self.value
-
-    def gaps(self) -> list[float]:
-        """The time between each poll and the one before it."""
-        return [b - a for a, b in zip(self.times, self.times[1:], strict=False)]
-
-
-def at_least(n: int) -> Callable[[int], int | None]:
-    return lambda state: state if state >= n else None
-
-
-def never(state: int) -> None:
-    """A check no state satisfies."""
-    return None
-
-
-def refused(retry_after: float | None = None) -> RateLimitError:
-    return RateLimitError(
-        "Rate limit exceeded.",
-        status_code=429,
-        code="RATE_LIMITED",
-        request_id=None,
-        details=None,
-        method="GET",
-        path="/v1/jobs/x",
-        retry_after=retry_after,
-    )
-
-
-Run = Callable[[Callable[[], Coroutine[Any, Any, None]]], None]
+def run(monkeypatch: pytest.MonkeyPatch) -> Run:
+    """Runs a test's coroutine on a fresh virtual loop (see `_virtual.virtual_runner`)."""
+    return virtual_runner(monkeypatch)
 
 
 def test_polls_follow_first_delay_interval_growth_jitter_and_cap(run: Run) -> None:
@@ -579,3 +470,85 @@ def test_a_hub_paces_its_polls_at_its_rate() -> None:
     """`PollHub(rate)` hands its rate to the one poll budget all its streams share."""
     assert PollHub(4.0).budget.rate == 4.0
     assert PollHub(None).budget.rate is None
+
+
+def test_one_named_dispatcher_task_serves_every_stream(run: Run) -> None:
+    """Between polls, ten waits on ten keys hold no task of their own: the hub's one task is
+    its dispatcher, named "layers_async poll dispatcher" (as task dumps show it); `aclose`
+    ends it."""
+
+    async def main() -> None:
+        hub = PollHub(None)
+        waits = [
+            hub.wait(str(i), Counter(), at_least(2), policy=STEADY, timeout=None) for i in range(10)
+        ]
+        await until(0.5)
+        others = asyncio.all_tasks() - {asyncio.current_task()}
+        assert [task.get_name() for task in others] == ["layers_async poll dispatcher"]
+        assert await asyncio.gather(*waits) == [2] * 10
+        await hub.aclose()
+        assert asyncio.all_tasks() == {asyncio.current_task()}
+
+    run(main)
+
+
+def test_polls_in_flight_stay_within_max_in_flight(run: Run) -> None:
+    """With `max_in_flight` 3, five streams due at once: three polls start at 0 s; the fourth
+    starts when the first ends (1 s), the fifth only when the next two end (3 s)."""
+
+    async def main() -> None:
+        hub = PollHub(None)
+        hub.max_in_flight = 3
+        fetches = [Counter(took=t) for t in (1.0, 3.0, 3.0, 3.0, 1.0)]
+        waits = [
+            hub.wait(str(i), fetch, at_least(1), policy=STEADY, timeout=None)
+            for i, fetch in enumerate(fetches)
+        ]
+        assert await asyncio.gather(*waits) == [1] * 5
+        assert [f.times for f in fetches] == [[0.0], [0.0], [0.0], [1.0], [3.0]]
+        await hub.aclose()
+
+    run(main)
+
+
+def test_a_waiter_joining_during_a_poll_adds_no_poll(run: Run) -> None:
+    """A second waiter joining a stream while its poll is in flight (0 to 0.5 s) waits for that
+    poll's answer and the stream's next poll (at 1.5 s): it starts no poll of its own."""
+
+    async def main() -> None:
+        hub = PollHub(None)
+        fetch = Counter(took=0.5)
+        first = start(hub.wait("k", fetch, at_least(2), policy=STEADY, timeout=None))
+        await until(0.25)
+        second = start(hub.wait("k", fetch, at_least(2), policy=STEADY, timeout=None))
+        assert list(await asyncio.gather(first, second)) == [2, 2]
+        assert fetch.times == [0.0, 1.5]
+        await hub.aclose()
+
+    run(main)
+
+
+def test_the_last_waiter_leaving_cancels_the_poll_in_flight(run: Run) -> None:
+    """When the last waiter of a stream leaves during a poll (in flight 0 to 1 s), that poll is
+    cancelled at once and its in-flight place freed: with `max_in_flight` 1, another stream
+    polls at 0.5 s, when the first waiter left, not when the abandoned poll would have ended."""
+
+    async def main() -> None:
+        hub = PollHub(None)
+        hub.max_in_flight = 1
+        fetch = Counter(took=1.0)
+        left: asyncio.Task[None] = start(hub.wait("k", fetch, never, policy=STEADY, timeout=None))
+        await until(0.5)
+        left.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await left
+        other = Counter()
+        assert await hub.wait("k2", other, at_least(1), policy=STEADY, timeout=None) == 1
+        assert other.times == [0.5]
+        await until(5.0)
+        assert fetch.times == [0.0]
+        assert fetch.ended == []
+        assert hub.active_streams == 0
+        await hub.aclose()
+
+    run(main)
