@@ -204,8 +204,8 @@ def _parse_iso_text(value: str) -> datetime:
     except ValueError:
         # Python 3.10 only accepts 3 or 6 fractional digits; pad or trim to 6.
         main, _, frac_tz = text.partition(".")
-        digits = "".join(ch for ch in frac_tz if ch.isdigit())
-        tz = frac_tz[len(digits) :]
+        tz = frac_tz.lstrip("0123456789")  # the offset after the fraction's leading digits
+        digits = frac_tz[: len(frac_tz) - len(tz)]
         dt = datetime.fromisoformat(f"{main}.{(digits + '000000')[:6]}{tz}")
     return dt
 

@@ -592,11 +592,6 @@ def test_timestamps_parse_on_python_310(text: str, expected: datetime) -> None:
 
 
 @pytest.mark.usefixtures("python_310")
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: on Python 3.10 the fraction's digits are counted with the offset's, so a "
-    "fraction of other than 3 or 6 digits before `Z` or an offset does not parse",
-)
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
