@@ -607,7 +607,10 @@ def test_each_id_form_has_its_pattern_and_name(
     pin the same names through the client.)"""
     from layers_async._validation import _ULID, _UUID, _id_form
 
-    pattern, what = _id_form(prefix, _ULID if ulid else _UUID, bare=bare)
+    body_pattern = _ULID if ulid else _UUID
+    # Prefixed-only is the default: the forms built without `bare` are the prefixed ones.
+    form = _id_form(prefix, body_pattern, bare=True) if bare else _id_form(prefix, body_pattern)
+    pattern, what = form
     body = ST[3:] if ulid else PRJ[4:]
     assert what == name
     assert pattern.fullmatch(f"{prefix}_{body}")
