@@ -527,6 +527,7 @@ MESSAGES: list[tuple[str, Call, str]] = [
     ("return URL 2,049 characters", _return_url(_url_of(2_049)), "return_url: must be 1 to 2048 characters (got 2049)"),  # noqa: E501
     ("view timeout type", lambda c: c.with_options(timeout="5"), "timeout: must be a number of seconds (got str)"),  # type: ignore[arg-type]  # noqa: E501
     ("view timeout bool", lambda c: c.with_options(timeout=True), "timeout: must be a number of seconds (got bool)"),  # noqa: E501
+    ("no upper bound", lambda c: c.influencers.update(INF, language="e"), "language: must be at least 2 characters (got 1)"),  # noqa: E501
     ("string map type", _org(["k"]), "metadata: must be a mapping of strings to strings"),
     ("string map keys", _org({f"k{i}": "v" for i in range(51)}), "metadata: must have at most 50 keys (got 51)"),  # noqa: E501
     ("string map key", _org({"k" * 41: "v"}), f"metadata: keys must be strings of at most 40 characters (got '{'k' * 41}')"),  # noqa: E501
