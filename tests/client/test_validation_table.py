@@ -25,6 +25,8 @@ INF = "inf_5f0b8d2e-6a4c-4e1f-a3b5-c7d9e1f3a5b7"
 CNT = "cnt_7d18b9a1-4c2e-4f6a-8b0d-2e4f6a8c0e1d"
 SP = "sp_3b5d7f9a-1c3e-4a5b-9c7d-e9f1a3b5c7d9"
 JOB = "job_01HXA1NHKJZXPV8R7Q6WSM5BCD"
+ORG = "org_1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b"
+WH = "wh_2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d"
 ST = "st_01HXZ8K2M4P5QRS6TV7WXYZ9AB"
 LATER = datetime(2030, 1, 1, tzinfo=timezone.utc)
 DESC = "d" * 120
@@ -49,6 +51,19 @@ def _upload(url: str, kind: Any = "logo") -> Call:
 def _metadata(size: int) -> dict[str, str]:
     """A metadata object whose compact JSON is exactly `size` bytes (`{"x":"..."}`)."""
     return {"x": "y" * (size - len('{"x":""}'))}
+
+
+def _string_map(size: int) -> dict[str, str]:
+    """String → string metadata of 40 keys (within every other bound) whose compact JSON is
+    exactly `size` bytes (for sizes near the 16 KB bound)."""
+    out = {f"k{i:02}": "v" * 400 for i in range(40)}
+    out["k00"] = "v" * (400 + size - len(json.dumps(out, separators=(",", ":"))))
+    return out
+
+
+def _org(metadata: Any) -> Call:
+    """`organizations.create` of "Acme" with string → string `metadata`."""
+    return lambda c: c.organizations.create(name="Acme", metadata=metadata)
 
 
 def _return_url(url: str) -> Call:
@@ -358,6 +373,18 @@ CASES: list[tuple[str, Call, str]] = [
     ("zero timeout", lambda c: c.whoami(timeout=0), "timeout"),
     ("bool timeout", lambda c: c.whoami(timeout=True), "timeout"),
     ("text timeout", lambda c: c.whoami(timeout="5"), "timeout"),  # type: ignore[arg-type]
+    # string → string metadata (organizations, allocations, webhook endpoints)
+    ("org metadata not a mapping", _org([("k", "v")]), "metadata"),
+    ("org metadata 51 keys", _org({f"k{i}": "v" for i in range(51)}), "metadata"),
+    ("org metadata key 41 characters", _org({"k" * 41: "v"}), "metadata"),
+    ("org metadata key not text", _org({5: "v"}), "metadata"),
+    ("org metadata value 501 characters", _org({"k": "v" * 501}), "metadata['k']"),
+    ("org metadata value not text", _org({"k": 5}), "metadata['k']"),
+    ("org metadata 16,385 bytes", _org(_string_map(16_385)), "metadata"),
+    ("org update metadata 51 keys", lambda c: c.organizations.update(ORG, metadata={f"k{i}": "v" for i in range(51)}), "metadata"),  # noqa: E501
+    ("allocation metadata value 501 characters", lambda c: c.organizations.credits.allocate(ORG, credits=1, metadata={"k": "v" * 501}), "metadata['k']"),  # noqa: E501
+    ("endpoint metadata key 41 characters", lambda c: c.webhook_endpoints.create(url="https://a.example/h", events=["job.completed"], metadata={"k" * 41: "v"}), "metadata"),  # noqa: E501
+    ("endpoint update metadata not a mapping", lambda c: c.webhook_endpoints.update(WH, metadata="k=v"), "metadata"),  # type: ignore[arg-type]  # noqa: E501
 ]
 
 
@@ -414,6 +441,15 @@ ACCEPTED: list[tuple[str, Call]] = [
     ("a plain header", lambda c: c.projects.get(PRJ, extra_headers={"X-Trace": "a\tb c"})),
     ("a well-formed Idempotency-Key header", lambda c: c.projects.get(PRJ, extra_headers={"Idempotency-Key": "k-1"})),  # noqa: E501
     ("an aware datetime", lambda c: _first_page(c.content.list(PRJ, since=LATER))),
+    ("org metadata 50 keys", _org({f"k{i}": "v" for i in range(50)})),
+    ("org metadata key 40 characters", _org({"k" * 40: "v"})),
+    ("org metadata value 500 characters", _org({"k": "v" * 500})),
+    ("org metadata 16,384 bytes", _org(_string_map(16_384))),
+    ("empty org metadata", _org({})),
+    ("org update removing a key with an empty value", lambda c: c.organizations.update(ORG, metadata={"k": ""})),  # noqa: E501
+    ("allocation metadata", lambda c: c.organizations.credits.allocate(ORG, credits=1, metadata={"k": "v"})),  # noqa: E501
+    ("endpoint metadata", lambda c: c.webhook_endpoints.create(url="https://a.example/h", events=["job.completed"], metadata={"k": "v"})),  # noqa: E501
+    ("endpoint update metadata", lambda c: c.webhook_endpoints.update(WH, metadata={"k": "v"})),
 ]
 
 
@@ -491,6 +527,12 @@ MESSAGES: list[tuple[str, Call, str]] = [
     ("return URL 2,049 characters", _return_url(_url_of(2_049)), "return_url: must be 1 to 2048 characters (got 2049)"),  # noqa: E501
     ("view timeout type", lambda c: c.with_options(timeout="5"), "timeout: must be a number of seconds (got str)"),  # type: ignore[arg-type]  # noqa: E501
     ("view timeout bool", lambda c: c.with_options(timeout=True), "timeout: must be a number of seconds (got bool)"),  # noqa: E501
+    ("no upper bound", lambda c: c.influencers.update(INF, language="e"), "language: must be at least 2 characters (got 1)"),  # noqa: E501
+    ("string map type", _org(["k"]), "metadata: must be a mapping of strings to strings"),
+    ("string map keys", _org({f"k{i}": "v" for i in range(51)}), "metadata: must have at most 50 keys (got 51)"),  # noqa: E501
+    ("string map key", _org({"k" * 41: "v"}), f"metadata: keys must be strings of at most 40 characters (got '{'k' * 41}')"),  # noqa: E501
+    ("string map value", _org({"k": "v" * 501}), "metadata['k']: must be 0 to 500 characters (got 501)"),  # noqa: E501
+    ("string map size", _org(_string_map(16_385)), "metadata: must be at most 16384 bytes serialised (got 16385)"),  # noqa: E501
     ("a 60-character quote is whole", _create(brand_voice="v" * 58), f"brand_voice: must be one of authentic, casual, educational, professional, warm, witty (got '{'v' * 58}')"),  # noqa: E501
 ]
 
@@ -518,6 +560,8 @@ def test_boundary_helpers_build_exact_sizes() -> None:
     """The boundary rows' metadata and URLs have exactly the size their names say."""
     assert len(json.dumps(_metadata(8_192), separators=(",", ":")).encode()) == 8_192
     assert len(_url_of(2_048)) == 2_048
+    for size in (16_384, 16_385):
+        assert len(json.dumps(_string_map(size), separators=(",", ":")).encode()) == size
 
 
 @pytest.mark.anyio
@@ -541,3 +585,35 @@ async def test_valid_input_does_reach_the_server(sandbox: Sandbox, client: Layer
     """The request counter the table relies on does move when a call is sent."""
     await client.projects.create(name="Acme", timezone="UTC", app_description=DESC)
     assert (await sandbox.state())["requests"]["total"] == 1
+
+
+#: What `_id_form` builds per kind of id: (prefix, ULID body?, bare UUID accepted?, name).
+ID_FORMS: list[tuple[str, bool, bool, str]] = [
+    ("org", False, True, "an org_<uuid> id"),
+    ("prj", False, True, "a prj_<uuid> id"),
+    ("inf", False, False, "an inf_<uuid> id"),
+    ("med", False, False, "a med_<uuid> id"),
+    ("job", True, False, "a job_<ULID> id"),
+    ("st", True, False, "a st_<ULID> state"),
+]
+
+
+@pytest.mark.parametrize(("prefix", "ulid", "bare", "name"), ID_FORMS, ids=[f[0] for f in ID_FORMS])
+def test_each_id_form_has_its_pattern_and_name(
+    prefix: str, ulid: bool, bare: bool, name: str
+) -> None:
+    """`_id_form` gives each id kind its pattern (bare UUIDs only where the API takes them) and
+    the name refusals use. (Internal: `check_id` uses forms built once at import, before any
+    test runs, so only a direct call lets mutation testing see the builder; the MESSAGES rows
+    pin the same names through the client.)"""
+    from layers_async._validation import _ULID, _UUID, _id_form
+
+    body_pattern = _ULID if ulid else _UUID
+    # Prefixed-only is the default: the forms built without `bare` are the prefixed ones.
+    form = _id_form(prefix, body_pattern, bare=True) if bare else _id_form(prefix, body_pattern)
+    pattern, what = form
+    body = ST[3:] if ulid else PRJ[4:]
+    assert what == name
+    assert pattern.fullmatch(f"{prefix}_{body}")
+    assert bool(pattern.fullmatch(body)) is bare
+    assert not pattern.fullmatch(f"{prefix}_{(PRJ[4:] if ulid else ST[3:])}")

@@ -34,8 +34,8 @@ def about(seconds: float) -> object:
 class FakeClock:
     """A loop clock that only moves when the gate sleeps (or the test calls `advance`)."""
 
-    def __init__(self) -> None:
-        self.now = START
+    def __init__(self, start: float = START) -> None:
+        self.now = start
         self.sleeps: list[float] = []
 
     def __call__(self) -> float:
@@ -49,8 +49,8 @@ class FakeClock:
         self.now += seconds
 
 
-def make_gate(tier: str | None = "standard") -> tuple[RateGate, FakeClock]:
-    clock = FakeClock()
+def make_gate(tier: str | None = "standard", start: float = START) -> tuple[RateGate, FakeClock]:
+    clock = FakeClock(start)
     gate = RateGate(clock, clock.sleep)
     if tier is not None:
         gate.set_tier(tier)
@@ -196,6 +196,62 @@ async def test_a_pause_ending_exactly_at_the_deadline_is_waited() -> None:
     gate.pause("write-light", 2.0)
     assert await gate.acquire("write-light", START + 2.0) == about(2.0)
     assert inflight(gate, "write-light") == 1
+
+
+async def test_a_gate_whose_clock_starts_at_zero_opens_its_first_window_at_once() -> None:
+    """On a loop clock that starts at 0 (a machine booted under a second ago) the first calls
+    pass at once, none waits for another in flight, and the window is a full minute from the
+    first call: a fresh bucket holds no pause, no one-at-a-time stretch and no window yet."""
+    gate, clock = make_gate(start=0.0)
+    for _ in range(20):
+        assert await gate.acquire("long-running", None) == 0.0
+    assert clock.sleeps == []
+    assert gate.paused_for("long-running") == 0.0
+    for _ in range(20):
+        gate.release("long-running")
+    assert await gate.acquire("long-running", None) == about(60.0)
+
+
+async def test_a_pause_that_is_not_whole_poll_steps_ends_at_its_exact_end() -> None:
+    """A 0.52 s pause is sat out to its end and no further: the last step is the 20 ms left,
+    not another whole poll interval (nor a wait for the window, with tokens to spare)."""
+    gate, clock = make_gate()
+    await gate.acquire("read-light", None)
+    gate.pause("read-light", 0.52)
+    assert await gate.acquire("read-light", None) == about(0.52)
+    assert clock.now == about(START + 0.52)
+
+
+async def test_a_pause_of_zero_seconds_adds_no_wake_up_before_the_window_wait() -> None:
+    """A 429 with `Retry-After: 0` on a spent window: the pause has already ended, so the gate
+    waits for the window in poll-interval steps from the start (no 1 ms spin at the pause's
+    end) and takes a token when it refills."""
+    gate, clock = make_gate()
+    for _ in range(20):
+        await gate.acquire("long-running", None)
+        gate.release("long-running")
+    gate.pause("long-running", 0.0)
+    assert await gate.acquire("long-running", None) == about(60.0)
+    assert clock.sleeps[0] == 0.05
+
+
+async def test_no_waits_polls_the_one_at_a_time_stretch_instead_of_skipping_the_window() -> None:
+    """In the no-wait testing mode, a long-running start with a token left that waits only for
+    another start in flight (the running-jobs stretch) goes once the stretch ends, inside the
+    same window: the gate's clock does not jump to the window's end and refill the bucket."""
+    gate, _ = make_gate()
+    gate.hold_for_jobs_cap("long-running", 1.0)  # paused 1 s, one at a time until START + 60
+    assert await gate.acquire("long-running", None) == about(1.0)
+    bucket = gate._buckets["long-running"]
+    # The answer to that start: 2 left on the server (1 of ours in flight), a minute to go.
+    gate.observe("long-running", {"X-RateLimit-Remaining": "2", "X-RateLimit-Reset": "60"})
+    assert tokens(gate, "long-running") == 1
+    assert bucket.window_end == about(START + 61.0)
+    with no_waits():
+        assert await gate.acquire("long-running", None) == 0.0
+    assert tokens(gate, "long-running") == 0
+    assert inflight(gate, "long-running") == 2
+    assert bucket.window_end == about(START + 61.0)
 
 
 # -- correction from the headers ------------------------------------------------------------
