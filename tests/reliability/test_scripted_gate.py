@@ -1,0 +1,153 @@
+"""The transport's side of the rate-limit gate protocol, seen through a scripted gate given as
+`LayersClient(gate=...)`: the seconds each attempt queued are summed into `waited` across
+retries, every token taken is released, and a deadline or a pause met while a retry queues
+ends the call with the attempts and seconds so far.
+
+The scripted gate answers `acquire` with the seconds the test chose, without waiting, so the
+sums are exact; backoff sleeps are skipped (`no_waits`), so they add next to nothing.
+`GatePaused` comes from the internal module: a gate of one's own raises it to say a pause
+outlasts what the call may wait, and the package does not export it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pytest
+
+from layers_async import (
+    APITimeoutError,
+    InternalServerError,
+    LayersClient,
+    RateLimitError,
+    RetryPolicy,
+)
+from layers_async._ratelimit import GatePaused
+from layers_async.testing import no_waits
+from tests.client._rogue import KEY, WHOAMI, answer, rogue_server
+
+pytestmark = pytest.mark.anyio
+
+#: What the scripted gate reports for every queued attempt.
+QUEUED = 2.5
+#: Room for the skipped backoff sleeps, which still measure a few microseconds each.
+SLACK = 0.3
+POLICY = RetryPolicy(max_attempts=3, budget_burst=100)
+FAILED = answer(b'{"error":{"code":"INTERNAL","message":"x"}}', 500)
+GET_WHOAMI = ("GET", "/v1/whoami")
+
+
+class ScriptedGate:
+    """A gate that makes every attempt queue; `acquire` plays the next step of its script:
+    seconds waited, or an exception to raise. It counts tokens taken and released."""
+
+    unsynced = False
+    known = True
+
+    def __init__(self, script: Sequence[float | BaseException]) -> None:
+        self.script = list(script)
+        self.taken = 0
+        self.released = 0
+
+    def set_tier(self, tier: str) -> None:
+        """Sized already."""
+
+    def try_acquire(self, klass: str) -> bool:
+        return False
+
+    async def acquire(
+        self, klass: str, deadline: float | None, max_pause: float | None = None
+    ) -> float:
+        step = self.script.pop(0)
+        if isinstance(step, BaseException):
+            raise step
+        self.taken += 1
+        return step
+
+    def release(self, klass: str) -> None:
+        self.released += 1
+
+    def observe(self, klass: str, headers: Mapping[str, str], *, lazily: bool = False) -> None:
+        """Nothing to correct."""
+
+    def pause(self, klass: str, seconds: float) -> None:
+        """Nothing to hold."""
+
+    def hold_for_jobs_cap(self, klass: str, seconds: float) -> None:
+        """Nothing to hold."""
+
+    async def sync(self) -> None:
+        """Nothing to write."""
+
+
+def _client(url: str, gate: ScriptedGate) -> LayersClient:
+    return LayersClient(api_key=KEY, base_url=url, retry=POLICY, gate=lambda _key_id: gate)
+
+
+async def test_waited_sums_the_gate_time_of_every_attempt_of_a_retried_success() -> None:
+    """A 500, then a 200, each attempt queued 2.5 s at the gate: the answer reports 2 attempts
+    and 5 s waited, and both tokens were released."""
+    gate = ScriptedGate([QUEUED, QUEUED])
+    with no_waits():
+        async with rogue_server() as rogue:
+            rogue.then(FAILED, answer(WHOAMI))
+            async with _client(rogue.url, gate) as client:
+                me = await client.whoami()
+    assert me.meta is not None
+    assert me.meta.attempts == 2
+    assert 2 * QUEUED <= me.meta.waited < 2 * QUEUED + SLACK
+    assert (gate.taken, gate.released) == (2, 2)
+    assert rogue.seen == [GET_WHOAMI] * 2
+
+
+async def test_waited_sums_the_gate_time_of_every_attempt_of_a_failed_call() -> None:
+    """Three 500s, each attempt queued 2.5 s: the error reports 3 attempts and 7.5 s waited,
+    and every token was released."""
+    gate = ScriptedGate([QUEUED] * 3)
+    with no_waits():
+        async with rogue_server() as rogue:
+            rogue.fallback = FAILED
+            async with _client(rogue.url, gate) as client:
+                with pytest.raises(InternalServerError) as info:
+                    await client.whoami()
+    assert info.value.attempts == 3
+    assert 3 * QUEUED <= info.value.waited < 3 * QUEUED + SLACK
+    assert (gate.taken, gate.released) == (3, 3)
+
+
+async def test_a_deadline_met_while_a_retry_queues_keeps_the_attempts_and_time_so_far() -> None:
+    """After one 500 (its attempt queued 2.5 s), the retry's queue meets the deadline: the
+    deadline error counts 1 attempt and 2.5 s waited, and the retry is never sent."""
+    gate = ScriptedGate([QUEUED, TimeoutError()])
+    with no_waits():
+        async with rogue_server() as rogue:
+            rogue.fallback = FAILED
+            async with _client(rogue.url, gate) as client:
+                with pytest.raises(APITimeoutError) as info:
+                    await client.whoami()
+    err = info.value
+    assert err.deadline_exceeded is True
+    assert err.attempts == 1
+    assert QUEUED <= err.waited < QUEUED + SLACK
+    assert (gate.taken, gate.released) == (1, 1)
+    assert rogue.seen == [GET_WHOAMI]
+
+
+async def test_a_pause_met_while_a_retry_queues_keeps_the_attempts_and_time_so_far() -> None:
+    """After one 500 (its attempt queued 2.5 s), the retry's queue finds the class paused for
+    longer than the call may wait: a client-pause RateLimitError with 1 attempt, 2.5 s waited
+    and the pause left as its Retry-After; the retry is never sent."""
+    gate = ScriptedGate([QUEUED, GatePaused(42.0)])
+    with no_waits():
+        async with rogue_server() as rogue:
+            rogue.fallback = FAILED
+            async with _client(rogue.url, gate) as client:
+                with pytest.raises(RateLimitError) as info:
+                    await client.whoami()
+    err = info.value
+    assert err.details == {"limitType": "client_pause"}
+    assert err.attempts == 1
+    assert QUEUED <= err.waited < QUEUED + SLACK
+    assert err.retry_after == 42.0
+    assert (gate.taken, gate.released) == (1, 1)
+    assert rogue.seen == [GET_WHOAMI]
