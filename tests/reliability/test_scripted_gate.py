@@ -11,7 +11,7 @@ outlasts what the call may wait, and the package does not export it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pytest
 
@@ -37,14 +37,19 @@ FAILED = answer(b'{"error":{"code":"INTERNAL","message":"x"}}', 500)
 GET_WHOAMI = ("GET", "/v1/whoami")
 
 
+#: One step of a scripted gate's `acquire`.
+Step = float | BaseException | Callable[[float | None], float]
+
+
 class ScriptedGate:
     """A gate that makes every attempt queue; `acquire` plays the next step of its script:
-    seconds waited, or an exception to raise. It counts tokens taken and released."""
+    seconds waited, an exception to raise, or a function of the call's deadline returning the
+    seconds waited. It counts tokens taken and released."""
 
     unsynced = False
     known = True
 
-    def __init__(self, script: Sequence[float | BaseException]) -> None:
+    def __init__(self, script: Sequence[Step]) -> None:
         self.script = list(script)
         self.taken = 0
         self.released = 0
@@ -62,7 +67,7 @@ class ScriptedGate:
         if isinstance(step, BaseException):
             raise step
         self.taken += 1
-        return step
+        return step(deadline) if callable(step) else step
 
     def release(self, klass: str) -> None:
         self.released += 1
