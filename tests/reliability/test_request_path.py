@@ -1,6 +1,7 @@
 """The request path's shape: a first attempt that succeeds goes out without the retry loop, a
 call without options carries the one default options object, and a response's status and
-headers live in one metadata object.
+headers live in one metadata object; the hooks see a first attempt's success as attempt 1; a
+redirect is never followed.
 
 These tests import internals (`_transport.Transport._retry_loop`, `RawResponse`, the default
 `CallOptions`) because what they pin is how the call is carried, which no public result shows;
@@ -15,9 +16,18 @@ from typing import Any
 
 import pytest
 
-from layers_async import LayersClient, RetryPolicy, Sandbox, Timeouts, _transport
+from layers_async import (
+    APIStatusError,
+    AttemptEvent,
+    LayersClient,
+    RetryPolicy,
+    Sandbox,
+    Timeouts,
+    _transport,
+)
 from layers_async.resources._base import call_options, list_options
 from layers_async.testing import no_waits
+from tests.client._rogue import KEY, answer, rogue_server
 
 MakeSandbox = Callable[..., AbstractAsyncContextManager[Sandbox]]
 CREATE = "POST /v1/projects"
@@ -102,3 +112,39 @@ async def test_a_response_keeps_its_status_and_headers_in_one_metadata_object(
     assert project.meta is not None
     assert project.meta.status_code == 201
     assert project.meta.request_id is not None
+
+
+@pytest.mark.anyio
+async def test_a_first_attempt_that_succeeds_reaches_the_hooks_as_attempt_1(
+    make_sandbox: MakeSandbox,
+) -> None:
+    """`on_request` and `on_response` see a call answered at once as attempt 1, with its
+    status, request id and endpoint class."""
+    seen: list[AttemptEvent] = []
+    async with (
+        make_sandbox() as sb,
+        LayersClient(
+            api_key=sb.api_key, base_url=sb.url, on_request=seen.append, on_response=seen.append
+        ) as c,
+    ):
+        wallet = await c.credits.get()
+    assert wallet.meta is not None
+    sent, answered = seen  # the tier lookup's own attempt is not shown to the hooks
+    assert (sent.method, sent.path, sent.attempt, sent.status) == ("GET", "/v1/credits", 1, None)
+    assert (answered.attempt, answered.status) == (1, 200)
+    assert answered.request_id == wallet.meta.request_id
+    assert answered.endpoint_class == sent.endpoint_class == "read-light"
+
+
+@pytest.mark.anyio
+async def test_a_redirect_is_the_calls_answer_never_followed() -> None:
+    """A 302 ends the call as an `APIStatusError` with status 302 (not retried): the client
+    never follows it, so neither the key nor the request goes anywhere else."""
+    async with rogue_server() as rogue:
+        rogue.then(answer(b"", 302, {"Location": "/v1/elsewhere"}))
+        async with LayersClient(api_key=KEY, base_url=rogue.url, rate_limit_tier=False) as c:
+            with pytest.raises(APIStatusError) as info:
+                await c.whoami()
+    assert info.value.status_code == 302
+    assert info.value.attempts == 1
+    assert rogue.seen == [("GET", "/v1/whoami")]

@@ -156,3 +156,54 @@ async def test_a_pause_met_while_a_retry_queues_keeps_the_attempts_and_time_so_f
     assert err.retry_after == 42.0
     assert (gate.taken, gate.released) == (1, 1)
     assert rogue.seen == [GET_WHOAMI]
+
+
+class WritingGate(ScriptedGate):
+    """A scripted gate whose `release` leaves bookkeeping to write (like a shared gate's), which
+    `sync` writes: it logs `acquire`, `release` and `sync` in the order the transport calls them."""
+
+    def __init__(self, script: Sequence[Step]) -> None:
+        super().__init__(script)
+        self.unsynced = False
+        self.log: list[str] = []
+
+    async def acquire(
+        self, klass: str, deadline: float | None, max_pause: float | None = None
+    ) -> float:
+        self.log.append("acquire")
+        return await super().acquire(klass, deadline, max_pause)
+
+    def release(self, klass: str) -> None:
+        super().release(klass)
+        self.log.append("release")
+        self.unsynced = True
+
+    async def sync(self) -> None:
+        self.log.append("sync")
+        self.unsynced = False
+
+
+@pytest.mark.parametrize("attempts", [1, 2])
+async def test_a_gates_bookkeeping_is_written_after_every_attempt_before_what_follows(
+    attempts: int,
+) -> None:
+    """With a gate that has bookkeeping to write after each attempt, the transport writes it
+    (`sync`) after a failed attempt before retrying or raising, and after the success before
+    returning: acquire, release, sync for every attempt."""
+    gate = WritingGate([0.0] * attempts)
+    with no_waits():
+        async with rogue_server() as rogue:
+            rogue.then(FAILED)
+            async with LayersClient(
+                api_key=KEY,
+                base_url=rogue.url,
+                retry=RetryPolicy(max_attempts=attempts, budget_burst=100),
+                gate=lambda _key_id: gate,
+            ) as client:
+                if attempts == 1:
+                    with pytest.raises(InternalServerError):
+                        await client.whoami()
+                else:
+                    await client.whoami()
+    assert gate.log == ["acquire", "release", "sync"] * attempts
+    assert gate.unsynced is False
