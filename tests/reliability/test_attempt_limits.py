@@ -29,13 +29,16 @@ pytestmark = [
     pytest.mark.skipif(sys.platform != "linux", reason="a full accept queue drops SYNs on Linux"),
 ]
 
-#: Three attempts, no gate: only the timeouts decide how a call ends.
-POLICY = RetryPolicy(max_attempts=3, budget_burst=100)
-#: A connect that hangs, or a wait for an answer, is given up after this long...
-STALL = 0.1
-#: ... well before an attempt's own timeout, and three of them well before the deadline.
+#: Six attempts, no gate: only the timeouts decide how a call ends.
+ATTEMPTS = 6
+POLICY = RetryPolicy(max_attempts=ATTEMPTS, budget_burst=100)
+#: A connect that hangs, or a wait for an answer, is given up after this long: six of them
+#: (0.3 s) end the call long before its deadline...
+STALL = 0.05
+TOTAL = 1.2
+#: ... while one attempt left to run to its own timeout would leave too little of the deadline
+#: for the other five (0.2 s), so the call would end at its deadline instead.
 ATTEMPT = 1.0
-TOTAL = 1.5
 STALLS = ["connect", "read"]
 
 
@@ -71,16 +74,16 @@ def _timeouts(stall: str, *, attempt: float, total: float) -> Timeouts:
     return Timeouts(total=total, attempt=attempt, **{stall: STALL})  # type: ignore[arg-type]
 
 
-def _expect_three_stalls(err: APITimeoutError) -> None:
-    assert err.attempts == 3  # each attempt ended at its connect or read timeout, and was retried
+def _expect_every_attempt_stalled(err: APITimeoutError) -> None:
+    assert err.attempts == ATTEMPTS  # each ended at its connect or read timeout, and was retried
     assert err.deadline_exceeded is False
     assert err.rate_limit is None  # no answer arrived
 
 
 @pytest.mark.parametrize("stall", STALLS)
 async def test_a_stalled_attempt_ends_at_the_clients_connect_or_read_timeout(stall: str) -> None:
-    """With the client's `Timeouts(total=1.5, attempt=1)` and a 0.1 s `connect` (or `read`)
-    timeout, each of 3 attempts ends at that timeout: the call fails after 3 attempts, not at
+    """With the client's `Timeouts(total=1.2, attempt=1)` and a 0.05 s `connect` (or `read`)
+    timeout, each of 6 attempts ends at that timeout: the call fails after 6 attempts, not at
     its deadline."""
     async with (
         _stalling(stall) as url,
@@ -94,7 +97,7 @@ async def test_a_stalled_attempt_ends_at_the_clients_connect_or_read_timeout(sta
     ):
         with pytest.raises(APITimeoutError) as info:
             await client.whoami()
-    _expect_three_stalls(info.value)
+    _expect_every_attempt_stalled(info.value)
 
 
 @pytest.mark.parametrize("stall", STALLS)
@@ -106,8 +109,8 @@ async def test_a_stalled_attempt_ends_at_the_clients_connect_or_read_timeout(sta
 async def test_a_stalled_attempt_ends_at_a_calls_own_connect_or_read_timeout(
     stall: str, attempt: float, total: float
 ) -> None:
-    """A call's own `Timeouts` with a 0.1 s `connect` (or `read`) timeout bounds each attempt
-    too, whether its attempt timeout or its deadline bounds the attempt: 3 attempts, each
+    """A call's own `Timeouts` with a 0.05 s `connect` (or `read`) timeout bounds each attempt
+    too, whether its attempt timeout or its deadline bounds the attempt: 6 attempts, each
     ended at that timeout."""
     async with (
         _stalling(stall) as url,
@@ -115,4 +118,4 @@ async def test_a_stalled_attempt_ends_at_a_calls_own_connect_or_read_timeout(
     ):
         with pytest.raises(APITimeoutError) as info:
             await client.whoami(timeout=_timeouts(stall, attempt=attempt, total=total))
-    _expect_three_stalls(info.value)
+    _expect_every_attempt_stalled(info.value)
