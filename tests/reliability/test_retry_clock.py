@@ -21,6 +21,7 @@ import pytest
 from aiohttp import web
 
 from layers_async import (
+    NOT_GIVEN,
     APITimeoutError,
     AttemptEvent,
     InternalServerError,
@@ -119,17 +120,24 @@ async def test_an_attempt_the_deadline_bounds_and_ends_is_cut_by_it(
     assert rogue.seen == [GET_WHOAMI]
 
 
+@pytest.mark.parametrize("given", ["by-the-client", "by-the-call"])
 async def test_an_attempt_its_own_timeout_ends_near_the_deadline_is_not_cut_by_it(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, given: str
 ) -> None:
-    """An attempt bounded by its own shorter timeout that ends at the deadline is a retryable
-    timeout (deadline_exceeded False); the retry's backoff then outlasts the deadline, so the
-    call ends with the deadline error, caused by that timeout."""
+    """An attempt bounded by its own shorter timeout (the client's default or the call's own)
+    that ends at the deadline is a retryable timeout (deadline_exceeded False); the retry's
+    backoff then outlasts the deadline, so the call ends with the deadline error, caused by
+    that timeout."""
     clock = Clock(monkeypatch, 2 * SHORT)
     clock.move = lambda deadline: deadline
-    async with _unanswered() as rogue, _client(rogue.url, clock) as client:
+    timeouts = Timeouts(total=2 * SHORT, attempt=SHORT)
+    by_client = given == "by-the-client"
+    async with (
+        _unanswered() as rogue,
+        _client(rogue.url, clock, timeout=timeouts if by_client else NOT_GIVEN) as client,
+    ):
         with pytest.raises(APITimeoutError) as info:
-            await client.whoami(timeout=Timeouts(total=2 * SHORT, attempt=SHORT))
+            await client.whoami(timeout=NOT_GIVEN if by_client else timeouts)
     err = info.value
     assert err.message == f"{DEADLINE_PASSED}; last error: APITimeoutError."
     assert (err.deadline_exceeded, err.attempts) == (True, 1)
