@@ -22,7 +22,7 @@ from aiohttp import web
 
 from layers_async import APITimeoutError, LayersClient, RetryPolicy, Timeouts
 from layers_async.testing import no_waits
-from tests.client._rogue import KEY, rogue_server
+from tests.client._rogue import KEY, Rogue, rogue_server
 
 pytestmark = [
     pytest.mark.anyio,
@@ -55,6 +55,14 @@ async def _stalling(stall: str) -> AsyncIterator[str]:
             with socket.create_connection((host, port)), no_waits():
                 yield f"http://{host}:{port}"
         return
+    async with unanswered() as rogue:
+        with no_waits():
+            yield rogue.url
+
+
+@asynccontextmanager
+async def unanswered() -> AsyncIterator[Rogue]:
+    """A local server that holds every request unanswered until the test ends."""
     release = asyncio.Event()
 
     async def hold(_: web.Request) -> web.StreamResponse:
@@ -64,8 +72,7 @@ async def _stalling(stall: str) -> AsyncIterator[str]:
     async with rogue_server() as rogue:
         rogue.fallback = hold
         try:
-            with no_waits():
-                yield rogue.url
+            yield rogue
         finally:
             release.set()
 

@@ -11,14 +11,11 @@ server, and an attempt that gets no answer ends at its real (short) timeout, whi
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 
 import pytest
-from aiohttp import web
 
 from layers_async import (
     NOT_GIVEN,
@@ -29,7 +26,8 @@ from layers_async import (
     RetryPolicy,
     Timeouts,
 )
-from tests.client._rogue import KEY, Rogue, answer, rogue_server
+from tests.client._rogue import KEY, answer, rogue_server
+from tests.reliability.test_attempt_limits import unanswered
 from tests.reliability.test_retries import VirtualTime
 from tests.reliability.test_scripted_gate import ScriptedGate, Step
 
@@ -46,23 +44,6 @@ POLICY = RetryPolicy(max_attempts=3, initial_backoff=1.0, budget_burst=100)
 GET_WHOAMI = ("GET", "/v1/whoami")
 ATTEMPT_TIMED_OUT = "The attempt timed out before a response arrived."
 DEADLINE_PASSED = "The call's deadline passed before it could complete"
-
-
-@asynccontextmanager
-async def _unanswered() -> AsyncIterator[Rogue]:
-    """A local server that holds every request unanswered until the test ends."""
-    release = asyncio.Event()
-
-    async def hold(_: web.Request) -> web.StreamResponse:
-        await release.wait()
-        return web.Response(status=204)
-
-    async with rogue_server() as rogue:
-        rogue.fallback = hold
-        try:
-            yield rogue
-        finally:
-            release.set()
 
 
 def _client(url: str, clock: VirtualTime, **options: object) -> LayersClient:
@@ -110,7 +91,7 @@ async def test_an_attempt_the_deadline_bounds_and_ends_is_cut_by_it(
     call with its own error flagged deadline_exceeded: not retried, not wrapped."""
     clock = Clock(monkeypatch, total)
     clock.move = lambda deadline: deadline - ends_at
-    async with _unanswered() as rogue, _client(rogue.url, clock) as client:
+    async with unanswered() as rogue, _client(rogue.url, clock) as client:
         with pytest.raises(APITimeoutError) as info:
             await client.whoami(timeout=Timeouts(total=total, attempt=attempt))
     err = info.value
@@ -133,7 +114,7 @@ async def test_an_attempt_its_own_timeout_ends_near_the_deadline_is_not_cut_by_i
     timeouts = Timeouts(total=2 * SHORT, attempt=SHORT)
     by_client = given == "by-the-client"
     async with (
-        _unanswered() as rogue,
+        unanswered() as rogue,
         _client(rogue.url, clock, timeout=timeouts if by_client else NOT_GIVEN) as client,
     ):
         with pytest.raises(APITimeoutError) as info:

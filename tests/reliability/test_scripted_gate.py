@@ -120,40 +120,32 @@ async def test_waited_sums_the_gate_time_of_every_attempt_of_a_failed_call() -> 
     assert (gate.taken, gate.released) == (3, 3)
 
 
-async def test_a_deadline_met_while_a_retry_queues_keeps_the_attempts_and_time_so_far() -> None:
-    """After one 500 (its attempt queued 2.5 s), the retry's queue meets the deadline: the
-    deadline error counts 1 attempt and 2.5 s waited, and the retry is never sent."""
-    gate = ScriptedGate([QUEUED, TimeoutError()])
+@pytest.mark.parametrize("met", ["deadline", "pause"])
+async def test_a_deadline_or_pause_met_while_a_retry_queues_keeps_the_attempts_and_time_so_far(
+    met: str,
+) -> None:
+    """After one 500 (its attempt queued 2.5 s), the retry's queue meets the deadline (an
+    `APITimeoutError`, deadline_exceeded), or finds the class paused for longer than the call
+    may wait (a client-pause `RateLimitError` with the pause left as its Retry-After): either
+    counts 1 attempt and 2.5 s waited, and the retry is never sent."""
+    step = TimeoutError() if met == "deadline" else GatePaused(42.0)
+    gate = ScriptedGate([QUEUED, step])
     with no_waits():
         async with rogue_server() as rogue:
             rogue.fallback = FAILED
             async with _client(rogue.url, gate) as client:
-                with pytest.raises(APITimeoutError) as info:
+                with pytest.raises((APITimeoutError, RateLimitError)) as info:
                     await client.whoami()
     err = info.value
-    assert err.deadline_exceeded is True
+    if isinstance(err, APITimeoutError):
+        assert met == "deadline"
+        assert err.deadline_exceeded is True
+    else:
+        assert met == "pause"
+        assert err.details == {"limitType": "client_pause"}
+        assert err.retry_after == 42.0
     assert err.attempts == 1
     assert QUEUED <= err.waited < QUEUED + SLACK
-    assert (gate.taken, gate.released) == (1, 1)
-    assert rogue.seen == [GET_WHOAMI]
-
-
-async def test_a_pause_met_while_a_retry_queues_keeps_the_attempts_and_time_so_far() -> None:
-    """After one 500 (its attempt queued 2.5 s), the retry's queue finds the class paused for
-    longer than the call may wait: a client-pause RateLimitError with 1 attempt, 2.5 s waited
-    and the pause left as its Retry-After; the retry is never sent."""
-    gate = ScriptedGate([QUEUED, GatePaused(42.0)])
-    with no_waits():
-        async with rogue_server() as rogue:
-            rogue.fallback = FAILED
-            async with _client(rogue.url, gate) as client:
-                with pytest.raises(RateLimitError) as info:
-                    await client.whoami()
-    err = info.value
-    assert err.details == {"limitType": "client_pause"}
-    assert err.attempts == 1
-    assert QUEUED <= err.waited < QUEUED + SLACK
-    assert err.retry_after == 42.0
     assert (gate.taken, gate.released) == (1, 1)
     assert rogue.seen == [GET_WHOAMI]
 
