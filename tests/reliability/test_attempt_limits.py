@@ -33,11 +33,11 @@ pytestmark = [
 ATTEMPTS = 6
 POLICY = RetryPolicy(max_attempts=ATTEMPTS, budget_burst=100)
 #: A connect that hangs, or a wait for an answer, is given up after this long: six of them
-#: (0.3 s) end the call long before its deadline...
-STALL = 0.05
-TOTAL = 1.2
+#: (0.18 s) end the call long before its deadline...
+STALL = 0.03
+TOTAL = 1.1
 #: ... while one attempt left to run to its own timeout would leave too little of the deadline
-#: for the other five (0.2 s), so the call would end at its deadline instead.
+#: for the other five (0.1 s), so the call would end at its deadline instead.
 ATTEMPT = 1.0
 STALLS = ["connect", "read"]
 
@@ -89,7 +89,7 @@ def _expect_every_attempt_stalled(err: APITimeoutError) -> None:
 
 @pytest.mark.parametrize("stall", STALLS)
 async def test_a_stalled_attempt_ends_at_the_clients_connect_or_read_timeout(stall: str) -> None:
-    """With the client's `Timeouts(total=1.2, attempt=1)` and a 0.05 s `connect` (or `read`)
+    """With the client's `Timeouts(total=1.1, attempt=1)` and a 0.03 s `connect` (or `read`)
     timeout, each of 6 attempts ends at that timeout: the call fails after 6 attempts, not at
     its deadline."""
     async with (
@@ -116,7 +116,7 @@ async def test_a_stalled_attempt_ends_at_the_clients_connect_or_read_timeout(sta
 async def test_a_stalled_attempt_ends_at_a_calls_own_connect_or_read_timeout(
     stall: str, attempt: float, total: float
 ) -> None:
-    """A call's own `Timeouts` with a 0.05 s `connect` (or `read`) timeout bounds each attempt
+    """A call's own `Timeouts` with a 0.03 s `connect` (or `read`) timeout bounds each attempt
     too, whether its attempt timeout or its deadline bounds the attempt: 6 attempts, each
     ended at that timeout."""
     async with (
