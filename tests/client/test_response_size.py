@@ -17,6 +17,7 @@ from aiohttp import web
 from layers_async import (
     DEFAULT_LIMITS,
     APIResponseValidationError,
+    APIStatusError,
     InternalServerError,
     LayersClient,
     LayersError,
@@ -225,3 +226,21 @@ async def test_a_too_large_answer_keeps_its_headers_and_the_start_of_its_body(
     assert sent["x-request-id"] == RID
     assert known.value.excerpt == ""
     assert known.value.request_id == RID
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("status", [299, 300])
+async def test_only_a_success_answer_too_large_to_read_is_a_response_too_large_error(
+    rogue: Rogue, status: int
+) -> None:
+    """Over the limit, a 299 answer is a `ResponseTooLargeError`; a 300 (the first status that
+    is not a success) is judged by its status alone, as a plain `APIStatusError`."""
+    rogue.then(answer(WHOAMI, status))
+    async with _client(rogue, len(WHOAMI) - 1) as client:
+        with pytest.raises(LayersError) as info:
+            await client.whoami()
+    err = info.value
+    expected = ResponseTooLargeError if status == 299 else APIStatusError
+    assert type(err) is expected
+    assert isinstance(err, (ResponseTooLargeError, APIStatusError))
+    assert err.status_code == status

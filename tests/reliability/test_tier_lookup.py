@@ -18,11 +18,12 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
+from aiohttp import web
 
-from layers_async import LayersClient, RetryPolicy, Sandbox, Timeouts
+from layers_async import APITimeoutError, LayersClient, RetryPolicy, Sandbox, Timeouts
 from layers_async._ratelimit import RateGate
 from layers_async.testing import no_waits
-from tests.client._rogue import KEY, answer, rogue_server
+from tests.client._rogue import KEY, Answer, answer, rogue_server
 from tests.client._rogue import WHOAMI as WHOAMI_BODY
 from tests.reliability.test_cancellation import PARTNER_KEY
 
@@ -144,3 +145,109 @@ async def test_the_tier_is_read_from_whoami_and_a_non_string_is_standard(
         async with LayersClient(api_key=KEY, base_url=server.url, rate_limit_tier=True) as client:
             await client.whoami()
             assert _gate(client).tier == tier
+
+
+#: A second well-formed key (another key of the same shape; the rogue server checks none).
+OTHER_KEY = KEY[:-4] + "Zz9Q"
+
+
+def _holding(arrived: asyncio.Event, release: asyncio.Event) -> Answer:
+    """An answer that notes the request's arrival, then holds it until `release` is set."""
+
+    async def hold(_: web.Request) -> web.StreamResponse:
+        arrived.set()
+        await release.wait()
+        return web.Response(body=WHOAMI_BODY, content_type="application/json")
+
+    return hold
+
+
+def _whoami(tier: str, headers: dict[str, str] | None = None) -> Answer:
+    return answer(
+        json.dumps(json.loads(WHOAMI_BODY) | {"rateLimitTier": tier}).encode(), 200, headers
+    )
+
+
+async def test_the_lookups_rate_limit_headers_size_the_read_light_bucket() -> None:
+    """The lookup's own `X-RateLimit-*` headers correct the read-light bucket it sized: after a
+    lookup answered `Remaining: 1` (for 30 s), one read goes out and the next is held at the
+    gate until its 0.2 s deadline passes, unsent."""
+    async with rogue_server() as server:
+        window = {
+            "X-RateLimit-Limit": "120",
+            "X-RateLimit-Remaining": "1",
+            "X-RateLimit-Reset": "30",
+        }
+        server.then(_whoami("standard", window))
+        async with LayersClient(api_key=KEY, base_url=server.url, rate_limit_tier=True) as client:
+            first = await client.whoami()
+            assert first.meta is not None
+            assert first.meta.attempts == 1
+            with pytest.raises(APITimeoutError) as info:
+                await client.whoami(timeout=0.2)
+            assert info.value.deadline_exceeded is True
+            assert info.value.attempts == 0
+        assert server.seen == [("GET", "/v1/whoami")] * 2  # the lookup and the first read
+
+
+async def test_a_lookup_whose_callers_all_left_is_started_again_by_the_next_call() -> None:
+    """When the only call waiting for the lookup is cancelled, the lookup is cancelled with it;
+    the next call starts a new lookup, which sizes the gate."""
+    arrived, release = asyncio.Event(), asyncio.Event()
+    async with rogue_server() as server:
+        server.then(_holding(arrived, release), _whoami("pilot"))
+        try:
+            async with LayersClient(
+                api_key=KEY, base_url=server.url, rate_limit_tier=True
+            ) as client:
+                leaving = asyncio.create_task(client.whoami())
+                await arrived.wait()  # the first lookup is on the server: its caller leaves
+                leaving.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await leaving
+                assert _gate(client).tier is None  # the cancelled lookup sized nothing
+                me = await client.whoami()
+                assert me.meta is not None
+                assert _gate(client).tier == "pilot"
+        finally:
+            release.set()
+        assert server.seen == [("GET", "/v1/whoami")] * 3  # two lookups, then the call
+
+
+async def test_a_call_with_under_a_second_left_waits_half_of_it_for_the_lookup() -> None:
+    """A call with `timeout=0.5` waits 0.25 s for a lookup that does not answer, then goes on
+    (sized `standard`) and is answered within its deadline: the patience is half of what is
+    left, however little, never a floor of a second."""
+    arrived, release = asyncio.Event(), asyncio.Event()
+    async with rogue_server() as server:
+        server.then(_holding(arrived, release))
+        try:
+            async with LayersClient(
+                api_key=KEY, base_url=server.url, rate_limit_tier=True
+            ) as client:
+                me = await client.whoami(timeout=0.5)
+                assert me.meta is not None
+                assert me.meta.attempts == 1
+                assert _gate(client).tier == "standard"
+        finally:
+            release.set()
+        assert server.seen == [("GET", "/v1/whoami")] * 2  # the held lookup, then the call
+
+
+async def test_a_view_with_another_key_looks_up_that_keys_tier() -> None:
+    """A view made with `api_key=` sizes its own gate from a lookup sent with its own key: the
+    other key's `pilot` tier, not the client key's `partner`. (Private peek at the view's gate:
+    no public name shows how a view's gate was sized.)"""
+
+    async def by_key(request: web.Request) -> web.StreamResponse:
+        mine = request.headers["Authorization"] == f"Bearer {OTHER_KEY}"
+        return await _whoami("pilot" if mine else "partner")(request)
+
+    async with rogue_server() as server:
+        server.fallback = by_key
+        async with LayersClient(api_key=KEY, base_url=server.url, rate_limit_tier=True) as client:
+            view = client.with_options(api_key=OTHER_KEY)
+            await view.whoami()
+            assert view._shared.gate.tier == "pilot"
+            await client.whoami()
+            assert _gate(client).tier == "partner"
