@@ -143,14 +143,16 @@ def test_timestamps_decode_as_parse_datetime_reads_them(text: str) -> None:
 
 def _as_python_3_10_reads(value: str) -> datetime:
     """The reading before the Python 3.11 fast path: a trailing `Z` as `+00:00`, a fraction of
-    any length padded or trimmed to microseconds, no offset taken as UTC."""
+    any length (the digits right after the dot) padded or trimmed to microseconds, no offset
+    taken as UTC."""
     text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
     try:
         dt = datetime.fromisoformat(text)
     except ValueError:
         main, _, frac_tz = text.partition(".")
-        digits = "".join(ch for ch in frac_tz if ch.isdigit())
-        dt = datetime.fromisoformat(f"{main}.{(digits + '000000')[:6]}{frac_tz[len(digits) :]}")
+        offset = frac_tz.lstrip("0123456789")
+        digits = frac_tz[: len(frac_tz) - len(offset)]
+        dt = datetime.fromisoformat(f"{main}.{(digits + '000000')[:6]}{offset}")
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
