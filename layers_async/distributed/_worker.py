@@ -7,9 +7,10 @@ worker whose jobs call `onboard_customer` with a `RedisCheckpoint`: each finishe
 recorded, and a job tried again after its worker died resumes at the step it was in, whose calls
 replay (their idempotency keys derive from the customer and the step) instead of acting twice.
 
-A job's worker holds a lease on it: arq marks a started job "in progress" with a key that only
-expires after the job's timeout, so a worker killed mid-job would leave its jobs unclaimed for
-that long. Each worker instead keeps that key's expiry at `lease` seconds and renews it every
+A job's worker holds a lease on it: arq marks a job it takes "in progress" with a key that
+would only expire after the job's timeout, so a worker killed mid-job would leave its jobs
+unclaimed for that long. Each worker instead sets that key's expiry to `lease` seconds from the
+moment arq takes the job, and renews it every
 third of that for the jobs it runs (one pipelined round trip per renewal for all of them): a
 worker that dies (SIGKILL, a lost host) stops renewing, and within `lease` seconds another worker
 takes its jobs. A worker stopped by SIGINT/SIGTERM cancels its jobs, which arq re-queues at once.
@@ -247,7 +248,19 @@ class _Jobs:
     async def onboard(
         self, job: str, job_try: int, customer: Customer, child: Child | None
     ) -> dict[str, JSON]:
-        """Run one customer's flow from its checkpoint; record its result or its failure."""
+        """Run one customer's flow from its checkpoint under the job's lease; record its result
+        or its failure."""
+        # arq marked the job in progress for `lease` seconds when it claimed it (see
+        # `_arq_worker`); renew that from the first moment, before any other round trip
+        await self.leases.hold(job)
+        try:
+            return await self._onboard(job_try, customer, child)
+        finally:
+            self.leases.release(job)
+
+    async def _onboard(
+        self, job_try: int, customer: Customer, child: Child | None
+    ) -> dict[str, JSON]:
         ext = customer.external_id
         state = await self.store.state(ext) or {}
         if state.get("status") == "done":  # enqueued again after its result expired
@@ -257,7 +270,6 @@ class _Jobs:
             await self.store.failed(ext, error, state.get("step"), job_try)
             return {}
         await self.store.started(ext, job_try, state.get("step"))
-        await self.leases.hold(job)
         opts = self.options
 
         async def authorize(attempt: OAuthUrl) -> None:
@@ -282,8 +294,6 @@ class _Jobs:
             step = (await self.store.state(ext) or {}).get("step")
             await self.store.failed(ext, error_json(exc), step, job_try)
             raise
-        finally:
-            self.leases.release(job)
         line = result_line(result) | {"tries": job_try}
         await self.store.done(ext, line)
         return line
@@ -301,6 +311,33 @@ async def _onboard(
 ) -> Mapping[str, JSON]:
     jobs: _Jobs = ctx["layers"]
     return await jobs.onboard(ctx["job_id"], int(ctx["job_try"]), customer, child)
+
+
+def _arq_worker(
+    redis: ArqRedis, jobs: _Jobs, *, concurrency: int, burst: bool, handle_signals: bool
+) -> Worker:
+    """The arq worker of the onboarding jobs, whose claim of a job lasts one lease.
+
+    arq marks a job it takes "in progress" for the longest job timeout (3 hours here) before
+    the job's code runs; a worker killed in that moment would leave the job unclaimed for that
+    long. Marked for one lease instead, the job either starts renewing its lease at once or is
+    free again within `lease` seconds."""
+    worker = Worker(
+        # one try more than ours, so that the last one records the failure (arq would not
+        # call the job at all past its own limit)
+        functions=[func(_onboard, name=_ONBOARD, max_tries=MAX_TRIES + 1)],
+        redis_pool=redis,
+        burst=burst,
+        max_jobs=concurrency,
+        job_timeout=JOB_TIMEOUT,
+        keep_result=KEEP_RESULT,
+        poll_delay=POLL_DELAY,
+        ctx={"layers": jobs},
+        handle_signals=handle_signals,
+        log_results=False,
+    )
+    worker.in_progress_timeout_s = jobs.leases.ms / 1000
+    return worker
 
 
 async def run_worker(
@@ -325,19 +362,8 @@ async def run_worker(
     redis = await connect_redis(redis_url)
     leases = _Leases(redis, lease)
     jobs = _Jobs(client, options or FlowOptions(), FlowStore(redis, prefix), leases)
-    worker = Worker(
-        # one try more than ours, so that the last one records the failure (arq would not
-        # call the job at all past its own limit)
-        functions=[func(_onboard, name=_ONBOARD, max_tries=MAX_TRIES + 1)],
-        redis_pool=redis,
-        burst=burst,
-        max_jobs=concurrency,
-        job_timeout=JOB_TIMEOUT,
-        keep_result=KEEP_RESULT,
-        poll_delay=POLL_DELAY,
-        ctx={"layers": jobs},
-        handle_signals=handle_signals,
-        log_results=False,
+    worker = _arq_worker(
+        redis, jobs, concurrency=concurrency, burst=burst, handle_signals=handle_signals
     )
     renewing = asyncio.ensure_future(leases.renew_forever())
     try:

@@ -3,6 +3,7 @@ second enqueue do nothing, failures recorded with their reason and retried by a 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,7 +21,7 @@ from layers_async.distributed import (
     job_id,
     run_worker,
 )
-from layers_async.distributed._worker import MAX_TRIES
+from layers_async.distributed._worker import MAX_TRIES, _arq_worker, _Jobs, _Leases
 from layers_async.models import JSON
 from tests.cli._remote import KEYS, ORGS
 from tests.waiters.test_flows import MakeSandbox, _customers
@@ -175,5 +176,38 @@ async def test_a_job_whose_workers_kept_dying_is_recorded_failed_not_left_runnin
         status = await FlowStore(redis_pool).status()
         assert status.count("failed") == 1
         assert status.failures[customer.external_id]["type"] == "TooManyTries"
+    finally:
+        await redis_pool.aclose()
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(60)
+async def test_a_job_claimed_by_a_worker_that_died_before_running_it_is_free_within_a_lease(
+    make_sandbox: MakeSandbox, redis_url: str
+) -> None:
+    """A worker killed between arq's claim of a job and the job's first line leaves an
+    in-progress mark of one lease, not of the 3-hour job timeout: once it expires, another
+    worker runs the flow to the end. (Internals `_arq_worker`, `_Jobs` and `_Leases`: that
+    moment cannot be reached from outside a worker; it was hit by SIGKILL in the crash test.)"""
+    (customer,) = _customers(1)
+    job = job_id(customer.external_id)
+    redis_pool = await connect_redis(redis_url)
+    try:
+        await enqueue_onboarding(redis_pool, [customer])
+        async with _fast_sandbox(make_sandbox) as sb, sb.client() as client:
+            jobs = _Jobs(client, _options(sb), FlowStore(redis_pool), _Leases(redis_pool, 0.5))
+            dying = _arq_worker(redis_pool, jobs, concurrency=1, burst=True, handle_signals=False)
+            await dying.start_jobs([job.encode()])  # claimed: its task is made, not yet run
+            for task in dying.tasks.values():
+                task.cancel()  # the worker dies before the job's first line
+            left_ms = await redis_pool.pttl(f"arq:in-progress:{job}")
+            assert 0 < left_ms <= 500
+            await asyncio.sleep(left_ms / 1000 + 0.1)  # the lease runs out in Redis
+            assert not await redis_pool.exists(f"arq:in-progress:{job}")
+            await run_worker(
+                client, redis_url, options=_options(sb), burst=True, handle_signals=False
+            )
+        status = await FlowStore(redis_pool).status()
+        assert status.count("done") == 1
     finally:
         await redis_pool.aclose()
